@@ -1,0 +1,159 @@
+//! One error type for the whole library. Its kinds map one-to-one onto the C status codes
+//! (`firecrest_status`), so the C layer never has to guess.
+
+use std::fmt;
+
+/// What went wrong, as a number that never changes (the C `firecrest_status`).
+///
+/// Ranges: caller errors 1–9, transport 10–29, HTTP/API 30–49, local I/O 50–59,
+/// callback 60, internal 98–99. Values are never renumbered or reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum ErrorKind {
+    NullArgument = 1,
+    InvalidArgument = 2,
+    BufferTooSmall = 3,
+    InvalidState = 4,
+    Transport = 10,
+    Dns = 11,
+    Connect = 12,
+    Tls = 13,
+    Timeout = 14,
+    Proxy = 15,
+    Http = 30,
+    Unauthorized = 31,
+    Forbidden = 32,
+    NotFound = 33,
+    /// FirecREST reported a failure (an `X-*` error header, a v2 error body).
+    ApiError = 34,
+    RateLimited = 35,
+    /// The token endpoint refused to issue a token.
+    Auth = 36,
+    /// An asynchronous task or transfer job ended in failure (115, 118, 400, FAILED job).
+    TaskFailed = 37,
+    /// The server's API version lacks the operation.
+    Unsupported = 38,
+    Json = 40,
+    Io = 50,
+    AbortedByCallback = 60,
+    Panic = 98,
+    Internal = 99,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// True for failures where repeating an idempotent request may succeed.
+    pub fn is_transient_transport(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Transport | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Dns
+        )
+    }
+}
+
+/// The library's error: a kind, a message that names what was wrong, and the HTTP details
+/// when the failure came from a server. Messages never contain a secret or a token.
+#[derive(Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    http_status: u16,
+    /// The FirecREST error header (`X-Invalid-Path`, …) when there was one: (name, value).
+    error_header: Option<(String, String)>,
+    /// The transfer status integer when the error ends a transfer (115, 118, 400).
+    task_status: Option<i32>,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+            http_status: 0,
+            error_header: None,
+            task_status: None,
+        }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Unsupported, message)
+    }
+
+    pub fn with_http_status(mut self, status: u16) -> Error {
+        self.http_status = status;
+        self
+    }
+
+    pub fn with_error_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Error {
+        self.error_header = Some((name.into(), value.into()));
+        self
+    }
+
+    pub fn with_task_status(mut self, status: i32) -> Error {
+        self.task_status = Some(status);
+        self
+    }
+
+    /// Puts `context` in front of the message ("list_files cluster:/home/x: …").
+    pub fn context(mut self, context: impl fmt::Display) -> Error {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status of the response that failed, 0 when the failure was not an HTTP answer.
+    pub fn http_status(&self) -> u16 {
+        self.http_status
+    }
+
+    pub fn error_header(&self) -> Option<(&str, &str)> {
+        self.error_header
+            .as_ref()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    pub fn task_status(&self) -> Option<i32> {
+        self.task_status
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("http_status", &self.http_status)
+            .field("error_header", &self.error_header)
+            .field("task_status", &self.task_status)
+            .finish()
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::new(ErrorKind::Io, e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Error {
+        Error::new(ErrorKind::Json, format!("unexpected JSON: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
