@@ -1,0 +1,150 @@
+! Errors reach Fortran with their status and a message that names what was wrong.
+! Self-checking: one "check <name>: ok|FAILED" line per check, a closing "N passed, M failed"
+! line, and a non-zero exit when a check failed.
+!
+! Environment: FIRECREST_URL, FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL,
+! FIRECREST_SYSTEM, FIRECREST_HOME (as for tour.f90).
+program errors
+    use, intrinsic :: iso_c_binding, only: c_char, c_int32_t, c_int64_t, c_null_ptr, c_ptr, &
+        c_size_t
+    use firecrest
+    implicit none
+
+    character(*), parameter :: wrong_secret = 'not-the-secret-4711'
+    type(c_ptr) :: auth = c_null_ptr, client = c_null_ptr, bad_client = c_null_ptr
+    character(:), allocatable :: url, client_id, secret, token_url, system, home, json, text
+    character(kind=c_char) :: tiny(4)
+    integer(c_size_t) :: needed
+    integer(c_int32_t) :: st
+    integer(c_int64_t) :: number
+    integer :: passed = 0, failed = 0
+
+    url = env('FIRECREST_URL')
+    client_id = env('FIRECREST_CLIENT_ID')
+    secret = env('FIRECREST_CLIENT_SECRET')
+    token_url = env('AUTH_TOKEN_URL')
+    system = env('FIRECREST_SYSTEM')
+    home = env('FIRECREST_HOME')
+
+    st = fc_auth_client_credentials_new(client_id, secret, token_url, auth)
+    if (st == FIRECREST_STATUS_OK) st = fc_client_new(url, auth, c_null_ptr, client)
+    call fc_auth_close(auth)
+    if (st /= FIRECREST_STATUS_OK) then
+        write (*, '(a)') 'errors: cannot create the client: '//fc_error(st)
+        error stop 2
+    end if
+
+    ! a NULL handle is an error with a name, not a crash
+    st = fc_all_systems(c_null_ptr, json)
+    call expect('null client', st, FIRECREST_STATUS_NULL_ARGUMENT, 'client')
+    call check('null client leaves the output empty', len(json) == 0, 'json = "'//json//'"')
+
+    ! an unknown system: the message names it, the HTTP status is known
+    st = fc_system(client, 'no-such-system', json)
+    call expect_failure('unknown system', st, 'no-such-system')
+    call check('unknown system has an HTTP status', firecrest_last_error_http_status() >= 400, &
+        'http status '//itoa(int(firecrest_last_error_http_status())))
+    st = fc_list_files(client, 'no-such-system', home, .false., json)
+    call expect_failure('list on unknown system', st, 'no-such-system')
+
+    ! a missing path: the message names the path
+    st = fc_list_files(client, system, home//'/no-such-dir', .false., json)
+    call expect_failure('missing path', st, 'no-such-dir')
+
+    ! a failure does not survive a success on the same thread (message stays from the failure)
+    st = fc_all_systems(client, json)
+    call expect('success after failures', st, FIRECREST_STATUS_OK, '')
+
+    ! wrong credentials: AUTH, and the secret appears in no message
+    st = fc_auth_client_credentials_new(client_id, wrong_secret, token_url, auth)
+    if (st == FIRECREST_STATUS_OK) st = fc_client_new(url, auth, c_null_ptr, bad_client)
+    if (st == FIRECREST_STATUS_OK) st = fc_whoami(bad_client, system, text)
+    call expect('wrong credentials', st, FIRECREST_STATUS_AUTH, '')
+    call check('wrong credentials: no secret in the message', &
+        index(fc_last_error(), wrong_secret) == 0, fc_last_error())
+    call fc_client_close(bad_client)
+    call fc_auth_close(auth)
+
+    ! the raw call reports BUFFER_TOO_SMALL and the full length
+    st = fc_system(client, 'no-such-system', json)
+    needed = 0
+    st = firecrest_last_error_message(tiny, size(tiny, kind=c_size_t), needed)
+    call check('small buffer', st == FIRECREST_STATUS_BUFFER_TOO_SMALL .and. &
+        needed >= len(fc_last_error()), 'status '//itoa(int(st))//', length '//itoa(int(needed)))
+
+    ! the status names
+    call check('status names', index(fc_status_str(FIRECREST_STATUS_AUTH), 'AUTH') > 0 .and. &
+        index(fc_status_str(FIRECREST_STATUS_NOT_FOUND), 'NOT_FOUND') > 0, &
+        fc_status_str(FIRECREST_STATUS_AUTH)//' '//fc_status_str(FIRECREST_STATUS_NOT_FOUND))
+
+    ! JSON helpers: a missing field names the pointer, bad JSON is JSON
+    st = fc_json_get_int('{"a": 1}', '/b', number)
+    call expect_failure('json missing pointer', st, '/b')
+    st = fc_json_get_string('{"a": ', '/a', text)
+    call expect('json invalid', st, FIRECREST_STATUS_JSON, '')
+    st = fc_json_get_int('{"a": {"b": [5, 42]}}', '/a/b/1', number)
+    call check('json int', st == FIRECREST_STATUS_OK .and. number == 42, itoa(int(number)))
+
+    ! closing twice is harmless
+    call fc_client_close(client)
+    call fc_client_close(client)
+    st = fc_all_systems(client, json)
+    call expect('closed client is NULL', st, FIRECREST_STATUS_NULL_ARGUMENT, 'client')
+
+    write (*, '(a)') 'errors: '//itoa(passed)//' passed, '//itoa(failed)//' failed'
+    deallocate (url, client_id, secret, token_url, system, home, json, text)
+    if (failed > 0) error stop 1
+
+contains
+
+    function env(name) result(value)
+        character(*), intent(in) :: name
+        character(:), allocatable :: value
+        integer :: length
+        call get_environment_variable(name, length=length)
+        allocate (character(len=length) :: value)
+        if (length > 0) call get_environment_variable(name, value)
+    end function env
+
+    function itoa(i) result(s)
+        integer, intent(in) :: i
+        character(:), allocatable :: s
+        character(len=12) :: buf
+        write (buf, '(i0)') i
+        s = trim(buf)
+    end function itoa
+
+    subroutine check(name, ok, detail)
+        character(*), intent(in) :: name, detail
+        logical, intent(in) :: ok
+        if (ok) then
+            passed = passed + 1
+            write (*, '(a)') 'check '//name//': ok ('//detail//')'
+        else
+            failed = failed + 1
+            write (*, '(a)') 'check '//name//': FAILED ('//detail//')'
+        end if
+    end subroutine check
+
+    !> st must be `wanted`, and the last error must mention `word` (when given).
+    subroutine expect(name, st, wanted, word)
+        character(*), intent(in) :: name, word
+        integer(c_int32_t), intent(in) :: st, wanted
+        character(:), allocatable :: msg
+        msg = fc_last_error()
+        if (st == FIRECREST_STATUS_OK) msg = ''
+        call check(name, st == wanted .and. (len(word) == 0 .or. index(msg, word) > 0), &
+            fc_status_str(st)//' '//itoa(int(st))//': '//msg)
+    end subroutine expect
+
+    !> st must be a failure whose message mentions `word`.
+    subroutine expect_failure(name, st, word)
+        character(*), intent(in) :: name, word
+        integer(c_int32_t), intent(in) :: st
+        character(:), allocatable :: msg
+        msg = fc_last_error()
+        call check(name, st /= FIRECREST_STATUS_OK .and. index(msg, word) > 0, &
+            fc_status_str(st)//' '//itoa(int(st))//': '//msg)
+    end subroutine expect_failure
+
+end program errors
