@@ -14,7 +14,7 @@ module tour_support
     implicit none
     private
     public :: progress_counter, on_progress, pause_ms, getenv_required, status_name, is_terminal
-    public :: write_file, read_file, fail
+    public :: write_file, read_file, fail, fail_at
 
     !> What the progress callback saw: the last (done, total) and how often it was called.
     type, bind(c) :: progress_counter
@@ -136,6 +136,14 @@ contains
         write (*, '(a)') step//': FAILED '//fc_error(st)
         error stop 1
     end subroutine fail
+
+    !> Reports a transfer that stopped at an unexpected status, and stops.
+    subroutine fail_at(step, status)
+        character(*), intent(in) :: step
+        integer, intent(in) :: status
+        write (*, '(a,i0,a)') step//': FAILED at status ', status, ' '//status_name(status)
+        error stop 1
+    end subroutine fail_at
 
 end module tour_support
 
@@ -262,21 +270,21 @@ program tour
     st = fc_external_upload(client, system, big_name, dir//'/'//big_name, transfer)
     if (st /= FIRECREST_STATUS_OK) call fail('external upload', st)
     call follow('external upload', FIRECREST_UPLOAD_URL_READY, status)
-    if (status /= FIRECREST_UPLOAD_URL_READY) call fail('external upload', FIRECREST_STATUS_TASK_FAILED)
+    if (status /= FIRECREST_UPLOAD_URL_READY) call fail_at('external upload', status)
     st = fc_transfer_set_progress(transfer, on_progress, c_loc(progress))
     if (st /= FIRECREST_STATUS_OK) call fail('external upload', st)
     st = firecrest_transfer_finish_upload(transfer)
     if (st /= FIRECREST_STATUS_OK) call fail('external upload', st)
     write (*, '(a,i0,a)') 'external upload: sent ', progress%done, ' bytes'
     call follow('external upload', FIRECREST_UPLOAD_DONE, status)
-    if (status /= FIRECREST_UPLOAD_DONE) call fail('external upload', FIRECREST_STATUS_TASK_FAILED)
+    if (status /= FIRECREST_UPLOAD_DONE) call fail_at('external upload', status)
     call fc_transfer_close(transfer)
 
     ! -- external download: wait for the staged copy, fetch it, then invalidate the link --
     st = fc_external_download(client, system, dir//'/'//big_name, transfer)
     if (st /= FIRECREST_STATUS_OK) call fail('external download', st)
     call follow('external download', FIRECREST_DOWNLOAD_READY, status)
-    if (status /= FIRECREST_DOWNLOAD_READY) call fail('external download', FIRECREST_STATUS_TASK_FAILED)
+    if (status /= FIRECREST_DOWNLOAD_READY) call fail_at('external download', status)
     st = fc_transfer_object_storage_link(transfer, text)
     if (st /= FIRECREST_STATUS_OK) call fail('external download', st)
     ! the link is a credential: show only that there is one

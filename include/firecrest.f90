@@ -100,7 +100,14 @@ module firecrest
     public :: firecrest_options_set_timeout_ms, firecrest_options_set_ca_file
     public :: firecrest_options_set_max_retries, firecrest_options_free
     public :: firecrest_client_new, firecrest_client_new_from_env, firecrest_client_api_version
-    public :: firecrest_client_free
+    public :: firecrest_client_free, firecrest_client_detect_api_version
+    public :: firecrest_options_set_connect_timeout_ms, firecrest_options_set_token_refresh_margin_s
+    public :: firecrest_options_set_poll_interval_ms, firecrest_options_set_parallel_parts
+    public :: firecrest_options_set_user_agent
+    public :: firecrest_service, firecrest_filesystems, firecrest_groups
+    public :: firecrest_list_files_recursive, firecrest_chmod, firecrest_chown, firecrest_symlink
+    public :: firecrest_file_type, firecrest_stat, firecrest_head, firecrest_tail, firecrest_view
+    public :: firecrest_transfer_last_status, firecrest_test_panic
     public :: firecrest_all_systems, firecrest_system, firecrest_parameters
     public :: firecrest_all_services, firecrest_whoami
     public :: firecrest_list_files, firecrest_mkdir, firecrest_mv, firecrest_copy
@@ -146,6 +153,14 @@ module firecrest
             import :: c_ptr
             type(c_ptr), value :: s
         end subroutine firecrest_string_free
+
+        ! Only in builds with the cargo feature test-exports: panics inside the library, to show
+        ! that a panic comes back as FIRECREST_STATUS_PANIC. message is nullable.
+        function firecrest_test_panic(message) result(st) bind(c, name='firecrest_test_panic')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: message
+            integer(c_int32_t) :: st
+        end function firecrest_test_panic
 
         ! -- authorization --
         function firecrest_auth_client_credentials_new(client_id, client_secret, token_url, &
@@ -217,6 +232,46 @@ module firecrest
             integer(c_int32_t) :: st
         end function firecrest_options_set_max_retries
 
+        function firecrest_options_set_connect_timeout_ms(o, ms) result(st) &
+            bind(c, name='firecrest_options_set_connect_timeout_ms')
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int64_t), value :: ms
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_connect_timeout_ms
+
+        function firecrest_options_set_token_refresh_margin_s(o, seconds) result(st) &
+            bind(c, name='firecrest_options_set_token_refresh_margin_s')
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int64_t), value :: seconds
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_token_refresh_margin_s
+
+        function firecrest_options_set_poll_interval_ms(o, initial_ms, max_ms) result(st) &
+            bind(c, name='firecrest_options_set_poll_interval_ms')
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int64_t), value :: initial_ms, max_ms
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_poll_interval_ms
+
+        function firecrest_options_set_parallel_parts(o, parts) result(st) &
+            bind(c, name='firecrest_options_set_parallel_parts')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int32_t), value :: parts
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_parallel_parts
+
+        function firecrest_options_set_user_agent(o, user_agent) result(st) &
+            bind(c, name='firecrest_options_set_user_agent')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: user_agent(*)
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_user_agent
+
         subroutine firecrest_options_free(o) bind(c, name='firecrest_options_free')
             import :: c_ptr
             type(c_ptr), value :: o
@@ -247,6 +302,14 @@ module firecrest
             type(c_ptr), value :: c
             integer(c_int32_t) :: version
         end function firecrest_client_api_version
+
+        function firecrest_client_detect_api_version(c, version_out) result(st) &
+            bind(c, name='firecrest_client_detect_api_version')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            integer(c_int32_t), intent(out) :: version_out
+            integer(c_int32_t) :: st
+        end function firecrest_client_detect_api_version
 
         subroutine firecrest_client_free(c) bind(c, name='firecrest_client_free')
             import :: c_ptr
@@ -284,7 +347,33 @@ module firecrest
             integer(c_int32_t) :: st
         end function firecrest_all_services
 
-        ! system is nullable: c_null_ptr, or c_loc of a NUL-terminated target string
+        function firecrest_service(c, service, json_out) result(st) bind(c, name='firecrest_service')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: service(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_service
+
+        ! system is nullable (all systems): c_null_ptr, or c_loc of a NUL-terminated target string
+        function firecrest_filesystems(c, system, json_out) result(st) &
+            bind(c, name='firecrest_filesystems')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            type(c_ptr), value :: system
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_filesystems
+
+        function firecrest_groups(c, system, json_out) result(st) bind(c, name='firecrest_groups')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_groups
+
+        ! system is nullable (the name from the token): c_null_ptr, or c_loc of a target string
         function firecrest_whoami(c, system, username_out) result(st) &
             bind(c, name='firecrest_whoami')
             import :: c_ptr, c_int32_t
@@ -304,6 +393,16 @@ module firecrest
             type(c_ptr), intent(out) :: json_out
             integer(c_int32_t) :: st
         end function firecrest_list_files
+
+        function firecrest_list_files_recursive(c, system, path, show_hidden, recursive, &
+            json_out) result(st) bind(c, name='firecrest_list_files_recursive')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t), value :: show_hidden, recursive
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_list_files_recursive
 
         function firecrest_mkdir(c, system, path, parents) result(st) bind(c, name='firecrest_mkdir')
             import :: c_ptr, c_char, c_int32_t
@@ -333,6 +432,81 @@ module firecrest
             character(kind=c_char), intent(in) :: system(*), path(*)
             integer(c_int32_t) :: st
         end function firecrest_remove
+
+        function firecrest_chmod(c, system, path, mode) result(st) bind(c, name='firecrest_chmod')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*), mode(*)
+            integer(c_int32_t) :: st
+        end function firecrest_chmod
+
+        ! owner and group are nullable (not both): c_null_ptr or c_loc of a target string
+        function firecrest_chown(c, system, path, owner, group) result(st) &
+            bind(c, name='firecrest_chown')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            type(c_ptr), value :: owner, group
+            integer(c_int32_t) :: st
+        end function firecrest_chown
+
+        function firecrest_symlink(c, system, target, link_path) result(st) &
+            bind(c, name='firecrest_symlink')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), target(*), link_path(*)
+            integer(c_int32_t) :: st
+        end function firecrest_symlink
+
+        function firecrest_file_type(c, system, path, type_out) result(st) &
+            bind(c, name='firecrest_file_type')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            type(c_ptr), intent(out) :: type_out
+            integer(c_int32_t) :: st
+        end function firecrest_file_type
+
+        function firecrest_stat(c, system, path, dereference, json_out) result(st) &
+            bind(c, name='firecrest_stat')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t), value :: dereference
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_stat
+
+        ! bytes, lines: 0 = unset (both 0: 10 lines)
+        function firecrest_head(c, system, path, bytes, lines, skip, text_out) result(st) &
+            bind(c, name='firecrest_head')
+            import :: c_ptr, c_char, c_int32_t, c_int64_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int64_t), value :: bytes, lines
+            integer(c_int32_t), value :: skip
+            type(c_ptr), intent(out) :: text_out
+            integer(c_int32_t) :: st
+        end function firecrest_head
+
+        function firecrest_tail(c, system, path, bytes, lines, skip, text_out) result(st) &
+            bind(c, name='firecrest_tail')
+            import :: c_ptr, c_char, c_int32_t, c_int64_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int64_t), value :: bytes, lines
+            integer(c_int32_t), value :: skip
+            type(c_ptr), intent(out) :: text_out
+            integer(c_int32_t) :: st
+        end function firecrest_tail
+
+        function firecrest_view(c, system, path, text_out) result(st) bind(c, name='firecrest_view')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            type(c_ptr), intent(out) :: text_out
+            integer(c_int32_t) :: st
+        end function firecrest_view
 
         function firecrest_checksum(c, system, path, sha256_out) result(st) &
             bind(c, name='firecrest_checksum')
@@ -387,6 +561,14 @@ module firecrest
             integer(c_int32_t), intent(out) :: status_out
             integer(c_int32_t) :: st
         end function firecrest_transfer_status
+
+        function firecrest_transfer_last_status(t, status_out) result(st) &
+            bind(c, name='firecrest_transfer_last_status')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: t
+            integer(c_int32_t), intent(out) :: status_out
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_last_status
 
         function firecrest_transfer_wait(t, until_status, timeout_ms, status_out) result(st) &
             bind(c, name='firecrest_transfer_wait')
@@ -502,6 +684,12 @@ module firecrest
     public :: fc_transfer_object_storage_link, fc_transfer_object_storage_data
     public :: fc_transfer_set_progress
     public :: fc_json_get_string, fc_json_get_int, fc_json_array_len
+    public :: fc_client_detect_api_version, fc_options_set_connect_timeout_ms
+    public :: fc_options_set_token_refresh_margin_s, fc_options_set_poll_interval_ms
+    public :: fc_options_set_parallel_parts, fc_options_set_user_agent
+    public :: fc_service, fc_filesystems, fc_groups, fc_list_files_recursive
+    public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_head, fc_tail, fc_view
+    public :: fc_transfer_last_status
 
 contains
 
@@ -616,6 +804,7 @@ contains
                 exit
             end if
         end do
+        deallocate (msg)
         allocate (character(len=n) :: msg)
         do i = 1, n
             msg(i:i) = buf(i)
@@ -696,6 +885,42 @@ contains
         st = firecrest_options_set_max_retries(opts, int(retries, c_int32_t))
     end function fc_options_set_max_retries
 
+    function fc_options_set_connect_timeout_ms(opts, ms) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: ms
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_connect_timeout_ms(opts, int(ms, c_int64_t))
+    end function fc_options_set_connect_timeout_ms
+
+    function fc_options_set_token_refresh_margin_s(opts, seconds) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: seconds
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_token_refresh_margin_s(opts, int(seconds, c_int64_t))
+    end function fc_options_set_token_refresh_margin_s
+
+    function fc_options_set_poll_interval_ms(opts, initial_ms, max_ms) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: initial_ms, max_ms
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_poll_interval_ms(opts, int(initial_ms, c_int64_t), &
+            int(max_ms, c_int64_t))
+    end function fc_options_set_poll_interval_ms
+
+    function fc_options_set_parallel_parts(opts, parts) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: parts
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_parallel_parts(opts, int(parts, c_int32_t))
+    end function fc_options_set_parallel_parts
+
+    function fc_options_set_user_agent(opts, user_agent) result(st)
+        type(c_ptr), intent(in) :: opts
+        character(*), intent(in) :: user_agent
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_user_agent(opts, fc_c_string(user_agent))
+    end function fc_options_set_user_agent
+
     !> opts may be c_null_ptr (defaults). The auth handle may be closed right after.
     function fc_client_new(firecrest_url, auth, opts, client) result(st)
         character(*), intent(in) :: firecrest_url
@@ -714,6 +939,17 @@ contains
         client = c_null_ptr
         st = firecrest_client_new_from_env(optional_ptr(opts), client)
     end function fc_client_new_from_env
+
+    !> The server's API version (1 or 2), asking the server once if it is not known yet.
+    function fc_client_detect_api_version(client, version) result(st)
+        type(c_ptr), intent(in) :: client
+        integer, intent(out) :: version
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: v
+        v = 0
+        st = firecrest_client_detect_api_version(client, v)
+        version = int(v)
+    end function fc_client_detect_api_version
 
     ! Each close frees the handle once and leaves c_null_ptr behind.
     subroutine fc_auth_close(auth)
@@ -783,7 +1019,7 @@ contains
         json = string_result(st, p)
     end function fc_all_services
 
-    !> system: the system to ask (v2 needs one), or '' for the server's default.
+    !> system: the system to ask, or '' for the name in the access token (no request).
     function fc_whoami(client, system, username) result(st)
         type(c_ptr), intent(in) :: client
         character(*), intent(in) :: system
@@ -792,14 +1028,44 @@ contains
         character(kind=c_char, len=:), allocatable, target :: csystem
         type(c_ptr) :: p
         p = c_null_ptr
-        if (len_trim(system) == 0) then
-            st = firecrest_whoami(client, c_null_ptr, p)
-        else
-            csystem = fc_c_string(system)
-            st = firecrest_whoami(client, c_loc(csystem), p)
-        end if
+        st = firecrest_whoami(client, optional_c_string(system, csystem), p)
         username = string_result(st, p)
     end function fc_whoami
+
+    function fc_service(client, service, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: service
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_service(client, fc_c_string(service), p)
+        json = string_result(st, p)
+    end function fc_service
+
+    !> system: one system, or '' for all.
+    function fc_filesystems(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: csystem
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_filesystems(client, optional_c_string(system, csystem), p)
+        json = string_result(st, p)
+    end function fc_filesystems
+
+    function fc_groups(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_groups(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_groups
 
     ! ---- files on a system --------------------------------------------------------------------
 
@@ -815,6 +1081,19 @@ contains
             c_flag(show_hidden), p)
         json = string_result(st, p)
     end function fc_list_files
+
+    function fc_list_files_recursive(client, system, path, show_hidden, recursive, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        logical, intent(in) :: show_hidden, recursive
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_list_files_recursive(client, fc_c_string(system), fc_c_string(path), &
+            c_flag(show_hidden), c_flag(recursive), p)
+        json = string_result(st, p)
+    end function fc_list_files_recursive
 
     function fc_mkdir(client, system, path, parents) result(st)
         type(c_ptr), intent(in) :: client
@@ -845,6 +1124,96 @@ contains
         st = firecrest_remove(client, fc_c_string(system), fc_c_string(path))
     end function fc_remove
 
+    function fc_chmod(client, system, path, mode) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path, mode
+        integer(c_int32_t) :: st
+        st = firecrest_chmod(client, fc_c_string(system), fc_c_string(path), fc_c_string(mode))
+    end function fc_chmod
+
+    !> owner or group may be '' (unchanged), not both.
+    function fc_chown(client, system, path, owner, group) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path, owner, group
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: cowner, cgroup
+        st = firecrest_chown(client, fc_c_string(system), fc_c_string(path), &
+            optional_c_string(owner, cowner), optional_c_string(group, cgroup))
+    end function fc_chown
+
+    function fc_symlink(client, system, target, link_path) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, target, link_path
+        integer(c_int32_t) :: st
+        st = firecrest_symlink(client, fc_c_string(system), fc_c_string(target), &
+            fc_c_string(link_path))
+    end function fc_symlink
+
+    function fc_file_type(client, system, path, file_type) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        character(:), allocatable, intent(out) :: file_type
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_file_type(client, fc_c_string(system), fc_c_string(path), p)
+        file_type = string_result(st, p)
+    end function fc_file_type
+
+    function fc_stat(client, system, path, dereference, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        logical, intent(in) :: dereference
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_stat(client, fc_c_string(system), fc_c_string(path), c_flag(dereference), p)
+        json = string_result(st, p)
+    end function fc_stat
+
+    !> The first `bytes` bytes or `lines` lines (0 = unset; both 0: 10 lines); with skip,
+    !> everything except the last ones.
+    function fc_head(client, system, path, bytes, lines, skip, text) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        integer, intent(in) :: bytes, lines
+        logical, intent(in) :: skip
+        character(:), allocatable, intent(out) :: text
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_head(client, fc_c_string(system), fc_c_string(path), &
+            int(bytes, c_int64_t), int(lines, c_int64_t), c_flag(skip), p)
+        text = string_result(st, p)
+    end function fc_head
+
+    !> As fc_head, from the end.
+    function fc_tail(client, system, path, bytes, lines, skip, text) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        integer, intent(in) :: bytes, lines
+        logical, intent(in) :: skip
+        character(:), allocatable, intent(out) :: text
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_tail(client, fc_c_string(system), fc_c_string(path), &
+            int(bytes, c_int64_t), int(lines, c_int64_t), c_flag(skip), p)
+        text = string_result(st, p)
+    end function fc_tail
+
+    function fc_view(client, system, path, text) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        character(:), allocatable, intent(out) :: text
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        p = c_null_ptr
+        st = firecrest_view(client, fc_c_string(system), fc_c_string(path), p)
+        text = string_result(st, p)
+    end function fc_view
+
     function fc_checksum(client, system, path, sha256) result(st)
         type(c_ptr), intent(in) :: client
         character(*), intent(in) :: system, path
@@ -862,14 +1231,8 @@ contains
         character(*), intent(in) :: system, local_path, remote_dir, filename
         integer(c_int32_t) :: st
         character(kind=c_char, len=:), allocatable, target :: cname
-        if (len_trim(filename) == 0) then
-            st = firecrest_simple_upload(client, fc_c_string(system), fc_c_string(local_path), &
-                fc_c_string(remote_dir), c_null_ptr)
-        else
-            cname = fc_c_string(filename)
-            st = firecrest_simple_upload(client, fc_c_string(system), fc_c_string(local_path), &
-                fc_c_string(remote_dir), c_loc(cname))
-        end if
+        st = firecrest_simple_upload(client, fc_c_string(system), fc_c_string(local_path), &
+            fc_c_string(remote_dir), optional_c_string(filename, cname))
     end function fc_simple_upload
 
     function fc_simple_download(client, system, remote_path, local_path) result(st)
@@ -912,6 +1275,17 @@ contains
         st = firecrest_transfer_status(transfer, s)
         status = int(s)
     end function fc_transfer_status
+
+    !> The status seen by the last fc_transfer_status/fc_transfer_wait, without a request.
+    function fc_transfer_last_status(transfer, status) result(st)
+        type(c_ptr), intent(in) :: transfer
+        integer, intent(out) :: status
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: s
+        s = 0
+        st = firecrest_transfer_last_status(transfer, s)
+        status = int(s)
+    end function fc_transfer_last_status
 
     !> Polls until until_status, a terminal status, or timeout_ms (FIRECREST_STATUS_TIMEOUT).
     function fc_transfer_wait(transfer, until_status, timeout_ms, status) result(st)
@@ -999,6 +1373,17 @@ contains
         integer(c_int32_t) :: i
         i = merge(1_c_int32_t, 0_c_int32_t, flag)
     end function c_flag
+
+    !> c_loc of s as a C string kept in buf, or c_null_ptr when s is blank (a NULL argument).
+    function optional_c_string(s, buf) result(p)
+        character(*), intent(in) :: s
+        character(kind=c_char, len=:), allocatable, target, intent(out) :: buf
+        type(c_ptr) :: p
+        p = c_null_ptr
+        if (len_trim(s) == 0) return
+        buf = fc_c_string(s)
+        p = c_loc(buf)
+    end function optional_c_string
 
     pure function optional_ptr(p) result(q)
         type(c_ptr), intent(in), optional :: p

@@ -60,11 +60,11 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// target/<profile>, where cargo puts libfirecrest.so and libfirecrest.a for this build.
+/// target/<profile>/deps, where `cargo test` puts the libfirecrest.so and libfirecrest.a it
+/// builds (target/<profile> holds those of the last `cargo build`, which may be older).
 fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps directory");
-    let dir = deps.parent().expect("profile directory").to_path_buf();
+    let dir = exe.parent().expect("deps directory").to_path_buf();
     for lib in ["libfirecrest.so", "libfirecrest.a"] {
         assert!(
             dir.join(lib).exists(),
@@ -116,9 +116,10 @@ fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
         .arg(&exe);
     match link {
         Link::Shared => {
-            cmd.arg(format!("-L{}", libs.display()))
+            let staged = stage_shared_library(dir, &libs);
+            cmd.arg(format!("-L{}", staged.display()))
                 .arg("-lfirecrest")
-                .arg(format!("-Wl,-rpath,{}", libs.display()));
+                .arg(format!("-Wl,-rpath,{}", staged.display()));
         }
         Link::Static => {
             cmd.arg(libs.join("libfirecrest.a")).args(STATIC_LIBS);
@@ -131,6 +132,32 @@ fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     exe
+}
+
+/// The library links as libfirecrest.so and loads under its SONAME (libfirecrest.so.0.y, as
+/// cargo-c installs it); cargo leaves only the first name, so both become links in `dir`/lib.
+fn stage_shared_library(dir: &Path, libs: &Path) -> PathBuf {
+    let staged = dir.join("lib");
+    std::fs::create_dir_all(&staged).unwrap();
+    let (major, minor) = (
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+    );
+    let sover = if major == "0" {
+        format!("0.{minor}")
+    } else {
+        major.to_string()
+    };
+    for name in [
+        "libfirecrest.so".to_string(),
+        format!("libfirecrest.so.{sover}"),
+    ] {
+        let link = staged.join(name);
+        if !link.exists() {
+            std::os::unix::fs::symlink(libs.join("libfirecrest.so"), link).unwrap();
+        }
+    }
+    staged
 }
 
 /// Runs `argv` in `cwd` with the emulator's environment; kills it after `limit`.
@@ -509,27 +536,24 @@ fn module_matches_the_library() {
     }
 }
 
-/// Names of the functions a C header declares: `firecrest_x(` at the start of a declaration.
+/// Names of the functions a C header declares: `firecrest_x(` after a type (a word or `*`).
 fn header_functions(header: &str) -> Vec<String> {
     let code = strip_comments(header);
-    let mut names = Vec::new();
-    let mut rest = code.as_str();
-    while let Some(i) = rest.find("firecrest_") {
-        let tail = &rest[i..];
+    let mut names: Vec<String> = Vec::new();
+    let mut from = 0;
+    while let Some(i) = code[from..].find("firecrest_").map(|i| i + from) {
+        let tail = &code[i..];
         let end = tail
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(tail.len());
         let name = &tail[..end];
-        let before = rest[..i].trim_end();
-        // a declaration: the name follows a type (`status`, `*`, `void`, `char`, …) and precedes `(`
-        let is_decl = tail[end..].starts_with('(')
-            && (before.ends_with('*')
-                || before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
-            && !before.ends_with("return");
-        if is_decl && !names.iter().any(|n| n == name) && !name.ends_with("_cb") {
+        let before = code[..i].trim_end();
+        let after_type = before.ends_with('*')
+            || before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        if tail[end..].starts_with('(') && after_type && !names.iter().any(|n| n == name) {
             names.push(name.to_string());
         }
-        rest = &tail[end..];
+        from = i + end;
     }
     names
 }
