@@ -201,10 +201,10 @@ program tour
         if (st /= FIRECREST_STATUS_OK) call fail('parameters', st)
         write (*, '(a,i0,a)') 'parameters: ', n, ' utilities parameters'
         do i = 0, n - 1
-            st = fc_json_get_string(json, '/utilities/'//itoa(i)//'/name', name)
+            st = fc_json_get_string(json, '/utilities/'//fc_int_str(i)//'/name', name)
             if (st /= FIRECREST_STATUS_OK) cycle
             if (name /= 'UTILITIES_MAX_FILE_SIZE') cycle
-            st = fc_json_get_string(json, '/utilities/'//itoa(i)//'/value', value)
+            st = fc_json_get_string(json, '/utilities/'//fc_int_str(i)//'/value', value)
             if (st == FIRECREST_STATUS_OK) write (*, '(a)') 'parameters: '//name//' = '//value
         end do
     end if
@@ -250,9 +250,9 @@ program tour
     if (st /= FIRECREST_STATUS_OK) call fail('list', st)
     write (*, '(a,i0,a)') 'list: ', n, ' entries in '//dir
     do i = 0, n - 1
-        st = fc_json_get_string(json, '/'//itoa(i)//'/name', name)
+        st = fc_json_get_string(json, '/'//fc_int_str(i)//'/name', name)
         if (st /= FIRECREST_STATUS_OK) call fail('list', st)
-        st = fc_json_get_int(json, '/'//itoa(i)//'/size', size)
+        st = fc_json_get_int(json, '/'//fc_int_str(i)//'/size', size)
         if (st /= FIRECREST_STATUS_OK) call fail('list', st)
         write (*, '(a,i0,a)') 'list: '//name//' ', size, ' bytes'
     end do
@@ -321,14 +321,6 @@ program tour
 
 contains
 
-    function itoa(i) result(s)
-        integer, intent(in) :: i
-        character(:), allocatable :: s
-        character(len=12) :: buf
-        write (buf, '(i0)') i
-        s = trim(buf)
-    end function itoa
-
     !> Prints "<label>: N" and one line per entry: its key field and its status.
     subroutine print_entries(label, json, key)
         character(*), intent(in) :: label, json, key
@@ -339,9 +331,9 @@ contains
         if (rc /= FIRECREST_STATUS_OK) call fail(label, rc)
         write (*, '(a,i0)') label//': ', count
         do k = 0, count - 1
-            rc = fc_json_get_string(json, '/'//itoa(k)//'/'//key, entry)
+            rc = fc_json_get_string(json, '/'//fc_int_str(k)//'/'//key, entry)
             if (rc /= FIRECREST_STATUS_OK) call fail(label, rc)
-            rc = fc_json_get_string(json, '/'//itoa(k)//'/status', state)
+            rc = fc_json_get_string(json, '/'//fc_int_str(k)//'/status', state)
             if (rc /= FIRECREST_STATUS_OK) call fail(label, rc)
             write (*, '(a)') label//': '//entry//' '//state
         end do

@@ -669,7 +669,7 @@ module firecrest
     end interface
 
     ! ---- Fortran helpers ----------------------------------------------------------------------
-    public :: fc_c_string, fc_take_string, fc_copy_to_buffer
+    public :: fc_c_string, fc_take_string, fc_copy_to_buffer, fc_int_str
     public :: fc_version, fc_status_str, fc_last_error, fc_error
     public :: fc_auth_client_credentials_new, fc_auth_static_token_new, fc_auth_callback_new
     public :: fc_options_new, fc_options_set_api_version, fc_options_set_timeout_ms
@@ -743,6 +743,15 @@ contains
         end if
     end function string_result
 
+    !> The decimal text of i, e.g. for JSON pointers: '/'//fc_int_str(k)//'/name'.
+    pure function fc_int_str(i) result(s)
+        integer, intent(in) :: i
+        character(:), allocatable :: s
+        character(len=24) :: buf
+        write (buf, '(i0)') i
+        s = trim(buf)
+    end function fc_int_str
+
     !> Writes s, NUL-terminated, into a C buffer of buf_len bytes (for a token callback).
     !> Returns FIRECREST_STATUS_BUFFER_TOO_SMALL, writing nothing, when it does not fit.
     function fc_copy_to_buffer(s, buf, buf_len) result(st)
@@ -815,9 +824,7 @@ contains
     function fc_error(status) result(s)
         integer(c_int32_t), intent(in) :: status
         character(:), allocatable :: s
-        character(len=12) :: code
-        write (code, '(i0)') status
-        s = fc_status_str(status)//' ('//trim(code)//'): '//fc_last_error()
+        s = fc_status_str(status)//' ('//fc_int_str(int(status))//'): '//fc_last_error()
     end function fc_error
 
     ! ---- handles ------------------------------------------------------------------------------
@@ -983,7 +990,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_all_systems(client, p)
         json = string_result(st, p)
     end function fc_all_systems
@@ -994,7 +1000,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_system(client, fc_c_string(system), p)
         json = string_result(st, p)
     end function fc_system
@@ -1004,7 +1009,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_parameters(client, p)
         json = string_result(st, p)
     end function fc_parameters
@@ -1014,7 +1018,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_all_services(client, p)
         json = string_result(st, p)
     end function fc_all_services
@@ -1027,7 +1030,6 @@ contains
         integer(c_int32_t) :: st
         character(kind=c_char, len=:), allocatable, target :: csystem
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_whoami(client, optional_c_string(system, csystem), p)
         username = string_result(st, p)
     end function fc_whoami
@@ -1038,7 +1040,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_service(client, fc_c_string(service), p)
         json = string_result(st, p)
     end function fc_service
@@ -1051,7 +1052,6 @@ contains
         integer(c_int32_t) :: st
         character(kind=c_char, len=:), allocatable, target :: csystem
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_filesystems(client, optional_c_string(system, csystem), p)
         json = string_result(st, p)
     end function fc_filesystems
@@ -1062,7 +1062,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_groups(client, fc_c_string(system), p)
         json = string_result(st, p)
     end function fc_groups
@@ -1076,7 +1075,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_list_files(client, fc_c_string(system), fc_c_string(path), &
             c_flag(show_hidden), p)
         json = string_result(st, p)
@@ -1089,7 +1087,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_list_files_recursive(client, fc_c_string(system), fc_c_string(path), &
             c_flag(show_hidden), c_flag(recursive), p)
         json = string_result(st, p)
@@ -1155,7 +1152,6 @@ contains
         character(:), allocatable, intent(out) :: file_type
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_file_type(client, fc_c_string(system), fc_c_string(path), p)
         file_type = string_result(st, p)
     end function fc_file_type
@@ -1167,7 +1163,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_stat(client, fc_c_string(system), fc_c_string(path), c_flag(dereference), p)
         json = string_result(st, p)
     end function fc_stat
@@ -1182,7 +1177,6 @@ contains
         character(:), allocatable, intent(out) :: text
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_head(client, fc_c_string(system), fc_c_string(path), &
             int(bytes, c_int64_t), int(lines, c_int64_t), c_flag(skip), p)
         text = string_result(st, p)
@@ -1197,7 +1191,6 @@ contains
         character(:), allocatable, intent(out) :: text
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_tail(client, fc_c_string(system), fc_c_string(path), &
             int(bytes, c_int64_t), int(lines, c_int64_t), c_flag(skip), p)
         text = string_result(st, p)
@@ -1209,7 +1202,6 @@ contains
         character(:), allocatable, intent(out) :: text
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_view(client, fc_c_string(system), fc_c_string(path), p)
         text = string_result(st, p)
     end function fc_view
@@ -1220,7 +1212,6 @@ contains
         character(:), allocatable, intent(out) :: sha256
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_checksum(client, fc_c_string(system), fc_c_string(path), p)
         sha256 = string_result(st, p)
     end function fc_checksum
@@ -1312,7 +1303,6 @@ contains
         character(:), allocatable, intent(out) :: url
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_transfer_object_storage_link(transfer, p)
         url = string_result(st, p)
     end function fc_transfer_object_storage_link
@@ -1322,7 +1312,6 @@ contains
         character(:), allocatable, intent(out) :: json
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_transfer_object_storage_data(transfer, p)
         json = string_result(st, p)
     end function fc_transfer_object_storage_data
@@ -1343,7 +1332,6 @@ contains
         character(:), allocatable, intent(out) :: value
         integer(c_int32_t) :: st
         type(c_ptr) :: p
-        p = c_null_ptr
         st = firecrest_json_get_string(fc_c_string(json), fc_c_string(pointer), p)
         value = string_result(st, p)
     end function fc_json_get_string

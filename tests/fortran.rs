@@ -205,50 +205,38 @@ fn pattern(tag: &str, n: usize) -> Vec<u8> {
 fn check_tour(stdout: &str, emu: &Emulator, api: ApiVersion) {
     let has = |line: &str| stdout.lines().any(|l| l == line);
     let expect = |line: String| assert!(has(&line), "tour output lacks `{line}`:\n{stdout}");
+    let starts = |prefix: &str| {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(prefix)),
+            "tour output lacks a line starting `{prefix}`:\n{stdout}"
+        )
+    };
     let dir = format!("{}/fortran-tour", emu.home());
 
     assert!(
-        stdout.starts_with("version: ") && stdout.lines().next().unwrap().len() > 9,
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|l| l.len() > 9 && l.starts_with("version: ")),
         "{stdout}"
     );
     expect(format!("api version: {}", api.number()));
     match api {
         ApiVersion::V1 => {
-            let params = stdout
-                .lines()
-                .find(|l| l.starts_with("parameters: "))
-                .unwrap_or("");
-            assert!(
-                params.ends_with(" utilities parameters") && !params.starts_with("parameters: 0 "),
-                "{stdout}"
-            );
-            assert!(
-                stdout
-                    .lines()
-                    .any(|l| l.starts_with("parameters: UTILITIES_MAX_FILE_SIZE = ")),
-                "{stdout}"
-            );
-            assert!(
-                stdout
-                    .lines()
-                    .any(|l| l.starts_with("services: ")
-                        && l[10..].parse::<u32>().is_ok_and(|n| n > 0)),
-                "{stdout}"
-            );
+            let counted = |prefix: &str, suffix: &str| {
+                stdout.lines().any(|l| {
+                    l.strip_prefix(prefix)
+                        .and_then(|l| l.strip_suffix(suffix))
+                        .is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n > 0))
+                })
+            };
+            assert!(counted("parameters: ", " utilities parameters"), "{stdout}");
+            starts("parameters: UTILITIES_MAX_FILE_SIZE = ");
+            assert!(counted("services: ", ""), "{stdout}");
         }
         ApiVersion::V2 => {
-            assert!(
-                stdout
-                    .lines()
-                    .any(|l| l.starts_with("parameters: unsupported by this server: ")),
-                "{stdout}"
-            );
-            assert!(
-                stdout
-                    .lines()
-                    .any(|l| l.starts_with("services: unsupported by this server: ")),
-                "{stdout}"
-            );
+            starts("parameters: unsupported by this server: ");
+            starts("services: unsupported by this server: ");
         }
     }
     expect("user: testuser".into());
@@ -268,12 +256,7 @@ fn check_tour(stdout: &str, emu: &Emulator, api: ApiVersion) {
     expect(format!("external upload: sent {BIG_SIZE} bytes"));
     expect("external upload: status 114 UPLOAD_DONE".into());
     expect("external download: status 117 DOWNLOAD_READY".into());
-    assert!(
-        stdout
-            .lines()
-            .any(|l| l.starts_with("external download: link of ")),
-        "{stdout}"
-    );
+    starts("external download: link of ");
     expect(format!("external download: {BIG_SIZE} bytes, identical"));
     expect("invalidate: done".into());
     expect(format!("remove: {dir}"));
