@@ -320,11 +320,6 @@ pub(crate) fn groups(c: &Client, system: &str) -> Result<UserGroups> {
     userinfo(c, system, &format!("groups {system}"))
 }
 
-/// The user name as the system knows it (`/status/{system}/userinfo`).
-pub(crate) fn whoami(c: &Client, system: &str) -> Result<String> {
-    Ok(userinfo(c, system, &format!("whoami {system}"))?.user.name)
-}
-
 fn userinfo(c: &Client, system: &str, what: &str) -> Result<UserGroups> {
     let path = format!("/status/{}/userinfo", segment(system)?);
     let reply = http::get(c, &path, &[], what)?;

@@ -137,7 +137,7 @@ impl TransferJob {
 
     /// Polls with backoff until the job ends, then judges it (`outcome`).
     pub(crate) fn wait(&self, c: &Client, success_line: &str) -> Result<()> {
-        let o = &c.inner.options;
+        let o = c.options();
         let mut round = 0;
         loop {
             if let JobState::Finished(state) = self.state(c)? {

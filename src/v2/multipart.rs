@@ -80,7 +80,7 @@ fn send_parts(
     progress: &mut dyn FnMut(u64, u64) -> bool,
 ) -> Result<Vec<String>> {
     let n = plan.part_urls.len();
-    let workers = c.inner.options.parallel_parts.clamp(1, n.max(1));
+    let workers = c.options().parallel_parts.clamp(1, n.max(1));
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let etags: Mutex<Vec<Option<String>>> = Mutex::new(vec![None; n]);
@@ -159,7 +159,7 @@ fn send_part(
 ) -> Result<String> {
     let (offset, len) = plan.range(i);
     let context = format!("{what}: part {} of {}", i + 1, plan.part_urls.len());
-    let retries = c.inner.options.max_retries;
+    let retries = c.options().max_retries;
     let mut attempt = 0;
     loop {
         let mut sent: u64 = 0;

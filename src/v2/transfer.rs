@@ -83,10 +83,11 @@ pub(crate) fn start_upload(
         status: UPLOAD_URL_READY,
         failure: String::new(),
     };
-    Ok(Transfer::from_backend(
+    Ok(Transfer::new(
+        c,
         Direction::Upload,
-        UPLOAD_URL_READY,
         Box::new(backend),
+        UPLOAD_URL_READY,
     ))
 }
 
@@ -116,10 +117,11 @@ pub(crate) fn start_download(c: &Client, system: &str, remote_path: &str) -> Res
         status: DOWNLOAD_STAGING,
         failure: String::new(),
     };
-    Ok(Transfer::from_backend(
+    Ok(Transfer::new(
+        c,
         Direction::Download,
-        DOWNLOAD_STAGING,
         Box::new(backend),
+        DOWNLOAD_STAGING,
     ))
 }
 
@@ -194,7 +196,11 @@ impl Backend for Upload {
     }
 
     fn failure_message(&self) -> String {
-        format!("{}: {}", self.what, self.failure)
+        self.failure.clone()
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (job {})", self.what, self.job.job_id)
     }
 
     fn object_storage_data(&mut self) -> Result<Value> {
@@ -261,7 +267,11 @@ impl Backend for Download {
     }
 
     fn failure_message(&self) -> String {
-        format!("{}: {}", self.what, self.failure)
+        self.failure.clone()
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (job {})", self.what, self.job.job_id)
     }
 
     fn object_storage_data(&mut self) -> Result<Value> {
