@@ -136,9 +136,8 @@ impl Auth {
     pub(crate) fn token(&self, http: &Transport) -> Result<String> {
         match &self.inner.kind {
             AuthKind::Static(token) => Ok(token.clone()),
-            AuthKind::Provider(p) => p.token().map_err(|e| {
-                Error::new(ErrorKind::Auth, format!("token provider: {}", e.message()))
-            }),
+            // The provider's own kind stays (a C callback's refusal is ABORTED_BY_CALLBACK).
+            AuthKind::Provider(p) => p.token().map_err(|e| e.context("token provider")),
             AuthKind::ClientCredentials { .. } => {
                 let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some(c) = cache.as_ref() {
