@@ -1,20 +1,20 @@
-! A tour of the firecrest library from Fortran, the same steps as tour.c: parameters, user,
-! services, systems, listing, a small upload and download, an external upload and download
-! followed by polling the status integers, and the invalidation of the staging link.
+! tour.f90: the FirecREST tutorial's exercises in Fortran, step for step the same as tour.c.
 !
-! Environment (pyfirecrest's names): FIRECREST_URL, FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET,
-! AUTH_TOKEN_URL, FIRECREST_SYSTEM (the system to use), FIRECREST_HOME (a writable directory on
-! it). Local files are written to, and removed from, the current directory.
+! Reads pyfirecrest's environment variables: FIRECREST_URL, FIRECREST_CLIENT_ID,
+! FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL, plus FIRECREST_SYSTEM (the system to use) and
+! FIRECREST_HOME (a directory on it the user may write). Runs unchanged against FirecREST v1 and
+! v2 (steps a server's version lacks print UNSUPPORTED and the tour goes on) and against the
+! project's emulator. Local files go to $TMPDIR (or /tmp). Exit status 0 when no step failed.
 !
-!   gfortran -std=f2018 -I<dir of firecrest.mod> ../include/firecrest.f90 tour.f90 -lfirecrest
+!   gfortran -std=f2018 ../include/firecrest.f90 tour.f90 -L<libdir> -lfirecrest
 module tour_support
     use, intrinsic :: iso_c_binding, only: c_int, c_int32_t, c_int64_t, c_ptr, c_f_pointer, &
         c_associated
     use firecrest
     implicit none
     private
-    public :: progress_counter, on_progress, pause_ms, getenv_required, status_name, is_terminal
-    public :: write_file, read_file, fail, fail_at
+    public :: progress_counter, on_progress, pause_ms, process_id, getenv_or_stop, is_terminal
+    public :: write_file, same_file, delete_file
 
     !> What the progress callback saw: the last (done, total) and how often it was called.
     type, bind(c) :: progress_counter
@@ -23,13 +23,18 @@ module tour_support
         integer(c_int64_t) :: calls = 0
     end type progress_counter
 
+    ! Fortran has neither sleep nor a process id; POSIX has both.
     interface
-        ! Fortran has no sleep; POSIX usleep is enough between two polls.
         function c_usleep(us) result(rc) bind(c, name='usleep')
             import :: c_int
             integer(c_int), value :: us
             integer(c_int) :: rc
         end function c_usleep
+
+        function c_getpid() result(pid) bind(c, name='getpid')
+            import :: c_int
+            integer(c_int) :: pid
+        end function c_getpid
     end interface
 
 contains
@@ -54,39 +59,24 @@ contains
         rc = c_usleep(int(ms * 1000, c_int))
     end subroutine pause_ms
 
-    function getenv_required(name) result(value)
+    integer function process_id()
+        process_id = int(c_getpid())
+    end function process_id
+
+    !> The variable's value; stops the program with a hint when it is unset.
+    function getenv_or_stop(name) result(value)
         character(*), intent(in) :: name
         character(:), allocatable :: value
         integer :: length, stat
         call get_environment_variable(name, length=length, status=stat)
         if (stat /= 0 .or. length == 0) then
-            write (*, '(a)') 'tour: environment variable '//name//' is not set'
+            write (*, '(a)') 'tour: set '//name//' (FIRECREST_URL, FIRECREST_CLIENT_ID, '// &
+                'FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL, FIRECREST_SYSTEM, FIRECREST_HOME)'
             error stop 2
         end if
         allocate (character(len=length) :: value)
         call get_environment_variable(name, value)
-    end function getenv_required
-
-    function status_name(status) result(name)
-        integer, intent(in) :: status
-        character(:), allocatable :: name
-        select case (status)
-        case (FIRECREST_TASK_QUEUED); name = 'TASK_QUEUED'
-        case (FIRECREST_UPLOAD_WAITING_URL); name = 'UPLOAD_WAITING_URL'
-        case (FIRECREST_UPLOAD_URL_READY); name = 'UPLOAD_URL_READY'
-        case (FIRECREST_UPLOAD_IN_STAGING); name = 'UPLOAD_IN_STAGING'
-        case (FIRECREST_UPLOAD_MOVING); name = 'UPLOAD_MOVING'
-        case (FIRECREST_UPLOAD_DONE); name = 'UPLOAD_DONE'
-        case (FIRECREST_UPLOAD_FAILED); name = 'UPLOAD_FAILED'
-        case (FIRECREST_DOWNLOAD_STAGING); name = 'DOWNLOAD_STAGING'
-        case (FIRECREST_DOWNLOAD_READY); name = 'DOWNLOAD_READY'
-        case (FIRECREST_DOWNLOAD_FAILED); name = 'DOWNLOAD_FAILED'
-        case (FIRECREST_TASK_DONE); name = 'TASK_DONE'
-        case (FIRECREST_TASK_INVALIDATED); name = 'TASK_INVALIDATED'
-        case (FIRECREST_TASK_FAILED); name = 'TASK_FAILED'
-        case default; name = 'UNKNOWN'
-        end select
-    end function status_name
+    end function getenv_or_stop
 
     logical function is_terminal(status)
         integer, intent(in) :: status
@@ -95,19 +85,23 @@ contains
             FIRECREST_TASK_INVALIDATED, FIRECREST_TASK_FAILED])
     end function is_terminal
 
-    !> Writes n bytes of a repeating pattern that starts with tag.
-    subroutine write_file(path, tag, n)
-        character(*), intent(in) :: path, tag
-        integer, intent(in) :: n
-        character(len=n) :: data
-        integer :: i, unit
-        do i = 1, n
-            data(i:i) = achar(iachar('a') + mod(i - 1, 26))
+    !> n bytes, byte i (from 0) being mod(31 i + seed, 251), as tour.c writes them.
+    subroutine write_file(path, n, seed, ok)
+        character(*), intent(in) :: path
+        integer, intent(in) :: n, seed
+        logical, intent(out) :: ok
+        character(len=:), allocatable :: data
+        integer :: i, unit, stat
+        allocate (character(len=n) :: data)
+        do i = 0, n - 1
+            data(i + 1:i + 1) = achar(mod(31 * i + seed, 251))
         end do
-        data(1:min(n, len(tag))) = tag(1:min(n, len(tag)))
         open (newunit=unit, file=path, access='stream', form='unformatted', status='replace', &
-            action='write')
-        write (unit) data
+            action='write', iostat=stat)
+        ok = stat == 0
+        if (.not. ok) return
+        write (unit, iostat=stat) data
+        ok = stat == 0
         close (unit)
     end subroutine write_file
 
@@ -115,35 +109,32 @@ contains
         character(*), intent(in) :: path
         character(:), allocatable :: data
         integer :: n, unit, stat
-        logical :: exists
-        inquire (file=path, exist=exists, size=n)
-        if (.not. exists) then
-            data = ''
-            return
-        end if
-        allocate (character(len=n) :: data)
+        data = ''
         open (newunit=unit, file=path, access='stream', form='unformatted', status='old', &
             action='read', iostat=stat)
-        if (stat /= 0) error stop 'tour: cannot open '//path
-        if (n > 0) read (unit) data
+        if (stat /= 0) return
+        inquire (unit=unit, size=n)
+        deallocate (data)
+        allocate (character(len=max(n, 0)) :: data)
+        if (n > 0) read (unit, iostat=stat) data
         close (unit)
     end function read_file
 
-    !> Reports a failed step with the library's status and message, and stops.
-    subroutine fail(step, st)
-        character(*), intent(in) :: step
-        integer(c_int32_t), intent(in) :: st
-        write (*, '(a)') step//': FAILED '//fc_error(st)
-        error stop 1
-    end subroutine fail
+    !> True when the two local files have the same bytes.
+    logical function same_file(a, b)
+        character(*), intent(in) :: a, b
+        character(:), allocatable :: da, db
+        da = read_file(a)
+        db = read_file(b)
+        same_file = len(da) == len(db) .and. da == db
+    end function same_file
 
-    !> Reports a transfer that stopped at an unexpected status, and stops.
-    subroutine fail_at(step, status)
-        character(*), intent(in) :: step
-        integer, intent(in) :: status
-        write (*, '(a,i0,a)') step//': FAILED at status ', status, ' '//status_name(status)
-        error stop 1
-    end subroutine fail_at
+    subroutine delete_file(path)
+        character(*), intent(in) :: path
+        integer :: unit, stat
+        open (newunit=unit, file=path, status='old', iostat=stat)
+        if (stat == 0) close (unit, status='delete')
+    end subroutine delete_file
 
 end module tour_support
 
@@ -153,228 +144,333 @@ program tour
     use tour_support
     implicit none
 
-    character(*), parameter :: small_name = 'fortran-tour-small.txt'
-    character(*), parameter :: big_name = 'fortran-tour-big.bin'
-    character(*), parameter :: small_back = 'fortran-tour-small.back'
-    character(*), parameter :: big_back = 'fortran-tour-big.back'
-    integer, parameter :: big_size = 300000
+    integer, parameter :: big_size = 3 * 1024 * 1024 + 17
+    integer :: steps_ok = 0, steps_unsupported = 0, steps_failed = 0
 
-    type(c_ptr) :: auth = c_null_ptr, opts = c_null_ptr, client = c_null_ptr
-    type(c_ptr) :: transfer = c_null_ptr
+    type(c_ptr) :: auth = c_null_ptr, client = c_null_ptr, up = c_null_ptr, down = c_null_ptr
     type(progress_counter), target :: progress
-    character(:), allocatable :: url, client_id, secret, token_url, system, home, dir
-    character(:), allocatable :: json, text, name, value
-    integer(c_int32_t) :: st
+    character(:), allocatable :: url, system, home, tmp, json, text, pid
+    character(:), allocatable :: small_local, small_back, big_local, big_back
+    character(:), allocatable :: small_name, small_remote, big_remote
+    integer(c_int32_t) :: s
     integer(c_int64_t) :: size
-    integer :: n, i, status
+    integer :: n, i, status, version, length
+    logical :: written
 
-    write (*, '(a)') 'version: '//fc_version()
+    url = getenv_or_stop('FIRECREST_URL')
+    system = getenv_or_stop('FIRECREST_SYSTEM')
+    home = getenv_or_stop('FIRECREST_HOME')
+    write (*, '(a)') 'firecrest library '//fc_version()//' (Fortran module)'
 
-    url = getenv_required('FIRECREST_URL')
-    client_id = getenv_required('FIRECREST_CLIENT_ID')
-    secret = getenv_required('FIRECREST_CLIENT_SECRET')
-    token_url = getenv_required('AUTH_TOKEN_URL')
-    system = getenv_required('FIRECREST_SYSTEM')
-    home = getenv_required('FIRECREST_HOME')
-    dir = home//'/fortran-tour'
+    ! the same variables tour.c's firecrest_client_new_from_env reads, passed one by one
+    s = fc_auth_client_credentials_new(getenv_or_stop('FIRECREST_CLIENT_ID'), &
+        getenv_or_stop('FIRECREST_CLIENT_SECRET'), getenv_or_stop('AUTH_TOKEN_URL'), auth)
+    if (s == FIRECREST_STATUS_OK) s = fc_client_new(url, auth, c_null_ptr, client)
+    call fc_auth_close(auth) ! the client keeps what it needs
+    if (s /= FIRECREST_STATUS_OK) then
+        call report('fc_client_new', s)
+        error stop 1
+    end if
+    s = fc_client_detect_api_version(client, version)
+    if (s /= FIRECREST_STATUS_OK) then
+        call report('fc_client_detect_api_version', s)
+        call fc_client_close(client)
+        error stop 1
+    end if
+    write (*, '(a,i0,a)') 'FirecREST API v', version, ' at '//url//', system '//system// &
+        ', home '//home
 
-    ! -- client: credentials, options, then the client (the auth handle may go right after) --
-    st = fc_auth_client_credentials_new(client_id, secret, token_url, auth)
-    if (st /= FIRECREST_STATUS_OK) call fail('auth', st)
-    st = fc_options_new(opts)
-    if (st /= FIRECREST_STATUS_OK) call fail('options', st)
-    st = fc_options_set_timeout_ms(opts, 30000)
-    if (st /= FIRECREST_STATUS_OK) call fail('options', st)
-    st = fc_client_new(url, auth, opts, client)
-    if (st /= FIRECREST_STATUS_OK) call fail('client', st)
-    call fc_auth_close(auth)
-    call fc_options_close(opts)
-
-    ! -- parameters (v1 only: a v2 server says UNSUPPORTED) --
-    st = fc_parameters(client, json)
-    if (st == FIRECREST_STATUS_UNSUPPORTED) then
-        write (*, '(a)') 'parameters: unsupported by this server: '//fc_last_error()
-    else if (st /= FIRECREST_STATUS_OK) then
-        call fail('parameters', st)
+    ! local scratch files and remote names unique to this run
+    call get_environment_variable('TMPDIR', length=length)
+    if (length > 0) then
+        allocate (character(len=length) :: tmp)
+        call get_environment_variable('TMPDIR', tmp)
     else
-        st = fc_json_array_len(json, '/utilities', n)
-        if (st /= FIRECREST_STATUS_OK) call fail('parameters', st)
-        write (*, '(a,i0,a)') 'parameters: ', n, ' utilities parameters'
-        do i = 0, n - 1
-            st = fc_json_get_string(json, '/utilities/'//fc_int_str(i)//'/name', name)
-            if (st /= FIRECREST_STATUS_OK) cycle
-            if (name /= 'UTILITIES_MAX_FILE_SIZE') cycle
-            st = fc_json_get_string(json, '/utilities/'//fc_int_str(i)//'/value', value)
-            if (st == FIRECREST_STATUS_OK) write (*, '(a)') 'parameters: '//name//' = '//value
+        tmp = '/tmp'
+    end if
+    pid = fc_int_str(process_id())
+    small_local = tmp//'/firecrest-tour-f-'//pid//'-small.txt'
+    small_back = tmp//'/firecrest-tour-f-'//pid//'-small-back.txt'
+    big_local = tmp//'/firecrest-tour-f-'//pid//'-big.bin'
+    big_back = tmp//'/firecrest-tour-f-'//pid//'-big-back.bin'
+    small_name = 'firecrest-tour-f-'//pid//'-small.txt'
+    small_remote = home//'/'//small_name
+    big_remote = home//'/firecrest-tour-f-'//pid//'-big.bin'
+
+    call step(1, "the deployment's parameters")
+    s = fc_parameters(client, json)
+    if (s == FIRECREST_STATUS_OK) then
+        if (fc_json_array_len(json, '/utilities', n) == FIRECREST_STATUS_OK) then
+            do i = 0, n - 1
+                write (*, '(a)') '  utilities: '//field(json, '/utilities/'//fc_int_str(i)// &
+                    '/name')//' = '//field(json, '/utilities/'//fc_int_str(i)//'/value')
+            end do
+        end if
+        call ok()
+    else
+        call report('fc_parameters', s)
+    end if
+
+    call step(2, 'the user name')
+    s = fc_whoami(client, '', text) ! '': the name in the access token
+    if (s == FIRECREST_STATUS_OK) then
+        write (*, '(a)') '  user: '//text
+        call ok()
+    else
+        call report('fc_whoami', s)
+    end if
+
+    call step(3, 'the services and their status')
+    s = fc_all_services(client, json)
+    if (s == FIRECREST_STATUS_OK) then
+        call print_entries(json, '  service ', 'service')
+        call ok()
+    else
+        call report('fc_all_services', s)
+    end if
+
+    call step(4, 'the systems')
+    s = fc_all_systems(client, json)
+    if (s == FIRECREST_STATUS_OK) then
+        call print_entries(json, '  system ', 'system')
+        call ok()
+    else
+        call report('fc_all_systems', s)
+    end if
+
+    call step(5, 'a directory listing')
+    s = fc_list_files(client, system, home, .false., json)
+    if (s == FIRECREST_STATUS_OK) then
+        n = 0
+        s = fc_json_array_len(json, '', n)
+        write (*, '(a,i0,a)') '  '//home//' has ', n, ' entries'
+        do i = 0, min(n, 20) - 1
+            size = 0
+            s = fc_json_get_int(json, '/'//fc_int_str(i)//'/size', size)
+            write (*, '(a,i10,a)') '  '//field(json, '/'//fc_int_str(i)//'/type')// &
+                field(json, '/'//fc_int_str(i)//'/permissions'), size, &
+                ' '//field(json, '/'//fc_int_str(i)//'/name')
         end do
-    end if
-    write (*, '(a,i0)') 'api version: ', firecrest_client_api_version(client)
-
-    ! -- who am I --
-    st = fc_whoami(client, system, text)
-    if (st /= FIRECREST_STATUS_OK) call fail('whoami', st)
-    write (*, '(a)') 'user: '//text
-
-    ! -- services (v1 only) --
-    st = fc_all_services(client, json)
-    if (st == FIRECREST_STATUS_UNSUPPORTED) then
-        write (*, '(a)') 'services: unsupported by this server: '//fc_last_error()
-    else if (st /= FIRECREST_STATUS_OK) then
-        call fail('services', st)
+        call ok()
     else
-        call print_entries('services', json, 'service')
+        call report('fc_list_files', s)
     end if
 
-    ! -- systems --
-    st = fc_all_systems(client, json)
-    if (st /= FIRECREST_STATUS_OK) call fail('systems', st)
-    call print_entries('systems', json, 'system')
-    st = fc_system(client, system, json)
-    if (st /= FIRECREST_STATUS_OK) call fail('system', st)
-    st = fc_json_get_string(json, '/status', text)
-    if (st /= FIRECREST_STATUS_OK) call fail('system', st)
-    write (*, '(a)') 'system: '//system//' '//text
-
-    ! -- a directory, a small upload, the listing, the checksum, the download --
-    st = fc_mkdir(client, system, dir, .true.)
-    if (st /= FIRECREST_STATUS_OK) call fail('mkdir', st)
-    write (*, '(a)') 'mkdir: '//dir
-    call write_file(small_name, 'hello from Fortran', 64)
-    st = fc_simple_upload(client, system, small_name, dir, '')
-    if (st /= FIRECREST_STATUS_OK) call fail('upload', st)
-    write (*, '(a)') 'upload: '//small_name//' -> '//dir
-
-    st = fc_list_files(client, system, dir, .false., json)
-    if (st /= FIRECREST_STATUS_OK) call fail('list', st)
-    st = fc_json_array_len(json, '', n)
-    if (st /= FIRECREST_STATUS_OK) call fail('list', st)
-    write (*, '(a,i0,a)') 'list: ', n, ' entries in '//dir
-    do i = 0, n - 1
-        st = fc_json_get_string(json, '/'//fc_int_str(i)//'/name', name)
-        if (st /= FIRECREST_STATUS_OK) call fail('list', st)
-        st = fc_json_get_int(json, '/'//fc_int_str(i)//'/size', size)
-        if (st /= FIRECREST_STATUS_OK) call fail('list', st)
-        write (*, '(a,i0,a)') 'list: '//name//' ', size, ' bytes'
-    end do
-
-    st = fc_checksum(client, system, dir//'/'//small_name, text)
-    if (st /= FIRECREST_STATUS_OK) call fail('checksum', st)
-    write (*, '(a)') 'checksum: '//text
-
-    st = fc_simple_download(client, system, dir//'/'//small_name, small_back)
-    if (st /= FIRECREST_STATUS_OK) call fail('download', st)
-    call compare('download', small_name, small_back)
-
-    ! -- external upload: start, wait for the URL, send, wait until the file is in place --
-    call write_file(big_name, 'external upload from Fortran', big_size)
-    st = fc_external_upload(client, system, big_name, dir//'/'//big_name, transfer)
-    if (st /= FIRECREST_STATUS_OK) call fail('external upload', st)
-    call follow('external upload', FIRECREST_UPLOAD_URL_READY, status)
-    if (status /= FIRECREST_UPLOAD_URL_READY) call fail_at('external upload', status)
-    st = fc_transfer_set_progress(transfer, on_progress, c_loc(progress))
-    if (st /= FIRECREST_STATUS_OK) call fail('external upload', st)
-    st = firecrest_transfer_finish_upload(transfer)
-    if (st /= FIRECREST_STATUS_OK) call fail('external upload', st)
-    write (*, '(a,i0,a)') 'external upload: sent ', progress%done, ' bytes'
-    call follow('external upload', FIRECREST_UPLOAD_DONE, status)
-    if (status /= FIRECREST_UPLOAD_DONE) call fail_at('external upload', status)
-    call fc_transfer_close(transfer)
-
-    ! -- external download: wait for the staged copy, fetch it, then invalidate the link --
-    st = fc_external_download(client, system, dir//'/'//big_name, transfer)
-    if (st /= FIRECREST_STATUS_OK) call fail('external download', st)
-    call follow('external download', FIRECREST_DOWNLOAD_READY, status)
-    if (status /= FIRECREST_DOWNLOAD_READY) call fail_at('external download', status)
-    st = fc_transfer_object_storage_link(transfer, text)
-    if (st /= FIRECREST_STATUS_OK) call fail('external download', st)
-    ! the link is a credential: show only that there is one
-    write (*, '(a,i0,a)') 'external download: link of ', len(text), ' characters'
-    st = fc_transfer_finish_download(transfer, big_back)
-    if (st /= FIRECREST_STATUS_OK) call fail('external download', st)
-    call compare('external download', big_name, big_back)
-    st = firecrest_transfer_invalidate(transfer)
-    if (st == FIRECREST_STATUS_UNSUPPORTED) then
-        write (*, '(a)') 'invalidate: unsupported by this server: '//fc_last_error()
-    else if (st /= FIRECREST_STATUS_OK) then
-        call fail('invalidate', st)
+    call step(6, 'a small upload and download')
+    call write_file(small_local, 1000, 7, written)
+    if (.not. written) then
+        write (*, '(a)') '  tour: cannot write '//small_local
+        steps_failed = steps_failed + 1
     else
-        write (*, '(a)') 'invalidate: done'
+        s = fc_simple_upload(client, system, small_local, home, small_name)
+        if (s /= FIRECREST_STATUS_OK) then
+            call report('fc_simple_upload', s)
+        else
+            s = fc_simple_download(client, system, small_remote, small_back)
+            if (s /= FIRECREST_STATUS_OK) then
+                call report('fc_simple_download', s)
+            else
+                if (fc_checksum(client, system, small_remote, text) == FIRECREST_STATUS_OK) then
+                    write (*, '(a)') '  sha256 '//text
+                end if
+                call check_same('  uploaded '//small_remote//', downloaded it back: ', &
+                    small_local, small_back)
+            end if
+        end if
     end if
-    call fc_transfer_close(transfer)
-    call fc_transfer_close(transfer) ! closing twice is harmless
 
-    ! -- clean up, remote and local --
-    st = fc_remove(client, system, dir)
-    if (st /= FIRECREST_STATUS_OK) call fail('remove', st)
-    write (*, '(a)') 'remove: '//dir
-    call delete_file(small_name)
+    call step(7, 'an external upload, polling the status integers')
+    call write_file(big_local, big_size, 3, written)
+    if (.not. written) then
+        write (*, '(a)') '  tour: cannot write '//big_local
+        steps_failed = steps_failed + 1
+    else
+        s = fc_external_upload(client, system, big_local, big_remote, up)
+        if (s /= FIRECREST_STATUS_OK) then
+            call report('fc_external_upload', s)
+        else
+            status = poll_until(up, FIRECREST_UPLOAD_URL_READY, 120)
+            if (status == FIRECREST_UPLOAD_URL_READY) then
+                write (*, '(a,i0,a)') '  sending ', big_size, ' bytes to the staging area'
+                s = fc_transfer_set_progress(up, on_progress, c_loc(progress))
+                if (s == FIRECREST_STATUS_OK) s = firecrest_transfer_finish_upload(up)
+                if (s /= FIRECREST_STATUS_OK) then
+                    call report('firecrest_transfer_finish_upload', s)
+                else
+                    write (*, '(a,i0,a,i0,a)') '  progress: ', progress%done, ' of ', &
+                        progress%total, ' bytes'
+                    status = poll_until(up, FIRECREST_UPLOAD_DONE, 300)
+                    if (status == FIRECREST_UPLOAD_DONE) then
+                        write (*, '(a)') '  upload done: '//big_remote
+                        call ok()
+                    else
+                        write (*, '(a,i0)') '  upload ended with status ', status
+                        steps_failed = steps_failed + 1
+                    end if
+                end if
+            else
+                write (*, '(a,i0,a)') '  upload never became ready (status ', status, ')'
+                steps_failed = steps_failed + 1
+            end if
+        end if
+    end if
+    call fc_transfer_close(up)
+
+    call step(8, 'an external download, polling the status integers')
+    s = fc_external_download(client, system, big_remote, down)
+    if (s /= FIRECREST_STATUS_OK) then
+        call report('fc_external_download', s)
+    else
+        status = poll_until(down, FIRECREST_DOWNLOAD_READY, 300)
+        if (status /= FIRECREST_DOWNLOAD_READY) then
+            write (*, '(a,i0,a)') '  download never became ready (status ', status, ')'
+            steps_failed = steps_failed + 1
+        else
+            call step(9, 'finish_download')
+            s = fc_transfer_finish_download(down, big_back)
+            if (s /= FIRECREST_STATUS_OK) then
+                call report('fc_transfer_finish_download', s)
+            else
+                call check_same('  downloaded '//fc_int_str(big_size)//' bytes: ', big_local, &
+                    big_back)
+            end if
+
+            call step(10, 'the object-storage link')
+            s = fc_transfer_object_storage_link(down, text)
+            if (s == FIRECREST_STATUS_OK) then
+                ! the query string is the signature: whoever has it can fetch the file
+                i = index(text, '?')
+                if (i > 0) then
+                    write (*, '(a)') '  link: '//text(1:i - 1)//'?<signature hidden>'
+                else
+                    write (*, '(a)') '  link: '//text
+                end if
+                call ok()
+            else
+                call report('fc_transfer_object_storage_link', s)
+            end if
+
+            call step(11, 'invalidation')
+            s = firecrest_transfer_invalidate(down)
+            if (s == FIRECREST_STATUS_OK) then
+                write (*, '(a)') '  the link is invalidated'
+                call ok()
+            else
+                call report('firecrest_transfer_invalidate', s)
+            end if
+        end if
+    end if
+    call fc_transfer_close(down)
+    call fc_transfer_close(down) ! closing twice is harmless
+
+    call step(12, 'cleaning up')
+    written = .true.
+    s = fc_remove(client, system, small_remote)
+    if (s /= FIRECREST_STATUS_OK .and. s /= FIRECREST_STATUS_NOT_FOUND) then
+        call report('fc_remove', s)
+        written = .false.
+    end if
+    s = fc_remove(client, system, big_remote)
+    if (s /= FIRECREST_STATUS_OK .and. s /= FIRECREST_STATUS_NOT_FOUND) then
+        call report('fc_remove', s)
+        written = .false.
+    end if
+    call delete_file(small_local)
     call delete_file(small_back)
-    call delete_file(big_name)
+    call delete_file(big_local)
     call delete_file(big_back)
-    call fc_client_close(client)
-    write (*, '(a)') 'tour: done'
+    if (written) call ok()
 
-    ! gfortran does not free the main program's allocatables; valgrind would call them lost
-    deallocate (url, client_id, secret, token_url, system, home, dir, json, text)
-    if (allocated(name)) deallocate (name)
-    if (allocated(value)) deallocate (value)
+    call fc_client_close(client)
+    write (*, '(/,a,i0,a,i0,a,i0,a)') 'tour finished: ', steps_ok, ' ok, ', steps_unsupported, &
+        ' unsupported, ', steps_failed, ' failed'
+    i = steps_failed
+    ! gfortran keeps the main program's allocatables to the end; free them for valgrind
+    deallocate (url, system, home, tmp, pid, small_local, small_back, big_local, big_back)
+    deallocate (small_name, small_remote, big_remote)
+    if (allocated(json)) deallocate (json)
+    if (allocated(text)) deallocate (text)
+    if (i /= 0) error stop 1
 
 contains
 
-    !> Prints "<label>: N" and one line per entry: its key field and its status.
-    subroutine print_entries(label, json, key)
-        character(*), intent(in) :: label, json, key
-        character(:), allocatable :: entry, state
+    subroutine step(number, title)
+        integer, intent(in) :: number
+        character(*), intent(in) :: title
+        write (*, '(/,a,i0,a)') '== step ', number, ': '//title
+    end subroutine step
+
+    subroutine ok()
+        write (*, '(a)') '  ok'
+        steps_ok = steps_ok + 1
+    end subroutine ok
+
+    !> Prints why `what` failed; counts the step as unsupported or failed.
+    subroutine report(what, st)
+        character(*), intent(in) :: what
+        integer(c_int32_t), intent(in) :: st
+        if (st == FIRECREST_STATUS_UNSUPPORTED) then
+            write (*, '(a)') '  '//what//': UNSUPPORTED on this server ('//fc_last_error()//')'
+            steps_unsupported = steps_unsupported + 1
+        else
+            write (*, '(a,i0,a)') '  '//what//' FAILED: '//fc_status_str(st)//' (' &
+                //fc_int_str(int(st))//'), HTTP ', firecrest_last_error_http_status(), &
+                ': '//fc_last_error()
+            steps_failed = steps_failed + 1
+        end if
+    end subroutine report
+
+    !> A string field of a JSON text returned by the library, or '?'.
+    function field(json, pointer) result(value)
+        character(*), intent(in) :: json, pointer
+        character(:), allocatable :: value
+        if (fc_json_get_string(json, pointer, value) /= FIRECREST_STATUS_OK) value = '?'
+    end function field
+
+    !> One line per entry of a JSON array: its `key` field and its status.
+    subroutine print_entries(json, label, key)
+        character(*), intent(in) :: json, label, key
         integer :: count, k
-        integer(c_int32_t) :: rc
-        rc = fc_json_array_len(json, '', count)
-        if (rc /= FIRECREST_STATUS_OK) call fail(label, rc)
-        write (*, '(a,i0)') label//': ', count
+        count = 0
+        if (fc_json_array_len(json, '', count) /= FIRECREST_STATUS_OK) count = 0
         do k = 0, count - 1
-            rc = fc_json_get_string(json, '/'//fc_int_str(k)//'/'//key, entry)
-            if (rc /= FIRECREST_STATUS_OK) call fail(label, rc)
-            rc = fc_json_get_string(json, '/'//fc_int_str(k)//'/status', state)
-            if (rc /= FIRECREST_STATUS_OK) call fail(label, rc)
-            write (*, '(a)') label//': '//entry//' '//state
+            write (*, '(a)') label//field(json, '/'//fc_int_str(k)//'/'//key)//': '// &
+                field(json, '/'//fc_int_str(k)//'/status')
         end do
     end subroutine print_entries
 
-    !> Polls the transfer, printing each new status, until `until` or a terminal status.
-    subroutine follow(label, until, last)
-        character(*), intent(in) :: label
-        integer, intent(in) :: until
-        integer, intent(out) :: last
-        integer :: now, polls
+    subroutine check_same(label, original, copy)
+        character(*), intent(in) :: label, original, copy
+        if (same_file(original, copy)) then
+            write (*, '(a)') label//'same bytes'
+            call ok()
+        else
+            write (*, '(a)') label//'DIFFERENT BYTES'
+            steps_failed = steps_failed + 1
+        end if
+    end subroutine check_same
+
+    !> Polls the transfer's status integer (one request each time) until `until` or a terminal
+    !> status, printing each change. Returns the last status, or -1 on an error.
+    integer function poll_until(transfer, until, timeout_s) result(last)
+        type(c_ptr), intent(in) :: transfer
+        integer, intent(in) :: until, timeout_s
+        integer :: now, waited
         integer(c_int32_t) :: rc
         last = -1
-        do polls = 1, 3000
+        do waited = 0, timeout_s * 1000, 100
             rc = fc_transfer_status(transfer, now)
-            if (rc /= FIRECREST_STATUS_OK) call fail(label, rc)
-            if (now /= last) write (*, '(a,i0,a)') label//': status ', now, ' '//status_name(now)
+            if (rc /= FIRECREST_STATUS_OK) then
+                call report('fc_transfer_status', rc)
+                last = -1
+                return
+            end if
+            if (now /= last) write (*, '(a,i0)') '  status ', now
             last = now
             if (now == until .or. is_terminal(now)) return
-            call pause_ms(20)
+            call pause_ms(100)
         end do
-        write (*, '(a)') label//': gave up waiting'
-    end subroutine follow
-
-    subroutine compare(label, original, copy)
-        character(*), intent(in) :: label, original, copy
-        character(:), allocatable :: a, b
-        a = read_file(original)
-        b = read_file(copy)
-        if (a /= b .or. len(a) /= len(b)) then
-            write (*, '(a)') label//': FAILED '//copy//' differs from '//original
-            error stop 1
-        end if
-        write (*, '(a,i0,a)') label//': ', len(b), ' bytes, identical'
-    end subroutine compare
-
-    subroutine delete_file(path)
-        character(*), intent(in) :: path
-        integer :: unit, stat
-        open (newunit=unit, file=path, status='old', iostat=stat)
-        if (stat == 0) close (unit, status='delete')
-    end subroutine delete_file
+        write (*, '(a,i0,a)') '  gave up waiting after ', timeout_s, ' s'
+    end function poll_until
 
 end program tour
