@@ -161,11 +161,9 @@ fn stage_shared_library(dir: &Path, libs: &Path) -> PathBuf {
     staged
 }
 
-/// Runs `argv` in `cwd` with the emulator's environment; kills it after `limit`.
-fn run(argv: &[&Path], cwd: &Path, emu: &Emulator, limit: Duration) -> Output {
-    let mut cmd = Command::new(argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(cwd)
+/// Runs `cmd` in `cwd` with the emulator's environment; kills it after `limit`.
+fn run(mut cmd: Command, cwd: &Path, emu: &Emulator, limit: Duration) -> Output {
+    cmd.current_dir(cwd)
         .env("FIRECREST_URL", emu.url())
         .env("FIRECREST_CLIENT_ID", emu.client_id())
         .env("FIRECREST_CLIENT_SECRET", emu.client_secret())
@@ -307,7 +305,12 @@ fn tour(api: ApiVersion, link: Link, name: &str) {
         ..Config::default()
     })
     .expect("start emulator");
-    let out = run(&[&exe], &scratch.0, &emu, Duration::from_secs(300));
+    let out = run(
+        Command::new(&exe),
+        &scratch.0,
+        &emu,
+        Duration::from_secs(300),
+    );
     let (stdout, stderr) = text(&out);
     println!("{stdout}");
     assert!(
@@ -362,7 +365,12 @@ fn errors(api: ApiVersion, name: &str) {
         ..Config::default()
     })
     .expect("start emulator");
-    let out = run(&[&exe], &scratch.0, &emu, Duration::from_secs(60));
+    let out = run(
+        Command::new(&exe),
+        &scratch.0,
+        &emu,
+        Duration::from_secs(60),
+    );
     let (stdout, stderr) = text(&out);
     println!("{stdout}");
     assert!(
@@ -429,31 +437,44 @@ fn fortran_programs_leak_nothing_under_valgrind() {
         return;
     }
     let scratch = Scratch::new("valgrind");
-    let emu = Emulator::start(Config::default()).expect("start emulator");
     for program in ["tour.f90", "errors.f90"] {
         let exe = build(&scratch.0, program, Link::Shared);
-        let log = scratch.0.join(format!("{program}.valgrind"));
-        let valgrind = Command::new("which").arg("valgrind").output().unwrap();
-        let valgrind = PathBuf::from(String::from_utf8_lossy(&valgrind.stdout).trim());
-        let log_arg = PathBuf::from(format!("--log-file={}", log.display()));
-        let argv: Vec<&Path> = vec![
-            &valgrind,
-            Path::new("--leak-check=full"),
-            Path::new("--errors-for-leak-kinds=definite"),
-            Path::new("--error-exitcode=3"),
-            &log_arg,
-            &exe,
-        ];
-        let out = run(&argv, &scratch.0, &emu, Duration::from_secs(600));
-        let (stdout, stderr) = text(&out);
-        let log = std::fs::read_to_string(&log).unwrap_or_default();
-        assert!(
-            out.status.success(),
-            "{program} under valgrind ({}):\n{stdout}\n{stderr}\n{log}",
-            out.status
-        );
-        assert_eq!(definitely_lost(&log), 0, "{program}:\n{log}");
-        assert!(log.contains("ERROR SUMMARY: 0 errors"), "{program}:\n{log}");
+        for api in [ApiVersion::V1, ApiVersion::V2] {
+            let emu = Emulator::start(Config {
+                api,
+                ..Config::default()
+            })
+            .expect("start emulator");
+            let log = scratch
+                .0
+                .join(format!("{program}-v{}.valgrind", api.number()));
+            let mut cmd = Command::new("valgrind");
+            cmd.args([
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "--error-exitcode=3",
+            ])
+            .arg(format!("--log-file={}", log.display()))
+            .arg(&exe);
+            let out = run(cmd, &scratch.0, &emu, Duration::from_secs(600));
+            let (stdout, stderr) = text(&out);
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            let context = format!("{program} on v{}", api.number());
+            assert!(
+                out.status.success(),
+                "{context} under valgrind ({}):\n{stdout}\n{stderr}\n{log}",
+                out.status
+            );
+            assert_eq!(definitely_lost(&log), 0, "{context}:\n{log}");
+            assert!(log.contains("ERROR SUMMARY: 0 errors"), "{context}:\n{log}");
+            println!(
+                "{context}: {}",
+                log.lines()
+                    .filter(|l| l.contains(" lost:") || l.contains("reachable:"))
+                    .collect::<Vec<_>>()
+                    .join(" |")
+            );
+        }
     }
 }
 
