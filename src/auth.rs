@@ -4,9 +4,18 @@
 //! The token cache (reuse until `expires_in` minus a margin, single-flight refresh, drop on 401)
 //! lives behind `Auth` so that every client built from one `Auth` shares its tokens.
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::{self, ErrorResponse, Method, Request, Transport};
+use base64::Engine;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// v2 refuses tokens with less than 30 s left, so no margin may be smaller.
+const MIN_REFRESH_MARGIN: Duration = Duration::from_secs(30);
+
+/// pyfirecrest's service-account role (§A2 of the spec).
+const SERVICE_ACCOUNT_ROLE: &str = "firecrest-sa";
 
 /// How the client secret reaches the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,6 +61,15 @@ pub(crate) enum AuthKind {
 
 pub(crate) struct AuthInner {
     pub(crate) kind: AuthKind,
+    /// Client credentials only. Held while a token is fetched, so that concurrent callers wait
+    /// for that one request instead of sending their own (single flight).
+    cache: Mutex<Option<CachedToken>>,
+}
+
+struct CachedToken {
+    token: String,
+    /// When the token stops being handed out (expiry minus the margin); None: until a 401.
+    refresh_at: Option<Instant>,
 }
 
 impl Auth {
@@ -76,11 +94,218 @@ impl Auth {
         Auth::from_kind(AuthKind::Provider(Box::new(provider)))
     }
 
-    fn from_kind(kind: AuthKind) -> Auth {
-        Auth {
-            inner: Arc::new(AuthInner { kind }),
+    /// Client credentials with HTTP Basic authentication of the client (`client_secret_basic`).
+    pub fn client_credentials_basic(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        token_url: impl Into<String>,
+    ) -> Auth {
+        Auth::client_credentials(client_id, client_secret, token_url)
+            .with_method(ClientAuthMethod::SecretBasic)
+    }
+
+    /// Chooses how the client secret is sent; no effect on other kinds of authorization.
+    pub fn with_method(self, new_method: ClientAuthMethod) -> Auth {
+        match &self.inner.kind {
+            AuthKind::ClientCredentials {
+                client_id,
+                client_secret,
+                token_url,
+                ..
+            } => Auth::from_kind(AuthKind::ClientCredentials {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+                token_url: token_url.clone(),
+                method: new_method,
+            }),
+            _ => self,
         }
     }
+
+    fn from_kind(kind: AuthKind) -> Auth {
+        Auth {
+            inner: Arc::new(AuthInner {
+                kind,
+                cache: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// A valid access token: the cached one while it has more than the margin left, else a
+    /// new one (one request however many threads ask at once).
+    pub(crate) fn token(&self, http: &Transport) -> Result<String> {
+        match &self.inner.kind {
+            AuthKind::Static(token) => Ok(token.clone()),
+            AuthKind::Provider(p) => p.token().map_err(|e| {
+                Error::new(ErrorKind::Auth, format!("token provider: {}", e.message()))
+            }),
+            AuthKind::ClientCredentials { .. } => {
+                let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(c) = cache.as_ref() {
+                    if c.refresh_at.is_none_or(|t| Instant::now() < t) {
+                        return Ok(c.token.clone());
+                    }
+                }
+                let margin = http.options.token_refresh_margin.max(MIN_REFRESH_MARGIN);
+                let fresh = self.fetch(http, margin)?;
+                let token = fresh.token.clone();
+                *cache = Some(fresh);
+                Ok(token)
+            }
+        }
+    }
+
+    /// Forgets `token` after the server refused it (a newer token in the cache is kept).
+    pub(crate) fn invalidate(&self, token: &str) {
+        let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.as_ref().is_some_and(|c| c.token == token) {
+            *cache = None;
+        }
+    }
+
+    /// Whether asking again may give a different token.
+    pub(crate) fn can_refresh(&self) -> bool {
+        !matches!(self.inner.kind, AuthKind::Static(_))
+    }
+
+    fn fetch(&self, http: &Transport, margin: Duration) -> Result<CachedToken> {
+        let AuthKind::ClientCredentials {
+            client_id,
+            client_secret,
+            token_url,
+            method,
+        } = &self.inner.kind
+        else {
+            unreachable!("fetch is only called for client credentials")
+        };
+        let mut form = vec![("grant_type", "client_credentials".to_string())];
+        let mut req = Request::absolute(Method::Post, token_url)
+            .context(format!(
+                "token request to {}",
+                transport::redact_query(token_url)
+            ))
+            .classifier(classify_token_error);
+        match method {
+            ClientAuthMethod::SecretPost => {
+                form.push(("client_id", client_id.clone()));
+                form.push(("client_secret", client_secret.clone()));
+            }
+            ClientAuthMethod::SecretBasic => {
+                // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+                let pair = format!(
+                    "{}:{}",
+                    transport::percent_encode(client_id),
+                    transport::percent_encode(client_secret)
+                );
+                let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
+                req = req.header("Authorization", format!("Basic {b64}"));
+            }
+        }
+        let started = Instant::now();
+        let answer: TokenAnswer = http.send(req.form(form))?.json()?;
+        if answer.access_token.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Auth,
+                format!("token request to {token_url}: the answer has no access_token"),
+            ));
+        }
+        let lifetime = answer
+            .expires_in
+            .map(Duration::from_secs_f64)
+            .or_else(|| jwt_lifetime(&answer.access_token));
+        Ok(CachedToken {
+            refresh_at: lifetime.map(|l| started + reuse_time(l, margin)),
+            token: answer.access_token,
+        })
+    }
+}
+
+/// How long a token that lives `lifetime` is reused: until `margin` before it expires; a token
+/// shorter-lived than the margin is reused for half its life rather than fetched on every call.
+fn reuse_time(lifetime: Duration, margin: Duration) -> Duration {
+    if lifetime > margin {
+        lifetime - margin
+    } else {
+        lifetime / 2
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenAnswer {
+    #[serde(default)]
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<f64>,
+}
+
+/// A refused token request is an authorization failure whatever its status; the message keeps
+/// the endpoint's status and `error_description`.
+fn classify_token_error(r: &ErrorResponse<'_>) -> Error {
+    let text = match serde_json::from_slice::<serde_json::Value>(r.body) {
+        Ok(v) => {
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+            match (field("error"), field("error_description")) {
+                (e, d) if !e.is_empty() && !d.is_empty() => format!("{e}: {d}"),
+                (e, d) if e.is_empty() && d.is_empty() => transport::body_text(r.body),
+                (e, d) => e + &d,
+            }
+        }
+        Err(_) => transport::body_text(r.body),
+    };
+    Error::new(
+        ErrorKind::Auth,
+        format!("{}: {text} (HTTP {})", r.context, r.status),
+    )
+    .with_http_status(r.status)
+}
+
+/// The claims of a JWT, decoded without checking the signature (the server checks it).
+pub(crate) fn jwt_claims(token: &str) -> Option<serde_json::Value> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn jwt_lifetime(token: &str) -> Option<Duration> {
+    let exp = jwt_claims(token)?.get("exp")?.as_f64()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    Some(Duration::from_secs_f64((exp - now).max(0.0)))
+}
+
+/// The user name FirecREST derives from a token (§A2): for a service account (realm role
+/// `firecrest-sa`) the first role of the client in `resource_access`, else `preferred_username`.
+pub(crate) fn username_from_token(token: &str) -> Option<String> {
+    let claims = jwt_claims(token)?;
+    let is_service_account = claims
+        .pointer("/realm_access/roles")
+        .and_then(|r| r.as_array())
+        .is_some_and(|roles| {
+            roles
+                .iter()
+                .any(|r| r.as_str() == Some(SERVICE_ACCOUNT_ROLE))
+        });
+    if is_service_account {
+        let client = claims
+            .get("clientId")
+            .or_else(|| claims.get("azp"))
+            .and_then(|c| c.as_str())?;
+        return claims
+            .get("resource_access")?
+            .get(client)?
+            .get("roles")?
+            .get(0)?
+            .as_str()
+            .map(str::to_string);
+    }
+    claims
+        .get("preferred_username")
+        .and_then(|u| u.as_str())
+        .map(str::to_string)
 }
 
 impl fmt::Debug for Auth {
@@ -101,5 +326,55 @@ impl fmt::Debug for Auth {
             AuthKind::Static(_) => f.write_str("Auth::StaticToken(<redacted>)"),
             AuthKind::Provider(_) => f.write_str("Auth::Provider"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: serde_json::Value) -> String {
+        let enc = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.sig",
+            enc(br#"{"alg":"RS256","typ":"JWT"}"#),
+            enc(claims.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn username_rules() {
+        let t = jwt(serde_json::json!({"preferred_username": "testuser"}));
+        assert_eq!(username_from_token(&t).as_deref(), Some("testuser"));
+        let sa = jwt(serde_json::json!({
+            "preferred_username": "service-account-x",
+            "clientId": "my-client",
+            "realm_access": {"roles": ["offline_access", "firecrest-sa"]},
+            "resource_access": {"my-client": {"roles": ["alice"]}}
+        }));
+        assert_eq!(username_from_token(&sa).as_deref(), Some("alice"));
+        assert_eq!(username_from_token("not-a-jwt"), None);
+    }
+
+    #[test]
+    fn reuse_time_keeps_the_margin() {
+        let m = Duration::from_secs(60);
+        assert_eq!(
+            reuse_time(Duration::from_secs(300), m),
+            Duration::from_secs(240)
+        );
+        assert_eq!(
+            reuse_time(Duration::from_secs(10), m),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let a = Auth::client_credentials("id", "s3cr3t-value", "http://t/token");
+        let text = format!("{a:?}");
+        assert!(!text.contains("s3cr3t-value"), "{text}");
+        let b = Auth::static_token("tok-abc-123");
+        assert!(!format!("{b:?}").contains("tok-abc-123"));
     }
 }

@@ -5,10 +5,12 @@
 //! users call. Bodies marked `todo!` are filled in by the client work (issues 3 and 6).
 
 use crate::auth::Auth;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::transfers::Transfer;
+use crate::transport::{Request, Transport};
 use crate::types::*;
 use crate::{v1, v2};
+use once_cell::sync::OnceCell;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,30 +65,119 @@ pub struct Client {
 }
 
 pub(crate) struct ClientInner {
-    pub(crate) base_url: String,
-    pub(crate) auth: Auth,
-    pub(crate) options: Options,
+    /// Base URL, authorization and options live in the transport, which every request uses.
+    pub(crate) http: Transport,
+    api_version: OnceCell<ApiVersion>,
 }
 
-#[allow(unused_variables)]
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.http.base_url)
+            .field("auth", &self.inner.http.auth)
+            .field("api_version", &self.known_api_version())
+            .finish()
+    }
+}
+
 impl Client {
     pub fn new(firecrest_url: &str, auth: Auth, options: Options) -> Result<Client> {
-        todo!()
+        let api_version = OnceCell::new();
+        if let Some(v) = options.api_version {
+            let _ = api_version.set(v);
+        }
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                http: Transport::new(firecrest_url, auth, options)?,
+                api_version,
+            }),
+        })
     }
 
     /// `FIRECREST_URL`, `FIRECREST_CLIENT_ID`, `FIRECREST_CLIENT_SECRET`, `AUTH_TOKEN_URL`.
     pub fn from_env(options: Options) -> Result<Client> {
-        todo!()
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    Error::invalid_argument(format!("environment variable {name} is not set"))
+                })
+        };
+        let auth = Auth::client_credentials(
+            var("FIRECREST_CLIENT_ID")?,
+            var("FIRECREST_CLIENT_SECRET")?,
+            var("AUTH_TOKEN_URL")?,
+        );
+        Client::new(&var("FIRECREST_URL")?, auth, options)
     }
 
     /// The server's API version, detected on first call (one request) unless forced.
+    ///
+    /// Detection asks `GET /status/systems`: v2 answers `{"systems": [...]}` with an
+    /// `F7T-AppVersion` header, v1 answers `{"description": ..., "out": [...]}`.
     pub fn api_version(&self) -> Result<ApiVersion> {
-        todo!()
+        self.inner
+            .api_version
+            .get_or_try_init(|| self.detect_api_version())
+            .copied()
     }
 
     /// The version if already known, without a request.
     pub fn known_api_version(&self) -> Option<ApiVersion> {
-        todo!()
+        self.inner.api_version.get().copied()
+    }
+
+    fn detect_api_version(&self) -> Result<ApiVersion> {
+        let context = "detecting the FirecREST API version (GET /status/systems)";
+        let resp = self
+            .http()
+            .send(Request::get("/status/systems").context(context))?;
+        let has_v2_header = resp.header("f7t-appversion").is_some();
+        let body: serde_json::Value = resp.json()?;
+        if body.get("systems").is_some() || (has_v2_header && body.get("out").is_none()) {
+            Ok(ApiVersion::V2)
+        } else if body.get("out").is_some() {
+            Ok(ApiVersion::V1)
+        } else {
+            Err(Error::new(
+                ErrorKind::Json,
+                format!("{context}: the answer is neither v1 (\"out\") nor v2 (\"systems\")"),
+            ))
+        }
+    }
+
+    /// The transport every request goes through (crate-internal API, see `transport`).
+    pub(crate) fn http(&self) -> &Transport {
+        &self.inner.http
+    }
+
+    pub(crate) fn options(&self) -> &Options {
+        &self.inner.http.options
+    }
+
+    /// The user FirecREST sees, from the access token's claims (§A2), without a request.
+    fn username_from_token(&self) -> Result<String> {
+        let token = self.inner.http.auth.token(self.http())?;
+        crate::auth::username_from_token(&token).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Auth,
+                "whoami: the access token is not a JWT with preferred_username (pass a system to ask the server)",
+            )
+        })
+    }
+
+    /// Compares the SHA-256 of a local file with the server's checksum of `remote_path`;
+    /// Err(Io) if the file cannot be read, Ok(false) if they differ.
+    pub fn verify_checksum(
+        &self,
+        system: &str,
+        remote_path: &str,
+        local_path: &Path,
+    ) -> Result<bool> {
+        let local = crate::transfers::sha256_file(local_path)?;
+        let remote = self.checksum(system, remote_path)?;
+        Ok(remote.trim().eq_ignore_ascii_case(&local))
     }
 
     // ---- status and identity
@@ -129,7 +220,13 @@ impl Client {
     }
     /// With no system: the user name from the token's claims, no request.
     pub fn whoami(&self, system: Option<&str>) -> Result<String> {
-        todo!()
+        let Some(system) = system else {
+            return self.username_from_token();
+        };
+        match self.api_version()? {
+            ApiVersion::V1 => v1::whoami(self, system),
+            ApiVersion::V2 => Ok(v2::groups(self, system)?.user.name),
+        }
     }
     pub fn groups(&self, system: &str) -> Result<UserGroups> {
         match self.api_version()? {
@@ -245,7 +342,23 @@ impl Client {
         remote_dir: &str,
         filename: Option<&str>,
     ) -> Result<()> {
-        todo!("open the file, take its size and basename, call simple_upload_reader")
+        let context = |e: Error| e.context(format!("simple_upload {}", local_path.display()));
+        let mut file = std::fs::File::open(local_path).map_err(|e| context(e.into()))?;
+        let size = file.metadata().map_err(|e| context(e.into()))?.len();
+        let name = match filename {
+            Some(n) => n.to_string(),
+            None => local_path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "simple_upload: local path {} has no UTF-8 file name; pass filename",
+                        local_path.display()
+                    ))
+                })?
+                .to_string(),
+        };
+        self.simple_upload_reader(system, &mut file, size, remote_dir, &name)
     }
 
     pub fn simple_upload_bytes(
@@ -285,7 +398,10 @@ impl Client {
         remote_path: &str,
         local_path: &Path,
     ) -> Result<()> {
-        todo!()
+        crate::transfers::write_atomically(local_path, |file| {
+            self.simple_download_to(system, remote_path, file)
+                .map(|_| ())
+        })
     }
     /// Returns the number of bytes written.
     pub fn simple_download_to(

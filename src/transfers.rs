@@ -2,13 +2,18 @@
 //! (../shared/C_API.md "Transfer status integers"). On v2 the integers are derived from the
 //! client's own progress and the transfer job's state.
 //!
-//! CONTRACT (skeleton): constants and the public methods of `Transfer` are fixed; the bodies are
-//! filled in by the client work (issues 3 and 6).
+//! `Transfer` does the shared work — the wait loop with backoff, streaming the staged object
+//! to disk with `Range` resume into a temporary file renamed at the end, progress — and asks
+//! its [`Backend`] (v1 tasks, v2 jobs) only for what differs: polling, URLs, the upload itself.
 
-use crate::error::Result;
-use std::io::Write;
-use std::path::Path;
-use std::time::Duration;
+use crate::client::Client;
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::{self, Method, Request};
+use sha2::Digest;
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub const TASK_QUEUED: i32 = 100;
 pub const UPLOAD_WAITING_URL: i32 = 110;
@@ -24,6 +29,13 @@ pub const TASK_DONE: i32 = 200;
 pub const TASK_INVALIDATED: i32 = 302;
 pub const TASK_FAILED: i32 = 400;
 
+/// How long `finish_upload`/`finish_download` wait for the staging area to become ready
+/// (the v1 server polls its store once a minute; staging a large file takes a while).
+const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
+
+/// Read/write buffer of streamed transfers: memory use does not depend on the file size.
+const CHUNK: usize = 256 * 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Upload,
@@ -37,74 +49,247 @@ pub type ProgressFn = Box<dyn FnMut(u64, u64) -> bool + Send>;
 /// An external upload or download in progress. Used from one thread at a time.
 pub struct Transfer {
     pub(crate) direction: Direction,
+    client: Client,
+    backend: Box<dyn Backend>,
+    last_status: i32,
+    progress: Option<ProgressFn>,
+    ready_timeout: Duration,
 }
 
 /// pyfirecrest's names for the two kinds of handle.
 pub type ExternalUpload = Transfer;
 pub type ExternalDownload = Transfer;
 
-#[allow(unused_variables)]
+impl std::fmt::Debug for Transfer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transfer")
+            .field("direction", &self.direction)
+            .field("what", &self.backend.describe())
+            .field("last_status", &self.last_status)
+            .finish()
+    }
+}
+
 impl Transfer {
+    /// A handle over `backend`; `initial_status` is what the creating request implied
+    /// (v1: 100 queued; v2: whatever the backend derives).
+    pub(crate) fn new(
+        client: &Client,
+        direction: Direction,
+        backend: Box<dyn Backend>,
+        initial_status: i32,
+    ) -> Transfer {
+        Transfer {
+            direction,
+            client: client.clone(),
+            backend,
+            last_status: initial_status,
+            progress: None,
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+        }
+    }
+
     pub fn direction(&self) -> Direction {
         self.direction
     }
 
     /// Asks the server once; returns the status integer (a failure status is a value here).
     pub fn status(&mut self) -> Result<i32> {
-        todo!()
+        let s = self.backend.poll()?;
+        self.last_status = s;
+        Ok(s)
     }
 
     /// The status seen by the last `status`/`wait`, without a request.
     pub fn last_status(&self) -> i32 {
-        todo!()
+        self.last_status
     }
 
     /// Polls with backoff until the status is `until`, or a terminal status is reached.
     /// Success terminal (114, 117, 200) or `until` → Ok(status); failure terminal (115, 118,
     /// 400, 302) → Err(TaskFailed) carrying the task's message; `timeout` → Err(Timeout).
+    ///
+    /// A progress status already past `until` (e.g. 113 while waiting for 111) also returns.
     pub fn wait(&mut self, until: i32, timeout: Duration) -> Result<i32> {
-        todo!()
+        let start = Instant::now();
+        let opts = self.client.options();
+        let (initial, max) = (opts.poll_initial, opts.poll_max);
+        let mut round = 0;
+        loop {
+            let s = self.status()?;
+            if s == until {
+                return Ok(s);
+            }
+            if is_failure(s) {
+                return Err(self.failure(s));
+            }
+            if is_success(s) || (s > until && until >= TASK_QUEUED && s < TASK_DONE) {
+                return Ok(s);
+            }
+            let elapsed = start.elapsed();
+            if elapsed >= timeout {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "{}: still at status {s} after {:.1} s waiting for {until}",
+                        self.backend.describe(),
+                        elapsed.as_secs_f64()
+                    ),
+                )
+                .with_task_status(s));
+            }
+            std::thread::sleep(transport::poll_delay(initial, max, round).min(timeout - elapsed));
+            round += 1;
+        }
     }
 
     /// The staging instructions: v1 `data.msg.parameters` (upload) or `data` (download);
-    /// v2 `transferDirectives`.
+    /// v2 `transferDirectives`. Waits until they exist (upload 111, download 117).
     pub fn object_storage_data(&mut self) -> Result<serde_json::Value> {
-        todo!()
+        self.wait_ready()?;
+        self.backend.object_storage_data()
     }
 
-    /// Sends the local file to the staging area (v1 presigned form / v2 multipart parts).
+    /// Sends the local file to the staging area (v1 presigned form / v2 multipart parts),
+    /// after waiting for the form (status 111) if it is not there yet.
     pub fn finish_upload(&mut self) -> Result<()> {
-        todo!()
+        self.expect(Direction::Upload, "finish_upload")?;
+        self.wait_ready()?;
+        let mut progress = self.progress.take();
+        let result = self
+            .backend
+            .finish_upload(&mut |done, total| progress.as_mut().is_none_or(|p| p(done, total)));
+        self.progress = progress;
+        result
     }
 
     /// Waits for the link, then streams it into a temporary file beside `local_path`, renamed
     /// only when complete; resumes with `Range` after a dropped connection.
     pub fn finish_download(&mut self, local_path: &Path) -> Result<()> {
-        todo!()
+        self.expect(Direction::Download, "finish_download")?;
+        let url = self.ready_link()?;
+        let what = self.backend.describe();
+        let mut progress = self.progress.take();
+        let result = write_atomically(local_path, |file| {
+            download(
+                &self.client,
+                &url,
+                &what,
+                &mut FileSink(file),
+                &mut progress,
+            )
+            .map(|_| ())
+        });
+        self.progress = progress;
+        result
     }
 
     pub fn finish_download_to(&mut self, writer: &mut dyn Write) -> Result<u64> {
-        todo!()
+        self.expect(Direction::Download, "finish_download_to")?;
+        let url = self.ready_link()?;
+        let what = self.backend.describe();
+        let mut progress = self.progress.take();
+        let result = download(
+            &self.client,
+            &url,
+            &what,
+            &mut WriterSink(writer),
+            &mut progress,
+        );
+        self.progress = progress;
+        result
     }
 
-    /// The presigned URL of the staged object (download: once ready).
+    /// The presigned URL of the staged object (download: once ready; upload: the URL the
+    /// form is sent to).
     pub fn object_storage_link(&mut self) -> Result<String> {
-        todo!()
+        self.wait_ready()?;
+        self.backend.download_url()
     }
 
     pub fn invalidate_object_storage_link(&mut self) -> Result<()> {
-        todo!()
+        self.backend.invalidate()?;
+        self.last_status = TASK_INVALIDATED;
+        Ok(())
     }
 
     pub fn set_progress(&mut self, progress: Option<ProgressFn>) {
-        todo!()
+        self.progress = progress;
     }
+
+    /// How long `finish_*`, `object_storage_*` wait for the staging area (default 6 h).
+    pub fn set_ready_timeout(&mut self, timeout: Duration) {
+        self.ready_timeout = timeout;
+    }
+
+    fn expect(&self, direction: Direction, op: &str) -> Result<()> {
+        if self.direction == direction {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidState,
+                format!(
+                    "{op}: {} is an {:?}, not an {direction:?}",
+                    self.backend.describe(),
+                    self.direction
+                ),
+            ))
+        }
+    }
+
+    fn ready_status(&self) -> i32 {
+        match self.direction {
+            Direction::Upload => UPLOAD_URL_READY,
+            Direction::Download => DOWNLOAD_READY,
+        }
+    }
+
+    /// Waits until the staging side is usable (upload 111, download 117) unless already seen.
+    fn wait_ready(&mut self) -> Result<i32> {
+        let ready = self.ready_status();
+        let last = self.last_status;
+        let reached = match self.direction {
+            Direction::Upload => (UPLOAD_URL_READY..=UPLOAD_DONE).contains(&last),
+            Direction::Download => last == DOWNLOAD_READY,
+        };
+        if reached {
+            return Ok(last);
+        }
+        self.wait(ready, self.ready_timeout)
+    }
+
+    fn ready_link(&mut self) -> Result<String> {
+        self.wait_ready()?;
+        self.backend.download_url()
+    }
+
+    fn failure(&self, status: i32) -> Error {
+        Error::new(
+            ErrorKind::TaskFailed,
+            format!(
+                "{}: status {status}: {}",
+                self.backend.describe(),
+                self.backend.failure_message()
+            ),
+        )
+        .with_task_status(status)
+    }
+}
+
+pub(crate) fn is_success(status: i32) -> bool {
+    matches!(status, UPLOAD_DONE | DOWNLOAD_READY | TASK_DONE)
+}
+
+pub(crate) fn is_failure(status: i32) -> bool {
+    matches!(
+        status,
+        UPLOAD_FAILED | DOWNLOAD_FAILED | TASK_INVALIDATED | TASK_FAILED
+    ) || status > TASK_FAILED
 }
 
 /// What differs between v1 (tasks, one presigned form) and v2 (jobs, S3 multipart). `Transfer`
 /// holds one of these and does the shared work itself: the wait loop with backoff, streaming the
 /// staged object to disk with `Range` resume, progress, integrity.
-#[allow(dead_code)]
 pub(crate) trait Backend: Send {
     /// One request to the server; the current status integer.
     fn poll(&mut self) -> Result<i32>;
@@ -116,4 +301,293 @@ pub(crate) trait Backend: Send {
     /// Download only: the presigned URL of the staged object, once the status says it is ready.
     fn download_url(&mut self) -> Result<String>;
     fn invalidate(&mut self) -> Result<()>;
+    /// For messages: "external_download cluster:/home/u/f (task 5f1c…)".
+    fn describe(&self) -> String;
+}
+
+/// Where a staged download goes: a file can start over when the store ignores `Range`,
+/// a caller's writer cannot.
+trait DownloadSink: Write {
+    /// Truncates to empty; false if impossible.
+    fn restart(&mut self) -> io::Result<bool>;
+}
+
+struct FileSink<'a>(&'a mut File);
+struct WriterSink<'a>(&'a mut dyn Write);
+
+impl Write for FileSink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+impl DownloadSink for FileSink<'_> {
+    fn restart(&mut self) -> io::Result<bool> {
+        self.0.set_len(0)?;
+        self.0.rewind()?;
+        Ok(true)
+    }
+}
+impl Write for WriterSink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+impl DownloadSink for WriterSink<'_> {
+    fn restart(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
+}
+
+/// GETs a presigned URL (no credentials) into `sink`. A connection that drops mid-body is
+/// reopened with `Range: bytes=<done>-`, up to `max_retries` times in a row without progress.
+fn download(
+    client: &Client,
+    url: &str,
+    what: &str,
+    sink: &mut dyn DownloadSink,
+    progress: &mut Option<ProgressFn>,
+) -> Result<u64> {
+    let max_failures = client.options().max_retries;
+    let context = format!("{what}: download from staging");
+    let mut done: u64 = 0;
+    let mut failures: u32 = 0;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        // identity: a compressed answer would make byte offsets meaningless for Range.
+        let mut req = Request::absolute(Method::Get, url)
+            .header("Accept-Encoding", "identity")
+            .context(context.clone());
+        if done > 0 {
+            req = req.header("Range", format!("bytes={done}-"));
+        }
+        let resp = client.http().send(req)?;
+        let total = match (resp.status(), done) {
+            (206, _) => {
+                let start = content_range_start(resp.header("content-range"));
+                if start != Some(done) {
+                    return Err(Error::new(
+                        ErrorKind::Transport,
+                        format!("{context}: the store resumed at {start:?}, not at byte {done}"),
+                    ));
+                }
+                resp.content_length().map(|n| n + done)
+            }
+            (_, 0) => resp.content_length(),
+            _ => {
+                // The store ignored Range: start over if the sink allows it.
+                if !sink.restart().map_err(|e| io_context(e, &context))? {
+                    return Err(Error::new(
+                        ErrorKind::Transport,
+                        format!(
+                            "{context}: the connection dropped after {done} bytes and the store \
+                             does not support Range, so the download cannot resume"
+                        ),
+                    ));
+                }
+                done = 0;
+                resp.content_length()
+            }
+        };
+        let mut body = resp.into_reader();
+        let outcome = loop {
+            match body.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    sink.write_all(&buf[..n])
+                        .map_err(|e| io_context(e, &context))?;
+                    done += n as u64;
+                    failures = 0;
+                    if let Some(p) = progress.as_mut() {
+                        if !p(done, total.unwrap_or(0)) {
+                            return Err(Error::new(
+                                ErrorKind::AbortedByCallback,
+                                format!("{context}: aborted by the progress callback after {done} bytes"),
+                            ));
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(transport::io_error(&e)),
+            }
+        };
+        let short = total.is_some_and(|t| done < t);
+        match outcome {
+            Ok(()) if !short => {
+                sink.flush().map_err(|e| io_context(e, &context))?;
+                return Ok(done);
+            }
+            Ok(()) | Err(_) if failures < max_failures => {
+                failures += 1;
+                std::thread::sleep(transport::backoff(failures - 1));
+            }
+            Ok(()) => {
+                return Err(Error::new(
+                    ErrorKind::Transport,
+                    format!(
+                        "{context}: the connection closed after {done} of {} bytes",
+                        total.unwrap_or(0)
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Err(Error::new(
+                    e.kind(),
+                    format!("{context}: after {done} bytes: {}", e.message()),
+                ))
+            }
+        }
+    }
+}
+
+fn content_range_start(v: Option<&str>) -> Option<u64> {
+    // "bytes 100-199/200"
+    let v = v?.trim().strip_prefix("bytes")?.trim_start();
+    v.split('-').next()?.trim().parse().ok()
+}
+
+fn io_context(e: io::Error, context: &str) -> Error {
+    Error::new(ErrorKind::Io, format!("{context}: {e}"))
+}
+
+/// Runs `fill` on a new temporary file beside `target`, then renames it to `target`. On any
+/// failure the temporary file is removed and `target` is left as it was.
+pub(crate) fn write_atomically(
+    target: &Path,
+    fill: impl FnOnce(&mut File) -> Result<()>,
+) -> Result<()> {
+    let name = target.file_name().ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "local path {} does not name a file",
+            target.display()
+        ))
+    })?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let local_error = |e: io::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!("local file {}: {e}", target.display()),
+        )
+    };
+    let (tmp_path, mut file) =
+        create_temp_beside(&dir, &name.to_string_lossy()).map_err(local_error)?;
+    let result = fill(&mut file).and_then(|()| {
+        file.sync_all()
+            .and_then(|()| std::fs::rename(&tmp_path, target))
+            .map_err(local_error)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp_path);
+    }
+    result
+}
+
+fn create_temp_beside(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!(".{name}.{}-{n}.part", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// SHA-256 hex digest of a local file, streamed.
+pub(crate) fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range() {
+        assert_eq!(content_range_start(Some("bytes 100-199/200")), Some(100));
+        assert_eq!(content_range_start(Some("bytes */200")), None);
+        assert_eq!(content_range_start(None), None);
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_on_failure() {
+        let dir = std::env::temp_dir().join(format!("fc-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("out.bin");
+        let err = write_atomically(&target, |f| {
+            f.write_all(b"partial").unwrap();
+            Err(Error::new(ErrorKind::Transport, "dropped"))
+        })
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transport);
+        assert!(!target.exists());
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "temp file removed"
+        );
+        write_atomically(&target, |f| Ok(f.write_all(b"whole")?)).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+        assert_eq!(
+            sha256_file(&target).unwrap(),
+            hex(&sha2::Sha256::digest(b"whole"))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn status_classes() {
+        for s in [UPLOAD_DONE, DOWNLOAD_READY, TASK_DONE] {
+            assert!(is_success(s) && !is_failure(s));
+        }
+        for s in [
+            UPLOAD_FAILED,
+            DOWNLOAD_FAILED,
+            TASK_INVALIDATED,
+            TASK_FAILED,
+        ] {
+            assert!(is_failure(s) && !is_success(s));
+        }
+        for s in [
+            TASK_QUEUED,
+            UPLOAD_WAITING_URL,
+            UPLOAD_MOVING,
+            DOWNLOAD_STAGING,
+        ] {
+            assert!(!is_failure(s) && !is_success(s));
+        }
+    }
 }
