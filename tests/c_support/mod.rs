@@ -201,15 +201,16 @@ pub fn check_tour_output(out: &Output, api: ApiVersion) {
         "status 117".to_string(),
         "downloaded 3145745 bytes: same bytes".to_string(),
         "link: http://127.0.0.1".to_string(),
-        "the link is invalidated".to_string(),
         "0 failed".to_string(),
     ];
     if api == ApiVersion::V1 {
         expected.push("utilities: UTILITIES_MAX_FILE_SIZE = ".to_string());
         expected.push("service utilities: available".to_string());
+        expected.push("the link is invalidated".to_string());
         expected.push("tour finished: 12 ok, 0 unsupported, 0 failed".to_string());
     } else {
-        expected.push("UNSUPPORTED".to_string());
+        // v2 has no micro-services and cannot invalidate a presigned URL: reported, not fatal.
+        expected.push("firecrest_all_services: UNSUPPORTED".to_string());
     }
     for e in expected {
         assert!(
