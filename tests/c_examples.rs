@@ -137,11 +137,10 @@ fn transfer_stages_a_file_in_and_out_byte_for_byte() {
         &env,
     );
     assert!(out.status.success(), "download\n{}", show(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("(100%)"),
-        "{}",
-        show(&out)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("\rdownload: "), "no progress line\n{}", show(&out));
+    let size_line = format!("({} bytes)", data.len());
+    assert!(stderr.contains(&size_line), "{}", show(&out));
     assert!(
         std::fs::read(&back).unwrap() == data,
         "downloaded bytes differ"
