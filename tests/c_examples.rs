@@ -40,16 +40,9 @@ fn tour_runs_unchanged_against_the_v2_emulator() {
     if !c_toolchain() {
         return;
     }
-    let emu = match start_emulator(ApiVersion::V2) {
-        Ok(emu) => emu,
-        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
-            eprintln!("SKIPPED: this emulator build has no FirecREST v2 ({e})");
-            return;
-        }
-        Err(e) => panic!("starting the v2 emulator: {e}"),
-    };
     let scratch = Scratch::new("tour-v2");
     let build = build(&scratch, &["tour"]);
+    let emu = start_emulator(ApiVersion::V2).expect("v2 emulator");
     let out = run(&scratch, &[], &build.join("tour"), &[], &emulator_env(&emu));
     check_tour_output(&out, ApiVersion::V2);
 }
@@ -96,13 +89,23 @@ fn payload(len: usize) -> Vec<u8> {
 }
 
 #[test]
-fn transfer_stages_a_file_in_and_out_byte_for_byte() {
+fn transfer_stages_a_file_in_and_out_byte_for_byte_v1() {
+    stage_in_and_out(ApiVersion::V1);
+}
+
+#[test]
+fn transfer_stages_a_file_in_and_out_byte_for_byte_v2() {
+    stage_in_and_out(ApiVersion::V2);
+}
+
+/// transfer.c uploads (dynamic build) and downloads back (static build) a 2 MiB file.
+fn stage_in_and_out(api: ApiVersion) {
     if !c_toolchain() {
         return;
     }
     let scratch = Scratch::new("transfer");
     let build = build(&scratch, &["transfer", "transfer-static"]);
-    let emu = start_emulator(ApiVersion::V1).expect("emulator");
+    let emu = start_emulator(api).expect("emulator");
     let env = emulator_env(&emu);
     let data = payload(2 * 1024 * 1024 + 333);
     let local = scratch.path().join("input.bin");
@@ -138,7 +141,11 @@ fn transfer_stages_a_file_in_and_out_byte_for_byte() {
     );
     assert!(out.status.success(), "download\n{}", show(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("\rdownload: "), "no progress line\n{}", show(&out));
+    assert!(
+        stderr.contains("\rdownload: "),
+        "no progress line\n{}",
+        show(&out)
+    );
     let size_line = format!("({} bytes)", data.len());
     assert!(stderr.contains(&size_line), "{}", show(&out));
     assert!(
@@ -176,13 +183,13 @@ fn transfer_stages_a_file_in_and_out_byte_for_byte() {
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
 }
 
-fn run_edges(target: &str) {
+fn run_edges(target: &str, api: ApiVersion) {
     if !c_toolchain() {
         return;
     }
     let scratch = Scratch::new(target);
     let build = build(&scratch, &[target]);
-    let emu = start_emulator(ApiVersion::V1).expect("emulator");
+    let emu = start_emulator(api).expect("emulator");
     let out = run(&scratch, &[], &build.join(target), &[], &emulator_env(&emu));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{target}\n{}", show(&out));
@@ -190,11 +197,11 @@ fn run_edges(target: &str) {
 }
 
 #[test]
-fn edges_dynamic() {
-    run_edges("edges");
+fn edges_dynamic_v1() {
+    run_edges("edges", ApiVersion::V1);
 }
 
 #[test]
-fn edges_static() {
-    run_edges("edges-static");
+fn edges_static_v2() {
+    run_edges("edges-static", ApiVersion::V2);
 }

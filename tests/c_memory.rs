@@ -37,13 +37,14 @@ fn edges_and_tour_under_valgrind() {
 }
 
 #[test]
-fn transfer_under_valgrind() {
+fn transfer_under_valgrind_v2() {
     if !c_toolchain() || !tool_available("valgrind", "memory checks of the C programs") {
         return;
     }
     let scratch = Scratch::new("valgrind-transfer");
     let build = build(&scratch, &["transfer"]);
-    let emu = start_emulator(ApiVersion::V1).expect("emulator");
+    // v2: multipart upload with parallel parts, the other half of the transfer code.
+    let emu = start_emulator(ApiVersion::V2).expect("emulator");
     let env = emulator_env(&emu);
     let local = scratch.path().join("in.bin");
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
@@ -103,10 +104,7 @@ fn programs_built_with_asan_and_ubsan() {
     let build = build(&scratch, &["edges-asan", "tour-asan", "transfer-asan"]);
     let emu = start_emulator(ApiVersion::V1).expect("emulator");
     let mut env = emulator_env(&emu);
-    env.push((
-        "ASAN_OPTIONS",
-        "detect_leaks=1".to_string(),
-    ));
+    env.push(("ASAN_OPTIONS", "detect_leaks=1".to_string()));
     env.push((
         "UBSAN_OPTIONS",
         "print_stacktrace=1:halt_on_error=1".to_string(),
