@@ -103,6 +103,8 @@ impl Default for Config {
 
 /// Everything the routes of either API version share: one per running emulator.
 pub(crate) struct State {
+    /// The API version served (for code shared by both route sets).
+    #[allow(dead_code)]
     pub api: ApiVersion,
     port: u16,
     pub base_url: String,

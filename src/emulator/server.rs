@@ -47,11 +47,6 @@ impl Req {
         }
     }
 
-    /// The raw URL as sent (path and query, not decoded).
-    pub fn raw_url(&self) -> &str {
-        self.inner.url()
-    }
-
     pub fn header(&self, name: &str) -> Option<String> {
         self.inner
             .headers()
@@ -82,10 +77,6 @@ impl Req {
 
     pub(crate) fn inner_mut(&mut self) -> &mut tiny_http::Request {
         &mut self.inner
-    }
-
-    pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.inner.remote_addr().copied()
     }
 
     /// The text fields of a urlencoded or multipart body (files in a multipart body are read
