@@ -9,12 +9,15 @@
  * (FIRECREST_URL, FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL). Exit status 0 on
  * success, 1 on failure (the reason on stderr), 2 on a usage error.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <firecrest.h>
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Longest wait for the server's side of a transfer (staging, moving into place). */
 #define WAIT_MS (30u * 60u * 1000u)
@@ -31,20 +34,23 @@ static int fail(const char *what, firecrest_status s) {
 struct progress {
     const char *label;
     int last_percent;
+    uint64_t last_done;
 };
 
-/* Redraws the progress line when the percentage changes; never aborts. */
+/* Redraws the progress line when the percentage changes (every 4 MiB when the total is
+ * unknown, i.e. 0); never aborts. */
 static int32_t on_progress(void *userdata, uint64_t done, uint64_t total) {
     struct progress *p = userdata;
-    int percent = total ? (int)(done * 100u / total) : -1;
-    if (percent != p->last_percent || done == total) {
-        if (total) {
+    if (total) {
+        int percent = (int)(done * 100u / total);
+        if (percent != p->last_percent) {
             fprintf(stderr, "\r%s: %llu / %llu bytes (%3d%%)", p->label,
                     (unsigned long long)done, (unsigned long long)total, percent);
-        } else {
-            fprintf(stderr, "\r%s: %llu bytes", p->label, (unsigned long long)done);
+            p->last_percent = percent;
         }
-        p->last_percent = percent;
+    } else if (done - p->last_done >= 4u * 1024u * 1024u || p->last_done == 0) {
+        fprintf(stderr, "\r%s: %llu bytes", p->label, (unsigned long long)done);
+        p->last_done = done;
     }
     return 0;
 }
@@ -54,7 +60,7 @@ static int upload(firecrest_client *c, const char *system, const char *local,
     firecrest_transfer *t = NULL;
     firecrest_status s = firecrest_external_upload(c, system, local, remote, &t);
     if (s != FIRECREST_STATUS_OK) return fail("starting the upload", s);
-    struct progress p = {"upload", -1};
+    struct progress p = {"upload", -1, 0};
     int32_t status = 0;
     int rc = 0;
     if ((s = firecrest_transfer_set_progress(t, on_progress, &p)) != FIRECREST_STATUS_OK) {
@@ -82,7 +88,7 @@ static int download(firecrest_client *c, const char *system, const char *remote,
     firecrest_transfer *t = NULL;
     firecrest_status s = firecrest_external_download(c, system, remote, &t);
     if (s != FIRECREST_STATUS_OK) return fail("starting the download", s);
-    struct progress p = {"download", -1};
+    struct progress p = {"download", -1, 0};
     int32_t status = 0;
     int rc = 0;
     if ((s = firecrest_transfer_set_progress(t, on_progress, &p)) != FIRECREST_STATUS_OK) {
@@ -93,9 +99,15 @@ static int download(firecrest_client *c, const char *system, const char *remote,
     } else if ((s = firecrest_transfer_finish_download(t, local)) != FIRECREST_STATUS_OK) {
         rc = fail("fetching the file", s);
     } else {
-        fprintf(stderr, "\ndownload: done, %s\n", local);
-        /* The staged copy is no longer needed: nobody should be able to fetch it. */
-        if ((s = firecrest_transfer_invalidate(t)) != FIRECREST_STATUS_OK) {
+        struct stat st;
+        long long size = stat(local, &st) == 0 ? (long long)st.st_size : -1;
+        fprintf(stderr, "\ndownload: done, %s (%lld bytes)\n", local, size);
+        /* The staged copy is no longer needed: nobody should be able to fetch it. FirecREST v2
+         * cannot invalidate (the link expires by itself), which is no reason to fail. */
+        s = firecrest_transfer_invalidate(t);
+        if (s == FIRECREST_STATUS_UNSUPPORTED) {
+            fprintf(stderr, "download: the server cannot invalidate the link; it will expire\n");
+        } else if (s != FIRECREST_STATUS_OK) {
             rc = fail("invalidating the link", s);
         }
     }

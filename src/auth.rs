@@ -136,8 +136,14 @@ impl Auth {
     pub(crate) fn token(&self, http: &Transport) -> Result<String> {
         match &self.inner.kind {
             AuthKind::Static(token) => Ok(token.clone()),
-            // The provider's own kind stays (a C callback's refusal is ABORTED_BY_CALLBACK).
-            AuthKind::Provider(p) => p.token().map_err(|e| e.context("token provider")),
+            AuthKind::Provider(p) => p.token().map_err(|e| {
+                // A C token callback that refuses keeps its documented status.
+                let kind = match e.kind() {
+                    ErrorKind::AbortedByCallback => ErrorKind::AbortedByCallback,
+                    _ => ErrorKind::Auth,
+                };
+                Error::new(kind, format!("token provider: {}", e.message()))
+            }),
             AuthKind::ClientCredentials { .. } => {
                 let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some(c) = cache.as_ref() {

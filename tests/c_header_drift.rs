@@ -92,7 +92,11 @@ fn every_required_function_is_declared() {
     }
     // Fortran identifiers are limited to 63 characters; the module uses the C names.
     for line in COMMITTED.lines() {
-        if let Some(name) = line.split('(').next().and_then(|s| s.split([' ', '*']).last()) {
+        if let Some(name) = line
+            .split('(')
+            .next()
+            .and_then(|s| s.split([' ', '*']).next_back())
+        {
             if name.starts_with("firecrest_") {
                 assert!(name.len() <= 63, "{name} is longer than 63 characters");
             }

@@ -205,7 +205,10 @@ fn download(emu: &Emulator, c: &Client, remote: &str, local: &Path) -> Vec<i32> 
     assert_eq!(t.direction(), Direction::Download);
     assert_eq!(t.last_status(), DOWNLOAD_STAGING);
     let seen = follow(&mut t, DOWNLOAD_READY);
-    assert!(t.object_storage_link().unwrap().starts_with("http://127.0.0.1"));
+    assert!(t
+        .object_storage_link()
+        .unwrap()
+        .starts_with("http://127.0.0.1"));
     t.finish_download(local).unwrap();
     let e = t.invalidate_object_storage_link().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e:?}");

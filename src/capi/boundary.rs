@@ -455,15 +455,13 @@ mod tests {
             assert_eq!(status as i32, kind.code(), "{kind:?}");
             assert_eq!(firecrest_status::from_code(kind.code()), Some(status));
             let name = status.name().to_str().unwrap();
-            let expected = format!("{kind:?}")
-                .chars()
-                .fold(String::new(), |mut s, c| {
-                    if c.is_uppercase() && !s.is_empty() {
-                        s.push('_');
-                    }
-                    s.push(c.to_ascii_uppercase());
-                    s
-                });
+            let expected = format!("{kind:?}").chars().fold(String::new(), |mut s, c| {
+                if c.is_uppercase() && !s.is_empty() {
+                    s.push('_');
+                }
+                s.push(c.to_ascii_uppercase());
+                s
+            });
             assert_eq!(name, format!("FIRECREST_STATUS_{expected}"));
         }
         assert_eq!(firecrest_status::Ok as i32, 0);

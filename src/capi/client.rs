@@ -56,9 +56,7 @@ pub(crate) unsafe fn text_call(
 }
 
 unsafe fn options_or_default(opts: *const firecrest_options) -> Options {
-    opts.as_ref()
-        .map(|o| o.options.clone())
-        .unwrap_or_default()
+    opts.as_ref().map(|o| o.options.clone()).unwrap_or_default()
 }
 
 fn new_client(client: Client, out: Out<*mut firecrest_client>) {
@@ -272,9 +270,13 @@ pub unsafe extern "C" fn firecrest_whoami(
     username_out: *mut *mut c_char,
 ) -> firecrest_status {
     let system = || opt_str(system, "system");
-    text_call("firecrest_whoami", c, username_out, "username_out", |client| {
-        client.whoami(system()?)
-    })
+    text_call(
+        "firecrest_whoami",
+        c,
+        username_out,
+        "username_out",
+        |client| client.whoami(system()?),
+    )
 }
 
 /// The user's identity and groups on `system`, as JSON: `{"user": {"id": string, "name": string},

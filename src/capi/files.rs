@@ -24,7 +24,15 @@ pub unsafe extern "C" fn firecrest_list_files(
     show_hidden: i32,
     json_out: *mut *mut c_char,
 ) -> firecrest_status {
-    list_files("firecrest_list_files", c, system, path, show_hidden, 0, json_out)
+    list_files(
+        "firecrest_list_files",
+        c,
+        system,
+        path,
+        show_hidden,
+        0,
+        json_out,
+    )
 }
 
 /// As firecrest_list_files(), and with `recursive` non-zero the entries of every subdirectory too
@@ -258,10 +266,16 @@ pub unsafe extern "C" fn firecrest_checksum(
     sha256_out: *mut *mut c_char,
 ) -> firecrest_status {
     let args = || system_and_path(system, path);
-    text_call("firecrest_checksum", c, sha256_out, "sha256_out", |client| {
-        let (system, path) = args()?;
-        client.checksum(system, path)
-    })
+    text_call(
+        "firecrest_checksum",
+        c,
+        sha256_out,
+        "sha256_out",
+        |client| {
+            let (system, path) = args()?;
+            client.checksum(system, path)
+        },
+    )
 }
 
 /// The `system` and `path` arguments most calls take, checked before any request.

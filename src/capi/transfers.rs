@@ -117,7 +117,10 @@ pub unsafe extern "C" fn firecrest_external_upload(
         let local_path = arg_path(local_path, "local_path")?;
         let remote_path = arg_str(remote_path, "remote_path")?;
         let out = Out::new(transfer_out, "transfer_out")?;
-        new_transfer(client.external_upload(system, local_path, remote_path)?, out);
+        new_transfer(
+            client.external_upload(system, local_path, remote_path)?,
+            out,
+        );
         Ok(())
     })
 }
