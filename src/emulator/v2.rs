@@ -154,7 +154,7 @@ impl V2 {
             }
             (_, ["compute", sys, "jobs", rest @ ..]) => {
                 system(sys)?;
-                self.compute(&method, rest)
+                self.compute(req, rest)
             }
             _ => Err(ApiError::new(404, "Not Found")),
         }
@@ -207,8 +207,14 @@ fn status_of(what: &str) -> Result<Resp, ApiError> {
 fn systems(part_size: u64) -> Value {
     let checked = super::util::iso_time(now_secs()) + "Z";
     let system = |name: &str, healthy: bool| {
-        let message = if healthy { Value::Null } else { json!("emulated outage") };
         let health = |kind: &str| {
+            let message = match (healthy, kind) {
+                (false, _) => json!("emulated outage"),
+                (true, "scheduler") => {
+                    json!("[{'mode': 'primary', 'hostname': 'localhost', 'pinged': 'UP'}]")
+                }
+                _ => Value::Null,
+            };
             json!({"serviceType": kind, "lastChecked": checked, "latency": 0.001, "healthy": healthy, "message": message})
         };
         let mut fs_health = health("filesystem");
@@ -345,7 +351,8 @@ impl V2 {
         Ok(json_resp(status, &body))
     }
 
-    fn compute(&self, method: &str, rest: &[&str]) -> Result<Resp, ApiError> {
+    fn compute(&self, req: &mut Req, rest: &[&str]) -> Result<Resp, ApiError> {
+        let method = req.method.clone();
         let job_id = |raw: &str| -> Result<u64, ApiError> {
             if raw.is_empty() || !raw.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return Err(ApiError::validation(
@@ -359,12 +366,38 @@ impl V2 {
             Ok(raw.parse().unwrap_or(0))
         };
         let not_found = || ApiError::new(404, "Job not found.");
-        match (method, rest) {
-            ("GET", []) => Ok(json_resp(200, &json!({"jobs": self.scheduler.all_json()}))),
-            ("POST", []) => Err(ApiError::new(
-                501,
-                "Job submission is not implemented by the FirecREST emulator (only transfer jobs run).",
-            )),
+        match (method.as_str(), rest) {
+            ("GET", []) => {
+                let window = req.query("time_window").unwrap_or("24h");
+                if !["1h", "8h", "24h", "3d", "7d"].contains(&window) {
+                    return Err(ApiError::validation(
+                        "query",
+                        "time_window",
+                        "enum",
+                        "Input should be '1h', '8h', '24h', '3d' or '7d'",
+                        &json!(window),
+                    ));
+                }
+                let jobs = self.scheduler.all_json(req.query("name"));
+                Ok(json_resp(200, &json!({ "jobs": jobs })))
+            }
+            ("POST", []) => {
+                let body = json_body(req)?;
+                let job = body.get("job").cloned().unwrap_or(Value::Null);
+                if field(&job, &["workingDirectory", "working_directory"]).is_none() {
+                    return Err(ApiError::validation(
+                        "body",
+                        "job",
+                        "missing",
+                        "Field required",
+                        &job,
+                    ));
+                }
+                Err(ApiError::new(
+                    501,
+                    "Job submission is not implemented by the FirecREST emulator (only transfer jobs run).",
+                ))
+            }
             ("GET", [id]) => {
                 let job = self.scheduler.job_json(job_id(id)?).ok_or_else(not_found)?;
                 Ok(json_resp(200, &json!({"jobs": [job]})))

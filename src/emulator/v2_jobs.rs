@@ -8,6 +8,7 @@ use super::v2_fs::{date_line, own_uid, RemotePath, USER};
 use super::v2_s3::Multipart;
 use super::State;
 use serde_json::{json, Value};
+use md5::Digest;
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -289,16 +290,33 @@ impl Scheduler {
                     "Uploading file:{} into {parts} chunks",
                     src.remote
                 ));
+                log.out(&format!(
+                    "[INFO] Creating temporary folder:tmp/{}/",
+                    super::v2_http::uuid4()
+                ));
                 for n in 1..=parts {
                     log.out(&format!("[INFO] Uploading part {n}..."));
                 }
                 let (bucket, key) = object.split_once('/').unwrap_or((object, ""));
-                let put = fs::File::open(&src.local).and_then(|mut f| st.store.put_file(bucket, key, &mut f));
-                if let Err(e) = put {
-                    log.err(&format!("[ERROR] Upload failed: {e}"));
-                    return failed(70);
-                }
+                let put = fs::File::open(&src.local).and_then(|f| {
+                    let mut parts = PartMd5s::new(f, self.multipart.part_size);
+                    st.store.put_file(bucket, key, &mut parts)?;
+                    Ok(parts.finish())
+                });
+                let md5s = match put {
+                    Ok(m) => m,
+                    Err(e) => {
+                        log.err(&format!("[ERROR] Upload failed: {e}"));
+                        return failed(70);
+                    }
+                };
                 log.out("[INFO] Parts upload completed.");
+                for (n, md5) in md5s.iter().enumerate() {
+                    log.out(&format!(
+                        "[INFO] Upload of part {} succeded with ETag: {md5}|",
+                        n + 1
+                    ));
+                }
                 log.out("[INFO] Signaling multipart upload completion");
                 log.out("[INFO] Multipart file upload successfully completed");
                 ok
@@ -311,8 +329,13 @@ impl Scheduler {
         self.lock().get(&id).map(|j| render(id, j))
     }
 
-    pub fn all_json(&self) -> Vec<Value> {
-        self.lock().iter().map(|(id, j)| render(*id, j)).collect()
+    /// All jobs, oldest first, or those with that name.
+    pub fn all_json(&self, name: Option<&str>) -> Vec<Value> {
+        self.lock()
+            .iter()
+            .filter(|(_, j)| name.is_none_or(|n| n == j.name))
+            .map(|(id, j)| render(*id, j))
+            .collect()
     }
 
     pub fn metadata_json(&self, id: u64) -> Option<Value> {
@@ -377,6 +400,51 @@ fn render(id: u64, j: &Job) -> Value {
         "workingDirectory": j.working_dir,
         "priority": 1,
     })
+}
+
+/// A reader that notes the MD5 of every `part_size` chunk passing through (the ETags the
+/// egress job's part uploads would get).
+struct PartMd5s<R> {
+    inner: R,
+    part_size: u64,
+    in_part: u64,
+    md5: md5::Md5,
+    done: Vec<String>,
+}
+
+impl<R: io::Read> PartMd5s<R> {
+    fn new(inner: R, part_size: u64) -> Self {
+        PartMd5s {
+            inner,
+            part_size,
+            in_part: 0,
+            md5: md5::Md5::new(),
+            done: Vec::new(),
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.in_part > 0 || self.done.is_empty() {
+            let md5 = std::mem::take(&mut self.md5).finalize();
+            self.done.push(super::util::hex(&md5));
+        }
+        self.done
+    }
+}
+
+impl<R: io::Read> io::Read for PartMd5s<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let room = (self.part_size - self.in_part).min(buf.len() as u64) as usize;
+        let n = self.inner.read(&mut buf[..room])?;
+        self.md5.update(&buf[..n]);
+        self.in_part += n as u64;
+        if self.in_part == self.part_size {
+            let md5 = std::mem::take(&mut self.md5).finalize();
+            self.done.push(super::util::hex(&md5));
+            self.in_part = 0;
+        }
+        Ok(n)
+    }
 }
 
 /// The date prefix of the job scripts' log lines.

@@ -7,7 +7,7 @@ use super::server::{Body, Req, Resp};
 use super::util::hex;
 use super::v2_fs::{
     check, entry, entry_of, file_type_char, io_text, lookup_id, own_uid, remote_failure,
-    remote_text, RemotePath,
+    remote_text, RemotePath, USER,
 };
 use super::v2_http::{field, field_str, json_resp, no_content, truthy, ApiError};
 use serde_json::{json, Value};
@@ -373,20 +373,9 @@ fn download(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     if size.div_ceil(3) * 4 > ctx.max_ops {
         return Err(ApiError::new(413, "Command output exceeded buffer limit."));
     }
-    Ok(Resp::new(200)
-        .header("content-type", "application/octet-stream")
-        .with_body(Body::File(f, size)))
-}
-
-trait WithBody {
-    fn with_body(self, body: Body) -> Resp;
-}
-
-impl WithBody for Resp {
-    fn with_body(mut self, body: Body) -> Resp {
-        self.body = body;
-        self
-    }
+    let mut resp = Resp::new(200).header("content-type", "application/octet-stream");
+    resp.body = Body::File(f, size);
+    Ok(resp)
 }
 
 fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
@@ -430,8 +419,12 @@ fn chown(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let meta = fs::metadata(&p.target).map_err(|e| {
         remote_failure(1, &format!("chown: cannot access '{}'", p.remote), &e)
     })?;
-    let changes_owner = matches!(uid, Some(Some(u)) if u != own_uid());
-    let changes_group = matches!(gid, Some(Some(g)) if g != meta.gid());
+    // Only the emulated user's own names and ids are no-ops; any other user (root included,
+    // even when the emulator itself runs as root) is refused as for a non-root user.
+    let own_user = [USER.to_string(), own_uid().to_string()];
+    let own_group = [USER.to_string(), meta.gid().to_string()];
+    let changes_owner = !owner.is_empty() && !own_user.contains(&owner.to_string());
+    let changes_group = !group.is_empty() && !own_group.contains(&group.to_string());
     if changes_owner || changes_group {
         return Err(remote_text(
             1,
