@@ -258,7 +258,10 @@ fn respond(state: &State, req: Req, resp: Resp, drop_after: Option<u64>) {
         Some(n) => Box::new(reader.take(n)),
         None => reader,
     };
-    let response = tiny_http::Response::new(status, headers, reader, Some(len as usize), None);
+    // An exact Content-Length as S3 and FirecREST send (tiny_http would switch to chunked above
+    // 32 KiB, and a body cut short by DropAfter would then look complete).
+    let response = tiny_http::Response::new(status, headers, reader, Some(len as usize), None)
+        .with_chunked_threshold(usize::MAX);
     let _ = inner.respond(response);
     if drop_after.is_some() {
         if let Some(peer) = peer {
