@@ -294,17 +294,28 @@ fn check_tour(stdout: &str, emu: &Emulator, api: ApiVersion) {
     assert!(left.is_empty(), "remote files left behind: {left:?}");
 }
 
-fn tour(api: ApiVersion, link: Link, name: &str) {
-    if !have("gfortran") {
-        return;
-    }
-    let scratch = Scratch::new(name);
-    let exe = build(&scratch.0, "tour.f90", link);
-    let emu = Emulator::start(Config {
+fn start(api: ApiVersion) -> Emulator {
+    Emulator::start(Config {
         api,
         ..Config::default()
     })
-    .expect("start emulator");
+    .expect("start emulator")
+}
+
+/// Builds `program`, runs it against a fresh emulator serving `api` and checks that it exited
+/// with 0; None (test skipped) without gfortran.
+fn build_and_run(
+    program: &str,
+    api: ApiVersion,
+    link: Link,
+    name: &str,
+) -> Option<(Scratch, Emulator, String)> {
+    if !have("gfortran") {
+        return None;
+    }
+    let scratch = Scratch::new(name);
+    let exe = build(&scratch.0, program, link);
+    let emu = start(api);
     let out = run(
         Command::new(&exe),
         &scratch.0,
@@ -315,9 +326,16 @@ fn tour(api: ApiVersion, link: Link, name: &str) {
     println!("{stdout}");
     assert!(
         out.status.success(),
-        "tour failed ({}):\n{stdout}\n{stderr}",
+        "{program} failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
+    Some((scratch, emu, stdout))
+}
+
+fn tour(api: ApiVersion, link: Link, name: &str) {
+    let Some((scratch, emu, stdout)) = build_and_run("tour.f90", api, link, name) else {
+        return;
+    };
     check_tour(&stdout, &emu, api);
     // and locally
     let left: Vec<_> = std::fs::read_dir(&scratch.0)
@@ -355,29 +373,9 @@ fn errors_reach_fortran_on_v2_too() {
 }
 
 fn errors(api: ApiVersion, name: &str) {
-    if !have("gfortran") {
+    let Some((_scratch, emu, stdout)) = build_and_run("errors.f90", api, Link::Shared, name) else {
         return;
-    }
-    let scratch = Scratch::new(name);
-    let exe = build(&scratch.0, "errors.f90", Link::Shared);
-    let emu = Emulator::start(Config {
-        api,
-        ..Config::default()
-    })
-    .expect("start emulator");
-    let out = run(
-        Command::new(&exe),
-        &scratch.0,
-        &emu,
-        Duration::from_secs(60),
-    );
-    let (stdout, stderr) = text(&out);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "errors.f90 reported failures ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+    };
     let line = |name: &str| {
         stdout
             .lines()
@@ -440,11 +438,7 @@ fn fortran_programs_leak_nothing_under_valgrind() {
     for program in ["tour.f90", "errors.f90"] {
         let exe = build(&scratch.0, program, Link::Shared);
         for api in [ApiVersion::V1, ApiVersion::V2] {
-            let emu = Emulator::start(Config {
-                api,
-                ..Config::default()
-            })
-            .expect("start emulator");
+            let emu = start(api);
             let log = scratch
                 .0
                 .join(format!("{program}-v{}.valgrind", api.number()));
