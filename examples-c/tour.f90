@@ -200,13 +200,7 @@ program tour
     call step(1, "the deployment's parameters")
     s = fc_parameters(client, json)
     if (s == FIRECREST_STATUS_OK) then
-        if (fc_json_array_len(json, '/utilities', n) == FIRECREST_STATUS_OK) then
-            do i = 0, n - 1
-                write (*, '(a)') '  utilities: '//field(json, '/utilities/'//fc_int_str(i)// &
-                    '/name')//' = '//field(json, '/utilities/'//fc_int_str(i)//'/value')
-            end do
-        end if
-        call ok()
+        call rows_ok(json, '/utilities', '  utilities: ', 'name', ' = ', 'value')
     else
         call report('fc_parameters', s)
     end if
@@ -223,8 +217,7 @@ program tour
     call step(3, 'the services and their status')
     s = fc_all_services(client, json)
     if (s == FIRECREST_STATUS_OK) then
-        call print_entries(json, '  service ', 'service')
-        call ok()
+        call rows_ok(json, '', '  service ', 'service', ': ', 'status')
     else
         call report('fc_all_services', s)
     end if
@@ -232,8 +225,7 @@ program tour
     call step(4, 'the systems')
     s = fc_all_systems(client, json)
     if (s == FIRECREST_STATUS_OK) then
-        call print_entries(json, '  system ', 'system')
-        call ok()
+        call rows_ok(json, '', '  system ', 'system', ': ', 'status')
     else
         call report('fc_all_systems', s)
     end if
@@ -326,6 +318,9 @@ program tour
             write (*, '(a,i0,a)') '  download never became ready (status ', status, ')'
             steps_failed = steps_failed + 1
         else
+            write (*, '(a)') '  the staged file is ready'
+            call ok()
+
             call step(9, 'finish_download')
             s = fc_transfer_finish_download(down, big_back)
             if (s /= FIRECREST_STATUS_OK) then
@@ -427,17 +422,20 @@ contains
         if (fc_json_get_string(json, pointer, value) /= FIRECREST_STATUS_OK) value = '?'
     end function field
 
-    !> One line per entry of a JSON array: its `key` field and its status.
-    subroutine print_entries(json, label, key)
-        character(*), intent(in) :: json, label, key
+    !> Prints label, key1, sep, key2 of each element of the array at `array`, and counts the
+    !> step as ok.
+    subroutine rows_ok(json, array, label, key1, sep, key2)
+        character(*), intent(in) :: json, array, label, key1, sep, key2
         integer :: count, k
+        character(:), allocatable :: element
         count = 0
-        if (fc_json_array_len(json, '', count) /= FIRECREST_STATUS_OK) count = 0
+        if (fc_json_array_len(json, array, count) /= FIRECREST_STATUS_OK) count = 0
         do k = 0, count - 1
-            write (*, '(a)') label//field(json, '/'//fc_int_str(k)//'/'//key)//': '// &
-                field(json, '/'//fc_int_str(k)//'/status')
+            element = array//'/'//fc_int_str(k)//'/'
+            write (*, '(a)') label//field(json, element//key1)//sep//field(json, element//key2)
         end do
-    end subroutine print_entries
+        call ok()
+    end subroutine rows_ok
 
     subroutine check_same(label, original, copy)
         character(*), intent(in) :: label, original, copy

@@ -233,7 +233,7 @@ fn check_tour(stdout: &str, emu: &Emulator, api: ApiVersion) {
         ApiVersion::V1 => {
             starts("  utilities: UTILITIES_MAX_FILE_SIZE = ");
             starts("  service ");
-            expect("tour finished: 11 ok, 0 unsupported, 0 failed".into());
+            expect("tour finished: 12 ok, 0 unsupported, 0 failed".into());
         }
         ApiVersion::V2 => {
             // v2 has no micro-services and cannot invalidate a link: said, and the tour goes on
@@ -271,6 +271,7 @@ fn check_tour(stdout: &str, emu: &Emulator, api: ApiVersion) {
     expect("  status 114".into());
     starts(&format!("  upload done: {home}/firecrest-tour-f-"));
     expect("  status 117".into());
+    expect("  the staged file is ready".into());
     expect(format!("  downloaded {BIG_SIZE} bytes: same bytes"));
     starts("  link: http");
     assert!(
