@@ -19,7 +19,10 @@ fn common_operations(api: ApiVersion) {
     let file = format!("{dir}/f.txt");
 
     let entries = c.list_files(&sys, &dir, ListOptions::default()).unwrap();
-    let f = entries.iter().find(|e| e.name == "f.txt").expect("f.txt listed");
+    let f = entries
+        .iter()
+        .find(|e| e.name == "f.txt")
+        .expect("f.txt listed");
     assert_eq!((f.kind.as_str(), f.size), ("-", TEXT.len() as u64));
     assert_eq!(f.link_target, None);
     assert!(entries.iter().any(|e| e.name == "a" && e.kind == "d"));
@@ -27,7 +30,10 @@ fn common_operations(api: ApiVersion) {
     c.symlink(&sys, &file, &format!("{dir}/link")).unwrap();
     let entries = c.list_files(&sys, &dir, ListOptions::default()).unwrap();
     let link = entries.iter().find(|e| e.name == "link").unwrap();
-    assert_eq!((link.kind.as_str(), link.link_target.as_deref()), ("l", Some(file.as_str())));
+    assert_eq!(
+        (link.kind.as_str(), link.link_target.as_deref()),
+        ("l", Some(file.as_str()))
+    );
 
     assert_eq!(c.stat(&sys, &file, false).unwrap().size, TEXT.len() as i64);
     assert_eq!(c.checksum(&sys, &file).unwrap(), sha256(TEXT.as_bytes()));
@@ -51,8 +57,12 @@ fn common_operations(api: ApiVersion) {
     assert_eq!(f.permissions, "rw-------");
 
     c.copy(&sys, &file, &format!("{dir}/copy.txt")).unwrap();
-    c.mv(&sys, &format!("{dir}/copy.txt"), &format!("{dir}/a/moved.txt"))
-        .unwrap();
+    c.mv(
+        &sys,
+        &format!("{dir}/copy.txt"),
+        &format!("{dir}/a/moved.txt"),
+    )
+    .unwrap();
     let mut out = Vec::new();
     c.simple_download_to(&sys, &format!("{dir}/a/moved.txt"), &mut out)
         .unwrap();
@@ -68,7 +78,9 @@ fn common_operations(api: ApiVersion) {
     let me = c.whoami(Some(&sys)).unwrap();
     assert_eq!(c.groups(&sys).unwrap().user.name, me);
     let systems = c.all_systems().unwrap();
-    assert!(systems.iter().any(|s| s.system == sys && s.status == "available"));
+    assert!(systems
+        .iter()
+        .any(|s| s.system == sys && s.status == "available"));
 }
 
 #[test]
@@ -163,7 +175,9 @@ fn server_errors_carry_firecrest_text() {
     let closed = format!("{home}/closed");
     c.mkdir(&sys, &closed, false).unwrap();
     c.chmod(&sys, &closed, "000").unwrap();
-    let e = c.list_files(&sys, &closed, ListOptions::default()).unwrap_err();
+    let e = c
+        .list_files(&sys, &closed, ListOptions::default())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Forbidden, "{e:?}");
     assert!(e.message().contains("Permission denied"), "{e:?}");
     c.chmod(&sys, &closed, "700").unwrap();
@@ -193,7 +207,11 @@ fn copy_job_failure_reports_the_error_log() {
     let sys = emu.system();
     let home = emu.home();
     let e = c
-        .copy(&sys, &format!("{home}/does-not-exist"), &format!("{home}/x"))
+        .copy(
+            &sys,
+            &format!("{home}/does-not-exist"),
+            &format!("{home}/x"),
+        )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
     assert!(e.message().contains("No such file or directory"), "{e:?}");
