@@ -311,15 +311,13 @@ fn compare(t: &Transcript, reply: &emulator_v2_common::Reply, subst: &Subst) -> 
         ))
     };
     match body["errorType"].as_str() {
-        Some("error") => {
-            if ours["message"] != expected["message"] || ours["user"] != expected["user"] {
-                return differs("error", &expected, &ours);
-            }
+        Some("error")
+            if ours["message"] != expected["message"] || ours["user"] != expected["user"] =>
+        {
+            return differs("error", &expected, &ours);
         }
-        Some("validation") => {
-            if ours["data"] != expected["data"] {
-                return differs("validation data", &expected["data"], &ours["data"]);
-            }
+        Some("validation") if ours["data"] != expected["data"] => {
+            return differs("validation data", &expected["data"], &ours["data"]);
         }
         _ => {}
     }
@@ -379,7 +377,7 @@ fn prepare(n: &str, v2: &V2) {
         "27" => {
             use std::os::unix::fs::PermissionsExt;
             std::fs::create_dir(local("noaccess")).unwrap();
-            std::fs::set_permissions(local("noaccess"), std::fs::Permissions::from_mode(0))
+            std::fs::set_permissions(local("noaccess"), std::fs::Permissions::from_mode(0o000))
                 .unwrap();
         }
         "52" => write("big4m.bin", &vec![7u8; 4_000_000]),

@@ -247,7 +247,7 @@ fn download_through_the_store_with_ranges() {
         log.contains("[INFO] Multipart file upload successfully completed"),
         "{log}"
     );
-    assert!(log.contains(&format!("into 3 chunks")), "{log}");
+    assert!(log.contains("into 3 chunks"), "{log}");
     // The ETags the egress job logs are those of the parts.
     let first = format!("ETag: {}|", hex(&Md5::digest(&data[..PART])));
     assert!(log.contains(&first), "{log}");
