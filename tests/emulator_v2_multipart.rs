@@ -444,3 +444,22 @@ fn part_size_follows_the_config() {
         data
     );
 }
+
+#[test]
+fn transfer_jobs_cannot_write_outside_the_home() {
+    let v2 = emulator();
+    std::fs::write(v2.emu.local_path("/home/testuser/a.txt"), b"abc").unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/transfer/cp",
+        &json!({"path": "/home/testuser/a.txt", "targetPath": "/home/a.txt"}),
+    );
+    assert_eq!(r.status, 201);
+    let t = r.json();
+    // Like job_copy.sh, the job ends COMPLETED; only the logs tell the failure.
+    v2.wait_job(&job_id(&t), |s| s == "COMPLETED");
+    assert!(!output_log(&v2, &t).contains("successfully"));
+    let err = v2.view(t["transferJob"]["logs"]["errorLog"].as_str().unwrap());
+    assert!(err.contains("Permission denied"), "{err}");
+    assert!(!v2.emu.local_path("/home/a.txt").exists());
+}

@@ -332,6 +332,34 @@ impl Multipart {
             .map(|u| u.dir.clone())
     }
 
+    /// S3's checks of the listed parts against the uploaded ones.
+    fn choose(&self, up: &Upload, listed: &[(u32, String)], object: &str) -> Result<(), Resp> {
+        let mut sizes = Vec::with_capacity(listed.len());
+        for (number, etag) in listed {
+            match up.parts.get(number) {
+                Some(p) if etag.trim_matches('"') == hex(&p.md5) => sizes.push(p.size),
+                _ => {
+                    return Err(s3_error(
+                        400,
+                        "InvalidPart",
+                        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+                        object,
+                    ))
+                }
+            }
+        }
+        let min = S3_MIN_PART.min(self.part_size);
+        if sizes[..sizes.len() - 1].iter().any(|s| *s < min) {
+            return Err(s3_error(
+                400,
+                "EntityTooSmall",
+                "Your proposed upload is smaller than the minimum allowed object size.",
+                object,
+            ));
+        }
+        Ok(())
+    }
+
     fn complete(&self, st: &State, req: &mut Req, object: &str, id: &str) -> Resp {
         let mut body = Vec::new();
         let xml = match req.body().take(MAX_COMPLETE_XML).read_to_end(&mut body) {
@@ -355,47 +383,33 @@ impl Multipart {
             );
         }
         // Hold the lock across assembly: a concurrent completion must not see half an object.
+        // Validate under the lock, then take the upload out of the table so that assembling a
+        // large object does not hold up other uploads' requests.
         let mut uploads = self.lock();
         let Some(up) = uploads.uploads.get(id).filter(|u| u.object == object) else {
             return no_such_upload(object);
         };
-        let mut chosen = Vec::with_capacity(listed.len());
-        for (number, etag) in &listed {
-            match up.parts.get(number) {
-                Some(p) if etag.trim_matches('"') == hex(&p.md5) => chosen.push(p),
-                _ => {
-                    return s3_error(
-                        400,
-                        "InvalidPart",
-                        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-                        object,
-                    )
-                }
-            }
+        if let Err(resp) = self.choose(up, &listed, object) {
+            return resp;
         }
-        let min = S3_MIN_PART.min(self.part_size);
-        if chosen[..chosen.len() - 1].iter().any(|p| p.size < min) {
-            return s3_error(
-                400,
-                "EntityTooSmall",
-                "Your proposed upload is smaller than the minimum allowed object size.",
-                object,
-            );
-        }
+        let up = uploads.uploads.remove(id).expect("checked above");
+        drop(uploads);
+        let chosen: Vec<&Part> = listed.iter().map(|(n, _)| &up.parts[n]).collect();
         let (bucket, key) = split_object(object);
         let stored =
             PartsReader::open(&chosen).and_then(|mut r| st.store.put_file(bucket, key, &mut r));
-        if let Err(e) = stored {
-            return s3_error(500, "InternalError", &e.to_string(), object);
-        }
         let mut md5 = Md5::new();
         for p in &chosen {
             md5.update(p.md5);
         }
-        let etag = format!("\"{}-{}\"", hex(&md5.finalize()), chosen.len());
-        let up = uploads.uploads.remove(id).expect("checked above");
+        let count = chosen.len();
+        if let Err(e) = stored {
+            // Put the upload back: the client may complete it again.
+            self.lock().uploads.insert(id.to_string(), up);
+            return s3_error(500, "InternalError", &e.to_string(), object);
+        }
         let _ = fs::remove_dir_all(&up.dir);
-        drop(uploads);
+        let etag = format!("\"{}-{count}\"", hex(&md5.finalize()));
         xml_reply(
             200,
             format!(
