@@ -21,8 +21,6 @@ const SKIPPED: &[(&str, &str)] = &[
     ("11", "replayed by `token_rejections` (needs a token with 20 s left)"),
     ("12", "replayed by `token_rejections` (needs an expired token)"),
     ("13", "a token without `preferred_username` cannot be minted: the signing key is the emulator's secret"),
-    ("55", "ops/compress is not emulated"),
-    ("56", "ops/extract is not emulated"),
     ("86", "compute job submission is not emulated (the emulator answers 501)"),
     ("87", "needs a submitted compute job"),
     ("90", "needs a submitted compute job (metadata of its script)"),
@@ -381,6 +379,12 @@ fn prepare(n: &str, v2: &V2) {
                 .unwrap();
         }
         "52" => write("big4m.bin", &vec![7u8; 4_000_000]),
+        "56" => std::fs::create_dir(local("extracted")).unwrap(),
+        "57" => {
+            // 55 and 56 archived `dir` and unpacked it into `extracted`.
+            let nested = std::fs::read(local("extracted/dir/nested.txt")).unwrap();
+            assert_eq!(nested, b"nested\n");
+        }
         "59" => write("big.bin", &emulator_v2_common::pattern(3 << 20, 1)),
         _ => {}
     }
