@@ -627,6 +627,12 @@ fn compress(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
+    if field(body, &["matchPattern", "match_pattern"]).is_some() {
+        return Err(ApiError::new(
+            501,
+            "matchPattern is not supported by the FirecREST emulator.",
+        ));
+    }
     ctx.writable(&dst, "tar: cannot open")?;
     let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = src.local.file_name().unwrap_or_default().to_os_string();
