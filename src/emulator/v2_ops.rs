@@ -552,7 +552,12 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             inner: file,
             left: max,
         };
-        let copied = part.copy_to(&mut out);
+        let copied = (|| {
+            while let Some(chunk) = part.chunk()? {
+                out.write_all(&chunk)?;
+            }
+            Ok::<(), io::Error>(())
+        })();
         drop(out);
         result = Some(match copied {
             Ok(_) => fs::rename(&tmp, &target)
@@ -614,7 +619,12 @@ fn tar(ctx: &Ctx, args: &[&std::ffi::OsStr]) -> Result<Resp, ApiError> {
     if out.status.success() {
         return Ok(no_content());
     }
-    let root = ctx.sandbox.root().to_string_lossy().into_owned();
+    let root = ctx
+        .sandbox
+        .local_lexical("/")
+        .to_string_lossy()
+        .trim_end_matches('/')
+        .to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&root, "");
     Err(remote_text(
         out.status.code().unwrap_or(1),
