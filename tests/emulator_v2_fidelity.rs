@@ -5,7 +5,7 @@
 
 mod emulator_v2_common;
 
-use emulator_v2_common::{call, encode, V2};
+use emulator_v2_common::{call, encode, multipart, Text, V2};
 use firecrest::emulator::Config;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -391,32 +391,31 @@ fn prepare(n: &str, v2: &V2) {
 }
 
 fn multipart_body(parts: &Value) -> (String, Vec<u8>) {
-    let boundary = "f7t-test-boundary-8e1f";
-    let mut body = Vec::new();
-    for p in parts.as_array().unwrap() {
-        let size: usize = p["value"]
-            .as_str()
-            .and_then(|v| v.trim_start_matches('<').split(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        let data = if size == 580 {
-            file_txt()
-        } else {
-            vec![b'x'; size]
-        };
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-                p["name"].as_str().unwrap(),
-                p["filename"].as_str().unwrap()
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(&data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let parts: Vec<(String, String, Vec<u8>)> = parts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            // The recording shows the file as "<N bytes>".
+            let size: usize = p["value"]
+                .as_str()
+                .and_then(|v| v.trim_start_matches('<').split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let data = if size == 580 {
+                file_txt()
+            } else {
+                vec![b'x'; size]
+            };
+            let name = |k: &str| p[k].as_str().unwrap().to_string();
+            (name("name"), name("filename"), data)
+        })
+        .collect();
+    let borrowed: Vec<(&str, Option<&str>, &[u8])> = parts
+        .iter()
+        .map(|(n, f, d)| (n.as_str(), Some(f.as_str()), d.as_slice()))
+        .collect();
+    multipart(&borrowed)
 }
 
 /// Sends a recorded request (rewritten for this run) to the emulator.

@@ -2,7 +2,7 @@
 
 mod emulator_v2_common;
 
-use emulator_v2_common::{call, encode, V2};
+use emulator_v2_common::{call, encode, Text, V2};
 use firecrest::emulator::Config;
 use serde_json::json;
 
