@@ -220,10 +220,12 @@ impl Client {
     }
     /// With no system: the user name from the token's claims, no request.
     pub fn whoami(&self, system: Option<&str>) -> Result<String> {
-        match (system, self.api_version()?) {
-            (None, _) => self.username_from_token(),
-            (Some(system), ApiVersion::V1) => v1::whoami(self, system),
-            (Some(system), ApiVersion::V2) => Ok(v2::groups(self, system)?.user.name),
+        let Some(system) = system else {
+            return self.username_from_token();
+        };
+        match self.api_version()? {
+            ApiVersion::V1 => v1::whoami(self, system),
+            ApiVersion::V2 => Ok(v2::groups(self, system)?.user.name),
         }
     }
     pub fn groups(&self, system: &str) -> Result<UserGroups> {
@@ -399,13 +401,6 @@ impl Client {
         crate::transfers::write_atomically(local_path, |file| {
             self.simple_download_to(system, remote_path, file)
                 .map(|_| ())
-        })
-        .map_err(|e| {
-            if e.kind() == ErrorKind::Io && !e.message().contains(remote_path) {
-                e.context(format!("simple_download {system}:{remote_path}"))
-            } else {
-                e
-            }
         })
     }
     /// Returns the number of bytes written.

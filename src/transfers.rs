@@ -359,7 +359,10 @@ fn download(
     let mut failures: u32 = 0;
     let mut buf = vec![0u8; CHUNK];
     loop {
-        let mut req = Request::absolute(Method::Get, url).context(context.clone());
+        // identity: a compressed answer would make byte offsets meaningless for Range.
+        let mut req = Request::absolute(Method::Get, url)
+            .header("Accept-Encoding", "identity")
+            .context(context.clone());
         if done > 0 {
             req = req.header("Range", format!("bytes={done}-"));
         }
@@ -468,12 +471,18 @@ pub(crate) fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let (tmp_path, mut file) = create_temp_beside(&dir, &name.to_string_lossy())
-        .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", target.display())))?;
+    let local_error = |e: io::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!("local file {}: {e}", target.display()),
+        )
+    };
+    let (tmp_path, mut file) =
+        create_temp_beside(&dir, &name.to_string_lossy()).map_err(local_error)?;
     let result = fill(&mut file).and_then(|()| {
         file.sync_all()
             .and_then(|()| std::fs::rename(&tmp_path, target))
-            .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", target.display())))
+            .map_err(local_error)
     });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp_path);
