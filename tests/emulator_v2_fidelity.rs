@@ -5,7 +5,7 @@
 
 mod emulator_v2_common;
 
-use emulator_v2_common::{call, encode, V2};
+use emulator_v2_common::{call, encode, multipart, Text, V2};
 use firecrest::emulator::Config;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -21,8 +21,6 @@ const SKIPPED: &[(&str, &str)] = &[
     ("11", "replayed by `token_rejections` (needs a token with 20 s left)"),
     ("12", "replayed by `token_rejections` (needs an expired token)"),
     ("13", "a token without `preferred_username` cannot be minted: the signing key is the emulator's secret"),
-    ("55", "ops/compress is not emulated"),
-    ("56", "ops/extract is not emulated"),
     ("86", "compute job submission is not emulated (the emulator answers 501)"),
     ("87", "needs a submitted compute job"),
     ("90", "needs a submitted compute job (metadata of its script)"),
@@ -311,15 +309,13 @@ fn compare(t: &Transcript, reply: &emulator_v2_common::Reply, subst: &Subst) -> 
         ))
     };
     match body["errorType"].as_str() {
-        Some("error") => {
-            if ours["message"] != expected["message"] || ours["user"] != expected["user"] {
-                return differs("error", &expected, &ours);
-            }
+        Some("error")
+            if ours["message"] != expected["message"] || ours["user"] != expected["user"] =>
+        {
+            return differs("error", &expected, &ours);
         }
-        Some("validation") => {
-            if ours["data"] != expected["data"] {
-                return differs("validation data", &expected["data"], &ours["data"]);
-            }
+        Some("validation") if ours["data"] != expected["data"] => {
+            return differs("validation data", &expected["data"], &ours["data"]);
         }
         _ => {}
     }
@@ -379,42 +375,47 @@ fn prepare(n: &str, v2: &V2) {
         "27" => {
             use std::os::unix::fs::PermissionsExt;
             std::fs::create_dir(local("noaccess")).unwrap();
-            std::fs::set_permissions(local("noaccess"), std::fs::Permissions::from_mode(0))
+            std::fs::set_permissions(local("noaccess"), std::fs::Permissions::from_mode(0o000))
                 .unwrap();
         }
         "52" => write("big4m.bin", &vec![7u8; 4_000_000]),
+        "56" => std::fs::create_dir(local("extracted")).unwrap(),
+        "57" => {
+            // 55 and 56 archived `dir` and unpacked it into `extracted`.
+            let nested = std::fs::read(local("extracted/dir/nested.txt")).unwrap();
+            assert_eq!(nested, b"nested\n");
+        }
         "59" => write("big.bin", &emulator_v2_common::pattern(3 << 20, 1)),
         _ => {}
     }
 }
 
 fn multipart_body(parts: &Value) -> (String, Vec<u8>) {
-    let boundary = "f7t-test-boundary-8e1f";
-    let mut body = Vec::new();
-    for p in parts.as_array().unwrap() {
-        let size: usize = p["value"]
-            .as_str()
-            .and_then(|v| v.trim_start_matches('<').split(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        let data = if size == 580 {
-            file_txt()
-        } else {
-            vec![b'x'; size]
-        };
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-                p["name"].as_str().unwrap(),
-                p["filename"].as_str().unwrap()
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(&data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let parts: Vec<(String, String, Vec<u8>)> = parts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            // The recording shows the file as "<N bytes>".
+            let size: usize = p["value"]
+                .as_str()
+                .and_then(|v| v.trim_start_matches('<').split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let data = if size == 580 {
+                file_txt()
+            } else {
+                vec![b'x'; size]
+            };
+            let name = |k: &str| p[k].as_str().unwrap().to_string();
+            (name("name"), name("filename"), data)
+        })
+        .collect();
+    let borrowed: Vec<(&str, Option<&str>, &[u8])> = parts
+        .iter()
+        .map(|(n, f, d)| (n.as_str(), Some(f.as_str()), d.as_slice()))
+        .collect();
+    multipart(&borrowed)
 }
 
 /// Sends a recorded request (rewritten for this run) to the emulator.

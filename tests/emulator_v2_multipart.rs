@@ -4,7 +4,7 @@
 
 mod emulator_v2_common;
 
-use emulator_v2_common::{call, complete_xml, pattern, Reply, V2};
+use emulator_v2_common::{call, complete_xml, pattern, Reply, Text, V2};
 use firecrest::emulator::{Config, Fault, FaultAction};
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
@@ -247,7 +247,7 @@ fn download_through_the_store_with_ranges() {
         log.contains("[INFO] Multipart file upload successfully completed"),
         "{log}"
     );
-    assert!(log.contains(&format!("into 3 chunks")), "{log}");
+    assert!(log.contains("into 3 chunks"), "{log}");
     // The ETags the egress job logs are those of the parts.
     let first = format!("ETag: {}|", hex(&Md5::digest(&data[..PART])));
     assert!(log.contains(&first), "{log}");
@@ -443,4 +443,23 @@ fn part_size_follows_the_config() {
         std::fs::read(v2.emu.local_path("/home/testuser/small-parts.bin")).unwrap(),
         data
     );
+}
+
+#[test]
+fn transfer_jobs_cannot_write_outside_the_home() {
+    let v2 = emulator();
+    std::fs::write(v2.emu.local_path("/home/testuser/a.txt"), b"abc").unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/transfer/cp",
+        &json!({"path": "/home/testuser/a.txt", "targetPath": "/home/a.txt"}),
+    );
+    assert_eq!(r.status, 201);
+    let t = r.json();
+    // Like job_copy.sh, the job ends COMPLETED; only the logs tell the failure.
+    v2.wait_job(&job_id(&t), |s| s == "COMPLETED");
+    assert!(!output_log(&v2, &t).contains("successfully"));
+    let err = v2.view(t["transferJob"]["logs"]["errorLog"].as_str().unwrap());
+    assert!(err.contains("Permission denied"), "{err}");
+    assert!(!v2.emu.local_path("/home/a.txt").exists());
 }

@@ -340,6 +340,14 @@ impl V2 {
                 let extra = json!({"transferMethod": "s3", "downloadUrl": url});
                 (Action::Egress { src, object }, Some(extra), 201)
             }
+            (_, "compress" | "extract") => {
+                return Err(ApiError::new(
+                    501,
+                    format!(
+                        "transfer/{op} is not implemented by the FirecREST emulator; use ops/{op}."
+                    ),
+                ))
+            }
             (_, "cp" | "mv" | "rm" | "upload" | "download") => {
                 return Err(ApiError::new(405, "Method Not Allowed"))
             }

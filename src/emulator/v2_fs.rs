@@ -85,8 +85,8 @@ pub(crate) fn entry(
         "name": name,
         "type": kind.to_string(),
         "linkTarget": link_target,
-        "user": user_name(meta.uid(), numeric),
-        "group": group_name(meta.gid(), numeric),
+        "user": id_name(meta.uid(), own_uid(), "/etc/passwd", numeric),
+        "group": id_name(meta.gid(), own_gid(), "/etc/group", numeric),
         "permissions": permissions(meta),
         "lastModified": iso_time(meta.mtime()),
         "size": size.to_string(),
@@ -139,23 +139,15 @@ pub(crate) fn own_gid() -> u32 {
     unsafe { libc::getgid() }
 }
 
-fn user_name(uid: u32, numeric: bool) -> String {
+/// How `ls` shows an owner: the emulated user for the process's own id, else the name in
+/// `file` (passwd or group format), else the number.
+fn id_name(id: u32, own: u32, file: &str, numeric: bool) -> String {
     if numeric {
-        uid.to_string()
-    } else if uid == own_uid() {
+        id.to_string()
+    } else if id == own {
         USER.into()
     } else {
-        lookup_name("/etc/passwd", uid).unwrap_or_else(|| uid.to_string())
-    }
-}
-
-fn group_name(gid: u32, numeric: bool) -> String {
-    if numeric {
-        gid.to_string()
-    } else if gid == own_gid() {
-        USER.into()
-    } else {
-        lookup_name("/etc/group", gid).unwrap_or_else(|| gid.to_string())
+        lookup_name(file, id).unwrap_or_else(|| id.to_string())
     }
 }
 

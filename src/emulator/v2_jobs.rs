@@ -249,9 +249,20 @@ impl Scheduler {
             }
         };
         match action {
-            Action::Copy { src, dst } => shell("Copy Files", "copied", "copy", copy(src, dst)),
-            Action::Move { src, dst } => shell("Move Files", "moved", "move", mv(src, dst)),
-            Action::Remove { path } => shell("Delete Files", "removed", "remove", rm(path)),
+            Action::Copy { src, dst } => {
+                let r = writable(st, "cp: cannot create", dst).and_then(|_| copy(src, dst));
+                shell("Copy Files", "copied", "copy", r)
+            }
+            Action::Move { src, dst } => {
+                let r = writable(st, "mv: cannot move to", dst)
+                    .and_then(|_| writable(st, "mv: cannot remove", src))
+                    .and_then(|_| mv(src, dst));
+                shell("Move Files", "moved", "move", r)
+            }
+            Action::Remove { path } => {
+                let r = writable(st, "rm: cannot remove", path).and_then(|_| rm(path));
+                shell("Delete Files", "removed", "remove", r)
+            }
             Action::Ingress { object, target } => {
                 log.out(&format!("{} Ingress File Transfer Job (id:{id})", stamp()));
                 log.out(&format!(
@@ -283,6 +294,10 @@ impl Scheduler {
                     stamp(),
                     target.remote
                 ));
+                if let Err(e) = writable(st, "curl: (23) Failure writing output to", target) {
+                    log.err(&e);
+                    return failed(23);
+                }
                 if target.local.is_dir() {
                     log.err(&format!(
                         "{} Target path {} is a directory",
@@ -515,6 +530,13 @@ impl JobLog {
     fn err(&self, line: &str) {
         self.append(&self.err, Some(line));
     }
+}
+
+/// The sandbox's write permission (home and /tmp only), as the job's command would report it.
+fn writable(st: &State, what: &str, p: &RemotePath) -> Result<(), String> {
+    st.sandbox
+        .check_write(&p.remote)
+        .map_err(|_| format!("{what} '{}': Permission denied", p.remote))
 }
 
 /// The target of `cp`/`mv`: inside `dst` when it is an existing directory.

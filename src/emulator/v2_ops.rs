@@ -98,6 +98,8 @@ pub(crate) fn handle(ctx: &Ctx, op: &str, req: &mut Req) -> Result<Resp, ApiErro
         ("POST", "mkdir") => mkdir(ctx, &json_body(req)?),
         ("POST", "symlink") => symlink(ctx, &json_body(req)?),
         ("POST", "upload") => upload(ctx, req),
+        ("POST", "compress") => compress(ctx, &json_body(req)?),
+        ("POST", "extract") => extract(ctx, &json_body(req)?),
         ("DELETE", "rm") => rm(ctx, req),
         (
             _,
@@ -550,7 +552,12 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             inner: file,
             left: max,
         };
-        let copied = part.copy_to(&mut out);
+        let copied = (|| {
+            while let Some(chunk) = part.chunk()? {
+                out.write_all(&chunk)?;
+            }
+            Ok::<(), io::Error>(())
+        })();
         drop(out);
         result = Some(match copied {
             Ok(_) => fs::rename(&tmp, &target)
@@ -584,4 +591,91 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             &Value::Null,
         )),
     }
+}
+
+/// tar's flag for a `compression` value.
+fn tar_flag(body: &Value) -> Result<&'static str, ApiError> {
+    match field_str(body, &["compression"]).unwrap_or("gzip") {
+        "none" => Ok(""),
+        "gzip" => Ok("z"),
+        "bzip2" => Ok("j"),
+        "xz" => Ok("J"),
+        other => Err(ApiError::validation(
+            "body",
+            "compression",
+            "enum",
+            "Input should be 'none', 'bzip2', 'gzip' or 'xz'",
+            &json!(other),
+        )),
+    }
+}
+
+/// Runs `tar` on local paths; its complaints are shown with remote paths.
+fn tar(ctx: &Ctx, args: &[&std::ffi::OsStr]) -> Result<Resp, ApiError> {
+    let out = std::process::Command::new("tar")
+        .args(args)
+        .output()
+        .map_err(|e| ApiError::new(500, format!("tar could not run: {e}")))?;
+    if out.status.success() {
+        return Ok(no_content());
+    }
+    let root = ctx
+        .sandbox
+        .local_lexical("/")
+        .to_string_lossy()
+        .trim_end_matches('/')
+        .to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&root, "");
+    Err(remote_text(
+        out.status.code().unwrap_or(1),
+        stderr.trim_end(),
+    ))
+}
+
+/// `ops/compress`: `tar -c` of `path` (relative to its parent) into `targetPath`.
+fn compress(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
+    let src = ctx.body_path(body)?;
+    let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
+    let flag = tar_flag(body)?;
+    if field(body, &["matchPattern", "match_pattern"]).is_some() {
+        return Err(ApiError::new(
+            501,
+            "matchPattern is not supported by the FirecREST emulator.",
+        ));
+    }
+    ctx.writable(&dst, "tar: cannot open")?;
+    let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = src.local.file_name().unwrap_or_default().to_os_string();
+    let deref = field(body, &["dereference"])
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mode = format!("-c{}{flag}f", if deref { "h" } else { "" });
+    let mut args: Vec<&std::ffi::OsStr> = vec![mode.as_ref(), dst.local.as_os_str()];
+    args.extend([
+        std::ffi::OsStr::new("-C"),
+        parent.as_os_str(),
+        name.as_os_str(),
+    ]);
+    tar(ctx, &args)
+}
+
+/// `ops/extract`: `tar -x` of `path` into the directory `targetPath`.
+fn extract(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
+    let src = ctx.body_path(body)?;
+    let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
+    let flag = tar_flag(body)?;
+    ctx.writable(&dst, "tar: cannot write into")?;
+    let mode = format!("-x{flag}f");
+    // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
+    tar(
+        ctx,
+        &[
+            mode.as_ref(),
+            src.target.as_os_str(),
+            "-C".as_ref(),
+            dst.target.as_os_str(),
+            "--no-same-owner".as_ref(),
+            "--no-same-permissions".as_ref(),
+        ],
+    )
 }

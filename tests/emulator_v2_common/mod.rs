@@ -1,40 +1,26 @@
 //! Helpers of the v2 emulator tests: an emulator with a token, and plain HTTP calls (ureq)
 //! that return every status as data.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use firecrest::emulator::{Config, Emulator};
 use firecrest::ApiVersion;
 use serde_json::Value;
-use std::io::Read;
 use std::time::{Duration, Instant};
 
-pub struct Reply {
-    pub status: u16,
-    /// Header names lower-cased.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+/// The v1 tests' HTTP helpers (plain ureq, every status returned), shared.
+#[path = "../emulator_common/mod.rs"]
+mod base;
+
+pub use base::{multipart, Answer as Reply};
+
+/// The text of a body, for messages and XML.
+pub trait Text {
+    fn text(&self) -> String;
 }
 
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == &name.to_ascii_lowercase())
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): status {} body {:?}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    pub fn text(&self) -> String {
+impl Text for Reply {
+    fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
@@ -45,41 +31,18 @@ pub struct V2 {
     pub token: String,
 }
 
+/// Like the v1 agent, but a redirect (307 of /status/liveness) comes back as an answer.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .into()
 }
 
-fn reply(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut resp = resp.expect("HTTP exchange with the emulator");
-    let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                v.to_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
-    let mut body = Vec::new();
-    resp.body_mut()
-        .as_reader()
-        .read_to_end(&mut body)
-        .expect("read the body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// One request; `auth` adds the bearer token; `json` is sent as the body of POST/PUT.
+/// One request; a `Content-Type` among `headers` types the body (default octet-stream).
 pub fn call(
     agent: &ureq::Agent,
     method: &str,
@@ -87,24 +50,17 @@ pub fn call(
     headers: &[(&str, &str)],
     body: Option<Vec<u8>>,
 ) -> Reply {
-    macro_rules! with_headers {
-        ($rb:expr) => {{
-            let mut rb = $rb;
-            for (k, v) in headers {
-                rb = rb.header(*k, *v);
-            }
-            rb
-        }};
-    }
-    let r = match method {
-        "GET" => with_headers!(agent.get(url)).call(),
-        "HEAD" => with_headers!(agent.head(url)).call(),
-        "DELETE" => with_headers!(agent.delete(url)).call(),
-        "POST" => with_headers!(agent.post(url)).send(body.unwrap_or_default()),
-        "PUT" => with_headers!(agent.put(url)).send(body.unwrap_or_default()),
-        m => panic!("method {m} not supported by the test helper"),
-    };
-    reply(r)
+    let ct = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map_or("application/octet-stream", |(_, v)| *v);
+    let others: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
+        .copied()
+        .collect();
+    base::send(agent, method, url, &others, body.map(|b| (ct, b)))
+        .expect("HTTP exchange with the emulator")
 }
 
 impl V2 {
@@ -115,7 +71,7 @@ impl V2 {
         })
         .expect("start the v2 emulator");
         let agent = agent();
-        let token = token(&agent, &emu);
+        let token = base::token(&emu);
         V2 { emu, agent, token }
     }
 
@@ -191,23 +147,6 @@ impl V2 {
         assert_eq!(r.status, 200, "view {path}: {}", r.text());
         r.json()["output"].as_str().unwrap_or("").to_string()
     }
-}
-
-pub fn token(agent: &ureq::Agent, emu: &Emulator) -> String {
-    let r = agent
-        .post(&emu.token_url())
-        .send_form([
-            ("grant_type", "client_credentials"),
-            ("client_id", emu.client_id().as_str()),
-            ("client_secret", emu.client_secret().as_str()),
-        ])
-        .expect("token request");
-    let r = reply(Ok(r));
-    assert_eq!(r.status, 200, "token endpoint: {}", r.text());
-    r.json()["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string()
 }
 
 /// Query-string encoding of a value.
