@@ -331,6 +331,9 @@ int main(void) {
             printf("  download never became ready (status %d)\n", st);
             steps_failed++;
         } else {
+            printf("  the staged file is ready\n");
+            ok();
+
             step(9, "finish_download");
             s = firecrest_transfer_finish_download(down, big_back);
             if (s != FIRECREST_STATUS_OK) {
