@@ -57,6 +57,24 @@ static void print_field(const char *label, const char *json, const char *pointer
     firecrest_string_free(v);
 }
 
+/* Prints "<label><key1><sep><key2>" for each element of the array at `array` in `json`, then
+ * frees `json` and counts the step as ok. */
+static void rows_ok(char *json, const char *array, const char *label, const char *key1,
+                    const char *sep, const char *key2) {
+    size_t n = 0;
+    firecrest_json_array_len(json, array, &n);
+    for (size_t i = 0; i < n; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%zu/%s", array, i, key1);
+        print_field(label, json, p);
+        snprintf(p, sizeof p, "%s/%zu/%s", array, i, key2);
+        print_field(sep, json, p);
+        printf("\n");
+    }
+    firecrest_string_free(json);
+    ok();
+}
+
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -167,20 +185,8 @@ int main(void) {
     step(1, "the deployment's parameters");
     s = firecrest_parameters(c, &json);
     if (s == FIRECREST_STATUS_OK) {
-        size_t n = 0;
-        if (firecrest_json_array_len(json, "/utilities", &n) == FIRECREST_STATUS_OK) {
-            for (size_t i = 0; i < n; i++) {
-                char p[64];
-                snprintf(p, sizeof p, "/utilities/%zu/name", i);
-                print_field("  utilities: ", json, p);
-                snprintf(p, sizeof p, "/utilities/%zu/value", i);
-                print_field(" = ", json, p);
-                printf("\n");
-            }
-        }
-        firecrest_string_free(json);
+        rows_ok(json, "/utilities", "  utilities: ", "name", " = ", "value");
         json = NULL;
-        ok();
     } else {
         report("firecrest_parameters", s);
     }
@@ -199,19 +205,8 @@ int main(void) {
     step(3, "the services and their status");
     s = firecrest_all_services(c, &json);
     if (s == FIRECREST_STATUS_OK) {
-        size_t n = 0;
-        firecrest_json_array_len(json, "", &n);
-        for (size_t i = 0; i < n; i++) {
-            char p[64];
-            snprintf(p, sizeof p, "/%zu/service", i);
-            print_field("  service ", json, p);
-            snprintf(p, sizeof p, "/%zu/status", i);
-            print_field(": ", json, p);
-            printf("\n");
-        }
-        firecrest_string_free(json);
+        rows_ok(json, "", "  service ", "service", ": ", "status");
         json = NULL;
-        ok();
     } else {
         report("firecrest_all_services", s);
     }
@@ -219,19 +214,8 @@ int main(void) {
     step(4, "the systems");
     s = firecrest_all_systems(c, &json);
     if (s == FIRECREST_STATUS_OK) {
-        size_t n = 0;
-        firecrest_json_array_len(json, "", &n);
-        for (size_t i = 0; i < n; i++) {
-            char p[64];
-            snprintf(p, sizeof p, "/%zu/system", i);
-            print_field("  system ", json, p);
-            snprintf(p, sizeof p, "/%zu/status", i);
-            print_field(": ", json, p);
-            printf("\n");
-        }
-        firecrest_string_free(json);
+        rows_ok(json, "", "  system ", "system", ": ", "status");
         json = NULL;
-        ok();
     } else {
         report("firecrest_all_systems", s);
     }
@@ -331,6 +315,9 @@ int main(void) {
             printf("  download never became ready (status %d)\n", st);
             steps_failed++;
         } else {
+            printf("  the staged file is ready\n");
+            ok();
+
             step(9, "finish_download");
             s = firecrest_transfer_finish_download(down, big_back);
             if (s != FIRECREST_STATUS_OK) {

@@ -205,3 +205,39 @@ fn edges_dynamic_v1() {
 fn edges_static_v2() {
     run_edges("edges-static", ApiVersion::V2);
 }
+
+#[test]
+fn minimal_program_from_the_readme() {
+    if !c_toolchain() {
+        return;
+    }
+    let scratch = Scratch::new("minimal");
+    let build = build(&scratch, &["minimal"]);
+    let emu = start_emulator(ApiVersion::V1).expect("emulator");
+    let out = run(
+        &scratch,
+        &[],
+        &build.join("minimal"),
+        &[],
+        &emulator_env(&emu),
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "first system: cluster\n"
+    );
+    // Without the variables it fails with a status name and a message naming what is missing.
+    let mut cmd = std::process::Command::new(build.join("minimal"));
+    for (name, _) in emulator_env(&emu) {
+        cmd.env_remove(name);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("FIRECREST_STATUS_"), "{}", show(&out));
+    assert!(
+        stderr.contains("environment variable FIRECREST_"),
+        "{}",
+        show(&out)
+    );
+}

@@ -187,6 +187,22 @@ int main(void) {
               firecrest_options_set_user_agent(o, "edges.c") == FIRECREST_STATUS_OK,
           "option setters");
 
+    /* ---- client construction: a malformed URL, an unreadable CA file */
+    firecrest_client *never = NULL;
+    check(firecrest_auth_static_token_new("token", &auth) == FIRECREST_STATUS_OK, "static token");
+    expect(firecrest_client_new("ftp://example", auth, NULL, &never),
+           FIRECREST_STATUS_INVALID_ARGUMENT, "ftp://example", "client_new(malformed URL)");
+    firecrest_options *ca = NULL;
+    firecrest_options_new(&ca);
+    check(firecrest_options_set_ca_file(ca, "/no/such/ca.pem") == FIRECREST_STATUS_OK,
+          "set_ca_file");
+    expect(firecrest_client_new(url, auth, ca, &never), FIRECREST_STATUS_IO, "/no/such/ca.pem",
+           "client_new(missing CA file)");
+    check(never == NULL, "no client written on failure");
+    firecrest_options_free(ca);
+    firecrest_auth_free(auth);
+    auth = NULL;
+
     /* ---- a working client */
     firecrest_client *c = NULL;
     check(firecrest_auth_client_credentials_new(client_id, secret, token_url, &auth) ==
