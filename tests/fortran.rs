@@ -364,6 +364,16 @@ fn tour_runs_unchanged_on_v2() {
 }
 
 #[test]
+fn minimal_program_reads_the_environment() {
+    let Some((_scratch, emu, stdout)) =
+        build_and_run("minimal.f90", ApiVersion::V1, Link::Static, "minimal")
+    else {
+        return;
+    };
+    assert_eq!(stdout.trim(), format!("first system: {}", emu.system()));
+}
+
+#[test]
 fn errors_reach_fortran_with_status_and_message() {
     errors(ApiVersion::V1, "errors");
 }
