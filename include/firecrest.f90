@@ -21,7 +21,7 @@ module firecrest
     implicit none
     private
 
-    ! ---- status codes (firecrest_status; the values of ErrorKind in src/error.rs) -------------
+    ! ---- status codes (enum firecrest_status of firecrest.h; never renumbered) -------------
     integer(c_int32_t), parameter, public :: FIRECREST_STATUS_OK = 0
     integer(c_int32_t), parameter, public :: FIRECREST_STATUS_NULL_ARGUMENT = 1
     integer(c_int32_t), parameter, public :: FIRECREST_STATUS_INVALID_ARGUMENT = 2
@@ -92,33 +92,38 @@ module firecrest
     end interface
 
     ! ---- the C functions ----------------------------------------------------------------------
+    ! library
     public :: firecrest_version, firecrest_status_str, firecrest_last_error_message
-    public :: firecrest_last_error_http_status, firecrest_string_free
+    public :: firecrest_last_error_http_status, firecrest_string_free, firecrest_test_panic
+    ! authorization, options, client
     public :: firecrest_auth_client_credentials_new, firecrest_auth_static_token_new
     public :: firecrest_auth_callback_new, firecrest_auth_free
     public :: firecrest_options_new, firecrest_options_set_api_version
-    public :: firecrest_options_set_timeout_ms, firecrest_options_set_ca_file
-    public :: firecrest_options_set_max_retries, firecrest_options_free
+    public :: firecrest_options_set_timeout_ms, firecrest_options_set_connect_timeout_ms
+    public :: firecrest_options_set_ca_file, firecrest_options_set_max_retries
+    public :: firecrest_options_set_token_refresh_margin_s, firecrest_options_set_poll_interval_ms
+    public :: firecrest_options_set_parallel_parts, firecrest_options_set_user_agent
+    public :: firecrest_options_free
     public :: firecrest_client_new, firecrest_client_new_from_env, firecrest_client_api_version
-    public :: firecrest_client_free, firecrest_client_detect_api_version
-    public :: firecrest_options_set_connect_timeout_ms, firecrest_options_set_token_refresh_margin_s
-    public :: firecrest_options_set_poll_interval_ms, firecrest_options_set_parallel_parts
-    public :: firecrest_options_set_user_agent
-    public :: firecrest_service, firecrest_filesystems, firecrest_groups
-    public :: firecrest_list_files_recursive, firecrest_chmod, firecrest_chown, firecrest_symlink
-    public :: firecrest_file_type, firecrest_stat, firecrest_head, firecrest_tail, firecrest_view
-    public :: firecrest_transfer_last_status, firecrest_test_panic
+    public :: firecrest_client_detect_api_version, firecrest_client_free
+    ! status and identity
     public :: firecrest_all_systems, firecrest_system, firecrest_parameters
-    public :: firecrest_all_services, firecrest_whoami
-    public :: firecrest_list_files, firecrest_mkdir, firecrest_mv, firecrest_copy
-    public :: firecrest_remove, firecrest_checksum, firecrest_simple_upload
-    public :: firecrest_simple_download
+    public :: firecrest_all_services, firecrest_service, firecrest_filesystems
+    public :: firecrest_whoami, firecrest_groups
+    ! files on a system
+    public :: firecrest_list_files, firecrest_list_files_recursive, firecrest_mkdir
+    public :: firecrest_mv, firecrest_copy, firecrest_remove, firecrest_chmod, firecrest_chown
+    public :: firecrest_symlink, firecrest_file_type, firecrest_stat, firecrest_checksum
+    public :: firecrest_head, firecrest_tail, firecrest_view
+    public :: firecrest_simple_upload, firecrest_simple_download
+    ! external transfers
     public :: firecrest_external_upload, firecrest_external_download
-    public :: firecrest_transfer_status, firecrest_transfer_wait
+    public :: firecrest_transfer_status, firecrest_transfer_last_status, firecrest_transfer_wait
     public :: firecrest_transfer_finish_upload, firecrest_transfer_finish_download
     public :: firecrest_transfer_object_storage_link, firecrest_transfer_object_storage_data
     public :: firecrest_transfer_invalidate, firecrest_transfer_set_progress
     public :: firecrest_transfer_free
+    ! JSON
     public :: firecrest_json_get_string, firecrest_json_get_int, firecrest_json_array_len
 
     interface
@@ -673,23 +678,22 @@ module firecrest
     public :: fc_version, fc_status_str, fc_last_error, fc_error
     public :: fc_auth_client_credentials_new, fc_auth_static_token_new, fc_auth_callback_new
     public :: fc_options_new, fc_options_set_api_version, fc_options_set_timeout_ms
-    public :: fc_options_set_ca_file, fc_options_set_max_retries
-    public :: fc_client_new, fc_client_new_from_env
+    public :: fc_options_set_connect_timeout_ms, fc_options_set_ca_file
+    public :: fc_options_set_max_retries, fc_options_set_token_refresh_margin_s
+    public :: fc_options_set_poll_interval_ms, fc_options_set_parallel_parts
+    public :: fc_options_set_user_agent
+    public :: fc_client_new, fc_client_new_from_env, fc_client_detect_api_version
     public :: fc_auth_close, fc_options_close, fc_client_close, fc_transfer_close
-    public :: fc_all_systems, fc_system, fc_parameters, fc_all_services, fc_whoami
-    public :: fc_list_files, fc_mkdir, fc_mv, fc_copy, fc_remove, fc_checksum
-    public :: fc_simple_upload, fc_simple_download
+    public :: fc_all_systems, fc_system, fc_parameters, fc_all_services, fc_service
+    public :: fc_filesystems, fc_whoami, fc_groups
+    public :: fc_list_files, fc_list_files_recursive, fc_mkdir, fc_mv, fc_copy, fc_remove
+    public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_checksum
+    public :: fc_head, fc_tail, fc_view, fc_simple_upload, fc_simple_download
     public :: fc_external_upload, fc_external_download
-    public :: fc_transfer_status, fc_transfer_wait, fc_transfer_finish_download
-    public :: fc_transfer_object_storage_link, fc_transfer_object_storage_data
-    public :: fc_transfer_set_progress
+    public :: fc_transfer_status, fc_transfer_last_status, fc_transfer_wait
+    public :: fc_transfer_finish_download, fc_transfer_object_storage_link
+    public :: fc_transfer_object_storage_data, fc_transfer_set_progress
     public :: fc_json_get_string, fc_json_get_int, fc_json_array_len
-    public :: fc_client_detect_api_version, fc_options_set_connect_timeout_ms
-    public :: fc_options_set_token_refresh_margin_s, fc_options_set_poll_interval_ms
-    public :: fc_options_set_parallel_parts, fc_options_set_user_agent
-    public :: fc_service, fc_filesystems, fc_groups, fc_list_files_recursive
-    public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_head, fc_tail, fc_view
-    public :: fc_transfer_last_status
 
 contains
 
