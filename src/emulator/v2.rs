@@ -340,15 +340,15 @@ impl V2 {
                 let extra = json!({"transferMethod": "s3", "downloadUrl": url});
                 (Action::Egress { src, object }, Some(extra), 201)
             }
-            (_, "compress" | "extract") => {
-                return Err(ApiError::new(
-                    501,
-                    format!(
-                        "transfer/{op} is not implemented by the FirecREST emulator; use ops/{op}."
-                    ),
-                ))
+            ("POST", "compress") => {
+                let body = json_body(req)?;
+                (Action::Tar(v2_ops::compress_cmd(&ctx, &body)?), None, 201)
             }
-            (_, "cp" | "mv" | "rm" | "upload" | "download") => {
+            ("POST", "extract") => {
+                let body = json_body(req)?;
+                (Action::Tar(v2_ops::extract_cmd(&ctx, &body)?), None, 201)
+            }
+            (_, "cp" | "mv" | "rm" | "upload" | "download" | "compress" | "extract") => {
                 return Err(ApiError::new(405, "Method Not Allowed"))
             }
             _ => return Err(ApiError::new(404, "Not Found")),
