@@ -463,3 +463,29 @@ fn transfer_jobs_cannot_write_outside_the_home() {
     assert!(err.contains("Permission denied"), "{err}");
     assert!(!v2.emu.local_path("/home/a.txt").exists());
 }
+
+#[test]
+fn cancelling_a_pending_transfer_job() {
+    let v2 = V2::start(Config {
+        task_delay: Duration::from_secs(2),
+        ..Config::default()
+    });
+    std::fs::write(v2.emu.local_path("/home/testuser/a.txt"), b"abc").unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/transfer/cp",
+        &json!({"path": "/home/testuser/a.txt", "targetPath": "/home/testuser/b.txt"}),
+    );
+    let id = job_id(&r.json());
+    let r = v2.delete(&format!("/compute/cluster/jobs/{id}"));
+    assert_eq!(r.status, 204, "{}", r.text());
+    let job = v2.wait_job(&id, |s| s.starts_with("CANCELLED"));
+    assert_eq!(job["status"]["interruptSignal"], 15);
+    let r = v2.delete("/compute/cluster/jobs/999999");
+    assert_eq!(r.status, 500);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("Invalid job id specified"));
+    assert!(!v2.emu.local_path("/home/testuser/b.txt").exists());
+}
