@@ -532,15 +532,6 @@ impl Transport {
         let aborted = std::cell::Cell::new(false);
         let progress = req.progress.as_deref_mut();
         let result = match &mut req.body {
-            // A POST/PUT without a body says `Content-Length: 0`: given `()`, ureq sends an empty
-            // chunked body whose terminator can arrive after the server answered, and then
-            // tiny_http reads it as the start of the next request on that connection (400).
-            Body::Empty if matches!(req.method, Method::Post | Method::Put) => {
-                let r = builder
-                    .body(Vec::<u8>::new())
-                    .map_err(|e| Error::invalid_argument(format!("bad request {url}: {e}")))?;
-                self.agent.run(r)
-            }
             Body::Empty => {
                 // Without a length ureq sends a body-less POST/PUT as `Transfer-Encoding:
                 // chunked`, which WSGI servers and tiny_http handle badly (the emulator then
