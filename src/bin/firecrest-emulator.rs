@@ -1,4 +1,169 @@
 //! `firecrest-emulator [--api v1|v2] [--port N] [--root DIR] [--token-ttl S] [--task-delay-ms MS] [fault flags]`
+//!
+//! Serves a local FirecREST on 127.0.0.1, prints the environment a client needs as shell
+//! `KEY=value` lines, and runs until SIGINT or SIGTERM.
+
+use firecrest::emulator::{parse_fault, Config, Emulator};
+use firecrest::ApiVersion;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const HELP: &str = "\
+firecrest-emulator: a local FirecREST server (token endpoint, FirecREST API, staging object store)
+on 127.0.0.1, one port. It prints FIRECREST_URL, AUTH_TOKEN_URL, FIRECREST_CLIENT_ID,
+FIRECREST_CLIENT_SECRET, FIRECREST_SYSTEM and FIRECREST_HOME as KEY=value lines (eval them in a
+shell), then serves until SIGINT or SIGTERM.
+
+USAGE:
+    firecrest-emulator [OPTIONS]
+
+OPTIONS:
+    --api v1|v2            API version to serve (default v1)
+    --port N               TCP port on 127.0.0.1; 0 = any free port (default 0)
+    --root DIR             local directory holding the systems' files; remote /home/testuser/x is
+                           DIR/home/testuser/x (default: a fresh temporary directory, removed at exit)
+    --token-ttl S          access-token lifetime in seconds (default 300)
+    --task-delay-ms MS     spacing of task state changes (default 20)
+    --url-ttl S            validity of presigned staging forms and URLs (default 604800)
+    --storage-max-mb MB    largest staging object (STORAGE_MAX_FILE_SIZE, default 5120)
+    --fault SPEC           inject a fault (repeatable), see below
+    -h, --help             this text
+
+FAULTS:  --fault '[METHOD ]PATH_PREFIX=ACTION[*TIMES]'
+    Requests whose method matches (any if omitted) and whose path starts with PATH_PREFIX get
+    ACTION, TIMES times (default 1; 0 = forever). ACTION is one of:
+        STATUS             answer with that HTTP status, e.g. 500, 503
+        STATUS:SECONDS     the same with a Retry-After header, e.g. 429:2
+        drop:BYTES         serve, but close the connection after BYTES body bytes
+        delay:MS           wait MS milliseconds, then serve
+        fail               make the transfer this request creates fail: on
+                           POST /storage/xfer-external/upload the task ends in 115, on
+                           POST /storage/xfer-external/download in 118, on the staging POST
+                           (/s3/...) the object is lost: 115, then 400
+    Examples: --fault 'GET /utilities/ls=429:1*2'  --fault '/s3/=drop:1000'
+              --fault 'POST /storage/xfer-external/upload=fail'
+
+LIMITS: UTILITIES_MAX_FILE_SIZE 5 MB (upload 413, download/view X-Size-Limit),
+        STORAGE_MAX_FILE_SIZE as --storage-max-mb. Both are published in /status/parameters.
+";
+
+struct Args {
+    config: Config,
+    url_ttl: Option<u64>,
+    storage_max_mb: Option<u64>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut config = Config::default();
+    let (mut url_ttl, mut storage_max_mb) = (None, None);
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        let number = |name: &str, v: String| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{name}: '{v}' is not a non-negative integer"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                std::process::exit(0);
+            }
+            "--api" => {
+                config.api = match value("--api")?.as_str() {
+                    "v1" | "1" => ApiVersion::V1,
+                    "v2" | "2" => ApiVersion::V2,
+                    other => return Err(format!("--api: '{other}' is not v1 or v2")),
+                }
+            }
+            "--port" => {
+                let v = value("--port")?;
+                config.port = v
+                    .parse()
+                    .map_err(|_| format!("--port: '{v}' is not a port number"))?;
+            }
+            "--root" => config.root = Some(PathBuf::from(value("--root")?)),
+            "--token-ttl" => {
+                config.token_ttl =
+                    Duration::from_secs(number("--token-ttl", value("--token-ttl")?)?)
+            }
+            "--task-delay-ms" => {
+                config.task_delay =
+                    Duration::from_millis(number("--task-delay-ms", value("--task-delay-ms")?)?)
+            }
+            "--url-ttl" => url_ttl = Some(number("--url-ttl", value("--url-ttl")?)?),
+            "--storage-max-mb" => {
+                storage_max_mb = Some(number("--storage-max-mb", value("--storage-max-mb")?)?)
+            }
+            "--fault" => config.faults.push(parse_fault(&value("--fault")?)?),
+            other => return Err(format!("unknown argument '{other}' (see --help)")),
+        }
+    }
+    Ok(Args {
+        config,
+        url_ttl,
+        storage_max_mb,
+    })
+}
+
+/// Blocks SIGINT and SIGTERM in this thread (and so in every thread started later), so that
+/// `sigwait` in the main thread receives them.
+fn block_stop_signals() -> libc::sigset_t {
+    // SAFETY: plain libc signal-mask calls on a locally owned sigset_t.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
 fn main() {
-    todo!()
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("firecrest-emulator: {e}");
+            std::process::exit(2);
+        }
+    };
+    let signals = block_stop_signals();
+    let emulator = match Emulator::start(args.config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("firecrest-emulator: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Some(s) = args.url_ttl {
+        emulator.set_url_ttl(Duration::from_secs(s));
+    }
+    if let Some(mb) = args.storage_max_mb {
+        emulator.set_storage_max_file_size(mb.saturating_mul(1024 * 1024));
+    }
+    let mut out = std::io::stdout().lock();
+    let printed = out
+        .write_all(emulator.env_lines().as_bytes())
+        .and_then(|_| out.flush());
+    drop(out);
+    if let Err(e) = printed {
+        eprintln!("firecrest-emulator: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+    let mut sig: libc::c_int = 0;
+    // SAFETY: waits for one of the blocked signals; `signals` and `sig` are valid locals.
+    unsafe {
+        libc::sigwait(&signals, &mut sig);
+    }
+    emulator.stop();
 }

@@ -9,9 +9,35 @@
 //!   a client secret drawn at random on every start;
 //! - everything listens on 127.0.0.1, one port.
 
+mod faults;
+mod multipart;
+mod sandbox;
+mod server;
+mod store;
+mod tokens;
+mod util;
+mod v1;
+
+pub use faults::parse_fault;
+
 use crate::types::ApiVersion;
+use faults::{Counters, Faults};
+use sandbox::Sandbox;
+use server::Api;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
+use store::Store;
+use tokens::Tokens;
+
+pub const SYSTEM: &str = "cluster";
+pub const OFFLINE_SYSTEM: &str = "offline";
+pub const USER: &str = "testuser";
+pub const HOME: &str = "/home/testuser";
+pub const CLIENT_ID: &str = "firecrest-test-client";
+const WORKERS: usize = 16;
 
 /// What a fault does to the requests it matches.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,61 +91,203 @@ impl Default for Config {
     }
 }
 
-/// A running emulator. Dropping it stops the server (and removes a temporary root).
-pub struct Emulator {
-    _private: (),
+/// Everything the routes of either API version share: one per running emulator.
+pub(crate) struct State {
+    /// The API version served (for code shared by both route sets).
+    #[allow(dead_code)]
+    pub api: ApiVersion,
+    port: u16,
+    pub base_url: String,
+    pub sandbox: Sandbox,
+    pub tokens: Tokens,
+    pub store: Store,
+    pub faults: Faults,
+    pub counters: Counters,
+    pub task_delay: Duration,
+    stopping: AtomicBool,
 }
 
-#[allow(unused_variables)]
+impl State {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps one task step; false when the emulator is stopping (background work should end).
+    pub fn task_step(&self) -> bool {
+        std::thread::sleep(self.task_delay);
+        !self.stopping()
+    }
+}
+
+/// The routes of the configured API version. (v2 plugs in here.)
+fn api_for(version: ApiVersion) -> std::io::Result<Arc<dyn Api>> {
+    match version {
+        ApiVersion::V1 => Ok(Arc::new(v1::V1::new())),
+        ApiVersion::V2 => Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "the FirecREST v2 emulator is not part of this build",
+        )),
+    }
+}
+
+fn fresh_temp_dir(tag: &str) -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "firecrest-emulator-{tag}-{}-{}",
+        std::process::id(),
+        util::hex(&util::random_bytes(6))
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A running emulator. Dropping it stops the server (and removes a temporary root).
+pub struct Emulator {
+    state: Arc<State>,
+    server: Arc<tiny_http::Server>,
+    workers: Vec<JoinHandle<()>>,
+    root: PathBuf,
+    temp_root: Option<PathBuf>,
+    store_dir: PathBuf,
+}
+
 impl Emulator {
     pub fn start(config: Config) -> std::io::Result<Emulator> {
-        todo!()
+        let api = api_for(config.api)?;
+        let server = tiny_http::Server::http(("127.0.0.1", config.port))
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::AddrInUse, e.to_string()))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| std::io::Error::other("the emulator did not bind a TCP port"))?;
+        let base_url = format!("http://127.0.0.1:{port}");
+        let (root, temp_root) = match &config.root {
+            Some(r) => {
+                std::fs::create_dir_all(r)?;
+                (r.clone(), None)
+            }
+            None => {
+                let d = fresh_temp_dir("root")?;
+                (d.clone(), Some(d))
+            }
+        };
+        for d in [HOME, "/tmp", "/root"] {
+            std::fs::create_dir_all(root.join(d.trim_start_matches('/')))?;
+        }
+        let store_dir = fresh_temp_dir("staging")?;
+        let state = Arc::new(State {
+            api: config.api,
+            port,
+            sandbox: Sandbox::new(&root, HOME)?,
+            tokens: Tokens::new(CLIENT_ID, USER, config.token_ttl),
+            store: Store::new(store_dir.clone(), &base_url, 604_800),
+            base_url,
+            faults: Faults::default(),
+            counters: Counters::default(),
+            task_delay: config.task_delay,
+            stopping: AtomicBool::new(false),
+        });
+        for f in config.faults {
+            state.faults.add(f);
+        }
+        let server = Arc::new(server);
+        let workers = server::spawn_workers(server.clone(), state.clone(), api, WORKERS);
+        Ok(Emulator {
+            state,
+            server,
+            workers,
+            root,
+            temp_root,
+            store_dir,
+        })
     }
     /// FIRECREST_URL
     pub fn url(&self) -> String {
-        todo!()
+        self.state.base_url.clone()
     }
     /// AUTH_TOKEN_URL
     pub fn token_url(&self) -> String {
-        todo!()
+        format!("{}{}", self.state.base_url, tokens::TOKEN_PATH)
     }
     pub fn client_id(&self) -> String {
-        todo!()
+        self.state.tokens.client_id.clone()
     }
     pub fn client_secret(&self) -> String {
-        todo!()
+        self.state.tokens.client_secret.clone()
     }
     /// FIRECREST_SYSTEM: the available system.
     pub fn system(&self) -> String {
-        todo!()
+        SYSTEM.to_string()
     }
     /// FIRECREST_HOME: a remote directory the user may write.
     pub fn home(&self) -> String {
-        todo!()
+        HOME.to_string()
     }
     /// The `KEY=value` lines the binary prints (FIRECREST_URL … FIRECREST_HOME), one per line.
     pub fn env_lines(&self) -> String {
-        todo!()
+        format!(
+            "FIRECREST_URL={}\nAUTH_TOKEN_URL={}\nFIRECREST_CLIENT_ID={}\nFIRECREST_CLIENT_SECRET={}\nFIRECREST_SYSTEM={}\nFIRECREST_HOME={}\n",
+            self.url(),
+            self.token_url(),
+            self.client_id(),
+            self.client_secret(),
+            self.system(),
+            self.home()
+        )
     }
     /// The local directory behind remote paths.
     pub fn root(&self) -> &Path {
-        todo!()
+        &self.root
     }
     /// The local file behind a remote absolute path.
     pub fn local_path(&self, remote: &str) -> PathBuf {
-        todo!()
+        self.state.sandbox.local_lexical(remote)
     }
     pub fn add_fault(&self, fault: Fault) {
-        todo!()
+        self.state.faults.add(fault)
     }
     pub fn clear_faults(&self) {
-        todo!()
+        self.state.faults.clear()
     }
-    /// Named counters, e.g. `token_requests`, `requests`.
+    /// Named counters: `requests`, `token_requests`, and per route `"<METHOD> <path>"`
+    /// (e.g. `"GET /utilities/ls"`, `"GET /tasks/*"`, `"POST /s3"`).
     pub fn counter(&self, name: &str) -> u64 {
-        todo!()
+        self.state.counters.get(name)
+    }
+    /// How long presigned staging forms and URLs stay valid (STORAGE_TEMPURL_EXP_TIME;
+    /// default 7 days). Affects forms and URLs issued afterwards.
+    pub fn set_url_ttl(&self, ttl: Duration) {
+        self.state.store.set_url_ttl(ttl.as_secs())
+    }
+    /// The largest object the staging store accepts (STORAGE_MAX_FILE_SIZE; default 5120 MiB).
+    pub fn set_storage_max_file_size(&self, bytes: u64) {
+        self.state.store.set_max_object(bytes)
     }
     pub fn stop(self) {
-        todo!()
+        drop(self)
+    }
+
+    fn shutdown(&mut self) {
+        self.state.stopping.store(true, Ordering::SeqCst);
+        for _ in 0..self.workers.len() {
+            self.server.unblock();
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        if let Some(t) = self.temp_root.take() {
+            let _ = std::fs::remove_dir_all(t);
+        }
+        let _ = std::fs::remove_dir_all(&self.store_dir);
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }

@@ -1,0 +1,760 @@
+//! The remote commands of the utilities service, done on files under the sandbox root. Each
+//! returns its output, or the stderr text the real command (coreutils, `file`, bash) would print,
+//! so the v1 error classification sees what it sees on a real cluster.
+
+use crate::emulator::sandbox::Sandbox;
+use crate::emulator::util::{hex, iso_time};
+use crate::emulator::USER;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+pub(crate) const USER_ID: i64 = 1001;
+
+/// `io::Error` as the C library's strerror text ("No such file or directory").
+pub(crate) fn errtext(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn enoent() -> io::Error {
+    io::Error::from_raw_os_error(libc::ENOENT)
+}
+
+/// Resolves `path` and applies the sandbox's read rule.
+fn resolve_read(sb: &Sandbox, path: &str, follow: bool) -> io::Result<(String, PathBuf)> {
+    let (remote, local) = sb.resolve(path, follow)?;
+    sb.check_read(&remote)?;
+    Ok((remote, local))
+}
+
+fn owner_of(sb: &Sandbox, remote: &str) -> (&'static str, i64) {
+    if sb.check_enter(remote).is_err() {
+        ("root", 0)
+    } else {
+        (USER, USER_ID)
+    }
+}
+
+/// `rwxr-xr-x` from a mode, with setuid/setgid/sticky letters.
+pub(crate) fn perm_string(mode: u32) -> String {
+    let mut s = String::with_capacity(9);
+    let bits = [
+        (0o400, 'r'),
+        (0o200, 'w'),
+        (0o100, 'x'),
+        (0o040, 'r'),
+        (0o020, 'w'),
+        (0o010, 'x'),
+        (0o004, 'r'),
+        (0o002, 'w'),
+        (0o001, 'x'),
+    ];
+    for (i, (bit, c)) in bits.iter().enumerate() {
+        let set = mode & bit != 0;
+        let special = match i {
+            2 => mode & 0o4000 != 0,
+            5 => mode & 0o2000 != 0,
+            8 => mode & 0o1000 != 0,
+            _ => false,
+        };
+        s.push(match (special, set, i) {
+            (true, true, 8) => 't',
+            (true, false, 8) => 'T',
+            (true, true, _) => 's',
+            (true, false, _) => 'S',
+            (false, true, _) => *c,
+            (false, false, _) => '-',
+        });
+    }
+    s
+}
+
+fn type_char(meta: &Metadata) -> char {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_symlink() {
+        'l'
+    } else if t.is_dir() {
+        'd'
+    } else if t.is_char_device() {
+        'c'
+    } else if t.is_block_device() {
+        'b'
+    } else if t.is_fifo() {
+        'p'
+    } else if t.is_socket() {
+        's'
+    } else {
+        '-'
+    }
+}
+
+fn ls_entry(sb: &Sandbox, name: &str, remote: &str, local: &Path, meta: &Metadata) -> Value {
+    let link_target = if meta.file_type().is_symlink() {
+        fs::read_link(local)
+            .map(|t| sb.link_target_remote(&t))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let size = if meta.file_type().is_symlink() {
+        link_target.len() as u64
+    } else {
+        meta.len()
+    };
+    let (owner, _) = owner_of(sb, remote);
+    json!({
+        "name": name,
+        "type": type_char(meta).to_string(),
+        "link_target": link_target,
+        "user": owner,
+        "group": owner,
+        "permissions": perm_string(meta.mode()),
+        "last_modified": iso_time(meta.mtime()),
+        "size": size.to_string(),
+    })
+}
+
+fn sorted_children(local: &Path, hidden: bool) -> io::Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(local)?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| hidden || !n.starts_with('.'))
+        .filter(|n| !n.starts_with(".firecrest-emulator-"))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// `ls -l [-A] [-R]`: entries of a directory (basenames, or `sub/name` when recursive), or the
+/// path itself when it is not a directory.
+pub(crate) fn ls(sb: &Sandbox, path: &str, hidden: bool, recursive: bool) -> Result<Value, String> {
+    let (remote, local) = sb
+        .resolve(path, false)
+        .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
+    let meta = fs::symlink_metadata(&local)
+        .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
+    if !meta.is_dir() {
+        sb.check_read(&remote)
+            .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
+        return Ok(json!([ls_entry(sb, path, &remote, &local, &meta)]));
+    }
+    sb.check_enter(&remote)
+        .map_err(|e| format!("ls: cannot open directory '{path}': {}", errtext(&e)))?;
+    let mut out = Vec::new();
+    let mut dirs = vec![(String::new(), local)];
+    // ls -R lists a directory, then each of its subdirectories in order (depth first).
+    while let Some((prefix, dir)) = dirs.pop() {
+        let names = sorted_children(&dir, hidden)
+            .map_err(|e| format!("ls: cannot open directory '{path}': {}", errtext(&e)))?;
+        let mut subdirs = Vec::new();
+        for n in names {
+            let child = dir.join(&n);
+            let Ok(m) = fs::symlink_metadata(&child) else {
+                continue;
+            };
+            let shown = format!("{prefix}{n}");
+            let child_remote = sb.remote_of(&child);
+            out.push(ls_entry(sb, &shown, &child_remote, &child, &m));
+            if recursive && m.is_dir() {
+                subdirs.push((format!("{shown}/"), child));
+            }
+        }
+        dirs.extend(subdirs.into_iter().rev());
+    }
+    Ok(Value::Array(out))
+}
+
+/// `mkdir [-p]`.
+pub(crate) fn mkdir(sb: &Sandbox, path: &str, parents: bool) -> Result<(), String> {
+    let fail = |e: io::Error| format!("mkdir: cannot create directory '{path}': {}", errtext(&e));
+    let (remote, local) = sb.resolve(path, false).map_err(fail)?;
+    if parents && local.is_dir() {
+        return Ok(());
+    }
+    if local.symlink_metadata().is_ok() {
+        return Err(fail(io::Error::from_raw_os_error(libc::EEXIST)));
+    }
+    sb.check_write(&remote).map_err(fail)?;
+    let r = if parents {
+        fs::create_dir_all(&local)
+    } else {
+        fs::create_dir(&local)
+    };
+    r.map_err(fail)
+}
+
+/// `mv --force`.
+pub(crate) fn rename(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
+    let (src_remote, src_local) = sb
+        .resolve(src, false)
+        .map_err(|e| format!("mv: cannot stat '{src}': {}", errtext(&e)))?;
+    if src_local.symlink_metadata().is_err() {
+        return Err(format!(
+            "mv: cannot stat '{src}': No such file or directory"
+        ));
+    }
+    let (mut dst_remote, mut dst_local) = sb
+        .resolve(dst, true)
+        .map_err(|e| format!("mv: cannot move '{src}' to '{dst}': {}", errtext(&e)))?;
+    if dst_local.is_dir() {
+        let name = src_local
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        dst_local.push(&name);
+        dst_remote = sb.remote_of(&dst_local);
+    }
+    let denied = |e: io::Error| format!("mv: cannot move '{src}' to '{dst}': {}", errtext(&e));
+    sb.check_write(&src_remote).map_err(denied)?;
+    sb.check_write(&dst_remote).map_err(denied)?;
+    fs::rename(&src_local, &dst_local).map_err(denied)
+}
+
+/// Copies a tree without following symlinks, keeping modes and times (`cp -dR --preserve=all`).
+fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
+    let meta = fs::symlink_metadata(src)?;
+    if meta.file_type().is_symlink() {
+        let _ = fs::remove_file(dst);
+        std::os::unix::fs::symlink(fs::read_link(src)?, dst)?;
+        return Ok(());
+    }
+    if meta.is_dir() {
+        if !dst.is_dir() {
+            fs::create_dir(dst)?;
+        }
+        for e in fs::read_dir(src)?.flatten() {
+            copy_tree(&e.path(), &dst.join(e.file_name()))?;
+        }
+    } else {
+        fs::copy(src, dst)?;
+    }
+    fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+    if let Ok(t) = meta.modified() {
+        if let Ok(f) = File::options().write(!meta.is_dir()).read(true).open(dst) {
+            let _ = f.set_modified(t);
+        }
+    }
+    Ok(())
+}
+
+/// `cp --force -dR --preserve=all`.
+pub(crate) fn copy(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
+    let (src_remote, src_local) = sb
+        .resolve(src, true)
+        .map_err(|e| format!("cp: cannot stat '{src}': {}", errtext(&e)))?;
+    if src_local.symlink_metadata().is_err() {
+        return Err(format!(
+            "cp: cannot stat '{src}': No such file or directory"
+        ));
+    }
+    sb.check_read(&src_remote)
+        .map_err(|e| format!("cp: cannot open '{src}' for reading: {}", errtext(&e)))?;
+    let (mut dst_remote, mut dst_local) = sb
+        .resolve(dst, true)
+        .map_err(|e| format!("cp: cannot create regular file '{dst}': {}", errtext(&e)))?;
+    if dst_local.is_dir() {
+        let name = src_local
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        dst_local.push(&name);
+        dst_remote = sb.remote_of(&dst_local);
+    }
+    let fail = |e: io::Error| format!("cp: cannot create regular file '{dst}': {}", errtext(&e));
+    sb.check_write(&dst_remote).map_err(fail)?;
+    if dst_local.starts_with(&src_local) && src_local.is_dir() {
+        return Err(format!(
+            "cp: cannot copy a directory, '{src}', into itself, '{dst}'"
+        ));
+    }
+    copy_tree(&src_local, &dst_local).map_err(fail)
+}
+
+/// Applies a chmod mode (octal or symbolic `u+x,go-w`) to `old`; None if invalid.
+fn parse_mode(mode: &str, old: u32, is_dir: bool) -> Option<u32> {
+    if !mode.is_empty() && mode.chars().all(|c| c.is_ascii_digit()) {
+        if mode.len() > 4 || mode.chars().any(|c| c > '7') {
+            return None;
+        }
+        return u32::from_str_radix(mode, 8).ok();
+    }
+    let mut m = old & 0o7777;
+    for clause in mode.split(',') {
+        let who_end = clause
+            .find(|c: char| !"ugoa".contains(c))
+            .unwrap_or(clause.len());
+        let (who, rest) = clause.split_at(who_end);
+        let mut mask = 0u32;
+        for c in who.chars() {
+            mask |= match c {
+                'u' => 0o4700,
+                'g' => 0o2070,
+                'o' => 0o1007,
+                _ => 0o7777,
+            };
+        }
+        if who.is_empty() {
+            mask = 0o7777;
+        }
+        let mut chars = rest.chars().peekable();
+        if chars.peek().is_none() {
+            return None;
+        }
+        while let Some(op) = chars.next() {
+            if !"+-=".contains(op) {
+                return None;
+            }
+            let mut bits = 0u32;
+            while let Some(&c) = chars.peek() {
+                if "+-=".contains(c) {
+                    break;
+                }
+                chars.next();
+                bits |= match c {
+                    'r' => 0o444,
+                    'w' => 0o222,
+                    'x' => 0o111,
+                    'X' if is_dir || old & 0o111 != 0 => 0o111,
+                    'X' => 0,
+                    's' => 0o6000,
+                    't' => 0o1000,
+                    _ => return None,
+                };
+            }
+            let bits = bits & mask;
+            match op {
+                '+' => m |= bits,
+                '-' => m &= !bits,
+                _ => m = (m & !(mask & 0o777)) | bits,
+            }
+        }
+    }
+    Some(m)
+}
+
+/// `chmod -v`.
+pub(crate) fn chmod(sb: &Sandbox, path: &str, mode: &str) -> Result<String, String> {
+    let (remote, local) = resolve_read(sb, path, true)
+        .map_err(|e| format!("chmod: cannot access '{path}': {}", errtext(&e)))?;
+    let meta = fs::metadata(&local)
+        .map_err(|e| format!("chmod: cannot access '{path}': {}", errtext(&e)))?;
+    let old = meta.mode() & 0o7777;
+    let new = parse_mode(mode, old, meta.is_dir()).ok_or_else(|| {
+        format!("chmod: invalid mode: '{mode}'\nTry 'chmod --help' for more information.")
+    })?;
+    sb.check_write(&remote)
+        .map_err(|_| format!("chmod: changing permissions of '{path}': Operation not permitted"))?;
+    fs::set_permissions(&local, fs::Permissions::from_mode(new))
+        .map_err(|e| format!("chmod: changing permissions of '{path}': {}", errtext(&e)))?;
+    Ok(if new == old {
+        format!(
+            "mode of '{path}' retained as {old:04o} ({})",
+            perm_string(old)
+        )
+    } else {
+        format!(
+            "mode of '{path}' changed from {old:04o} ({}) to {new:04o} ({})",
+            perm_string(old),
+            perm_string(new)
+        )
+    })
+}
+
+const KNOWN_USERS: [&str; 2] = [USER, "root"];
+
+/// `chown -v owner:group` as FirecREST calls it (`'owner':'group'`, either may be empty). The
+/// emulated system knows the users and groups `testuser` and `root`; only `testuser` is allowed.
+pub(crate) fn chown(sb: &Sandbox, path: &str, owner: &str, group: &str) -> Result<String, String> {
+    let spec = format!("{owner}:{group}");
+    if !owner.is_empty() && !KNOWN_USERS.contains(&owner) {
+        return Err(if group.is_empty() {
+            format!("chown: invalid spec: '{spec}'")
+        } else {
+            format!("chown: invalid user: '{spec}'")
+        });
+    }
+    if !group.is_empty() && !KNOWN_USERS.contains(&group) {
+        return Err(format!("chown: invalid group: '{spec}'"));
+    }
+    let (remote, local) = resolve_read(sb, path, true)
+        .map_err(|e| format!("chown: cannot access '{path}': {}", errtext(&e)))?;
+    fs::metadata(&local).map_err(|e| format!("chown: cannot access '{path}': {}", errtext(&e)))?;
+    if owner == "root" || group == "root" || sb.check_write(&remote).is_err() {
+        let what = if owner.is_empty() {
+            "group"
+        } else {
+            "ownership"
+        };
+        return Err(format!(
+            "chown: changing {what} of '{path}': Operation not permitted"
+        ));
+    }
+    Ok(if owner.is_empty() {
+        format!("group of '{path}' retained as {USER}")
+    } else {
+        format!("ownership of '{path}' retained as {USER}:{USER}")
+    })
+}
+
+/// `ln -s target link`.
+pub(crate) fn symlink(sb: &Sandbox, target: &str, link: &str) -> Result<(), String> {
+    let fail = |e: io::Error| {
+        format!(
+            "ln: failed to create symbolic link '{link}': {}",
+            errtext(&e)
+        )
+    };
+    let (remote, local) = sb.resolve(link, false).map_err(fail)?;
+    if local.symlink_metadata().is_ok() {
+        return Err(fail(io::Error::from_raw_os_error(libc::EEXIST)));
+    }
+    if !local.parent().is_some_and(|p| p.is_dir()) {
+        return Err(fail(enoent()));
+    }
+    sb.check_write(&remote).map_err(fail)?;
+    std::os::unix::fs::symlink(sb.link_target_local(target), &local).map_err(fail)
+}
+
+/// `file -b` (a few common answers; `file` prints errors on stdout and succeeds).
+pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
+    let (remote, local) = match resolve_read(sb, path, false) {
+        Ok(r) => r,
+        Err(e) => return Ok(format!("cannot open `{path}' ({})", errtext(&e))),
+    };
+    let meta = match fs::symlink_metadata(&local) {
+        Ok(m) => m,
+        Err(e) => return Ok(format!("cannot open `{path}' ({})", errtext(&e))),
+    };
+    if meta.file_type().is_symlink() {
+        let t = fs::read_link(&local)
+            .map(|t| sb.link_target_remote(&t))
+            .unwrap_or_default();
+        return Ok(format!("symbolic link to {t}"));
+    }
+    if meta.is_dir() {
+        return Ok("directory".to_string());
+    }
+    if meta.len() == 0 {
+        return Ok("empty".to_string());
+    }
+    let _ = remote;
+    let mut head = Vec::new();
+    File::open(&local)
+        .and_then(|f| f.take(64 * 1024).read_to_end(&mut head))
+        .map_err(|e| format!("cannot open `{path}' ({})", errtext(&e)))?;
+    let text = if head
+        .iter()
+        .all(|&b| b == b'\n' || b == b'\t' || b == b'\r' || (0x20..0x7f).contains(&b))
+    {
+        "ASCII text"
+    } else if std::str::from_utf8(&head).is_ok() && !head.contains(&0) {
+        "Unicode text, UTF-8 text"
+    } else {
+        return Ok("data".to_string());
+    };
+    if head.starts_with(b"#!") {
+        let first =
+            String::from_utf8_lossy(head.split(|&b| b == b'\n').next().unwrap_or(b"")).into_owned();
+        let shell = if first.contains("bash") {
+            "Bourne-Again shell script"
+        } else if first.contains("python") {
+            "Python script"
+        } else {
+            "POSIX shell script"
+        };
+        return Ok(format!("{shell}, {text} executable"));
+    }
+    Ok(text.to_string())
+}
+
+/// `stat [-L]` as FirecREST formats it: integers.
+pub(crate) fn stat(sb: &Sandbox, path: &str, dereference: bool) -> Result<Value, String> {
+    let fail = |e: io::Error| format!("stat: cannot statx '{path}': {}", errtext(&e));
+    let (remote, local) = resolve_read(sb, path, dereference).map_err(fail)?;
+    let meta = fs::symlink_metadata(&local).map_err(fail)?;
+    let (_, id) = owner_of(sb, &remote);
+    Ok(json!({
+        "mode": meta.mode(),
+        "ino": meta.ino(),
+        "dev": meta.dev(),
+        "nlink": meta.nlink(),
+        "uid": id,
+        "gid": id,
+        "size": meta.size(),
+        "atime": meta.atime(),
+        "mtime": meta.mtime(),
+        "ctime": meta.ctime(),
+    }))
+}
+
+/// Opens a regular file for reading the way `cmd` reports failures (`head`, `tail`,
+/// `sha256sum`, `base64`).
+fn open_for(sb: &Sandbox, cmd: &str, path: &str) -> Result<(File, u64), String> {
+    let msg = |e: &io::Error| match cmd {
+        "sha256sum" => format!("{cmd}: {path}: {}", errtext(e)),
+        "base64" => format!("{cmd}: {path}: {}", errtext(e)),
+        _ => format!("{cmd}: cannot open '{path}' for reading: {}", errtext(e)),
+    };
+    let (_, local) = resolve_read(sb, path, true).map_err(|e| msg(&e))?;
+    let meta = fs::metadata(&local).map_err(|e| msg(&e))?;
+    if meta.is_dir() {
+        return Err(match cmd {
+            "sha256sum" => format!("sha256sum: {path}: Is a directory"),
+            "base64" => "base64: read error: Is a directory".to_string(),
+            _ => format!("{cmd}: error reading '{path}': Is a directory"),
+        });
+    }
+    let f = File::open(&local).map_err(|e| msg(&e))?;
+    Ok((f, meta.len()))
+}
+
+/// `sha256sum` (hex digest only).
+pub(crate) fn checksum(sb: &Sandbox, path: &str) -> Result<String, String> {
+    let (mut f, _) = open_for(sb, "sha256sum", path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| format!("sha256sum: {path}: {}", errtext(&e)))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// A head/tail count: `N` (as given) or an error text like coreutils'.
+fn count(cmd: &str, what: &str, v: &str) -> Result<u64, String> {
+    v.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("{cmd}: invalid number of {what}: '{v}'"))
+}
+
+/// Reads at most `limit` bytes from `f` (head/tail output stays below the utilities limit).
+fn read_all(f: &mut File, limit: u64) -> io::Result<Vec<u8>> {
+    let mut v = Vec::new();
+    f.take(limit).read_to_end(&mut v)?;
+    Ok(v)
+}
+
+/// `head -c N | -n N`, or with `skip` everything but the last N (`-c -N`, `-n -N`).
+pub(crate) fn head(
+    sb: &Sandbox,
+    path: &str,
+    bytes: Option<&str>,
+    lines: Option<&str>,
+    skip: bool,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let (mut f, len) = open_for(sb, "head", path)?;
+    let rd = |e: io::Error| format!("head: error reading '{path}': {}", errtext(&e));
+    if let Some(b) = bytes {
+        let n = count("head", "bytes", b)?;
+        let take = if skip { len.saturating_sub(n) } else { n };
+        return read_all(&mut f, take.min(limit)).map_err(rd);
+    }
+    let n = count("head", "lines", lines.unwrap_or("10"))?;
+    if skip {
+        let data = read_all(&mut f, limit).map_err(rd)?;
+        let total = data.split_inclusive(|&b| b == b'\n').count() as u64;
+        let keep = total.saturating_sub(n) as usize;
+        return Ok(data
+            .split_inclusive(|&b| b == b'\n')
+            .take(keep)
+            .flatten()
+            .copied()
+            .collect());
+    }
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut seen = 0u64;
+    'outer: while seen < n && (out.len() as u64) < limit {
+        let k = f.read(&mut buf).map_err(rd)?;
+        if k == 0 {
+            break;
+        }
+        for &b in &buf[..k] {
+            out.push(b);
+            if b == b'\n' {
+                seen += 1;
+                if seen == n {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `tail -c N | -n N`, or with `skip` from the Nth byte/line on (`+N`).
+pub(crate) fn tail(
+    sb: &Sandbox,
+    path: &str,
+    bytes: Option<&str>,
+    lines: Option<&str>,
+    skip: bool,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let (mut f, len) = open_for(sb, "tail", path)?;
+    let rd = |e: io::Error| format!("tail: error reading '{path}': {}", errtext(&e));
+    if let Some(b) = bytes {
+        let n = count("tail", "bytes", b)?;
+        let start = if skip {
+            n.saturating_sub(1).min(len)
+        } else {
+            len.saturating_sub(n)
+        };
+        f.seek(SeekFrom::Start(start)).map_err(rd)?;
+        return read_all(&mut f, limit).map_err(rd);
+    }
+    let n = count("tail", "lines", lines.unwrap_or("10"))?;
+    if skip {
+        let data = read_all(&mut f, limit).map_err(rd)?;
+        let drop = n.saturating_sub(1) as usize;
+        return Ok(data
+            .split_inclusive(|&b| b == b'\n')
+            .skip(drop)
+            .flatten()
+            .copied()
+            .collect());
+    }
+    // Read backwards from the end until n line ends are found (a trailing newline does not count).
+    let mut start = len;
+    let mut found = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    'outer: while start > 0 {
+        let step = (buf.len() as u64).min(start);
+        start -= step;
+        f.seek(SeekFrom::Start(start)).map_err(rd)?;
+        f.read_exact(&mut buf[..step as usize]).map_err(rd)?;
+        for i in (0..step as usize).rev() {
+            let pos = start + i as u64;
+            if buf[i] == b'\n' && pos != len - 1 {
+                found += 1;
+                if found == n {
+                    start = pos + 1;
+                    break 'outer;
+                }
+            }
+        }
+        if len - start > limit {
+            break;
+        }
+    }
+    f.seek(SeekFrom::Start(start)).map_err(rd)?;
+    read_all(&mut f, limit).map_err(rd)
+}
+
+/// `stat -L` for the size before a download or view (FirecREST's "fsize" step).
+pub(crate) fn fsize(sb: &Sandbox, path: &str) -> Result<u64, String> {
+    let fail = |e: io::Error| format!("stat: cannot statx '{path}': {}", errtext(&e));
+    let (_, local) = resolve_read(sb, path, true).map_err(fail)?;
+    fs::metadata(&local).map(|m| m.len()).map_err(fail)
+}
+
+/// The open file behind a download (the "base64" step).
+pub(crate) fn open_download(sb: &Sandbox, path: &str) -> Result<(File, u64), String> {
+    open_for(sb, "base64", path)
+}
+
+/// `rm -r` (never follows the last symlink).
+pub(crate) fn rm(sb: &Sandbox, path: &str) -> Result<(), String> {
+    let fail = |e: io::Error| format!("rm: cannot remove '{path}': {}", errtext(&e));
+    let (remote, local) = sb.resolve(path, false).map_err(fail)?;
+    let meta = fs::symlink_metadata(&local).map_err(fail)?;
+    sb.check_write(&remote).map_err(fail)?;
+    if meta.is_dir() {
+        fs::remove_dir_all(&local).map_err(fail)
+    } else {
+        fs::remove_file(&local).map_err(fail)
+    }
+}
+
+/// Where `cat > 'dir/name'` writes, checked like bash would: the directory must exist.
+pub(crate) fn upload_target(sb: &Sandbox, dir: &str, name: &str) -> Result<PathBuf, String> {
+    let shown = format!("{}/{name}", dir.trim_end_matches('/'));
+    let fail = |e: io::Error| format!("bash: line 1: {shown}: {}", errtext(&e));
+    let (remote, local) = sb.resolve(&shown, true).map_err(fail)?;
+    let parent = local.parent().map(Path::to_path_buf).unwrap_or_default();
+    match fs::metadata(&parent) {
+        Ok(m) if !m.is_dir() => return Err(fail(io::Error::from_raw_os_error(libc::ENOTDIR))),
+        Ok(_) => {}
+        Err(e) => return Err(fail(e)),
+    }
+    if local.is_dir() {
+        return Err(fail(io::Error::from_raw_os_error(libc::EISDIR)));
+    }
+    sb.check_write(&remote).map_err(fail)?;
+    Ok(local)
+}
+
+/// A file written next to its final place and renamed when complete, so that a failed or
+/// aborted transfer never leaves a half-written file.
+pub(crate) struct AtomicFile {
+    file: File,
+    tmp: PathBuf,
+    dest: PathBuf,
+}
+
+impl AtomicFile {
+    pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        let dir = dest.parent().ok_or_else(enoent)?;
+        let tmp = dir.join(format!(
+            ".firecrest-emulator-{}",
+            hex(&crate::emulator::util::random_bytes(8))
+        ));
+        let file = File::create(&tmp)?;
+        Ok(AtomicFile {
+            file,
+            tmp,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    pub fn commit(mut self) -> io::Result<()> {
+        self.file.flush()?;
+        fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        assert_eq!(perm_string(0o755), "rwxr-xr-x");
+        assert_eq!(perm_string(0o1777), "rwxrwxrwt");
+        assert_eq!(parse_mode("700", 0o644, false), Some(0o700));
+        assert_eq!(parse_mode("999", 0o644, false), None);
+        assert_eq!(parse_mode("u+x", 0o644, false), Some(0o744));
+        assert_eq!(parse_mode("go-r", 0o644, false), Some(0o600));
+        assert_eq!(parse_mode("a=r", 0o644, false), Some(0o444));
+        assert_eq!(parse_mode("q+x", 0o644, false), None);
+    }
+}
