@@ -27,6 +27,7 @@ OPTIONS:
     --task-delay-ms MS     spacing of task state changes (default 20)
     --url-ttl S            validity of presigned staging forms and URLs (default 604800)
     --storage-max-mb MB    largest staging object (STORAGE_MAX_FILE_SIZE, default 5120)
+    --max-part-size BYTES  v2: S3 multipart part size published as maxPartSize (default 1048576)
     --fault SPEC           inject a fault (repeatable), see below
     -h, --help             this text
 
@@ -103,6 +104,13 @@ fn parse_args() -> Result<Args, String> {
             "--url-ttl" => url_ttl = Some(number("--url-ttl", value("--url-ttl")?)?),
             "--storage-max-mb" => {
                 storage_max_mb = Some(number("--storage-max-mb", value("--storage-max-mb")?)?)
+            }
+            "--max-part-size" => {
+                let v = number("--max-part-size", value("--max-part-size")?)?;
+                if v == 0 {
+                    return Err("--max-part-size: must be at least 1 byte".into());
+                }
+                config.max_part_size = v;
             }
             "--fault" => config.faults.push(parse_fault(&value("--fault")?)?),
             other => return Err(format!("unknown argument '{other}' (see --help)")),
