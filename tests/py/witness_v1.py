@@ -108,8 +108,12 @@ def witness(env, work):
     big = random_file(big_path, 3 * 1024 * 1024 + 4099)
     up = client.external_upload(system, big_path, remote_dir)
     note(f"task {up.task_id}")
+    first = up.status
+    note(f"status before finish_upload: {first}")
+    check(first in ("100", "110", "111"), "a new upload task waits for the form (100/110/111)", first)
     # Blocks until 111 and runs the curl command found in the task data.
     up.finish_upload()
+    check("curl" in up.object_storage_data["command"], "111 data.msg.command is a curl command")
     statuses = wait_until(
         f"upload task {up.task_id}", lambda: up.status, lambda s: s in ("114", "115")
     )
@@ -138,6 +142,11 @@ def witness(env, work):
 
     step("invalidate_object_storage_link")
     down.invalidate_object_storage_link()
+    # A fresh handle re-reads the task through GET /tasks?tasks=<id>, whose record on a real
+    # server still says 117 after invalidation (transcript v1/74; only /tasks/<id> says 302).
+    status = firecrest.v1.ExternalDownload(client, down.task_id).status
+    note(f"task status after invalidation (list form): {status}")
+    check(status == "117", "list form keeps the stored 117 record", status)
 
     print("PASS: pyfirecrest v1 witness", flush=True)
 
