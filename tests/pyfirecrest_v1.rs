@@ -4,6 +4,7 @@
 #[path = "py/harness.rs"]
 mod harness;
 
+use firecrest::emulator::{Fault, FaultAction};
 use firecrest::types::ApiVersion;
 
 #[test]
@@ -13,8 +14,24 @@ fn pyfirecrest_v1_client_works_against_the_emulator() {
         return;
     };
     let emu = harness::start_emulator(ApiVersion::V1);
+    // The script's first call meets a gateway rate limit; pyfirecrest must wait and retry.
+    emu.add_fault(Fault {
+        method: Some("GET".into()),
+        path_prefix: "/status/systems".into(),
+        action: FaultAction::Status {
+            status: 429,
+            retry_after: Some("0".into()),
+        },
+        times: 1,
+    });
     let run = harness::run_script(&python, "witness_v1.py", &emu);
     let files = harness::assert_witness_passed(&run, &emu);
     // simple_upload and external_upload each leave one file behind.
     assert_eq!(files, 2, "files reported by the script\n{}", run.stdout);
+    assert_eq!(
+        emu.counter("GET /status/systems"),
+        2,
+        "the 429 and pyfirecrest's retry"
+    );
+    harness::assert_one_token(&emu);
 }

@@ -17,4 +17,5 @@ fn pyfirecrest_v2_client_works_against_the_emulator() {
     let files = harness::assert_witness_passed(&run, &emu);
     // The direct upload and the multi-part upload each leave one file behind.
     assert_eq!(files, 2, "files reported by the script\n{}", run.stdout);
+    harness::assert_one_token(&emu);
 }

@@ -229,3 +229,13 @@ pub fn assert_witness_passed(run: &Run, emu: &Emulator) -> usize {
     println!("{}", run.stdout);
     checked
 }
+
+/// pyfirecrest reuses its token until 10 s before expiry; the emulator's tokens last minutes, so
+/// a whole run needs one (more would mean the emulator rejected or mis-dated its own tokens).
+pub fn assert_one_token(emu: &Emulator) {
+    assert_eq!(
+        emu.counter("token_requests"),
+        1,
+        "token requests during the run"
+    );
+}

@@ -19,6 +19,7 @@ from witness_common import (
     note,
     random_file,
     report_file,
+    sha256,
     step,
     wait_until,
 )
@@ -102,6 +103,33 @@ def witness(env, work):
     client.simple_download(system, f"{remote_dir}/small.bin", buf)
     check(buf.getvalue() == small, "simple_download returns the uploaded bytes")
     report_file(f"{remote_dir}/small.bin", small)
+
+    step("utilities: checksum, stat, file, head, tail, view, copy, mv, chmod, symlink, rm")
+    small_remote = f"{remote_dir}/small.bin"
+    check(client.checksum(system, small_remote) == sha256(small), "checksum is the sha256 of the bytes")
+    check(client.stat(system, small_remote)["size"] == len(small), "stat size (an integer)")
+    text = "".join(f"line {i:02}: the quick brown fox\n" for i in range(1, 31))
+    client.simple_upload(system, io.BytesIO(text.encode()), remote_dir, filename="lines.txt")
+    lines_remote = f"{remote_dir}/lines.txt"
+    kind = client.file_type(system, lines_remote)
+    check("text" in kind, "file type of a text file", kind)
+    lines = text.splitlines(keepends=True)
+    check(client.head(system, lines_remote, lines="3") == "".join(lines[:3]), "head -n 3")
+    check(client.tail(system, lines_remote, lines="2") == "".join(lines[-2:]), "tail -n 2")
+    check(client.view(system, lines_remote).startswith(lines[0]), "view starts with the first line")
+    client.copy(system, lines_remote, f"{remote_dir}/copy.txt")
+    client.mv(system, f"{remote_dir}/copy.txt", f"{remote_dir}/moved.txt")
+    client.chmod(system, f"{remote_dir}/moved.txt", "600")
+    client.symlink(system, f"{remote_dir}/moved.txt", f"{remote_dir}/link")
+    listing = client.list_files(system, remote_dir)
+    check(entry_named(listing, "moved.txt")["permissions"] == "rw-------", "chmod 600")
+    link = entry_named(listing, "link")
+    check(link["type"] == "l" and link["link_target"] == f"{remote_dir}/moved.txt", "symlink entry", link)
+    check(all(e["name"] != "copy.txt" for e in listing), "mv removed the source")
+    for name in ("moved.txt", "link", "lines.txt"):
+        client.simple_delete(system, f"{remote_dir}/{name}")
+    names = sorted(e["name"] for e in client.list_files(system, remote_dir))
+    check(names == ["small.bin"], "only small.bin left after the deletions", names)
 
     step("external_upload + finish_upload")
     big_path = os.path.join(work, "big.bin")
