@@ -5,6 +5,7 @@ Run by tests/pyfirecrest_v2.rs; usable by hand against any v2 deployment with th
 described in witness_common.py. Prints each step; exits non-zero on the first wrong result.
 """
 
+import io
 import os
 import tempfile
 
@@ -17,6 +18,7 @@ from witness_common import (
     note,
     random_file,
     report_file,
+    sha256,
     step,
 )
 
@@ -83,6 +85,37 @@ def witness(env, work):
     with open(small_back, "rb") as f:
         check(f.read() == small, "direct download gives the uploaded bytes")
     report_file(f"{remote_dir}/small.bin", small)
+
+    step("ops and jobs: checksum, stat, file, head, tail, view, chmod, symlink, cp, mv, rm")
+    small_remote = f"{remote_dir}/small.bin"
+    digest = client.checksum(system, small_remote)
+    check(digest == {"algorithm": "SHA256", "checksum": sha256(small)}, "checksum", digest)
+    check(client.stat(system, small_remote)["size"] == len(small), "stat size (an integer)")
+    text = "".join(f"line {i:02}: the quick brown fox\n" for i in range(1, 31))
+    lines = text.splitlines(keepends=True)
+    client.upload(system, io.BytesIO(text.encode()), remote_dir, "lines.txt", file_size=len(text))
+    lines_remote = f"{remote_dir}/lines.txt"
+    kind = client.file_type(system, lines_remote)
+    check("text" in kind, "file type of a text file", kind)
+    head = client.head(system, lines_remote, num_lines=3)
+    check(head["content"] == "".join(lines[:3]) and head["contentType"] == "lines", "head -n 3", head)
+    tail = client.tail(system, lines_remote, num_lines=2)
+    check(tail["content"] == "".join(lines[-2:]), "tail -n 2", tail)
+    check(client.view(system, lines_remote) == text, "view returns the whole file")
+    changed = client.chmod(system, lines_remote, "600")
+    check(changed["permissions"] == "rw-------", "chmod returns the changed entry", changed)
+    # pyfirecrest 3.10.0 returns symlink's whole body, {"output": File}.
+    link = client.symlink(system, lines_remote, f"{remote_dir}/link")["output"]
+    check(link["type"] == "l" and link["linkTarget"] == lines_remote, "symlink entry", link)
+    # cp, mv and the job fallback of rm are transfer jobs: pyfirecrest waits for them and reads
+    # their output log for the success line.
+    client.cp(system, lines_remote, f"{remote_dir}/copy.txt")
+    client.mv(system, f"{remote_dir}/copy.txt", f"{remote_dir}/moved.txt")
+    check(client.view(system, f"{remote_dir}/moved.txt") == text, "cp + mv keep the content")
+    for name in ("moved.txt", "link", "lines.txt"):
+        client.rm(system, f"{remote_dir}/{name}")
+    names = sorted(e["name"] for e in client.list_files(system, remote_dir))
+    check(names == ["small.bin"], "only small.bin left after the deletions", names)
 
     step("upload (multi-part S3, waits for the transfer job)")
     big_path = os.path.join(work, "big.bin")
