@@ -73,6 +73,16 @@ def random_file(path, size):
     return data
 
 
+def sample_lines():
+    """Thirty numbered text lines (for head, tail, view and file)."""
+    return [f"line {i:02}: the quick brown fox\n" for i in range(1, 31)]
+
+
+def check_names(listing, expected, what):
+    names = sorted(e["name"] for e in listing)
+    check(names == sorted(expected), what, names)
+
+
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 

@@ -15,10 +15,12 @@ from witness_common import (
     HTTP_TIMEOUT,
     Env,
     check,
+    check_names,
     entry_named,
     note,
     random_file,
     report_file,
+    sample_lines,
     sha256,
     step,
     wait_until,
@@ -108,12 +110,12 @@ def witness(env, work):
     small_remote = f"{remote_dir}/small.bin"
     check(client.checksum(system, small_remote) == sha256(small), "checksum is the sha256 of the bytes")
     check(client.stat(system, small_remote)["size"] == len(small), "stat size (an integer)")
-    text = "".join(f"line {i:02}: the quick brown fox\n" for i in range(1, 31))
+    lines = sample_lines()
+    text = "".join(lines)
     client.simple_upload(system, io.BytesIO(text.encode()), remote_dir, filename="lines.txt")
     lines_remote = f"{remote_dir}/lines.txt"
     kind = client.file_type(system, lines_remote)
     check("text" in kind, "file type of a text file", kind)
-    lines = text.splitlines(keepends=True)
     check(client.head(system, lines_remote, lines="3") == "".join(lines[:3]), "head -n 3")
     check(client.tail(system, lines_remote, lines="2") == "".join(lines[-2:]), "tail -n 2")
     check(client.view(system, lines_remote).startswith(lines[0]), "view starts with the first line")
@@ -128,8 +130,7 @@ def witness(env, work):
     check(all(e["name"] != "copy.txt" for e in listing), "mv removed the source")
     for name in ("moved.txt", "link", "lines.txt"):
         client.simple_delete(system, f"{remote_dir}/{name}")
-    names = sorted(e["name"] for e in client.list_files(system, remote_dir))
-    check(names == ["small.bin"], "only small.bin left after the deletions", names)
+    check_names(client.list_files(system, remote_dir), ["small.bin"], "only small.bin left after the deletions")
 
     step("external_upload + finish_upload")
     big_path = os.path.join(work, "big.bin")

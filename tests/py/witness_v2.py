@@ -14,10 +14,12 @@ from witness_common import (
     HTTP_TIMEOUT,
     Env,
     check,
+    check_names,
     entry_named,
     note,
     random_file,
     report_file,
+    sample_lines,
     sha256,
     step,
 )
@@ -91,8 +93,8 @@ def witness(env, work):
     digest = client.checksum(system, small_remote)
     check(digest == {"algorithm": "SHA256", "checksum": sha256(small)}, "checksum", digest)
     check(client.stat(system, small_remote)["size"] == len(small), "stat size (an integer)")
-    text = "".join(f"line {i:02}: the quick brown fox\n" for i in range(1, 31))
-    lines = text.splitlines(keepends=True)
+    lines = sample_lines()
+    text = "".join(lines)
     client.upload(system, io.BytesIO(text.encode()), remote_dir, "lines.txt", file_size=len(text))
     lines_remote = f"{remote_dir}/lines.txt"
     kind = client.file_type(system, lines_remote)
@@ -114,8 +116,7 @@ def witness(env, work):
     check(client.view(system, f"{remote_dir}/moved.txt") == text, "cp + mv keep the content")
     for name in ("moved.txt", "link", "lines.txt"):
         client.rm(system, f"{remote_dir}/{name}")
-    names = sorted(e["name"] for e in client.list_files(system, remote_dir))
-    check(names == ["small.bin"], "only small.bin left after the deletions", names)
+    check_names(client.list_files(system, remote_dir), ["small.bin"], "only small.bin left after the deletions")
 
     step("upload (multi-part S3, waits for the transfer job)")
     big_path = os.path.join(work, "big.bin")
