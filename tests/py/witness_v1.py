@@ -82,13 +82,14 @@ def witness(env, work):
     note(f"{len(listing)} entries")
     check(isinstance(listing, list), "a list", listing)
 
-    step("list_files (missing path) raises X-Invalid-Path")
-    try:
-        client.list_files(system, f"{home}/no-such-dir")
-        raise AssertionError("no error for a missing path")
-    except firecrest.HeaderException as e:
-        headers = e.responses[-1].headers
-        check("X-Invalid-Path" in headers, "X-Invalid-Path header", dict(headers))
+    step("missing paths: ls gives X-Invalid-Path, stat gives X-Not-Found")
+    for call, header in ((client.list_files, "X-Invalid-Path"), (client.stat, "X-Not-Found")):
+        try:
+            call(system, f"{home}/no-such-path")
+            raise AssertionError(f"{call.__name__}: no error for a missing path")
+        except firecrest.HeaderException as e:
+            headers = e.responses[-1].headers
+            check(header in headers, f"{call.__name__}: {header} header", dict(headers))
 
     remote_dir = f"{home}/witness-v1"
     step(f"mkdir {remote_dir}")

@@ -68,6 +68,14 @@ def witness(env, work):
     note(f"{len(listing)} entries")
     check(isinstance(listing, list), "a list", listing)
 
+    step("download (missing file) raises FileNotFoundError")
+    # pyfirecrest recognises a 404 whose message holds "No such file or directory".
+    try:
+        client.download(system, f"{home}/no-such-file", os.path.join(work, "missing"))
+        raise AssertionError("no error for a missing file")
+    except FileNotFoundError as e:
+        note(f"{e}")
+
     remote_dir = f"{home}/witness-v2"
     step(f"mkdir {remote_dir}")
     made = client.mkdir(system, remote_dir, create_parents=True)
