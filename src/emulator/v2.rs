@@ -87,7 +87,9 @@ fn decorate(resp: Resp, req: &Req, unhandled: bool) -> Resp {
 /// Authenticates as FirecREST v2 does; returns the user name.
 fn authenticate(state: &State, req: &Req) -> Result<String, ApiError> {
     let Some(token) = bearer(req) else {
-        return Err(ApiError::new(401, "Not authenticated").with_header("www-authenticate", "Bearer"));
+        return Err(
+            ApiError::new(401, "Not authenticated").with_header("www-authenticate", "Bearer")
+        );
     };
     let refused = |msg: &str| ApiError::new(401, msg).with_header("auth-token", token.clone());
     let claims = match state.tokens.verify(&token) {
@@ -126,9 +128,9 @@ impl V2 {
             ));
         }
         if path == "/status/liveness" {
-            return Ok(Resp::new(307)
-                .header("location", format!("{}/status/liveness/", state.base_url))
-                .header("content-length", "0"));
+            return Ok(
+                Resp::new(307).header("location", format!("{}/status/liveness/", state.base_url))
+            );
         }
         let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
         let known = matches!(seg.first(), Some(&("status" | "filesystem" | "compute")));
@@ -138,7 +140,10 @@ impl V2 {
         *user = Some(authenticate(state, req)?);
         let method = req.method.clone();
         match (method.as_str(), seg.as_slice()) {
-            ("GET", ["status", "systems"]) => Ok(json_resp(200, &json!({"systems": systems(self.multipart.part_size)}))),
+            ("GET", ["status", "systems"]) => Ok(json_resp(
+                200,
+                &json!({"systems": systems(self.multipart.part_size)}),
+            )),
             ("GET", ["status", sys, what]) => {
                 system(sys)?;
                 status_of(what)
@@ -195,7 +200,9 @@ fn status_of(what: &str) -> Result<Resp, ApiError> {
             "features": "(null)", "name": "localhost", "address": "127.0.0.1", "hostname": "localhost",
             "state": ["IDLE"], "partitions": ["normal"], "weight": 1, "allocMemory": 0,
             "allocCpus": 0, "idleCpus": 2}]}),
-        "partitions" => json!({"partitions": [{"name": "normal", "cpus": 2, "totalNodes": 1, "partition": "UP"}]}),
+        "partitions" => {
+            json!({"partitions": [{"name": "normal", "cpus": 2, "totalNodes": 1, "partition": "UP"}]})
+        }
         "reservations" => json!({"reservations": []}),
         _ => return Err(ApiError::new(404, "Not Found")),
     };
@@ -254,7 +261,13 @@ fn transfer_method(body: &Value) -> Result<Value, ApiError> {
     let directives = field(body, &["transferDirectives", "transfer_directives"])
         .cloned()
         .ok_or_else(|| {
-            ApiError::validation("body", "transferDirectives", "missing", "Field required", &Value::Null)
+            ApiError::validation(
+                "body",
+                "transferDirectives",
+                "missing",
+                "Field required",
+                &Value::Null,
+            )
         })?;
     match field_str(&directives, &["transferMethod", "transfer_method"]) {
         Some("s3") => Ok(directives),
@@ -307,7 +320,9 @@ impl V2 {
                 let (parts, complete) = self
                     .multipart
                     .create_upload(state, &object, size)
-                    .map_err(|e| ApiError::new(500, format!("Unable to open the multipart upload: {e}")))?;
+                    .map_err(|e| {
+                        ApiError::new(500, format!("Unable to open the multipart upload: {e}"))
+                    })?;
                 let extra = json!({"transferMethod": "s3", "partsUploadUrls": parts,
                                    "completeUploadUrl": complete, "maxPartSize": self.multipart.part_size});
                 (Action::Ingress { object, target }, Some(extra), 201)
@@ -341,7 +356,9 @@ impl V2 {
             "jobId": "", "system": SYSTEM, "workingDirectory": HOME,
             "logs": {"outputLog": logs.output.remote, "errorLog": logs.error.remote},
         });
-        let job = self.scheduler.submit(state, action, logs, req.fail_transfer);
+        let job = self
+            .scheduler
+            .submit(state, action, logs, req.fail_transfer);
         let mut job_json = job_json;
         job_json["jobId"] = json!(job.to_string());
         let mut body = json!({ "transferJob": job_json });
@@ -403,7 +420,10 @@ impl V2 {
                 Ok(json_resp(200, &json!({"jobs": [job]})))
             }
             ("GET", [id, "metadata"]) => {
-                let meta = self.scheduler.metadata_json(job_id(id)?).ok_or_else(not_found)?;
+                let meta = self
+                    .scheduler
+                    .metadata_json(job_id(id)?)
+                    .ok_or_else(not_found)?;
                 Ok(json_resp(200, &json!({"jobs": [meta]})))
             }
             ("DELETE", [id]) => {

@@ -7,8 +7,8 @@ use super::util::now_secs;
 use super::v2_fs::{date_line, own_uid, RemotePath, USER};
 use super::v2_s3::Multipart;
 use super::State;
-use serde_json::{json, Value};
 use md5::Digest;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -25,13 +25,27 @@ const TRANSFER_TIME_LIMIT: u64 = 900;
 const INGRESS_PATIENCE: Duration = Duration::from_secs(3600);
 
 pub(crate) enum Action {
-    Copy { src: RemotePath, dst: RemotePath },
-    Move { src: RemotePath, dst: RemotePath },
-    Remove { path: RemotePath },
+    Copy {
+        src: RemotePath,
+        dst: RemotePath,
+    },
+    Move {
+        src: RemotePath,
+        dst: RemotePath,
+    },
+    Remove {
+        path: RemotePath,
+    },
     /// Wait for `object` in the store, then move it to `target`.
-    Ingress { object: String, target: RemotePath },
+    Ingress {
+        object: String,
+        target: RemotePath,
+    },
     /// Put `src` into the store as `object`.
-    Egress { src: RemotePath, object: String },
+    Egress {
+        src: RemotePath,
+        object: String,
+    },
 }
 
 impl Action {
@@ -99,7 +113,13 @@ impl Scheduler {
     }
 
     /// Queues a job; `fail` (fault injection) makes it end FAILED without doing its work.
-    pub fn submit(self: &Arc<Self>, st: &Arc<State>, action: Action, logs: Logs, fail: bool) -> u64 {
+    pub fn submit(
+        self: &Arc<Self>,
+        st: &Arc<State>,
+        action: Action,
+        logs: Logs,
+        fail: bool,
+    ) -> u64 {
         let id = {
             let mut n = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
             *n += 1;
@@ -150,7 +170,15 @@ impl Scheduler {
         }
     }
 
-    fn run(&self, st: &State, id: u64, action: Action, logs: Logs, fail: bool, cancel: Arc<AtomicBool>) {
+    fn run(
+        &self,
+        st: &State,
+        id: u64,
+        action: Action,
+        logs: Logs,
+        fail: bool,
+        cancel: Arc<AtomicBool>,
+    ) {
         if !Self::pause(st, st.task_delay, &cancel) {
             return;
         }
@@ -185,7 +213,14 @@ impl Scheduler {
         });
     }
 
-    fn work(&self, st: &State, id: u64, action: &Action, log: &JobLog, cancel: &AtomicBool) -> Outcome {
+    fn work(
+        &self,
+        st: &State,
+        id: u64,
+        action: &Action,
+        log: &JobLog,
+        cancel: &AtomicBool,
+    ) -> Outcome {
         let ok = Outcome {
             exit_code: 0,
             failed: false,
@@ -199,10 +234,7 @@ impl Scheduler {
         let shell = |title: &str, verb: &str, noun: &str, r: Result<(), String>| {
             log.out(&format!("{} {title} Job (id:{id})", stamp()));
             match r {
-                Ok(()) => log.out(&format!(
-                    "{} Files were successfully {verb}.",
-                    stamp()
-                )),
+                Ok(()) => log.out(&format!("{} Files were successfully {verb}.", stamp())),
                 Err(e) => {
                     log.err(&e);
                     log.err(&format!(
@@ -221,10 +253,7 @@ impl Scheduler {
             Action::Move { src, dst } => shell("Move Files", "moved", "move", mv(src, dst)),
             Action::Remove { path } => shell("Delete Files", "removed", "remove", rm(path)),
             Action::Ingress { object, target } => {
-                log.out(&format!(
-                    "{} Ingress File Transfer Job (id:{id})",
-                    stamp()
-                ));
+                log.out(&format!("{} Ingress File Transfer Job (id:{id})", stamp()));
                 log.out(&format!(
                     "{} Waiting till file to tranfer is available...",
                     stamp()
@@ -237,7 +266,10 @@ impl Scheduler {
                     }
                     let waited = started.elapsed() >= INGRESS_PATIENCE;
                     let gave_up = self.multipart.take_failed(object);
-                    if gave_up || waited || !Self::pause(st, st.task_delay.max(Duration::from_millis(10)), cancel) {
+                    if gave_up
+                        || waited
+                        || !Self::pause(st, st.task_delay.max(Duration::from_millis(10)), cancel)
+                    {
                         log.err(&format!(
                             "{} File to transfer not found in S3 bucket",
                             stamp()
@@ -245,10 +277,7 @@ impl Scheduler {
                         return failed(1);
                     }
                 };
-                log.out(&format!(
-                    "{} File to transfer found in S3 bucket",
-                    stamp()
-                ));
+                log.out(&format!("{} File to transfer found in S3 bucket", stamp()));
                 log.out(&format!(
                     "{} Downloading file to: {} ...",
                     stamp(),
@@ -264,7 +293,9 @@ impl Scheduler {
                 }
                 let size = fs::metadata(&obj).map(|m| m.len()).unwrap_or(0);
                 if let Err(e) = move_into_place(&obj, &target.local) {
-                    log.err(&format!("curl: (23) Failure writing output to destination: {e}"));
+                    log.err(&format!(
+                        "curl: (23) Failure writing output to destination: {e}"
+                    ));
                     return failed(1);
                 }
                 st.store.delete(bucket, key);
@@ -496,7 +527,10 @@ fn destination(src: &RemotePath, dst: &RemotePath) -> PathBuf {
 }
 
 fn missing(cmd: &str, verb: &str, p: &RemotePath) -> String {
-    format!("{cmd}: cannot {verb} '{}': No such file or directory", p.remote)
+    format!(
+        "{cmd}: cannot {verb} '{}': No such file or directory",
+        p.remote
+    )
 }
 
 /// `cp --force -Rd`: recursive, symlinks copied as links.

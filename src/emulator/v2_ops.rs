@@ -57,7 +57,13 @@ pub(crate) fn json_body(req: &mut Req) -> Result<Value, ApiError> {
         .read_to_end(&mut buf)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     serde_json::from_slice(&buf).map_err(|e| {
-        ApiError::validation("body", "body", "json_invalid", &format!("JSON decode error: {e}"), &Value::Null)
+        ApiError::validation(
+            "body",
+            "body",
+            "json_invalid",
+            &format!("JSON decode error: {e}"),
+            &Value::Null,
+        )
     })
 }
 
@@ -93,10 +99,11 @@ pub(crate) fn handle(ctx: &Ctx, op: &str, req: &mut Req) -> Result<Resp, ApiErro
         ("POST", "symlink") => symlink(ctx, &json_body(req)?),
         ("POST", "upload") => upload(ctx, req),
         ("DELETE", "rm") => rm(ctx, req),
-        (_, "ls" | "head" | "tail" | "view" | "checksum" | "file" | "stat" | "download" | "chmod"
-        | "chown" | "mkdir" | "symlink" | "upload" | "rm") => {
-            Err(ApiError::new(405, "Method Not Allowed"))
-        }
+        (
+            _,
+            "ls" | "head" | "tail" | "view" | "checksum" | "file" | "stat" | "download" | "chmod"
+            | "chown" | "mkdir" | "symlink" | "upload" | "rm",
+        ) => Err(ApiError::new(405, "Method Not Allowed")),
         _ => Err(ApiError::new(404, "Not Found")),
     }
 }
@@ -119,7 +126,10 @@ fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", p.remote), &e))?;
     if !meta.is_dir() {
         let name = req.query("path").unwrap_or(&p.remote);
-        return output(200, json!([entry(ctx.sandbox, name, &p.local, &meta, numeric)]));
+        return output(
+            200,
+            json!([entry(ctx.sandbox, name, &p.local, &meta, numeric)]),
+        );
     }
     let mut out = Vec::new();
     let opts = ListOpts {
@@ -149,7 +159,15 @@ fn list_dir(
     o: &ListOpts,
     out: &mut Vec<Value>,
 ) -> Result<(), ApiError> {
-    let shown = format!("{}{}", top.remote, if prefix.is_empty() { String::new() } else { format!("/{}", prefix.trim_end_matches('/')) });
+    let shown = format!(
+        "{}{}",
+        top.remote,
+        if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", prefix.trim_end_matches('/'))
+        }
+    );
     let denied = || {
         remote_text(
             2,
@@ -157,16 +175,17 @@ fn list_dir(
         )
     };
     // The emulator may run as root, which reads anything; honour the owner's read bit.
-    let mode = fs::metadata(dir).map(|m| m.permissions().mode()).unwrap_or(0);
+    let mode = fs::metadata(dir)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0);
     if mode & 0o400 == 0 {
         return Err(denied());
     }
     ctx.sandbox
         .check_enter(&ctx.sandbox.remote_of(dir))
         .map_err(|_| denied())?;
-    let rd = fs::read_dir(dir).map_err(|e| {
-        remote_failure(2, &format!("ls: cannot open directory '{shown}'"), &e)
-    })?;
+    let rd = fs::read_dir(dir)
+        .map_err(|e| remote_failure(2, &format!("ls: cannot open directory '{shown}'"), &e))?;
     let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
     names.sort();
     let mut subdirs = Vec::new();
@@ -411,14 +430,11 @@ fn chown(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         (Some(None), Some(_)) => {
             return Err(remote_text(1, &format!("chown: invalid user: '{spec}'")))
         }
-        (_, Some(None)) => {
-            return Err(remote_text(1, &format!("chown: invalid group: '{spec}'")))
-        }
+        (_, Some(None)) => return Err(remote_text(1, &format!("chown: invalid group: '{spec}'"))),
         _ => {}
     }
-    let meta = fs::metadata(&p.target).map_err(|e| {
-        remote_failure(1, &format!("chown: cannot access '{}'", p.remote), &e)
-    })?;
+    let meta = fs::metadata(&p.target)
+        .map_err(|e| remote_failure(1, &format!("chown: cannot access '{}'", p.remote), &e))?;
     // Only the emulated user's own names and ids are no-ops; any other user (root included,
     // even when the emulator itself runs as root) is refused as for a non-root user.
     let own_user = [USER.to_string(), own_uid().to_string()];
@@ -439,7 +455,9 @@ fn chown(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
 
 fn mkdir(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let p = ctx.body_path(body)?;
-    let parent = field(body, &["parent"]).and_then(Value::as_bool).unwrap_or(false);
+    let parent = field(body, &["parent"])
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let what = format!("mkdir: cannot create directory '{}'", p.remote);
     ctx.writable(&p, &what)?;
     let r = if parent {
@@ -520,7 +538,11 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             Ok(f) => f,
             Err(e) => {
                 part.discard()?;
-                result = Some(Err(remote_failure(1, &format!("bash: line 1: {remote}"), &e)));
+                result = Some(Err(remote_failure(
+                    1,
+                    &format!("bash: line 1: {remote}"),
+                    &e,
+                )));
                 return Ok(multipart::Flow::Continue);
             }
         };
@@ -538,7 +560,9 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
                 if e.kind() == io::ErrorKind::FileTooLarge {
                     Err(ApiError::new(413, "File to upload is too large."))
                 } else {
-                    Err(ApiError::bad_request(format!("Error reading the upload: {e}")))
+                    Err(ApiError::bad_request(format!(
+                        "Error reading the upload: {e}"
+                    )))
                 }
             }
         });
@@ -549,7 +573,9 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
     });
     match (result, parsed) {
         (Some(r), _) => r.map(|_| no_content()),
-        (None, Err(e)) => Err(ApiError::bad_request(format!("Invalid multipart body: {e}"))),
+        (None, Err(e)) => Err(ApiError::bad_request(format!(
+            "Invalid multipart body: {e}"
+        ))),
         (None, Ok(())) => Err(ApiError::validation(
             "body",
             "file",

@@ -71,11 +71,11 @@ fn xml_reply(status: u16, xml: String) -> Resp {
         .bytes(xml.into_bytes())
 }
 
+/// Escapes element text (quotes stay, as in S3's `<ETag>"…"</ETag>`).
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn xml_unescape(s: &str) -> String {
@@ -160,7 +160,12 @@ impl Multipart {
     }
 
     /// Opens a multipart upload of `size` bytes: (part URLs, completion URL).
-    pub fn create_upload(&self, st: &State, object: &str, size: u64) -> io::Result<(Vec<String>, String)> {
+    pub fn create_upload(
+        &self,
+        st: &State,
+        object: &str,
+        size: u64,
+    ) -> io::Result<(Vec<String>, String)> {
         let id = hex(&random_bytes(24));
         let dir = self.dir.join(&id);
         fs::create_dir_all(&dir)?;
@@ -196,7 +201,11 @@ impl Multipart {
     /// S3's "200 with an `<Error>` body" failure, and the ingress job then fails.
     pub fn handle(&self, st: &State, req: &mut Req) -> Resp {
         let object = req.path[PREFIX.len()..].to_string();
-        let raw_query = req.raw_url().split_once('?').map_or("", |(_, q)| q).to_string();
+        let raw_query = req
+            .raw_url()
+            .split_once('?')
+            .map_or("", |(_, q)| q)
+            .to_string();
         if let Err(resp) = self.verify(&req.method, &object, &raw_query) {
             return resp;
         }
@@ -308,7 +317,10 @@ impl Multipart {
         up.parts.insert(number, Part { md5, size, path });
         Resp::new(200)
             .header("ETag", format!("\"{}\"", hex(&md5)))
-            .header("Last-Modified", httpdate::fmt_http_date(std::time::SystemTime::now()))
+            .header(
+                "Last-Modified",
+                httpdate::fmt_http_date(std::time::SystemTime::now()),
+            )
             .header("Content-Type", "text/html; charset=utf-8")
     }
 
@@ -371,7 +383,8 @@ impl Multipart {
             );
         }
         let (bucket, key) = split_object(object);
-        let stored = PartsReader::open(&chosen).and_then(|mut r| st.store.put_file(bucket, key, &mut r));
+        let stored =
+            PartsReader::open(&chosen).and_then(|mut r| st.store.put_file(bucket, key, &mut r));
         if let Err(e) = stored {
             return s3_error(500, "InternalError", &e.to_string(), object);
         }
@@ -483,9 +496,9 @@ mod tests {
             parse_complete_xml(xml).unwrap(),
             vec![(1, "\"ab\"".to_string()), (2, "\"cd\"".to_string())]
         );
-        assert!(parse_complete_xml("<CompleteMultipartUpload></CompleteMultipartUpload>").is_none());
+        assert!(
+            parse_complete_xml("<CompleteMultipartUpload></CompleteMultipartUpload>").is_none()
+        );
         assert!(parse_complete_xml("garbage").is_none());
     }
-
-
 }
