@@ -19,7 +19,7 @@ pub const PYFIRECREST_VERSION: &str = "3.10.0";
 const EMULATOR_USER: &str = "testuser";
 /// Whole-script limit, so that a hang fails the test instead of blocking the suite. The scripts'
 /// own waits are shorter, so a slow step normally fails inside Python with a precise message.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A test outside CI skips (with a message) when the witness cannot run; in CI that is a failure.
 fn in_ci() -> bool {
