@@ -241,6 +241,32 @@ fn drop_after_cuts_the_body_and_closes_the_connection() {
     let a = s.get("/utilities/download?sourcePath=/home/testuser/hello.txt");
     assert_eq!(a.status, 200);
     assert_eq!(a.body, hello_text().as_bytes());
+    // A request body longer than the cut: the connection drops while the client sends.
+    let (id, url, fields) = s.start_upload("cut.bin");
+    s.emu.add_fault(Fault {
+        method: Some("POST".into()),
+        path_prefix: "/s3/".into(),
+        action: FaultAction::DropAfter { bytes: 1000 },
+        times: 1,
+    });
+    let mut parts: Vec<(&str, Option<&str>, &[u8])> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), None, v.as_bytes()))
+        .collect();
+    let content = data(4 * 1024 * 1024);
+    parts.push(("file", Some("cut.bin"), &content));
+    let (ct, body) = multipart(&parts);
+    let r = send(&agent(), "POST", &url, &[], Some((&ct, body)));
+    assert!(r.is_err(), "the upload must fail when the connection drops");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(s.task(&id)["status"], "111");
+    assert!(!s.emu.local_path("/home/testuser/cut.bin").exists());
+    assert_eq!(s.post_form(&url, &fields, &content).status, 204);
+    assert_eq!(s.wait(&id, &["114", "115"])["status"], "114");
+    assert_eq!(
+        std::fs::read(s.emu.local_path("/home/testuser/cut.bin")).unwrap(),
+        content
+    );
 }
 
 #[test]
@@ -505,7 +531,7 @@ fn paths_never_leave_the_root() {
     assert_eq!(a.status, 400);
     assert!(s.emu.local_path("/home/testuser/hello.txt").exists());
     let a = s.call("POST", "/utilities/mkdir", &[("targetPath", "/etc/x")]);
-    assert_eq!(a.header("X-Permission-Denied").is_some(), true);
+    assert!(a.header("X-Permission-Denied").is_some());
     // Copying a host file in through `..` finds nothing.
     let a = s.call(
         "POST",

@@ -47,7 +47,8 @@ pub enum FaultAction {
         status: u16,
         retry_after: Option<String>,
     },
-    /// Serve the request but close the connection after this many body bytes.
+    /// Close the connection after this many body bytes: of the request body when it is longer
+    /// (the upload is cut), else of the response body (the download is cut).
     DropAfter { bytes: u64 },
     /// Wait before serving.
     Delay(Duration),

@@ -209,6 +209,16 @@ fn serve(state: &Arc<State>, api: &dyn Api, rq: tiny_http::Request) {
             Matched::FailTransfer => req.fail_transfer = true,
         }
     }
+    if let Some(n) = drop_after {
+        if req.content_length().is_some_and(|l| l > n) {
+            // A request body longer than the cut: the connection drops while the client sends.
+            let _ = io::copy(&mut req.body().take(n), &mut io::sink());
+            if let Some(peer) = req.inner.remote_addr().copied() {
+                close_connection(state.port(), peer);
+            }
+            return;
+        }
+    }
     let resp = if req.path == super::tokens::TOKEN_PATH {
         state.counters.add("token_requests");
         super::tokens::handle(state, &mut req)

@@ -305,9 +305,7 @@ fn parse_mode(mode: &str, old: u32, is_dir: bool) -> Option<u32> {
             mask = 0o7777;
         }
         let mut chars = rest.chars().peekable();
-        if chars.peek().is_none() {
-            return None;
-        }
+        chars.peek()?;
         while let Some(op) = chars.next() {
             if !"+-=".contains(op) {
                 return None;

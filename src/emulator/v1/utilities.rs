@@ -8,7 +8,7 @@ use crate::emulator::server::{Body, Resp};
 use crate::emulator::USER;
 use serde_json::{json, Value};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::Path;
 
 fn ok(status: u16, description: &str, output: Value) -> Resp {
     Resp::json(
@@ -367,7 +367,7 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
     })
 }
 
-fn write_whole(local: &PathBuf, data: &[u8]) -> io::Result<()> {
+fn write_whole(local: &Path, data: &[u8]) -> io::Result<()> {
     let mut f = AtomicFile::create(local)?;
     f.write_all(data)?;
     f.commit()
