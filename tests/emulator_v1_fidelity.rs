@@ -239,17 +239,7 @@ impl Replay {
 
     fn remember_form(&mut self, id: &str) {
         let t = self.wait_status(id, "111", false);
-        let p = &t["data"]["msg"]["parameters"];
-        let fields = p["data"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
-        self.forms.insert(
-            id.to_string(),
-            (p["url"].as_str().unwrap().to_string(), fields),
-        );
+        self.forms.insert(id.to_string(), staging_form(&t));
     }
 
     fn s3_post(&self, id: &str, size: usize) -> Answer {

@@ -78,15 +78,8 @@ impl Session {
         );
         assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
         let id = a.json()["task_id"].as_str().unwrap().to_string();
-        let t = self.wait(&id, &["111"]);
-        let p = &t["data"]["msg"]["parameters"];
-        let fields = p["data"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
-        (id, p["url"].as_str().unwrap().to_string(), fields)
+        let (url, fields) = staging_form(&self.wait(&id, &["111"]));
+        (id, url, fields)
     }
 
     fn post_form(&self, url: &str, fields: &[(String, String)], file: &[u8]) -> Answer {

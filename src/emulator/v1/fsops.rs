@@ -531,11 +531,38 @@ pub(crate) fn checksum(sb: &Sandbox, path: &str) -> Result<String, String> {
     Ok(hex(&h.finalize()))
 }
 
-/// A head/tail count: `N` (as given) or an error text like coreutils'.
-fn count(cmd: &str, what: &str, v: &str) -> Result<u64, String> {
-    v.trim()
-        .parse::<u64>()
-        .map_err(|_| format!("{cmd}: invalid number of {what}: '{v}'"))
+/// What head and tail take: `bytes` or `lines` (default 10 lines), `skip` (head: all but the
+/// last N; tail: from the Nth on), and the most bytes to return.
+pub(crate) struct Portion<'a> {
+    pub bytes: Option<&'a str>,
+    pub lines: Option<&'a str>,
+    pub skip: bool,
+    pub limit: u64,
+}
+
+enum Count {
+    Bytes(u64),
+    Lines(u64),
+}
+
+/// Opens the file and reads the count like coreutils does (`invalid number of …`).
+fn open_portion(
+    sb: &Sandbox,
+    cmd: &str,
+    path: &str,
+    p: &Portion,
+) -> Result<(File, u64, Count), String> {
+    let (f, len) = open_for(sb, cmd, path)?;
+    let parse = |what: &str, v: &str| {
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{cmd}: invalid number of {what}: '{v}'"))
+    };
+    let count = match p.bytes {
+        Some(b) => Count::Bytes(parse("bytes", b)?),
+        None => Count::Lines(parse("lines", p.lines.unwrap_or("10"))?),
+    };
+    Ok((f, len, count))
 }
 
 /// Reads at most `limit` bytes from `f` (head/tail output stays below the utilities limit).
@@ -545,38 +572,36 @@ fn read_all(f: &mut File, limit: u64) -> io::Result<Vec<u8>> {
     Ok(v)
 }
 
+/// The lines of `data` (each with its newline) from `skip` on, at most `take` of them.
+fn some_lines(data: &[u8], skip: usize, take: usize) -> Vec<u8> {
+    data.split_inclusive(|&b| b == b'\n')
+        .skip(skip)
+        .take(take)
+        .flatten()
+        .copied()
+        .collect()
+}
+
 /// `head -c N | -n N`, or with `skip` everything but the last N (`-c -N`, `-n -N`).
-pub(crate) fn head(
-    sb: &Sandbox,
-    path: &str,
-    bytes: Option<&str>,
-    lines: Option<&str>,
-    skip: bool,
-    limit: u64,
-) -> Result<Vec<u8>, String> {
-    let (mut f, len) = open_for(sb, "head", path)?;
+pub(crate) fn head(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
+    let (mut f, len, count) = open_portion(sb, "head", path, p)?;
     let rd = |e: io::Error| format!("head: error reading '{path}': {}", errtext(&e));
-    if let Some(b) = bytes {
-        let n = count("head", "bytes", b)?;
-        let take = if skip { len.saturating_sub(n) } else { n };
-        return read_all(&mut f, take.min(limit)).map_err(rd);
-    }
-    let n = count("head", "lines", lines.unwrap_or("10"))?;
-    if skip {
-        let data = read_all(&mut f, limit).map_err(rd)?;
+    let n = match count {
+        Count::Bytes(n) => {
+            let take = if p.skip { len.saturating_sub(n) } else { n };
+            return read_all(&mut f, take.min(p.limit)).map_err(rd);
+        }
+        Count::Lines(n) => n,
+    };
+    if p.skip {
+        let data = read_all(&mut f, p.limit).map_err(rd)?;
         let total = data.split_inclusive(|&b| b == b'\n').count() as u64;
-        let keep = total.saturating_sub(n) as usize;
-        return Ok(data
-            .split_inclusive(|&b| b == b'\n')
-            .take(keep)
-            .flatten()
-            .copied()
-            .collect());
+        return Ok(some_lines(&data, 0, total.saturating_sub(n) as usize));
     }
     let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut seen = 0u64;
-    'outer: while seen < n && (out.len() as u64) < limit {
+    'outer: while seen < n && (out.len() as u64) < p.limit {
         let k = f.read(&mut buf).map_err(rd)?;
         if k == 0 {
             break;
@@ -595,36 +620,25 @@ pub(crate) fn head(
 }
 
 /// `tail -c N | -n N`, or with `skip` from the Nth byte/line on (`+N`).
-pub(crate) fn tail(
-    sb: &Sandbox,
-    path: &str,
-    bytes: Option<&str>,
-    lines: Option<&str>,
-    skip: bool,
-    limit: u64,
-) -> Result<Vec<u8>, String> {
-    let (mut f, len) = open_for(sb, "tail", path)?;
+pub(crate) fn tail(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
+    let (mut f, len, count) = open_portion(sb, "tail", path, p)?;
+    let (limit, skip) = (p.limit, p.skip);
     let rd = |e: io::Error| format!("tail: error reading '{path}': {}", errtext(&e));
-    if let Some(b) = bytes {
-        let n = count("tail", "bytes", b)?;
-        let start = if skip {
-            n.saturating_sub(1).min(len)
-        } else {
-            len.saturating_sub(n)
-        };
-        f.seek(SeekFrom::Start(start)).map_err(rd)?;
-        return read_all(&mut f, limit).map_err(rd);
-    }
-    let n = count("tail", "lines", lines.unwrap_or("10"))?;
+    let n = match count {
+        Count::Bytes(n) => {
+            let start = if skip {
+                n.saturating_sub(1).min(len)
+            } else {
+                len.saturating_sub(n)
+            };
+            f.seek(SeekFrom::Start(start)).map_err(rd)?;
+            return read_all(&mut f, limit).map_err(rd);
+        }
+        Count::Lines(n) => n,
+    };
     if skip {
         let data = read_all(&mut f, limit).map_err(rd)?;
-        let drop = n.saturating_sub(1) as usize;
-        return Ok(data
-            .split_inclusive(|&b| b == b'\n')
-            .skip(drop)
-            .flatten()
-            .copied()
-            .collect());
+        return Ok(some_lines(&data, n.saturating_sub(1) as usize, usize::MAX));
     }
     // Read backwards from the end until n line ends are found (a trailing newline does not count).
     let mut start = len;

@@ -1,7 +1,7 @@
 //! `/utilities/*`: blocking file operations on the emulated cluster.
 
 use super::errors::{bad_request, command_failed};
-use super::fsops::{self, AtomicFile, USER_ID};
+use super::fsops::{self, AtomicFile, Portion, USER_ID};
 use super::{check_machine, optional, required, Call, Service, UTILITIES_MAX_BYTES};
 use crate::emulator::multipart::{self, Flow};
 use crate::emulator::server::{Body, Resp};
@@ -201,21 +201,19 @@ fn head_tail(call: &Call, op: &str, description: &str) -> Result<Resp, Resp> {
             "Can not specify both 'bytes' and 'lines'",
         ));
     }
-    let (b, l) = (bytes.as_deref(), lines.as_deref());
-    let limit = UTILITIES_MAX_BYTES;
+    let portion = Portion {
+        bytes: bytes.as_deref(),
+        lines: lines.as_deref(),
+        skip: call.flag(if op == "tail" {
+            "skip_beginning"
+        } else {
+            "skip_ending"
+        }),
+        limit: UTILITIES_MAX_BYTES,
+    };
     Ok(match op {
-        "head" => text_output(
-            op,
-            op,
-            fsops::head(sb, &p, b, l, call.flag("skip_ending"), limit),
-            grep.as_deref(),
-        ),
-        "tail" => text_output(
-            op,
-            op,
-            fsops::tail(sb, &p, b, l, call.flag("skip_beginning"), limit),
-            grep.as_deref(),
-        ),
+        "head" => text_output(op, op, fsops::head(sb, &p, &portion), grep.as_deref()),
+        "tail" => text_output(op, op, fsops::tail(sb, &p, &portion), grep.as_deref()),
         _ => {
             match fsops::fsize(sb, &p) {
                 Err(e) => return Ok(command_failed("fsize", &e)),
@@ -224,10 +222,15 @@ fn head_tail(call: &Call, op: &str, description: &str) -> Result<Resp, Resp> {
                 }
                 Ok(_) => {}
             }
+            // view is head without skip (§A7).
+            let portion = Portion {
+                skip: false,
+                ..portion
+            };
             text_output(
                 "head",
                 "head",
-                fsops::head(sb, &p, b, l, false, limit),
+                fsops::head(sb, &p, &portion),
                 grep.as_deref(),
             )
         }
