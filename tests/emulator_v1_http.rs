@@ -604,3 +604,32 @@ fn utilities_size_limits() {
     let a = s.post_form(&url, &fields, &data(2 * 1024 * 1024 + 1));
     assert_eq!((a.status, s3_code(&a).as_str()), (400, "EntityTooLarge"));
 }
+
+#[test]
+fn ls_options_page_and_show_ids() {
+    let s = Session::new(Config::default());
+    make_fixtures(&s.emu);
+    let names = |a: &Answer| -> Vec<String> {
+        a.json()["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = names(&s.get("/utilities/ls?targetPath=/home/testuser"));
+    assert_eq!(
+        all,
+        ["dir1", "empty.txt", "hello.txt", "job.sh", "link-to-hello"]
+    );
+    let page = s.get("/utilities/ls?targetPath=/home/testuser&pageSize=2&pageNumber=2");
+    assert_eq!(names(&page), ["hello.txt", "job.sh"]);
+    let out_of_range = s.get("/utilities/ls?targetPath=/home/testuser&pageSize=2&pageNumber=9");
+    assert_eq!(names(&out_of_range), all);
+    let ids = s
+        .get("/utilities/ls?targetPath=/home/testuser&numericUid=true")
+        .json();
+    assert_eq!(ids["output"][0]["user"], "1001");
+    let hidden = names(&s.get("/utilities/ls?targetPath=/home/testuser&showhidden=true"));
+    assert_eq!(hidden[0], ".hidden");
+}

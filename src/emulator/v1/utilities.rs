@@ -103,7 +103,7 @@ fn serve(call: &mut Call, op: &str, description: &str) -> Result<Resp, Resp> {
         "ls" => {
             let p = target(call)?;
             match fsops::ls(sb, &p, call.flag("showhidden"), call.flag("recursive")) {
-                Ok(v) => ok(200, "List of contents", v),
+                Ok(v) => ok(200, "List of contents", ls_options(call, v)),
                 Err(e) => command_failed(op, &e),
             }
         }
@@ -187,6 +187,33 @@ fn serve(call: &mut Call, op: &str, description: &str) -> Result<Resp, Resp> {
             json!({"description": description, "error": "Operation not supported by the emulator"}),
         ),
     })
+}
+
+/// `numericUid` (ids instead of names) and paging (`pageSize` with `pageNumber`, from 1; an
+/// out-of-range page gives the whole list, as the server does).
+fn ls_options(call: &Call, mut entries: Value) -> Value {
+    if call.flag("numericUid") {
+        if let Some(list) = entries.as_array_mut() {
+            for e in list {
+                for k in ["user", "group"] {
+                    let id = if e[k] == USER { USER_ID } else { 0 };
+                    e[k] = json!(id.to_string());
+                }
+            }
+        }
+    }
+    let size = call.param("pageSize").and_then(|v| v.parse::<usize>().ok());
+    let number = call
+        .param("pageNumber")
+        .and_then(|v| v.parse::<usize>().ok());
+    if let (Some(size), Some(number), Some(list)) = (size, number, entries.as_array()) {
+        let start = number.saturating_sub(1).saturating_mul(size);
+        if size > 0 && number > 0 && start < list.len() {
+            let end = (start + size).min(list.len());
+            return Value::Array(list[start..end].to_vec());
+        }
+    }
+    entries
 }
 
 fn head_tail(call: &Call, op: &str, description: &str) -> Result<Resp, Resp> {
