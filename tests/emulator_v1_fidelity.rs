@@ -1,4 +1,5 @@
-//! Replays every recorded FirecREST v1 exchange (/work/shared/spec/transcripts/v1 and extra/)
+//! Replays every recorded FirecREST v1 exchange (tests/emulator_v1_transcripts and extra/, a copy
+//! of the project's shared spec transcripts)
 //! against the emulator over HTTP and compares the status code, the `X-*` headers, the media
 //! type and the JSON structure (keys and value types, recursively) with the recorded answer.
 //! Requests that depend on earlier answers (task ids, presigned forms and URLs) are driven in
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 /// The recorded id of the second identical upload (61, extra/37, extra/38).
 const SECOND_UPLOAD: &str = "00b1d872874b2573bc0603bc367660eb";
 
-const TRANSCRIPTS: &str = "/work/shared/spec/transcripts/v1";
+const TRANSCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/emulator_v1_transcripts");
 
 const SKIPPED: &[(&str, &str)] = &[
     (
