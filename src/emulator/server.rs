@@ -195,10 +195,7 @@ fn serve(state: &Arc<State>, api: &dyn Api, rq: tiny_http::Request) {
         match m {
             Matched::Delay(d) => std::thread::sleep(d),
             Matched::Status(status, retry_after) => {
-                let mut resp = Resp::json(
-                    status,
-                    serde_json::json!({ "message": format!("injected fault: HTTP {status}") }),
-                );
+                let mut resp = injected(status);
                 if let Some(r) = retry_after {
                     resp = resp.header("Retry-After", r);
                 }
@@ -233,6 +230,20 @@ fn serve(state: &Arc<State>, api: &dyn Api, rq: tiny_http::Request) {
         })
     };
     respond(state, req, resp, drop_after);
+}
+
+/// An injected error answer, worded like the component that sends it in a real deployment:
+/// Flask's page for 500, the Kong gateway's `{"message"}` bodies otherwise.
+fn injected(status: u16) -> Resp {
+    let message = match status {
+        500 => return Resp::flask_500(),
+        429 => "API rate limit exceeded",
+        502 => "An invalid response was received from the upstream server",
+        503 => "failure to get a peer from the ring-balancer",
+        504 => "The upstream server is timing out",
+        _ => "injected fault",
+    };
+    Resp::json(status, serde_json::json!({ "message": message }))
 }
 
 /// The path with long ids replaced, so counters group by route (`/tasks/<id>` → `/tasks/*`).
