@@ -191,28 +191,36 @@ pub(crate) fn mkdir(sb: &Sandbox, path: &str, parents: bool) -> Result<(), Strin
     r.map_err(fail)
 }
 
+/// Source and destination of mv and cp, resolved; (remote, local) each.
+type Ends = ((String, PathBuf), (String, PathBuf));
+
+/// Resolves the source of `cmd` (which must exist, else `cannot stat`) and its destination; a
+/// destination that is a directory receives the source's name.
+fn ends(
+    sb: &Sandbox,
+    cmd: &str,
+    (src, follow_src): (&str, bool),
+    dst: &str,
+    dst_fail: &dyn Fn(io::Error) -> String,
+) -> Result<Ends, String> {
+    let not_found = |e: io::Error| format!("{cmd}: cannot stat '{src}': {}", errtext(&e));
+    let (src_remote, src_local) = sb.resolve(src, follow_src).map_err(not_found)?;
+    src_local.symlink_metadata().map_err(not_found)?;
+    let (mut dst_remote, mut dst_local) = sb.resolve(dst, true).map_err(dst_fail)?;
+    if dst_local.is_dir() {
+        if let Some(name) = src_local.file_name() {
+            dst_local.push(name);
+            dst_remote = sb.remote_of(&dst_local);
+        }
+    }
+    Ok(((src_remote, src_local), (dst_remote, dst_local)))
+}
+
 /// `mv --force`.
 pub(crate) fn rename(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
-    let (src_remote, src_local) = sb
-        .resolve(src, false)
-        .map_err(|e| format!("mv: cannot stat '{src}': {}", errtext(&e)))?;
-    if src_local.symlink_metadata().is_err() {
-        return Err(format!(
-            "mv: cannot stat '{src}': No such file or directory"
-        ));
-    }
-    let (mut dst_remote, mut dst_local) = sb
-        .resolve(dst, true)
-        .map_err(|e| format!("mv: cannot move '{src}' to '{dst}': {}", errtext(&e)))?;
-    if dst_local.is_dir() {
-        let name = src_local
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        dst_local.push(&name);
-        dst_remote = sb.remote_of(&dst_local);
-    }
     let denied = |e: io::Error| format!("mv: cannot move '{src}' to '{dst}': {}", errtext(&e));
+    let ((src_remote, src_local), (dst_remote, dst_local)) =
+        ends(sb, "mv", (src, false), dst, &denied)?;
     sb.check_write(&src_remote).map_err(denied)?;
     sb.check_write(&dst_remote).map_err(denied)?;
     fs::rename(&src_local, &dst_local).map_err(denied)
@@ -247,28 +255,11 @@ fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
 
 /// `cp --force -dR --preserve=all`.
 pub(crate) fn copy(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
-    let (src_remote, src_local) = sb
-        .resolve(src, true)
-        .map_err(|e| format!("cp: cannot stat '{src}': {}", errtext(&e)))?;
-    if src_local.symlink_metadata().is_err() {
-        return Err(format!(
-            "cp: cannot stat '{src}': No such file or directory"
-        ));
-    }
+    let fail = |e: io::Error| format!("cp: cannot create regular file '{dst}': {}", errtext(&e));
+    let ((src_remote, src_local), (dst_remote, dst_local)) =
+        ends(sb, "cp", (src, true), dst, &fail)?;
     sb.check_read(&src_remote)
         .map_err(|e| format!("cp: cannot open '{src}' for reading: {}", errtext(&e)))?;
-    let (mut dst_remote, mut dst_local) = sb
-        .resolve(dst, true)
-        .map_err(|e| format!("cp: cannot create regular file '{dst}': {}", errtext(&e)))?;
-    if dst_local.is_dir() {
-        let name = src_local
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        dst_local.push(&name);
-        dst_remote = sb.remote_of(&dst_local);
-    }
-    let fail = |e: io::Error| format!("cp: cannot create regular file '{dst}': {}", errtext(&e));
     sb.check_write(&dst_remote).map_err(fail)?;
     if dst_local.starts_with(&src_local) && src_local.is_dir() {
         return Err(format!(
