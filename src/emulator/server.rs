@@ -258,7 +258,11 @@ fn respond(state: &State, req: Req, resp: Resp, drop_after: Option<u64>) {
         Some(n) => Box::new(reader.take(n)),
         None => reader,
     };
-    let response = tiny_http::Response::new(status, headers, reader, Some(len as usize), None);
+    // Always Content-Length, never chunked (as FirecREST and S3 answer): a body cut short by
+    // DropAfter must look incomplete to the client, and tiny_http would otherwise chunk bodies
+    // over 32 KiB and end the cut body with a valid final chunk.
+    let response = tiny_http::Response::new(status, headers, reader, Some(len as usize), None)
+        .with_chunked_threshold(usize::MAX);
     let _ = inner.respond(response);
     if drop_after.is_some() {
         if let Some(peer) = peer {
