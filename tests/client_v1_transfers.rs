@@ -82,8 +82,8 @@ fn external_download_end_to_end() {
     assert_eq!(sha256_hex(&got), sha256_hex(&data));
     assert!(c.verify_checksum("cluster", &src, &target).unwrap());
     assert_eq!(entries(&dir), vec!["big.bin"]);
-    let p = progress.lock().unwrap();
-    assert_eq!(p.last(), Some(&(data.len() as u64, data.len() as u64)));
+    let last = progress.lock().unwrap().last().copied();
+    assert_eq!(last, Some((data.len() as u64, data.len() as u64)));
 
     let mut mem = Vec::new();
     assert_eq!(t.finish_download_to(&mut mem).unwrap(), data.len() as u64);
