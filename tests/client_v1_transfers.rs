@@ -336,3 +336,34 @@ fn wait_times_out() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
 }
+
+#[test]
+fn staging_size_limit_is_reported() {
+    let emu = start_v1();
+    emu.set_storage_max_file_size(100_000);
+    let c = client(&emu);
+    let dir = scratch("xlimit");
+    let local = dir.join("big.bin");
+    std::fs::write(&local, pattern(200_000, 1)).unwrap();
+    let mut t = c.external_upload("cluster", &local, &emu.home()).unwrap();
+    let e = t
+        .finish_upload()
+        .and_then(|()| t.wait(UPLOAD_DONE, LONG).map(|_| ()))
+        .unwrap_err();
+    // The store refuses the POST (S3: 400 EntityTooLarge), and the message says where.
+    assert_eq!(e.kind(), ErrorKind::Http, "{e:?}");
+    assert!(
+        e.message().contains("staging area") && e.message().contains("EntityTooLarge"),
+        "{e}"
+    );
+    assert!(!emu.local_path(&remote(&emu, "big.bin")).exists());
+
+    put_remote(&emu, &remote(&emu, "big-remote.bin"), &pattern(200_000, 2));
+    let mut t = c
+        .external_download("cluster", &remote(&emu, "big-remote.bin"))
+        .unwrap();
+    let e = t.wait(DOWNLOAD_READY, LONG).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
+    assert_eq!(e.task_status(), Some(DOWNLOAD_FAILED));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
