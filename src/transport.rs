@@ -1147,6 +1147,13 @@ mod tests {
         );
     }
 
+    /// The Content-Length of a lower-cased request head.
+    fn content_length(head: &str) -> Option<usize> {
+        head.lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map(|v| v.trim().parse().unwrap())
+    }
+
     /// Accepts one connection on loopback, reads one request (headers + Content-Length body),
     /// answers 204 and hands back the raw request.
     fn capture_one_request() -> (String, std::thread::JoinHandle<Vec<u8>>) {
@@ -1165,12 +1172,7 @@ mod tests {
                     continue;
                 };
                 let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map(|v| v.trim().parse().unwrap())
-                    .unwrap_or(0);
-                if raw.len() >= end + 4 + len {
+                if raw.len() >= end + 4 + content_length(&head).unwrap_or(0) {
                     break;
                 }
             }
@@ -1221,14 +1223,7 @@ mod tests {
             "no credentials to staging: {head}"
         );
         let body = &raw[end + 4..];
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        assert_eq!(len, body.len());
+        assert_eq!(content_length(&head), Some(body.len()));
         let text = String::from_utf8_lossy(body);
         let key = text.find("name=\"key\"").unwrap();
         let sig = text.find("name=\"x-amz-signature\"").unwrap();

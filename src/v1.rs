@@ -125,32 +125,25 @@ pub(crate) fn filesystems(c: &Client, system: Option<&str>) -> Result<Value> {
 // ---- identity
 
 pub(crate) fn whoami(c: &Client, system: &str) -> Result<String> {
-    require("system", system)?;
+    get_member(c, whoami_request("whoami", system)?, "output")
+}
+
+pub(crate) fn groups(c: &Client, system: &str) -> Result<UserGroups> {
     get_member(
         c,
-        on_system(
-            Method::Get,
-            "/utilities/whoami",
-            system,
-            format!("whoami {system}"),
-        ),
+        whoami_request("groups", system)?.query("groups", "true"),
         "output",
     )
 }
 
-pub(crate) fn groups(c: &Client, system: &str) -> Result<UserGroups> {
+fn whoami_request(op: &str, system: &str) -> Result<Request<'static>> {
     require("system", system)?;
-    get_member(
-        c,
-        on_system(
-            Method::Get,
-            "/utilities/whoami",
-            system,
-            format!("groups {system}"),
-        )
-        .query("groups", "true"),
-        "output",
-    )
+    Ok(on_system(
+        Method::Get,
+        "/utilities/whoami",
+        system,
+        format!("{op} {system}"),
+    ))
 }
 
 // ---- utilities

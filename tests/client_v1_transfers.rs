@@ -248,19 +248,8 @@ fn creation_errors_name_the_path() {
 #[test]
 fn dropped_staged_download_resumes_with_range() {
     let emu = start_v1();
-    let c = client(&emu);
     let data = pattern(4 << 20, 21);
-    put_remote(&emu, &remote(&emu, "r.bin"), &data);
-    let mut t = c
-        .external_download("cluster", &remote(&emu, "r.bin"))
-        .unwrap();
-    t.wait(DOWNLOAD_READY, LONG).unwrap();
-    emu.add_fault(fault(
-        Some("GET"),
-        "/s3/",
-        FaultAction::DropAfter { bytes: 1_000_000 },
-        2,
-    ));
+    let mut t = ready_download(&emu, &data, FaultAction::DropAfter { bytes: 1_000_000 }, 2);
     let dir = scratch("resume");
     let target = dir.join("r.bin");
     t.finish_download(&target).unwrap();
@@ -269,24 +258,37 @@ fn dropped_staged_download_resumes_with_range() {
         sha256_hex(&data)
     );
     assert_eq!(entries(&dir), vec!["r.bin"]);
+    // One GET for each drop plus the one that finished.
+    assert_eq!(emu.counter("GET /s3"), 3);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A download of `data` (remote r.bin) whose link is ready, with `action` on the store's GETs.
+fn ready_download(
+    emu: &firecrest::emulator::Emulator,
+    data: &[u8],
+    action: FaultAction,
+    times: u32,
+) -> Transfer {
+    let c = client(emu);
+    put_remote(emu, &remote(emu, "r.bin"), data);
+    let mut t = c
+        .external_download("cluster", &remote(emu, "r.bin"))
+        .unwrap();
+    t.wait(DOWNLOAD_READY, LONG).unwrap();
+    emu.add_fault(fault(Some("GET"), "/s3/", action, times));
+    t
 }
 
 #[test]
 fn staged_download_that_keeps_dropping_leaves_no_file() {
     let emu = start_v1();
-    let c = client(&emu);
-    put_remote(&emu, &remote(&emu, "r.bin"), &pattern(1 << 20, 2));
-    let mut t = c
-        .external_download("cluster", &remote(&emu, "r.bin"))
-        .unwrap();
-    t.wait(DOWNLOAD_READY, LONG).unwrap();
-    emu.add_fault(fault(
-        Some("GET"),
-        "/s3/",
+    let mut t = ready_download(
+        &emu,
+        &pattern(1 << 20, 2),
         FaultAction::DropAfter { bytes: 0 },
         0,
-    ));
+    );
     let dir = scratch("resume-fail");
     let target = dir.join("r.bin");
     std::fs::write(&target, b"previous content").unwrap();
