@@ -533,6 +533,12 @@ impl Transport {
         let progress = req.progress.as_deref_mut();
         let result = match &mut req.body {
             Body::Empty => {
+                // Without a length ureq sends a body-less POST/PUT as `Transfer-Encoding:
+                // chunked`, which WSGI servers and tiny_http handle badly (the emulator then
+                // reads the empty chunk as the next request on the pooled connection).
+                if matches!(req.method, Method::Post | Method::Put) {
+                    builder = builder.header("Content-Length", "0");
+                }
                 let r = builder
                     .body(())
                     .map_err(|e| Error::invalid_argument(format!("bad request {url}: {e}")))?;

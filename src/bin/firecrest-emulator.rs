@@ -27,6 +27,7 @@ OPTIONS:
     --task-delay-ms MS     spacing of task state changes (default 20)
     --url-ttl S            validity of presigned staging forms and URLs (default 604800)
     --storage-max-mb MB    largest staging object (STORAGE_MAX_FILE_SIZE, default 5120)
+    --max-part-size BYTES  v2: S3 multipart part size published as maxPartSize (default 1048576)
     --fault SPEC           inject a fault (repeatable), see below
     -h, --help             this text
 
@@ -40,12 +41,16 @@ FAULTS:  --fault '[METHOD ]PATH_PREFIX=ACTION[*TIMES]'
         fail               make the transfer this request creates fail: on
                            POST /storage/xfer-external/upload the task ends in 115, on
                            POST /storage/xfer-external/download in 118, on the staging POST
-                           (/s3/...) the object is lost: 115, then 400
+                           (/s3/...) the object is lost: 115, then 400.
+                           v2: on POST/DELETE /filesystem/<system>/transfer/... the job ends
+                           FAILED; on the multipart completion POST (/s3-multipart/...) S3
+                           answers 200 with an <Error> body and the ingress job fails
     Examples: --fault 'GET /utilities/ls=429:1*2'  --fault '/s3/=drop:1000'
               --fault 'POST /storage/xfer-external/upload=fail'
 
 LIMITS: UTILITIES_MAX_FILE_SIZE 5 MB (upload 413, download/view X-Size-Limit),
         STORAGE_MAX_FILE_SIZE as --storage-max-mb. Both are published in /status/parameters.
+        v2: max_ops_file_size 5 MiB and the multipart part size in /status/systems.
 ";
 
 struct Args {
@@ -103,6 +108,13 @@ fn parse_args() -> Result<Args, String> {
             "--url-ttl" => url_ttl = Some(number("--url-ttl", value("--url-ttl")?)?),
             "--storage-max-mb" => {
                 storage_max_mb = Some(number("--storage-max-mb", value("--storage-max-mb")?)?)
+            }
+            "--max-part-size" => {
+                let v = number("--max-part-size", value("--max-part-size")?)?;
+                if v == 0 {
+                    return Err("--max-part-size: must be at least 1 byte".into());
+                }
+                config.max_part_size = v;
             }
             "--fault" => config.faults.push(parse_fault(&value("--fault")?)?),
             other => return Err(format!("unknown argument '{other}' (see --help)")),

@@ -17,6 +17,12 @@ mod store;
 mod tokens;
 mod util;
 mod v1;
+mod v2;
+mod v2_fs;
+mod v2_http;
+mod v2_jobs;
+mod v2_ops;
+mod v2_s3;
 
 pub use faults::parse_fault;
 
@@ -76,6 +82,9 @@ pub struct Config {
     /// Spacing of task/job state changes, so that clients really poll.
     pub task_delay: Duration,
     pub faults: Vec<Fault>,
+    /// v2: the S3 multipart part size published as `maxPartSize` (small, so that tests cross
+    /// part boundaries cheaply; real servers use GiB).
+    pub max_part_size: u64,
 }
 
 impl Default for Config {
@@ -87,6 +96,7 @@ impl Default for Config {
             token_ttl: Duration::from_secs(300),
             task_delay: Duration::from_millis(20),
             faults: Vec::new(),
+            max_part_size: 1024 * 1024,
         }
     }
 }
@@ -124,13 +134,10 @@ impl State {
 }
 
 /// The routes of the configured API version. (v2 plugs in here.)
-fn api_for(version: ApiVersion) -> std::io::Result<Arc<dyn Api>> {
-    match version {
+fn api_for(config: &Config) -> std::io::Result<Arc<dyn Api>> {
+    match config.api {
         ApiVersion::V1 => Ok(Arc::new(v1::V1::new())),
-        ApiVersion::V2 => Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "the FirecREST v2 emulator is not part of this build",
-        )),
+        ApiVersion::V2 => Ok(Arc::new(v2::V2::new(config.max_part_size))),
     }
 }
 
@@ -156,9 +163,11 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start(config: Config) -> std::io::Result<Emulator> {
-        let api = api_for(config.api)?;
-        let server = tiny_http::Server::http(("127.0.0.1", config.port))
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::AddrInUse, e.to_string()))?;
+        let api = api_for(&config)?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
+        server::no_delay(&listener);
+        let server = tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let port = server
             .server_addr()
             .to_ip()

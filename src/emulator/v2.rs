@@ -1,0 +1,456 @@
+//! FirecREST v2 routes (API part B): status, filesystem ops, transfer jobs with S3 multipart
+//! presigning, and the job endpoints of the fake scheduler. Shapes, codes and headers follow
+//! the recorded transcripts (`spec/transcripts/v2`), which win over the written spec.
+
+use super::server::{Api, Req, Resp};
+use super::tokens::{bearer, TokenError};
+use super::util::{hex, now_secs, random_bytes};
+use super::v2_fs::{own_gid, own_uid, remote_failure, FILESYSTEM, USER};
+use super::v2_http::{field, field_str, json_resp, no_content, uuid4, ApiError};
+use super::v2_jobs::{Action, Logs, Scheduler, ACCOUNT};
+use super::v2_ops::{self, json_body, Ctx};
+use super::v2_s3::{self, Multipart};
+use super::{State, HOME, OFFLINE_SYSTEM, SYSTEM};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+
+/// `F7T-AppVersion` of the recorded server (a source build reports the literal `2.x.x`).
+const APP_VERSION: &str = "2.x.x";
+/// `dataOperation.max_ops_file_size`, as on the recorded server.
+pub(crate) const MAX_OPS_FILE_SIZE: u64 = 5 * 1024 * 1024;
+/// FirecREST's `min_token_ttl`: tokens closer to expiry are refused.
+const MIN_TOKEN_TTL: i64 = 30;
+/// `dataOperation.datatransfer_jobs_directives` (no `{account}`, so `account` stays optional).
+const TRANSFER_DIRECTIVES: [&str; 2] = ["#SBATCH --nodes=1", "#SBATCH --time=0-00:15:00"];
+
+pub(crate) struct V2 {
+    multipart: Arc<Multipart>,
+    scheduler: Arc<Scheduler>,
+    started: i64,
+}
+
+impl V2 {
+    /// `max_part_size`: the multipart part size published in `maxPartSize`.
+    pub fn new(max_part_size: u64) -> V2 {
+        let multipart = Arc::new(Multipart::new(max_part_size));
+        V2 {
+            scheduler: Arc::new(Scheduler::new(multipart.clone())),
+            multipart,
+            started: now_secs(),
+        }
+    }
+}
+
+impl Api for V2 {
+    fn handle(&self, state: &Arc<State>, req: &mut Req) -> Option<Resp> {
+        // Presigned S3 requests go to "another server": no FirecREST headers, case kept.
+        if req.path.starts_with(v2_s3::PREFIX) {
+            return Some(self.multipart.handle(state, req));
+        }
+        let mut user = None;
+        let (resp, unhandled) = match self.route(state, req, &mut user) {
+            Ok(r) => (r, false),
+            Err(e) => {
+                let unhandled = e.unhandled;
+                (e.into_resp(user.as_deref()), unhandled)
+            }
+        };
+        Some(decorate(resp, req, unhandled))
+    }
+}
+
+/// The headers of FirecREST's middleware (transcripts: lower-case names).
+fn decorate(resp: Resp, req: &Req, unhandled: bool) -> Resp {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut resp = resp
+        .header(
+            "f7t-timestamp",
+            format!("{}.{:06}", now.as_secs(), now.subsec_micros()),
+        )
+        .header("f7t-appversion", APP_VERSION);
+    if !unhandled {
+        for name in ["x-request-id", "x-correlation-id"] {
+            let id = req
+                .header(name)
+                .map(|v| v.replace('-', ""))
+                .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()))
+                .unwrap_or_else(|| hex(&random_bytes(16)));
+            resp = resp.header(name, id);
+        }
+    }
+    resp
+}
+
+/// Authenticates as FirecREST v2 does; returns the user name.
+fn authenticate(state: &State, req: &Req) -> Result<String, ApiError> {
+    let Some(token) = bearer(req) else {
+        return Err(
+            ApiError::new(401, "Not authenticated").with_header("www-authenticate", "Bearer")
+        );
+    };
+    let refused = |msg: &str| ApiError::new(401, msg).with_header("auth-token", token.clone());
+    let claims = match state.tokens.verify(&token) {
+        Ok(c) => c,
+        Err(TokenError::Expired) => return Err(refused("Access token expired")),
+        Err(_) => return Err(refused("Access token is invalid.")),
+    };
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    if exp - now_secs() < MIN_TOKEN_TTL {
+        return Err(refused(
+            "Access token expires too soon (less than 30s remaining).",
+        ));
+    }
+    match claims.get("preferred_username").and_then(Value::as_str) {
+        Some(u) if !u.is_empty() => Ok(u.to_string()),
+        _ => Err(ApiError::bad_request(
+            "Authentication token 'preferred_username' claim is missing",
+        )),
+    }
+}
+
+impl V2 {
+    fn route(
+        &self,
+        state: &Arc<State>,
+        req: &mut Req,
+        user: &mut Option<String>,
+    ) -> Result<Resp, ApiError> {
+        // FirecREST lower-cases the whole path before routing (the query is left alone).
+        let path = req.path.to_lowercase();
+        if path == "/status/liveness/" && req.method == "GET" {
+            return Ok(json_resp(
+                200,
+                &json!({"healthcheckRuns": {SYSTEM: super::util::iso_time(now_secs()) + "Z"},
+                        "lastUpdate": now_secs() - self.started}),
+            ));
+        }
+        if path == "/status/liveness" {
+            return Ok(
+                Resp::new(307).header("location", format!("{}/status/liveness/", state.base_url))
+            );
+        }
+        let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let known = matches!(seg.first(), Some(&("status" | "filesystem" | "compute")));
+        if !known {
+            return Err(ApiError::new(404, "Not Found"));
+        }
+        *user = Some(authenticate(state, req)?);
+        let method = req.method.clone();
+        match (method.as_str(), seg.as_slice()) {
+            ("GET", ["status", "systems"]) => Ok(json_resp(
+                200,
+                &json!({"systems": systems(self.multipart.part_size)}),
+            )),
+            ("GET", ["status", sys, what]) => {
+                system(sys)?;
+                status_of(what)
+            }
+            (_, ["filesystem", sys, "ops", op]) => {
+                system(sys)?;
+                let ctx = ctx(state);
+                v2_ops::handle(&ctx, op, req)
+            }
+            (_, ["filesystem", sys, "transfer", op]) => {
+                system(sys)?;
+                self.transfer(state, op, req)
+            }
+            (_, ["compute", sys, "jobs", rest @ ..]) => {
+                system(sys)?;
+                self.compute(req, rest)
+            }
+            _ => Err(ApiError::new(404, "Not Found")),
+        }
+    }
+}
+
+fn ctx(state: &State) -> Ctx<'_> {
+    Ctx {
+        sandbox: &state.sandbox,
+        system: SYSTEM,
+        max_ops: MAX_OPS_FILE_SIZE,
+    }
+}
+
+/// The system of a path segment: `cluster` serves, `offline` is down, others do not exist.
+fn system(name: &str) -> Result<(), ApiError> {
+    match name {
+        SYSTEM => Ok(()),
+        OFFLINE_SYSTEM => Err(ApiError::new(
+            503,
+            format!("System '{OFFLINE_SYSTEM}' is not available: its services are unhealthy."),
+        )),
+        _ => Err(ApiError::new(404, "System not found")),
+    }
+}
+
+fn status_of(what: &str) -> Result<Resp, ApiError> {
+    let (uid, gid) = (own_uid().to_string(), own_gid().to_string());
+    let body = match what {
+        "userinfo" => json!({
+            "user": {"id": uid, "name": USER},
+            "group": {"id": gid, "name": USER},
+            "groups": [{"id": gid, "name": USER}],
+            "accounts": [{"name": ACCOUNT, "default": true}],
+        }),
+        "nodes" => json!({"nodes": [{
+            "sockets": 1, "cores": 1, "threads": 1, "cpus": 2, "cpuLoad": 0.0, "freeMemory": 1024,
+            "features": "(null)", "name": "localhost", "address": "127.0.0.1", "hostname": "localhost",
+            "state": ["IDLE"], "partitions": ["normal"], "weight": 1, "allocMemory": 0,
+            "allocCpus": 0, "idleCpus": 2}]}),
+        "partitions" => {
+            json!({"partitions": [{"name": "normal", "cpus": 2, "totalNodes": 1, "partition": "UP"}]})
+        }
+        "reservations" => json!({"reservations": []}),
+        _ => return Err(ApiError::new(404, "Not Found")),
+    };
+    Ok(json_resp(200, &body))
+}
+
+/// `/status/systems`: the shape of transcript 01 (dataOperation's own keys snake_case, the
+/// data_transfer keys camelCase, secrets masked).
+fn systems(part_size: u64) -> Value {
+    let checked = super::util::iso_time(now_secs()) + "Z";
+    let system = |name: &str, healthy: bool| {
+        let health = |kind: &str| {
+            let message = match (healthy, kind) {
+                (false, _) => json!("emulated outage"),
+                (true, "scheduler") => {
+                    json!("[{'mode': 'primary', 'hostname': 'localhost', 'pinged': 'UP'}]")
+                }
+                _ => Value::Null,
+            };
+            json!({"serviceType": kind, "lastChecked": checked, "latency": 0.001, "healthy": healthy, "message": message})
+        };
+        let mut fs_health = health("filesystem");
+        fs_health["path"] = json!(FILESYSTEM);
+        json!({
+            "name": name,
+            "ssh": {"host": "127.0.0.1", "port": 22, "proxyHost": null, "proxyPort": null, "maxClients": 100,
+                    "timeout": {"connection": 5, "login": 5, "commandExecution": 5, "idleTimeout": 60, "keepAlive": 5}},
+            "scheduler": {"type": "slurm", "connectionMode": "ssh", "version": "24.11.0", "apiUrl": null,
+                          "apiVersion": null, "timeout": 10},
+            "servicesHealth": [health("scheduler"), health("ssh"), fs_health, health("s3")],
+            "probing": {"services": {"ssh": {"timeout": 5}, "filesystem": {"timeout": 5},
+                                     "scheduler": {"timeout": 5}, "s3": {"timeout": 5}},
+                        "intervalCheck": 60},
+            "lastHealthCheck": checked,
+            "fileSystems": [{"path": FILESYSTEM, "dataType": "users", "defaultWorkDir": true}],
+            "dataOperation": {
+                "datatransfer_jobs_directives": TRANSFER_DIRECTIVES,
+                "max_ops_file_size": MAX_OPS_FILE_SIZE,
+                "data_transfer": {
+                    "serviceType": "s3", "name": "s3-storage", "privateUrl": "**********",
+                    "publicUrl": "http://127.0.0.1", "accessKeyId": "**********",
+                    "secretAccessKey": "**********", "region": "us-east-1", "ttl": 604800,
+                    "tenant": null,
+                    "multipart": {"use_split": false, "max_part_size": part_size,
+                                  "parallel_runs": 3, "tmp_folder": "tmp"},
+                    "bucketLifecycleConfiguration": {"days": 10}
+                }
+            }
+        })
+    };
+    json!([system(SYSTEM, true), system(OFFLINE_SYSTEM, false)])
+}
+
+/// The `transferDirectives.transferMethod` check: only the configured `s3` is available.
+fn transfer_method(body: &Value) -> Result<Value, ApiError> {
+    let directives = field(body, &["transferDirectives", "transfer_directives"])
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::validation(
+                "body",
+                "transferDirectives",
+                "missing",
+                "Field required",
+                &Value::Null,
+            )
+        })?;
+    match field_str(&directives, &["transferMethod", "transfer_method"]) {
+        Some("s3") => Ok(directives),
+        Some("streamer" | "wormhole") => Err(ApiError::bad_request(
+            "Requested transfer method is not available.",
+        )),
+        other => Err(ApiError::validation(
+            "body",
+            "transferDirectives",
+            "union_tag_invalid",
+            "Input tag does not match any of the expected tags: 's3', 'streamer', 'wormhole'",
+            &json!(other),
+        )),
+    }
+}
+
+impl V2 {
+    fn transfer(&self, state: &Arc<State>, op: &str, req: &mut Req) -> Result<Resp, ApiError> {
+        let ctx = ctx(state);
+        let method = req.method.clone();
+        let (action, extra, status) = match (method.as_str(), op) {
+            ("POST", "cp" | "mv") => {
+                let body = json_body(req)?;
+                let src = ctx.body_path(&body)?;
+                let dst = ctx.path(field_str(&body, &["targetPath", "target_path"]))?;
+                let action = if op == "cp" {
+                    Action::Copy { src, dst }
+                } else {
+                    Action::Move { src, dst }
+                };
+                (action, None, 201)
+            }
+            ("DELETE", "rm") => {
+                let path = ctx.path(req.query("path"))?;
+                (Action::Remove { path }, None, 200)
+            }
+            ("POST", "upload") => {
+                let body = json_body(req)?;
+                let target = ctx.body_path(&body)?;
+                let directives = transfer_method(&body)?;
+                let size = field(&directives, &["fileSize", "file_size"])
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| {
+                        // The real server does not validate this and crashes on `None / int`.
+                        ApiError::unhandled(
+                            "(\"unsupported operand type(s) for /: 'NoneType' and 'int'\",)",
+                        )
+                    })?;
+                let object = object_name(&target.remote);
+                let (parts, complete) = self
+                    .multipart
+                    .create_upload(state, &object, size)
+                    .map_err(|e| {
+                        ApiError::new(500, format!("Unable to open the multipart upload: {e}"))
+                    })?;
+                let extra = json!({"transferMethod": "s3", "partsUploadUrls": parts,
+                                   "completeUploadUrl": complete, "maxPartSize": self.multipart.part_size});
+                (Action::Ingress { object, target }, Some(extra), 201)
+            }
+            ("POST", "download") => {
+                let body = json_body(req)?;
+                let src = ctx.body_path(&body)?;
+                transfer_method(&body)?;
+                std::fs::metadata(&src.target).map_err(|e| {
+                    remote_failure(1, &format!("stat: cannot statx '{}'", src.remote), &e)
+                })?;
+                let object = object_name(&src.remote);
+                let (bucket, key) = object.split_once('/').unwrap_or((USER, ""));
+                let url = state.store.presign_get(bucket, key);
+                let extra = json!({"transferMethod": "s3", "downloadUrl": url});
+                (Action::Egress { src, object }, Some(extra), 201)
+            }
+            ("POST", "compress") => {
+                let body = json_body(req)?;
+                (Action::Tar(v2_ops::compress_cmd(&ctx, &body)?), None, 201)
+            }
+            ("POST", "extract") => {
+                let body = json_body(req)?;
+                (Action::Tar(v2_ops::extract_cmd(&ctx, &body)?), None, 201)
+            }
+            (_, "cp" | "mv" | "rm" | "upload" | "download" | "compress" | "extract") => {
+                return Err(ApiError::new(405, "Method Not Allowed"))
+            }
+            _ => return Err(ApiError::new(404, "Not Found")),
+        };
+        let id = uuid4();
+        let log = |name: String| ctx.path(Some(&format!("{HOME}/{name}")));
+        let logs = Logs {
+            working_dir: HOME.to_string(),
+            output: log(format!(".f7t_file_handling_job_{id}.log"))?,
+            error: log(format!(".f7t_file_handling_job_error_{id}.log"))?,
+        };
+        let log_paths = json!({"outputLog": logs.output.remote, "errorLog": logs.error.remote});
+        let job = self
+            .scheduler
+            .submit(state, action, logs, req.fail_transfer);
+        let job_json = json!({
+            "jobId": job.to_string(), "system": SYSTEM, "workingDirectory": HOME, "logs": log_paths,
+        });
+        let mut body = json!({ "transferJob": job_json });
+        if let Some(extra) = extra {
+            body["transferDirectives"] = extra;
+        }
+        Ok(json_resp(status, &body))
+    }
+
+    fn compute(&self, req: &mut Req, rest: &[&str]) -> Result<Resp, ApiError> {
+        let method = req.method.clone();
+        let job_id = |raw: &str| -> Result<u64, ApiError> {
+            if raw.is_empty() || !raw.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(ApiError::validation(
+                    "path",
+                    "job_id",
+                    "string_pattern_mismatch",
+                    "String should match pattern '^[a-zA-Z0-9]+$'",
+                    &json!(raw),
+                ));
+            }
+            Ok(raw.parse().unwrap_or(0))
+        };
+        let not_found = || ApiError::new(404, "Job not found.");
+        match (method.as_str(), rest) {
+            ("GET", []) => {
+                let window = req.query("time_window").unwrap_or("24h");
+                if !["1h", "8h", "24h", "3d", "7d"].contains(&window) {
+                    return Err(ApiError::validation(
+                        "query",
+                        "time_window",
+                        "enum",
+                        "Input should be '1h', '8h', '24h', '3d' or '7d'",
+                        &json!(window),
+                    ));
+                }
+                let jobs = self.scheduler.all_json(req.query("name"));
+                Ok(json_resp(200, &json!({ "jobs": jobs })))
+            }
+            ("POST", []) => {
+                let body = json_body(req)?;
+                let job = body.get("job").cloned().unwrap_or(Value::Null);
+                if field(&job, &["workingDirectory", "working_directory"]).is_none() {
+                    return Err(ApiError::validation(
+                        "body",
+                        "job",
+                        "missing",
+                        "Field required",
+                        &job,
+                    ));
+                }
+                Err(ApiError::new(
+                    501,
+                    "Job submission is not implemented by the FirecREST emulator (only transfer jobs run).",
+                ))
+            }
+            ("GET", [id]) => {
+                let job = self.scheduler.job_json(job_id(id)?).ok_or_else(not_found)?;
+                Ok(json_resp(200, &json!({"jobs": [job]})))
+            }
+            ("GET", [id, "metadata"]) => {
+                let meta = self
+                    .scheduler
+                    .metadata_json(job_id(id)?)
+                    .ok_or_else(not_found)?;
+                Ok(json_resp(200, &json!({"jobs": [meta]})))
+            }
+            ("DELETE", [id]) => {
+                if self.scheduler.cancel(job_id(id)?) {
+                    Ok(no_content())
+                } else {
+                    Err(ApiError::new(500, format!(
+                        "Unexpected Slurm command response. exit_status:1 std_err:scancel: error: Kill job error on job id {id}: Invalid job id specified\n"
+                    )))
+                }
+            }
+            _ => Err(ApiError::new(404, "Not Found")),
+        }
+    }
+}
+
+/// `<user>/<uuid4>/<basename>`: bucket and key of a transfer's object.
+fn object_name(remote: &str) -> String {
+    let base = Path::new(remote)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    format!("{USER}/{}/{base}", uuid4())
+}

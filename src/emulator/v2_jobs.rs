@@ -1,0 +1,631 @@
+//! v2 emulator: a fake Slurm for transfer jobs. Each job lives in a thread that moves it
+//! PENDING → RUNNING → COMPLETED/FAILED, `task_delay` apart, does the real work on the
+//! sandbox (copy, move, remove, S3 ingress/egress) and writes the job scripts' log lines,
+//! since clients decide success from the output log, not from the state (transcripts 63–68).
+
+use super::util::now_secs;
+use super::v2_fs::{date_line, own_uid, RemotePath, USER};
+use super::v2_ops::Tar;
+use super::v2_s3::Multipart;
+use super::State;
+use md5::Digest;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The scheduler account jobs are charged to (also listed by userinfo).
+pub(crate) const ACCOUNT: &str = "testproject";
+/// `#SBATCH --time=0-00:15:00` of `datatransfer_jobs_directives`, in seconds.
+const TRANSFER_TIME_LIMIT: u64 = 900;
+/// How long an ingress job waits for the client to complete the upload.
+const INGRESS_PATIENCE: Duration = Duration::from_secs(3600);
+
+pub(crate) enum Action {
+    Copy {
+        src: RemotePath,
+        dst: RemotePath,
+    },
+    Move {
+        src: RemotePath,
+        dst: RemotePath,
+    },
+    Remove {
+        path: RemotePath,
+    },
+    /// Wait for `object` in the store, then move it to `target`.
+    Ingress {
+        object: String,
+        target: RemotePath,
+    },
+    /// Put `src` into the store as `object`.
+    Egress {
+        src: RemotePath,
+        object: String,
+    },
+    /// compress / extract.
+    Tar(Tar),
+}
+
+impl Action {
+    fn job_name(&self) -> &'static str {
+        match self {
+            Action::Copy { .. } => "CopyFiles",
+            Action::Move { .. } => "MoveFiles",
+            Action::Remove { .. } => "DeleteFiles",
+            Action::Ingress { .. } => "IngressFileTransfer",
+            Action::Egress { .. } => "OutgressFileTransfer",
+            Action::Tar(t) if t.compress => "CompressFiles",
+            Action::Tar(_) => "ExtractFiles",
+        }
+    }
+}
+
+/// Where a job runs and logs (remote paths and their local files).
+pub(crate) struct Logs {
+    pub working_dir: String,
+    pub output: RemotePath,
+    pub error: RemotePath,
+}
+
+#[derive(Clone, PartialEq)]
+enum JobState {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+struct Job {
+    name: &'static str,
+    state: JobState,
+    exit_code: i32,
+    start: Option<i64>,
+    end: Option<i64>,
+    working_dir: String,
+    script: String,
+    cancel: Arc<AtomicBool>,
+}
+
+pub(crate) struct Scheduler {
+    jobs: Mutex<BTreeMap<u64, Job>>,
+    next_id: Mutex<u64>,
+    multipart: Arc<Multipart>,
+}
+
+/// What a job's work ended with: exit code (0 = success) and whether to mark it FAILED.
+struct Outcome {
+    exit_code: i32,
+    failed: bool,
+}
+
+impl Scheduler {
+    pub fn new(multipart: Arc<Multipart>) -> Scheduler {
+        Scheduler {
+            jobs: Mutex::new(BTreeMap::new()),
+            next_id: Mutex::new(1),
+            multipart,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Job>> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a job; `fail` (fault injection) makes it end FAILED without doing its work.
+    pub fn submit(
+        self: &Arc<Self>,
+        st: &Arc<State>,
+        action: Action,
+        logs: Logs,
+        fail: bool,
+    ) -> u64 {
+        let id = {
+            let mut n = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
+            *n += 1;
+            *n - 1
+        };
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.lock().insert(
+            id,
+            Job {
+                name: action.job_name(),
+                state: JobState::Pending,
+                exit_code: 0,
+                start: None,
+                end: None,
+                working_dir: logs.working_dir.clone(),
+                script: format!(
+                    "#!/bin/bash -l\n#SBATCH --job-name={}\n#SBATCH --nodes=1\n#SBATCH --time=0-00:15:00\n",
+                    action.job_name()
+                ),
+                cancel: cancel.clone(),
+            },
+        );
+        let (me, st) = (self.clone(), st.clone());
+        std::thread::spawn(move || me.run(&st, id, action, logs, fail, cancel));
+        id
+    }
+
+    /// Sleeps `d` unless the emulator stops or the job is cancelled (then false).
+    fn pause(st: &State, d: Duration, cancel: &AtomicBool) -> bool {
+        let until = Instant::now() + d;
+        loop {
+            if st.stopping() || cancel.load(Ordering::SeqCst) {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return true;
+            }
+            std::thread::sleep((until - now).min(Duration::from_millis(20)));
+        }
+    }
+
+    fn set(&self, id: u64, f: impl FnOnce(&mut Job)) {
+        if let Some(job) = self.lock().get_mut(&id) {
+            if job.state != JobState::Cancelled {
+                f(job);
+            }
+        }
+    }
+
+    fn run(
+        &self,
+        st: &State,
+        id: u64,
+        action: Action,
+        logs: Logs,
+        fail: bool,
+        cancel: Arc<AtomicBool>,
+    ) {
+        if !Self::pause(st, st.task_delay, &cancel) {
+            return;
+        }
+        self.set(id, |j| {
+            j.state = JobState::Running;
+            j.start = Some(now_secs());
+        });
+        let log = JobLog::new(&logs);
+        let outcome = if fail {
+            log.err(&format!(
+                "{} Transfer failed: failure injected by the emulator (FailTransfer)",
+                stamp()
+            ));
+            Outcome {
+                exit_code: 1,
+                failed: true,
+            }
+        } else {
+            self.work(st, id, &action, &log, &cancel)
+        };
+        if !Self::pause(st, st.task_delay, &cancel) {
+            return;
+        }
+        self.set(id, |j| {
+            j.state = if outcome.failed {
+                JobState::Failed
+            } else {
+                JobState::Completed
+            };
+            j.exit_code = outcome.exit_code;
+            j.end = Some(now_secs());
+        });
+    }
+
+    fn work(
+        &self,
+        st: &State,
+        id: u64,
+        action: &Action,
+        log: &JobLog,
+        cancel: &AtomicBool,
+    ) -> Outcome {
+        let ok = Outcome {
+            exit_code: 0,
+            failed: false,
+        };
+        let failed = |code| Outcome {
+            exit_code: code,
+            failed: true,
+        };
+        // The shell scripts of cp/mv/rm end their failure branch with `exit $?` after an echo,
+        // so those jobs end COMPLETED with exit code 0 even when the command failed.
+        let shell = |title: &str, verb: &str, noun: &str, r: Result<(), String>| {
+            log.out(&format!("{} {title} Job (id:{id})", stamp()));
+            match r {
+                Ok(()) => log.out(&format!("{} Files were successfully {verb}.", stamp())),
+                Err(e) => {
+                    log.err(&e);
+                    log.err(&format!(
+                        "{} Unable to {noun} files exit code:0 error: ",
+                        stamp()
+                    ));
+                }
+            }
+            Outcome {
+                exit_code: 0,
+                failed: false,
+            }
+        };
+        match action {
+            Action::Copy { src, dst } => {
+                let r = writable(st, "cp: cannot create", dst).and_then(|_| copy(src, dst));
+                shell("Copy Files", "copied", "copy", r)
+            }
+            Action::Move { src, dst } => {
+                let r = writable(st, "mv: cannot move to", dst)
+                    .and_then(|_| writable(st, "mv: cannot remove", src))
+                    .and_then(|_| mv(src, dst));
+                shell("Move Files", "moved", "move", r)
+            }
+            Action::Tar(t) => {
+                let r = t.run().map_err(|(_, stderr)| stderr);
+                if t.compress {
+                    shell("Compress Files", "compressed", "compress", r)
+                } else {
+                    shell("Extract Files", "extracted", "extract", r)
+                }
+            }
+            Action::Remove { path } => {
+                let r = writable(st, "rm: cannot remove", path).and_then(|_| rm(path));
+                shell("Delete Files", "removed", "remove", r)
+            }
+            Action::Ingress { object, target } => {
+                log.out(&format!("{} Ingress File Transfer Job (id:{id})", stamp()));
+                log.out(&format!(
+                    "{} Waiting till file to tranfer is available...",
+                    stamp()
+                ));
+                let started = Instant::now();
+                let (bucket, key) = object.split_once('/').unwrap_or((object, ""));
+                let obj = loop {
+                    if let Some(o) = st.store.object_file(bucket, key) {
+                        break o;
+                    }
+                    let waited = started.elapsed() >= INGRESS_PATIENCE;
+                    let gave_up = self.multipart.take_failed(object);
+                    if gave_up
+                        || waited
+                        || !Self::pause(st, st.task_delay.max(Duration::from_millis(10)), cancel)
+                    {
+                        log.err(&format!(
+                            "{} File to transfer not found in S3 bucket",
+                            stamp()
+                        ));
+                        return failed(1);
+                    }
+                };
+                log.out(&format!("{} File to transfer found in S3 bucket", stamp()));
+                log.out(&format!(
+                    "{} Downloading file to: {} ...",
+                    stamp(),
+                    target.remote
+                ));
+                if let Err(e) = writable(st, "curl: (23) Failure writing output to", target) {
+                    log.err(&e);
+                    return failed(23);
+                }
+                if target.local.is_dir() {
+                    log.err(&format!(
+                        "{} Target path {} is a directory",
+                        stamp(),
+                        target.remote
+                    ));
+                    return failed(3);
+                }
+                let size = fs::metadata(&obj).map(|m| m.len()).unwrap_or(0);
+                if let Err(e) = move_into_place(&obj, &target.local) {
+                    log.err(&format!(
+                        "curl: (23) Failure writing output to destination: {e}"
+                    ));
+                    return failed(1);
+                }
+                st.store.delete(bucket, key);
+                log.out(&format!("{} Received {size} bytes", stamp()));
+                log.out(&format!(
+                    "{} File was successfully downloaded (size: {:.3}MB)",
+                    stamp(),
+                    size as f64 / 1_048_576.0
+                ));
+                ok
+            }
+            Action::Egress { src, object } => {
+                log.out(&format!("{} Upload File Job (id:{id})", stamp()));
+                let size = match fs::metadata(&src.local) {
+                    Ok(m) if m.is_file() => m.len(),
+                    _ => {
+                        log.err(&format!("File {} not found", src.remote));
+                        return failed(34);
+                    }
+                };
+                let parts = size.div_ceil(self.multipart.part_size).max(1);
+                log.out(&format!(
+                    "Uploading file:{} into {parts} chunks",
+                    src.remote
+                ));
+                log.out(&format!(
+                    "[INFO] Creating temporary folder:tmp/{}/",
+                    super::v2_http::uuid4()
+                ));
+                for n in 1..=parts {
+                    log.out(&format!("[INFO] Uploading part {n}..."));
+                }
+                let (bucket, key) = object.split_once('/').unwrap_or((object, ""));
+                let put = fs::File::open(&src.local).and_then(|f| {
+                    let mut parts = PartMd5s::new(f, self.multipart.part_size);
+                    st.store.put_file(bucket, key, &mut parts)?;
+                    Ok(parts.finish())
+                });
+                let md5s = match put {
+                    Ok(m) => m,
+                    Err(e) => {
+                        log.err(&format!("[ERROR] Upload failed: {e}"));
+                        return failed(70);
+                    }
+                };
+                log.out("[INFO] Parts upload completed.");
+                for (n, md5) in md5s.iter().enumerate() {
+                    log.out(&format!(
+                        "[INFO] Upload of part {} succeded with ETag: {md5}|",
+                        n + 1
+                    ));
+                }
+                log.out("[INFO] Signaling multipart upload completion");
+                log.out("[INFO] Multipart file upload successfully completed");
+                ok
+            }
+        }
+    }
+
+    /// `GET /compute/{system}/jobs/{id}`'s Job object.
+    pub fn job_json(&self, id: u64) -> Option<Value> {
+        self.lock().get(&id).map(|j| render(id, j))
+    }
+
+    /// All jobs, oldest first, or those with that name.
+    pub fn all_json(&self, name: Option<&str>) -> Vec<Value> {
+        self.lock()
+            .iter()
+            .filter(|(_, j)| name.is_none_or(|n| n == j.name))
+            .map(|(id, j)| render(*id, j))
+            .collect()
+    }
+
+    pub fn metadata_json(&self, id: u64) -> Option<Value> {
+        self.lock().get(&id).map(|j| {
+            json!({"jobId": id.to_string(), "script": j.script, "standardInput": "/dev/null",
+                   "standardOutput": null, "standardError": null})
+        })
+    }
+
+    /// `scancel`: false if the job is unknown.
+    pub fn cancel(&self, id: u64) -> bool {
+        let mut jobs = self.lock();
+        let Some(job) = jobs.get_mut(&id) else {
+            return false;
+        };
+        if matches!(job.state, JobState::Pending | JobState::Running) {
+            job.cancel.store(true, Ordering::SeqCst);
+            job.state = JobState::Cancelled;
+            job.end = Some(now_secs());
+        }
+        true
+    }
+}
+
+fn render(id: u64, j: &Job) -> Value {
+    let (state, reason, signal) = match j.state {
+        JobState::Pending => ("PENDING".to_string(), "None", 0),
+        JobState::Running => ("RUNNING".to_string(), "None", 0),
+        JobState::Completed => ("COMPLETED".to_string(), "None", 0),
+        JobState::Failed => ("FAILED".to_string(), "NonZeroExitCode", 0),
+        JobState::Cancelled => (format!("CANCELLED by {}", own_uid()), "None", 15),
+    };
+    let task_state = state.split(' ').next().unwrap_or("").to_string();
+    let elapsed = j
+        .start
+        .map(|s| j.end.unwrap_or_else(now_secs) - s)
+        .unwrap_or(0);
+    let started = j.start.is_some();
+    let tasks: Vec<Value> = if started {
+        vec![json!({
+            "id": format!("{id}.batch"), "name": "batch",
+            "status": {"state": task_state, "stateReason": null, "exitCode": j.exit_code, "interruptSignal": signal},
+            "time": {"elapsed": elapsed, "start": j.start, "end": j.end, "suspended": 0, "limit": null}
+        })]
+    } else {
+        Vec::new()
+    };
+    json!({
+        "jobId": id.to_string(),
+        "name": j.name,
+        "status": {"state": state, "stateReason": reason, "exitCode": j.exit_code, "interruptSignal": signal},
+        "tasks": tasks,
+        "time": {"elapsed": elapsed, "start": j.start, "end": j.end, "suspended": 0, "limit": TRANSFER_TIME_LIMIT},
+        "account": ACCOUNT,
+        "allocationNodes": u32::from(started),
+        "cluster": "cluster",
+        "group": USER,
+        "nodes": if started { "localhost" } else { "None assigned" },
+        "partition": "normal",
+        "killRequestUser": null,
+        "user": USER,
+        "workingDirectory": j.working_dir,
+        "priority": 1,
+    })
+}
+
+/// A reader that notes the MD5 of every `part_size` chunk passing through (the ETags the
+/// egress job's part uploads would get).
+struct PartMd5s<R> {
+    inner: R,
+    part_size: u64,
+    in_part: u64,
+    md5: md5::Md5,
+    done: Vec<String>,
+}
+
+impl<R: io::Read> PartMd5s<R> {
+    fn new(inner: R, part_size: u64) -> Self {
+        PartMd5s {
+            inner,
+            part_size,
+            in_part: 0,
+            md5: md5::Md5::new(),
+            done: Vec::new(),
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.in_part > 0 || self.done.is_empty() {
+            let md5 = std::mem::take(&mut self.md5).finalize();
+            self.done.push(super::util::hex(&md5));
+        }
+        self.done
+    }
+}
+
+impl<R: io::Read> io::Read for PartMd5s<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let room = (self.part_size - self.in_part).min(buf.len() as u64) as usize;
+        let n = self.inner.read(&mut buf[..room])?;
+        self.md5.update(&buf[..n]);
+        self.in_part += n as u64;
+        if self.in_part == self.part_size {
+            let md5 = std::mem::take(&mut self.md5).finalize();
+            self.done.push(super::util::hex(&md5));
+            self.in_part = 0;
+        }
+        Ok(n)
+    }
+}
+
+/// The date prefix of the job scripts' log lines.
+fn stamp() -> String {
+    date_line(now_secs())
+}
+
+/// Appends lines to the job's output and error logs.
+struct JobLog {
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl JobLog {
+    fn new(logs: &Logs) -> JobLog {
+        let log = JobLog {
+            out: logs.output.local.clone(),
+            err: logs.error.local.clone(),
+        };
+        // Slurm creates both files when the job starts.
+        log.append(&log.out, None);
+        log.append(&log.err, None);
+        log
+    }
+
+    fn append(&self, path: &Path, line: Option<&str>) {
+        let opened = OpenOptions::new().create(true).append(true).open(path);
+        if let (Ok(mut f), Some(line)) = (opened, line) {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
+    fn out(&self, line: &str) {
+        self.append(&self.out, Some(line));
+    }
+
+    fn err(&self, line: &str) {
+        self.append(&self.err, Some(line));
+    }
+}
+
+/// The sandbox's write permission (home and /tmp only), as the job's command would report it.
+fn writable(st: &State, what: &str, p: &RemotePath) -> Result<(), String> {
+    st.sandbox
+        .check_write(&p.remote)
+        .map_err(|_| format!("{what} '{}': Permission denied", p.remote))
+}
+
+/// The target of `cp`/`mv`: inside `dst` when it is an existing directory.
+fn destination(src: &RemotePath, dst: &RemotePath) -> PathBuf {
+    if dst.local.is_dir() {
+        dst.local.join(src.local.file_name().unwrap_or_default())
+    } else {
+        dst.local.clone()
+    }
+}
+
+fn missing(cmd: &str, verb: &str, p: &RemotePath) -> String {
+    format!(
+        "{cmd}: cannot {verb} '{}': No such file or directory",
+        p.remote
+    )
+}
+
+/// `cp --force -Rd`: recursive, symlinks copied as links.
+fn copy(src: &RemotePath, dst: &RemotePath) -> Result<(), String> {
+    if fs::symlink_metadata(&src.local).is_err() {
+        return Err(missing("cp", "stat", src));
+    }
+    let to = destination(src, dst);
+    copy_tree(&src.local, &to).map_err(|e| format!("cp: cannot create '{}': {e}", dst.remote))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    let meta = fs::symlink_metadata(from)?;
+    if meta.file_type().is_symlink() {
+        let _ = fs::remove_file(to);
+        std::os::unix::fs::symlink(fs::read_link(from)?, to)
+    } else if meta.is_dir() {
+        fs::create_dir_all(to)?;
+        for entry in fs::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        fs::set_permissions(to, meta.permissions())
+    } else {
+        fs::copy(from, to).map(|_| ())
+    }
+}
+
+fn mv(src: &RemotePath, dst: &RemotePath) -> Result<(), String> {
+    if fs::symlink_metadata(&src.local).is_err() {
+        return Err(missing("mv", "stat", src));
+    }
+    fs::rename(&src.local, destination(src, dst))
+        .map_err(|e| format!("mv: cannot move '{}' to '{}': {e}", src.remote, dst.remote))
+}
+
+fn rm(path: &RemotePath) -> Result<(), String> {
+    let meta = fs::symlink_metadata(&path.local).map_err(|_| missing("rm", "remove", path))?;
+    let r = if meta.is_dir() {
+        fs::remove_dir_all(&path.local)
+    } else {
+        fs::remove_file(&path.local)
+    };
+    r.map_err(|e| format!("rm: cannot remove '{}': {e}", path.remote))
+}
+
+/// Moves a stored object to `target` without a half-written file ever being visible there.
+pub(crate) fn move_into_place(from: &Path, target: &Path) -> io::Result<()> {
+    let dir = target.parent().unwrap_or(Path::new("/"));
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.f7t-incoming"));
+    if fs::rename(from, &tmp).is_err() {
+        // The store may sit on another filesystem.
+        if let Err(e) = fs::copy(from, &tmp) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let _ = fs::remove_file(from);
+    }
+    fs::rename(&tmp, target).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}

@@ -1,0 +1,202 @@
+//! v2 transfer jobs (cp, mv, rm, upload, download): every one is a scheduler job whose success
+//! is judged from its final state AND a success line in its output log, because a failing
+//! `job_copy.sh` still ends COMPLETED with exit code 0 (transcripts 66–68).
+
+use super::http;
+use crate::client::Client;
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::poll_delay;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Success lines the server's job scripts write into `outputLog`.
+pub(crate) const FILES_DONE: &str = "Files were successfully";
+pub(crate) const INGRESS_DONE: &str = "File was successfully downloaded";
+pub(crate) const EGRESS_DONE: &str = "Multipart file upload successfully completed";
+
+/// States that end a job (Slurm); a job is finished when every comma-separated element of its
+/// state contains one of these (B10).
+const FINAL_STATES: &[&str] = &[
+    "BOOT_FAIL",
+    "CANCELLED",
+    "COMPLETED",
+    "DEADLINE",
+    "FAILED",
+    "NODE_FAIL",
+    "OUT_OF_MEMORY",
+    "PREEMPTED",
+    "TIMEOUT",
+];
+
+/// How long a job may stay unknown to the scheduler ("Job not found.") after submission before
+/// we give up; real schedulers take up to ~20 s to list a fresh job.
+const UNKNOWN_GRACE: Duration = Duration::from_secs(90);
+
+/// A submitted transfer job (`transferJob` of a 201 answer).
+#[derive(Debug, Clone)]
+pub(crate) struct TransferJob {
+    pub(crate) system: String,
+    pub(crate) job_id: String,
+    pub(crate) output_log: String,
+    pub(crate) error_log: String,
+    submitted: Instant,
+}
+
+/// One look at a job.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum JobState {
+    /// The scheduler does not list it (yet).
+    Unknown,
+    Pending,
+    Running(String),
+    Finished(String),
+}
+
+impl TransferJob {
+    pub(crate) fn from_answer(system: &str, answer: &Value) -> Result<TransferJob> {
+        let job = &answer["transferJob"];
+        let text = |key: &Value| match key {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let missing = || {
+            Error::new(
+                ErrorKind::Json,
+                format!("the server's transfer job answer lacks jobId or logs: {answer}"),
+            )
+        };
+        Ok(TransferJob {
+            system: system.to_string(),
+            job_id: text(&job["jobId"]).ok_or_else(missing)?,
+            output_log: text(&job["logs"]["outputLog"]).ok_or_else(missing)?,
+            error_log: text(&job["logs"]["errorLog"]).ok_or_else(missing)?,
+            submitted: Instant::now(),
+        })
+    }
+
+    /// One request: the job's state. "Job not found" within the grace period is `Unknown`.
+    pub(crate) fn state(&self, c: &Client) -> Result<JobState> {
+        let path = format!(
+            "/compute/{}/jobs/{}",
+            http::segment(&self.system)?,
+            http::segment(&self.job_id)?
+        );
+        let what = format!("transfer job {}", self.job_id);
+        let answer = match http::get(c, &path, &[], &what) {
+            Ok(reply) => reply.body,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                if self.submitted.elapsed() < UNKNOWN_GRACE {
+                    return Ok(JobState::Unknown);
+                }
+                return Err(e.context(format!(
+                    "transfer job {} is still unknown to the scheduler {} s after submission",
+                    self.job_id,
+                    UNKNOWN_GRACE.as_secs()
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        let state = answer["jobs"][0]["status"]["state"]
+            .as_str()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Json,
+                    format!("job {} answer has no jobs[0].status.state", self.job_id),
+                )
+            })?
+            .to_string();
+        Ok(classify(&state))
+    }
+
+    /// After the job finished: Ok when it COMPLETED and its output log has `success_line`,
+    /// otherwise `TaskFailed` with the error log's text (or the state when the log is empty).
+    pub(crate) fn outcome(&self, c: &Client, final_state: &str, success_line: &str) -> Result<()> {
+        let completed = final_state.split(',').all(|s| s.contains("COMPLETED"));
+        if completed {
+            let log = read_log(c, &self.system, &self.output_log)?;
+            if log.contains(success_line) {
+                return Ok(());
+            }
+        }
+        let errors = read_log(c, &self.system, &self.error_log).unwrap_or_default();
+        let errors = last_chars(errors.trim(), 2000);
+        let detail = if errors.is_empty() {
+            "no error log".to_string()
+        } else {
+            errors.to_string()
+        };
+        Err(Error::new(
+            ErrorKind::TaskFailed,
+            format!(
+                "transfer job {} ended {final_state} without reporting success: {detail}",
+                self.job_id
+            ),
+        ))
+    }
+
+    /// Polls with backoff until the job ends, then judges it (`outcome`).
+    pub(crate) fn wait(&self, c: &Client, success_line: &str) -> Result<()> {
+        let o = c.options();
+        let mut round = 0;
+        loop {
+            if let JobState::Finished(state) = self.state(c)? {
+                return self.outcome(c, &state, success_line);
+            }
+            std::thread::sleep(poll_delay(o.poll_initial, o.poll_max, round));
+            round = round.saturating_add(1);
+        }
+    }
+}
+
+fn classify(state: &str) -> JobState {
+    let finished = state
+        .split(',')
+        .map(str::trim)
+        .all(|s| FINAL_STATES.iter().any(|f| s.contains(f)) || s == "F");
+    if finished {
+        JobState::Finished(state.to_string())
+    } else if state.contains("PENDING") || state == "Q" {
+        JobState::Pending
+    } else {
+        JobState::Running(state.to_string())
+    }
+}
+
+/// A job log through `ops/view` (what pyfirecrest does).
+fn read_log(c: &Client, system: &str, path: &str) -> Result<String> {
+    super::view(c, system, path)
+}
+
+fn last_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().rev().nth(n.saturating_sub(1)) {
+        Some((i, _)) => &s[i..],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states() {
+        assert_eq!(classify("PENDING"), JobState::Pending);
+        assert_eq!(classify("RUNNING"), JobState::Running("RUNNING".into()));
+        assert_eq!(
+            classify("CANCELLED by 1002"),
+            JobState::Finished("CANCELLED by 1002".into())
+        );
+        assert_eq!(
+            classify("COMPLETED,RUNNING"),
+            JobState::Running("COMPLETED,RUNNING".into())
+        );
+        assert_eq!(classify("F"), JobState::Finished("F".into()));
+    }
+
+    #[test]
+    fn tail_of_long_text() {
+        assert_eq!(last_chars("abcdef", 3), "def");
+        assert_eq!(last_chars("ab", 3), "ab");
+    }
+}
