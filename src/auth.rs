@@ -225,11 +225,15 @@ impl Auth {
     }
 }
 
-/// How long a token that lives `lifetime` is reused: until `margin` before it expires; a token
-/// shorter-lived than the margin is reused for half its life rather than fetched on every call.
+/// How long a token that lives `lifetime` is reused: until `margin` before it expires. A token
+/// shorter-lived than the margin is still never used with less than MIN_REFRESH_MARGIN left (v2
+/// refuses those); one living even less is reused for half its life rather than fetched on
+/// every call.
 fn reuse_time(lifetime: Duration, margin: Duration) -> Duration {
     if lifetime > margin {
         lifetime - margin
+    } else if lifetime > MIN_REFRESH_MARGIN {
+        lifetime - MIN_REFRESH_MARGIN
     } else {
         lifetime / 2
     }
@@ -371,6 +375,11 @@ mod tests {
         assert_eq!(
             reuse_time(Duration::from_secs(10), m),
             Duration::from_secs(5)
+        );
+        // shorter than the margin, longer than v2's 30 s floor: keep the floor
+        assert_eq!(
+            reuse_time(Duration::from_secs(45), m),
+            Duration::from_secs(15)
         );
     }
 

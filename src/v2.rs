@@ -84,10 +84,12 @@ impl RawSystems {
 
 pub(crate) fn raw_systems(c: &Client) -> Result<RawSystems> {
     let reply = http::get(c, "/status/systems", &[], "systems")?;
-    let systems = reply.body["systems"]
-        .as_array()
-        .cloned()
-        .ok_or_else(|| Error::new(ErrorKind::Json, "/status/systems answer has no 'systems' list"))?;
+    let systems = reply.body["systems"].as_array().cloned().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Json,
+            "/status/systems answer has no 'systems' list",
+        )
+    })?;
     Ok(RawSystems {
         systems,
         app_version: reply.app_version,
@@ -236,7 +238,10 @@ pub(crate) fn parameters(c: &Client) -> Result<Parameters> {
     ));
     p.sections.insert("storage".into(), storage);
 
-    let scheduler = raw.systems.iter().find_map(|s| s["scheduler"]["type"].as_str());
+    let scheduler = raw
+        .systems
+        .iter()
+        .find_map(|s| s["scheduler"]["type"].as_str());
     if let Some(kind) = scheduler {
         let name = match kind {
             "slurm" => "Slurm",
@@ -334,7 +339,9 @@ fn ops_path(system: &str, op: &str) -> Result<String> {
 /// The server quotes paths with `'` in its remote shell, so such paths cannot work.
 fn check_path(what: &str, path: &str) -> Result<()> {
     if path.is_empty() {
-        return Err(Error::invalid_argument(format!("{what}: the path is empty")));
+        return Err(Error::invalid_argument(format!(
+            "{what}: the path is empty"
+        )));
     }
     if path.contains('\'') || path.contains('\0') {
         return Err(Error::invalid_argument(format!(

@@ -41,12 +41,16 @@ FAULTS:  --fault '[METHOD ]PATH_PREFIX=ACTION[*TIMES]'
         fail               make the transfer this request creates fail: on
                            POST /storage/xfer-external/upload the task ends in 115, on
                            POST /storage/xfer-external/download in 118, on the staging POST
-                           (/s3/...) the object is lost: 115, then 400
+                           (/s3/...) the object is lost: 115, then 400.
+                           v2: on POST/DELETE /filesystem/<system>/transfer/... the job ends
+                           FAILED; on the multipart completion POST (/s3-multipart/...) S3
+                           answers 200 with an <Error> body and the ingress job fails
     Examples: --fault 'GET /utilities/ls=429:1*2'  --fault '/s3/=drop:1000'
               --fault 'POST /storage/xfer-external/upload=fail'
 
 LIMITS: UTILITIES_MAX_FILE_SIZE 5 MB (upload 413, download/view X-Size-Limit),
         STORAGE_MAX_FILE_SIZE as --storage-max-mb. Both are published in /status/parameters.
+        v2: max_ops_file_size 5 MiB and the multipart part size in /status/systems.
 ";
 
 struct Args {

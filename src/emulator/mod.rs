@@ -103,6 +103,8 @@ impl Default for Config {
 
 /// Everything the routes of either API version share: one per running emulator.
 pub(crate) struct State {
+    /// The API version served (for code shared by both route sets).
+    #[allow(dead_code)]
     pub api: ApiVersion,
     port: u16,
     pub base_url: String,
@@ -162,8 +164,10 @@ pub struct Emulator {
 impl Emulator {
     pub fn start(config: Config) -> std::io::Result<Emulator> {
         let api = api_for(&config)?;
-        let server = tiny_http::Server::http(("127.0.0.1", config.port))
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::AddrInUse, e.to_string()))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
+        server::no_delay(&listener);
+        let server = tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let port = server
             .server_addr()
             .to_ip()

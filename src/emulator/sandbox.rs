@@ -36,6 +36,7 @@ impl Sandbox {
         })
     }
 
+    #[cfg(test)]
     pub fn root(&self) -> &Path {
         &self.root
     }

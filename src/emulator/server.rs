@@ -47,11 +47,6 @@ impl Req {
         }
     }
 
-    /// The raw URL as sent (path and query, not decoded).
-    pub fn raw_url(&self) -> &str {
-        self.inner.url()
-    }
-
     pub fn header(&self, name: &str) -> Option<String> {
         self.inner
             .headers()
@@ -82,10 +77,6 @@ impl Req {
 
     pub(crate) fn inner_mut(&mut self) -> &mut tiny_http::Request {
         &mut self.inner
-    }
-
-    pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.inner.remote_addr().copied()
     }
 
     /// The text fields of a urlencoded or multipart body (files in a multipart body are read
@@ -267,7 +258,9 @@ fn respond(state: &State, req: Req, resp: Resp, drop_after: Option<u64>) {
         Some(n) => Box::new(reader.take(n)),
         None => reader,
     };
-    let response = tiny_http::Response::new(status, headers, reader, Some(len as usize), None);
+    // Always a Content-Length (tiny_http would switch large bodies to chunked encoding).
+    let response = tiny_http::Response::new(status, headers, reader, Some(len as usize), None)
+        .with_chunked_threshold(usize::MAX);
     let _ = inner.respond(response);
     if drop_after.is_some() {
         if let Some(peer) = peer {
@@ -275,6 +268,24 @@ fn respond(state: &State, req: Req, resp: Resp, drop_after: Option<u64>) {
             // sees the body cut short at once instead of waiting for the missing bytes.
             close_connection(state.port(), peer);
         }
+    }
+}
+
+/// Sets TCP_NODELAY on the listening socket; Linux passes it on to accepted connections.
+/// tiny_http writes a response in several small pieces, and with Nagle's algorithm each piece
+/// after the first waits for the client's delayed ACK (≈40 ms per request).
+pub(crate) fn no_delay(listener: &std::net::TcpListener) {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt on a valid socket fd with a pointer to a live c_int of the given size.
+    unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            &one as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
     }
 }
 

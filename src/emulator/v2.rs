@@ -87,7 +87,9 @@ fn decorate(resp: Resp, req: &Req, unhandled: bool) -> Resp {
 /// Authenticates as FirecREST v2 does; returns the user name.
 fn authenticate(state: &State, req: &Req) -> Result<String, ApiError> {
     let Some(token) = bearer(req) else {
-        return Err(ApiError::new(401, "Not authenticated").with_header("www-authenticate", "Bearer"));
+        return Err(
+            ApiError::new(401, "Not authenticated").with_header("www-authenticate", "Bearer")
+        );
     };
     let refused = |msg: &str| ApiError::new(401, msg).with_header("auth-token", token.clone());
     let claims = match state.tokens.verify(&token) {
@@ -126,9 +128,9 @@ impl V2 {
             ));
         }
         if path == "/status/liveness" {
-            return Ok(Resp::new(307)
-                .header("location", format!("{}/status/liveness/", state.base_url))
-                .header("content-length", "0"));
+            return Ok(
+                Resp::new(307).header("location", format!("{}/status/liveness/", state.base_url))
+            );
         }
         let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
         let known = matches!(seg.first(), Some(&("status" | "filesystem" | "compute")));
@@ -138,7 +140,10 @@ impl V2 {
         *user = Some(authenticate(state, req)?);
         let method = req.method.clone();
         match (method.as_str(), seg.as_slice()) {
-            ("GET", ["status", "systems"]) => Ok(json_resp(200, &json!({"systems": systems(self.multipart.part_size)}))),
+            ("GET", ["status", "systems"]) => Ok(json_resp(
+                200,
+                &json!({"systems": systems(self.multipart.part_size)}),
+            )),
             ("GET", ["status", sys, what]) => {
                 system(sys)?;
                 status_of(what)
@@ -154,7 +159,7 @@ impl V2 {
             }
             (_, ["compute", sys, "jobs", rest @ ..]) => {
                 system(sys)?;
-                self.compute(&method, rest)
+                self.compute(req, rest)
             }
             _ => Err(ApiError::new(404, "Not Found")),
         }
@@ -195,7 +200,9 @@ fn status_of(what: &str) -> Result<Resp, ApiError> {
             "features": "(null)", "name": "localhost", "address": "127.0.0.1", "hostname": "localhost",
             "state": ["IDLE"], "partitions": ["normal"], "weight": 1, "allocMemory": 0,
             "allocCpus": 0, "idleCpus": 2}]}),
-        "partitions" => json!({"partitions": [{"name": "normal", "cpus": 2, "totalNodes": 1, "partition": "UP"}]}),
+        "partitions" => {
+            json!({"partitions": [{"name": "normal", "cpus": 2, "totalNodes": 1, "partition": "UP"}]})
+        }
         "reservations" => json!({"reservations": []}),
         _ => return Err(ApiError::new(404, "Not Found")),
     };
@@ -207,8 +214,14 @@ fn status_of(what: &str) -> Result<Resp, ApiError> {
 fn systems(part_size: u64) -> Value {
     let checked = super::util::iso_time(now_secs()) + "Z";
     let system = |name: &str, healthy: bool| {
-        let message = if healthy { Value::Null } else { json!("emulated outage") };
         let health = |kind: &str| {
+            let message = match (healthy, kind) {
+                (false, _) => json!("emulated outage"),
+                (true, "scheduler") => {
+                    json!("[{'mode': 'primary', 'hostname': 'localhost', 'pinged': 'UP'}]")
+                }
+                _ => Value::Null,
+            };
             json!({"serviceType": kind, "lastChecked": checked, "latency": 0.001, "healthy": healthy, "message": message})
         };
         let mut fs_health = health("filesystem");
@@ -248,7 +261,13 @@ fn transfer_method(body: &Value) -> Result<Value, ApiError> {
     let directives = field(body, &["transferDirectives", "transfer_directives"])
         .cloned()
         .ok_or_else(|| {
-            ApiError::validation("body", "transferDirectives", "missing", "Field required", &Value::Null)
+            ApiError::validation(
+                "body",
+                "transferDirectives",
+                "missing",
+                "Field required",
+                &Value::Null,
+            )
         })?;
     match field_str(&directives, &["transferMethod", "transfer_method"]) {
         Some("s3") => Ok(directives),
@@ -301,7 +320,9 @@ impl V2 {
                 let (parts, complete) = self
                     .multipart
                     .create_upload(state, &object, size)
-                    .map_err(|e| ApiError::new(500, format!("Unable to open the multipart upload: {e}")))?;
+                    .map_err(|e| {
+                        ApiError::new(500, format!("Unable to open the multipart upload: {e}"))
+                    })?;
                 let extra = json!({"transferMethod": "s3", "partsUploadUrls": parts,
                                    "completeUploadUrl": complete, "maxPartSize": self.multipart.part_size});
                 (Action::Ingress { object, target }, Some(extra), 201)
@@ -319,6 +340,14 @@ impl V2 {
                 let extra = json!({"transferMethod": "s3", "downloadUrl": url});
                 (Action::Egress { src, object }, Some(extra), 201)
             }
+            (_, "compress" | "extract") => {
+                return Err(ApiError::new(
+                    501,
+                    format!(
+                        "transfer/{op} is not implemented by the FirecREST emulator; use ops/{op}."
+                    ),
+                ))
+            }
             (_, "cp" | "mv" | "rm" | "upload" | "download") => {
                 return Err(ApiError::new(405, "Method Not Allowed"))
             }
@@ -335,7 +364,9 @@ impl V2 {
             "jobId": "", "system": SYSTEM, "workingDirectory": HOME,
             "logs": {"outputLog": logs.output.remote, "errorLog": logs.error.remote},
         });
-        let job = self.scheduler.submit(state, action, logs, req.fail_transfer);
+        let job = self
+            .scheduler
+            .submit(state, action, logs, req.fail_transfer);
         let mut job_json = job_json;
         job_json["jobId"] = json!(job.to_string());
         let mut body = json!({ "transferJob": job_json });
@@ -345,7 +376,8 @@ impl V2 {
         Ok(json_resp(status, &body))
     }
 
-    fn compute(&self, method: &str, rest: &[&str]) -> Result<Resp, ApiError> {
+    fn compute(&self, req: &mut Req, rest: &[&str]) -> Result<Resp, ApiError> {
+        let method = req.method.clone();
         let job_id = |raw: &str| -> Result<u64, ApiError> {
             if raw.is_empty() || !raw.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return Err(ApiError::validation(
@@ -359,18 +391,47 @@ impl V2 {
             Ok(raw.parse().unwrap_or(0))
         };
         let not_found = || ApiError::new(404, "Job not found.");
-        match (method, rest) {
-            ("GET", []) => Ok(json_resp(200, &json!({"jobs": self.scheduler.all_json()}))),
-            ("POST", []) => Err(ApiError::new(
-                501,
-                "Job submission is not implemented by the FirecREST emulator (only transfer jobs run).",
-            )),
+        match (method.as_str(), rest) {
+            ("GET", []) => {
+                let window = req.query("time_window").unwrap_or("24h");
+                if !["1h", "8h", "24h", "3d", "7d"].contains(&window) {
+                    return Err(ApiError::validation(
+                        "query",
+                        "time_window",
+                        "enum",
+                        "Input should be '1h', '8h', '24h', '3d' or '7d'",
+                        &json!(window),
+                    ));
+                }
+                let jobs = self.scheduler.all_json(req.query("name"));
+                Ok(json_resp(200, &json!({ "jobs": jobs })))
+            }
+            ("POST", []) => {
+                let body = json_body(req)?;
+                let job = body.get("job").cloned().unwrap_or(Value::Null);
+                if field(&job, &["workingDirectory", "working_directory"]).is_none() {
+                    return Err(ApiError::validation(
+                        "body",
+                        "job",
+                        "missing",
+                        "Field required",
+                        &job,
+                    ));
+                }
+                Err(ApiError::new(
+                    501,
+                    "Job submission is not implemented by the FirecREST emulator (only transfer jobs run).",
+                ))
+            }
             ("GET", [id]) => {
                 let job = self.scheduler.job_json(job_id(id)?).ok_or_else(not_found)?;
                 Ok(json_resp(200, &json!({"jobs": [job]})))
             }
             ("GET", [id, "metadata"]) => {
-                let meta = self.scheduler.metadata_json(job_id(id)?).ok_or_else(not_found)?;
+                let meta = self
+                    .scheduler
+                    .metadata_json(job_id(id)?)
+                    .ok_or_else(not_found)?;
                 Ok(json_resp(200, &json!({"jobs": [meta]})))
             }
             ("DELETE", [id]) => {

@@ -26,7 +26,11 @@ pub(crate) struct RemotePath {
 
 /// The server's path checks (health probing on): present, absolute, inside `fileSystems`
 /// after folding `..`. Symlinks resolve inside the sandbox, never outside the root.
-pub(crate) fn check(sandbox: &Sandbox, system: &str, path: Option<&str>) -> Result<RemotePath, ApiError> {
+pub(crate) fn check(
+    sandbox: &Sandbox,
+    system: &str,
+    path: Option<&str>,
+) -> Result<RemotePath, ApiError> {
     let path = path.ok_or_else(|| {
         ApiError::bad_request(
             "Unable to decode request and retreive the required path or source_path parameter.",
@@ -58,7 +62,13 @@ pub(crate) fn check(sandbox: &Sandbox, system: &str, path: Option<&str>) -> Resu
 }
 
 /// The `ls -l` entry of a file, named `name`.
-pub(crate) fn entry(sandbox: &Sandbox, name: &str, local: &Path, meta: &Metadata, numeric: bool) -> Value {
+pub(crate) fn entry(
+    sandbox: &Sandbox,
+    name: &str,
+    local: &Path,
+    meta: &Metadata,
+    numeric: bool,
+) -> Value {
     let kind = file_type_char(meta);
     let link_target = if kind == 'l' {
         std::fs::read_link(local)
@@ -75,8 +85,8 @@ pub(crate) fn entry(sandbox: &Sandbox, name: &str, local: &Path, meta: &Metadata
         "name": name,
         "type": kind.to_string(),
         "linkTarget": link_target,
-        "user": user_name(meta.uid(), numeric),
-        "group": group_name(meta.gid(), numeric),
+        "user": id_name(meta.uid(), own_uid(), "/etc/passwd", numeric),
+        "group": id_name(meta.gid(), own_gid(), "/etc/group", numeric),
         "permissions": permissions(meta),
         "lastModified": iso_time(meta.mtime()),
         "size": size.to_string(),
@@ -129,23 +139,15 @@ pub(crate) fn own_gid() -> u32 {
     unsafe { libc::getgid() }
 }
 
-fn user_name(uid: u32, numeric: bool) -> String {
+/// How `ls` shows an owner: the emulated user for the process's own id, else the name in
+/// `file` (passwd or group format), else the number.
+fn id_name(id: u32, own: u32, file: &str, numeric: bool) -> String {
     if numeric {
-        uid.to_string()
-    } else if uid == own_uid() {
+        id.to_string()
+    } else if id == own {
         USER.into()
     } else {
-        lookup_name("/etc/passwd", uid).unwrap_or_else(|| uid.to_string())
-    }
-}
-
-fn group_name(gid: u32, numeric: bool) -> String {
-    if numeric {
-        gid.to_string()
-    } else if gid == own_gid() {
-        USER.into()
-    } else {
-        lookup_name("/etc/group", gid).unwrap_or_else(|| gid.to_string())
+        lookup_name(file, id).unwrap_or_else(|| id.to_string())
     }
 }
 
@@ -161,7 +163,11 @@ fn lookup_name(file: &str, id: u32) -> Option<String> {
 /// Id of a name in a passwd-format file; the emulated user maps to the process's own ids.
 pub(crate) fn lookup_id(file: &str, name: &str) -> Option<u32> {
     if name == USER {
-        return Some(if file.ends_with("passwd") { own_uid() } else { own_gid() });
+        return Some(if file.ends_with("passwd") {
+            own_uid()
+        } else {
+            own_gid()
+        });
     }
     if let Ok(n) = name.parse() {
         return Some(n);
@@ -169,7 +175,9 @@ pub(crate) fn lookup_id(file: &str, name: &str) -> Option<u32> {
     let text = std::fs::read_to_string(file).ok()?;
     text.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
-        (f.len() > 2 && f[0] == name).then(|| f[2].parse().ok()).flatten()
+        (f.len() > 2 && f[0] == name)
+            .then(|| f[2].parse().ok())
+            .flatten()
     })
 }
 

@@ -35,7 +35,13 @@ impl ApiError {
 
     /// FastAPI request validation, which FirecREST maps to 400 with `data.fields`.
     /// `message` mimics the lower-cased pydantic text (clients should read `data.fields`).
-    pub fn validation(location: &str, name: &str, kind: &str, msg: &str, input: &Value) -> ApiError {
+    pub fn validation(
+        location: &str,
+        name: &str,
+        kind: &str,
+        msg: &str,
+        input: &Value,
+    ) -> ApiError {
         let text = format!(
             "1 validation error:\n  {{'type': '{kind}', 'loc': ('{location}', '{name}'), 'msg': \"{msg}\", 'input': {input}}}"
         );
@@ -93,7 +99,9 @@ fn capitalise_lower(s: &str) -> String {
 
 /// A JSON body field accepted under its camelCase or snake_case name (pydantic aliases).
 pub(crate) fn field<'v>(body: &'v Value, names: &[&str]) -> Option<&'v Value> {
-    names.iter().find_map(|n| body.get(*n).filter(|v| !v.is_null()))
+    names
+        .iter()
+        .find_map(|n| body.get(*n).filter(|v| !v.is_null()))
 }
 
 pub(crate) fn field_str<'v>(body: &'v Value, names: &[&str]) -> Option<&'v str> {

@@ -7,6 +7,7 @@ use super::util::now_secs;
 use super::v2_fs::{date_line, own_uid, RemotePath, USER};
 use super::v2_s3::Multipart;
 use super::State;
+use md5::Digest;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
@@ -24,13 +25,27 @@ const TRANSFER_TIME_LIMIT: u64 = 900;
 const INGRESS_PATIENCE: Duration = Duration::from_secs(3600);
 
 pub(crate) enum Action {
-    Copy { src: RemotePath, dst: RemotePath },
-    Move { src: RemotePath, dst: RemotePath },
-    Remove { path: RemotePath },
+    Copy {
+        src: RemotePath,
+        dst: RemotePath,
+    },
+    Move {
+        src: RemotePath,
+        dst: RemotePath,
+    },
+    Remove {
+        path: RemotePath,
+    },
     /// Wait for `object` in the store, then move it to `target`.
-    Ingress { object: String, target: RemotePath },
+    Ingress {
+        object: String,
+        target: RemotePath,
+    },
     /// Put `src` into the store as `object`.
-    Egress { src: RemotePath, object: String },
+    Egress {
+        src: RemotePath,
+        object: String,
+    },
 }
 
 impl Action {
@@ -98,7 +113,13 @@ impl Scheduler {
     }
 
     /// Queues a job; `fail` (fault injection) makes it end FAILED without doing its work.
-    pub fn submit(self: &Arc<Self>, st: &Arc<State>, action: Action, logs: Logs, fail: bool) -> u64 {
+    pub fn submit(
+        self: &Arc<Self>,
+        st: &Arc<State>,
+        action: Action,
+        logs: Logs,
+        fail: bool,
+    ) -> u64 {
         let id = {
             let mut n = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
             *n += 1;
@@ -149,7 +170,15 @@ impl Scheduler {
         }
     }
 
-    fn run(&self, st: &State, id: u64, action: Action, logs: Logs, fail: bool, cancel: Arc<AtomicBool>) {
+    fn run(
+        &self,
+        st: &State,
+        id: u64,
+        action: Action,
+        logs: Logs,
+        fail: bool,
+        cancel: Arc<AtomicBool>,
+    ) {
         if !Self::pause(st, st.task_delay, &cancel) {
             return;
         }
@@ -184,7 +213,14 @@ impl Scheduler {
         });
     }
 
-    fn work(&self, st: &State, id: u64, action: &Action, log: &JobLog, cancel: &AtomicBool) -> Outcome {
+    fn work(
+        &self,
+        st: &State,
+        id: u64,
+        action: &Action,
+        log: &JobLog,
+        cancel: &AtomicBool,
+    ) -> Outcome {
         let ok = Outcome {
             exit_code: 0,
             failed: false,
@@ -198,10 +234,7 @@ impl Scheduler {
         let shell = |title: &str, verb: &str, noun: &str, r: Result<(), String>| {
             log.out(&format!("{} {title} Job (id:{id})", stamp()));
             match r {
-                Ok(()) => log.out(&format!(
-                    "{} Files were successfully {verb}.",
-                    stamp()
-                )),
+                Ok(()) => log.out(&format!("{} Files were successfully {verb}.", stamp())),
                 Err(e) => {
                     log.err(&e);
                     log.err(&format!(
@@ -216,14 +249,22 @@ impl Scheduler {
             }
         };
         match action {
-            Action::Copy { src, dst } => shell("Copy Files", "copied", "copy", copy(src, dst)),
-            Action::Move { src, dst } => shell("Move Files", "moved", "move", mv(src, dst)),
-            Action::Remove { path } => shell("Delete Files", "removed", "remove", rm(path)),
+            Action::Copy { src, dst } => {
+                let r = writable(st, "cp: cannot create", dst).and_then(|_| copy(src, dst));
+                shell("Copy Files", "copied", "copy", r)
+            }
+            Action::Move { src, dst } => {
+                let r = writable(st, "mv: cannot move to", dst)
+                    .and_then(|_| writable(st, "mv: cannot remove", src))
+                    .and_then(|_| mv(src, dst));
+                shell("Move Files", "moved", "move", r)
+            }
+            Action::Remove { path } => {
+                let r = writable(st, "rm: cannot remove", path).and_then(|_| rm(path));
+                shell("Delete Files", "removed", "remove", r)
+            }
             Action::Ingress { object, target } => {
-                log.out(&format!(
-                    "{} Ingress File Transfer Job (id:{id})",
-                    stamp()
-                ));
+                log.out(&format!("{} Ingress File Transfer Job (id:{id})", stamp()));
                 log.out(&format!(
                     "{} Waiting till file to tranfer is available...",
                     stamp()
@@ -236,7 +277,10 @@ impl Scheduler {
                     }
                     let waited = started.elapsed() >= INGRESS_PATIENCE;
                     let gave_up = self.multipart.take_failed(object);
-                    if gave_up || waited || !Self::pause(st, st.task_delay.max(Duration::from_millis(10)), cancel) {
+                    if gave_up
+                        || waited
+                        || !Self::pause(st, st.task_delay.max(Duration::from_millis(10)), cancel)
+                    {
                         log.err(&format!(
                             "{} File to transfer not found in S3 bucket",
                             stamp()
@@ -244,15 +288,16 @@ impl Scheduler {
                         return failed(1);
                     }
                 };
-                log.out(&format!(
-                    "{} File to transfer found in S3 bucket",
-                    stamp()
-                ));
+                log.out(&format!("{} File to transfer found in S3 bucket", stamp()));
                 log.out(&format!(
                     "{} Downloading file to: {} ...",
                     stamp(),
                     target.remote
                 ));
+                if let Err(e) = writable(st, "curl: (23) Failure writing output to", target) {
+                    log.err(&e);
+                    return failed(23);
+                }
                 if target.local.is_dir() {
                     log.err(&format!(
                         "{} Target path {} is a directory",
@@ -263,7 +308,9 @@ impl Scheduler {
                 }
                 let size = fs::metadata(&obj).map(|m| m.len()).unwrap_or(0);
                 if let Err(e) = move_into_place(&obj, &target.local) {
-                    log.err(&format!("curl: (23) Failure writing output to destination: {e}"));
+                    log.err(&format!(
+                        "curl: (23) Failure writing output to destination: {e}"
+                    ));
                     return failed(1);
                 }
                 st.store.delete(bucket, key);
@@ -289,16 +336,33 @@ impl Scheduler {
                     "Uploading file:{} into {parts} chunks",
                     src.remote
                 ));
+                log.out(&format!(
+                    "[INFO] Creating temporary folder:tmp/{}/",
+                    super::v2_http::uuid4()
+                ));
                 for n in 1..=parts {
                     log.out(&format!("[INFO] Uploading part {n}..."));
                 }
                 let (bucket, key) = object.split_once('/').unwrap_or((object, ""));
-                let put = fs::File::open(&src.local).and_then(|mut f| st.store.put_file(bucket, key, &mut f));
-                if let Err(e) = put {
-                    log.err(&format!("[ERROR] Upload failed: {e}"));
-                    return failed(70);
-                }
+                let put = fs::File::open(&src.local).and_then(|f| {
+                    let mut parts = PartMd5s::new(f, self.multipart.part_size);
+                    st.store.put_file(bucket, key, &mut parts)?;
+                    Ok(parts.finish())
+                });
+                let md5s = match put {
+                    Ok(m) => m,
+                    Err(e) => {
+                        log.err(&format!("[ERROR] Upload failed: {e}"));
+                        return failed(70);
+                    }
+                };
                 log.out("[INFO] Parts upload completed.");
+                for (n, md5) in md5s.iter().enumerate() {
+                    log.out(&format!(
+                        "[INFO] Upload of part {} succeded with ETag: {md5}|",
+                        n + 1
+                    ));
+                }
                 log.out("[INFO] Signaling multipart upload completion");
                 log.out("[INFO] Multipart file upload successfully completed");
                 ok
@@ -311,8 +375,13 @@ impl Scheduler {
         self.lock().get(&id).map(|j| render(id, j))
     }
 
-    pub fn all_json(&self) -> Vec<Value> {
-        self.lock().iter().map(|(id, j)| render(*id, j)).collect()
+    /// All jobs, oldest first, or those with that name.
+    pub fn all_json(&self, name: Option<&str>) -> Vec<Value> {
+        self.lock()
+            .iter()
+            .filter(|(_, j)| name.is_none_or(|n| n == j.name))
+            .map(|(id, j)| render(*id, j))
+            .collect()
     }
 
     pub fn metadata_json(&self, id: u64) -> Option<Value> {
@@ -379,6 +448,51 @@ fn render(id: u64, j: &Job) -> Value {
     })
 }
 
+/// A reader that notes the MD5 of every `part_size` chunk passing through (the ETags the
+/// egress job's part uploads would get).
+struct PartMd5s<R> {
+    inner: R,
+    part_size: u64,
+    in_part: u64,
+    md5: md5::Md5,
+    done: Vec<String>,
+}
+
+impl<R: io::Read> PartMd5s<R> {
+    fn new(inner: R, part_size: u64) -> Self {
+        PartMd5s {
+            inner,
+            part_size,
+            in_part: 0,
+            md5: md5::Md5::new(),
+            done: Vec::new(),
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.in_part > 0 || self.done.is_empty() {
+            let md5 = std::mem::take(&mut self.md5).finalize();
+            self.done.push(super::util::hex(&md5));
+        }
+        self.done
+    }
+}
+
+impl<R: io::Read> io::Read for PartMd5s<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let room = (self.part_size - self.in_part).min(buf.len() as u64) as usize;
+        let n = self.inner.read(&mut buf[..room])?;
+        self.md5.update(&buf[..n]);
+        self.in_part += n as u64;
+        if self.in_part == self.part_size {
+            let md5 = std::mem::take(&mut self.md5).finalize();
+            self.done.push(super::util::hex(&md5));
+            self.in_part = 0;
+        }
+        Ok(n)
+    }
+}
+
 /// The date prefix of the job scripts' log lines.
 fn stamp() -> String {
     date_line(now_secs())
@@ -418,6 +532,13 @@ impl JobLog {
     }
 }
 
+/// The sandbox's write permission (home and /tmp only), as the job's command would report it.
+fn writable(st: &State, what: &str, p: &RemotePath) -> Result<(), String> {
+    st.sandbox
+        .check_write(&p.remote)
+        .map_err(|_| format!("{what} '{}': Permission denied", p.remote))
+}
+
 /// The target of `cp`/`mv`: inside `dst` when it is an existing directory.
 fn destination(src: &RemotePath, dst: &RemotePath) -> PathBuf {
     if dst.local.is_dir() {
@@ -428,7 +549,10 @@ fn destination(src: &RemotePath, dst: &RemotePath) -> PathBuf {
 }
 
 fn missing(cmd: &str, verb: &str, p: &RemotePath) -> String {
-    format!("{cmd}: cannot {verb} '{}': No such file or directory", p.remote)
+    format!(
+        "{cmd}: cannot {verb} '{}': No such file or directory",
+        p.remote
+    )
 }
 
 /// `cp --force -Rd`: recursive, symlinks copied as links.

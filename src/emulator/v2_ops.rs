@@ -7,7 +7,7 @@ use super::server::{Body, Req, Resp};
 use super::util::hex;
 use super::v2_fs::{
     check, entry, entry_of, file_type_char, io_text, lookup_id, own_uid, remote_failure,
-    remote_text, RemotePath,
+    remote_text, RemotePath, USER,
 };
 use super::v2_http::{field, field_str, json_resp, no_content, truthy, ApiError};
 use serde_json::{json, Value};
@@ -57,7 +57,13 @@ pub(crate) fn json_body(req: &mut Req) -> Result<Value, ApiError> {
         .read_to_end(&mut buf)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     serde_json::from_slice(&buf).map_err(|e| {
-        ApiError::validation("body", "body", "json_invalid", &format!("JSON decode error: {e}"), &Value::Null)
+        ApiError::validation(
+            "body",
+            "body",
+            "json_invalid",
+            &format!("JSON decode error: {e}"),
+            &Value::Null,
+        )
     })
 }
 
@@ -92,11 +98,14 @@ pub(crate) fn handle(ctx: &Ctx, op: &str, req: &mut Req) -> Result<Resp, ApiErro
         ("POST", "mkdir") => mkdir(ctx, &json_body(req)?),
         ("POST", "symlink") => symlink(ctx, &json_body(req)?),
         ("POST", "upload") => upload(ctx, req),
+        ("POST", "compress") => compress(ctx, &json_body(req)?),
+        ("POST", "extract") => extract(ctx, &json_body(req)?),
         ("DELETE", "rm") => rm(ctx, req),
-        (_, "ls" | "head" | "tail" | "view" | "checksum" | "file" | "stat" | "download" | "chmod"
-        | "chown" | "mkdir" | "symlink" | "upload" | "rm") => {
-            Err(ApiError::new(405, "Method Not Allowed"))
-        }
+        (
+            _,
+            "ls" | "head" | "tail" | "view" | "checksum" | "file" | "stat" | "download" | "chmod"
+            | "chown" | "mkdir" | "symlink" | "upload" | "rm",
+        ) => Err(ApiError::new(405, "Method Not Allowed")),
         _ => Err(ApiError::new(404, "Not Found")),
     }
 }
@@ -119,7 +128,10 @@ fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", p.remote), &e))?;
     if !meta.is_dir() {
         let name = req.query("path").unwrap_or(&p.remote);
-        return output(200, json!([entry(ctx.sandbox, name, &p.local, &meta, numeric)]));
+        return output(
+            200,
+            json!([entry(ctx.sandbox, name, &p.local, &meta, numeric)]),
+        );
     }
     let mut out = Vec::new();
     let opts = ListOpts {
@@ -149,7 +161,15 @@ fn list_dir(
     o: &ListOpts,
     out: &mut Vec<Value>,
 ) -> Result<(), ApiError> {
-    let shown = format!("{}{}", top.remote, if prefix.is_empty() { String::new() } else { format!("/{}", prefix.trim_end_matches('/')) });
+    let shown = format!(
+        "{}{}",
+        top.remote,
+        if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", prefix.trim_end_matches('/'))
+        }
+    );
     let denied = || {
         remote_text(
             2,
@@ -157,16 +177,17 @@ fn list_dir(
         )
     };
     // The emulator may run as root, which reads anything; honour the owner's read bit.
-    let mode = fs::metadata(dir).map(|m| m.permissions().mode()).unwrap_or(0);
+    let mode = fs::metadata(dir)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0);
     if mode & 0o400 == 0 {
         return Err(denied());
     }
     ctx.sandbox
         .check_enter(&ctx.sandbox.remote_of(dir))
         .map_err(|_| denied())?;
-    let rd = fs::read_dir(dir).map_err(|e| {
-        remote_failure(2, &format!("ls: cannot open directory '{shown}'"), &e)
-    })?;
+    let rd = fs::read_dir(dir)
+        .map_err(|e| remote_failure(2, &format!("ls: cannot open directory '{shown}'"), &e))?;
     let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
     names.sort();
     let mut subdirs = Vec::new();
@@ -373,20 +394,9 @@ fn download(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     if size.div_ceil(3) * 4 > ctx.max_ops {
         return Err(ApiError::new(413, "Command output exceeded buffer limit."));
     }
-    Ok(Resp::new(200)
-        .header("content-type", "application/octet-stream")
-        .with_body(Body::File(f, size)))
-}
-
-trait WithBody {
-    fn with_body(self, body: Body) -> Resp;
-}
-
-impl WithBody for Resp {
-    fn with_body(mut self, body: Body) -> Resp {
-        self.body = body;
-        self
-    }
+    let mut resp = Resp::new(200).header("content-type", "application/octet-stream");
+    resp.body = Body::File(f, size);
+    Ok(resp)
 }
 
 fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
@@ -422,16 +432,17 @@ fn chown(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         (Some(None), Some(_)) => {
             return Err(remote_text(1, &format!("chown: invalid user: '{spec}'")))
         }
-        (_, Some(None)) => {
-            return Err(remote_text(1, &format!("chown: invalid group: '{spec}'")))
-        }
+        (_, Some(None)) => return Err(remote_text(1, &format!("chown: invalid group: '{spec}'"))),
         _ => {}
     }
-    let meta = fs::metadata(&p.target).map_err(|e| {
-        remote_failure(1, &format!("chown: cannot access '{}'", p.remote), &e)
-    })?;
-    let changes_owner = matches!(uid, Some(Some(u)) if u != own_uid());
-    let changes_group = matches!(gid, Some(Some(g)) if g != meta.gid());
+    let meta = fs::metadata(&p.target)
+        .map_err(|e| remote_failure(1, &format!("chown: cannot access '{}'", p.remote), &e))?;
+    // Only the emulated user's own names and ids are no-ops; any other user (root included,
+    // even when the emulator itself runs as root) is refused as for a non-root user.
+    let own_user = [USER.to_string(), own_uid().to_string()];
+    let own_group = [USER.to_string(), meta.gid().to_string()];
+    let changes_owner = !owner.is_empty() && !own_user.contains(&owner.to_string());
+    let changes_group = !group.is_empty() && !own_group.contains(&group.to_string());
     if changes_owner || changes_group {
         return Err(remote_text(
             1,
@@ -446,7 +457,9 @@ fn chown(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
 
 fn mkdir(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let p = ctx.body_path(body)?;
-    let parent = field(body, &["parent"]).and_then(Value::as_bool).unwrap_or(false);
+    let parent = field(body, &["parent"])
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let what = format!("mkdir: cannot create directory '{}'", p.remote);
     ctx.writable(&p, &what)?;
     let r = if parent {
@@ -527,7 +540,11 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             Ok(f) => f,
             Err(e) => {
                 part.discard()?;
-                result = Some(Err(remote_failure(1, &format!("bash: line 1: {remote}"), &e)));
+                result = Some(Err(remote_failure(
+                    1,
+                    &format!("bash: line 1: {remote}"),
+                    &e,
+                )));
                 return Ok(multipart::Flow::Continue);
             }
         };
@@ -535,7 +552,12 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             inner: file,
             left: max,
         };
-        let copied = part.copy_to(&mut out);
+        let copied = (|| {
+            while let Some(chunk) = part.chunk()? {
+                out.write_all(&chunk)?;
+            }
+            Ok::<(), io::Error>(())
+        })();
         drop(out);
         result = Some(match copied {
             Ok(_) => fs::rename(&tmp, &target)
@@ -545,7 +567,9 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
                 if e.kind() == io::ErrorKind::FileTooLarge {
                     Err(ApiError::new(413, "File to upload is too large."))
                 } else {
-                    Err(ApiError::bad_request(format!("Error reading the upload: {e}")))
+                    Err(ApiError::bad_request(format!(
+                        "Error reading the upload: {e}"
+                    )))
                 }
             }
         });
@@ -556,7 +580,9 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
     });
     match (result, parsed) {
         (Some(r), _) => r.map(|_| no_content()),
-        (None, Err(e)) => Err(ApiError::bad_request(format!("Invalid multipart body: {e}"))),
+        (None, Err(e)) => Err(ApiError::bad_request(format!(
+            "Invalid multipart body: {e}"
+        ))),
         (None, Ok(())) => Err(ApiError::validation(
             "body",
             "file",
@@ -565,4 +591,91 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             &Value::Null,
         )),
     }
+}
+
+/// tar's flag for a `compression` value.
+fn tar_flag(body: &Value) -> Result<&'static str, ApiError> {
+    match field_str(body, &["compression"]).unwrap_or("gzip") {
+        "none" => Ok(""),
+        "gzip" => Ok("z"),
+        "bzip2" => Ok("j"),
+        "xz" => Ok("J"),
+        other => Err(ApiError::validation(
+            "body",
+            "compression",
+            "enum",
+            "Input should be 'none', 'bzip2', 'gzip' or 'xz'",
+            &json!(other),
+        )),
+    }
+}
+
+/// Runs `tar` on local paths; its complaints are shown with remote paths.
+fn tar(ctx: &Ctx, args: &[&std::ffi::OsStr]) -> Result<Resp, ApiError> {
+    let out = std::process::Command::new("tar")
+        .args(args)
+        .output()
+        .map_err(|e| ApiError::new(500, format!("tar could not run: {e}")))?;
+    if out.status.success() {
+        return Ok(no_content());
+    }
+    let root = ctx
+        .sandbox
+        .local_lexical("/")
+        .to_string_lossy()
+        .trim_end_matches('/')
+        .to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&root, "");
+    Err(remote_text(
+        out.status.code().unwrap_or(1),
+        stderr.trim_end(),
+    ))
+}
+
+/// `ops/compress`: `tar -c` of `path` (relative to its parent) into `targetPath`.
+fn compress(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
+    let src = ctx.body_path(body)?;
+    let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
+    let flag = tar_flag(body)?;
+    if field(body, &["matchPattern", "match_pattern"]).is_some() {
+        return Err(ApiError::new(
+            501,
+            "matchPattern is not supported by the FirecREST emulator.",
+        ));
+    }
+    ctx.writable(&dst, "tar: cannot open")?;
+    let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = src.local.file_name().unwrap_or_default().to_os_string();
+    let deref = field(body, &["dereference"])
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mode = format!("-c{}{flag}f", if deref { "h" } else { "" });
+    let mut args: Vec<&std::ffi::OsStr> = vec![mode.as_ref(), dst.local.as_os_str()];
+    args.extend([
+        std::ffi::OsStr::new("-C"),
+        parent.as_os_str(),
+        name.as_os_str(),
+    ]);
+    tar(ctx, &args)
+}
+
+/// `ops/extract`: `tar -x` of `path` into the directory `targetPath`.
+fn extract(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
+    let src = ctx.body_path(body)?;
+    let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
+    let flag = tar_flag(body)?;
+    ctx.writable(&dst, "tar: cannot write into")?;
+    let mode = format!("-x{flag}f");
+    // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
+    tar(
+        ctx,
+        &[
+            mode.as_ref(),
+            src.target.as_os_str(),
+            "-C".as_ref(),
+            dst.target.as_os_str(),
+            "--no-same-owner".as_ref(),
+            "--no-same-permissions".as_ref(),
+        ],
+    )
 }

@@ -71,11 +71,11 @@ fn xml_reply(status: u16, xml: String) -> Resp {
         .bytes(xml.into_bytes())
 }
 
+/// Escapes element text (quotes stay, as in S3's `<ETag>"…"</ETag>`).
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn xml_unescape(s: &str) -> String {
@@ -136,17 +136,24 @@ impl Multipart {
     /// A presigned URL for `method` on `object` (`bucket/key`) with extra leading parameters.
     fn presign(&self, st: &State, method: &str, object: &str, extra: &[(&str, String)]) -> String {
         let now = now_secs();
-        let date = amz_time(now);
-        let mut query: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        query.push("X-Amz-Algorithm=AWS4-HMAC-SHA256".into());
-        query.push(format!(
-            "X-Amz-Credential=emulator%2F{}%2Fus-east-1%2Fs3%2Faws4_request",
-            amz_day(now)
-        ));
-        query.push(format!("X-Amz-Date={date}"));
-        query.push(format!("X-Amz-Expires={}", st.store.url_ttl()));
-        query.push("X-Amz-SignedHeaders=host".into());
-        let query = query.join("&");
+        let mut pairs: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        pairs.extend(
+            [
+                ("X-Amz-Algorithm", "AWS4-HMAC-SHA256".to_string()),
+                (
+                    "X-Amz-Credential",
+                    format!("emulator/{}/us-east-1/s3/aws4_request", amz_day(now)),
+                ),
+                ("X-Amz-Date", amz_time(now)),
+                ("X-Amz-Expires", st.store.url_ttl().to_string()),
+                ("X-Amz-SignedHeaders", "host".to_string()),
+            ]
+            .map(|(k, v)| (k.to_string(), v)),
+        );
+        let query = canonical_query(&pairs);
         let sig = self.signature(method, object, &query);
         format!(
             "{}{PREFIX}{}?{query}&X-Amz-Signature={sig}",
@@ -160,7 +167,12 @@ impl Multipart {
     }
 
     /// Opens a multipart upload of `size` bytes: (part URLs, completion URL).
-    pub fn create_upload(&self, st: &State, object: &str, size: u64) -> io::Result<(Vec<String>, String)> {
+    pub fn create_upload(
+        &self,
+        st: &State,
+        object: &str,
+        size: u64,
+    ) -> io::Result<(Vec<String>, String)> {
         let id = hex(&random_bytes(24));
         let dir = self.dir.join(&id);
         fs::create_dir_all(&dir)?;
@@ -196,8 +208,7 @@ impl Multipart {
     /// S3's "200 with an `<Error>` body" failure, and the ingress job then fails.
     pub fn handle(&self, st: &State, req: &mut Req) -> Resp {
         let object = req.path[PREFIX.len()..].to_string();
-        let raw_query = req.raw_url().split_once('?').map_or("", |(_, q)| q).to_string();
-        if let Err(resp) = self.verify(&req.method, &object, &raw_query) {
+        if let Err(resp) = self.verify(&req.method, &object, &req.query) {
             return resp;
         }
         let upload = req.query("uploadId").map(str::to_string);
@@ -223,8 +234,13 @@ impl Multipart {
         }
     }
 
-    fn verify(&self, method: &str, object: &str, raw_query: &str) -> Result<(), Resp> {
-        let Some((signed, sig)) = raw_query.rsplit_once("&X-Amz-Signature=") else {
+    /// Checks the signature (over every parameter but itself, in order) and the expiry.
+    fn verify(&self, method: &str, object: &str, query: &[(String, String)]) -> Result<(), Resp> {
+        let Some(sig) = query
+            .iter()
+            .find(|(k, _)| k == "X-Amz-Signature")
+            .map(|(_, v)| v)
+        else {
             return Err(s3_error(
                 403,
                 "AccessDenied",
@@ -232,7 +248,12 @@ impl Multipart {
                 object,
             ));
         };
-        let expected = self.signature(method, object, signed);
+        let signed: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| k != "X-Amz-Signature")
+            .cloned()
+            .collect();
+        let expected = self.signature(method, object, &canonical_query(&signed));
         if !same_bytes(expected.as_bytes(), sig.as_bytes()) {
             return Err(s3_error(
                 403,
@@ -243,8 +264,9 @@ impl Multipart {
         }
         let param = |name: &str| {
             signed
-                .split('&')
-                .find_map(|p| p.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
         };
         let date = param("X-Amz-Date").and_then(parse_amz_time);
         let expires = param("X-Amz-Expires").and_then(|v| v.parse::<i64>().ok());
@@ -308,7 +330,10 @@ impl Multipart {
         up.parts.insert(number, Part { md5, size, path });
         Resp::new(200)
             .header("ETag", format!("\"{}\"", hex(&md5)))
-            .header("Last-Modified", httpdate::fmt_http_date(std::time::SystemTime::now()))
+            .header(
+                "Last-Modified",
+                httpdate::fmt_http_date(std::time::SystemTime::now()),
+            )
             .header("Content-Type", "text/html; charset=utf-8")
     }
 
@@ -318,6 +343,34 @@ impl Multipart {
             .get(id)
             .filter(|u| u.object == object)
             .map(|u| u.dir.clone())
+    }
+
+    /// S3's checks of the listed parts against the uploaded ones.
+    fn choose(&self, up: &Upload, listed: &[(u32, String)], object: &str) -> Result<(), Resp> {
+        let mut sizes = Vec::with_capacity(listed.len());
+        for (number, etag) in listed {
+            match up.parts.get(number) {
+                Some(p) if etag.trim_matches('"') == hex(&p.md5) => sizes.push(p.size),
+                _ => {
+                    return Err(s3_error(
+                        400,
+                        "InvalidPart",
+                        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+                        object,
+                    ))
+                }
+            }
+        }
+        let min = S3_MIN_PART.min(self.part_size);
+        if sizes[..sizes.len() - 1].iter().any(|s| *s < min) {
+            return Err(s3_error(
+                400,
+                "EntityTooSmall",
+                "Your proposed upload is smaller than the minimum allowed object size.",
+                object,
+            ));
+        }
+        Ok(())
     }
 
     fn complete(&self, st: &State, req: &mut Req, object: &str, id: &str) -> Resp {
@@ -343,46 +396,33 @@ impl Multipart {
             );
         }
         // Hold the lock across assembly: a concurrent completion must not see half an object.
+        // Validate under the lock, then take the upload out of the table so that assembling a
+        // large object does not hold up other uploads' requests.
         let mut uploads = self.lock();
         let Some(up) = uploads.uploads.get(id).filter(|u| u.object == object) else {
             return no_such_upload(object);
         };
-        let mut chosen = Vec::with_capacity(listed.len());
-        for (number, etag) in &listed {
-            match up.parts.get(number) {
-                Some(p) if etag.trim_matches('"') == hex(&p.md5) => chosen.push(p),
-                _ => {
-                    return s3_error(
-                        400,
-                        "InvalidPart",
-                        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-                        object,
-                    )
-                }
-            }
+        if let Err(resp) = self.choose(up, &listed, object) {
+            return resp;
         }
-        let min = S3_MIN_PART.min(self.part_size);
-        if chosen[..chosen.len() - 1].iter().any(|p| p.size < min) {
-            return s3_error(
-                400,
-                "EntityTooSmall",
-                "Your proposed upload is smaller than the minimum allowed object size.",
-                object,
-            );
-        }
+        let up = uploads.uploads.remove(id).expect("checked above");
+        drop(uploads);
+        let chosen: Vec<&Part> = listed.iter().map(|(n, _)| &up.parts[n]).collect();
         let (bucket, key) = split_object(object);
-        let stored = PartsReader::open(&chosen).and_then(|mut r| st.store.put_file(bucket, key, &mut r));
-        if let Err(e) = stored {
-            return s3_error(500, "InternalError", &e.to_string(), object);
-        }
+        let stored =
+            PartsReader::open(&chosen).and_then(|mut r| st.store.put_file(bucket, key, &mut r));
         let mut md5 = Md5::new();
         for p in &chosen {
             md5.update(p.md5);
         }
-        let etag = format!("\"{}-{}\"", hex(&md5.finalize()), chosen.len());
-        let up = uploads.uploads.remove(id).expect("checked above");
+        let count = chosen.len();
+        if let Err(e) = stored {
+            // Put the upload back: the client may complete it again.
+            self.lock().uploads.insert(id.to_string(), up);
+            return s3_error(500, "InternalError", &e.to_string(), object);
+        }
         let _ = fs::remove_dir_all(&up.dir);
-        drop(uploads);
+        let etag = format!("\"{}-{count}\"", hex(&md5.finalize()));
         xml_reply(
             200,
             format!(
@@ -395,6 +435,15 @@ impl Multipart {
             ),
         )
     }
+}
+
+/// `k=v&…` with both sides percent-encoded: what the signature covers.
+fn canonical_query(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn no_such_upload(object: &str) -> Resp {
@@ -483,9 +532,9 @@ mod tests {
             parse_complete_xml(xml).unwrap(),
             vec![(1, "\"ab\"".to_string()), (2, "\"cd\"".to_string())]
         );
-        assert!(parse_complete_xml("<CompleteMultipartUpload></CompleteMultipartUpload>").is_none());
+        assert!(
+            parse_complete_xml("<CompleteMultipartUpload></CompleteMultipartUpload>").is_none()
+        );
         assert!(parse_complete_xml("garbage").is_none());
     }
-
-
 }

@@ -151,7 +151,8 @@ pub(crate) fn classify_v2(r: &ErrorResponse<'_>) -> Error {
     } else {
         text
     };
-    Error::new(kind, format!("{}: {text} (HTTP {})", r.context, r.status)).with_http_status(r.status)
+    Error::new(kind, format!("{}: {text} (HTTP {})", r.context, r.status))
+        .with_http_status(r.status)
 }
 
 /// S3's XML errors (`<Error><Code>…</Code><Message>…</Message>`), never the URL's signature.
@@ -165,7 +166,12 @@ pub(crate) fn classify_s3(r: &ErrorResponse<'_>) -> Error {
     };
     Error::new(
         kind,
-        format!("{}: {} (HTTP {})", r.context, s3_error_text(&text), r.status),
+        format!(
+            "{}: {} (HTTP {})",
+            r.context,
+            s3_error_text(&text),
+            r.status
+        ),
     )
     .with_http_status(r.status)
 }

@@ -142,7 +142,12 @@ fn send_parts(
         .into_iter()
         .enumerate()
         .map(|(i, e)| {
-            e.ok_or_else(|| Error::new(ErrorKind::Internal, format!("{what}: part {} unsent", i + 1)))
+            e.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Internal,
+                    format!("{what}: part {} unsent", i + 1),
+                )
+            })
         })
         .collect()
 }
@@ -163,8 +168,9 @@ fn send_part(
     let mut attempt = 0;
     loop {
         let mut sent: u64 = 0;
+        // `done` restarts from 0 when the transport repeats the request itself (429/503).
         let mut report = |done: u64, _total: u64| {
-            let _ = tx.send(Event::Progress((done - sent) as i64));
+            let _ = tx.send(Event::Progress(done as i64 - sent as i64));
             sent = done;
             !stop.load(Ordering::Relaxed)
         };
@@ -178,7 +184,10 @@ fn send_part(
             let etag = resp.header("etag").map(str::to_string);
             resp.discard();
             etag.ok_or_else(|| {
-                Error::new(ErrorKind::Http, format!("{context}: S3 answered without an ETag"))
+                Error::new(
+                    ErrorKind::Http,
+                    format!("{context}: S3 answered without an ETag"),
+                )
             })
         });
         match result {
@@ -253,7 +262,10 @@ mod tests {
     fn ranges() {
         let p = plan(10, 4, 3);
         p.check().unwrap();
-        assert_eq!([p.range(0), p.range(1), p.range(2)], [(0, 4), (4, 4), (8, 2)]);
+        assert_eq!(
+            [p.range(0), p.range(1), p.range(2)],
+            [(0, 4), (4, 4), (8, 2)]
+        );
         plan(8, 4, 2).check().unwrap();
         assert!(plan(9, 4, 2).check().is_err());
     }

@@ -83,13 +83,13 @@ pub(crate) fn bad_request(description: &str, error: &str) -> Resp {
 /// The storage service's wording of the same classes (§A12, transcripts 50, 63, extra/24, 28).
 pub(crate) fn storage_header(stderr: &str, path: &str) -> (&'static str, String) {
     let has = |s: &str| stderr.contains(s);
-    if has("Permission denied") || has("cannot open") || has("not permitted") {
+    if has("No such file") || has("cannot access") {
+        ("X-Invalid-Path", format!("{path} is an invalid path."))
+    } else if has("Permission denied") || has("cannot open") || has("not permitted") {
         (
             "X-Permission-Denied",
             "User does not have permissions to access machine or path".to_string(),
         )
-    } else if has("No such file") || has("cannot access") {
-        ("X-Invalid-Path", format!("{path} is an invalid path."))
     } else if has("Not a directory") {
         ("X-Not-A-Directory", format!("{path} is not a directory"))
     } else if has("directory") {

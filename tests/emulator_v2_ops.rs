@@ -1,0 +1,94 @@
+//! v2 filesystem operations beyond the recorded exchanges: sandbox confinement, clean failures.
+
+mod emulator_v2_common;
+
+use emulator_v2_common::{call, encode, Text, V2};
+use firecrest::emulator::Config;
+use serde_json::json;
+
+fn emulator() -> V2 {
+    V2::start(Config::default())
+}
+
+#[test]
+fn tar_errors_show_remote_paths_only() {
+    let v2 = emulator();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/nope", "targetPath": "/home/testuser/nope.tgz"}),
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("nope: Cannot stat: No such file or directory"),
+        "{msg}"
+    );
+    let root = v2.emu.root().to_string_lossy().into_owned();
+    assert!(!msg.contains(&root), "local root leaked: {msg}");
+}
+
+#[test]
+fn symlinks_do_not_lead_out_of_the_sandbox() {
+    let v2 = emulator();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/symlink",
+        &json!({"path": "/home/testuser/../../etc", "linkPath": "/home/testuser/etc"}),
+    );
+    // The target is checked like any path: /etc is outside the filesystems.
+    assert_eq!(r.status, 400, "{}", r.text());
+    std::os::unix::fs::symlink("/etc", v2.emu.local_path("/home/testuser/host-etc")).unwrap();
+    let r = v2.get("/filesystem/cluster/ops/view?path=/home/testuser/host-etc/passwd");
+    assert_eq!(
+        r.status,
+        404,
+        "a link planted on disk reached the host: {}",
+        r.text()
+    );
+}
+
+#[test]
+fn oversized_upload_leaves_no_file() {
+    let v2 = emulator();
+    let boundary = "b0undary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(vec![b'x'; 5 * 1024 * 1024 + 1]);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let auth = v2.bearer();
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    let r = call(
+        &v2.agent,
+        "POST",
+        &v2.url(&format!(
+            "/filesystem/cluster/ops/upload?path={}",
+            encode("/home/testuser")
+        )),
+        &[("Authorization", &auth), ("Content-Type", &ct)],
+        Some(body),
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.json()["message"], "File to upload is too large.");
+    let names: Vec<String> = std::fs::read_dir(v2.emu.local_path("/home/testuser"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.is_empty(), "left behind: {names:?}");
+}
+
+#[test]
+fn offline_system_is_unavailable_and_unknown_systems_do_not_exist() {
+    let v2 = emulator();
+    let r = v2.get("/filesystem/offline/ops/ls?path=/home/testuser");
+    assert_eq!(r.status, 503);
+    let r = v2.get("/filesystem/nope/ops/ls?path=/home/testuser");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "System not found");
+    let systems = v2.get("/status/systems").json();
+    assert_eq!(systems["systems"][1]["name"], "offline");
+    assert_eq!(systems["systems"][1]["servicesHealth"][0]["healthy"], false);
+}
