@@ -711,7 +711,8 @@ firecrest_status firecrest_tail(const struct firecrest_client *c,
                                 char **text_out);
 
 /**
- * The whole content of the small text file `path` on `system` (the server limits the size).
+ * The content of the small text file `path` on `system` (the server limits the size). FirecREST
+ * v1 servers answer with the first 10 lines only; v2 with the whole file (up to its limit).
  *
  * On success `*text_out` receives the text, freed with firecrest_string_free().
  *

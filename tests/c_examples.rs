@@ -133,16 +133,30 @@ fn stage_in_and_out(api: ApiVersion) {
 }
 
 #[test]
+fn calls_v1() {
+    if let Some(t) = Setup::new("calls-v1", &["calls"], ApiVersion::V1) {
+        check_c_test(&t.run(&[], "calls", &[]), "calls (v1)");
+    }
+}
+
+#[test]
+fn calls_v2() {
+    if let Some(t) = Setup::new("calls-v2", &["calls"], ApiVersion::V2) {
+        check_c_test(&t.run(&[], "calls", &[]), "calls (v2)");
+    }
+}
+
+#[test]
 fn edges_dynamic_v1() {
     if let Some(t) = Setup::new("edges", &["edges"], ApiVersion::V1) {
-        check_edges(&t.run(&[], "edges", &[]), "edges (dynamic, v1)");
+        check_c_test(&t.run(&[], "edges", &[]), "edges (dynamic, v1)");
     }
 }
 
 #[test]
 fn edges_static_v2() {
     if let Some(t) = Setup::new("edges-static", &["edges-static"], ApiVersion::V2) {
-        check_edges(&t.run(&[], "edges-static", &[]), "edges (static, v2)");
+        check_c_test(&t.run(&[], "edges-static", &[]), "edges (static, v2)");
     }
 }
 

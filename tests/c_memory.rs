@@ -16,14 +16,15 @@ fn valgrind_available() -> bool {
 }
 
 #[test]
-fn edges_and_tour_under_valgrind() {
+fn edges_calls_and_tour_under_valgrind() {
     if !valgrind_available() {
         return;
     }
-    let Some(t) = Setup::new("valgrind", &["edges", "tour"], ApiVersion::V1) else {
+    let Some(t) = Setup::new("valgrind", &["edges", "calls", "tour"], ApiVersion::V1) else {
         return;
     };
-    check_edges(&t.run(VALGRIND, "edges", &[]), "edges under valgrind");
+    check_c_test(&t.run(VALGRIND, "edges", &[]), "edges under valgrind");
+    check_c_test(&t.run(VALGRIND, "calls", &[]), "calls under valgrind");
     check_tour_output(&t.run(VALGRIND, "tour", &[]), ApiVersion::V1);
 }
 
@@ -92,7 +93,7 @@ fn programs_built_with_asan_and_ubsan() {
     if !c_toolchain() || !sanitizers_available() {
         return;
     }
-    let targets = ["edges-asan", "tour-asan", "transfer-asan"];
+    let targets = ["edges-asan", "calls-asan", "tour-asan", "transfer-asan"];
     let Some(mut t) = Setup::new("asan", &targets, ApiVersion::V1) else {
         return;
     };
@@ -103,7 +104,11 @@ fn programs_built_with_asan_and_ubsan() {
     ));
 
     let out = t.run(&[], "edges-asan", &[]);
-    check_edges(&out, "edges with ASan/UBSan");
+    check_c_test(&out, "edges with ASan/UBSan");
+    no_sanitizer_report(&out);
+
+    let out = t.run(&[], "calls-asan", &[]);
+    check_c_test(&out, "calls with ASan/UBSan");
     no_sanitizer_report(&out);
 
     let out = t.run(&[], "tour-asan", &[]);

@@ -339,7 +339,8 @@ pub unsafe extern "C" fn firecrest_tail(
     })
 }
 
-/// The whole content of the small text file `path` on `system` (the server limits the size).
+/// The content of the small text file `path` on `system` (the server limits the size). FirecREST
+/// v1 servers answer with the first 10 lines only; v2 with the whole file (up to its limit).
 ///
 /// On success `*text_out` receives the text, freed with firecrest_string_free().
 ///

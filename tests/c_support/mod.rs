@@ -219,8 +219,8 @@ impl Setup {
     }
 }
 
-/// Checks the edge tests' verdict line.
-pub fn check_edges(out: &Output, what: &str) {
+/// Checks a C test's verdict line ("<name>: N passed, 0 failed").
+pub fn check_c_test(out: &Output, what: &str) {
     assert!(out.status.success(), "{what}\n{}", show(out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
