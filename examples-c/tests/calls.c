@@ -75,6 +75,23 @@ static int field_is(const char *json, const char *pointer, const char *expected)
     return same;
 }
 
+/* A growing memory buffer for the write callback. */
+struct memory {
+    char data[4096];
+    size_t len;
+    int calls_before_refusal; /* < 0: never refuse */
+};
+
+static int32_t to_memory(void *userdata, const uint8_t *data, size_t len) {
+    struct memory *m = userdata;
+    if (m->calls_before_refusal == 0) return 5;
+    if (m->calls_before_refusal > 0) m->calls_before_refusal--;
+    if (m->len + len > sizeof m->data) return 1;
+    memcpy(m->data + m->len, data, len);
+    m->len += len;
+    return 0;
+}
+
 int main(void) {
     const char *system = getenv("FIRECREST_SYSTEM"), *home = getenv("FIRECREST_HOME");
     const char *tmp = getenv("TMPDIR");
@@ -211,6 +228,39 @@ int main(void) {
         if (f) fclose(f);
         remove(back);
     }
+    /* memory in and out: upload a buffer, read it back through write callbacks */
+    const char hello[] = "hello from memory\n";
+    char hello_path[700];
+    snprintf(hello_path, sizeof hello_path, "%s/hello.txt", dir);
+    ok(firecrest_simple_upload_buffer(c, system, (const uint8_t *)hello, strlen(hello), dir,
+                                      "hello.txt"),
+       "simple_upload_buffer");
+    struct memory m = {{0}, 0, -1};
+    uint64_t got = 0;
+    if (ok(firecrest_simple_download_cb(c, system, hello_path, to_memory, &m, &got),
+           "simple_download_cb")) {
+        check(got == strlen(hello) && m.len == got && memcmp(m.data, hello, m.len) == 0,
+              "simple_download_cb delivered the bytes");
+    }
+    struct memory refuse = {{0}, 0, 0};
+    check(firecrest_simple_download_cb(c, system, hello_path, to_memory, &refuse, NULL) ==
+              FIRECREST_STATUS_ABORTED_BY_CALLBACK,
+          "a refusing write callback aborts");
+    check(firecrest_simple_download_cb(c, system, hello_path, NULL, NULL, NULL) ==
+              FIRECREST_STATUS_NULL_ARGUMENT,
+          "simple_download_cb(NULL cb)");
+    firecrest_transfer *t = NULL;
+    if (ok(firecrest_external_download(c, system, hello_path, &t), "external_download")) {
+        struct memory m2 = {{0}, 0, -1};
+        got = 0;
+        if (ok(firecrest_transfer_finish_download_cb(t, to_memory, &m2, &got),
+               "finish_download_cb")) {
+            check(got == strlen(hello) && memcmp(m2.data, hello, m2.len) == 0,
+                  "finish_download_cb delivered the bytes");
+        }
+        firecrest_transfer_free(t);
+    }
+
     ok(firecrest_remove(c, system, dir), "remove(dir)");
     check(firecrest_list_files(c, system, dir, 0, &json) != FIRECREST_STATUS_OK,
           "the directory is gone");

@@ -352,6 +352,16 @@ impl<T> Out<T> {
     }
 }
 
+/// Writes `value` to a nullable output pointer (one the caller may pass as NULL to ignore).
+///
+/// # Safety
+/// `p` is NULL or valid for a write of `T`.
+pub(crate) unsafe fn write_optional<T>(p: *mut T, value: T) {
+    if !p.is_null() {
+        p.write(value)
+    }
+}
+
 /// A C `int32_t` flag: 0 is false, anything else true.
 pub(crate) fn flag(v: i32) -> bool {
     v != 0

@@ -16,6 +16,7 @@ pub mod client;
 pub mod files;
 pub mod json;
 pub mod options;
+pub mod stream;
 pub mod strings;
 pub mod transfers;
 
