@@ -186,3 +186,32 @@ fn minimal_program_from_the_readme() {
         show(&out)
     );
 }
+
+#[test]
+fn shared_library_has_cargo_c_soname() {
+    if !tool_available("readelf", "reading the shared library's SONAME") {
+        return;
+    }
+    let lib = lib_dir().join("libfirecrest.so");
+    let out = std::process::Command::new("readelf")
+        .arg("-d")
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (major, minor) = (
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+    );
+    let sover = if major == "0" {
+        format!("0.{minor}")
+    } else {
+        major.to_string()
+    };
+    let soname = format!("Library soname: [libfirecrest.so.{sover}]");
+    assert!(
+        text.contains(&soname),
+        "{} lacks {soname}:\n{text}",
+        lib.display()
+    );
+}
