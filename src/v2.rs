@@ -546,20 +546,7 @@ fn head_tail(
     path: &str,
     options: HeadTailOptions,
 ) -> Result<String> {
-    let mut query = Vec::new();
-    match (options.bytes, options.lines) {
-        (Some(_), Some(_)) => {
-            return Err(Error::invalid_argument(format!(
-                "{op} {system}:{path}: give bytes or lines, not both"
-            )))
-        }
-        (Some(b), None) => query.push(("bytes", b.to_string())),
-        (None, Some(l)) => query.push(("lines", l.to_string())),
-        (None, None) => {}
-    }
-    if options.skip {
-        query.push((skip_name, "true".to_string()));
-    }
+    let query = options.query(&format!("{op} {system}:{path}"), skip_name)?;
     let output = ops_get(c, system, op, path, &query)?;
     output_string(output["content"].clone(), op)
 }
