@@ -77,6 +77,16 @@ fn upload_all(v2: &V2, t: &Value, data: &[u8]) -> Vec<(u32, String)> {
     etags
 }
 
+/// Writes /home/testuser/a.txt and starts transfer/`op` (cp or mv) of it to `target`.
+fn start_on_a_txt(v2: &V2, op: &str, target: &str) -> Reply {
+    std::fs::write(v2.emu.local_path("/home/testuser/a.txt"), b"abc").unwrap();
+    v2.send_json(
+        "POST",
+        &format!("/filesystem/cluster/transfer/{op}"),
+        &json!({"path": "/home/testuser/a.txt", "targetPath": target}),
+    )
+}
+
 fn output_log(v2: &V2, t: &Value) -> String {
     v2.view(t["transferJob"]["logs"]["outputLog"].as_str().unwrap())
 }
@@ -294,12 +304,7 @@ fn transfer_jobs_go_pending_running_completed() {
         task_delay: Duration::from_millis(400),
         ..Config::default()
     });
-    std::fs::write(v2.emu.local_path("/home/testuser/a.txt"), b"abc").unwrap();
-    let r = v2.send_json(
-        "POST",
-        "/filesystem/cluster/transfer/cp",
-        &json!({"path": "/home/testuser/a.txt", "targetPath": "/home/testuser/b.txt"}),
-    );
+    let r = start_on_a_txt(&v2, "cp", "/home/testuser/b.txt");
     assert_eq!(r.status, 201, "{}", r.text());
     let t = r.json();
     let id = job_id(&t);
@@ -339,18 +344,13 @@ fn transfer_jobs_go_pending_running_completed() {
 #[test]
 fn fail_transfer_fault_fails_the_job() {
     let v2 = emulator();
-    std::fs::write(v2.emu.local_path("/home/testuser/a.txt"), b"abc").unwrap();
     v2.emu.add_fault(Fault {
         method: Some("POST".into()),
         path_prefix: "/filesystem/cluster/transfer/mv".into(),
         action: FaultAction::FailTransfer,
         times: 1,
     });
-    let r = v2.send_json(
-        "POST",
-        "/filesystem/cluster/transfer/mv",
-        &json!({"path": "/home/testuser/a.txt", "targetPath": "/home/testuser/b.txt"}),
-    );
+    let r = start_on_a_txt(&v2, "mv", "/home/testuser/b.txt");
     assert_eq!(r.status, 201);
     let t = r.json();
     let job = v2.wait_job(&job_id(&t), |s| s != "PENDING" && s != "RUNNING");
@@ -448,12 +448,7 @@ fn part_size_follows_the_config() {
 #[test]
 fn transfer_jobs_cannot_write_outside_the_home() {
     let v2 = emulator();
-    std::fs::write(v2.emu.local_path("/home/testuser/a.txt"), b"abc").unwrap();
-    let r = v2.send_json(
-        "POST",
-        "/filesystem/cluster/transfer/cp",
-        &json!({"path": "/home/testuser/a.txt", "targetPath": "/home/a.txt"}),
-    );
+    let r = start_on_a_txt(&v2, "cp", "/home/a.txt");
     assert_eq!(r.status, 201);
     let t = r.json();
     // Like job_copy.sh, the job ends COMPLETED; only the logs tell the failure.
@@ -462,4 +457,25 @@ fn transfer_jobs_cannot_write_outside_the_home() {
     let err = v2.view(t["transferJob"]["logs"]["errorLog"].as_str().unwrap());
     assert!(err.contains("Permission denied"), "{err}");
     assert!(!v2.emu.local_path("/home/a.txt").exists());
+}
+
+#[test]
+fn cancelling_a_pending_transfer_job() {
+    let v2 = V2::start(Config {
+        task_delay: Duration::from_secs(2),
+        ..Config::default()
+    });
+    let r = start_on_a_txt(&v2, "cp", "/home/testuser/b.txt");
+    let id = job_id(&r.json());
+    let r = v2.delete(&format!("/compute/cluster/jobs/{id}"));
+    assert_eq!(r.status, 204, "{}", r.text());
+    let job = v2.wait_job(&id, |s| s.starts_with("CANCELLED"));
+    assert_eq!(job["status"]["interruptSignal"], 15);
+    let r = v2.delete("/compute/cluster/jobs/999999");
+    assert_eq!(r.status, 500);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("Invalid job id specified"));
+    assert!(!v2.emu.local_path("/home/testuser/b.txt").exists());
 }

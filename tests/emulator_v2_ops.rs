@@ -92,3 +92,35 @@ fn offline_system_is_unavailable_and_unknown_systems_do_not_exist() {
     assert_eq!(systems["systems"][1]["name"], "offline");
     assert_eq!(systems["systems"][1]["servicesHealth"][0]["healthy"], false);
 }
+
+#[test]
+fn compress_and_extract_as_transfer_jobs() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::fs::create_dir_all(local("src/sub")).unwrap();
+    std::fs::write(local("src/sub/a.txt"), b"archived\n").unwrap();
+    std::fs::create_dir(local("out")).unwrap();
+    let job = |op: &str, body: serde_json::Value| {
+        let r = v2.send_json("POST", &format!("/filesystem/cluster/transfer/{op}"), &body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let t = r.json();
+        let id = t["transferJob"]["jobId"].as_str().unwrap().to_string();
+        let j = v2.wait_job(&id, |s| s == "COMPLETED" || s == "FAILED");
+        assert_eq!(j["status"]["state"], "COMPLETED");
+        v2.view(t["transferJob"]["logs"]["outputLog"].as_str().unwrap())
+    };
+    let log = job(
+        "compress",
+        json!({"path": "/home/testuser/src", "targetPath": "/home/testuser/src.tar.gz", "compression": "gzip"}),
+    );
+    assert!(log.contains("Files were successfully compressed."), "{log}");
+    let log = job(
+        "extract",
+        json!({"path": "/home/testuser/src.tar.gz", "targetPath": "/home/testuser/out", "compression": "gzip"}),
+    );
+    assert!(log.contains("Files were successfully extracted."), "{log}");
+    assert_eq!(
+        std::fs::read(local("out/src/sub/a.txt")).unwrap(),
+        b"archived\n"
+    );
+}

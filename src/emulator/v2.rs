@@ -21,7 +21,7 @@ const APP_VERSION: &str = "2.x.x";
 pub(crate) const MAX_OPS_FILE_SIZE: u64 = 5 * 1024 * 1024;
 /// FirecREST's `min_token_ttl`: tokens closer to expiry are refused.
 const MIN_TOKEN_TTL: i64 = 30;
-/// The scheduler's default time limit shown for transfer jobs (`#SBATCH --time=0-00:15:00`).
+/// `dataOperation.datatransfer_jobs_directives` (no `{account}`, so `account` stays optional).
 const TRANSFER_DIRECTIVES: [&str; 2] = ["#SBATCH --nodes=1", "#SBATCH --time=0-00:15:00"];
 
 pub(crate) struct V2 {
@@ -340,15 +340,15 @@ impl V2 {
                 let extra = json!({"transferMethod": "s3", "downloadUrl": url});
                 (Action::Egress { src, object }, Some(extra), 201)
             }
-            (_, "compress" | "extract") => {
-                return Err(ApiError::new(
-                    501,
-                    format!(
-                        "transfer/{op} is not implemented by the FirecREST emulator; use ops/{op}."
-                    ),
-                ))
+            ("POST", "compress") => {
+                let body = json_body(req)?;
+                (Action::Tar(v2_ops::compress_cmd(&ctx, &body)?), None, 201)
             }
-            (_, "cp" | "mv" | "rm" | "upload" | "download") => {
+            ("POST", "extract") => {
+                let body = json_body(req)?;
+                (Action::Tar(v2_ops::extract_cmd(&ctx, &body)?), None, 201)
+            }
+            (_, "cp" | "mv" | "rm" | "upload" | "download" | "compress" | "extract") => {
                 return Err(ApiError::new(405, "Method Not Allowed"))
             }
             _ => return Err(ApiError::new(404, "Not Found")),
@@ -360,15 +360,13 @@ impl V2 {
             output: log(format!(".f7t_file_handling_job_{id}.log"))?,
             error: log(format!(".f7t_file_handling_job_error_{id}.log"))?,
         };
-        let job_json = json!({
-            "jobId": "", "system": SYSTEM, "workingDirectory": HOME,
-            "logs": {"outputLog": logs.output.remote, "errorLog": logs.error.remote},
-        });
+        let log_paths = json!({"outputLog": logs.output.remote, "errorLog": logs.error.remote});
         let job = self
             .scheduler
             .submit(state, action, logs, req.fail_transfer);
-        let mut job_json = job_json;
-        job_json["jobId"] = json!(job.to_string());
+        let job_json = json!({
+            "jobId": job.to_string(), "system": SYSTEM, "workingDirectory": HOME, "logs": log_paths,
+        });
         let mut body = json!({ "transferJob": job_json });
         if let Some(extra) = extra {
             body["transferDirectives"] = extra;

@@ -5,6 +5,7 @@
 
 use super::util::now_secs;
 use super::v2_fs::{date_line, own_uid, RemotePath, USER};
+use super::v2_ops::Tar;
 use super::v2_s3::Multipart;
 use super::State;
 use md5::Digest;
@@ -46,6 +47,8 @@ pub(crate) enum Action {
         src: RemotePath,
         object: String,
     },
+    /// compress / extract.
+    Tar(Tar),
 }
 
 impl Action {
@@ -56,6 +59,8 @@ impl Action {
             Action::Remove { .. } => "DeleteFiles",
             Action::Ingress { .. } => "IngressFileTransfer",
             Action::Egress { .. } => "OutgressFileTransfer",
+            Action::Tar(t) if t.compress => "CompressFiles",
+            Action::Tar(_) => "ExtractFiles",
         }
     }
 }
@@ -258,6 +263,14 @@ impl Scheduler {
                     .and_then(|_| writable(st, "mv: cannot remove", src))
                     .and_then(|_| mv(src, dst));
                 shell("Move Files", "moved", "move", r)
+            }
+            Action::Tar(t) => {
+                let r = t.run().map_err(|(_, stderr)| stderr);
+                if t.compress {
+                    shell("Compress Files", "compressed", "compress", r)
+                } else {
+                    shell("Extract Files", "extracted", "extract", r)
+                }
             }
             Action::Remove { path } => {
                 let r = writable(st, "rm: cannot remove", path).and_then(|_| rm(path));

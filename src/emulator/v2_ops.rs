@@ -98,8 +98,8 @@ pub(crate) fn handle(ctx: &Ctx, op: &str, req: &mut Req) -> Result<Resp, ApiErro
         ("POST", "mkdir") => mkdir(ctx, &json_body(req)?),
         ("POST", "symlink") => symlink(ctx, &json_body(req)?),
         ("POST", "upload") => upload(ctx, req),
-        ("POST", "compress") => compress(ctx, &json_body(req)?),
-        ("POST", "extract") => extract(ctx, &json_body(req)?),
+        ("POST", "compress") => run_tar(compress_cmd(ctx, &json_body(req)?)),
+        ("POST", "extract") => run_tar(extract_cmd(ctx, &json_body(req)?)),
         ("DELETE", "rm") => rm(ctx, req),
         (
             _,
@@ -610,30 +610,43 @@ fn tar_flag(body: &Value) -> Result<&'static str, ApiError> {
     }
 }
 
-/// Runs `tar` on local paths; its complaints are shown with remote paths.
-fn tar(ctx: &Ctx, args: &[&std::ffi::OsStr]) -> Result<Resp, ApiError> {
-    let out = std::process::Command::new("tar")
-        .args(args)
-        .output()
-        .map_err(|e| ApiError::new(500, format!("tar could not run: {e}")))?;
-    if out.status.success() {
-        return Ok(no_content());
-    }
-    let root = ctx
-        .sandbox
-        .local_lexical("/")
-        .to_string_lossy()
-        .trim_end_matches('/')
-        .to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).replace(&root, "");
-    Err(remote_text(
-        out.status.code().unwrap_or(1),
-        stderr.trim_end(),
-    ))
+/// A `tar` command line on local paths, run by `ops/*` at once or by a transfer job.
+pub(crate) struct Tar {
+    args: Vec<std::ffi::OsString>,
+    /// The sandbox root, removed from tar's complaints so they show remote paths.
+    root: String,
+    pub compress: bool,
 }
 
-/// `ops/compress`: `tar -c` of `path` (relative to its parent) into `targetPath`.
-fn compress(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
+impl Tar {
+    /// Runs tar: Err(exit code, stderr) on failure.
+    pub fn run(&self) -> Result<(), (i32, String)> {
+        let out = std::process::Command::new("tar")
+            .args(&self.args)
+            .output()
+            .map_err(|e| (127, format!("tar could not run: {e}")))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr).replace(&self.root, "");
+        Err((
+            out.status.code().unwrap_or(1),
+            stderr.trim_end().to_string(),
+        ))
+    }
+}
+
+fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, compress: bool) -> Tar {
+    let root = ctx.sandbox.local_lexical("/");
+    Tar {
+        args,
+        root: root.to_string_lossy().trim_end_matches('/').to_string(),
+        compress,
+    }
+}
+
+/// `compress`: `tar -c` of `path` (relative to its parent) into `targetPath`.
+pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
@@ -650,32 +663,36 @@ fn compress(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let mode = format!("-c{}{flag}f", if deref { "h" } else { "" });
-    let mut args: Vec<&std::ffi::OsStr> = vec![mode.as_ref(), dst.local.as_os_str()];
-    args.extend([
-        std::ffi::OsStr::new("-C"),
-        parent.as_os_str(),
-        name.as_os_str(),
-    ]);
-    tar(ctx, &args)
+    let args = vec![
+        mode.into(),
+        dst.local.into_os_string(),
+        "-C".into(),
+        parent.into_os_string(),
+        name,
+    ];
+    Ok(tar(ctx, args, true))
 }
 
-/// `ops/extract`: `tar -x` of `path` into the directory `targetPath`.
-fn extract(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
+/// `extract`: `tar -x` of `path` into the directory `targetPath`.
+pub(crate) fn extract_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
     ctx.writable(&dst, "tar: cannot write into")?;
-    let mode = format!("-x{flag}f");
     // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
-    tar(
-        ctx,
-        &[
-            mode.as_ref(),
-            src.target.as_os_str(),
-            "-C".as_ref(),
-            dst.target.as_os_str(),
-            "--no-same-owner".as_ref(),
-            "--no-same-permissions".as_ref(),
-        ],
-    )
+    let args = vec![
+        format!("-x{flag}f").into(),
+        src.target.into_os_string(),
+        "-C".into(),
+        dst.target.into_os_string(),
+        "--no-same-owner".into(),
+        "--no-same-permissions".into(),
+    ];
+    Ok(tar(ctx, args, false))
+}
+
+fn run_tar(cmd: Result<Tar, ApiError>) -> Result<Resp, ApiError> {
+    cmd?.run()
+        .map(|_| no_content())
+        .map_err(|(code, stderr)| remote_text(code, &stderr))
 }
