@@ -77,7 +77,6 @@ impl RawSystems {
                         known.join(", ")
                     ),
                 )
-                .with_http_status(404)
             })
     }
 }
@@ -616,7 +615,10 @@ pub(crate) fn simple_download_to(
     writer: &mut dyn Write,
 ) -> Result<u64> {
     let what = format!("simple_download {system}:{remote_path}");
-    let size = stat(c, system, remote_path, true)?.size.max(0) as u64;
+    let size = stat(c, system, remote_path, true)
+        .map_err(|e| e.context(&what))?
+        .size
+        .max(0) as u64;
     let limit = ops_limit(c, system).map_err(|e| e.context(&what))?;
     let largest = largest_direct_download(limit);
     if size > largest {

@@ -262,7 +262,13 @@ impl Backend for JobTransfer {
                     self.what, self.status
                 ),
             )),
-            Side::Upload { .. } => Err(self.wrong_direction("a download URL")),
+            Side::Upload { .. } => Err(Error::new(
+                ErrorKind::InvalidState,
+                format!(
+                    "{}: a v2 upload has one presigned URL per part, not one link;                      object_storage_data lists them (partsUploadUrls, completeUploadUrl)",
+                    self.what
+                ),
+            )),
         }
     }
 
