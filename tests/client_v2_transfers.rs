@@ -362,3 +362,36 @@ fn common_external_transfers_v1() {
 fn common_external_transfers_v2() {
     common_external_transfers(ApiVersion::V2);
 }
+
+#[test]
+fn progress_callback_aborts_the_upload() {
+    let (emu, c) = setup(ApiVersion::V2);
+    let dir = scratch("abort");
+    write_file(&dir.join("f"), 3 * 1048576, 4);
+    let remote = format!("{}/aborted", emu.home());
+    let mut t = c
+        .external_upload(&emu.system(), &dir.join("f"), &remote)
+        .unwrap();
+    t.set_progress(Some(Box::new(|done, _| done < 100_000)));
+    let e = t.finish_upload().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AbortedByCallback, "{e:?}");
+    assert_eq!(t.status().unwrap(), UPLOAD_URL_READY);
+    assert!(!emu.local_path(&remote).exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn upload_into_a_missing_directory_fails_with_the_job_log() {
+    let (emu, c) = setup(ApiVersion::V2);
+    let dir = scratch("nodir");
+    write_file(&dir.join("f"), 1000, 5);
+    let remote = format!("{}/no-such-dir/f", emu.home());
+    let mut t = c
+        .external_upload(&emu.system(), &dir.join("f"), &remote)
+        .unwrap();
+    t.finish_upload().unwrap();
+    let e = t.wait(UPLOAD_DONE, LONG).unwrap_err();
+    assert_eq!(e.task_status(), Some(UPLOAD_FAILED), "{e:?}");
+    assert!(e.message().contains("no-such-dir"), "{e:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
