@@ -3,7 +3,11 @@
 //! ```text
 //! cargo build --release --features emulator --bin firecrest-emulator --example bench_transfers
 //! target/release/examples/bench_transfers [--sizes-mib 64,1024] [--emulator PATH] [--dir DIR]
+//!     [--api v1|v2] [--max-part-size BYTES] [--parallel N]
 //! ```
+//!
+//! `--api v2` runs the S3 multipart path: `--max-part-size` is the emulator's part size
+//! (default 64 MiB here), `--parallel` the client's `parallel_parts` (default 4).
 //!
 //! The emulator runs as a separate process (`firecrest-emulator`, found beside this binary
 //! unless `--emulator` says otherwise), so the peak RSS printed is the client's own: VmHWM of
@@ -42,9 +46,17 @@ impl Drop for Emulator {
     }
 }
 
-fn start_emulator(binary: &Path, root: &Path) -> Emulator {
+fn start_emulator(binary: &Path, root: &Path, api: &str, part_size: u64) -> Emulator {
     let mut child = Command::new(binary)
-        .args(["--task-delay-ms", "5", "--storage-max-mb", "8192", "--root"])
+        .args([
+            "--task-delay-ms",
+            "5",
+            "--storage-max-mb",
+            "8192",
+            "--api",
+            api,
+        ])
+        .args(["--max-part-size", &part_size.to_string(), "--root"])
         .arg(root)
         .stdout(Stdio::piped())
         .spawn()
@@ -141,6 +153,9 @@ fn main() {
     let mut sizes_mib = vec![64u64, 1024];
     let mut emulator_bin: Option<PathBuf> = None;
     let mut dir: Option<PathBuf> = None;
+    let mut api = "v1".to_string();
+    let mut part_size = 64 * MIB;
+    let mut parallel = Options::default().parallel_parts;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -154,6 +169,11 @@ fn main() {
             }
             "--emulator" => emulator_bin = args.next().map(PathBuf::from),
             "--dir" => dir = args.next().map(PathBuf::from),
+            "--api" => api = args.next().expect("--api needs v1 or v2"),
+            "--max-part-size" => {
+                part_size = args.next().and_then(|v| v.parse().ok()).expect("bytes")
+            }
+            "--parallel" => parallel = args.next().and_then(|v| v.parse().ok()).expect("count"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -171,7 +191,7 @@ fn main() {
     std::fs::create_dir_all(&root).unwrap();
     std::fs::create_dir_all(&local).unwrap();
 
-    let emu = start_emulator(&emulator_bin, &root);
+    let emu = start_emulator(&emulator_bin, &root, &api, part_size);
     let auth = Auth::client_credentials(
         emu.var("FIRECREST_CLIENT_ID"),
         emu.var("FIRECREST_CLIENT_SECRET"),
@@ -180,12 +200,13 @@ fn main() {
     let options = Options {
         poll_initial: Duration::from_millis(20),
         poll_max: Duration::from_millis(200),
+        parallel_parts: parallel,
         ..Options::default()
     };
     let client = Client::new(&emu.var("FIRECREST_URL"), auth, options).unwrap();
     let system = emu.var("FIRECREST_SYSTEM");
     let home = emu.var("FIRECREST_HOME");
-    client.api_version().unwrap();
+    println!("API {:?}", client.api_version().unwrap());
     let long = Duration::from_secs(3600);
 
     println!("client baseline peak RSS: {} KiB", peak_rss_kib());

@@ -276,6 +276,13 @@ typedef struct firecrest_transfer firecrest_transfer;
 typedef int32_t (*firecrest_token_cb)(void *userdata, char *buf, size_t buf_len);
 
 /**
+ * Receives downloaded data: `len` bytes at `data`, valid only during the call (copy what you
+ * keep). Return 0 to go on; a non-zero return stops the download, which then fails with
+ * FIRECREST_STATUS_ABORTED_BY_CALLBACK. Called on the thread that called the download function.
+ */
+typedef int32_t (*firecrest_write_cb)(void *userdata, const uint8_t *data, size_t len);
+
+/**
  * Progress of a transfer's data: `done` of `total` bytes (`total` 0 = unknown). Return 0 to go
  * on; a non-zero return stops the transfer, which then fails with
  * FIRECREST_STATUS_ABORTED_BY_CALLBACK. Called on the thread that called
@@ -711,7 +718,8 @@ firecrest_status firecrest_tail(const struct firecrest_client *c,
                                 char **text_out);
 
 /**
- * The whole content of the small text file `path` on `system` (the server limits the size).
+ * The content of the small text file `path` on `system` (the server limits the size). FirecREST
+ * v1 servers answer with the first 10 lines only; v2 with the whole file (up to its limit).
  *
  * On success `*text_out` receives the text, freed with firecrest_string_free().
  *
@@ -754,6 +762,37 @@ firecrest_status firecrest_simple_download(const struct firecrest_client *c,
                                            const char *system,
                                            const char *remote_path,
                                            const char *local_path);
+
+/**
+ * Uploads `len` bytes from the caller's memory at `data` (NULL allowed when `len` is 0) as the
+ * file `filename` in the directory `remote_dir` on `system`. The same size limit as
+ * firecrest_simple_upload() applies. The bytes are only read during the call.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * FIRECREST_STATUS_API_ERROR (too large, no such directory), transport and HTTP statuses.
+ */
+firecrest_status firecrest_simple_upload_buffer(const struct firecrest_client *c,
+                                                const char *system,
+                                                const uint8_t *data,
+                                                size_t len,
+                                                const char *remote_dir,
+                                                const char *filename);
+
+/**
+ * Downloads the file `remote_path` on `system` into the caller's write callback (see
+ * firecrest_write_cb), e.g. to keep it in memory. On success `*size_out` (nullable) receives the
+ * number of bytes delivered. The same size limit as firecrest_simple_download() applies.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * FIRECREST_STATUS_ABORTED_BY_CALLBACK, FIRECREST_STATUS_API_ERROR (too large, no such file),
+ * transport and HTTP statuses.
+ */
+firecrest_status firecrest_simple_download_cb(const struct firecrest_client *c,
+                                              const char *system,
+                                              const char *remote_path,
+                                              firecrest_write_cb cb,
+                                              void *userdata,
+                                              uint64_t *size_out);
 
 /**
  * The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON
@@ -991,6 +1030,21 @@ firecrest_status firecrest_transfer_finish_upload(struct firecrest_transfer *t);
  */
 firecrest_status firecrest_transfer_finish_download(struct firecrest_transfer *t,
                                                     const char *local_path);
+
+/**
+ * Download: as firecrest_transfer_finish_download(), into the caller's write callback (see
+ * firecrest_write_cb) instead of a file, e.g. to keep the data in memory or pipe it elsewhere.
+ * Progress goes to the callback set with firecrest_transfer_set_progress(). On success
+ * `*size_out` (nullable) receives the number of bytes delivered.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_STATE
+ * (an upload), FIRECREST_STATUS_ABORTED_BY_CALLBACK, FIRECREST_STATUS_TASK_FAILED, transport,
+ * HTTP and API statuses.
+ */
+firecrest_status firecrest_transfer_finish_download_cb(struct firecrest_transfer *t,
+                                                       firecrest_write_cb cb,
+                                                       void *userdata,
+                                                       uint64_t *size_out);
 
 /**
  * The presigned URL of the staged object (a download: once ready, waiting if needed), for tools

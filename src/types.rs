@@ -151,3 +151,29 @@ pub struct HeadTailOptions {
     pub lines: Option<u64>,
     pub skip: bool,
 }
+
+impl HeadTailOptions {
+    /// The query parameters of head/tail on either API: `bytes` or `lines`, and
+    /// `skip_param=true` when skipping. `what` names the call in the error for both counts.
+    pub(crate) fn query<'p>(
+        &self,
+        what: &str,
+        skip_param: &'p str,
+    ) -> crate::Result<Vec<(&'p str, String)>> {
+        let mut query = Vec::new();
+        match (self.bytes, self.lines) {
+            (Some(_), Some(_)) => {
+                return Err(crate::Error::invalid_argument(format!(
+                    "{what}: give bytes or lines, not both"
+                )))
+            }
+            (Some(b), None) => query.push(("bytes", b.to_string())),
+            (None, Some(l)) => query.push(("lines", l.to_string())),
+            (None, None) => {}
+        }
+        if self.skip {
+            query.push((skip_param, "true".to_string()));
+        }
+        Ok(query)
+    }
+}

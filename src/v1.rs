@@ -401,20 +401,7 @@ fn head_tail(
     options: HeadTailOptions,
     skip_param: &str,
 ) -> Result<String> {
-    let mut extra = Vec::new();
-    match (options.bytes, options.lines) {
-        (Some(_), Some(_)) => {
-            return Err(Error::invalid_argument(format!(
-                "{op} {system}:{path}: give bytes or lines, not both"
-            )))
-        }
-        (Some(b), None) => extra.push(("bytes", b.to_string())),
-        (None, Some(l)) => extra.push(("lines", l.to_string())),
-        (None, None) => {}
-    }
-    if options.skip {
-        extra.push((skip_param, flag(true).to_string()));
-    }
+    let extra = options.query(&format!("{op} {system}:{path}"), skip_param)?;
     get_output(c, op, &format!("/utilities/{op}"), system, path, &extra)
 }
 

@@ -77,7 +77,6 @@ impl RawSystems {
                         known.join(", ")
                     ),
                 )
-                .with_http_status(404)
             })
     }
 }
@@ -546,20 +545,7 @@ fn head_tail(
     path: &str,
     options: HeadTailOptions,
 ) -> Result<String> {
-    let mut query = Vec::new();
-    match (options.bytes, options.lines) {
-        (Some(_), Some(_)) => {
-            return Err(Error::invalid_argument(format!(
-                "{op} {system}:{path}: give bytes or lines, not both"
-            )))
-        }
-        (Some(b), None) => query.push(("bytes", b.to_string())),
-        (None, Some(l)) => query.push(("lines", l.to_string())),
-        (None, None) => {}
-    }
-    if options.skip {
-        query.push((skip_name, "true".to_string()));
-    }
+    let query = options.query(&format!("{op} {system}:{path}"), skip_name)?;
     let output = ops_get(c, system, op, path, &query)?;
     output_string(output["content"].clone(), op)
 }
@@ -629,7 +615,10 @@ pub(crate) fn simple_download_to(
     writer: &mut dyn Write,
 ) -> Result<u64> {
     let what = format!("simple_download {system}:{remote_path}");
-    let size = stat(c, system, remote_path, true)?.size.max(0) as u64;
+    let size = stat(c, system, remote_path, true)
+        .map_err(|e| e.context(&what))?
+        .size
+        .max(0) as u64;
     let limit = ops_limit(c, system).map_err(|e| e.context(&what))?;
     let largest = largest_direct_download(limit);
     if size > largest {

@@ -9,70 +9,45 @@ use firecrest::ApiVersion;
 
 #[test]
 fn tour_runs_against_the_v1_emulator() {
-    if !c_toolchain() {
+    let Some(t) = Setup::new("tour-v1", &["tour"], ApiVersion::V1) else {
         return;
-    }
-    let scratch = Scratch::new("tour-v1");
-    let build = build(&scratch, &["tour"]);
-    let emu = start_emulator(ApiVersion::V1).expect("emulator");
-    let out = run(&scratch, &[], &build.join("tour"), &[], &emulator_env(&emu));
-    check_tour_output(&out, ApiVersion::V1);
+    };
+    check_tour_output(&t.run(&[], "tour", &[]), ApiVersion::V1);
     // The tour cleans up after itself.
-    let home = emu.local_path(&emu.home());
+    let home = t.emu.local_path(&t.emu.home());
     let left: Vec<_> = std::fs::read_dir(&home)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("firecrest-tour-")
-        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("firecrest-tour-"))
         .collect();
-    assert!(
-        left.is_empty(),
-        "tour left files in {}: {left:?}",
-        home.display()
-    );
+    assert!(left.is_empty(), "tour left {left:?} in {}", home.display());
 }
 
 #[test]
 fn tour_runs_unchanged_against_the_v2_emulator() {
-    if !c_toolchain() {
+    let Some(t) = Setup::new("tour-v2", &["tour"], ApiVersion::V2) else {
         return;
-    }
-    let scratch = Scratch::new("tour-v2");
-    let build = build(&scratch, &["tour"]);
-    let emu = start_emulator(ApiVersion::V2).expect("v2 emulator");
-    let out = run(&scratch, &[], &build.join("tour"), &[], &emulator_env(&emu));
-    check_tour_output(&out, ApiVersion::V2);
+    };
+    check_tour_output(&t.run(&[], "tour", &[]), ApiVersion::V2);
 }
 
 #[test]
 fn tour_linked_statically_runs() {
-    if !c_toolchain() {
+    let Some(t) = Setup::new("tour-static", &["tour-static"], ApiVersion::V1) else {
         return;
-    }
-    let scratch = Scratch::new("tour-static");
-    let build = build(&scratch, &["tour-static"]);
-    let out = std::process::Command::new("ldd")
-        .arg(build.join("tour-static"))
-        .output();
-    if let Ok(out) = out {
+    };
+    if let Ok(out) = std::process::Command::new("ldd")
+        .arg(t.build.join("tour-static"))
+        .output()
+    {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             !text.contains("libfirecrest"),
             "tour-static needs libfirecrest.so:\n{text}"
         );
     }
-    let emu = start_emulator(ApiVersion::V1).expect("emulator");
-    let out = run(
-        &scratch,
-        &[],
-        &build.join("tour-static"),
-        &[],
-        &emulator_env(&emu),
-    );
-    check_tour_output(&out, ApiVersion::V1);
+    check_tour_output(&t.run(&[], "tour-static", &[]), ApiVersion::V1);
 }
 
 /// Deterministic bytes that are not a repeating short pattern.
@@ -100,25 +75,14 @@ fn transfer_stages_a_file_in_and_out_byte_for_byte_v2() {
 
 /// transfer.c uploads (dynamic build) and downloads back (static build) a 2 MiB file.
 fn stage_in_and_out(api: ApiVersion) {
-    if !c_toolchain() {
+    let Some(t) = Setup::new("transfer", &["transfer", "transfer-static"], api) else {
         return;
-    }
-    let scratch = Scratch::new("transfer");
-    let build = build(&scratch, &["transfer", "transfer-static"]);
-    let emu = start_emulator(api).expect("emulator");
-    let env = emulator_env(&emu);
+    };
     let data = payload(2 * 1024 * 1024 + 333);
-    let local = scratch.path().join("input.bin");
+    let (local, remote) = (t.local("input.bin"), t.remote("staged.bin"));
     std::fs::write(&local, &data).unwrap();
-    let remote = format!("{}/staged.bin", emu.home());
 
-    let out = run(
-        &scratch,
-        &[],
-        &build.join("transfer"),
-        &["upload", local.to_str().unwrap(), &remote],
-        &env,
-    );
+    let out = t.run(&[], "transfer", &["upload", &local, &remote]);
     assert!(out.status.success(), "upload\n{}", show(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -127,18 +91,11 @@ fn stage_in_and_out(api: ApiVersion) {
         show(&out)
     );
     assert!(stderr.contains("upload: done"), "{}", show(&out));
-    let on_server = std::fs::read(emu.local_path(&remote)).expect("the uploaded file");
+    let on_server = std::fs::read(t.emu.local_path(&remote)).expect("the uploaded file");
     assert!(on_server == data, "uploaded bytes differ");
 
-    // The static build downloads it back.
-    let back = scratch.path().join("back.bin");
-    let out = run(
-        &scratch,
-        &[],
-        &build.join("transfer-static"),
-        &["download", &remote, back.to_str().unwrap()],
-        &env,
-    );
+    let back = t.local("back.bin");
+    let out = t.run(&[], "transfer-static", &["download", &remote, &back]);
     assert!(out.status.success(), "download\n{}", show(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -153,18 +110,12 @@ fn stage_in_and_out(api: ApiVersion) {
         "downloaded bytes differ"
     );
 
-    // Failure: a missing remote file is reported, exit 1, and no local file appears.
-    let missing = scratch.path().join("missing.bin");
-    let out = run(
-        &scratch,
+    // A missing remote file is reported by name, exit 1, and no local file appears.
+    let missing = t.local("missing.bin");
+    let out = t.run(
         &[],
-        &build.join("transfer"),
-        &[
-            "download",
-            &format!("{}/no-such-file", emu.home()),
-            missing.to_str().unwrap(),
-        ],
-        &env,
+        "transfer",
+        &["download", &t.remote("no-such-file"), &missing],
     );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(
@@ -173,62 +124,56 @@ fn stage_in_and_out(api: ApiVersion) {
         show(&out)
     );
     assert!(
-        !missing.exists(),
-        "a failed download left {}",
-        missing.display()
+        !std::path::Path::new(&missing).exists(),
+        "a failed download left {missing}"
     );
 
-    // Usage error.
-    let out = run(&scratch, &[], &build.join("transfer"), &["sideways"], &env);
-    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let out = t.run(&[], "transfer", &["sideways"]);
+    assert_eq!(out.status.code(), Some(2), "usage error\n{}", show(&out));
 }
 
-fn run_edges(target: &str, api: ApiVersion) {
-    if !c_toolchain() {
-        return;
+#[test]
+fn calls_v1() {
+    if let Some(t) = Setup::new("calls-v1", &["calls"], ApiVersion::V1) {
+        check_c_test(&t.run(&[], "calls", &[]), "calls (v1)");
     }
-    let scratch = Scratch::new(target);
-    let build = build(&scratch, &[target]);
-    let emu = start_emulator(api).expect("emulator");
-    let out = run(&scratch, &[], &build.join(target), &[], &emulator_env(&emu));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{target}\n{}", show(&out));
-    assert!(stdout.contains(" passed, 0 failed"), "{}", show(&out));
+}
+
+#[test]
+fn calls_v2() {
+    if let Some(t) = Setup::new("calls-v2", &["calls"], ApiVersion::V2) {
+        check_c_test(&t.run(&[], "calls", &[]), "calls (v2)");
+    }
 }
 
 #[test]
 fn edges_dynamic_v1() {
-    run_edges("edges", ApiVersion::V1);
+    if let Some(t) = Setup::new("edges", &["edges"], ApiVersion::V1) {
+        check_c_test(&t.run(&[], "edges", &[]), "edges (dynamic, v1)");
+    }
 }
 
 #[test]
 fn edges_static_v2() {
-    run_edges("edges-static", ApiVersion::V2);
+    if let Some(t) = Setup::new("edges-static", &["edges-static"], ApiVersion::V2) {
+        check_c_test(&t.run(&[], "edges-static", &[]), "edges (static, v2)");
+    }
 }
 
 #[test]
 fn minimal_program_from_the_readme() {
-    if !c_toolchain() {
+    let Some(t) = Setup::new("minimal", &["minimal"], ApiVersion::V1) else {
         return;
-    }
-    let scratch = Scratch::new("minimal");
-    let build = build(&scratch, &["minimal"]);
-    let emu = start_emulator(ApiVersion::V1).expect("emulator");
-    let out = run(
-        &scratch,
-        &[],
-        &build.join("minimal"),
-        &[],
-        &emulator_env(&emu),
-    );
+    };
+    let out = t.run(&[], "minimal", &[]);
     assert!(out.status.success(), "{}", show(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "first system: cluster\n"
     );
     // Without the variables it fails with a status name and a message naming what is missing.
-    let mut cmd = std::process::Command::new(build.join("minimal"));
-    for (name, _) in emulator_env(&emu) {
+    let mut cmd = std::process::Command::new(t.build.join("minimal"));
+    for (name, _) in &t.env {
         cmd.env_remove(name);
     }
     let out = cmd.output().unwrap();
@@ -239,5 +184,34 @@ fn minimal_program_from_the_readme() {
         stderr.contains("environment variable FIRECREST_"),
         "{}",
         show(&out)
+    );
+}
+
+#[test]
+fn shared_library_has_cargo_c_soname() {
+    if !tool_available("readelf", "reading the shared library's SONAME") {
+        return;
+    }
+    let lib = lib_dir().join("libfirecrest.so");
+    let out = std::process::Command::new("readelf")
+        .arg("-d")
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (major, minor) = (
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+    );
+    let sover = if major == "0" {
+        format!("0.{minor}")
+    } else {
+        major.to_string()
+    };
+    let soname = format!("Library soname: [libfirecrest.so.{sover}]");
+    assert!(
+        text.contains(&soname),
+        "{} lacks {soname}:\n{text}",
+        lib.display()
     );
 }

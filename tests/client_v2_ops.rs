@@ -1,9 +1,10 @@
 //! Client operations against the v2 emulator, and one body run against v1 and v2 alike.
 
+mod client_common;
 mod client_v2_support;
 
+use client_common::{client_with, put_remote, scratch, sha256_hex, status_fault};
 use client_v2_support::*;
-use firecrest::emulator::{Fault, FaultAction};
 use firecrest::{ApiVersion, ErrorKind, HeadTailOptions, ListOptions};
 
 const TEXT: &str = "line 1\nline 2\nline 3\nline 4\nline 5\n";
@@ -37,7 +38,10 @@ fn common_operations(api: ApiVersion) {
     );
 
     assert_eq!(c.stat(&sys, &file, false).unwrap().size, TEXT.len() as i64);
-    assert_eq!(c.checksum(&sys, &file).unwrap(), sha256(TEXT.as_bytes()));
+    assert_eq!(
+        c.checksum(&sys, &file).unwrap(),
+        sha256_hex(TEXT.as_bytes())
+    );
     assert!(c.file_type(&sys, &file).unwrap().contains("text"));
     let two = HeadTailOptions {
         lines: Some(2),
@@ -267,7 +271,7 @@ fn small_transfer_limits() {
         .simple_download_to(&sys, &format!("{home}/fits.bin"), &mut sink)
         .unwrap();
     assert_eq!(n as usize, fits);
-    assert_eq!(sha256(&sink), sha256(&data));
+    assert_eq!(sha256_hex(&sink), sha256_hex(&data));
 }
 
 #[test]
@@ -275,7 +279,7 @@ fn simple_file_round_trip() {
     let (emu, c) = setup(ApiVersion::V2);
     let sys = emu.system();
     let home = emu.home();
-    let dir = local_dir("simple");
+    let dir = scratch("simple");
     let src = dir.join("in.bin");
     let sum = write_file(&src, 100_000, 3);
     c.simple_upload(&sys, &src, &home, None).unwrap();
@@ -299,15 +303,13 @@ fn early_job_not_found_is_tolerated() {
     let (sys, home) = (emu.system(), emu.home());
     c.simple_upload_bytes(&sys, TEXT.as_bytes(), &home, "src.txt")
         .unwrap();
-    emu.add_fault(Fault {
-        method: Some("GET".into()),
-        path_prefix: "/compute/cluster/jobs/".into(),
-        action: FaultAction::Status {
-            status: 404,
-            retry_after: None,
-        },
-        times: 3,
-    });
+    emu.add_fault(status_fault(
+        Some("GET"),
+        "/compute/cluster/jobs/",
+        404,
+        None,
+        3,
+    ));
     c.copy(&sys, &format!("{home}/src.txt"), &format!("{home}/dst.txt"))
         .unwrap();
     assert_eq!(

@@ -1,10 +1,12 @@
 //! v2 external transfers against the emulator: S3 multipart uploads sent by the client, the
 //! ingress/egress jobs, the v1 status integers derived from them, faults and expiry.
 
+mod client_common;
 mod client_v2_support;
 
+use client_common::{client_with, fault, put_remote, scratch, sha256_hex, status_fault};
 use client_v2_support::*;
-use firecrest::emulator::{Emulator, Fault, FaultAction};
+use firecrest::emulator::{Emulator, FaultAction};
 use firecrest::transfers::*;
 use firecrest::{ApiVersion, Client, ErrorKind, Options, Transfer};
 use std::path::Path;
@@ -14,7 +16,7 @@ const LONG: Duration = Duration::from_secs(60);
 
 /// The emulator's part size, read from the directives of a throw-away upload.
 fn part_size(emu: &Emulator, c: &Client) -> u64 {
-    let dir = local_dir("probe");
+    let dir = scratch("probe");
     write_file(&dir.join("one"), 1, 0);
     let remote = format!("{}/probe", emu.home());
     let mut t = c
@@ -36,7 +38,7 @@ fn url_prefix(url: &str) -> String {
 
 /// The prefix of the emulator's part URLs, from a throw-away upload.
 fn part_prefix(emu: &Emulator, c: &Client) -> String {
-    let dir = local_dir("prefix");
+    let dir = scratch("prefix");
     write_file(&dir.join("one"), 1, 0);
     let mut t = c
         .external_upload(
@@ -70,7 +72,7 @@ fn follow(t: &mut Transfer, last: i32) -> Vec<i32> {
 /// Uploads a `size`-byte file and checks the status sequence and the remote checksum;
 /// returns the emulator's counter key of the part PUTs and the number of parts.
 fn upload_round_trip(emu: &Emulator, c: &Client, size: usize, name: &str) -> (String, usize) {
-    let dir = local_dir(name);
+    let dir = scratch(name);
     let src = dir.join(name);
     let sum = write_file(&src, size, size as u64);
     let remote = format!("{}/{name}", emu.home());
@@ -140,15 +142,7 @@ fn failing_part_is_sent_again() {
     let part = part_size(&emu, &c) as usize;
     let prefix = part_prefix(&emu, &c);
     for status in [500, 503] {
-        emu.add_fault(Fault {
-            method: Some("PUT".into()),
-            path_prefix: prefix.clone(),
-            action: FaultAction::Status {
-                status,
-                retry_after: None,
-            },
-            times: 1,
-        });
+        emu.add_fault(status_fault(Some("PUT"), &prefix, status, None, 1));
         let (key, parts) = upload_round_trip(&emu, &c, 2 * part + 10, &format!("retried-{status}"));
         assert_eq!(
             emu.counter(&key),
@@ -162,17 +156,9 @@ fn failing_part_is_sent_again() {
 fn part_failing_for_good_is_an_error() {
     let (emu, c) = setup(ApiVersion::V2);
     let prefix = part_prefix(&emu, &c);
-    let dir = local_dir("broken");
+    let dir = scratch("broken");
     write_file(&dir.join("f"), 1000, 1);
-    emu.add_fault(Fault {
-        method: Some("PUT".into()),
-        path_prefix: prefix,
-        action: FaultAction::Status {
-            status: 500,
-            retry_after: None,
-        },
-        times: 0,
-    });
+    emu.add_fault(status_fault(Some("PUT"), &prefix, 500, None, 0));
     let mut t = c
         .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
         .unwrap();
@@ -186,7 +172,7 @@ fn part_failing_for_good_is_an_error() {
 fn expired_part_url_is_a_clear_error() {
     let (emu, c) = setup(ApiVersion::V2);
     emu.set_url_ttl(Duration::from_secs(1));
-    let dir = local_dir("expired");
+    let dir = scratch("expired");
     write_file(&dir.join("f"), 1000, 1);
     let mut t = c
         .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
@@ -202,7 +188,7 @@ fn expired_part_url_is_a_clear_error() {
 #[test]
 fn empty_file_is_refused() {
     let (emu, c) = setup(ApiVersion::V2);
-    let dir = local_dir("empty");
+    let dir = scratch("empty");
     std::fs::write(dir.join("e"), b"").unwrap();
     let e = c
         .external_upload(&emu.system(), &dir.join("e"), &format!("{}/e", emu.home()))
@@ -216,13 +202,13 @@ fn empty_file_is_refused() {
 #[test]
 fn upload_job_failure_is_115() {
     let (emu, c) = setup(ApiVersion::V2);
-    emu.add_fault(Fault {
-        method: Some("POST".into()),
-        path_prefix: "/filesystem/cluster/transfer/upload".into(),
-        action: FaultAction::FailTransfer,
-        times: 1,
-    });
-    let dir = local_dir("ufail");
+    emu.add_fault(fault(
+        Some("POST"),
+        "/filesystem/cluster/transfer/upload",
+        FaultAction::FailTransfer,
+        1,
+    ));
+    let dir = scratch("ufail");
     write_file(&dir.join("f"), 1000, 1);
     let mut t = c
         .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
@@ -235,19 +221,18 @@ fn upload_job_failure_is_115() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-fn download(emu: &Emulator, c: &Client, remote: &str, local: &Path) -> Vec<i32> {
+/// Follows an external download to `local`; returns the statuses seen and the link.
+fn download(emu: &Emulator, c: &Client, remote: &str, local: &Path) -> (Vec<i32>, String) {
     let mut t = c.external_download(&emu.system(), remote).unwrap();
     assert_eq!(t.direction(), Direction::Download);
     assert_eq!(t.last_status(), DOWNLOAD_STAGING);
     let seen = follow(&mut t, DOWNLOAD_READY);
-    assert!(t
-        .object_storage_link()
-        .unwrap()
-        .starts_with("http://127.0.0.1"));
+    let link = t.object_storage_link().unwrap();
+    assert!(link.starts_with("http://127.0.0.1"), "{link}");
     t.finish_download(local).unwrap();
     let e = t.invalidate_object_storage_link().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e:?}");
-    seen
+    (seen, link)
 }
 
 #[test]
@@ -257,8 +242,8 @@ fn download_end_to_end() {
     let data = bytes(2 * part + part / 2, 9);
     let remote = format!("{}/big.bin", emu.home());
     put_remote(&emu, &remote, &data);
-    let dir = local_dir("download");
-    let seen = download(&emu, &c, &remote, &dir.join("big.bin"));
+    let dir = scratch("download");
+    let (seen, link) = download(&emu, &c, &remote, &dir.join("big.bin"));
     assert_eq!(seen, vec![DOWNLOAD_STAGING, DOWNLOAD_READY]);
     let got = std::fs::read(dir.join("big.bin")).unwrap();
     assert_eq!(got.len(), data.len());
@@ -266,14 +251,14 @@ fn download_end_to_end() {
     assert_eq!(first_diff, None);
 
     // A connection dropped mid-body is resumed with Range.
-    emu.add_fault(Fault {
-        method: Some("GET".into()),
-        path_prefix: "/s3/".into(),
-        action: FaultAction::DropAfter { bytes: 100_000 },
-        times: 1,
-    });
+    emu.add_fault(fault(
+        Some("GET"),
+        &url_prefix(&link),
+        FaultAction::DropAfter { bytes: 100_000 },
+        1,
+    ));
     download(&emu, &c, &remote, &dir.join("again.bin"));
-    assert_eq!(sha256_file(&dir.join("again.bin")), sha256(&data));
+    assert_eq!(sha256_file(&dir.join("again.bin")), sha256_hex(&data));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -289,19 +274,19 @@ fn download_failures() {
     assert!(e.message().contains("No such file or directory"), "{e:?}");
 
     put_remote(&emu, &format!("{home}/f"), b"data");
-    emu.add_fault(Fault {
-        method: Some("POST".into()),
-        path_prefix: "/filesystem/cluster/transfer/download".into(),
-        action: FaultAction::FailTransfer,
-        times: 1,
-    });
+    emu.add_fault(fault(
+        Some("POST"),
+        "/filesystem/cluster/transfer/download",
+        FaultAction::FailTransfer,
+        1,
+    ));
     let mut t = c
         .external_download(&emu.system(), &format!("{home}/f"))
         .unwrap();
     let e = t.wait(DOWNLOAD_READY, LONG).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
     assert_eq!(t.last_status(), DOWNLOAD_FAILED);
-    let dir = local_dir("dfail");
+    let dir = scratch("dfail");
     assert!(t.finish_download(&dir.join("f")).is_err());
     assert!(!dir.join("f").exists());
     std::fs::remove_dir_all(dir).unwrap();
@@ -313,7 +298,7 @@ fn short_lived_tokens_are_renewed_before_v2_refuses_them() {
     // margin (60 s) is longer than its life, yet no request may meet a refusal (a refused
     // request would be sent twice: the ls counter would exceed the calls made).
     let emu = emulator(ApiVersion::V2, |c| c.token_ttl = Duration::from_secs(33));
-    let c = client(&emu, ApiVersion::V2);
+    let c = client_for(&emu, ApiVersion::V2);
     let (sys, home) = (emu.system(), emu.home());
     let start = Instant::now();
     let mut calls = 0;
@@ -330,13 +315,8 @@ fn short_lived_tokens_are_renewed_before_v2_refuses_them() {
 fn completion_error_inside_a_200_is_an_error() {
     let (emu, c) = setup(ApiVersion::V2);
     let prefix = part_prefix(&emu, &c);
-    emu.add_fault(Fault {
-        method: Some("POST".into()),
-        path_prefix: prefix,
-        action: FaultAction::FailTransfer,
-        times: 1,
-    });
-    let dir = local_dir("complete");
+    emu.add_fault(fault(Some("POST"), &prefix, FaultAction::FailTransfer, 1));
+    let dir = scratch("complete");
     write_file(&dir.join("f"), 1000, 1);
     let mut t = c
         .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
@@ -355,7 +335,7 @@ fn completion_error_inside_a_200_is_an_error() {
 fn common_external_transfers(api: ApiVersion) {
     let (emu, c) = setup(api);
     let sys = emu.system();
-    let dir = local_dir(&format!("common-{api:?}"));
+    let dir = scratch(&format!("common-{api:?}"));
     let src = dir.join("data.bin");
     let sum = write_file(&src, 3 * 1048576 + 5, 11);
     let remote = format!("{}/data.bin", emu.home());
@@ -381,4 +361,37 @@ fn common_external_transfers_v1() {
 #[test]
 fn common_external_transfers_v2() {
     common_external_transfers(ApiVersion::V2);
+}
+
+#[test]
+fn progress_callback_aborts_the_upload() {
+    let (emu, c) = setup(ApiVersion::V2);
+    let dir = scratch("abort");
+    write_file(&dir.join("f"), 3 * 1048576, 4);
+    let remote = format!("{}/aborted", emu.home());
+    let mut t = c
+        .external_upload(&emu.system(), &dir.join("f"), &remote)
+        .unwrap();
+    t.set_progress(Some(Box::new(|done, _| done < 100_000)));
+    let e = t.finish_upload().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AbortedByCallback, "{e:?}");
+    assert_eq!(t.status().unwrap(), UPLOAD_URL_READY);
+    assert!(!emu.local_path(&remote).exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn upload_into_a_missing_directory_fails_with_the_job_log() {
+    let (emu, c) = setup(ApiVersion::V2);
+    let dir = scratch("nodir");
+    write_file(&dir.join("f"), 1000, 5);
+    let remote = format!("{}/no-such-dir/f", emu.home());
+    let mut t = c
+        .external_upload(&emu.system(), &dir.join("f"), &remote)
+        .unwrap();
+    t.finish_upload().unwrap();
+    let e = t.wait(UPLOAD_DONE, LONG).unwrap_err();
+    assert_eq!(e.task_status(), Some(UPLOAD_FAILED), "{e:?}");
+    assert!(e.message().contains("no-such-dir"), "{e:?}");
+    std::fs::remove_dir_all(dir).unwrap();
 }

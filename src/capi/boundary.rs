@@ -352,6 +352,16 @@ impl<T> Out<T> {
     }
 }
 
+/// Writes `value` to a nullable output pointer (one the caller may pass as NULL to ignore).
+///
+/// # Safety
+/// `p` is NULL or valid for a write of `T`.
+pub(crate) unsafe fn write_optional<T>(p: *mut T, value: T) {
+    if !p.is_null() {
+        p.write(value)
+    }
+}
+
 /// A C `int32_t` flag: 0 is false, anything else true.
 pub(crate) fn flag(v: i32) -> bool {
     v != 0
@@ -374,37 +384,42 @@ pub unsafe extern "C" fn firecrest_last_error_message(
     buf_len: usize,
     len_out: *mut usize,
 ) -> firecrest_status {
-    catch_unwind(AssertUnwindSafe(|| {
-        if buf.is_null() && buf_len > 0 {
-            return firecrest_status::NullArgument;
-        }
-        LAST_ERROR.with(|l| {
-            let l = l.borrow();
-            let message = l.as_ref().map(|e| e.message.as_bytes()).unwrap_or(b"");
-            if !len_out.is_null() {
-                *len_out = message.len();
+    // Its own statuses are not recorded as the last error, which would replace the message
+    // being read; only a panic is.
+    boundary_or(
+        "firecrest_last_error_message",
+        firecrest_status::Panic,
+        || {
+            if buf.is_null() && buf_len > 0 {
+                return firecrest_status::NullArgument;
             }
-            if buf_len == 0 {
-                return firecrest_status::BufferTooSmall;
-            }
-            let n = message.len().min(buf_len - 1);
-            std::ptr::copy_nonoverlapping(message.as_ptr(), buf.cast::<u8>(), n);
-            *buf.add(n) = 0;
-            if n < message.len() {
-                firecrest_status::BufferTooSmall
-            } else {
-                firecrest_status::Ok
-            }
-        })
-    }))
-    .unwrap_or(firecrest_status::Panic)
+            LAST_ERROR.with(|l| {
+                let l = l.borrow();
+                let message = l.as_ref().map(|e| e.message.as_bytes()).unwrap_or(b"");
+                if !len_out.is_null() {
+                    *len_out = message.len();
+                }
+                if buf_len == 0 {
+                    return firecrest_status::BufferTooSmall;
+                }
+                let n = message.len().min(buf_len - 1);
+                std::ptr::copy_nonoverlapping(message.as_ptr(), buf.cast::<u8>(), n);
+                *buf.add(n) = 0;
+                if n < message.len() {
+                    firecrest_status::BufferTooSmall
+                } else {
+                    firecrest_status::Ok
+                }
+            })
+        },
+    )
 }
 
 /// The HTTP status of the response behind the last failure on the calling thread; 0 when that
 /// failure was not an HTTP answer (or there was none).
 #[no_mangle]
 pub extern "C" fn firecrest_last_error_http_status() -> i32 {
-    catch_unwind(|| {
+    boundary_or("firecrest_last_error_http_status", 0, || {
         LAST_ERROR.with(|l| {
             l.borrow()
                 .as_ref()
@@ -412,24 +427,27 @@ pub extern "C" fn firecrest_last_error_http_status() -> i32 {
                 .unwrap_or(0)
         })
     })
-    .unwrap_or(0)
 }
 
 /// The name of a status code, e.g. "FIRECREST_STATUS_NOT_FOUND": a static string, never freed.
 /// An unknown value gives "FIRECREST_STATUS_UNKNOWN".
 #[no_mangle]
 pub extern "C" fn firecrest_status_str(status: firecrest_status_arg) -> *const c_char {
-    firecrest_status::from_code(status)
-        .map(|s| s.name())
-        .unwrap_or(c"FIRECREST_STATUS_UNKNOWN")
-        .as_ptr()
+    boundary_or("firecrest_status_str", std::ptr::null(), || {
+        firecrest_status::from_code(status)
+            .map(|s| s.name())
+            .unwrap_or(c"FIRECREST_STATUS_UNKNOWN")
+            .as_ptr()
+    })
 }
 
 /// The library's version, e.g. "0.1.0" (the same as FIRECREST_VERSION_MAJOR/MINOR/PATCH at the
 /// time the library was built): a static string, never freed.
 #[no_mangle]
 pub extern "C" fn firecrest_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    boundary_or("firecrest_version", std::ptr::null(), || {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    })
 }
 
 /// Test-only (cargo feature `test-exports`, header macro FIRECREST_TEST_EXPORTS): panics inside

@@ -1,10 +1,11 @@
 //! Files on a system: listing, metadata, small changes, and the small (direct) transfers.
 
-use super::boundary::{arg_path, arg_str, firecrest_status, flag, opt_str};
+use super::boundary::{arg_path, arg_str, firecrest_status, flag, opt_str, write_optional};
 use super::client::{firecrest_client, json_call, text_call, with_client};
+use super::stream::{arg_bytes, firecrest_write_cb, CallbackWriter};
 use crate::error::Result;
 use crate::types::{HeadTailOptions, ListOptions};
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
 /// The entries of the directory `path` on `system` (like `ls -l`), as JSON: an array of
 /// `{"name": string, "type": "-" | "d" | "l" | ..., "link_target": string | null, "user": string,
@@ -339,7 +340,8 @@ pub unsafe extern "C" fn firecrest_tail(
     })
 }
 
-/// The whole content of the small text file `path` on `system` (the server limits the size).
+/// The content of the small text file `path` on `system` (the server limits the size). FirecREST
+/// v1 servers answer with the first 10 lines only; v2 with the whole file (up to its limit).
 ///
 /// On success `*text_out` receives the text, freed with firecrest_string_free().
 ///
@@ -407,5 +409,58 @@ pub unsafe extern "C" fn firecrest_simple_download(
             arg_str(remote_path, "remote_path")?,
             arg_path(local_path, "local_path")?,
         )
+    })
+}
+
+/// Uploads `len` bytes from the caller's memory at `data` (NULL allowed when `len` is 0) as the
+/// file `filename` in the directory `remote_dir` on `system`. The same size limit as
+/// firecrest_simple_upload() applies. The bytes are only read during the call.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+/// FIRECREST_STATUS_API_ERROR (too large, no such directory), transport and HTTP statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_simple_upload_buffer(
+    c: *const firecrest_client,
+    system: *const c_char,
+    data: *const u8,
+    len: usize,
+    remote_dir: *const c_char,
+    filename: *const c_char,
+) -> firecrest_status {
+    with_client("firecrest_simple_upload_buffer", c, |client| {
+        client.simple_upload_bytes(
+            arg_str(system, "system")?,
+            arg_bytes(data, len, "data")?,
+            arg_str(remote_dir, "remote_dir")?,
+            arg_str(filename, "filename")?,
+        )
+    })
+}
+
+/// Downloads the file `remote_path` on `system` into the caller's write callback (see
+/// firecrest_write_cb), e.g. to keep it in memory. On success `*size_out` (nullable) receives the
+/// number of bytes delivered. The same size limit as firecrest_simple_download() applies.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+/// FIRECREST_STATUS_ABORTED_BY_CALLBACK, FIRECREST_STATUS_API_ERROR (too large, no such file),
+/// transport and HTTP statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_simple_download_cb(
+    c: *const firecrest_client,
+    system: *const c_char,
+    remote_path: *const c_char,
+    cb: firecrest_write_cb,
+    userdata: *mut c_void,
+    size_out: *mut u64,
+) -> firecrest_status {
+    with_client("firecrest_simple_download_cb", c, |client| {
+        let (system, remote_path) = (
+            arg_str(system, "system")?,
+            arg_str(remote_path, "remote_path")?,
+        );
+        let mut writer = CallbackWriter::new(cb, userdata)?;
+        let result = client.simple_download_to(system, remote_path, &mut writer);
+        write_optional(size_out, writer.outcome(result)?);
+        Ok(())
     })
 }

@@ -3,8 +3,8 @@
 //! export is written out by hand (no macros, which cbindgen cannot see) and its doc comment is
 //! addressed to C readers.
 
+// The C names are the contract.
 #![allow(non_camel_case_types)]
-// the C names are the contract
 // Every export has the same safety contract, stated once in the header's preamble: pointers are
 // NULL or valid for their documented use, handles come from this library and are not used after
 // `_free`. Repeating it as a `# Safety` section would put it before every C declaration.
@@ -16,6 +16,7 @@ pub mod client;
 pub mod files;
 pub mod json;
 pub mod options;
+pub mod stream;
 pub mod strings;
 pub mod transfers;
 

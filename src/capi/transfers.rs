@@ -1,7 +1,10 @@
 //! External (staged) transfers, followed by polling the v1 status integers on v1 and v2 alike.
 
-use super::boundary::{arg_mut, arg_path, arg_str, boundary, boundary_or, firecrest_status, Out};
+use super::boundary::{
+    arg_mut, arg_path, arg_str, boundary, boundary_or, firecrest_status, write_optional, Out,
+};
 use super::client::{firecrest_client, with_client};
+use super::stream::{firecrest_write_cb, CallbackWriter};
 use super::strings::{c_json, c_string};
 use crate::error::Result;
 use crate::transfers::{self, Transfer};
@@ -247,6 +250,29 @@ pub unsafe extern "C" fn firecrest_transfer_finish_download(
 ) -> firecrest_status {
     with_transfer("firecrest_transfer_finish_download", t, |transfer| {
         transfer.finish_download(arg_path(local_path, "local_path")?)
+    })
+}
+
+/// Download: as firecrest_transfer_finish_download(), into the caller's write callback (see
+/// firecrest_write_cb) instead of a file, e.g. to keep the data in memory or pipe it elsewhere.
+/// Progress goes to the callback set with firecrest_transfer_set_progress(). On success
+/// `*size_out` (nullable) receives the number of bytes delivered.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_STATE
+/// (an upload), FIRECREST_STATUS_ABORTED_BY_CALLBACK, FIRECREST_STATUS_TASK_FAILED, transport,
+/// HTTP and API statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_transfer_finish_download_cb(
+    t: *mut firecrest_transfer,
+    cb: firecrest_write_cb,
+    userdata: *mut c_void,
+    size_out: *mut u64,
+) -> firecrest_status {
+    with_transfer("firecrest_transfer_finish_download_cb", t, |transfer| {
+        let mut writer = CallbackWriter::new(cb, userdata)?;
+        let result = transfer.finish_download_to(&mut writer);
+        write_optional(size_out, writer.outcome(result)?);
+        Ok(())
     })
 }
 

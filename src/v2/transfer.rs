@@ -43,14 +43,8 @@ pub(crate) fn start_upload(
              use simple_upload for empty and small files"
         )));
     }
-    let path = format!("/filesystem/{}/transfer/upload", segment(system)?);
-    let body = json!({
-        "path": remote_path,
-        "transferDirectives": {"transferMethod": "s3", "fileSize": size},
-    });
-    let answer = http::send_json(c, Method::Post, &path, body, &what)?.body;
-    let job = TransferJob::from_answer(system, &answer).map_err(|e| e.context(&what))?;
-    let directives = answer["transferDirectives"].clone();
+    let directives = json!({"transferMethod": "s3", "fileSize": size});
+    let (job, directives) = submit(c, system, "upload", remote_path, directives, &what)?;
     let plan = Plan {
         part_urls: directives["partsUploadUrls"]
             .as_array()
@@ -58,116 +52,112 @@ pub(crate) fn start_upload(
             .flatten()
             .filter_map(|u| u.as_str().map(str::to_string))
             .collect(),
-        complete_url: directives["completeUploadUrl"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        complete_url: required_url(&directives, "completeUploadUrl", &what)?,
         part_size: directives["maxPartSize"].as_u64().unwrap_or(0),
         size,
     };
     plan.check().map_err(|e| e.context(&what))?;
-    if plan.complete_url.is_empty() {
-        return Err(Error::new(
-            ErrorKind::Json,
-            format!("{what}: the server's answer has no completeUploadUrl"),
-        ));
-    }
-    let backend = Upload {
-        client: c.clone(),
+    let side = Side::Upload {
         local_path: local_path.to_path_buf(),
-        what,
-        job,
         plan,
-        directives,
         sent: false,
-        status: UPLOAD_URL_READY,
-        failure: String::new(),
     };
-    Ok(Transfer::new(
-        c,
-        Direction::Upload,
-        Box::new(backend),
-        UPLOAD_URL_READY,
-    ))
+    Ok(JobTransfer::start(c, what, job, directives, side))
 }
 
 pub(crate) fn start_download(c: &Client, system: &str, remote_path: &str) -> Result<Transfer> {
     let what = format!("external_download {system}:{remote_path}");
     check_path(&what, remote_path)?;
-    let path = format!("/filesystem/{}/transfer/download", segment(system)?);
-    let body = json!({"path": remote_path, "transferDirectives": {"transferMethod": "s3"}});
-    let answer = http::send_json(c, Method::Post, &path, body, &what)?.body;
-    let job = TransferJob::from_answer(system, &answer).map_err(|e| e.context(&what))?;
-    let directives = answer["transferDirectives"].clone();
-    let url = directives["downloadUrl"]
-        .as_str()
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::Json,
-                format!("{what}: the server's answer has no downloadUrl"),
-            )
-        })?
-        .to_string();
-    let backend = Download {
-        client: c.clone(),
+    let directives = json!({"transferMethod": "s3"});
+    let (job, directives) = submit(c, system, "download", remote_path, directives, &what)?;
+    let url = required_url(&directives, "downloadUrl", &what)?;
+    Ok(JobTransfer::start(
+        c,
         what,
         job,
-        url,
         directives,
-        status: DOWNLOAD_STAGING,
-        failure: String::new(),
-    };
-    Ok(Transfer::new(
-        c,
-        Direction::Download,
-        Box::new(backend),
-        DOWNLOAD_STAGING,
+        Side::Download { url },
     ))
 }
 
-struct Upload {
-    client: Client,
-    local_path: PathBuf,
-    what: String,
-    job: TransferJob,
-    plan: Plan,
-    directives: Value,
-    sent: bool,
-    status: i32,
-    failure: String,
-}
-
-struct Download {
-    client: Client,
-    what: String,
-    job: TransferJob,
-    url: String,
-    directives: Value,
-    status: i32,
-    failure: String,
-}
-
-/// One look at the job: `running` while it is unknown, pending or running; at its end the
-/// verdict from its state and log (`ok` or `failed`, with the failure text kept).
-fn judge(
+/// POST `transfer/{op}`: the job and the answer's `transferDirectives`.
+fn submit(
     c: &Client,
-    job: &TransferJob,
-    success_line: &str,
-    [waiting, running, ok, failed]: [i32; 4],
-    failure: &mut String,
-) -> Result<i32> {
-    Ok(match job.state(c)? {
-        JobState::Unknown | JobState::Pending => waiting,
-        JobState::Running(_) => running,
-        JobState::Finished(state) => match job.outcome(c, &state, success_line) {
-            Ok(()) => ok,
-            Err(e) if e.kind() == ErrorKind::TaskFailed => {
-                *failure = e.message().to_string();
-                failed
-            }
-            Err(e) => return Err(e),
-        },
-    })
+    system: &str,
+    op: &str,
+    remote_path: &str,
+    directives: Value,
+    what: &str,
+) -> Result<(TransferJob, Value)> {
+    let path = format!("/filesystem/{}/transfer/{op}", segment(system)?);
+    let body = json!({"path": remote_path, "transferDirectives": directives});
+    let answer = http::send_json(c, Method::Post, &path, body, what)?.body;
+    let job = TransferJob::from_answer(system, &answer).map_err(|e| e.context(what))?;
+    Ok((job, answer["transferDirectives"].clone()))
+}
+
+fn required_url(directives: &Value, key: &str, what: &str) -> Result<String> {
+    match directives[key].as_str() {
+        Some(url) if !url.is_empty() => Ok(url.to_string()),
+        _ => Err(Error::new(
+            ErrorKind::Json,
+            format!("{what}: the server's answer has no {key}"),
+        )),
+    }
+}
+
+/// A v2 external transfer: the job, and what only one direction has.
+struct JobTransfer {
+    client: Client,
+    what: String,
+    job: TransferJob,
+    directives: Value,
+    side: Side,
+    status: i32,
+    failure: String,
+}
+
+enum Side {
+    Upload {
+        local_path: PathBuf,
+        plan: Plan,
+        sent: bool,
+    },
+    Download {
+        url: String,
+    },
+}
+
+impl JobTransfer {
+    fn start(
+        c: &Client,
+        what: String,
+        job: TransferJob,
+        directives: Value,
+        side: Side,
+    ) -> Transfer {
+        let (direction, status) = match side {
+            Side::Upload { .. } => (Direction::Upload, UPLOAD_URL_READY),
+            Side::Download { .. } => (Direction::Download, DOWNLOAD_STAGING),
+        };
+        let backend = JobTransfer {
+            client: c.clone(),
+            what,
+            job,
+            directives,
+            side,
+            status,
+            failure: String::new(),
+        };
+        Transfer::new(c, direction, Box::new(backend), status)
+    }
+
+    fn wrong_direction(&self, op: &str) -> Error {
+        Error::new(
+            ErrorKind::InvalidState,
+            format!("{}: {op} does not apply to this direction", self.what),
+        )
+    }
 }
 
 fn is_final(status: i32) -> bool {
@@ -177,21 +167,43 @@ fn is_final(status: i32) -> bool {
     )
 }
 
-fn no_invalidate(what: &str) -> Error {
-    Error::unsupported(format!(
-        "{what}: FirecREST v2 cannot invalidate a presigned URL; it stays valid until the \
-         system's ttl passes and the staged object expires with the bucket's lifecycle rule"
-    ))
-}
-
-impl Backend for Upload {
+impl Backend for JobTransfer {
+    /// No request before the upload is sent (the job only waits for the object); then one
+    /// look at the job: unknown/pending, running, or its verdict from state and log.
     fn poll(&mut self) -> Result<i32> {
-        if self.sent && !is_final(self.status) {
-            let states = [UPLOAD_IN_STAGING, UPLOAD_MOVING, UPLOAD_DONE, UPLOAD_FAILED];
-            let c = &self.client;
-            self.status = judge(c, &self.job, jobs::INGRESS_DONE, states, &mut self.failure)
-                .map_err(|e| e.context(&self.what))?;
+        let (line, [waiting, running, ok, failed]) = match &self.side {
+            Side::Upload { sent: false, .. } => return Ok(self.status),
+            Side::Upload { .. } => (
+                jobs::INGRESS_DONE,
+                [UPLOAD_IN_STAGING, UPLOAD_MOVING, UPLOAD_DONE, UPLOAD_FAILED],
+            ),
+            Side::Download { .. } => (
+                jobs::EGRESS_DONE,
+                [
+                    DOWNLOAD_STAGING,
+                    DOWNLOAD_STAGING,
+                    DOWNLOAD_READY,
+                    DOWNLOAD_FAILED,
+                ],
+            ),
+        };
+        if is_final(self.status) {
+            return Ok(self.status);
         }
+        let c = &self.client;
+        let state = self.job.state(c).map_err(|e| e.context(&self.what))?;
+        self.status = match state {
+            JobState::Unknown | JobState::Pending => waiting,
+            JobState::Running(_) => running,
+            JobState::Finished(state) => match self.job.outcome(c, &state, line) {
+                Ok(()) => ok,
+                Err(e) if e.kind() == ErrorKind::TaskFailed => {
+                    self.failure = e.message().to_string();
+                    failed
+                }
+                Err(e) => return Err(e.context(&self.what)),
+            },
+        };
         Ok(self.status)
     }
 
@@ -208,98 +220,64 @@ impl Backend for Upload {
     }
 
     fn finish_upload(&mut self, progress: &mut dyn FnMut(u64, u64) -> bool) -> Result<()> {
-        if self.sent {
+        let Side::Upload {
+            local_path,
+            plan,
+            sent,
+        } = &mut self.side
+        else {
+            return Err(self.wrong_direction("finish_upload"));
+        };
+        if *sent {
             return Err(Error::new(
                 ErrorKind::InvalidState,
                 format!("{}: the file was already sent", self.what),
             ));
         }
-        let now = std::fs::metadata(&self.local_path)
+        let now = std::fs::metadata(&*local_path)
             .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", self.what)))?
             .len();
-        if now != self.plan.size {
+        if now != plan.size {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!(
                     "{}: the file changed size since the transfer started ({} → {now} bytes)",
-                    self.what, self.plan.size
+                    self.what, plan.size
                 ),
             ));
         }
-        multipart::upload(
-            &self.client,
-            &self.local_path,
-            &self.plan,
-            &self.what,
-            progress,
-        )?;
-        self.sent = true;
+        multipart::upload(&self.client, local_path, plan, &self.what, progress)?;
+        *sent = true;
         self.status = UPLOAD_IN_STAGING;
         Ok(())
     }
 
     fn download_url(&mut self) -> Result<String> {
-        Err(Error::new(
-            ErrorKind::InvalidState,
-            format!("{}: an upload has no download URL", self.what),
-        ))
-    }
-
-    fn invalidate(&mut self) -> Result<()> {
-        Err(no_invalidate(&self.what))
-    }
-}
-
-impl Backend for Download {
-    fn poll(&mut self) -> Result<i32> {
-        if !is_final(self.status) {
-            let states = [
-                DOWNLOAD_STAGING,
-                DOWNLOAD_STAGING,
-                DOWNLOAD_READY,
-                DOWNLOAD_FAILED,
-            ];
-            let c = &self.client;
-            self.status = judge(c, &self.job, jobs::EGRESS_DONE, states, &mut self.failure)
-                .map_err(|e| e.context(&self.what))?;
-        }
-        Ok(self.status)
-    }
-
-    fn failure_message(&self) -> String {
-        self.failure.clone()
-    }
-
-    fn describe(&self) -> String {
-        format!("{} (job {})", self.what, self.job.job_id)
-    }
-
-    fn object_storage_data(&mut self) -> Result<Value> {
-        Ok(self.directives.clone())
-    }
-
-    fn finish_upload(&mut self, _progress: &mut dyn FnMut(u64, u64) -> bool) -> Result<()> {
-        Err(Error::new(
-            ErrorKind::InvalidState,
-            format!("{}: finish_upload on a download", self.what),
-        ))
-    }
-
-    fn download_url(&mut self) -> Result<String> {
-        if self.status == DOWNLOAD_READY {
-            Ok(self.url.clone())
-        } else {
-            Err(Error::new(
+        match &self.side {
+            Side::Download { url } if self.status == DOWNLOAD_READY => Ok(url.clone()),
+            Side::Download { .. } => Err(Error::new(
                 ErrorKind::InvalidState,
                 format!(
                     "{}: the staged object is not ready (status {})",
                     self.what, self.status
                 ),
-            ))
+            )),
+            Side::Upload { .. } => Err(Error::new(
+                ErrorKind::InvalidState,
+                format!(
+                    "{}: a v2 upload has one presigned URL per part, not one link;                      object_storage_data lists them (partsUploadUrls, completeUploadUrl)",
+                    self.what
+                ),
+            )),
         }
     }
 
+    /// v2 cannot revoke a presigned URL (see the module comment).
     fn invalidate(&mut self) -> Result<()> {
-        Err(no_invalidate(&self.what))
+        Err(Error::unsupported(format!(
+            "{}: FirecREST v2 cannot invalidate a presigned URL; it stays valid until the \
+             system's ttl passes and the staged object expires with the bucket's lifecycle rule",
+            self.what
+        )))
     }
 }

@@ -169,6 +169,67 @@ pub fn show(out: &Output) -> String {
     )
 }
 
+/// One test's world: a scratch directory, the C programs built into it, an emulator, and the
+/// variables the programs read.
+pub struct Setup {
+    pub scratch: Scratch,
+    pub build: PathBuf,
+    pub emu: Emulator,
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl Setup {
+    /// Builds `targets` and starts an emulator speaking `api`; None (the reason printed) when the
+    /// C toolchain is missing locally.
+    pub fn new(name: &str, targets: &[&str], api: ApiVersion) -> Option<Setup> {
+        if !c_toolchain() {
+            return None;
+        }
+        let scratch = Scratch::new(name);
+        let build = build(&scratch, targets);
+        let emu = start_emulator(api).expect("starting the emulator");
+        let env = emulator_env(&emu);
+        Some(Setup {
+            scratch,
+            build,
+            emu,
+            env,
+        })
+    }
+
+    /// Runs the built `program` with `args`, under `wrapper` (e.g. VALGRIND) if not empty.
+    pub fn run(&self, wrapper: &[&str], program: &str, args: &[&str]) -> Output {
+        run(
+            &self.scratch,
+            wrapper,
+            &self.build.join(program),
+            args,
+            &self.env,
+        )
+    }
+
+    /// A path in the user's remote home.
+    pub fn remote(&self, name: &str) -> String {
+        format!("{}/{name}", self.emu.home())
+    }
+
+    /// A path in the scratch directory, as a string for a command line.
+    pub fn local(&self, name: &str) -> String {
+        self.scratch.path().join(name).to_str().unwrap().to_string()
+    }
+}
+
+/// Checks a C test's verdict line ("<name>: N passed, 0 failed").
+pub fn check_c_test(out: &Output, what: &str) {
+    assert!(out.status.success(), "{what}\n{}", show(out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(" passed, 0 failed"),
+        "{what}\n{}",
+        show(out)
+    );
+}
+
 /// The valgrind command the memory tests use: no error, no definite leak.
 pub const VALGRIND: &[&str] = &[
     "valgrind",

@@ -1,50 +1,45 @@
-//! Helpers for the client tests against the emulator (one emulator per test, port 0).
+//! What the v2 client tests add to `client_common`: emulators and clients of either API
+//! version, and local files of non-repeating bytes.
 #![allow(dead_code)]
 
+use crate::client_common::{client_with, fast_options, sha256_hex};
 use firecrest::emulator::{Config, Emulator};
-use firecrest::{ApiVersion, Auth, Client, Options};
+use firecrest::{ApiVersion, Client, Options};
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 pub fn emulator(api: ApiVersion, tweak: impl FnOnce(&mut Config)) -> Emulator {
     let mut config = Config {
         api,
-        task_delay: Duration::from_millis(20),
         ..Config::default()
     };
     tweak(&mut config);
     Emulator::start(config).expect("emulator starts")
 }
 
-/// Fast polling, so tests do not sleep long; `api` None lets the client detect the version.
+/// Fast polling; `api` None lets the client detect the version.
 pub fn options(api: Option<ApiVersion>) -> Options {
     Options {
         api_version: api,
-        poll_initial: Duration::from_millis(10),
-        poll_max: Duration::from_millis(100),
-        ..Options::default()
+        ..fast_options()
     }
 }
 
-pub fn client_with(emu: &Emulator, options: Options) -> Client {
-    let auth = Auth::client_credentials(emu.client_id(), emu.client_secret(), emu.token_url());
-    Client::new(&emu.url(), auth, options).expect("client")
-}
-
-pub fn client(emu: &Emulator, api: ApiVersion) -> Client {
+pub fn client_for(emu: &Emulator, api: ApiVersion) -> Client {
     client_with(emu, options(Some(api)))
 }
 
-/// Both at once: an emulator speaking `api` and a client forced to it.
+/// An emulator speaking `api` and a client forced to it.
 pub fn setup(api: ApiVersion) -> (Emulator, Client) {
     let emu = emulator(api, |_| {});
-    let c = client(&emu, api);
+    let c = client_for(&emu, api);
     (emu, c)
 }
 
-/// Deterministic, incompressible-looking bytes (xorshift), different per `seed`.
+/// Bytes that never repeat at a power-of-two period (xorshift): a part sent at the wrong
+/// offset changes the checksum. (`client_common::pattern` repeats every 1 MiB, the
+/// emulator's part size.)
 pub fn bytes(size: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..size)
@@ -57,16 +52,11 @@ pub fn bytes(size: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Writes `bytes(size, seed)` to `path`; returns its sha256.
 pub fn write_file(path: &Path, size: usize, seed: u64) -> String {
     let data = bytes(size, seed);
     std::fs::write(path, &data).unwrap();
-    sha256(&data)
-}
-
-pub fn sha256(data: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(data);
-    format!("{:x}", h.finalize())
+    sha256_hex(&data)
 }
 
 pub fn sha256_file(path: &Path) -> String {
@@ -81,25 +71,4 @@ pub fn sha256_file(path: &Path) -> String {
         h.update(&buf[..n]);
     }
     format!("{:x}", h.finalize())
-}
-
-/// A fresh local scratch directory for one test.
-pub fn local_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "firecrest-client-v2-{tag}-{}-{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Writes a file straight into the emulator's sandbox (test setup without the client).
-pub fn put_remote(emu: &Emulator, remote: &str, data: &[u8]) {
-    let p = emu.local_path(remote);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, data).unwrap();
 }
