@@ -91,6 +91,19 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Peak RSS over the whole run (getrusage is not reset by clear_refs), in KiB.
+fn lifetime_peak_rss_kib() -> u64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) == 0 {
+            usage.ru_maxrss as u64
+        } else {
+            0
+        }
+    }
+}
+
 fn reset_peak_rss() {
     // "5" resets VmHWM to the current RSS (Linux ≥ 4.0).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -250,6 +263,10 @@ fn main() {
             r.peak_kib as f64 / 1024.0
         );
     }
+    println!(
+        "client peak RSS over the whole run (getrusage): {:.1} MiB",
+        lifetime_peak_rss_kib() as f64 / 1024.0
+    );
     println!("(times include the server side: task polling and the emulator's staging copies; sha256 verified)");
     drop(emu);
     std::fs::remove_dir_all(&work).ok();

@@ -137,7 +137,12 @@ impl Auth {
         match &self.inner.kind {
             AuthKind::Static(token) => Ok(token.clone()),
             AuthKind::Provider(p) => p.token().map_err(|e| {
-                Error::new(ErrorKind::Auth, format!("token provider: {}", e.message()))
+                // A C token callback that refuses keeps its documented status.
+                let kind = match e.kind() {
+                    ErrorKind::AbortedByCallback => ErrorKind::AbortedByCallback,
+                    _ => ErrorKind::Auth,
+                };
+                Error::new(kind, format!("token provider: {}", e.message()))
             }),
             AuthKind::ClientCredentials { .. } => {
                 let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());

@@ -175,7 +175,7 @@ impl Transfer {
                 &self.client,
                 &url,
                 &what,
-                &mut FileSink(file),
+                &mut Sink::File(file),
                 &mut progress,
             )
             .map(|_| ())
@@ -193,7 +193,7 @@ impl Transfer {
             &self.client,
             &url,
             &what,
-            &mut WriterSink(writer),
+            &mut Sink::Writer(writer),
             &mut progress,
         );
         self.progress = progress;
@@ -307,40 +307,29 @@ pub(crate) trait Backend: Send {
 
 /// Where a staged download goes: a file can start over when the store ignores `Range`,
 /// a caller's writer cannot.
-trait DownloadSink: Write {
+enum Sink<'a> {
+    File(&'a mut File),
+    Writer(&'a mut dyn Write),
+}
+
+impl Sink<'_> {
+    fn out(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::File(f) => *f,
+            Sink::Writer(w) => *w,
+        }
+    }
+
     /// Truncates to empty; false if impossible.
-    fn restart(&mut self) -> io::Result<bool>;
-}
-
-struct FileSink<'a>(&'a mut File);
-struct WriterSink<'a>(&'a mut dyn Write);
-
-impl Write for FileSink<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-impl DownloadSink for FileSink<'_> {
     fn restart(&mut self) -> io::Result<bool> {
-        self.0.set_len(0)?;
-        self.0.rewind()?;
-        Ok(true)
-    }
-}
-impl Write for WriterSink<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-impl DownloadSink for WriterSink<'_> {
-    fn restart(&mut self) -> io::Result<bool> {
-        Ok(false)
+        match self {
+            Sink::File(f) => {
+                f.set_len(0)?;
+                f.rewind()?;
+                Ok(true)
+            }
+            Sink::Writer(_) => Ok(false),
+        }
     }
 }
 
@@ -350,7 +339,7 @@ fn download(
     client: &Client,
     url: &str,
     what: &str,
-    sink: &mut dyn DownloadSink,
+    sink: &mut Sink<'_>,
     progress: &mut Option<ProgressFn>,
 ) -> Result<u64> {
     let max_failures = client.options().max_retries;
@@ -399,7 +388,8 @@ fn download(
             match body.read(&mut buf) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
-                    sink.write_all(&buf[..n])
+                    sink.out()
+                        .write_all(&buf[..n])
                         .map_err(|e| io_context(e, &context))?;
                     done += n as u64;
                     failures = 0;
@@ -419,7 +409,7 @@ fn download(
         let short = total.is_some_and(|t| done < t);
         match outcome {
             Ok(()) if !short => {
-                sink.flush().map_err(|e| io_context(e, &context))?;
+                sink.out().flush().map_err(|e| io_context(e, &context))?;
                 return Ok(done);
             }
             Ok(()) | Err(_) if failures < max_failures => {

@@ -533,6 +533,12 @@ impl Transport {
         let progress = req.progress.as_deref_mut();
         let result = match &mut req.body {
             Body::Empty => {
+                // Without a length ureq sends a body-less POST/PUT as `Transfer-Encoding:
+                // chunked`, which WSGI servers and tiny_http handle badly (the emulator then
+                // reads the empty chunk as the next request on the pooled connection).
+                if matches!(req.method, Method::Post | Method::Put) {
+                    builder = builder.header("Content-Length", "0");
+                }
                 let r = builder
                     .body(())
                     .map_err(|e| Error::invalid_argument(format!("bad request {url}: {e}")))?;
@@ -801,6 +807,22 @@ pub(crate) fn body_text(body: &[u8]) -> String {
     }
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
+    if text.starts_with('<') && text.contains("<Error>") {
+        // An S3 error document: <Error><Code>EntityTooLarge</Code><Message>…</Message>.
+        let code = between(text, "<code>", "</code>").unwrap_or("").trim();
+        let message = between(text, "<message>", "</message>")
+            .unwrap_or("")
+            .trim();
+        let joined = [code, message]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(": ");
+        if !joined.is_empty() {
+            return shorten(&joined);
+        }
+    }
     if text.starts_with('<') && text.to_ascii_lowercase().contains("<html") {
         // An HTML error page: its title is the useful part.
         if let Some(title) = between(text, "<title>", "</title>") {
@@ -982,6 +1004,7 @@ pub(crate) fn io_error(e: &io::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use super::wire::{capture_one_request, content_length};
     use super::*;
 
     #[test]
@@ -1111,6 +1134,12 @@ mod tests {
             "500 Internal Server Error"
         );
         assert_eq!(body_text(b"  plain  "), "plain");
+        assert_eq!(
+            body_text(
+                b"<?xml version=\"1.0\"?>\n<Error><Code>EntityTooLarge</Code>\n<Message>Too big</Message></Error>"
+            ),
+            "EntityTooLarge: Too big"
+        );
     }
 
     #[test]
@@ -1123,5 +1152,121 @@ mod tests {
             redact_query("http://s3/b/k?X-Amz-Signature=secret"),
             "http://s3/b/k?…"
         );
+    }
+
+    #[test]
+    fn staging_form_has_a_length_and_the_file_last() {
+        let dir = std::env::temp_dir().join(format!("fc-transport-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("data.bin");
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&file, &data).unwrap();
+
+        let (url, server) = capture_one_request();
+        let http = Transport::new(&url, Auth::static_token("t"), Options::default()).unwrap();
+        let fields = vec![
+            ("key".to_string(), "id/data.bin".to_string()),
+            ("policy".to_string(), "p".to_string()),
+            ("x-amz-signature".to_string(), "s".to_string()),
+        ];
+        let mut seen = 0;
+        let mut progress = |done: u64, _total: u64| {
+            seen = done;
+            true
+        };
+        let req = Request::absolute(Method::Post, &format!("{url}/bucket"))
+            .multipart(
+                fields,
+                "file",
+                "data.bin",
+                Stream::file(&file, 0, data.len() as u64),
+            )
+            .progress(&mut progress);
+        assert_eq!(http.send(req).unwrap().status(), 204);
+        assert_eq!(seen, data.len() as u64);
+
+        let raw = server.join().unwrap();
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+        assert!(!head.contains("transfer-encoding"), "{head}");
+        assert!(
+            !head.contains("authorization"),
+            "no credentials to staging: {head}"
+        );
+        let body = &raw[end + 4..];
+        assert_eq!(content_length(&head), Some(body.len()));
+        let text = String::from_utf8_lossy(body);
+        let key = text.find("name=\"key\"").unwrap();
+        let sig = text.find("name=\"x-amz-signature\"").unwrap();
+        let filepart = text.find("name=\"file\"; filename=\"data.bin\"").unwrap();
+        assert!(key < sig && sig < filepart);
+        let start = body
+            .windows(4)
+            .skip(filepart)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap()
+            + filepart
+            + 4;
+        assert_eq!(&body[start..start + data.len()], &data[..]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn raw_stream_put_has_a_length() {
+        let (url, server) = capture_one_request();
+        let http = Transport::new(&url, Auth::static_token("t"), Options::default()).unwrap();
+        let data = vec![9u8; 100_000];
+        let mut reader = &data[..];
+        let req = Request::absolute(Method::Put, &format!("{url}/b/k?Signature=x"))
+            .stream(Stream::reader(&mut reader, data.len() as u64), None);
+        http.send(req).unwrap();
+        let raw = server.join().unwrap();
+        let head = String::from_utf8_lossy(&raw[..200]).to_ascii_lowercase();
+        assert!(head.starts_with("put /b/k?signature=x "), "{head}");
+        assert!(head.contains("content-length: 100000"), "{head}");
+        assert!(!head.contains("transfer-encoding"));
+    }
+}
+
+/// A one-shot loopback HTTP listener that records the request it gets: to check what the client
+/// puts on the wire (lengths, part order, credentials) without a mock of the client itself.
+#[cfg(test)]
+pub(crate) mod wire {
+    use std::io::Read;
+
+    /// The Content-Length of a lower-cased request head.
+    pub(crate) fn content_length(head: &str) -> Option<usize> {
+        head.lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map(|v| v.trim().parse().unwrap())
+    }
+
+    /// Accepts one connection on loopback, reads one request (headers + Content-Length body),
+    /// answers 204 and hands back the raw request.
+    pub(crate) fn capture_one_request() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 65536];
+            loop {
+                let n = sock.read(&mut buf).unwrap();
+                assert!(n > 0, "connection closed before the request ended");
+                raw.extend_from_slice(&buf[..n]);
+                let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+                if raw.len() >= end + 4 + content_length(&head).unwrap_or(0) {
+                    break;
+                }
+            }
+            sock.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            raw
+        });
+        (url, handle)
     }
 }

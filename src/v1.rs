@@ -125,32 +125,25 @@ pub(crate) fn filesystems(c: &Client, system: Option<&str>) -> Result<Value> {
 // ---- identity
 
 pub(crate) fn whoami(c: &Client, system: &str) -> Result<String> {
-    require("system", system)?;
+    get_member(c, whoami_request("whoami", system)?, "output")
+}
+
+pub(crate) fn groups(c: &Client, system: &str) -> Result<UserGroups> {
     get_member(
         c,
-        on_system(
-            Method::Get,
-            "/utilities/whoami",
-            system,
-            format!("whoami {system}"),
-        ),
+        whoami_request("groups", system)?.query("groups", "true"),
         "output",
     )
 }
 
-pub(crate) fn groups(c: &Client, system: &str) -> Result<UserGroups> {
+fn whoami_request(op: &str, system: &str) -> Result<Request<'static>> {
     require("system", system)?;
-    get_member(
-        c,
-        on_system(
-            Method::Get,
-            "/utilities/whoami",
-            system,
-            format!("groups {system}"),
-        )
-        .query("groups", "true"),
-        "output",
-    )
+    Ok(on_system(
+        Method::Get,
+        "/utilities/whoami",
+        system,
+        format!("{op} {system}"),
+    ))
 }
 
 // ---- utilities
@@ -909,5 +902,118 @@ impl Backend for V1Transfer {
 
     fn describe(&self) -> String {
         format!("{} (task {})", self.context, self.task_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::wire::{capture_one_request, content_length};
+    use crate::{Auth, Options};
+
+    /// An upload whose task (as raw JSON text, so that field order is the test's) carries
+    /// `parameters`, with the local file `data`.
+    fn upload_at_111(url: &str, parameters: &str, data: &[u8], tag: &str) -> (V1Transfer, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("fc-v1-form-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let local = dir.join("file.dat");
+        std::fs::write(&local, data).unwrap();
+        let options = Options {
+            api_version: Some(ApiVersion::V1),
+            ..Options::default()
+        };
+        let body = format!(
+            r#"{{"task":{{"task_id":"abc","status":"111","data":{{"msg":{{"parameters":{parameters},"command":"curl ..."}}}}}}}}"#
+        );
+        let backend = V1Transfer {
+            client: Client::new(url, Auth::static_token("t"), options).unwrap(),
+            task_id: "abc".into(),
+            context: "external_upload test".into(),
+            direction: Direction::Upload,
+            local: Some((local, "file.dat".into())),
+            last_body: Some(body.into_bytes()),
+        };
+        (backend, dir)
+    }
+
+    fn split(raw: &[u8]) -> (String, &[u8]) {
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        (
+            String::from_utf8_lossy(&raw[..end]).to_string(),
+            &raw[end + 4..],
+        )
+    }
+
+    #[test]
+    fn s3v4_form_keeps_the_field_order_and_puts_the_file_last() {
+        let (url, server) = capture_one_request();
+        let params = format!(
+            r#"{{"method":"POST","url":"{url}/testuser","data":{{"key":"abc/file.dat","x-amz-date":"D","policy":"P","x-amz-algorithm":"A"}},"files":"file.dat","json":{{}},"params":{{}},"headers":{{}}}}"#
+        );
+        let (mut b, dir) = upload_at_111(&url, &params, b"0123456789", "s3v4");
+        b.finish_upload(&mut |_, _| true).unwrap();
+        let raw = server.join().unwrap();
+        let (head, body) = split(&raw);
+        assert!(head.starts_with("POST /testuser HTTP/1.1"), "{head}");
+        let text = String::from_utf8_lossy(body);
+        let at = |name: &str| text.find(&format!("name=\"{name}\"")).unwrap();
+        assert!(at("key") < at("x-amz-date") && at("x-amz-date") < at("policy"));
+        assert!(at("policy") < at("x-amz-algorithm") && at("x-amz-algorithm") < at("file"));
+        assert!(text.contains(
+            "filename=\"file.dat\"\r\nContent-Type: application/octet-stream\r\n\r\n0123456789\r\n"
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn s3v2_put_sends_raw_bytes_with_the_signature_in_the_query() {
+        let (url, server) = capture_one_request();
+        let params = format!(
+            r#"{{"method":"PUT","url":"{url}/testuser/abc/file.dat","data":{{}},"files":"file.dat","json":{{}},"params":{{"AWSAccessKeyId":"K","Signature":"S/+=","Expires":1700000000}},"headers":{{}}}}"#
+        );
+        let data = vec![7u8; 70_000];
+        let (mut b, dir) = upload_at_111(&url, &params, &data, "s3v2");
+        b.finish_upload(&mut |_, _| true).unwrap();
+        let raw = server.join().unwrap();
+        let (head, body) = split(&raw);
+        assert!(
+            head.starts_with(
+                "PUT /testuser/abc/file.dat?AWSAccessKeyId=K&Signature=S%2F%2B%3D&Expires=1700000000 "
+            ),
+            "{head}"
+        );
+        assert_eq!(content_length(&head.to_ascii_lowercase()), Some(data.len()));
+        assert_eq!(body, &data[..]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn swift_form_sends_numbers_as_text_and_names_the_file_after_the_source() {
+        let (url, server) = capture_one_request();
+        let params = format!(
+            r#"{{"method":"POST","url":"{url}/v1/AUTH_x/testuser/abc/","data":{{"max_file_size":5368709120,"max_file_count":1,"expires":1700000000,"signature":"sig","redirect":""}},"files":"file.dat","json":{{}},"params":{{}},"headers":{{}}}}"#
+        );
+        let (mut b, dir) = upload_at_111(&url, &params, b"swift", "swift");
+        b.finish_upload(&mut |_, _| true).unwrap();
+        let raw = server.join().unwrap();
+        let (head, body) = split(&raw);
+        assert!(head.starts_with("POST /v1/AUTH_x/testuser/abc/ "), "{head}");
+        let text = String::from_utf8_lossy(body);
+        for (name, value) in [
+            ("max_file_size", "5368709120"),
+            ("max_file_count", "1"),
+            ("expires", "1700000000"),
+            ("signature", "sig"),
+            ("redirect", ""),
+        ] {
+            assert!(
+                text.contains(&format!("name=\"{name}\"\r\n\r\n{value}\r\n")),
+                "{name}: {text}"
+            );
+        }
+        assert!(
+            text.find("name=\"redirect\"").unwrap() < text.find("filename=\"file.dat\"").unwrap()
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

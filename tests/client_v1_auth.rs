@@ -158,3 +158,19 @@ fn token_endpoint_down_is_reported_as_transport() {
     assert!(e.kind().is_transient_transport(), "{e:?}");
     assert!(!e.message().contains("secret-xyz"));
 }
+
+#[test]
+fn from_env_reads_pyfirecrests_variables() {
+    let emu = start_v1();
+    // The only test in this binary that touches these variables.
+    std::env::set_var("FIRECREST_URL", emu.url());
+    std::env::set_var("FIRECREST_CLIENT_ID", emu.client_id());
+    std::env::set_var("FIRECREST_CLIENT_SECRET", emu.client_secret());
+    std::env::set_var("AUTH_TOKEN_URL", emu.token_url());
+    let c = Client::from_env(fast_options()).unwrap();
+    assert_eq!(c.whoami(Some("cluster")).unwrap(), "testuser");
+    std::env::remove_var("AUTH_TOKEN_URL");
+    let e = Client::from_env(fast_options()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.message().contains("AUTH_TOKEN_URL"), "{e}");
+}

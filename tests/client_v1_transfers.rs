@@ -82,8 +82,8 @@ fn external_download_end_to_end() {
     assert_eq!(sha256_hex(&got), sha256_hex(&data));
     assert!(c.verify_checksum("cluster", &src, &target).unwrap());
     assert_eq!(entries(&dir), vec!["big.bin"]);
-    let p = progress.lock().unwrap();
-    assert_eq!(p.last(), Some(&(data.len() as u64, data.len() as u64)));
+    let last = progress.lock().unwrap().last().copied();
+    assert_eq!(last, Some((data.len() as u64, data.len() as u64)));
 
     let mut mem = Vec::new();
     assert_eq!(t.finish_download_to(&mut mem).unwrap(), data.len() as u64);
@@ -248,19 +248,8 @@ fn creation_errors_name_the_path() {
 #[test]
 fn dropped_staged_download_resumes_with_range() {
     let emu = start_v1();
-    let c = client(&emu);
     let data = pattern(4 << 20, 21);
-    put_remote(&emu, &remote(&emu, "r.bin"), &data);
-    let mut t = c
-        .external_download("cluster", &remote(&emu, "r.bin"))
-        .unwrap();
-    t.wait(DOWNLOAD_READY, LONG).unwrap();
-    emu.add_fault(fault(
-        Some("GET"),
-        "/s3/",
-        FaultAction::DropAfter { bytes: 1_000_000 },
-        2,
-    ));
+    let mut t = ready_download(&emu, &data, FaultAction::DropAfter { bytes: 1_000_000 }, 2);
     let dir = scratch("resume");
     let target = dir.join("r.bin");
     t.finish_download(&target).unwrap();
@@ -269,24 +258,37 @@ fn dropped_staged_download_resumes_with_range() {
         sha256_hex(&data)
     );
     assert_eq!(entries(&dir), vec!["r.bin"]);
+    // One GET for each drop plus the one that finished.
+    assert_eq!(emu.counter("GET /s3"), 3);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A download of `data` (remote r.bin) whose link is ready, with `action` on the store's GETs.
+fn ready_download(
+    emu: &firecrest::emulator::Emulator,
+    data: &[u8],
+    action: FaultAction,
+    times: u32,
+) -> Transfer {
+    let c = client(emu);
+    put_remote(emu, &remote(emu, "r.bin"), data);
+    let mut t = c
+        .external_download("cluster", &remote(emu, "r.bin"))
+        .unwrap();
+    t.wait(DOWNLOAD_READY, LONG).unwrap();
+    emu.add_fault(fault(Some("GET"), "/s3/", action, times));
+    t
 }
 
 #[test]
 fn staged_download_that_keeps_dropping_leaves_no_file() {
     let emu = start_v1();
-    let c = client(&emu);
-    put_remote(&emu, &remote(&emu, "r.bin"), &pattern(1 << 20, 2));
-    let mut t = c
-        .external_download("cluster", &remote(&emu, "r.bin"))
-        .unwrap();
-    t.wait(DOWNLOAD_READY, LONG).unwrap();
-    emu.add_fault(fault(
-        Some("GET"),
-        "/s3/",
+    let mut t = ready_download(
+        &emu,
+        &pattern(1 << 20, 2),
         FaultAction::DropAfter { bytes: 0 },
         0,
-    ));
+    );
     let dir = scratch("resume-fail");
     let target = dir.join("r.bin");
     std::fs::write(&target, b"previous content").unwrap();
@@ -335,4 +337,35 @@ fn wait_times_out() {
         .wait(DOWNLOAD_READY, Duration::from_millis(300))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
+}
+
+#[test]
+fn staging_size_limit_is_reported() {
+    let emu = start_v1();
+    emu.set_storage_max_file_size(100_000);
+    let c = client(&emu);
+    let dir = scratch("xlimit");
+    let local = dir.join("big.bin");
+    std::fs::write(&local, pattern(200_000, 1)).unwrap();
+    let mut t = c.external_upload("cluster", &local, &emu.home()).unwrap();
+    let e = t
+        .finish_upload()
+        .and_then(|()| t.wait(UPLOAD_DONE, LONG).map(|_| ()))
+        .unwrap_err();
+    // The store refuses the POST (S3: 400 EntityTooLarge), and the message says where.
+    assert_eq!(e.kind(), ErrorKind::Http, "{e:?}");
+    assert!(
+        e.message().contains("staging area") && e.message().contains("EntityTooLarge"),
+        "{e}"
+    );
+    assert!(!emu.local_path(&remote(&emu, "big.bin")).exists());
+
+    put_remote(&emu, &remote(&emu, "big-remote.bin"), &pattern(200_000, 2));
+    let mut t = c
+        .external_download("cluster", &remote(&emu, "big-remote.bin"))
+        .unwrap();
+    let e = t.wait(DOWNLOAD_READY, LONG).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
+    assert_eq!(e.task_status(), Some(DOWNLOAD_FAILED));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

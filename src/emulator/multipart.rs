@@ -5,7 +5,7 @@
 use super::server::Req;
 use bytes::Bytes;
 use futures_executor::block_on;
-use std::io;
+use std::io::{self, Write};
 
 const CHUNK: usize = 64 * 1024;
 const MAX_TEXT_FIELD: usize = 1024 * 1024;
@@ -50,6 +50,16 @@ impl Part<'_> {
             }
         }
         Ok(String::from_utf8_lossy(&buf).into_owned())
+    }
+
+    /// Streams the part into `out`; returns the number of bytes written.
+    pub fn copy_to(&mut self, out: &mut dyn Write) -> io::Result<u64> {
+        let mut n = 0;
+        while let Some(c) = self.chunk()? {
+            out.write_all(&c)?;
+            n += c.len() as u64;
+        }
+        Ok(n)
     }
 
     pub fn discard(&mut self) -> io::Result<()> {

@@ -1,0 +1,1387 @@
+! Fortran interface of the firecrest library (a blocking FirecREST client with a C ABI).
+!
+! Two layers in one module:
+!  - the C functions themselves, under their C names (firecrest_*), as bind(c) interfaces that
+!    follow include/firecrest.h one to one: handles are type(c_ptr), strings in are
+!    NUL-terminated character arrays, strings out are library pointers;
+!  - Fortran helpers (fc_*): Fortran strings in (trimmed and NUL-terminated for the call),
+!    library strings out as character(:), allocatable (the C copy is freed at once), logical
+!    flags, default integers, the last error as a Fortran string, and close helpers that free a
+!    handle and set it to c_null_ptr, so closing twice is harmless.
+!
+! Every fallible call returns a status, FIRECREST_STATUS_OK (0) on success. After a failure,
+! fc_last_error() tells what went wrong on this thread. A string output of a failed fc_* call is
+! the empty string. Handles must not be copied and used after one copy was closed.
+!
+! Build: gfortran -std=f2018 -c firecrest.f90, link with -lfirecrest (or libfirecrest.a plus
+! -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc).
+module firecrest
+    use, intrinsic :: iso_c_binding, only: c_associated, c_char, c_f_pointer, c_funloc, c_funptr, &
+        c_int32_t, c_int64_t, c_loc, c_null_char, c_null_funptr, c_null_ptr, c_ptr, c_size_t
+    implicit none
+    private
+
+    ! ---- status codes (enum firecrest_status of firecrest.h; never renumbered) -------------
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_OK = 0
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_NULL_ARGUMENT = 1
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_INVALID_ARGUMENT = 2
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_BUFFER_TOO_SMALL = 3
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_INVALID_STATE = 4
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_TRANSPORT = 10
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_DNS = 11
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_CONNECT = 12
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_TLS = 13
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_TIMEOUT = 14
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_PROXY = 15
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_HTTP = 30
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_UNAUTHORIZED = 31
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_FORBIDDEN = 32
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_NOT_FOUND = 33
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_API_ERROR = 34
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_RATE_LIMITED = 35
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_AUTH = 36
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_TASK_FAILED = 37
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_UNSUPPORTED = 38
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_JSON = 40
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_IO = 50
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_ABORTED_BY_CALLBACK = 60
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_PANIC = 98
+    integer(c_int32_t), parameter, public :: FIRECREST_STATUS_INTERNAL = 99
+
+    ! ---- transfer status integers (FirecREST v1 task codes; derived the same way on v2) --------
+    integer(c_int32_t), parameter, public :: FIRECREST_TASK_QUEUED = 100
+    integer(c_int32_t), parameter, public :: FIRECREST_UPLOAD_WAITING_URL = 110
+    integer(c_int32_t), parameter, public :: FIRECREST_UPLOAD_URL_READY = 111
+    integer(c_int32_t), parameter, public :: FIRECREST_UPLOAD_IN_STAGING = 112
+    integer(c_int32_t), parameter, public :: FIRECREST_UPLOAD_MOVING = 113
+    integer(c_int32_t), parameter, public :: FIRECREST_UPLOAD_DONE = 114
+    integer(c_int32_t), parameter, public :: FIRECREST_UPLOAD_FAILED = 115
+    integer(c_int32_t), parameter, public :: FIRECREST_DOWNLOAD_STAGING = 116
+    integer(c_int32_t), parameter, public :: FIRECREST_DOWNLOAD_READY = 117
+    integer(c_int32_t), parameter, public :: FIRECREST_DOWNLOAD_FAILED = 118
+    integer(c_int32_t), parameter, public :: FIRECREST_TASK_DONE = 200
+    integer(c_int32_t), parameter, public :: FIRECREST_TASK_INVALIDATED = 302
+    integer(c_int32_t), parameter, public :: FIRECREST_TASK_FAILED = 400
+
+    ! ---- API versions for firecrest_options_set_api_version -----------------------------------
+    integer(c_int32_t), parameter, public :: FIRECREST_API_DETECT = 0
+    integer(c_int32_t), parameter, public :: FIRECREST_API_V1 = 1
+    integer(c_int32_t), parameter, public :: FIRECREST_API_V2 = 2
+
+    ! ---- callbacks: write them as bind(c) functions, pass c_funloc(f) ------------------------
+    public :: firecrest_token_cb, firecrest_progress_cb
+    abstract interface
+        ! Writes a NUL-terminated access token into buf (buf_len bytes, NUL included);
+        ! returns 0, or non-zero to fail the request (FIRECREST_STATUS_ABORTED_BY_CALLBACK).
+        function firecrest_token_cb(userdata, buf, buf_len) result(rc) bind(c)
+            import :: c_ptr, c_char, c_size_t, c_int32_t
+            type(c_ptr), value :: userdata
+            character(kind=c_char), intent(out) :: buf(*)
+            integer(c_size_t), value :: buf_len
+            integer(c_int32_t) :: rc
+        end function firecrest_token_cb
+
+        ! Bytes done and total (0 = unknown); returns 0 to continue, non-zero to abort.
+        function firecrest_progress_cb(userdata, done, total) result(rc) bind(c)
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: userdata
+            integer(c_int64_t), value :: done
+            integer(c_int64_t), value :: total
+            integer(c_int32_t) :: rc
+        end function firecrest_progress_cb
+    end interface
+
+    ! ---- the C functions ----------------------------------------------------------------------
+    ! library
+    public :: firecrest_version, firecrest_status_str, firecrest_last_error_message
+    public :: firecrest_last_error_http_status, firecrest_string_free, firecrest_test_panic
+    ! authorization, options, client
+    public :: firecrest_auth_client_credentials_new, firecrest_auth_static_token_new
+    public :: firecrest_auth_callback_new, firecrest_auth_free
+    public :: firecrest_options_new, firecrest_options_set_api_version
+    public :: firecrest_options_set_timeout_ms, firecrest_options_set_connect_timeout_ms
+    public :: firecrest_options_set_ca_file, firecrest_options_set_max_retries
+    public :: firecrest_options_set_token_refresh_margin_s, firecrest_options_set_poll_interval_ms
+    public :: firecrest_options_set_parallel_parts, firecrest_options_set_user_agent
+    public :: firecrest_options_free
+    public :: firecrest_client_new, firecrest_client_new_from_env, firecrest_client_api_version
+    public :: firecrest_client_detect_api_version, firecrest_client_free
+    ! status and identity
+    public :: firecrest_all_systems, firecrest_system, firecrest_parameters
+    public :: firecrest_all_services, firecrest_service, firecrest_filesystems
+    public :: firecrest_whoami, firecrest_groups
+    ! files on a system
+    public :: firecrest_list_files, firecrest_list_files_recursive, firecrest_mkdir
+    public :: firecrest_mv, firecrest_copy, firecrest_remove, firecrest_chmod, firecrest_chown
+    public :: firecrest_symlink, firecrest_file_type, firecrest_stat, firecrest_checksum
+    public :: firecrest_head, firecrest_tail, firecrest_view
+    public :: firecrest_simple_upload, firecrest_simple_download
+    ! external transfers
+    public :: firecrest_external_upload, firecrest_external_download
+    public :: firecrest_transfer_status, firecrest_transfer_last_status, firecrest_transfer_wait
+    public :: firecrest_transfer_finish_upload, firecrest_transfer_finish_download
+    public :: firecrest_transfer_object_storage_link, firecrest_transfer_object_storage_data
+    public :: firecrest_transfer_invalidate, firecrest_transfer_set_progress
+    public :: firecrest_transfer_free
+    ! JSON
+    public :: firecrest_json_get_string, firecrest_json_get_int, firecrest_json_array_len
+
+    interface
+        ! -- library --
+        function firecrest_version() result(s) bind(c, name='firecrest_version')
+            import :: c_ptr
+            type(c_ptr) :: s
+        end function firecrest_version
+
+        function firecrest_status_str(status) result(s) bind(c, name='firecrest_status_str')
+            import :: c_ptr, c_int32_t
+            integer(c_int32_t), value :: status
+            type(c_ptr) :: s
+        end function firecrest_status_str
+
+        function firecrest_last_error_message(buf, buf_len, len_out) result(st) &
+            bind(c, name='firecrest_last_error_message')
+            import :: c_char, c_size_t, c_int32_t
+            character(kind=c_char), intent(out) :: buf(*)
+            integer(c_size_t), value :: buf_len
+            integer(c_size_t), intent(out) :: len_out
+            integer(c_int32_t) :: st
+        end function firecrest_last_error_message
+
+        function firecrest_last_error_http_status() result(http) &
+            bind(c, name='firecrest_last_error_http_status')
+            import :: c_int32_t
+            integer(c_int32_t) :: http
+        end function firecrest_last_error_http_status
+
+        subroutine firecrest_string_free(s) bind(c, name='firecrest_string_free')
+            import :: c_ptr
+            type(c_ptr), value :: s
+        end subroutine firecrest_string_free
+
+        ! Only in builds with the cargo feature test-exports: panics inside the library, to show
+        ! that a panic comes back as FIRECREST_STATUS_PANIC. message is nullable.
+        function firecrest_test_panic(message) result(st) bind(c, name='firecrest_test_panic')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: message
+            integer(c_int32_t) :: st
+        end function firecrest_test_panic
+
+        ! -- authorization --
+        function firecrest_auth_client_credentials_new(client_id, client_secret, token_url, &
+            auth_out) result(st) bind(c, name='firecrest_auth_client_credentials_new')
+            import :: c_char, c_ptr, c_int32_t
+            character(kind=c_char), intent(in) :: client_id(*), client_secret(*), token_url(*)
+            type(c_ptr), intent(out) :: auth_out
+            integer(c_int32_t) :: st
+        end function firecrest_auth_client_credentials_new
+
+        function firecrest_auth_static_token_new(access_token, auth_out) result(st) &
+            bind(c, name='firecrest_auth_static_token_new')
+            import :: c_char, c_ptr, c_int32_t
+            character(kind=c_char), intent(in) :: access_token(*)
+            type(c_ptr), intent(out) :: auth_out
+            integer(c_int32_t) :: st
+        end function firecrest_auth_static_token_new
+
+        function firecrest_auth_callback_new(cb, userdata, auth_out) result(st) &
+            bind(c, name='firecrest_auth_callback_new')
+            import :: c_funptr, c_ptr, c_int32_t
+            type(c_funptr), value :: cb
+            type(c_ptr), value :: userdata
+            type(c_ptr), intent(out) :: auth_out
+            integer(c_int32_t) :: st
+        end function firecrest_auth_callback_new
+
+        subroutine firecrest_auth_free(auth) bind(c, name='firecrest_auth_free')
+            import :: c_ptr
+            type(c_ptr), value :: auth
+        end subroutine firecrest_auth_free
+
+        ! -- options --
+        function firecrest_options_new(opts_out) result(st) bind(c, name='firecrest_options_new')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), intent(out) :: opts_out
+            integer(c_int32_t) :: st
+        end function firecrest_options_new
+
+        function firecrest_options_set_api_version(o, version) result(st) &
+            bind(c, name='firecrest_options_set_api_version')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int32_t), value :: version
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_api_version
+
+        function firecrest_options_set_timeout_ms(o, ms) result(st) &
+            bind(c, name='firecrest_options_set_timeout_ms')
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int64_t), value :: ms
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_timeout_ms
+
+        function firecrest_options_set_ca_file(o, pem_path) result(st) &
+            bind(c, name='firecrest_options_set_ca_file')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: pem_path(*)
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_ca_file
+
+        function firecrest_options_set_max_retries(o, retries) result(st) &
+            bind(c, name='firecrest_options_set_max_retries')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int32_t), value :: retries
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_max_retries
+
+        function firecrest_options_set_connect_timeout_ms(o, ms) result(st) &
+            bind(c, name='firecrest_options_set_connect_timeout_ms')
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int64_t), value :: ms
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_connect_timeout_ms
+
+        function firecrest_options_set_token_refresh_margin_s(o, seconds) result(st) &
+            bind(c, name='firecrest_options_set_token_refresh_margin_s')
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int64_t), value :: seconds
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_token_refresh_margin_s
+
+        function firecrest_options_set_poll_interval_ms(o, initial_ms, max_ms) result(st) &
+            bind(c, name='firecrest_options_set_poll_interval_ms')
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int64_t), value :: initial_ms, max_ms
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_poll_interval_ms
+
+        function firecrest_options_set_parallel_parts(o, parts) result(st) &
+            bind(c, name='firecrest_options_set_parallel_parts')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int32_t), value :: parts
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_parallel_parts
+
+        function firecrest_options_set_user_agent(o, user_agent) result(st) &
+            bind(c, name='firecrest_options_set_user_agent')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: user_agent(*)
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_user_agent
+
+        subroutine firecrest_options_free(o) bind(c, name='firecrest_options_free')
+            import :: c_ptr
+            type(c_ptr), value :: o
+        end subroutine firecrest_options_free
+
+        ! -- client --
+        function firecrest_client_new(firecrest_url, auth, opts, client_out) result(st) &
+            bind(c, name='firecrest_client_new')
+            import :: c_char, c_ptr, c_int32_t
+            character(kind=c_char), intent(in) :: firecrest_url(*)
+            type(c_ptr), value :: auth
+            type(c_ptr), value :: opts
+            type(c_ptr), intent(out) :: client_out
+            integer(c_int32_t) :: st
+        end function firecrest_client_new
+
+        function firecrest_client_new_from_env(opts, client_out) result(st) &
+            bind(c, name='firecrest_client_new_from_env')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: opts
+            type(c_ptr), intent(out) :: client_out
+            integer(c_int32_t) :: st
+        end function firecrest_client_new_from_env
+
+        function firecrest_client_api_version(c) result(version) &
+            bind(c, name='firecrest_client_api_version')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            integer(c_int32_t) :: version
+        end function firecrest_client_api_version
+
+        function firecrest_client_detect_api_version(c, version_out) result(st) &
+            bind(c, name='firecrest_client_detect_api_version')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            integer(c_int32_t), intent(out) :: version_out
+            integer(c_int32_t) :: st
+        end function firecrest_client_detect_api_version
+
+        subroutine firecrest_client_free(c) bind(c, name='firecrest_client_free')
+            import :: c_ptr
+            type(c_ptr), value :: c
+        end subroutine firecrest_client_free
+
+        ! -- status and identity --
+        function firecrest_all_systems(c, json_out) result(st) bind(c, name='firecrest_all_systems')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_all_systems
+
+        function firecrest_system(c, system, json_out) result(st) bind(c, name='firecrest_system')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_system
+
+        function firecrest_parameters(c, json_out) result(st) bind(c, name='firecrest_parameters')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_parameters
+
+        function firecrest_all_services(c, json_out) result(st) &
+            bind(c, name='firecrest_all_services')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_all_services
+
+        function firecrest_service(c, service, json_out) result(st) bind(c, name='firecrest_service')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: service(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_service
+
+        ! system is nullable (all systems): c_null_ptr, or c_loc of a NUL-terminated target string
+        function firecrest_filesystems(c, system, json_out) result(st) &
+            bind(c, name='firecrest_filesystems')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            type(c_ptr), value :: system
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_filesystems
+
+        function firecrest_groups(c, system, json_out) result(st) bind(c, name='firecrest_groups')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_groups
+
+        ! system is nullable (the name from the token): c_null_ptr, or c_loc of a target string
+        function firecrest_whoami(c, system, username_out) result(st) &
+            bind(c, name='firecrest_whoami')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: c
+            type(c_ptr), value :: system
+            type(c_ptr), intent(out) :: username_out
+            integer(c_int32_t) :: st
+        end function firecrest_whoami
+
+        ! -- files on a system --
+        function firecrest_list_files(c, system, path, show_hidden, json_out) result(st) &
+            bind(c, name='firecrest_list_files')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t), value :: show_hidden
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_list_files
+
+        function firecrest_list_files_recursive(c, system, path, show_hidden, recursive, &
+            json_out) result(st) bind(c, name='firecrest_list_files_recursive')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t), value :: show_hidden, recursive
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_list_files_recursive
+
+        function firecrest_mkdir(c, system, path, parents) result(st) bind(c, name='firecrest_mkdir')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t), value :: parents
+            integer(c_int32_t) :: st
+        end function firecrest_mkdir
+
+        function firecrest_mv(c, system, source, target) result(st) bind(c, name='firecrest_mv')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), source(*), target(*)
+            integer(c_int32_t) :: st
+        end function firecrest_mv
+
+        function firecrest_copy(c, system, source, target) result(st) bind(c, name='firecrest_copy')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), source(*), target(*)
+            integer(c_int32_t) :: st
+        end function firecrest_copy
+
+        function firecrest_remove(c, system, path) result(st) bind(c, name='firecrest_remove')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t) :: st
+        end function firecrest_remove
+
+        function firecrest_chmod(c, system, path, mode) result(st) bind(c, name='firecrest_chmod')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*), mode(*)
+            integer(c_int32_t) :: st
+        end function firecrest_chmod
+
+        ! owner and group are nullable (not both): c_null_ptr or c_loc of a target string
+        function firecrest_chown(c, system, path, owner, group) result(st) &
+            bind(c, name='firecrest_chown')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            type(c_ptr), value :: owner, group
+            integer(c_int32_t) :: st
+        end function firecrest_chown
+
+        function firecrest_symlink(c, system, target, link_path) result(st) &
+            bind(c, name='firecrest_symlink')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), target(*), link_path(*)
+            integer(c_int32_t) :: st
+        end function firecrest_symlink
+
+        function firecrest_file_type(c, system, path, type_out) result(st) &
+            bind(c, name='firecrest_file_type')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            type(c_ptr), intent(out) :: type_out
+            integer(c_int32_t) :: st
+        end function firecrest_file_type
+
+        function firecrest_stat(c, system, path, dereference, json_out) result(st) &
+            bind(c, name='firecrest_stat')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t), value :: dereference
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_stat
+
+        ! bytes, lines: 0 = unset (both 0: 10 lines)
+        function firecrest_head(c, system, path, bytes, lines, skip, text_out) result(st) &
+            bind(c, name='firecrest_head')
+            import :: c_ptr, c_char, c_int32_t, c_int64_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int64_t), value :: bytes, lines
+            integer(c_int32_t), value :: skip
+            type(c_ptr), intent(out) :: text_out
+            integer(c_int32_t) :: st
+        end function firecrest_head
+
+        function firecrest_tail(c, system, path, bytes, lines, skip, text_out) result(st) &
+            bind(c, name='firecrest_tail')
+            import :: c_ptr, c_char, c_int32_t, c_int64_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int64_t), value :: bytes, lines
+            integer(c_int32_t), value :: skip
+            type(c_ptr), intent(out) :: text_out
+            integer(c_int32_t) :: st
+        end function firecrest_tail
+
+        function firecrest_view(c, system, path, text_out) result(st) bind(c, name='firecrest_view')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            type(c_ptr), intent(out) :: text_out
+            integer(c_int32_t) :: st
+        end function firecrest_view
+
+        function firecrest_checksum(c, system, path, sha256_out) result(st) &
+            bind(c, name='firecrest_checksum')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            type(c_ptr), intent(out) :: sha256_out
+            integer(c_int32_t) :: st
+        end function firecrest_checksum
+
+        ! filename is nullable: c_null_ptr keeps the local file's name
+        function firecrest_simple_upload(c, system, local_path, remote_dir, filename) result(st) &
+            bind(c, name='firecrest_simple_upload')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), local_path(*), remote_dir(*)
+            type(c_ptr), value :: filename
+            integer(c_int32_t) :: st
+        end function firecrest_simple_upload
+
+        function firecrest_simple_download(c, system, remote_path, local_path) result(st) &
+            bind(c, name='firecrest_simple_download')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), remote_path(*), local_path(*)
+            integer(c_int32_t) :: st
+        end function firecrest_simple_download
+
+        ! -- external (staged) transfers --
+        function firecrest_external_upload(c, system, local_path, remote_path, transfer_out) &
+            result(st) bind(c, name='firecrest_external_upload')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), local_path(*), remote_path(*)
+            type(c_ptr), intent(out) :: transfer_out
+            integer(c_int32_t) :: st
+        end function firecrest_external_upload
+
+        function firecrest_external_download(c, system, remote_path, transfer_out) result(st) &
+            bind(c, name='firecrest_external_download')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), remote_path(*)
+            type(c_ptr), intent(out) :: transfer_out
+            integer(c_int32_t) :: st
+        end function firecrest_external_download
+
+        function firecrest_transfer_status(t, status_out) result(st) &
+            bind(c, name='firecrest_transfer_status')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: t
+            integer(c_int32_t), intent(out) :: status_out
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_status
+
+        function firecrest_transfer_last_status(t, status_out) result(st) &
+            bind(c, name='firecrest_transfer_last_status')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: t
+            integer(c_int32_t), intent(out) :: status_out
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_last_status
+
+        function firecrest_transfer_wait(t, until_status, timeout_ms, status_out) result(st) &
+            bind(c, name='firecrest_transfer_wait')
+            import :: c_ptr, c_int32_t, c_int64_t
+            type(c_ptr), value :: t
+            integer(c_int32_t), value :: until_status
+            integer(c_int64_t), value :: timeout_ms
+            integer(c_int32_t), intent(out) :: status_out
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_wait
+
+        function firecrest_transfer_finish_upload(t) result(st) &
+            bind(c, name='firecrest_transfer_finish_upload')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: t
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_finish_upload
+
+        function firecrest_transfer_finish_download(t, local_path) result(st) &
+            bind(c, name='firecrest_transfer_finish_download')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: t
+            character(kind=c_char), intent(in) :: local_path(*)
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_finish_download
+
+        function firecrest_transfer_object_storage_link(t, url_out) result(st) &
+            bind(c, name='firecrest_transfer_object_storage_link')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: t
+            type(c_ptr), intent(out) :: url_out
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_object_storage_link
+
+        function firecrest_transfer_object_storage_data(t, json_out) result(st) &
+            bind(c, name='firecrest_transfer_object_storage_data')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: t
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_object_storage_data
+
+        function firecrest_transfer_invalidate(t) result(st) &
+            bind(c, name='firecrest_transfer_invalidate')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: t
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_invalidate
+
+        ! cb: c_funloc of a procedure(firecrest_progress_cb), or c_null_funptr to remove it
+        function firecrest_transfer_set_progress(t, cb, userdata) result(st) &
+            bind(c, name='firecrest_transfer_set_progress')
+            import :: c_ptr, c_funptr, c_int32_t
+            type(c_ptr), value :: t
+            type(c_funptr), value :: cb
+            type(c_ptr), value :: userdata
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_set_progress
+
+        subroutine firecrest_transfer_free(t) bind(c, name='firecrest_transfer_free')
+            import :: c_ptr
+            type(c_ptr), value :: t
+        end subroutine firecrest_transfer_free
+
+        ! -- reading the library's JSON (RFC 6901 pointers, e.g. "/0/system") --
+        function firecrest_json_get_string(json, pointer, value_out) result(st) &
+            bind(c, name='firecrest_json_get_string')
+            import :: c_char, c_ptr, c_int32_t
+            character(kind=c_char), intent(in) :: json(*), pointer(*)
+            type(c_ptr), intent(out) :: value_out
+            integer(c_int32_t) :: st
+        end function firecrest_json_get_string
+
+        function firecrest_json_get_int(json, pointer, value_out) result(st) &
+            bind(c, name='firecrest_json_get_int')
+            import :: c_char, c_int64_t, c_int32_t
+            character(kind=c_char), intent(in) :: json(*), pointer(*)
+            integer(c_int64_t), intent(out) :: value_out
+            integer(c_int32_t) :: st
+        end function firecrest_json_get_int
+
+        function firecrest_json_array_len(json, pointer, len_out) result(st) &
+            bind(c, name='firecrest_json_array_len')
+            import :: c_char, c_size_t, c_int32_t
+            character(kind=c_char), intent(in) :: json(*), pointer(*)
+            integer(c_size_t), intent(out) :: len_out
+            integer(c_int32_t) :: st
+        end function firecrest_json_array_len
+    end interface
+
+    ! strlen from the C library, to measure the strings the library returns
+    interface
+        function c_strlen(s) result(n) bind(c, name='strlen')
+            import :: c_ptr, c_size_t
+            type(c_ptr), value :: s
+            integer(c_size_t) :: n
+        end function c_strlen
+    end interface
+
+    ! ---- Fortran helpers ----------------------------------------------------------------------
+    public :: fc_c_string, fc_take_string, fc_copy_to_buffer, fc_int_str
+    public :: fc_version, fc_status_str, fc_last_error, fc_error
+    public :: fc_auth_client_credentials_new, fc_auth_static_token_new, fc_auth_callback_new
+    public :: fc_options_new, fc_options_set_api_version, fc_options_set_timeout_ms
+    public :: fc_options_set_connect_timeout_ms, fc_options_set_ca_file
+    public :: fc_options_set_max_retries, fc_options_set_token_refresh_margin_s
+    public :: fc_options_set_poll_interval_ms, fc_options_set_parallel_parts
+    public :: fc_options_set_user_agent
+    public :: fc_client_new, fc_client_new_from_env, fc_client_detect_api_version
+    public :: fc_auth_close, fc_options_close, fc_client_close, fc_transfer_close
+    public :: fc_all_systems, fc_system, fc_parameters, fc_all_services, fc_service
+    public :: fc_filesystems, fc_whoami, fc_groups
+    public :: fc_list_files, fc_list_files_recursive, fc_mkdir, fc_mv, fc_copy, fc_remove
+    public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_checksum
+    public :: fc_head, fc_tail, fc_view, fc_simple_upload, fc_simple_download
+    public :: fc_external_upload, fc_external_download
+    public :: fc_transfer_status, fc_transfer_last_status, fc_transfer_wait
+    public :: fc_transfer_finish_download, fc_transfer_object_storage_link
+    public :: fc_transfer_object_storage_data, fc_transfer_set_progress
+    public :: fc_json_get_string, fc_json_get_int, fc_json_array_len
+
+contains
+
+    ! ---- strings ------------------------------------------------------------------------------
+
+    !> s without trailing blanks, NUL-terminated: what the C functions take.
+    pure function fc_c_string(s) result(c)
+        character(*), intent(in) :: s
+        character(kind=c_char, len=:), allocatable :: c
+        c = trim(s)//c_null_char
+    end function fc_c_string
+
+    !> A copy of the NUL-terminated C string at p ('' for c_null_ptr); p stays untouched.
+    function copy_c_string(p) result(s)
+        type(c_ptr), intent(in) :: p
+        character(:), allocatable :: s
+        character(kind=c_char), pointer :: chars(:)
+        integer :: i, n
+
+        if (.not. c_associated(p)) then
+            s = ''
+            return
+        end if
+        n = int(c_strlen(p))
+        call c_f_pointer(p, chars, [n])
+        allocate (character(len=n) :: s)
+        do i = 1, n
+            s(i:i) = chars(i)
+        end do
+    end function copy_c_string
+
+    !> A library-allocated string as a Fortran string; the C copy is freed at once and p becomes
+    !> c_null_ptr. Use it on strings obtained from the firecrest_* functions directly.
+    function fc_take_string(p) result(s)
+        type(c_ptr), intent(inout) :: p
+        character(:), allocatable :: s
+        s = copy_c_string(p)
+        call firecrest_string_free(p)
+        p = c_null_ptr
+    end function fc_take_string
+
+    !> The string output of a call that returned st: the value on success, '' otherwise.
+    function string_result(st, p) result(s)
+        integer(c_int32_t), intent(in) :: st
+        type(c_ptr), intent(inout) :: p
+        character(:), allocatable :: s
+        if (st == FIRECREST_STATUS_OK) then
+            s = fc_take_string(p)
+        else
+            s = ''
+        end if
+    end function string_result
+
+    !> The decimal text of i, e.g. for JSON pointers: '/'//fc_int_str(k)//'/name'.
+    pure function fc_int_str(i) result(s)
+        integer, intent(in) :: i
+        character(:), allocatable :: s
+        character(len=24) :: buf
+        write (buf, '(i0)') i
+        s = trim(buf)
+    end function fc_int_str
+
+    !> Writes s, NUL-terminated, into a C buffer of buf_len bytes (for a token callback).
+    !> Returns FIRECREST_STATUS_BUFFER_TOO_SMALL, writing nothing, when it does not fit.
+    function fc_copy_to_buffer(s, buf, buf_len) result(st)
+        character(*), intent(in) :: s
+        character(kind=c_char), intent(out) :: buf(*)
+        integer(c_size_t), intent(in) :: buf_len
+        integer(c_int32_t) :: st
+        integer :: i, n
+        n = len_trim(s)
+        if (int(n, c_size_t) + 1 > buf_len) then
+            st = FIRECREST_STATUS_BUFFER_TOO_SMALL
+            return
+        end if
+        do i = 1, n
+            buf(i) = s(i:i)
+        end do
+        buf(n + 1) = c_null_char
+        st = FIRECREST_STATUS_OK
+    end function fc_copy_to_buffer
+
+    ! ---- library ------------------------------------------------------------------------------
+
+    function fc_version() result(s)
+        character(:), allocatable :: s
+        s = copy_c_string(firecrest_version())
+    end function fc_version
+
+    !> The name of a status code (a static C string, nothing to free).
+    function fc_status_str(status) result(s)
+        integer(c_int32_t), intent(in) :: status
+        character(:), allocatable :: s
+        s = copy_c_string(firecrest_status_str(status))
+    end function fc_status_str
+
+    !> The message of the last failure on this thread ('' when there is none).
+    function fc_last_error() result(msg)
+        character(:), allocatable :: msg
+        character(kind=c_char), allocatable :: buf(:)
+        integer(c_size_t) :: cap, needed
+        integer(c_int32_t) :: st
+        integer :: attempt, i, n
+
+        msg = ''
+        cap = 512
+        do attempt = 1, 4
+            allocate (buf(cap))
+            needed = 0
+            st = firecrest_last_error_message(buf, cap, needed)
+            if (st /= FIRECREST_STATUS_BUFFER_TOO_SMALL) exit
+            ! the message grew or len_out counts the NUL: ask again with room for both
+            cap = max(needed + 1, 2 * cap)
+            deallocate (buf)
+        end do
+        if (st /= FIRECREST_STATUS_OK) return
+        n = int(min(needed, cap - 1))
+        do i = 1, n
+            if (buf(i) == c_null_char) then
+                n = i - 1
+                exit
+            end if
+        end do
+        deallocate (msg)
+        allocate (character(len=n) :: msg)
+        do i = 1, n
+            msg(i:i) = buf(i)
+        end do
+    end function fc_last_error
+
+    !> "NAME (code): message" for a failed call's status, for printing.
+    function fc_error(status) result(s)
+        integer(c_int32_t), intent(in) :: status
+        character(:), allocatable :: s
+        s = fc_status_str(status)//' ('//fc_int_str(int(status))//'): '//fc_last_error()
+    end function fc_error
+
+    ! ---- handles ------------------------------------------------------------------------------
+
+    function fc_auth_client_credentials_new(client_id, client_secret, token_url, auth) result(st)
+        character(*), intent(in) :: client_id, client_secret, token_url
+        type(c_ptr), intent(out) :: auth
+        integer(c_int32_t) :: st
+        auth = c_null_ptr
+        st = firecrest_auth_client_credentials_new(fc_c_string(client_id), &
+            fc_c_string(client_secret), fc_c_string(token_url), auth)
+    end function fc_auth_client_credentials_new
+
+    function fc_auth_static_token_new(access_token, auth) result(st)
+        character(*), intent(in) :: access_token
+        type(c_ptr), intent(out) :: auth
+        integer(c_int32_t) :: st
+        auth = c_null_ptr
+        st = firecrest_auth_static_token_new(fc_c_string(access_token), auth)
+    end function fc_auth_static_token_new
+
+    !> cb is called whenever a token is needed; userdata (optional) is passed to it.
+    function fc_auth_callback_new(cb, auth, userdata) result(st)
+        procedure(firecrest_token_cb) :: cb
+        type(c_ptr), intent(out) :: auth
+        type(c_ptr), intent(in), optional :: userdata
+        integer(c_int32_t) :: st
+        auth = c_null_ptr
+        st = firecrest_auth_callback_new(c_funloc(cb), optional_ptr(userdata), auth)
+    end function fc_auth_callback_new
+
+    function fc_options_new(opts) result(st)
+        type(c_ptr), intent(out) :: opts
+        integer(c_int32_t) :: st
+        opts = c_null_ptr
+        st = firecrest_options_new(opts)
+    end function fc_options_new
+
+    !> version: FIRECREST_API_DETECT, FIRECREST_API_V1 or FIRECREST_API_V2
+    function fc_options_set_api_version(opts, version) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: version
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_api_version(opts, int(version, c_int32_t))
+    end function fc_options_set_api_version
+
+    function fc_options_set_timeout_ms(opts, ms) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: ms
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_timeout_ms(opts, int(ms, c_int64_t))
+    end function fc_options_set_timeout_ms
+
+    function fc_options_set_ca_file(opts, pem_path) result(st)
+        type(c_ptr), intent(in) :: opts
+        character(*), intent(in) :: pem_path
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_ca_file(opts, fc_c_string(pem_path))
+    end function fc_options_set_ca_file
+
+    function fc_options_set_max_retries(opts, retries) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: retries
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_max_retries(opts, int(retries, c_int32_t))
+    end function fc_options_set_max_retries
+
+    function fc_options_set_connect_timeout_ms(opts, ms) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: ms
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_connect_timeout_ms(opts, int(ms, c_int64_t))
+    end function fc_options_set_connect_timeout_ms
+
+    function fc_options_set_token_refresh_margin_s(opts, seconds) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: seconds
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_token_refresh_margin_s(opts, int(seconds, c_int64_t))
+    end function fc_options_set_token_refresh_margin_s
+
+    function fc_options_set_poll_interval_ms(opts, initial_ms, max_ms) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: initial_ms, max_ms
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_poll_interval_ms(opts, int(initial_ms, c_int64_t), &
+            int(max_ms, c_int64_t))
+    end function fc_options_set_poll_interval_ms
+
+    function fc_options_set_parallel_parts(opts, parts) result(st)
+        type(c_ptr), intent(in) :: opts
+        integer, intent(in) :: parts
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_parallel_parts(opts, int(parts, c_int32_t))
+    end function fc_options_set_parallel_parts
+
+    function fc_options_set_user_agent(opts, user_agent) result(st)
+        type(c_ptr), intent(in) :: opts
+        character(*), intent(in) :: user_agent
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_user_agent(opts, fc_c_string(user_agent))
+    end function fc_options_set_user_agent
+
+    !> opts may be c_null_ptr (defaults). The auth handle may be closed right after.
+    function fc_client_new(firecrest_url, auth, opts, client) result(st)
+        character(*), intent(in) :: firecrest_url
+        type(c_ptr), intent(in) :: auth, opts
+        type(c_ptr), intent(out) :: client
+        integer(c_int32_t) :: st
+        client = c_null_ptr
+        st = firecrest_client_new(fc_c_string(firecrest_url), auth, opts, client)
+    end function fc_client_new
+
+    !> From FIRECREST_URL, FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL.
+    function fc_client_new_from_env(client, opts) result(st)
+        type(c_ptr), intent(out) :: client
+        type(c_ptr), intent(in), optional :: opts
+        integer(c_int32_t) :: st
+        client = c_null_ptr
+        st = firecrest_client_new_from_env(optional_ptr(opts), client)
+    end function fc_client_new_from_env
+
+    !> The server's API version (1 or 2), asking the server once if it is not known yet.
+    function fc_client_detect_api_version(client, version) result(st)
+        type(c_ptr), intent(in) :: client
+        integer, intent(out) :: version
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: v
+        v = 0
+        st = firecrest_client_detect_api_version(client, v)
+        version = int(v)
+    end function fc_client_detect_api_version
+
+    ! Each close frees the handle once and leaves c_null_ptr behind.
+    subroutine fc_auth_close(auth)
+        type(c_ptr), intent(inout) :: auth
+        if (c_associated(auth)) call firecrest_auth_free(auth)
+        auth = c_null_ptr
+    end subroutine fc_auth_close
+
+    subroutine fc_options_close(opts)
+        type(c_ptr), intent(inout) :: opts
+        if (c_associated(opts)) call firecrest_options_free(opts)
+        opts = c_null_ptr
+    end subroutine fc_options_close
+
+    subroutine fc_client_close(client)
+        type(c_ptr), intent(inout) :: client
+        if (c_associated(client)) call firecrest_client_free(client)
+        client = c_null_ptr
+    end subroutine fc_client_close
+
+    subroutine fc_transfer_close(transfer)
+        type(c_ptr), intent(inout) :: transfer
+        if (c_associated(transfer)) call firecrest_transfer_free(transfer)
+        transfer = c_null_ptr
+    end subroutine fc_transfer_close
+
+    ! ---- status and identity ------------------------------------------------------------------
+
+    function fc_all_systems(client, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_all_systems(client, p)
+        json = string_result(st, p)
+    end function fc_all_systems
+
+    function fc_system(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_system(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_system
+
+    function fc_parameters(client, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_parameters(client, p)
+        json = string_result(st, p)
+    end function fc_parameters
+
+    function fc_all_services(client, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_all_services(client, p)
+        json = string_result(st, p)
+    end function fc_all_services
+
+    !> system: the system to ask, or '' for the name in the access token (no request).
+    function fc_whoami(client, system, username) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: username
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: csystem
+        type(c_ptr) :: p
+        st = firecrest_whoami(client, optional_c_string(system, csystem), p)
+        username = string_result(st, p)
+    end function fc_whoami
+
+    function fc_service(client, service, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: service
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_service(client, fc_c_string(service), p)
+        json = string_result(st, p)
+    end function fc_service
+
+    !> system: one system, or '' for all.
+    function fc_filesystems(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: csystem
+        type(c_ptr) :: p
+        st = firecrest_filesystems(client, optional_c_string(system, csystem), p)
+        json = string_result(st, p)
+    end function fc_filesystems
+
+    function fc_groups(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_groups(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_groups
+
+    ! ---- files on a system --------------------------------------------------------------------
+
+    function fc_list_files(client, system, path, show_hidden, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        logical, intent(in) :: show_hidden
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_list_files(client, fc_c_string(system), fc_c_string(path), &
+            c_flag(show_hidden), p)
+        json = string_result(st, p)
+    end function fc_list_files
+
+    function fc_list_files_recursive(client, system, path, show_hidden, recursive, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        logical, intent(in) :: show_hidden, recursive
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_list_files_recursive(client, fc_c_string(system), fc_c_string(path), &
+            c_flag(show_hidden), c_flag(recursive), p)
+        json = string_result(st, p)
+    end function fc_list_files_recursive
+
+    function fc_mkdir(client, system, path, parents) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        logical, intent(in) :: parents
+        integer(c_int32_t) :: st
+        st = firecrest_mkdir(client, fc_c_string(system), fc_c_string(path), c_flag(parents))
+    end function fc_mkdir
+
+    function fc_mv(client, system, source, target) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, source, target
+        integer(c_int32_t) :: st
+        st = firecrest_mv(client, fc_c_string(system), fc_c_string(source), fc_c_string(target))
+    end function fc_mv
+
+    function fc_copy(client, system, source, target) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, source, target
+        integer(c_int32_t) :: st
+        st = firecrest_copy(client, fc_c_string(system), fc_c_string(source), fc_c_string(target))
+    end function fc_copy
+
+    function fc_remove(client, system, path) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        integer(c_int32_t) :: st
+        st = firecrest_remove(client, fc_c_string(system), fc_c_string(path))
+    end function fc_remove
+
+    function fc_chmod(client, system, path, mode) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path, mode
+        integer(c_int32_t) :: st
+        st = firecrest_chmod(client, fc_c_string(system), fc_c_string(path), fc_c_string(mode))
+    end function fc_chmod
+
+    !> owner or group may be '' (unchanged), not both.
+    function fc_chown(client, system, path, owner, group) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path, owner, group
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: cowner, cgroup
+        st = firecrest_chown(client, fc_c_string(system), fc_c_string(path), &
+            optional_c_string(owner, cowner), optional_c_string(group, cgroup))
+    end function fc_chown
+
+    function fc_symlink(client, system, target, link_path) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, target, link_path
+        integer(c_int32_t) :: st
+        st = firecrest_symlink(client, fc_c_string(system), fc_c_string(target), &
+            fc_c_string(link_path))
+    end function fc_symlink
+
+    function fc_file_type(client, system, path, file_type) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        character(:), allocatable, intent(out) :: file_type
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_file_type(client, fc_c_string(system), fc_c_string(path), p)
+        file_type = string_result(st, p)
+    end function fc_file_type
+
+    function fc_stat(client, system, path, dereference, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        logical, intent(in) :: dereference
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_stat(client, fc_c_string(system), fc_c_string(path), c_flag(dereference), p)
+        json = string_result(st, p)
+    end function fc_stat
+
+    !> The first `bytes` bytes or `lines` lines (0 = unset; both 0: 10 lines); with skip,
+    !> everything except the last ones.
+    function fc_head(client, system, path, bytes, lines, skip, text) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        integer, intent(in) :: bytes, lines
+        logical, intent(in) :: skip
+        character(:), allocatable, intent(out) :: text
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_head(client, fc_c_string(system), fc_c_string(path), &
+            int(bytes, c_int64_t), int(lines, c_int64_t), c_flag(skip), p)
+        text = string_result(st, p)
+    end function fc_head
+
+    !> As fc_head, from the end.
+    function fc_tail(client, system, path, bytes, lines, skip, text) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        integer, intent(in) :: bytes, lines
+        logical, intent(in) :: skip
+        character(:), allocatable, intent(out) :: text
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_tail(client, fc_c_string(system), fc_c_string(path), &
+            int(bytes, c_int64_t), int(lines, c_int64_t), c_flag(skip), p)
+        text = string_result(st, p)
+    end function fc_tail
+
+    function fc_view(client, system, path, text) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        character(:), allocatable, intent(out) :: text
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_view(client, fc_c_string(system), fc_c_string(path), p)
+        text = string_result(st, p)
+    end function fc_view
+
+    function fc_checksum(client, system, path, sha256) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        character(:), allocatable, intent(out) :: sha256
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_checksum(client, fc_c_string(system), fc_c_string(path), p)
+        sha256 = string_result(st, p)
+    end function fc_checksum
+
+    !> filename: the remote file's name, or '' to keep the local file's name.
+    function fc_simple_upload(client, system, local_path, remote_dir, filename) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, local_path, remote_dir, filename
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: cname
+        st = firecrest_simple_upload(client, fc_c_string(system), fc_c_string(local_path), &
+            fc_c_string(remote_dir), optional_c_string(filename, cname))
+    end function fc_simple_upload
+
+    function fc_simple_download(client, system, remote_path, local_path) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, remote_path, local_path
+        integer(c_int32_t) :: st
+        st = firecrest_simple_download(client, fc_c_string(system), fc_c_string(remote_path), &
+            fc_c_string(local_path))
+    end function fc_simple_download
+
+    ! ---- external transfers -------------------------------------------------------------------
+
+    function fc_external_upload(client, system, local_path, remote_path, transfer) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, local_path, remote_path
+        type(c_ptr), intent(out) :: transfer
+        integer(c_int32_t) :: st
+        transfer = c_null_ptr
+        st = firecrest_external_upload(client, fc_c_string(system), fc_c_string(local_path), &
+            fc_c_string(remote_path), transfer)
+    end function fc_external_upload
+
+    function fc_external_download(client, system, remote_path, transfer) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, remote_path
+        type(c_ptr), intent(out) :: transfer
+        integer(c_int32_t) :: st
+        transfer = c_null_ptr
+        st = firecrest_external_download(client, fc_c_string(system), fc_c_string(remote_path), &
+            transfer)
+    end function fc_external_download
+
+    !> Asks the server once; status gets a FIRECREST_TASK_*/UPLOAD_*/DOWNLOAD_* integer.
+    function fc_transfer_status(transfer, status) result(st)
+        type(c_ptr), intent(in) :: transfer
+        integer, intent(out) :: status
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: s
+        s = 0
+        st = firecrest_transfer_status(transfer, s)
+        status = int(s)
+    end function fc_transfer_status
+
+    !> The status seen by the last fc_transfer_status/fc_transfer_wait, without a request.
+    function fc_transfer_last_status(transfer, status) result(st)
+        type(c_ptr), intent(in) :: transfer
+        integer, intent(out) :: status
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: s
+        s = 0
+        st = firecrest_transfer_last_status(transfer, s)
+        status = int(s)
+    end function fc_transfer_last_status
+
+    !> Polls until until_status, a terminal status, or timeout_ms (FIRECREST_STATUS_TIMEOUT).
+    function fc_transfer_wait(transfer, until_status, timeout_ms, status) result(st)
+        type(c_ptr), intent(in) :: transfer
+        integer, intent(in) :: until_status, timeout_ms
+        integer, intent(out) :: status
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: s
+        s = 0
+        st = firecrest_transfer_wait(transfer, int(until_status, c_int32_t), &
+            int(timeout_ms, c_int64_t), s)
+        status = int(s)
+    end function fc_transfer_wait
+
+    function fc_transfer_finish_download(transfer, local_path) result(st)
+        type(c_ptr), intent(in) :: transfer
+        character(*), intent(in) :: local_path
+        integer(c_int32_t) :: st
+        st = firecrest_transfer_finish_download(transfer, fc_c_string(local_path))
+    end function fc_transfer_finish_download
+
+    function fc_transfer_object_storage_link(transfer, url) result(st)
+        type(c_ptr), intent(in) :: transfer
+        character(:), allocatable, intent(out) :: url
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_transfer_object_storage_link(transfer, p)
+        url = string_result(st, p)
+    end function fc_transfer_object_storage_link
+
+    function fc_transfer_object_storage_data(transfer, json) result(st)
+        type(c_ptr), intent(in) :: transfer
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_transfer_object_storage_data(transfer, p)
+        json = string_result(st, p)
+    end function fc_transfer_object_storage_data
+
+    !> cb gets (userdata, done, total) during finish_upload/finish_download.
+    function fc_transfer_set_progress(transfer, cb, userdata) result(st)
+        type(c_ptr), intent(in) :: transfer
+        procedure(firecrest_progress_cb) :: cb
+        type(c_ptr), intent(in), optional :: userdata
+        integer(c_int32_t) :: st
+        st = firecrest_transfer_set_progress(transfer, c_funloc(cb), optional_ptr(userdata))
+    end function fc_transfer_set_progress
+
+    ! ---- JSON ---------------------------------------------------------------------------------
+
+    function fc_json_get_string(json, pointer, value) result(st)
+        character(*), intent(in) :: json, pointer
+        character(:), allocatable, intent(out) :: value
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_json_get_string(fc_c_string(json), fc_c_string(pointer), p)
+        value = string_result(st, p)
+    end function fc_json_get_string
+
+    function fc_json_get_int(json, pointer, value) result(st)
+        character(*), intent(in) :: json, pointer
+        integer(c_int64_t), intent(out) :: value
+        integer(c_int32_t) :: st
+        value = 0
+        st = firecrest_json_get_int(fc_c_string(json), fc_c_string(pointer), value)
+    end function fc_json_get_int
+
+    function fc_json_array_len(json, pointer, n) result(st)
+        character(*), intent(in) :: json, pointer
+        integer, intent(out) :: n
+        integer(c_int32_t) :: st
+        integer(c_size_t) :: length
+        length = 0
+        st = firecrest_json_array_len(fc_c_string(json), fc_c_string(pointer), length)
+        n = int(length)
+    end function fc_json_array_len
+
+    ! ---- internal -----------------------------------------------------------------------------
+
+    pure function c_flag(flag) result(i)
+        logical, intent(in) :: flag
+        integer(c_int32_t) :: i
+        i = merge(1_c_int32_t, 0_c_int32_t, flag)
+    end function c_flag
+
+    !> c_loc of s as a C string kept in buf, or c_null_ptr when s is blank (a NULL argument).
+    function optional_c_string(s, buf) result(p)
+        character(*), intent(in) :: s
+        character(kind=c_char, len=:), allocatable, target, intent(out) :: buf
+        type(c_ptr) :: p
+        p = c_null_ptr
+        if (len_trim(s) == 0) return
+        buf = fc_c_string(s)
+        p = c_loc(buf)
+    end function optional_c_string
+
+    pure function optional_ptr(p) result(q)
+        type(c_ptr), intent(in), optional :: p
+        type(c_ptr) :: q
+        q = c_null_ptr
+        if (present(p)) q = p
+    end function optional_ptr
+
+end module firecrest

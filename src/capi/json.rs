@@ -1,0 +1,189 @@
+//! Reading the library's JSON from C or Fortran without a JSON library: RFC 6901 pointers.
+
+use super::boundary::{arg_str, boundary, firecrest_status, Out};
+use super::strings::c_string;
+use crate::error::{Error, ErrorKind, Result};
+use serde_json::Value;
+use std::ffi::c_char;
+
+fn json_error(message: String) -> Error {
+    Error::new(ErrorKind::Json, message)
+}
+
+/// Parses `json` and runs `f` on the value `pointer` designates.
+unsafe fn at_pointer<T>(
+    json: *const c_char,
+    pointer: *const c_char,
+    f: impl FnOnce(&Value, &str) -> Result<T>,
+) -> Result<T> {
+    let text = arg_str(json, "json")?;
+    let pointer = arg_str(pointer, "pointer")?;
+    if !pointer.is_empty() && !pointer.starts_with('/') {
+        return Err(Error::invalid_argument(format!(
+            "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
+        )));
+    }
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
+    let value = doc.pointer(pointer).ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "argument `pointer` (\"{pointer}\") matches nothing in the JSON"
+        ))
+    })?;
+    f(value, pointer)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON
+/// text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
+/// object as compact JSON text.
+///
+/// On success `*value_out` receives the text, freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, a malformed pointer, or nothing at the pointer), FIRECREST_STATUS_JSON (`json` is
+/// not JSON, the value is null, or a string holding a NUL character).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_json_get_string(
+    json: *const c_char,
+    pointer: *const c_char,
+    value_out: *mut *mut c_char,
+) -> firecrest_status {
+    boundary("firecrest_json_get_string", || {
+        let out = Out::new(value_out, "value_out")?;
+        let text = at_pointer(json, pointer, |v, pointer| match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
+            other => Ok(other.to_string()),
+        })?;
+        out.write(c_string(text, "the value")?);
+        Ok(())
+    })
+}
+
+/// The integer at the RFC 6901 `pointer` in the JSON text `json`: a JSON integer, or a string
+/// holding a decimal integer (e.g. "42", as some FirecREST fields are sent).
+///
+/// On success `*value_out` receives it.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, a malformed pointer, or nothing at the pointer), FIRECREST_STATUS_JSON (`json` is
+/// not JSON, or the value is not an integer that fits int64_t).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_json_get_int(
+    json: *const c_char,
+    pointer: *const c_char,
+    value_out: *mut i64,
+) -> firecrest_status {
+    boundary("firecrest_json_get_int", || {
+        let out = Out::new(value_out, "value_out")?;
+        let n = at_pointer(json, pointer, |v, pointer| {
+            let n = match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            n.ok_or_else(|| {
+                json_error(format!(
+                    "the value at \"{pointer}\" is {} ({v}), not an integer that fits int64_t",
+                    type_name(v)
+                ))
+            })
+        })?;
+        out.write(n);
+        Ok(())
+    })
+}
+
+/// The number of elements of the array at the RFC 6901 `pointer` in the JSON text `json`
+/// ("" for a document that is an array).
+///
+/// On success `*len_out` receives it.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, a malformed pointer, or nothing at the pointer), FIRECREST_STATUS_JSON (`json` is
+/// not JSON, or the value is not an array).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_json_array_len(
+    json: *const c_char,
+    pointer: *const c_char,
+    len_out: *mut usize,
+) -> firecrest_status {
+    boundary("firecrest_json_array_len", || {
+        let out = Out::new(len_out, "len_out")?;
+        let n = at_pointer(json, pointer, |v, pointer| match v {
+            Value::Array(a) => Ok(a.len()),
+            other => Err(json_error(format!(
+                "the value at \"{pointer}\" is {}, not an array",
+                type_name(other)
+            ))),
+        })?;
+        out.write(n);
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::{CStr, CString};
+
+    fn get_string(json: &str, pointer: &str) -> (firecrest_status, Option<String>) {
+        let (j, p) = (CString::new(json).unwrap(), CString::new(pointer).unwrap());
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let s = unsafe { firecrest_json_get_string(j.as_ptr(), p.as_ptr(), &mut out) };
+        if out.is_null() {
+            return (s, None);
+        }
+        let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+        unsafe { crate::capi::strings::firecrest_string_free(out) };
+        (s, Some(text))
+    }
+
+    fn get_int(json: &str, pointer: &str) -> (firecrest_status, i64) {
+        let (j, p) = (CString::new(json).unwrap(), CString::new(pointer).unwrap());
+        let mut out = -1i64;
+        let s = unsafe { firecrest_json_get_int(j.as_ptr(), p.as_ptr(), &mut out) };
+        (s, out)
+    }
+
+    #[test]
+    fn pointers_follow_rfc_6901() {
+        let doc = r#"[{"system":"cluster","a/b":{"m~n":"x\"y"},"size":"42","n":7,"z":null}]"#;
+        assert_eq!(
+            get_string(doc, "/0/system"),
+            (firecrest_status::Ok, Some("cluster".into()))
+        );
+        assert_eq!(
+            get_string(doc, "/0/a~1b/m~0n"),
+            (firecrest_status::Ok, Some("x\"y".into()))
+        );
+        assert_eq!(
+            get_string(doc, "/0/n"),
+            (firecrest_status::Ok, Some("7".into()))
+        );
+        assert_eq!(get_string(doc, "/0/z").0, firecrest_status::Json);
+        assert_eq!(get_string(doc, "/1").0, firecrest_status::InvalidArgument);
+        assert_eq!(get_string(doc, "0").0, firecrest_status::InvalidArgument);
+        assert_eq!(get_string("{", "").0, firecrest_status::Json);
+        assert_eq!(get_int(doc, "/0/n"), (firecrest_status::Ok, 7));
+        assert_eq!(get_int(doc, "/0/size"), (firecrest_status::Ok, 42));
+        assert_eq!(get_int(doc, "/0/system").0, firecrest_status::Json);
+        let j = CString::new(doc).unwrap();
+        let mut len = 0usize;
+        let s = unsafe { firecrest_json_array_len(j.as_ptr(), c"".as_ptr(), &mut len) };
+        assert_eq!((s, len), (firecrest_status::Ok, 1));
+        let s = unsafe { firecrest_json_array_len(j.as_ptr(), c"/0".as_ptr(), &mut len) };
+        assert_eq!(s, firecrest_status::Json);
+    }
+}
