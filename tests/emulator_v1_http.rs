@@ -78,15 +78,8 @@ impl Session {
         );
         assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
         let id = a.json()["task_id"].as_str().unwrap().to_string();
-        let t = self.wait(&id, &["111"]);
-        let p = &t["data"]["msg"]["parameters"];
-        let fields = p["data"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
-        (id, p["url"].as_str().unwrap().to_string(), fields)
+        let (url, fields) = staging_form(&self.wait(&id, &["111"]));
+        (id, url, fields)
     }
 
     fn post_form(&self, url: &str, fields: &[(String, String)], file: &[u8]) -> Answer {
@@ -241,6 +234,32 @@ fn drop_after_cuts_the_body_and_closes_the_connection() {
     let a = s.get("/utilities/download?sourcePath=/home/testuser/hello.txt");
     assert_eq!(a.status, 200);
     assert_eq!(a.body, hello_text().as_bytes());
+    // A request body longer than the cut: the connection drops while the client sends.
+    let (id, url, fields) = s.start_upload("cut.bin");
+    s.emu.add_fault(Fault {
+        method: Some("POST".into()),
+        path_prefix: "/s3/".into(),
+        action: FaultAction::DropAfter { bytes: 1000 },
+        times: 1,
+    });
+    let mut parts: Vec<(&str, Option<&str>, &[u8])> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), None, v.as_bytes()))
+        .collect();
+    let content = data(4 * 1024 * 1024);
+    parts.push(("file", Some("cut.bin"), &content));
+    let (ct, body) = multipart(&parts);
+    let r = send(&agent(), "POST", &url, &[], Some((&ct, body)));
+    assert!(r.is_err(), "the upload must fail when the connection drops");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(s.task(&id)["status"], "111");
+    assert!(!s.emu.local_path("/home/testuser/cut.bin").exists());
+    assert_eq!(s.post_form(&url, &fields, &content).status, 204);
+    assert_eq!(s.wait(&id, &["114", "115"])["status"], "114");
+    assert_eq!(
+        std::fs::read(s.emu.local_path("/home/testuser/cut.bin")).unwrap(),
+        content
+    );
 }
 
 #[test]
@@ -505,7 +524,7 @@ fn paths_never_leave_the_root() {
     assert_eq!(a.status, 400);
     assert!(s.emu.local_path("/home/testuser/hello.txt").exists());
     let a = s.call("POST", "/utilities/mkdir", &[("targetPath", "/etc/x")]);
-    assert_eq!(a.header("X-Permission-Denied").is_some(), true);
+    assert!(a.header("X-Permission-Denied").is_some());
     // Copying a host file in through `..` finds nothing.
     let a = s.call(
         "POST",
@@ -584,4 +603,33 @@ fn utilities_size_limits() {
     let (_, url, fields) = s.start_upload("huge.bin");
     let a = s.post_form(&url, &fields, &data(2 * 1024 * 1024 + 1));
     assert_eq!((a.status, s3_code(&a).as_str()), (400, "EntityTooLarge"));
+}
+
+#[test]
+fn ls_options_page_and_show_ids() {
+    let s = Session::new(Config::default());
+    make_fixtures(&s.emu);
+    let names = |a: &Answer| -> Vec<String> {
+        a.json()["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = names(&s.get("/utilities/ls?targetPath=/home/testuser"));
+    assert_eq!(
+        all,
+        ["dir1", "empty.txt", "hello.txt", "job.sh", "link-to-hello"]
+    );
+    let page = s.get("/utilities/ls?targetPath=/home/testuser&pageSize=2&pageNumber=2");
+    assert_eq!(names(&page), ["hello.txt", "job.sh"]);
+    let out_of_range = s.get("/utilities/ls?targetPath=/home/testuser&pageSize=2&pageNumber=9");
+    assert_eq!(names(&out_of_range), all);
+    let ids = s
+        .get("/utilities/ls?targetPath=/home/testuser&numericUid=true")
+        .json();
+    assert_eq!(ids["output"][0]["user"], "1001");
+    let hidden = names(&s.get("/utilities/ls?targetPath=/home/testuser&showhidden=true"));
+    assert_eq!(hidden[0], ".hidden");
 }

@@ -36,7 +36,8 @@ FAULTS:  --fault '[METHOD ]PATH_PREFIX=ACTION[*TIMES]'
     ACTION, TIMES times (default 1; 0 = forever). ACTION is one of:
         STATUS             answer with that HTTP status, e.g. 500, 503
         STATUS:SECONDS     the same with a Retry-After header, e.g. 429:2
-        drop:BYTES         serve, but close the connection after BYTES body bytes
+        drop:BYTES         close the connection after BYTES body bytes: of the request body
+                           if it is longer (an upload), else of the response body
         delay:MS           wait MS milliseconds, then serve
         fail               make the transfer this request creates fail: on
                            POST /storage/xfer-external/upload the task ends in 115, on

@@ -8,6 +8,22 @@
 //! - user `testuser`, home `/home/testuser` (writable), client id `firecrest-test-client`,
 //!   a client secret drawn at random on every start;
 //! - everything listens on 127.0.0.1, one port.
+//!
+//! Layout: `server` (HTTP, workers, faults applied, counters), `tokens` (token endpoint, JWTs),
+//! `sandbox` (remote paths → files under the root, no escape), `store` (staging object store
+//! under `/s3/`), `multipart` (multer, driven synchronously), `faults`, and one route module per
+//! API version (`v1`, `v2*`), chosen by `Config::api`.
+//!
+//! Where the v1 emulator knowingly differs from the recorded server:
+//! - `xfer-external/invalidate` deletes the staged objects, so invalidated links stop working
+//!   (404). The real s3v4 server leaves the object in place. As recorded, the single task form
+//!   then answers 302 while the list form keeps the stored record for 300 s, and invalidating
+//!   a task without staged objects (e.g. a finished upload) is Flask's 500 page.
+//! - 115 is final (the real server retries while the object is still staged). A staged object
+//!   lost through a `FailTransfer` fault on the store POST gives 115, then 400, as recorded.
+//! - Timestamps are UTC; the system's users are `testuser` (uid 1001) and `root`; `/root` is
+//!   unreadable, and only the home and `/tmp` are writable; compute, reservations, compress,
+//!   extract and xfer-internal are not emulated.
 
 mod faults;
 mod multipart;
@@ -53,7 +69,8 @@ pub enum FaultAction {
         status: u16,
         retry_after: Option<String>,
     },
-    /// Serve the request but close the connection after this many body bytes.
+    /// Close the connection after this many body bytes: of the request body when it is longer
+    /// (the upload is cut), else of the response body (the download is cut).
     DropAfter { bytes: u64 },
     /// Wait before serving.
     Delay(Duration),

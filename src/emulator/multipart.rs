@@ -68,32 +68,50 @@ impl Part<'_> {
     }
 }
 
-/// Reads the body of `req` in chunks (`Send`, as multer wants, because it borrows the request).
-struct BodyChunks<'a> {
+/// The request body as a stream of chunks. It is `Send`, as multer wants, because it borrows
+/// the whole request. After each chunk it answers `Pending` once (and wakes itself at once):
+/// multer's buffer pulls from the stream until it is pending, so an always-ready stream would
+/// be read whole into memory before the first field is handed out.
+struct BodyStream<'a> {
     req: &'a mut tiny_http::Request,
     done: bool,
+    just_yielded: bool,
 }
 
-impl Iterator for BodyChunks<'_> {
+impl futures_util::Stream for BodyStream<'_> {
     type Item = io::Result<Bytes>;
-    fn next(&mut self) -> Option<io::Result<Bytes>> {
-        if self.done {
-            return None;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<io::Result<Bytes>>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.just_yielded {
+            this.just_yielded = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         let mut buf = vec![0u8; CHUNK];
-        match self.req.as_reader().read(&mut buf) {
-            Ok(0) => {
-                self.done = true;
-                None
-            }
-            Ok(n) => {
-                buf.truncate(n);
-                Some(Ok(Bytes::from(buf)))
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Some(Ok(Bytes::new())),
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
+        loop {
+            match this.req.as_reader().read(&mut buf) {
+                Ok(0) => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+                Ok(n) => {
+                    buf.truncate(n);
+                    this.just_yielded = true;
+                    return Poll::Ready(Some(Ok(Bytes::from(buf))));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
             }
         }
     }
@@ -108,10 +126,11 @@ pub(crate) fn for_each_field(
     mut f: impl FnMut(&mut Part<'_>) -> io::Result<Flow>,
 ) -> io::Result<()> {
     let boundary = multer::parse_boundary(content_type).map_err(to_io)?;
-    let stream = futures_util::stream::iter(BodyChunks {
+    let stream = BodyStream {
         req: req.inner_mut(),
         done: false,
-    });
+        just_yielded: false,
+    };
     let constraints =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limit));
     let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);

@@ -200,10 +200,7 @@ fn serve(state: &Arc<State>, api: &dyn Api, rq: tiny_http::Request) {
         match m {
             Matched::Delay(d) => std::thread::sleep(d),
             Matched::Status(status, retry_after) => {
-                let mut resp = Resp::json(
-                    status,
-                    serde_json::json!({ "message": format!("injected fault: HTTP {status}") }),
-                );
+                let mut resp = injected(status);
                 if let Some(r) = retry_after {
                     resp = resp.header("Retry-After", r);
                 }
@@ -212,6 +209,16 @@ fn serve(state: &Arc<State>, api: &dyn Api, rq: tiny_http::Request) {
             }
             Matched::DropAfter(n) => drop_after = Some(n),
             Matched::FailTransfer => req.fail_transfer = true,
+        }
+    }
+    if let Some(n) = drop_after {
+        if req.content_length().is_some_and(|l| l > n) {
+            // A request body longer than the cut: the connection drops while the client sends.
+            let _ = io::copy(&mut req.body().take(n), &mut io::sink());
+            if let Some(peer) = req.inner.remote_addr().copied() {
+                close_connection(state.port(), peer, Cut::Reset);
+            }
+            return;
         }
     }
     let resp = if req.path == super::tokens::TOKEN_PATH {
@@ -228,6 +235,20 @@ fn serve(state: &Arc<State>, api: &dyn Api, rq: tiny_http::Request) {
         })
     };
     respond(state, req, resp, drop_after);
+}
+
+/// An injected error answer, worded like the component that sends it in a real deployment:
+/// Flask's page for 500, the Kong gateway's `{"message"}` bodies otherwise.
+fn injected(status: u16) -> Resp {
+    let message = match status {
+        500 => return Resp::flask_500(),
+        429 => "API rate limit exceeded",
+        502 => "An invalid response was received from the upstream server",
+        503 => "failure to get a peer from the ring-balancer",
+        504 => "The upstream server is timing out",
+        _ => "injected fault",
+    };
+    Resp::json(status, serde_json::json!({ "message": message }))
 }
 
 /// The path with long ids replaced, so counters group by route (`/tasks/<id>` → `/tasks/*`).
@@ -263,7 +284,9 @@ fn respond(state: &State, req: Req, resp: Resp, drop_after: Option<u64>) {
         Some(n) => Box::new(reader.take(n)),
         None => reader,
     };
-    // Always a Content-Length (tiny_http would switch large bodies to chunked encoding).
+    // Always Content-Length, never chunked (as FirecREST and S3 answer): a body cut short by
+    // DropAfter must look incomplete to the client, and tiny_http would otherwise chunk bodies
+    // over 32 KiB and end the cut body with a valid final chunk.
     let response = tiny_http::Response::new(status, headers, reader, Some(len as usize), None)
         .with_chunked_threshold(usize::MAX);
     let _ = inner.respond(response);
@@ -271,7 +294,7 @@ fn respond(state: &State, req: Req, resp: Resp, drop_after: Option<u64>) {
         if let Some(peer) = peer {
             // tiny_http keeps the connection open for the next request; close it so the client
             // sees the body cut short at once instead of waiting for the missing bytes.
-            close_connection(state.port(), peer);
+            close_connection(state.port(), peer, Cut::Close);
         }
     }
 }
@@ -294,28 +317,64 @@ pub(crate) fn no_delay(listener: &std::net::TcpListener) {
     }
 }
 
-/// Shuts down our end of the TCP connection to `peer` (found among the process's sockets).
-fn close_connection(local_port: u16, peer: SocketAddr) {
+/// How a connection is dropped.
+#[derive(Clone, Copy, PartialEq)]
+enum Cut {
+    /// FIN: the client reads what was sent, then sees the connection close.
+    Close,
+    /// RST: a client still sending gets an error at once instead of filling the socket buffer.
+    Reset,
+}
+
+/// The socket fds (tiny_http holds two per connection) between our port and `peer`.
+fn connection_fds(local_port: u16, peer: SocketAddr) -> Vec<i32> {
     let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-        return;
+        return Vec::new();
     };
-    for entry in dir.flatten() {
-        let Some(fd) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if sock_addr(fd, true) == Some(peer)
-            && sock_addr(fd, false).map(|a| a.port()) == Some(local_port)
-        {
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+        .filter(|&fd| {
+            sock_addr(fd, true) == Some(peer)
+                && sock_addr(fd, false).map(|a| a.port()) == Some(local_port)
+        })
+        .collect()
+}
+
+fn close_connection(local_port: u16, peer: SocketAddr, cut: Cut) {
+    let fds = connection_fds(local_port, peer);
+    if cut == Cut::Close {
+        for fd in fds {
             // SAFETY: shutdown on a socket fd owned by tiny_http only changes its TCP state;
             // tiny_http then sees EOF and drops the connection.
             unsafe {
                 libc::shutdown(fd, libc::SHUT_RDWR);
             }
         }
+        return;
+    }
+    // SAFETY: the socket is closed with SO_LINGER 0 (so the kernel sends RST) by putting
+    // /dev/null in place of each of its fds with dup2, which is atomic: the fd numbers tiny_http
+    // owns stay valid (reads see EOF, writes vanish) until tiny_http closes them itself.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null < 0 {
+            return;
+        }
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        for fd in fds {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                &linger as *const libc::linger as *const libc::c_void,
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+            libc::dup2(null, fd);
+        }
+        libc::close(null);
     }
 }
 

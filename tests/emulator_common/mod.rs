@@ -184,3 +184,15 @@ pub fn make_fixtures(emu: &Emulator) {
 pub fn data(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
 }
+
+/// The presigned staging form of an upload task at 111: (url, fields in order).
+pub fn staging_form(task: &serde_json::Value) -> (String, Vec<(String, String)>) {
+    let p = &task["data"]["msg"]["parameters"];
+    let fields = p["data"]
+        .as_object()
+        .expect("111 data.msg.parameters.data")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+        .collect();
+    (p["url"].as_str().unwrap_or("").to_string(), fields)
+}

@@ -83,6 +83,7 @@ pub(crate) fn bad_request(description: &str, error: &str) -> Resp {
 /// The storage service's wording of the same classes (§A12, transcripts 50, 63, extra/24, 28).
 pub(crate) fn storage_header(stderr: &str, path: &str) -> (&'static str, String) {
     let has = |s: &str| stderr.contains(s);
+    // A missing file also says "cannot open" (head -c 1), so it is tested first (transcript 63).
     if has("No such file") || has("cannot access") {
         ("X-Invalid-Path", format!("{path} is an invalid path."))
     } else if has("Permission denied") || has("cannot open") || has("not permitted") {

@@ -191,28 +191,36 @@ pub(crate) fn mkdir(sb: &Sandbox, path: &str, parents: bool) -> Result<(), Strin
     r.map_err(fail)
 }
 
+/// Source and destination of mv and cp, resolved; (remote, local) each.
+type Ends = ((String, PathBuf), (String, PathBuf));
+
+/// Resolves the source of `cmd` (which must exist, else `cannot stat`) and its destination; a
+/// destination that is a directory receives the source's name.
+fn ends(
+    sb: &Sandbox,
+    cmd: &str,
+    (src, follow_src): (&str, bool),
+    dst: &str,
+    dst_fail: &dyn Fn(io::Error) -> String,
+) -> Result<Ends, String> {
+    let not_found = |e: io::Error| format!("{cmd}: cannot stat '{src}': {}", errtext(&e));
+    let (src_remote, src_local) = sb.resolve(src, follow_src).map_err(not_found)?;
+    src_local.symlink_metadata().map_err(not_found)?;
+    let (mut dst_remote, mut dst_local) = sb.resolve(dst, true).map_err(dst_fail)?;
+    if dst_local.is_dir() {
+        if let Some(name) = src_local.file_name() {
+            dst_local.push(name);
+            dst_remote = sb.remote_of(&dst_local);
+        }
+    }
+    Ok(((src_remote, src_local), (dst_remote, dst_local)))
+}
+
 /// `mv --force`.
 pub(crate) fn rename(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
-    let (src_remote, src_local) = sb
-        .resolve(src, false)
-        .map_err(|e| format!("mv: cannot stat '{src}': {}", errtext(&e)))?;
-    if src_local.symlink_metadata().is_err() {
-        return Err(format!(
-            "mv: cannot stat '{src}': No such file or directory"
-        ));
-    }
-    let (mut dst_remote, mut dst_local) = sb
-        .resolve(dst, true)
-        .map_err(|e| format!("mv: cannot move '{src}' to '{dst}': {}", errtext(&e)))?;
-    if dst_local.is_dir() {
-        let name = src_local
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        dst_local.push(&name);
-        dst_remote = sb.remote_of(&dst_local);
-    }
     let denied = |e: io::Error| format!("mv: cannot move '{src}' to '{dst}': {}", errtext(&e));
+    let ((src_remote, src_local), (dst_remote, dst_local)) =
+        ends(sb, "mv", (src, false), dst, &denied)?;
     sb.check_write(&src_remote).map_err(denied)?;
     sb.check_write(&dst_remote).map_err(denied)?;
     fs::rename(&src_local, &dst_local).map_err(denied)
@@ -247,28 +255,11 @@ fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
 
 /// `cp --force -dR --preserve=all`.
 pub(crate) fn copy(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
-    let (src_remote, src_local) = sb
-        .resolve(src, true)
-        .map_err(|e| format!("cp: cannot stat '{src}': {}", errtext(&e)))?;
-    if src_local.symlink_metadata().is_err() {
-        return Err(format!(
-            "cp: cannot stat '{src}': No such file or directory"
-        ));
-    }
+    let fail = |e: io::Error| format!("cp: cannot create regular file '{dst}': {}", errtext(&e));
+    let ((src_remote, src_local), (dst_remote, dst_local)) =
+        ends(sb, "cp", (src, true), dst, &fail)?;
     sb.check_read(&src_remote)
         .map_err(|e| format!("cp: cannot open '{src}' for reading: {}", errtext(&e)))?;
-    let (mut dst_remote, mut dst_local) = sb
-        .resolve(dst, true)
-        .map_err(|e| format!("cp: cannot create regular file '{dst}': {}", errtext(&e)))?;
-    if dst_local.is_dir() {
-        let name = src_local
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        dst_local.push(&name);
-        dst_remote = sb.remote_of(&dst_local);
-    }
-    let fail = |e: io::Error| format!("cp: cannot create regular file '{dst}': {}", errtext(&e));
     sb.check_write(&dst_remote).map_err(fail)?;
     if dst_local.starts_with(&src_local) && src_local.is_dir() {
         return Err(format!(
@@ -305,9 +296,7 @@ fn parse_mode(mode: &str, old: u32, is_dir: bool) -> Option<u32> {
             mask = 0o7777;
         }
         let mut chars = rest.chars().peekable();
-        if chars.peek().is_none() {
-            return None;
-        }
+        chars.peek()?;
         while let Some(op) = chars.next() {
             if !"+-=".contains(op) {
                 return None;
@@ -533,11 +522,38 @@ pub(crate) fn checksum(sb: &Sandbox, path: &str) -> Result<String, String> {
     Ok(hex(&h.finalize()))
 }
 
-/// A head/tail count: `N` (as given) or an error text like coreutils'.
-fn count(cmd: &str, what: &str, v: &str) -> Result<u64, String> {
-    v.trim()
-        .parse::<u64>()
-        .map_err(|_| format!("{cmd}: invalid number of {what}: '{v}'"))
+/// What head and tail take: `bytes` or `lines` (default 10 lines), `skip` (head: all but the
+/// last N; tail: from the Nth on), and the most bytes to return.
+pub(crate) struct Portion<'a> {
+    pub bytes: Option<&'a str>,
+    pub lines: Option<&'a str>,
+    pub skip: bool,
+    pub limit: u64,
+}
+
+enum Count {
+    Bytes(u64),
+    Lines(u64),
+}
+
+/// Opens the file and reads the count like coreutils does (`invalid number of …`).
+fn open_portion(
+    sb: &Sandbox,
+    cmd: &str,
+    path: &str,
+    p: &Portion,
+) -> Result<(File, u64, Count), String> {
+    let (f, len) = open_for(sb, cmd, path)?;
+    let parse = |what: &str, v: &str| {
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{cmd}: invalid number of {what}: '{v}'"))
+    };
+    let count = match p.bytes {
+        Some(b) => Count::Bytes(parse("bytes", b)?),
+        None => Count::Lines(parse("lines", p.lines.unwrap_or("10"))?),
+    };
+    Ok((f, len, count))
 }
 
 /// Reads at most `limit` bytes from `f` (head/tail output stays below the utilities limit).
@@ -547,38 +563,36 @@ fn read_all(f: &mut File, limit: u64) -> io::Result<Vec<u8>> {
     Ok(v)
 }
 
+/// The lines of `data` (each with its newline) from `skip` on, at most `take` of them.
+fn some_lines(data: &[u8], skip: usize, take: usize) -> Vec<u8> {
+    data.split_inclusive(|&b| b == b'\n')
+        .skip(skip)
+        .take(take)
+        .flatten()
+        .copied()
+        .collect()
+}
+
 /// `head -c N | -n N`, or with `skip` everything but the last N (`-c -N`, `-n -N`).
-pub(crate) fn head(
-    sb: &Sandbox,
-    path: &str,
-    bytes: Option<&str>,
-    lines: Option<&str>,
-    skip: bool,
-    limit: u64,
-) -> Result<Vec<u8>, String> {
-    let (mut f, len) = open_for(sb, "head", path)?;
+pub(crate) fn head(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
+    let (mut f, len, count) = open_portion(sb, "head", path, p)?;
     let rd = |e: io::Error| format!("head: error reading '{path}': {}", errtext(&e));
-    if let Some(b) = bytes {
-        let n = count("head", "bytes", b)?;
-        let take = if skip { len.saturating_sub(n) } else { n };
-        return read_all(&mut f, take.min(limit)).map_err(rd);
-    }
-    let n = count("head", "lines", lines.unwrap_or("10"))?;
-    if skip {
-        let data = read_all(&mut f, limit).map_err(rd)?;
+    let n = match count {
+        Count::Bytes(n) => {
+            let take = if p.skip { len.saturating_sub(n) } else { n };
+            return read_all(&mut f, take.min(p.limit)).map_err(rd);
+        }
+        Count::Lines(n) => n,
+    };
+    if p.skip {
+        let data = read_all(&mut f, p.limit).map_err(rd)?;
         let total = data.split_inclusive(|&b| b == b'\n').count() as u64;
-        let keep = total.saturating_sub(n) as usize;
-        return Ok(data
-            .split_inclusive(|&b| b == b'\n')
-            .take(keep)
-            .flatten()
-            .copied()
-            .collect());
+        return Ok(some_lines(&data, 0, total.saturating_sub(n) as usize));
     }
     let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut seen = 0u64;
-    'outer: while seen < n && (out.len() as u64) < limit {
+    'outer: while seen < n && (out.len() as u64) < p.limit {
         let k = f.read(&mut buf).map_err(rd)?;
         if k == 0 {
             break;
@@ -597,36 +611,25 @@ pub(crate) fn head(
 }
 
 /// `tail -c N | -n N`, or with `skip` from the Nth byte/line on (`+N`).
-pub(crate) fn tail(
-    sb: &Sandbox,
-    path: &str,
-    bytes: Option<&str>,
-    lines: Option<&str>,
-    skip: bool,
-    limit: u64,
-) -> Result<Vec<u8>, String> {
-    let (mut f, len) = open_for(sb, "tail", path)?;
+pub(crate) fn tail(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
+    let (mut f, len, count) = open_portion(sb, "tail", path, p)?;
+    let (limit, skip) = (p.limit, p.skip);
     let rd = |e: io::Error| format!("tail: error reading '{path}': {}", errtext(&e));
-    if let Some(b) = bytes {
-        let n = count("tail", "bytes", b)?;
-        let start = if skip {
-            n.saturating_sub(1).min(len)
-        } else {
-            len.saturating_sub(n)
-        };
-        f.seek(SeekFrom::Start(start)).map_err(rd)?;
-        return read_all(&mut f, limit).map_err(rd);
-    }
-    let n = count("tail", "lines", lines.unwrap_or("10"))?;
+    let n = match count {
+        Count::Bytes(n) => {
+            let start = if skip {
+                n.saturating_sub(1).min(len)
+            } else {
+                len.saturating_sub(n)
+            };
+            f.seek(SeekFrom::Start(start)).map_err(rd)?;
+            return read_all(&mut f, limit).map_err(rd);
+        }
+        Count::Lines(n) => n,
+    };
     if skip {
         let data = read_all(&mut f, limit).map_err(rd)?;
-        let drop = n.saturating_sub(1) as usize;
-        return Ok(data
-            .split_inclusive(|&b| b == b'\n')
-            .skip(drop)
-            .flatten()
-            .copied()
-            .collect());
+        return Ok(some_lines(&data, n.saturating_sub(1) as usize, usize::MAX));
     }
     // Read backwards from the end until n line ends are found (a trailing newline does not count).
     let mut start = len;

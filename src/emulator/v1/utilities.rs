@@ -1,14 +1,14 @@
 //! `/utilities/*`: blocking file operations on the emulated cluster.
 
 use super::errors::{bad_request, command_failed};
-use super::fsops::{self, AtomicFile, USER_ID};
+use super::fsops::{self, AtomicFile, Portion, USER_ID};
 use super::{check_machine, optional, required, Call, Service, UTILITIES_MAX_BYTES};
 use crate::emulator::multipart::{self, Flow};
 use crate::emulator::server::{Body, Resp};
 use crate::emulator::USER;
 use serde_json::{json, Value};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::Path;
 
 fn ok(status: u16, description: &str, output: Value) -> Resp {
     Resp::json(
@@ -103,7 +103,7 @@ fn serve(call: &mut Call, op: &str, description: &str) -> Result<Resp, Resp> {
         "ls" => {
             let p = target(call)?;
             match fsops::ls(sb, &p, call.flag("showhidden"), call.flag("recursive")) {
-                Ok(v) => ok(200, "List of contents", v),
+                Ok(v) => ok(200, "List of contents", ls_options(call, v)),
                 Err(e) => command_failed(op, &e),
             }
         }
@@ -189,6 +189,33 @@ fn serve(call: &mut Call, op: &str, description: &str) -> Result<Resp, Resp> {
     })
 }
 
+/// `numericUid` (ids instead of names) and paging (`pageSize` with `pageNumber`, from 1; an
+/// out-of-range page gives the whole list, as the server does).
+fn ls_options(call: &Call, mut entries: Value) -> Value {
+    if call.flag("numericUid") {
+        if let Some(list) = entries.as_array_mut() {
+            for e in list {
+                for k in ["user", "group"] {
+                    let id = if e[k] == USER { USER_ID } else { 0 };
+                    e[k] = json!(id.to_string());
+                }
+            }
+        }
+    }
+    let size = call.param("pageSize").and_then(|v| v.parse::<usize>().ok());
+    let number = call
+        .param("pageNumber")
+        .and_then(|v| v.parse::<usize>().ok());
+    if let (Some(size), Some(number), Some(list)) = (size, number, entries.as_array()) {
+        let start = number.saturating_sub(1).saturating_mul(size);
+        if size > 0 && number > 0 && start < list.len() {
+            let end = (start + size).min(list.len());
+            return Value::Array(list[start..end].to_vec());
+        }
+    }
+    entries
+}
+
 fn head_tail(call: &Call, op: &str, description: &str) -> Result<Resp, Resp> {
     let sb = &call.state.sandbox;
     let p = required(call, "targetPath", description)?;
@@ -201,21 +228,19 @@ fn head_tail(call: &Call, op: &str, description: &str) -> Result<Resp, Resp> {
             "Can not specify both 'bytes' and 'lines'",
         ));
     }
-    let (b, l) = (bytes.as_deref(), lines.as_deref());
-    let limit = UTILITIES_MAX_BYTES;
+    let portion = Portion {
+        bytes: bytes.as_deref(),
+        lines: lines.as_deref(),
+        skip: call.flag(if op == "tail" {
+            "skip_beginning"
+        } else {
+            "skip_ending"
+        }),
+        limit: UTILITIES_MAX_BYTES,
+    };
     Ok(match op {
-        "head" => text_output(
-            op,
-            op,
-            fsops::head(sb, &p, b, l, call.flag("skip_ending"), limit),
-            grep.as_deref(),
-        ),
-        "tail" => text_output(
-            op,
-            op,
-            fsops::tail(sb, &p, b, l, call.flag("skip_beginning"), limit),
-            grep.as_deref(),
-        ),
+        "head" => text_output(op, op, fsops::head(sb, &p, &portion), grep.as_deref()),
+        "tail" => text_output(op, op, fsops::tail(sb, &p, &portion), grep.as_deref()),
         _ => {
             match fsops::fsize(sb, &p) {
                 Err(e) => return Ok(command_failed("fsize", &e)),
@@ -224,10 +249,15 @@ fn head_tail(call: &Call, op: &str, description: &str) -> Result<Resp, Resp> {
                 }
                 Ok(_) => {}
             }
+            // view is head without skip (§A7).
+            let portion = Portion {
+                skip: false,
+                ..portion
+            };
             text_output(
                 "head",
                 "head",
-                fsops::head(sb, &p, b, l, false, limit),
+                fsops::head(sb, &p, &portion),
                 grep.as_deref(),
             )
         }
@@ -367,7 +397,7 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
     })
 }
 
-fn write_whole(local: &PathBuf, data: &[u8]) -> io::Result<()> {
+fn write_whole(local: &Path, data: &[u8]) -> io::Result<()> {
     let mut f = AtomicFile::create(local)?;
     f.write_all(data)?;
     f.commit()
