@@ -458,7 +458,10 @@ fn transfer_job_op(c: &Client, system: &str, op: &str, source: &str, target: &st
     check_path(&what, source)?;
     check_path(&what, target)?;
     let path = format!("/filesystem/{}/transfer/{op}", segment(system)?);
-    let body = json!({"path": source, "targetPath": target});
+    let mut body = json!({"path": source, "targetPath": target});
+    if let Some(account) = jobs::account(c, system, &what)? {
+        body["account"] = json!(account);
+    }
     let reply = http::send_json(c, Method::Post, &path, body, &what)?;
     TransferJob::from_answer(system, &reply.body)
         .and_then(|job| job.wait(c, jobs::FILES_DONE))
@@ -494,6 +497,10 @@ pub(crate) fn remove(c: &Client, system: &str, path: &str) -> Result<()> {
         // A remote `rm -r` slower than the command timeout: do it as a job instead.
         Err(e) if e.http_status() == 408 => {
             let jobpath = format!("/filesystem/{}/transfer/rm", segment(system)?);
+            let mut query = query.to_vec();
+            if let Some(account) = jobs::account(c, system, &what)? {
+                query.push(("account", account));
+            }
             let reply = http::delete(c, &jobpath, &query, &what)?;
             TransferJob::from_answer(system, &reply.body)
                 .and_then(|job| job.wait(c, jobs::FILES_DONE))
