@@ -471,7 +471,7 @@ impl Transport {
                         attempt += 1;
                         continue;
                     }
-                    return Err(e.context(&req.context));
+                    return Err(with_retry_note(e.context(&req.context), attempt));
                 }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
@@ -636,13 +636,18 @@ impl Transport {
             body: &body,
             context: &req.context,
         });
-        Err(if retries > 0 {
-            let msg = format!("{} (after {retries} retries)", err.message());
-            Error::new(err.kind(), msg).with_details_of(&err)
-        } else {
-            err
-        })
+        Err(with_retry_note(err, retries))
     }
+}
+
+/// Says in the message that the failure survived `retries` repetitions.
+fn with_retry_note(err: Error, retries: u32) -> Error {
+    if retries == 0 {
+        return err;
+    }
+    let plural = if retries == 1 { "retry" } else { "retries" };
+    let msg = format!("{} (after {retries} {plural})", err.message());
+    Error::new(err.kind(), msg).with_details_of(&err)
 }
 
 impl Error {

@@ -175,6 +175,7 @@ fn unreachable_server_is_a_connect_error() {
     let e = c.all_systems().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connect, "{e:?}");
     assert!(e.message().contains("/status/systems"), "{e}");
+    assert!(e.message().contains("after 1 retry"), "{e}");
 }
 
 #[test]
