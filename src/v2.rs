@@ -330,6 +330,16 @@ fn userinfo(c: &Client, system: &str, what: &str) -> Result<UserGroups> {
     serde_json::from_value(reply.body).map_err(|e| Error::from(e).context(what))
 }
 
+/// The `Client` method behind a v2 endpoint, so messages read the same on v1 and v2.
+fn method_name(op: &str) -> &str {
+    match op {
+        "ls" => "list_files",
+        "file" => "file_type",
+        "cp" => "copy",
+        other => other,
+    }
+}
+
 /// `/filesystem/{system}/ops/{op}`.
 fn ops_path(system: &str, op: &str) -> Result<String> {
     Ok(format!("/filesystem/{}/ops/{op}", segment(system)?))
@@ -358,7 +368,7 @@ fn ops_get(
     path: &str,
     extra: &[(&str, String)],
 ) -> Result<Value> {
-    let what = format!("{op} {system}:{path}");
+    let what = format!("{} {system}:{path}", method_name(op));
     check_path(&what, path)?;
     let mut query = vec![("path", path.to_string())];
     query.extend(extra.iter().cloned());
@@ -375,7 +385,7 @@ fn ops_send(
     path: &str,
     body: Value,
 ) -> Result<Value> {
-    let what = format!("{op} {system}:{path}");
+    let what = format!("{} {system}:{path}", method_name(op));
     check_path(&what, path)?;
     let reply = http::send_json(c, method, &ops_path(system, op)?, body, &what)?;
     Ok(reply.body)
@@ -454,11 +464,14 @@ pub(crate) fn copy(c: &Client, system: &str, source: &str, target: &str) -> Resu
 
 /// cp/mv: submit the transfer job and wait for its verdict.
 fn transfer_job_op(c: &Client, system: &str, op: &str, source: &str, target: &str) -> Result<()> {
-    let what = format!("{op} {system}:{source} -> {target}");
+    let what = format!("{} {system}:{source} -> {target}", method_name(op));
     check_path(&what, source)?;
     check_path(&what, target)?;
     let path = format!("/filesystem/{}/transfer/{op}", segment(system)?);
-    let body = json!({"path": source, "targetPath": target});
+    let mut body = json!({"path": source, "targetPath": target});
+    if let Some(account) = jobs::account(c, system, &what)? {
+        body["account"] = json!(account);
+    }
     let reply = http::send_json(c, Method::Post, &path, body, &what)?;
     TransferJob::from_answer(system, &reply.body)
         .and_then(|job| job.wait(c, jobs::FILES_DONE))
@@ -487,13 +500,17 @@ pub(crate) fn chown(
 }
 
 pub(crate) fn remove(c: &Client, system: &str, path: &str) -> Result<()> {
-    let what = format!("rm {system}:{path}");
+    let what = format!("remove {system}:{path}");
     check_path(&what, path)?;
     let query = [("path", path.to_string())];
     match http::delete(c, &ops_path(system, "rm")?, &query, &what) {
         // A remote `rm -r` slower than the command timeout: do it as a job instead.
         Err(e) if e.http_status() == 408 => {
             let jobpath = format!("/filesystem/{}/transfer/rm", segment(system)?);
+            let mut query = query.to_vec();
+            if let Some(account) = jobs::account(c, system, &what)? {
+                query.push(("account", account));
+            }
             let reply = http::delete(c, &jobpath, &query, &what)?;
             TransferJob::from_answer(system, &reply.body)
                 .and_then(|job| job.wait(c, jobs::FILES_DONE))

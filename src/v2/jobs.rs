@@ -175,6 +175,41 @@ fn last_chars(s: &str, n: usize) -> &str {
     }
 }
 
+/// The scheduler account a transfer job must name: when the system's
+/// `datatransfer_jobs_directives` use `{account}`, the server refuses jobs without one (400),
+/// so the user's default account (`userinfo.accounts[].default`) is sent; otherwise none.
+pub(crate) fn account(c: &Client, system: &str, what: &str) -> Result<Option<String>> {
+    let entry = super::raw_systems(c)?.find(system)?;
+    if !needs_account(&entry) {
+        return Ok(None);
+    }
+    let path = format!("/status/{}/userinfo", http::segment(system)?);
+    let info = http::get(c, &path, &[], what)?.body;
+    default_account(&info).map(Some).ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "{what}: {system}'s transfer jobs need a scheduler account and the user has no default one"
+        ))
+    })
+}
+
+fn needs_account(system: &Value) -> bool {
+    system["dataOperation"]["datatransfer_jobs_directives"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|d| d.as_str().is_some_and(|d| d.contains("{account}")))
+}
+
+fn default_account(userinfo: &Value) -> Option<String> {
+    let accounts = userinfo["accounts"].as_array()?;
+    accounts
+        .iter()
+        .find(|a| a["default"] == Value::Bool(true))
+        .or_else(|| accounts.first())
+        .and_then(|a| a["name"].as_str())
+        .map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +227,25 @@ mod tests {
             JobState::Running("COMPLETED,RUNNING".into())
         );
         assert_eq!(classify("F"), JobState::Finished("F".into()));
+    }
+
+    #[test]
+    fn account_only_when_the_directives_ask() {
+        let sys =
+            |d: Value| serde_json::json!({"dataOperation": {"datatransfer_jobs_directives": d}});
+        assert!(!needs_account(&sys(serde_json::json!([
+            "#SBATCH --nodes=1"
+        ]))));
+        assert!(needs_account(&sys(serde_json::json!([
+            "#SBATCH --account={account}"
+        ]))));
+        let info = serde_json::json!({"accounts": [{"name": "a", "default": false},
+                                                   {"name": "b", "default": true}]});
+        assert_eq!(default_account(&info).as_deref(), Some("b"));
+        assert_eq!(
+            default_account(&serde_json::json!({"accounts": null})),
+            None
+        );
     }
 
     #[test]

@@ -90,7 +90,10 @@ fn submit(
     what: &str,
 ) -> Result<(TransferJob, Value)> {
     let path = format!("/filesystem/{}/transfer/{op}", segment(system)?);
-    let body = json!({"path": remote_path, "transferDirectives": directives});
+    let mut body = json!({"path": remote_path, "transferDirectives": directives});
+    if let Some(account) = jobs::account(c, system, what)? {
+        body["account"] = json!(account);
+    }
     let answer = http::send_json(c, Method::Post, &path, body, what)?.body;
     let job = TransferJob::from_answer(system, &answer).map_err(|e| e.context(what))?;
     Ok((job, answer["transferDirectives"].clone()))
