@@ -69,7 +69,7 @@ module firecrest
     integer(c_int32_t), parameter, public :: FIRECREST_API_V2 = 2
 
     ! ---- callbacks: write them as bind(c) functions, pass c_funloc(f) ------------------------
-    public :: firecrest_token_cb, firecrest_progress_cb
+    public :: firecrest_token_cb, firecrest_progress_cb, firecrest_write_cb
     abstract interface
         ! Writes a NUL-terminated access token into buf (buf_len bytes, NUL included);
         ! returns 0, or non-zero to fail the request (FIRECREST_STATUS_ABORTED_BY_CALLBACK).
@@ -89,6 +89,16 @@ module firecrest
             integer(c_int64_t), value :: total
             integer(c_int32_t) :: rc
         end function firecrest_progress_cb
+
+        ! Receives the next len bytes at data (borrowed for the call only; copy them with
+        ! c_f_pointer); returns 0 to continue, non-zero to abort.
+        function firecrest_write_cb(userdata, data, len) result(rc) bind(c)
+            import :: c_ptr, c_size_t, c_int32_t
+            type(c_ptr), value :: userdata
+            type(c_ptr), value :: data
+            integer(c_size_t), value :: len
+            integer(c_int32_t) :: rc
+        end function firecrest_write_cb
     end interface
 
     ! ---- the C functions ----------------------------------------------------------------------
@@ -116,12 +126,14 @@ module firecrest
     public :: firecrest_symlink, firecrest_file_type, firecrest_stat, firecrest_checksum
     public :: firecrest_head, firecrest_tail, firecrest_view
     public :: firecrest_simple_upload, firecrest_simple_download
+    public :: firecrest_simple_upload_buffer, firecrest_simple_download_cb
     ! external transfers
     public :: firecrest_external_upload, firecrest_external_download
     public :: firecrest_transfer_status, firecrest_transfer_last_status, firecrest_transfer_wait
     public :: firecrest_transfer_finish_upload, firecrest_transfer_finish_download
     public :: firecrest_transfer_object_storage_link, firecrest_transfer_object_storage_data
     public :: firecrest_transfer_invalidate, firecrest_transfer_set_progress
+    public :: firecrest_transfer_finish_download_cb
     public :: firecrest_transfer_free
     ! JSON
     public :: firecrest_json_get_string, firecrest_json_get_int, firecrest_json_array_len
@@ -540,6 +552,31 @@ module firecrest
             integer(c_int32_t) :: st
         end function firecrest_simple_download
 
+        ! data: c_loc of len bytes (any contiguous array); filename is required here
+        function firecrest_simple_upload_buffer(c, system, data, len, remote_dir, filename) &
+            result(st) bind(c, name='firecrest_simple_upload_buffer')
+            import :: c_ptr, c_char, c_size_t, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), value :: data
+            integer(c_size_t), value :: len
+            character(kind=c_char), intent(in) :: remote_dir(*), filename(*)
+            integer(c_int32_t) :: st
+        end function firecrest_simple_upload_buffer
+
+        ! cb: c_funloc of a procedure(firecrest_write_cb); size_out: c_loc of an
+        ! integer(c_int64_t), or c_null_ptr
+        function firecrest_simple_download_cb(c, system, remote_path, cb, userdata, size_out) &
+            result(st) bind(c, name='firecrest_simple_download_cb')
+            import :: c_ptr, c_char, c_funptr, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), remote_path(*)
+            type(c_funptr), value :: cb
+            type(c_ptr), value :: userdata
+            type(c_ptr), value :: size_out
+            integer(c_int32_t) :: st
+        end function firecrest_simple_download_cb
+
         ! -- external (staged) transfers --
         function firecrest_external_upload(c, system, local_path, remote_path, transfer_out) &
             result(st) bind(c, name='firecrest_external_upload')
@@ -632,6 +669,18 @@ module firecrest
             type(c_ptr), value :: userdata
             integer(c_int32_t) :: st
         end function firecrest_transfer_set_progress
+
+        ! cb: c_funloc of a procedure(firecrest_write_cb); size_out: c_loc of an
+        ! integer(c_int64_t), or c_null_ptr
+        function firecrest_transfer_finish_download_cb(t, cb, userdata, size_out) result(st) &
+            bind(c, name='firecrest_transfer_finish_download_cb')
+            import :: c_ptr, c_funptr, c_int32_t
+            type(c_ptr), value :: t
+            type(c_funptr), value :: cb
+            type(c_ptr), value :: userdata
+            type(c_ptr), value :: size_out
+            integer(c_int32_t) :: st
+        end function firecrest_transfer_finish_download_cb
 
         subroutine firecrest_transfer_free(t) bind(c, name='firecrest_transfer_free')
             import :: c_ptr
