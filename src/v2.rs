@@ -13,7 +13,10 @@
 mod http;
 mod jobs;
 mod multipart;
+mod systems_cache;
 mod transfer;
+
+pub(crate) use systems_cache::SystemsCache;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
