@@ -26,9 +26,17 @@ impl SystemsCache {
         &self,
         fetch: impl FnOnce() -> Result<RawSystems>,
     ) -> Result<Arc<RawSystems>> {
+        self.get_or_fetch_within(MAX_AGE, fetch)
+    }
+
+    fn get_or_fetch_within(
+        &self,
+        max_age: Duration,
+        fetch: impl FnOnce() -> Result<RawSystems>,
+    ) -> Result<Arc<RawSystems>> {
         let mut slot = self.lock();
         if let Some((at, raw)) = slot.as_ref() {
-            if at.elapsed() < MAX_AGE {
+            if at.elapsed() < max_age {
                 return Ok(Arc::clone(raw));
             }
         }
@@ -47,5 +55,44 @@ impl SystemsCache {
     /// A poisoned lock only means a fetch panicked; the slot itself is always consistent.
     fn lock(&self) -> MutexGuard<'_, Option<(Instant, Arc<RawSystems>)>> {
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn described(version: &str) -> Result<RawSystems> {
+        Ok(RawSystems {
+            systems: vec![],
+            app_version: Some(version.into()),
+        })
+    }
+
+    fn version(raw: &RawSystems) -> &str {
+        raw.app_version.as_deref().unwrap()
+    }
+
+    #[test]
+    fn kept_until_too_old_and_failures_not_kept() {
+        let cache = SystemsCache::default();
+        let err = cache.get_or_fetch(|| Err(Error::invalid_argument("down")));
+        assert!(err.is_err());
+        assert_eq!(
+            version(&cache.get_or_fetch(|| described("1")).unwrap()),
+            "1"
+        );
+        assert_eq!(
+            version(&cache.get_or_fetch(|| described("2")).unwrap()),
+            "1"
+        );
+        let old = cache.get_or_fetch_within(Duration::ZERO, || described("3"));
+        assert_eq!(version(&old.unwrap()), "3");
+        cache.store(described("4").unwrap());
+        assert_eq!(
+            version(&cache.get_or_fetch(|| described("5")).unwrap()),
+            "4"
+        );
     }
 }
