@@ -4,14 +4,21 @@
 !
 ! Environment: FIRECREST_URL, FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL,
 ! FIRECREST_SYSTEM, FIRECREST_HOME (as for tour.f90). Writes one small local file to the current
-! directory and removes it.
+! directory and removes it; leaves errors-buffer.bin (3000 bytes, byte i = (31 i + 5) mod 251)
+! and an empty errors-empty.bin in FIRECREST_HOME for the caller to check.
 module errors_callbacks
-    use, intrinsic :: iso_c_binding, only: c_associated, c_char, c_f_pointer, c_int32_t, &
-        c_int64_t, c_null_char, c_ptr, c_size_t
+    use, intrinsic :: iso_c_binding, only: c_associated, c_char, c_f_pointer, c_int8_t, &
+        c_int32_t, c_int64_t, c_null_char, c_ptr, c_size_t
     use firecrest, only: fc_copy_to_buffer
     implicit none
     private
-    public :: refusing_token, bogus_token, aborting_progress
+    public :: refusing_token, bogus_token, aborting_progress, collecting_write, aborting_write
+
+    !> What collecting_write appends to; its userdata is c_loc of one of these.
+    type, public :: byte_sink
+        integer(c_int8_t), allocatable :: bytes(:)
+        integer :: calls = 0
+    end type byte_sink
 
 contains
 
@@ -56,11 +63,40 @@ contains
         if (done < 0 .or. total < 0) rc = 2 ! unsigned in C: never negative
     end function aborting_progress
 
+    !> A write callback (procedure(firecrest_write_cb)) that appends each chunk to the byte_sink
+    !> at userdata (the chunk is the library's, valid only during the call: copied here).
+    function collecting_write(userdata, data, len) result(rc) bind(c)
+        type(c_ptr), value :: userdata, data
+        integer(c_size_t), value :: len
+        integer(c_int32_t) :: rc
+        type(byte_sink), pointer :: sink
+        integer(c_int8_t), pointer :: chunk(:)
+        rc = 1
+        if (.not. c_associated(userdata)) return
+        call c_f_pointer(userdata, sink)
+        sink%calls = sink%calls + 1
+        if (.not. allocated(sink%bytes)) allocate (sink%bytes(0))
+        rc = 0
+        if (len == 0) return
+        call c_f_pointer(data, chunk, [len])
+        sink%bytes = [sink%bytes, chunk]
+    end function collecting_write
+
+    !> A write callback that refuses the first chunk.
+    function aborting_write(userdata, data, len) result(rc) bind(c)
+        type(c_ptr), value :: userdata, data
+        integer(c_size_t), value :: len
+        integer(c_int32_t) :: rc
+        call count_call(userdata)
+        rc = 1
+        if (.not. c_associated(data) .and. len > 0) rc = 2
+    end function aborting_write
+
 end module errors_callbacks
 
 program errors
-    use, intrinsic :: iso_c_binding, only: c_char, c_int32_t, c_int64_t, c_loc, c_null_ptr, &
-        c_ptr, c_size_t
+    use, intrinsic :: iso_c_binding, only: c_char, c_funloc, c_int8_t, c_int32_t, c_int64_t, &
+        c_loc, c_null_ptr, c_ptr, c_size_t
     use firecrest
     use errors_callbacks
     implicit none
@@ -75,7 +111,12 @@ program errors
     integer(c_int32_t) :: st
     integer(c_int64_t) :: number
     integer(c_int32_t), target :: calls = 0
-    integer :: passed = 0, failed = 0, status, unit
+    integer, parameter :: buffer_size = 3000
+    integer(c_int8_t), target :: sent(buffer_size)
+    integer(c_int8_t) :: nothing(0)
+    type(byte_sink), target :: received
+    integer(c_int64_t), target :: size_out
+    integer :: passed = 0, failed = 0, status, unit, i
 
     url = env('FIRECREST_URL')
     client_id = env('FIRECREST_CLIENT_ID')
@@ -167,6 +208,51 @@ program errors
     open (newunit=unit, file=local_file, status='old')
     close (unit, status='delete')
 
+    ! bytes from memory and back into memory: the C functions themselves, then the fc_ helpers
+    do i = 1, buffer_size
+        sent(i) = signed_byte(mod(31*(i - 1) + 5, 251))
+    end do
+    st = firecrest_simple_upload_buffer(client, fc_c_string(system), c_loc(sent), &
+        size(sent, kind=c_size_t), fc_c_string(home), fc_c_string('errors-buffer.bin'))
+    call expect('buffer upload', st, FIRECREST_STATUS_OK, '')
+    size_out = -1
+    st = firecrest_simple_download_cb(client, fc_c_string(system), &
+        fc_c_string(home//'/errors-buffer.bin'), c_funloc(collecting_write), c_loc(received), &
+        c_loc(size_out))
+    call expect('callback download', st, FIRECREST_STATUS_OK, '')
+    call check('callback download: same bytes', same_bytes(received, sent), &
+        fc_int_str(received_size(received))//' bytes in '//fc_int_str(received%calls)//' calls')
+    call check('callback download: size_out', size_out == buffer_size, fc_int_str(int(size_out)))
+
+    st = fc_simple_upload_buffer(client, system, nothing, home, 'errors-empty.bin')
+    call expect('empty buffer upload', st, FIRECREST_STATUS_OK, '')
+    call reset(received)
+    size_out = -1
+    st = fc_simple_download_cb(client, system, home//'/errors-empty.bin', collecting_write, &
+        c_loc(received), size_out)
+    call check('empty callback download', st == FIRECREST_STATUS_OK .and. size_out == 0 .and. &
+        received_size(received) == 0, fc_status_str(st)//', '//fc_int_str(int(size_out)))
+
+    calls = 0
+    st = fc_simple_download_cb(client, system, home//'/errors-buffer.bin', aborting_write, &
+        c_loc(calls), size_out)
+    call expect('write callback aborts', st, FIRECREST_STATUS_ABORTED_BY_CALLBACK, '')
+    call check('write callback called once', calls == 1 .and. size_out == 0, &
+        fc_int_str(int(calls))//' calls, size '//fc_int_str(int(size_out)))
+
+    ! a staged download into the same callback
+    st = fc_external_download(client, system, home//'/errors-buffer.bin', transfer)
+    if (st == FIRECREST_STATUS_OK) st = fc_transfer_wait(transfer, FIRECREST_DOWNLOAD_READY, &
+        30000, status)
+    call reset(received)
+    if (st == FIRECREST_STATUS_OK) st = fc_transfer_finish_download_cb(transfer, &
+        collecting_write, c_loc(received), size_out)
+    call expect('staged callback download', st, FIRECREST_STATUS_OK, '')
+    call check('staged callback download: same bytes', same_bytes(received, sent) .and. &
+        size_out == buffer_size, fc_int_str(received_size(received))//' bytes, size_out '// &
+        fc_int_str(int(size_out)))
+    call fc_transfer_close(transfer)
+
     ! the raw call reports BUFFER_TOO_SMALL and the full length
     st = fc_system(client, 'no-such-system', json)
     text = fc_last_error()
@@ -195,6 +281,7 @@ program errors
 
     write (*, '(a)') 'errors: '//fc_int_str(passed)//' passed, '//fc_int_str(failed)//' failed'
     deallocate (url, client_id, secret, token_url, system, home, json, text)
+    call reset(received)
     if (failed > 0) error stop 1
 
 contains
@@ -208,6 +295,39 @@ contains
         if (length > 0) call get_environment_variable(name, value)
     end function env
 
+
+    !> The byte (two's complement) whose unsigned value is v, 0 <= v < 256.
+    pure function signed_byte(v) result(b)
+        integer, intent(in) :: v
+        integer(c_int8_t) :: b
+        if (v > 127) then
+            b = int(v - 256, c_int8_t)
+        else
+            b = int(v, c_int8_t)
+        end if
+    end function signed_byte
+
+    subroutine reset(sink)
+        type(byte_sink), intent(inout) :: sink
+        if (allocated(sink%bytes)) deallocate (sink%bytes)
+        sink%calls = 0
+    end subroutine reset
+
+    pure function received_size(sink) result(n)
+        type(byte_sink), intent(in) :: sink
+        integer :: n
+        ! an empty file may come without any call of the callback
+        n = 0
+        if (allocated(sink%bytes)) n = size(sink%bytes)
+    end function received_size
+
+    pure function same_bytes(sink, wanted) result(same)
+        type(byte_sink), intent(in) :: sink
+        integer(c_int8_t), intent(in) :: wanted(:)
+        logical :: same
+        same = received_size(sink) == size(wanted)
+        if (same) same = all(sink%bytes == wanted)
+    end function same_bytes
 
     subroutine check(name, ok, detail)
         character(*), intent(in) :: name, detail

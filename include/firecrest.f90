@@ -17,7 +17,7 @@
 ! -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc).
 module firecrest
     use, intrinsic :: iso_c_binding, only: c_associated, c_char, c_f_pointer, c_funloc, c_funptr, &
-        c_int32_t, c_int64_t, c_loc, c_null_char, c_null_funptr, c_null_ptr, c_ptr, c_size_t
+        c_int8_t, c_int32_t, c_int64_t, c_loc, c_null_char, c_null_funptr, c_null_ptr, c_ptr, c_size_t
     implicit none
     private
 
@@ -738,10 +738,12 @@ module firecrest
     public :: fc_list_files, fc_list_files_recursive, fc_mkdir, fc_mv, fc_copy, fc_remove
     public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_checksum
     public :: fc_head, fc_tail, fc_view, fc_simple_upload, fc_simple_download
+    public :: fc_simple_upload_buffer, fc_simple_download_cb
     public :: fc_external_upload, fc_external_download
     public :: fc_transfer_status, fc_transfer_last_status, fc_transfer_wait
     public :: fc_transfer_finish_download, fc_transfer_object_storage_link
     public :: fc_transfer_object_storage_data, fc_transfer_set_progress
+    public :: fc_transfer_finish_download_cb
     public :: fc_json_get_string, fc_json_get_int, fc_json_array_len
 
 contains
@@ -1287,6 +1289,36 @@ contains
             fc_c_string(local_path))
     end function fc_simple_download
 
+    !> Uploads the bytes of data (none is fine) as remote_dir/filename.
+    function fc_simple_upload_buffer(client, system, data, remote_dir, filename) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, remote_dir, filename
+        integer(c_int8_t), intent(in), target, contiguous :: data(:)
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        ! c_loc refuses zero-sized arrays; the library takes NULL with length 0
+        p = c_null_ptr
+        if (size(data) > 0) p = c_loc(data)
+        st = firecrest_simple_upload_buffer(client, fc_c_string(system), p, &
+            size(data, kind=c_size_t), fc_c_string(remote_dir), fc_c_string(filename))
+    end function fc_simple_upload_buffer
+
+    !> Downloads remote_path into cb, a bind(c) procedure(firecrest_write_cb) that gets userdata;
+    !> size: the bytes delivered (0 after a failure).
+    function fc_simple_download_cb(client, system, remote_path, cb, userdata, size) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, remote_path
+        procedure(firecrest_write_cb) :: cb
+        type(c_ptr), intent(in), optional :: userdata
+        integer(c_int64_t), intent(out), optional :: size
+        integer(c_int32_t) :: st
+        integer(c_int64_t), target :: delivered
+        delivered = 0
+        st = firecrest_simple_download_cb(client, fc_c_string(system), fc_c_string(remote_path), &
+            c_funloc(cb), optional_ptr(userdata), c_loc(delivered))
+        if (present(size)) size = delivered
+    end function fc_simple_download_cb
+
     ! ---- external transfers -------------------------------------------------------------------
 
     function fc_external_upload(client, system, local_path, remote_path, transfer) result(st)
@@ -1350,6 +1382,20 @@ contains
         integer(c_int32_t) :: st
         st = firecrest_transfer_finish_download(transfer, fc_c_string(local_path))
     end function fc_transfer_finish_download
+
+    !> As fc_transfer_finish_download, into cb (see fc_simple_download_cb) instead of a file.
+    function fc_transfer_finish_download_cb(transfer, cb, userdata, size) result(st)
+        type(c_ptr), intent(in) :: transfer
+        procedure(firecrest_write_cb) :: cb
+        type(c_ptr), intent(in), optional :: userdata
+        integer(c_int64_t), intent(out), optional :: size
+        integer(c_int32_t) :: st
+        integer(c_int64_t), target :: delivered
+        delivered = 0
+        st = firecrest_transfer_finish_download_cb(transfer, c_funloc(cb), optional_ptr(userdata), &
+            c_loc(delivered))
+        if (present(size)) size = delivered
+    end function fc_transfer_finish_download_cb
 
     function fc_transfer_object_storage_link(transfer, url) result(st)
         type(c_ptr), intent(in) :: transfer

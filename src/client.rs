@@ -68,6 +68,8 @@ pub(crate) struct ClientInner {
     /// Base URL, authorization and options live in the transport, which every request uses.
     pub(crate) http: Transport,
     api_version: OnceCell<ApiVersion>,
+    /// v2's `/status/systems` description, read by transfers (see `v2::SystemsCache`).
+    pub(crate) v2_systems: v2::SystemsCache,
 }
 
 impl std::fmt::Debug for Client {
@@ -90,6 +92,7 @@ impl Client {
             inner: Arc::new(ClientInner {
                 http: Transport::new(firecrest_url, auth, options)?,
                 api_version,
+                v2_systems: v2::SystemsCache::default(),
             }),
         })
     }

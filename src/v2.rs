@@ -9,11 +9,16 @@
 //! - `remove`: `ops/rm`; when that times out (408) the `transfer/rm` job, as pyfirecrest does.
 //! - Small transfers are refused locally above `dataOperation.max_ops_file_size` (downloads:
 //!   above the base64-encoded size that fits, about 0.75 × the limit).
+//! - Those limits and the transfer-job directives come from the client's cached
+//!   `/status/systems` description (`systems_cache`, 5 minutes); health is always asked afresh.
 
 mod http;
 mod jobs;
 mod multipart;
+mod systems_cache;
 mod transfer;
+
+pub(crate) use systems_cache::SystemsCache;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
@@ -23,6 +28,7 @@ use crate::types::*;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use http::segment;
 use jobs::TransferJob;
@@ -81,7 +87,26 @@ impl RawSystems {
     }
 }
 
-pub(crate) fn raw_systems(c: &Client) -> Result<RawSystems> {
+/// `/status/systems` asked now (for health); the answer also refreshes the client's cache.
+pub(crate) fn raw_systems(c: &Client) -> Result<Arc<RawSystems>> {
+    Ok(c.inner.v2_systems.store(fetch_systems(c)?))
+}
+
+/// The configuration of `system` (limits, directives) from the client's cached description.
+/// A system missing from a cached copy costs one fresh request: it may have been added since.
+pub(crate) fn described_system(c: &Client, system: &str) -> Result<Value> {
+    let mut fetched = false;
+    let cached = c.inner.v2_systems.get_or_fetch(|| {
+        fetched = true;
+        fetch_systems(c)
+    })?;
+    match cached.find(system) {
+        Err(e) if e.kind() == ErrorKind::NotFound && !fetched => raw_systems(c)?.find(system),
+        found => found,
+    }
+}
+
+fn fetch_systems(c: &Client) -> Result<RawSystems> {
     let reply = http::get(c, "/status/systems", &[], "systems")?;
     let systems = reply.body["systems"].as_array().cloned().ok_or_else(|| {
         Error::new(
@@ -132,7 +157,7 @@ fn to_system(v: &Value) -> System {
 
 /// `max_ops_file_size` of a system: the largest `ops/upload` body and SSH output buffer.
 fn ops_limit(c: &Client, system: &str) -> Result<u64> {
-    let entry = raw_systems(c)?.find(system)?;
+    let entry = described_system(c, system)?;
     entry["dataOperation"]["max_ops_file_size"]
         .as_u64()
         .ok_or_else(|| {

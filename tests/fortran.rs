@@ -417,6 +417,26 @@ fn errors(api: ApiVersion, name: &str) {
         line("json invalid").contains(&format!(" {}: ", ErrorKind::Json.code())),
         "{stdout}"
     );
+    // bytes from memory: what the server holds is what the program sent
+    assert_eq!(
+        std::fs::read(emu.local_path(&format!("{}/errors-buffer.bin", emu.home()))).unwrap(),
+        pattern(3000, 5)
+    );
+    let empty = emu.local_path(&format!("{}/errors-empty.bin", emu.home()));
+    assert_eq!(std::fs::metadata(empty).unwrap().len(), 0);
+    assert!(
+        line("write callback aborts")
+            .contains(&format!(" {}: ", ErrorKind::AbortedByCallback.code())),
+        "{stdout}"
+    );
+    for check in [
+        "callback download: same bytes",
+        "callback download: size_out",
+        "empty callback download",
+        "staged callback download: same bytes",
+    ] {
+        assert!(line(check).contains(": ok ("), "{stdout}");
+    }
     let summary = stdout.lines().last().unwrap_or("");
     assert!(
         summary.starts_with("errors: ") && summary.ends_with(" passed, 0 failed"),

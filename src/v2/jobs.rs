@@ -179,7 +179,7 @@ fn last_chars(s: &str, n: usize) -> &str {
 /// `datatransfer_jobs_directives` use `{account}`, the server refuses jobs without one (400),
 /// so the user's default account (`userinfo.accounts[].default`) is sent; otherwise none.
 pub(crate) fn account(c: &Client, system: &str, what: &str) -> Result<Option<String>> {
-    let entry = super::raw_systems(c)?.find(system)?;
+    let entry = super::described_system(c, system)?;
     if !needs_account(&entry) {
         return Ok(None);
     }
