@@ -42,6 +42,15 @@ pub enum Direction {
     Download,
 }
 
+impl Direction {
+    fn noun(self) -> &'static str {
+        match self {
+            Direction::Upload => "an upload",
+            Direction::Download => "a download",
+        }
+    }
+}
+
 /// Progress callback: (bytes done, bytes total). Returning `false` aborts the transfer with
 /// `ErrorKind::AbortedByCallback`.
 pub type ProgressFn = Box<dyn FnMut(u64, u64) -> bool + Send>;
@@ -229,9 +238,10 @@ impl Transfer {
             Err(Error::new(
                 ErrorKind::InvalidState,
                 format!(
-                    "{op}: {} is an {:?}, not an {direction:?}",
+                    "{op}: {} is {}, not {}",
                     self.backend.describe(),
-                    self.direction
+                    self.direction.noun(),
+                    direction.noun()
                 ),
             ))
         }

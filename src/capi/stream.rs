@@ -32,10 +32,8 @@ impl CallbackWriter {
     /// layers below only saw an I/O error).
     pub(crate) fn outcome<T>(&self, result: Result<T>) -> Result<T> {
         match (result, self.refused) {
-            (Err(e), Some(rc)) => Err(Error::new(
-                ErrorKind::AbortedByCallback,
-                format!("the write callback returned {rc}: {}", e.message()),
-            )),
+            // The message already says the callback returned rc (see `write`).
+            (Err(e), Some(_)) => Err(Error::new(ErrorKind::AbortedByCallback, e.message())),
             (result, _) => result,
         }
     }
@@ -51,7 +49,9 @@ impl io::Write for CallbackWriter {
         let rc = unsafe { (self.cb)(self.userdata, buf.as_ptr(), buf.len()) };
         if rc != 0 {
             self.refused = Some(rc);
-            return Err(io::Error::other("stopped by the write callback"));
+            return Err(io::Error::other(format!(
+                "the write callback returned {rc}"
+            )));
         }
         Ok(buf.len())
     }
