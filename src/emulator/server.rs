@@ -46,11 +46,6 @@ impl Req {
         }
     }
 
-    /// The raw URL as sent (path and query, not decoded).
-    pub fn raw_url(&self) -> &str {
-        self.inner.url()
-    }
-
     pub fn header(&self, name: &str) -> Option<String> {
         self.inner
             .headers()
