@@ -206,6 +206,41 @@ fn status_faults_answer_n_times_then_serve() {
 }
 
 #[test]
+fn stacked_faults_answer_one_request_each_in_order() {
+    let s = Session::new(Config::default());
+    make_fixtures(&s.emu);
+    let status = |status: u16, retry_after: Option<&str>| Fault {
+        method: None,
+        path_prefix: "/utilities/ls".into(),
+        action: FaultAction::Status {
+            status,
+            retry_after: retry_after.map(String::from),
+        },
+        times: 1,
+    };
+    s.emu.add_fault(status(503, None));
+    s.emu.add_fault(status(429, Some("2")));
+    s.emu.add_fault(Fault {
+        method: None,
+        path_prefix: "/utilities/ls".into(),
+        action: FaultAction::Delay(Duration::from_millis(300)),
+        times: 1,
+    });
+    let ls = "/utilities/ls?targetPath=/home/testuser";
+    let started = Instant::now();
+    let first = s.get(ls);
+    // The delay combines with the first status fault instead of waiting for its turn.
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(first.status, 503);
+    assert_eq!(first.header("Retry-After"), None);
+    let second = s.get(ls);
+    assert_eq!(second.status, 429);
+    assert_eq!(second.header("Retry-After"), Some("2"));
+    assert_eq!(s.get(ls).status, 200);
+    assert_eq!(s.emu.counter("GET /utilities/ls"), 3);
+}
+
+#[test]
 fn drop_after_cuts_the_body_and_closes_the_connection() {
     let s = Session::new(Config::default());
     make_fixtures(&s.emu);

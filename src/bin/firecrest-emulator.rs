@@ -46,6 +46,9 @@ FAULTS:  --fault '[METHOD ]PATH_PREFIX=ACTION[*TIMES]'
                            v2: on POST/DELETE /filesystem/<system>/transfer/... the job ends
                            FAILED; on the multipart completion POST (/s3-multipart/...) S3
                            answers 200 with an <Error> body and the ingress job fails
+    Faults stack in the order given: a request takes at most one fault of each kind (status,
+    drop, delay, fail), the first given that matches and has uses left; a delay combines with a
+    status, and a status answer leaves drop and fail faults for a later request.
     Examples: --fault 'GET /utilities/ls=429:1*2'  --fault '/s3/=drop:1000'
               --fault 'POST /storage/xfer-external/upload=fail'
 

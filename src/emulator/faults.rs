@@ -6,13 +6,32 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// What the server must do to one request.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Matched {
-    Status(u16, Option<String>),
-    DropAfter(u64),
-    Delay(Duration),
+/// What the server must do to one request: at most one fault of each kind (see [`Fault`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Matched {
+    /// Answer with this status (and `Retry-After`) instead of serving the request.
+    pub status: Option<(u16, Option<String>)>,
+    pub delay: Option<Duration>,
+    pub drop_after: Option<u64>,
+    pub fail_transfer: bool,
+}
+
+/// The kinds of fault of which one request takes at most one each.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Status,
+    Delay,
+    DropAfter,
     FailTransfer,
+}
+
+fn kind(action: &FaultAction) -> Kind {
+    match action {
+        FaultAction::Status { .. } => Kind::Status,
+        FaultAction::Delay(_) => Kind::Delay,
+        FaultAction::DropAfter { .. } => Kind::DropAfter,
+        FaultAction::FailTransfer => Kind::FailTransfer,
+    }
 }
 
 struct Slot {
@@ -41,30 +60,41 @@ impl Faults {
     }
 
     /// The faults that apply to this request, each use counted; exhausted faults are removed.
-    pub fn matching(&self, method: &str, path: &str) -> Vec<Matched> {
+    /// Of each kind only the earliest registered fault that matches is taken; when a status
+    /// replaces the answer, drop and fail faults are left for a request they can act on.
+    pub fn matching(&self, method: &str, path: &str) -> Matched {
         let mut slots = self.slots.lock().unwrap();
-        let mut out = Vec::new();
-        for slot in slots.iter_mut() {
-            let f = &slot.fault;
-            let method_ok = f
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method));
-            if !method_ok || !path.starts_with(&f.path_prefix) || slot.left == Some(0) {
-                continue;
-            }
+        let first = |kind_wanted: Kind| {
+            slots.iter().position(|slot| {
+                let f = &slot.fault;
+                kind(&f.action) == kind_wanted
+                    && slot.left != Some(0)
+                    && path.starts_with(&f.path_prefix)
+                    && f.method
+                        .as_deref()
+                        .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            })
+        };
+        let status = first(Kind::Status);
+        let mut taken = vec![status, first(Kind::Delay)];
+        if status.is_none() {
+            taken.extend([first(Kind::DropAfter), first(Kind::FailTransfer)]);
+        }
+        let mut out = Matched::default();
+        for i in taken.into_iter().flatten() {
+            let slot = &mut slots[i];
             if let Some(n) = slot.left.as_mut() {
                 *n -= 1;
             }
-            out.push(match &f.action {
+            match &slot.fault.action {
                 FaultAction::Status {
                     status,
                     retry_after,
-                } => Matched::Status(*status, retry_after.clone()),
-                FaultAction::DropAfter { bytes } => Matched::DropAfter(*bytes),
-                FaultAction::Delay(d) => Matched::Delay(*d),
-                FaultAction::FailTransfer => Matched::FailTransfer,
-            });
+                } => out.status = Some((*status, retry_after.clone())),
+                FaultAction::Delay(d) => out.delay = Some(*d),
+                FaultAction::DropAfter { bytes } => out.drop_after = Some(*bytes),
+                FaultAction::FailTransfer => out.fail_transfer = true,
+            }
         }
         slots.retain(|s| s.left != Some(0));
         out
@@ -169,13 +199,42 @@ mod tests {
         assert!(parse_fault("/x=999").is_err());
     }
 
+    fn status(m: Matched) -> Option<u16> {
+        m.status.map(|(s, _)| s)
+    }
+
     #[test]
     fn faults_run_out() {
         let faults = Faults::default();
         faults.add(parse_fault("/a=500*2").unwrap());
-        assert_eq!(faults.matching("GET", "/a/b").len(), 1);
-        assert_eq!(faults.matching("GET", "/b").len(), 0);
-        assert_eq!(faults.matching("POST", "/a").len(), 1);
-        assert_eq!(faults.matching("GET", "/a").len(), 0);
+        assert_eq!(status(faults.matching("GET", "/a/b")), Some(500));
+        assert_eq!(faults.matching("GET", "/b"), Matched::default());
+        assert_eq!(status(faults.matching("POST", "/a")), Some(500));
+        assert_eq!(faults.matching("GET", "/a"), Matched::default());
+    }
+
+    #[test]
+    fn stacked_faults_fire_one_per_request_in_order() {
+        let faults = Faults::default();
+        faults.add(parse_fault("/a=503").unwrap());
+        faults.add(parse_fault("/a=429:1").unwrap());
+        faults.add(parse_fault("/a=delay:5*2").unwrap());
+        faults.add(parse_fault("/a=drop:10").unwrap());
+        faults.add(parse_fault("/a=drop:20").unwrap());
+        faults.add(parse_fault("/a=fail").unwrap());
+        let first = faults.matching("GET", "/a");
+        assert_eq!(status(first.clone()), Some(503));
+        assert_eq!(first.delay, Some(Duration::from_millis(5)));
+        // A replaced answer leaves the drop and fail faults for a request they act on.
+        assert_eq!((first.drop_after, first.fail_transfer), (None, false));
+        let second = faults.matching("GET", "/a");
+        assert_eq!(second.status, Some((429, Some("1".into()))));
+        assert_eq!(second.delay, Some(Duration::from_millis(5)));
+        let third = faults.matching("GET", "/a");
+        assert_eq!(third.status, None);
+        assert_eq!(third.delay, None);
+        assert_eq!((third.drop_after, third.fail_transfer), (Some(10), true));
+        assert_eq!(faults.matching("GET", "/a").drop_after, Some(20));
+        assert_eq!(faults.matching("GET", "/a"), Matched::default());
     }
 }

@@ -80,6 +80,13 @@ pub enum FaultAction {
 
 /// A fault: requests whose method matches (None = any) and whose path starts with
 /// `path_prefix` get `action`, `times` times (0 = forever).
+///
+/// Faults stack in the order they were added: a request takes at most one fault of each
+/// action kind, the earliest added that matches and has uses left, and only that one's use is
+/// counted. So 503 once then 429 once on one path answer the first request 503 and the second
+/// 429. A `Delay` combines with a `Status` (wait, then the injected answer); `DropAfter` and
+/// `FailTransfer` act only on a request that is served, so a `Status` that replaces the answer
+/// leaves them (unused) for the next matching request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     pub method: Option<String>,

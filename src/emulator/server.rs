@@ -3,7 +3,6 @@
 //! The API versions plug in through [`Api`]; the token endpoint and the staging object store are
 //! served here for both.
 
-use super::faults::Matched;
 use super::multipart;
 use super::State;
 use crate::emulator::util::{parse_urlencoded, percent_decode_path};
@@ -45,11 +44,6 @@ impl Req {
             inner,
             fail_transfer: false,
         }
-    }
-
-    /// The raw URL as sent (path and query, not decoded).
-    pub fn raw_url(&self) -> &str {
-        self.inner.url()
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -195,22 +189,19 @@ fn serve(state: &Arc<State>, api: &dyn Api, rq: tiny_http::Request) {
         .counters
         .add(&format!("{} {}", req.method, route_key(&req.path)));
     let matched = state.faults.matching(&req.method, &req.path);
-    let mut drop_after = None;
-    for m in matched {
-        match m {
-            Matched::Delay(d) => std::thread::sleep(d),
-            Matched::Status(status, retry_after) => {
-                let mut resp = injected(status);
-                if let Some(r) = retry_after {
-                    resp = resp.header("Retry-After", r);
-                }
-                respond(state, req, resp, None);
-                return;
-            }
-            Matched::DropAfter(n) => drop_after = Some(n),
-            Matched::FailTransfer => req.fail_transfer = true,
-        }
+    if let Some(d) = matched.delay {
+        std::thread::sleep(d);
     }
+    if let Some((status, retry_after)) = matched.status {
+        let mut resp = injected(status);
+        if let Some(r) = retry_after {
+            resp = resp.header("Retry-After", r);
+        }
+        respond(state, req, resp, None);
+        return;
+    }
+    req.fail_transfer = matched.fail_transfer;
+    let drop_after = matched.drop_after;
     if let Some(n) = drop_after {
         if req.content_length().is_some_and(|l| l > n) {
             // A request body longer than the cut: the connection drops while the client sends.

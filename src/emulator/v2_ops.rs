@@ -552,12 +552,7 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             inner: file,
             left: max,
         };
-        let copied = (|| {
-            while let Some(chunk) = part.chunk()? {
-                out.write_all(&chunk)?;
-            }
-            Ok::<(), io::Error>(())
-        })();
+        let copied = part.copy_to(&mut out);
         drop(out);
         result = Some(match copied {
             Ok(_) => fs::rename(&tmp, &target)

@@ -348,12 +348,10 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
             }
             _ => Sink::Memory(Vec::new()),
         };
-        while let Some(chunk) = part.chunk()? {
-            match &mut sink {
-                Sink::File(f) => f.write_all(&chunk)?,
-                Sink::Memory(v) => v.extend_from_slice(&chunk),
-            }
-        }
+        match &mut sink {
+            Sink::File(f) => part.copy_to(f)?,
+            Sink::Memory(v) => part.copy_to(v)?,
+        };
         file = Some((name, sink));
         Ok(Flow::Continue)
     });
