@@ -2,7 +2,7 @@
 //!
 //! Crate-internal API, used by `v1`, `v2`, `auth` and `transfers`:
 //!
-//! ```ignore
+//! ```text
 //! let out: Value = client.http()
 //!     .send(Request::get("/utilities/ls")
 //!         .header("X-Machine-Name", system)
