@@ -211,7 +211,10 @@ impl Auth {
         if answer.access_token.is_empty() {
             return Err(Error::new(
                 ErrorKind::Auth,
-                format!("token request to {token_url}: the answer has no access_token"),
+                format!(
+                    "token request to {}: the answer has no access_token",
+                    transport::redact_query(token_url)
+                ),
             ));
         }
         let lifetime = answer

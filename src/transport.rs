@@ -539,21 +539,19 @@ impl Transport {
                 if matches!(req.method, Method::Post | Method::Put) {
                     builder = builder.header("Content-Length", "0");
                 }
-                let r = builder
-                    .body(())
-                    .map_err(|e| Error::invalid_argument(format!("bad request {url}: {e}")))?;
+                let r = builder.body(()).map_err(|e| bad_request(&url, e))?;
                 self.agent.run(r)
             }
             Body::Form(fields) => {
                 let data = form_urlencode(fields).into_bytes();
-                self.run_bytes(builder, data, "application/x-www-form-urlencoded")?
+                self.run_bytes(builder, &url, data, "application/x-www-form-urlencoded")?
             }
             Body::Json(value) => {
                 let data = serde_json::to_vec(value)?;
-                self.run_bytes(builder, data, "application/json")?
+                self.run_bytes(builder, &url, data, "application/json")?
             }
             Body::Bytes { data, content_type } => {
-                self.run_bytes(builder, data.clone(), content_type)?
+                self.run_bytes(builder, &url, data.clone(), content_type)?
             }
             Body::Stream {
                 stream,
@@ -567,7 +565,7 @@ impl Transport {
                 let r = builder
                     .header("Content-Length", len.to_string())
                     .body(ureq::SendBody::from_reader(&mut reader))
-                    .map_err(|e| Error::invalid_argument(format!("bad request {url}: {e}")))?;
+                    .map_err(|e| bad_request(&url, e))?;
                 self.agent.run(r)
             }
             Body::Multipart {
@@ -584,7 +582,7 @@ impl Transport {
                     .header("Content-Type", layout.content_type())
                     .header("Content-Length", len.to_string())
                     .body(ureq::SendBody::from_reader(&mut reader))
-                    .map_err(|e| Error::invalid_argument(format!("bad request {url}: {e}")))?;
+                    .map_err(|e| bad_request(&url, e))?;
                 self.agent.run(r)
             }
         };
@@ -594,19 +592,20 @@ impl Transport {
                 "aborted by the progress callback",
             ));
         }
-        result.map_err(map_ureq_error)
+        result.map_err(|e| without_query(map_ureq_error(e), &url))
     }
 
     fn run_bytes(
         &self,
         builder: http::request::Builder,
+        url: &str,
         data: Vec<u8>,
         content_type: &str,
     ) -> Result<std::result::Result<http::Response<ureq::Body>, ureq::Error>> {
         let r = builder
             .header("Content-Type", content_type)
             .body(data)
-            .map_err(|e| Error::invalid_argument(format!("bad request: {e}")))?;
+            .map_err(|e| bad_request(url, e))?;
         Ok(self.agent.run(r))
     }
 
@@ -637,6 +636,22 @@ impl Transport {
             context: &req.context,
         });
         Err(with_retry_note(err, retries))
+    }
+}
+
+/// A request the HTTP layer refuses to build (a URL it cannot parse). Presigned URLs carry their
+/// signature in the query, so only the redacted URL is named.
+fn bad_request(url: &str, e: http::Error) -> Error {
+    Error::invalid_argument(format!("bad request {}: {e}", redact_query(url)))
+}
+
+/// Some ureq errors quote the URI ("… is missing host"); a presigned URL's query is a credential.
+fn without_query(err: Error, url: &str) -> Error {
+    match url.split_once('?') {
+        Some((_, query)) if !query.is_empty() && err.message().contains(query) => {
+            Error::new(err.kind(), err.message().replace(query, "…")).with_details_of(&err)
+        }
+        _ => err,
     }
 }
 
@@ -1157,6 +1172,34 @@ mod tests {
             redact_query("http://s3/b/k?X-Amz-Signature=secret"),
             "http://s3/b/k?…"
         );
+    }
+
+    #[test]
+    fn a_bad_presigned_url_does_not_show_its_signature() {
+        let http = Transport::new(
+            "http://127.0.0.1:9",
+            Auth::static_token("t"),
+            Options::default(),
+        )
+        .unwrap();
+        let url = "http://bad host/b/k?X-Amz-Signature=s3cr3t";
+        let Err(e) =
+            http.send(Request::absolute(Method::Put, url).bytes(b"x".to_vec(), "text/plain"))
+        else {
+            panic!("a URL with a space was sent");
+        };
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e:?}");
+        assert!(e.message().contains("http://bad host/b/k"), "{e}");
+        assert!(!e.message().contains("s3cr3t"), "{e}");
+
+        let e = without_query(
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("bad uri: {url} is missing host"),
+            ),
+            url,
+        );
+        assert!(!e.message().contains("s3cr3t"), "{e}");
     }
 
     #[test]
