@@ -136,9 +136,10 @@ impl Client {
         let resp = self
             .http()
             .send(Request::get("/status/systems").context(context))?;
-        let has_v2_header = resp.header("f7t-appversion").is_some();
+        let app_version = resp.header("f7t-appversion").map(str::to_string);
         let body: serde_json::Value = resp.json()?;
-        if body.get("systems").is_some() || (has_v2_header && body.get("out").is_none()) {
+        if body.get("systems").is_some() || (app_version.is_some() && body.get("out").is_none()) {
+            v2::remember_systems(self, body, app_version);
             Ok(ApiVersion::V2)
         } else if body.get("out").is_some() {
             Ok(ApiVersion::V1)

@@ -63,6 +63,19 @@ pub(crate) struct RawSystems {
 }
 
 impl RawSystems {
+    fn from_answer(mut body: Value, app_version: Option<String>) -> Result<RawSystems> {
+        match body.get_mut("systems").map(Value::take) {
+            Some(Value::Array(systems)) => Ok(RawSystems {
+                systems,
+                app_version,
+            }),
+            _ => Err(Error::new(
+                ErrorKind::Json,
+                "/status/systems answer has no 'systems' list",
+            )),
+        }
+    }
+
     /// The entry of `system` (names are case-insensitive on v2: the server lower-cases paths).
     pub(crate) fn find(&self, system: &str) -> Result<Value> {
         let wanted = system.to_lowercase();
@@ -106,18 +119,17 @@ pub(crate) fn described_system(c: &Client, system: &str) -> Result<Value> {
     }
 }
 
+/// Keeps a `/status/systems` answer read for another reason (API version detection), so the
+/// first transfer does not ask again. An answer without a systems list is not kept.
+pub(crate) fn remember_systems(c: &Client, body: Value, app_version: Option<String>) {
+    if let Ok(raw) = RawSystems::from_answer(body, app_version) {
+        c.inner.v2_systems.store(raw);
+    }
+}
+
 fn fetch_systems(c: &Client) -> Result<RawSystems> {
     let reply = http::get(c, "/status/systems", &[], "systems")?;
-    let systems = reply.body["systems"].as_array().cloned().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Json,
-            "/status/systems answer has no 'systems' list",
-        )
-    })?;
-    Ok(RawSystems {
-        systems,
-        app_version: reply.app_version,
-    })
+    RawSystems::from_answer(reply.body, reply.app_version)
 }
 
 /// v1's view of a system: available unless a health probe says otherwise.

@@ -110,3 +110,16 @@ fn transfer_jobs_ask_for_the_systems_once() {
     assert_eq!(read_remote(&emu, &format!("{home}/copy1")), data);
     assert_eq!(emu.counter(SYSTEMS), 1);
 }
+
+#[test]
+fn detecting_the_version_describes_the_systems() {
+    let emu = emulator(ApiVersion::V2, |_| {});
+    let c = client_common::client_with(&emu, options(None));
+    let (sys, home) = (emu.system(), emu.home());
+    assert_eq!(c.api_version().unwrap(), ApiVersion::V2);
+    assert_eq!(emu.counter(SYSTEMS), 1);
+    // The detection's answer is the description the small transfer reads.
+    c.simple_upload_bytes(&sys, b"x", &home, "x").unwrap();
+    assert_eq!(read_remote(&emu, &format!("{home}/x")), b"x");
+    assert_eq!(emu.counter(SYSTEMS), 1);
+}
