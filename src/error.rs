@@ -157,3 +157,17 @@ impl From<serde_json::Error> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Copies HTTP status, error header and task status from `other`.
+    pub(crate) fn with_details_of(mut self, other: &Error) -> Error {
+        self = self.with_http_status(other.http_status());
+        if let Some((n, v)) = other.error_header() {
+            self = self.with_error_header(n, v);
+        }
+        if let Some(s) = other.task_status() {
+            self = self.with_task_status(s);
+        }
+        self
+    }
+}

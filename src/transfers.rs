@@ -4,7 +4,7 @@
 //!
 //! `Transfer` does the shared work — the wait loop with backoff, streaming the staged object
 //! to disk with `Range` resume into a temporary file renamed at the end, progress — and asks
-//! its [`Backend`] (v1 tasks, v2 jobs) only for what differs: polling, URLs, the upload itself.
+//! its `Backend` (v1 tasks, v2 jobs) only for what differs: polling, URLs, the upload itself.
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};

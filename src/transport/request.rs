@@ -1,0 +1,285 @@
+//! Requests described before they are sent, so that a retry can send them again: method, URL,
+//! query, headers, body (in memory, or streamed from a reader or a replayable file range) and
+//! how to classify an error answer.
+
+use super::classify::{classify_default, Classifier};
+use super::url::redact_query;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use ureq::http;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub(super) fn as_http(self) -> http::Method {
+        match self {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Put => http::Method::PUT,
+            Method::Delete => http::Method::DELETE,
+        }
+    }
+}
+
+/// Where a streamed body comes from.
+pub(crate) enum StreamSource<'a> {
+    /// Read once: a request with this body is never repeated.
+    Reader(&'a mut dyn Read),
+    /// A range of a local file, reopened for every attempt (so retries are possible).
+    File { path: &'a Path, offset: u64 },
+}
+
+/// A streamed body of exactly `len` bytes.
+pub(crate) struct Stream<'a> {
+    pub(crate) source: StreamSource<'a>,
+    pub(crate) len: u64,
+}
+
+impl<'a> Stream<'a> {
+    pub(crate) fn reader(reader: &'a mut dyn Read, len: u64) -> Stream<'a> {
+        Stream {
+            source: StreamSource::Reader(reader),
+            len,
+        }
+    }
+
+    pub(crate) fn file(path: &'a Path, offset: u64, len: u64) -> Stream<'a> {
+        Stream {
+            source: StreamSource::File { path, offset },
+            len,
+        }
+    }
+
+    pub(super) fn replayable(&self) -> bool {
+        matches!(self.source, StreamSource::File { .. })
+    }
+
+    /// The stream's bytes for one attempt, counted into `progress`.
+    pub(super) fn open<'s>(
+        &'s mut self,
+        progress: Option<&'s mut (dyn FnMut(u64, u64) -> bool + 'a)>,
+        aborted: &'s std::cell::Cell<bool>,
+    ) -> io::Result<Box<dyn Read + 's>> {
+        let len = self.len;
+        let inner: Box<dyn Read + 's> = match &mut self.source {
+            StreamSource::Reader(r) => Box::new((&mut **r).take(len)),
+            StreamSource::File { path, offset } => {
+                let mut f = File::open(path)?;
+                f.seek(SeekFrom::Start(*offset))?;
+                Box::new(f.take(len))
+            }
+        };
+        Ok(Box::new(ExactReader {
+            inner,
+            done: 0,
+            total: len,
+            progress,
+            aborted,
+        }))
+    }
+}
+
+/// Counts bytes for progress, stops on a callback veto, and refuses to end early (a short
+/// body would otherwise leave the server waiting for bytes that never come).
+struct ExactReader<'s, 'a> {
+    inner: Box<dyn Read + 's>,
+    done: u64,
+    total: u64,
+    progress: Option<&'s mut (dyn FnMut(u64, u64) -> bool + 'a)>,
+    aborted: &'s std::cell::Cell<bool>,
+}
+
+impl Read for ExactReader<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.done < self.total && !buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the local data ended after {} of {} bytes",
+                    self.done, self.total
+                ),
+            ));
+        }
+        self.done += n as u64;
+        if let Some(p) = self.progress.as_mut() {
+            if n > 0 && !p(self.done, self.total) {
+                self.aborted.set(true);
+                return Err(io::Error::other("aborted by the progress callback"));
+            }
+        }
+        Ok(n)
+    }
+}
+
+pub(crate) enum Body<'a> {
+    Empty,
+    Form(Vec<(String, String)>),
+    Json(serde_json::Value),
+    Bytes {
+        data: Vec<u8>,
+        content_type: String,
+    },
+    Stream {
+        stream: Stream<'a>,
+        content_type: Option<String>,
+    },
+    Multipart {
+        fields: Vec<(String, String)>,
+        file_field: String,
+        file_name: String,
+        stream: Stream<'a>,
+    },
+}
+
+impl Body<'_> {
+    pub(super) fn replayable(&self) -> bool {
+        match self {
+            Body::Stream { stream, .. } | Body::Multipart { stream, .. } => stream.replayable(),
+            _ => true,
+        }
+    }
+}
+
+pub(crate) type ProgressFnRef<'a> = &'a mut (dyn FnMut(u64, u64) -> bool + 'a);
+
+/// One HTTP request, described before it is sent so that it can be repeated.
+pub(crate) struct Request<'a> {
+    pub(super) method: Method,
+    pub(super) url: String,
+    pub(super) absolute: bool,
+    pub(super) query: Vec<(String, String)>,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: Body<'a>,
+    pub(super) context: String,
+    pub(super) classifier: Classifier,
+    pub(super) idempotent: bool,
+    pub(super) progress: Option<ProgressFnRef<'a>>,
+}
+
+impl<'a> Request<'a> {
+    /// A request to `path` under the client's base URL, with the bearer token.
+    pub(crate) fn new(method: Method, path: &str) -> Request<'a> {
+        Request {
+            method,
+            url: path.to_string(),
+            absolute: false,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Body::Empty,
+            context: format!("{} {path}", method.as_http()),
+            classifier: classify_default,
+            idempotent: method == Method::Get,
+            progress: None,
+        }
+    }
+
+    pub(crate) fn get(path: &str) -> Request<'a> {
+        Request::new(Method::Get, path)
+    }
+    pub(crate) fn post(path: &str) -> Request<'a> {
+        Request::new(Method::Post, path)
+    }
+
+    /// A request to a full URL (token endpoint, presigned staging URLs): no bearer token.
+    pub(crate) fn absolute(method: Method, url: &str) -> Request<'a> {
+        let mut r = Request::new(method, url);
+        r.absolute = true;
+        r.context = format!("{} {}", method.as_http(), redact_query(url));
+        r
+    }
+
+    pub(crate) fn query(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.query.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// `application/x-www-form-urlencoded` fields.
+    pub(crate) fn form<K: Into<String>, V: Into<String>>(
+        mut self,
+        fields: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.body = Body::Form(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    pub(crate) fn json(mut self, value: serde_json::Value) -> Self {
+        self.body = Body::Json(value);
+        self
+    }
+
+    pub(crate) fn bytes(mut self, data: Vec<u8>, content_type: &str) -> Self {
+        self.body = Body::Bytes {
+            data,
+            content_type: content_type.to_string(),
+        };
+        self
+    }
+
+    /// A raw streamed body with an exact `Content-Length`.
+    pub(crate) fn stream(mut self, stream: Stream<'a>, content_type: Option<&str>) -> Self {
+        self.body = Body::Stream {
+            stream,
+            content_type: content_type.map(str::to_string),
+        };
+        self
+    }
+
+    /// `multipart/form-data`: `fields` in order, then the file part, with an exact length.
+    pub(crate) fn multipart(
+        mut self,
+        fields: Vec<(String, String)>,
+        file_field: &str,
+        file_name: &str,
+        stream: Stream<'a>,
+    ) -> Self {
+        self.body = Body::Multipart {
+            fields,
+            file_field: file_field.to_string(),
+            file_name: file_name.to_string(),
+            stream,
+        };
+        self
+    }
+
+    /// Progress of a streamed body: (bytes sent, total); `false` aborts with AbortedByCallback.
+    pub(crate) fn progress(mut self, progress: ProgressFnRef<'a>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// What the request does, for error messages ("mkdir cluster:/home/x").
+    pub(crate) fn context(mut self, context: impl Into<String>) -> Self {
+        self.context = context.into();
+        self
+    }
+
+    pub(crate) fn classifier(mut self, classifier: Classifier) -> Self {
+        self.classifier = classifier;
+        self
+    }
+
+    /// Marks a non-GET request as safe to repeat after a transport error or a 502/504
+    /// (e.g. a PUT of one S3 part). POSTs that create tasks must never be marked.
+    pub(crate) fn idempotent(mut self, yes: bool) -> Self {
+        self.idempotent = yes;
+        self
+    }
+}

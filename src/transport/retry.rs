@@ -1,0 +1,100 @@
+//! When to try again: `Retry-After` (seconds or an HTTP date), exponential backoff with jitter,
+//! and the polling schedule of task and job waits.
+
+use crate::error::Error;
+use std::time::{Duration, SystemTime};
+use ureq::http::HeaderMap;
+
+/// The longest `Retry-After` the client waits for; a longer one fails at once with RateLimited.
+pub(super) const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// Backoff without `Retry-After`: 250 ms, 500 ms, 1 s, … capped here.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// `Retry-After` as a delay: delta-seconds or an HTTP date (relative to `now`).
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let v = headers.get("retry-after")?.to_str().ok()?.trim();
+    parse_retry_after(v, now)
+}
+
+pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs));
+        }
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Delay before retry number `attempt` (0-based) when the server named none: exponential from
+/// 250 ms, capped, with up to 25 % jitter so that many clients do not retry in step.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(250)
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(MAX_BACKOFF);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
+}
+
+/// The polling schedule of waits: `initial`, doubling, capped at `max`.
+pub(crate) fn poll_delay(initial: Duration, max: Duration, round: u32) -> Duration {
+    initial.saturating_mul(1u32 << round.min(16)).min(max)
+}
+
+/// Says in the message that the failure survived `retries` repetitions.
+pub(super) fn with_retry_note(err: Error, retries: u32) -> Error {
+    if retries == 0 {
+        return err;
+    }
+    let plural = if retries == 1 { "retry" } else { "retries" };
+    let msg = format!("{} (after {retries} {plural})", err.message());
+    Error::new(err.kind(), msg).with_details_of(&err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("0", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(7)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let d0 = backoff(0);
+        assert!(d0 >= Duration::from_millis(250) && d0 <= Duration::from_millis(313));
+        assert!(backoff(2) >= Duration::from_secs(1));
+        assert!(backoff(30) <= MAX_BACKOFF + MAX_BACKOFF / 4);
+        assert_eq!(
+            poll_delay(Duration::from_millis(100), Duration::from_secs(1), 0),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            poll_delay(Duration::from_millis(100), Duration::from_secs(1), 3),
+            Duration::from_millis(800)
+        );
+        assert_eq!(
+            poll_delay(Duration::from_millis(100), Duration::from_secs(1), 10),
+            Duration::from_secs(1)
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! URLs and form bodies: percent-encoding, query strings, and keeping the signature of a
+//! presigned URL out of messages.
+
+use crate::error::Error;
+use ureq::http;
+
+pub(super) fn append_query(url: &str, query: &[(String, String)]) -> String {
+    if query.is_empty() {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{}", form_urlencode(query))
+}
+
+pub(crate) fn form_urlencode(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A path segment for URLs like `/status/systems/{name}`.
+pub(crate) fn path_segment(s: &str) -> String {
+    percent_encode(s)
+}
+
+/// Presigned URLs carry signatures in their query: messages show only scheme, host and path.
+pub(crate) fn redact_query(url: &str) -> String {
+    match url.find('?') {
+        Some(i) => format!("{}?…", &url[..i]),
+        None => url.to_string(),
+    }
+}
+
+/// A request the HTTP layer refuses to build (a URL it cannot parse). Presigned URLs carry their
+/// signature in the query, so only the redacted URL is named.
+pub(super) fn bad_request(url: &str, e: http::Error) -> Error {
+    Error::invalid_argument(format!("bad request {}: {e}", redact_query(url)))
+}
+
+/// Some ureq errors quote the URI ("… is missing host"); a presigned URL's query is a credential.
+pub(super) fn without_query(err: Error, url: &str) -> Error {
+    match url.split_once('?') {
+        Some((_, query)) if !query.is_empty() && err.message().contains(query) => {
+            Error::new(err.kind(), err.message().replace(query, "…")).with_details_of(&err)
+        }
+        _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_encoding_and_redaction() {
+        assert_eq!(
+            append_query("http://h/a", &[("targetPath".into(), "/home/a b&c".into())]),
+            "http://h/a?targetPath=%2Fhome%2Fa%20b%26c"
+        );
+        assert_eq!(
+            redact_query("http://s3/b/k?X-Amz-Signature=secret"),
+            "http://s3/b/k?…"
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! A one-shot loopback HTTP listener that records the request it gets: to check what the client
+//! puts on the wire (lengths, part order, credentials) without a mock of the client itself.
+
+use std::io::Read;
+
+/// The Content-Length of a lower-cased request head.
+pub(crate) fn content_length(head: &str) -> Option<usize> {
+    head.lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map(|v| v.trim().parse().unwrap())
+}
+
+/// Accepts one connection on loopback, reads one request (headers + Content-Length body),
+/// answers 204 and hands back the raw request.
+pub(crate) fn capture_one_request() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = sock.read(&mut buf).unwrap();
+            assert!(n > 0, "connection closed before the request ended");
+            raw.extend_from_slice(&buf[..n]);
+            let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            if raw.len() >= end + 4 + content_length(&head).unwrap_or(0) {
+                break;
+            }
+        }
+        sock.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        raw
+    });
+    (url, handle)
+}
