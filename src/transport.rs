@@ -108,6 +108,36 @@ impl Response {
         self.inner.into_body().into_reader()
     }
 
+    /// Streams the body into `writer` (simple downloads). A failure reading is classified as the
+    /// network's (Transport, Timeout…), one writing as local (Io); a body shorter or longer than
+    /// its announced length is an error, not a silently truncated file.
+    pub(crate) fn copy_to(self, writer: &mut dyn io::Write) -> Result<u64> {
+        let context = self.context.clone();
+        let expected = self.content_length();
+        let mut body = self.into_reader();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        let writing = |e: io::Error| Error::new(ErrorKind::Io, format!("{context}: writing: {e}"));
+        loop {
+            let n = match io::Read::read(&mut body, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_error(&e).context(&context)),
+            };
+            writer.write_all(&buf[..n]).map_err(writing)?;
+            total += n as u64;
+        }
+        writer.flush().map_err(writing)?;
+        match expected {
+            Some(len) if len != total => Err(Error::new(
+                ErrorKind::Transport,
+                format!("{context}: the server announced {len} bytes but sent {total}"),
+            )),
+            _ => Ok(total),
+        }
+    }
+
     pub(crate) fn discard(self) {
         discard(self.inner);
     }

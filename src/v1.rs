@@ -461,32 +461,9 @@ pub(crate) fn simple_download_to(
 ) -> Result<u64> {
     require_system_path(system, remote_path)?;
     let context = format!("simple_download {system}:{remote_path}");
-    let req = on_system(Method::Get, "/utilities/download", system, context.clone())
+    let req = on_system(Method::Get, "/utilities/download", system, context)
         .query("sourcePath", remote_path);
-    let mut body = c.http().send(req)?.into_reader();
-    copy_body(&mut body, writer, &context)
-}
-
-/// Copies a response body into `writer`, telling network failures from local ones.
-fn copy_body(body: &mut dyn Read, writer: &mut dyn Write, context: &str) -> Result<u64> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = match body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(crate::transport::io_error(&e).context(context)),
-        };
-        writer
-            .write_all(&buf[..n])
-            .map_err(|e| Error::new(ErrorKind::Io, format!("{context}: writing: {e}")))?;
-        total += n as u64;
-    }
-    writer
-        .flush()
-        .map_err(|e| Error::new(ErrorKind::Io, format!("{context}: writing: {e}")))?;
-    Ok(total)
+    c.http().send(req)?.copy_to(writer)
 }
 
 // ---- tasks

@@ -394,3 +394,29 @@ fn upload_into_a_missing_directory_fails_with_the_job_log() {
     assert!(e.message().contains("no-such-dir"), "{e:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn dropped_simple_download_is_a_network_error_and_leaves_no_file() {
+    let (emu, c) = setup(ApiVersion::V2);
+    let remote = format!("{}/d.bin", emu.home());
+    let data = bytes(1 << 20, 3);
+    put_remote(&emu, &remote, &data);
+    emu.add_fault(fault(
+        Some("GET"),
+        "/filesystem/cluster/ops/download",
+        FaultAction::DropAfter { bytes: 100_000 },
+        1,
+    ));
+    let dir = scratch("drop-simple-v2");
+    let target = dir.join("d.bin");
+    let e = c
+        .simple_download(&emu.system(), &remote, &target)
+        .unwrap_err();
+    // The network failed, not the local disk: the caller may try again.
+    assert!(e.kind().is_transient_transport(), "{e:?}");
+    assert!(e.message().contains("d.bin"), "{e}");
+    assert!(client_common::entries(&dir).is_empty());
+    c.simple_download(&emu.system(), &remote, &target).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), data);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -102,18 +102,9 @@ pub(crate) fn download(
     writer: &mut dyn Write,
     what: &str,
 ) -> Result<u64> {
-    let resp = c.http().send(build(Method::Get, path, query, what))?;
-    let expected = resp.content_length();
-    let mut reader = resp.into_reader();
-    let n = std::io::copy(&mut reader, writer)
-        .map_err(|e| Error::new(ErrorKind::Io, e.to_string()).context(what))?;
-    match expected {
-        Some(len) if len != n => Err(Error::new(
-            ErrorKind::Transport,
-            format!("{what}: the server announced {len} bytes but sent {n}"),
-        )),
-        _ => Ok(n),
-    }
+    c.http()
+        .send(build(Method::Get, path, query, what))?
+        .copy_to(writer)
 }
 
 /// v2 error bodies: 401/403/404/429 keep their kinds; anything else the server explains is
