@@ -455,6 +455,18 @@ fn io_context(e: io::Error, context: &str) -> Error {
     Error::new(ErrorKind::Io, format!("{context}: {e}"))
 }
 
+/// The size of the regular file an external upload sends; `context` names the transfer.
+pub(crate) fn upload_source_size(local_path: &Path, context: &str) -> Result<u64> {
+    let meta = std::fs::metadata(local_path)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("{context}: {e}")))?;
+    if !meta.is_file() {
+        return Err(Error::invalid_argument(format!(
+            "{context}: the local path is not a regular file"
+        )));
+    }
+    Ok(meta.len())
+}
+
 /// Runs `fill` on a new temporary file beside `target`, then renames it to `target`. On any
 /// failure the temporary file is removed and `target` is left as it was.
 pub(crate) fn write_atomically(

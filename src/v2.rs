@@ -19,15 +19,14 @@ mod systems_cache;
 mod transfer;
 
 pub(crate) use systems_cache::SystemsCache;
+pub(crate) use transfer::{external_download, external_upload};
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::transfers::Transfer;
 use crate::transport::Method;
 use crate::types::*;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use std::path::Path;
 use std::sync::Arc;
 
 use http::segment;
@@ -699,19 +698,6 @@ fn no_tasks(what: &str) -> Error {
         "{what}: FirecREST v2 has no task registry; its asynchronous operations are scheduler jobs \
          (external transfers are followed through their Transfer handle)"
     ))
-}
-
-pub(crate) fn external_upload(
-    c: &Client,
-    system: &str,
-    local_path: &Path,
-    remote_path: &str,
-) -> Result<Transfer> {
-    transfer::start_upload(c, system, local_path, remote_path)
-}
-
-pub(crate) fn external_download(c: &Client, system: &str, remote_path: &str) -> Result<Transfer> {
-    transfer::start_download(c, system, remote_path)
 }
 
 #[cfg(test)]

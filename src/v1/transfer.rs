@@ -5,7 +5,7 @@
 use super::{member, on_system, require_system_path, send_discard, RawTask};
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::transfers::{Backend, Direction, Transfer, TASK_QUEUED};
+use crate::transfers::{upload_source_size, Backend, Direction, Transfer, TASK_QUEUED};
 use crate::transport::{path_segment, Method, Request, Stream};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -26,13 +26,7 @@ pub(crate) fn external_upload(
         "external_upload {} -> {system}:{remote_path}",
         local_path.display()
     );
-    let meta = std::fs::metadata(local_path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("{context}: {e}")))?;
-    if !meta.is_file() {
-        return Err(Error::invalid_argument(format!(
-            "{context}: the local path is not a regular file"
-        )));
-    }
+    upload_source_size(local_path, &context)?;
     let basename = local_path
         .file_name()
         .and_then(|n| n.to_str())

@@ -18,7 +18,7 @@ use crate::transport::Method;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-pub(crate) fn start_upload(
+pub(crate) fn external_upload(
     c: &Client,
     system: &str,
     local_path: &Path,
@@ -29,14 +29,7 @@ pub(crate) fn start_upload(
         local_path.display()
     );
     check_path(&what, remote_path)?;
-    let meta = std::fs::metadata(local_path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("{what}: {e}")))?;
-    if !meta.is_file() {
-        return Err(Error::invalid_argument(format!(
-            "{what}: the local path is not a regular file"
-        )));
-    }
-    let size = meta.len();
+    let size = upload_source_size(local_path, &what)?;
     if size == 0 {
         return Err(Error::invalid_argument(format!(
             "{what}: the file is empty, and S3 multipart uploads need at least one byte; \
@@ -65,7 +58,7 @@ pub(crate) fn start_upload(
     Ok(JobTransfer::start(c, what, job, directives, side))
 }
 
-pub(crate) fn start_download(c: &Client, system: &str, remote_path: &str) -> Result<Transfer> {
+pub(crate) fn external_download(c: &Client, system: &str, remote_path: &str) -> Result<Transfer> {
     let what = format!("external_download {system}:{remote_path}");
     check_path(&what, remote_path)?;
     let directives = json!({"transferMethod": "s3"});
