@@ -219,13 +219,19 @@ impl Auth {
         }
         let lifetime = answer
             .expires_in
-            .map(Duration::from_secs_f64)
+            .map(transport::saturating_secs)
             .or_else(|| jwt_lifetime(&answer.access_token));
         Ok(CachedToken {
-            refresh_at: lifetime.map(|l| started + reuse_time(l, margin)),
+            refresh_at: refresh_at(started, lifetime, margin),
             token: answer.access_token,
         })
     }
+}
+
+/// When a token fetched at `started` stops being handed out; None (reuse until a 401) when its
+/// lifetime is unknown or reaches beyond what an Instant can hold.
+fn refresh_at(started: Instant, lifetime: Option<Duration>, margin: Duration) -> Option<Instant> {
+    started.checked_add(reuse_time(lifetime?, margin))
 }
 
 /// How long a token that lives `lifetime` is reused: until `margin` before it expires. A token
@@ -286,7 +292,7 @@ fn jwt_lifetime(token: &str) -> Option<Duration> {
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs_f64();
-    Some(Duration::from_secs_f64((exp - now).max(0.0)))
+    Some(transport::saturating_secs(exp - now))
 }
 
 /// The user name FirecREST derives from a token (§A2): for a service account (realm role
@@ -384,6 +390,22 @@ mod tests {
             reuse_time(Duration::from_secs(45), m),
             Duration::from_secs(15)
         );
+    }
+
+    #[test]
+    fn absurd_lifetimes_from_the_server_do_not_panic() {
+        let m = Duration::from_secs(60);
+        let now = Instant::now();
+        // expires_in: -1, 1e300; a JWT whose exp is far beyond any Instant.
+        let expired = refresh_at(now, Some(transport::saturating_secs(-1.0)), m);
+        assert_eq!(expired, Some(now));
+        assert_eq!(
+            refresh_at(now, Some(transport::saturating_secs(1e300)), m),
+            None
+        );
+        let far = jwt(serde_json::json!({"exp": 1e300}));
+        assert_eq!(refresh_at(now, jwt_lifetime(&far), m), None);
+        assert_eq!(refresh_at(now, None, m), None);
     }
 
     #[test]

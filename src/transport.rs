@@ -50,7 +50,7 @@ use url::{append_query, bad_request, form_urlencode, without_query};
 
 pub(crate) use classify::{body_text, io_error, ErrorResponse};
 pub(crate) use request::{Method, Request, Stream};
-pub(crate) use retry::{backoff, poll_delay};
+pub(crate) use retry::{backoff, poll_delay, saturating_secs};
 pub(crate) use url::{path_segment, percent_encode, redact_query};
 
 /// JSON and text answers larger than this are refused (ureq's default of 10 MB is too small for

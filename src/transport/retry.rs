@@ -22,11 +22,22 @@ pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
     }
     if let Ok(secs) = v.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs));
+            return Some(saturating_secs(secs));
         }
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Seconds from a server (`Retry-After`, `expires_in`, a JWT's `exp`) as a Duration: negative
+/// is zero, too large for a Duration is Duration::MAX. `Duration::from_secs_f64` would panic on
+/// either, and a server's number must not bring the client (or the C caller) down.
+pub(crate) fn saturating_secs(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        Duration::ZERO
+    } else {
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+    }
 }
 
 /// Delay before retry number `attempt` (0-based) when the server named none: exponential from
@@ -75,6 +86,7 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("1e30", now), Some(Duration::MAX));
         assert_eq!(parse_retry_after("-1", now), None);
     }
 
