@@ -164,49 +164,34 @@ impl Transfer {
     pub fn finish_upload(&mut self) -> Result<()> {
         self.expect(Direction::Upload, "finish_upload")?;
         self.wait_ready()?;
-        let mut progress = self.progress.take();
-        let result = self
-            .backend
-            .finish_upload(&mut |done, total| progress.as_mut().is_none_or(|p| p(done, total)));
-        self.progress = progress;
-        result
+        let progress = &mut self.progress;
+        self.backend
+            .finish_upload(&mut |done, total| progress.as_mut().is_none_or(|p| p(done, total)))
     }
 
     /// Waits for the link, then streams it into a temporary file beside `local_path`, renamed
     /// only when complete; resumes with `Range` after a dropped connection.
     pub fn finish_download(&mut self, local_path: &Path) -> Result<()> {
-        self.expect(Direction::Download, "finish_download")?;
-        let url = self.ready_link()?;
-        let what = self.backend.describe();
-        let mut progress = self.progress.take();
-        let result = write_atomically(local_path, |file| {
-            download(
-                &self.client,
-                &url,
-                &what,
-                &mut Sink::File(file),
-                &mut progress,
-            )
-            .map(|_| ())
-        });
-        self.progress = progress;
-        result
+        let (url, what) = self.staged_download("finish_download")?;
+        write_atomically(local_path, |file| {
+            self.fetch_into(&url, &what, &mut Sink::File(file))
+                .map(|_| ())
+        })
     }
 
     pub fn finish_download_to(&mut self, writer: &mut dyn Write) -> Result<u64> {
-        self.expect(Direction::Download, "finish_download_to")?;
-        let url = self.ready_link()?;
-        let what = self.backend.describe();
-        let mut progress = self.progress.take();
-        let result = download(
-            &self.client,
-            &url,
-            &what,
-            &mut Sink::Writer(writer),
-            &mut progress,
-        );
-        self.progress = progress;
-        result
+        let (url, what) = self.staged_download("finish_download_to")?;
+        self.fetch_into(&url, &what, &mut Sink::Writer(writer))
+    }
+
+    /// The link of a download once staged, and what the transfer is (for messages).
+    fn staged_download(&mut self, op: &str) -> Result<(String, String)> {
+        self.expect(Direction::Download, op)?;
+        Ok((self.object_storage_link()?, self.backend.describe()))
+    }
+
+    fn fetch_into(&mut self, url: &str, what: &str, sink: &mut Sink<'_>) -> Result<u64> {
+        download(&self.client, url, what, sink, &mut self.progress)
     }
 
     /// The presigned URL of the staged object (download: once ready; upload: the URL the
@@ -266,11 +251,6 @@ impl Transfer {
             return Ok(last);
         }
         self.wait(ready, self.ready_timeout)
-    }
-
-    fn ready_link(&mut self) -> Result<String> {
-        self.wait_ready()?;
-        self.backend.download_url()
     }
 
     fn failure(&self, status: i32) -> Error {
