@@ -275,14 +275,14 @@ impl Transport {
             }
             Body::Form(fields) => {
                 let data = form_urlencode(fields).into_bytes();
-                self.run_bytes(builder, &url, data, "application/x-www-form-urlencoded")?
+                self.run_bytes(builder, &url, &data, "application/x-www-form-urlencoded")?
             }
             Body::Json(value) => {
                 let data = serde_json::to_vec(value)?;
-                self.run_bytes(builder, &url, data, "application/json")?
+                self.run_bytes(builder, &url, &data, "application/json")?
             }
             Body::Bytes { data, content_type } => {
-                self.run_bytes(builder, &url, data.clone(), content_type)?
+                self.run_bytes(builder, &url, data, content_type)?
             }
             Body::Stream {
                 stream,
@@ -330,7 +330,7 @@ impl Transport {
         &self,
         builder: http::request::Builder,
         url: &str,
-        data: Vec<u8>,
+        data: &[u8],
         content_type: &str,
     ) -> Result<std::result::Result<http::Response<ureq::Body>, ureq::Error>> {
         let r = builder
