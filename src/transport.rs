@@ -48,7 +48,7 @@ use std::time::SystemTime;
 use ureq::http;
 use url::{append_query, bad_request, form_urlencode, without_query};
 
-pub(crate) use classify::{body_text, io_error, ErrorResponse};
+pub(crate) use classify::{body_text, io_error, status_kind, xml_field, ErrorResponse};
 pub(crate) use request::{Method, Request, Stream};
 pub(crate) use retry::{backoff, poll_delay, saturating_secs};
 pub(crate) use url::{path_segment, percent_encode, redact_query};

@@ -37,11 +37,7 @@ pub(crate) fn classify_default(r: &ErrorResponse<'_>) -> Error {
             ErrorKind::Forbidden
         }
         (Some(_), _) => ErrorKind::ApiError,
-        (None, 401) => ErrorKind::Unauthorized,
-        (None, 403) => ErrorKind::Forbidden,
-        (None, 404) => ErrorKind::NotFound,
-        (None, 429) => ErrorKind::RateLimited,
-        (None, _) => ErrorKind::Http,
+        (None, status) => status_kind(status),
     };
     let text = body_text(r.body);
     let mut detail = format!("HTTP {}", r.status);
@@ -61,6 +57,17 @@ pub(crate) fn classify_default(r: &ErrorResponse<'_>) -> Error {
         err = err.with_error_header(n, v);
     }
     err
+}
+
+/// The kind an error status has when nothing more specific is known.
+pub(crate) fn status_kind(status: u16) -> ErrorKind {
+    match status {
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        429 => ErrorKind::RateLimited,
+        _ => ErrorKind::Http,
+    }
 }
 
 /// FirecREST v1's error headers (§A4 of the spec), any status. Both spellings of
@@ -167,10 +174,8 @@ pub(crate) fn body_text(body: &[u8]) -> String {
     let text = text.trim();
     if text.starts_with('<') && text.contains("<Error>") {
         // An S3 error document: <Error><Code>EntityTooLarge</Code><Message>…</Message>.
-        let code = between(text, "<code>", "</code>").unwrap_or("").trim();
-        let message = between(text, "<message>", "</message>")
-            .unwrap_or("")
-            .trim();
+        let code = xml_field(text, "Code").unwrap_or("").trim();
+        let message = xml_field(text, "Message").unwrap_or("").trim();
         let joined = [code, message]
             .iter()
             .filter(|s| !s.is_empty())
@@ -190,6 +195,13 @@ pub(crate) fn body_text(body: &[u8]) -> String {
     shorten(text)
 }
 
+/// The text of the first `<tag>…</tag>` (tag names in any case): S3's XML errors.
+pub(crate) fn xml_field<'t>(xml: &'t str, tag: &str) -> Option<&'t str> {
+    let tag = tag.to_ascii_lowercase();
+    between(xml, &format!("<{tag}>"), &format!("</{tag}>"))
+}
+
+/// The text between `start` and `end` (both lower-case; `text` is matched in any case).
 fn between<'t>(text: &'t str, start: &str, end: &str) -> Option<&'t str> {
     let lower = text.to_ascii_lowercase();
     let a = lower.find(start)? + start.len();

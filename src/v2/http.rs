@@ -3,7 +3,8 @@
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::transport::{body_text, ErrorResponse, Method, Request, Response, Stream};
+use crate::transport::xml_field;
+use crate::transport::{body_text, status_kind, ErrorResponse, Method, Request, Response, Stream};
 use serde_json::Value;
 use std::io::{Read, Write};
 
@@ -129,13 +130,9 @@ pub(crate) fn classify_v2(r: &ErrorResponse<'_>) -> Error {
         }
         _ => body_text(r.body),
     };
-    let kind = match r.status {
-        401 => ErrorKind::Unauthorized,
-        403 => ErrorKind::Forbidden,
-        404 => ErrorKind::NotFound,
-        429 => ErrorKind::RateLimited,
-        _ if body["errorType"].is_string() => ErrorKind::ApiError,
-        _ => ErrorKind::Http,
+    let kind = match status_kind(r.status) {
+        ErrorKind::Http if body["errorType"].is_string() => ErrorKind::ApiError,
+        kind => kind,
     };
     let text = if text.is_empty() {
         "no explanation".to_string()
@@ -176,13 +173,6 @@ pub(crate) fn s3_error_text(xml: &str) -> String {
         text.push_str(" (the presigned URL has expired; start a new transfer)");
     }
     text
-}
-
-pub(crate) fn xml_field<'t>(xml: &'t str, tag: &str) -> Option<&'t str> {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{tag}>"))? + start;
-    Some(&xml[start..end])
 }
 
 #[cfg(test)]

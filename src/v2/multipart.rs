@@ -5,9 +5,10 @@
 //! (the transport's buffers), not by the file. A part that fails transiently is sent again.
 //! Progress is reported on the calling thread (the callback is not `Send`).
 
-use super::http::{classify_s3, s3_error_text, xml_field};
+use super::http::{classify_s3, s3_error_text};
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
+use crate::transport::xml_field;
 use crate::transport::{Method, Request, Stream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
