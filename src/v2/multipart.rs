@@ -8,13 +8,11 @@
 use super::http::{classify_s3, s3_error_text};
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::transport::xml_field;
-use crate::transport::{Method, Request, Stream};
+use crate::transport::{self, xml_field, Method, Request, Stream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
-use std::time::Duration;
 
 /// What the server's `transferDirectives` tell us.
 #[derive(Debug, Clone)]
@@ -200,7 +198,7 @@ fn send_part(
                 if !transient || attempt >= retries || stop.load(Ordering::Relaxed) {
                     return Err(e);
                 }
-                std::thread::sleep(Duration::from_millis(200) * 2u32.pow(attempt.min(5)));
+                std::thread::sleep(transport::backoff(attempt));
                 attempt += 1;
             }
         }
