@@ -63,7 +63,10 @@ impl TransferJob {
         let missing = || {
             Error::new(
                 ErrorKind::Json,
-                format!("the server's transfer job answer lacks jobId or logs: {answer}"),
+                // Only `transferJob`: the rest of the answer holds presigned URLs.
+                format!(
+                    "the server's transfer job answer lacks jobId or logs: transferJob = {job}"
+                ),
             )
         };
         Ok(TransferJob {
@@ -213,6 +216,18 @@ fn default_account(userinfo: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_job_answer_does_not_show_the_presigned_urls() {
+        let answer = serde_json::json!({
+            "transferJob": {"logs": {"outputLog": "/o", "errorLog": "/e"}},
+            "transferDirectives": {"downloadUrl": "http://s3/b/k?X-Amz-Signature=s3cr3t"}
+        });
+        let e = TransferJob::from_answer("cluster", &answer).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Json);
+        assert!(e.message().contains("/o"), "{e}");
+        assert!(!e.message().contains("s3cr3t"), "{e}");
+    }
 
     #[test]
     fn states() {
