@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 
-/// What the server's `transferDirectives` tell us.
-#[derive(Debug, Clone)]
+/// What the server's `transferDirectives` tell us. No `Debug`: the URLs are presigned, their
+/// query is a credential.
+#[derive(Clone)]
 pub(crate) struct Plan {
     pub(crate) part_urls: Vec<String>,
     pub(crate) complete_url: String,
