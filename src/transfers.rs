@@ -503,24 +503,11 @@ fn create_temp_beside(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
 
 /// SHA-256 hex digest of a local file, streamed.
 pub(crate) fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?;
+    let io_err = |e: io::Error| Error::new(ErrorKind::Io, format!("{}: {e}", path.display()));
+    let mut file = File::open(path).map_err(io_err)?;
     let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    io::copy(&mut file, &mut hasher).map_err(io_err)?;
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -555,7 +542,7 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"whole");
         assert_eq!(
             sha256_file(&target).unwrap(),
-            hex(&sha2::Sha256::digest(b"whole"))
+            "5d5766cf2d78701614200418ee1450690d9af12c84d52545e4802f001ad53099"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
