@@ -504,7 +504,8 @@ fn create_temp_beside(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
 /// SHA-256 hex digest of a local file, streamed.
 pub(crate) fn sha256_file(path: &Path) -> Result<String> {
     let io_err = |e: io::Error| Error::new(ErrorKind::Io, format!("{}: {e}", path.display()));
-    let mut file = File::open(path).map_err(io_err)?;
+    // io::copy reads through a BufReader's own buffer: large reads, as the old loop did.
+    let mut file = io::BufReader::with_capacity(CHUNK, File::open(path).map_err(io_err)?);
     let mut hasher = sha2::Sha256::new();
     io::copy(&mut file, &mut hasher).map_err(io_err)?;
     Ok(format!("{:x}", hasher.finalize()))
