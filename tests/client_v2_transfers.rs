@@ -420,3 +420,21 @@ fn dropped_simple_download_is_a_network_error_and_leaves_no_file() {
     assert_eq!(std::fs::read(&target).unwrap(), data);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_upload_has_no_single_link() {
+    let (emu, c) = setup(ApiVersion::V2);
+    let dir = scratch("no-link");
+    write_file(&dir.join("f"), 10, 1);
+    let mut t = c
+        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
+        .unwrap();
+    let e = t.object_storage_link().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState, "{e:?}");
+    assert!(
+        e.message()
+            .contains("not one link; object_storage_data lists them"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -261,7 +261,8 @@ impl Backend for JobTransfer {
             Side::Upload { .. } => Err(Error::new(
                 ErrorKind::InvalidState,
                 format!(
-                    "{}: a v2 upload has one presigned URL per part, not one link;                      object_storage_data lists them (partsUploadUrls, completeUploadUrl)",
+                    "{}: a v2 upload has one presigned URL per part, not one link; \
+                     object_storage_data lists them (partsUploadUrls, completeUploadUrl)",
                     self.what
                 ),
             )),
