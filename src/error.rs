@@ -102,6 +102,12 @@ impl Error {
         self
     }
 
+    /// The same error (kind, HTTP details) told in other words.
+    pub(crate) fn with_message(mut self, message: String) -> Error {
+        self.message = message;
+        self
+    }
+
     /// Puts `context` in front of the message ("list_files cluster:/home/x: …").
     pub fn context(mut self, context: impl fmt::Display) -> Error {
         self.message = format!("{context}: {}", self.message);
@@ -157,17 +163,3 @@ impl From<serde_json::Error> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-impl Error {
-    /// Copies HTTP status, error header and task status from `other`.
-    pub(crate) fn with_details_of(mut self, other: &Error) -> Error {
-        self = self.with_http_status(other.http_status());
-        if let Some((n, v)) = other.error_header() {
-            self = self.with_error_header(n, v);
-        }
-        if let Some(s) = other.task_status() {
-            self = self.with_task_status(s);
-        }
-        self
-    }
-}

@@ -65,7 +65,7 @@ pub(super) fn with_retry_note(err: Error, retries: u32) -> Error {
     }
     let plural = if retries == 1 { "retry" } else { "retries" };
     let msg = format!("{} (after {retries} {plural})", err.message());
-    Error::new(err.kind(), msg).with_details_of(&err)
+    err.with_message(msg)
 }
 
 #[cfg(test)]

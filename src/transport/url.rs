@@ -56,7 +56,8 @@ pub(super) fn bad_request(url: &str, e: http::Error) -> Error {
 pub(super) fn without_query(err: Error, url: &str) -> Error {
     match url.split_once('?') {
         Some((_, query)) if !query.is_empty() && err.message().contains(query) => {
-            Error::new(err.kind(), err.message().replace(query, "…")).with_details_of(&err)
+            let message = err.message().replace(query, "…");
+            err.with_message(message)
         }
         _ => err,
     }
