@@ -93,9 +93,15 @@ pub unsafe extern "C" fn firecrest_json_get_int(
                 Value::String(s) => s.trim().parse::<i64>().ok(),
                 _ => None,
             };
+            // A number or boolean is shown; a string or container may be a presigned URL or
+            // a whole answer, which does not belong in an error message.
+            let shown = match v {
+                Value::Number(_) | Value::Bool(_) => format!(" ({v})"),
+                _ => String::new(),
+            };
             n.ok_or_else(|| {
                 json_error(format!(
-                    "the value at \"{pointer}\" is {} ({v}), not an integer that fits int64_t",
+                    "the value at \"{pointer}\" is {}{shown}, not an integer that fits int64_t",
                     type_name(v)
                 ))
             })
@@ -150,6 +156,23 @@ mod tests {
         (s, Some(text))
     }
 
+    fn last_error() -> String {
+        let mut buf = [0 as c_char; 512];
+        let mut len = 0usize;
+        let s = unsafe {
+            crate::capi::boundary::firecrest_last_error_message(
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut len,
+            )
+        };
+        assert_eq!(s, firecrest_status::Ok);
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
     fn get_int(json: &str, pointer: &str) -> (firecrest_status, i64) {
         let (j, p) = (CString::new(json).unwrap(), CString::new(pointer).unwrap());
         let mut out = -1i64;
@@ -179,6 +202,13 @@ mod tests {
         assert_eq!(get_int(doc, "/0/n"), (firecrest_status::Ok, 7));
         assert_eq!(get_int(doc, "/0/size"), (firecrest_status::Ok, 42));
         assert_eq!(get_int(doc, "/0/system").0, firecrest_status::Json);
+        let url = r#"{"url":"http://s3/b/k?X-Amz-Signature=s3cr3t","big":1e300}"#;
+        assert_eq!(get_int(url, "/url").0, firecrest_status::Json);
+        assert!(!last_error().contains("s3cr3t"), "{}", last_error());
+        assert_eq!(get_int(url, "").0, firecrest_status::Json);
+        assert!(!last_error().contains("s3cr3t"), "{}", last_error());
+        assert_eq!(get_int(url, "/big").0, firecrest_status::Json);
+        assert!(last_error().contains("(1e+300)"), "{}", last_error());
         let j = CString::new(doc).unwrap();
         let mut len = 0usize;
         let s = unsafe { firecrest_json_array_len(j.as_ptr(), c"".as_ptr(), &mut len) };
