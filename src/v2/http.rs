@@ -164,7 +164,7 @@ pub(crate) fn classify_s3(r: &ErrorResponse<'_>) -> Error {
     .with_http_status(r.status)
 }
 
-/// "S3 <Code>: <Message>", with a hint when a presigned URL has expired.
+/// `S3 <Code>: <Message>`, with a hint when a presigned URL has expired.
 pub(crate) fn s3_error_text(xml: &str) -> String {
     let code = xml_field(xml, "Code").unwrap_or("error");
     let message = xml_field(xml, "Message").unwrap_or("").trim();
