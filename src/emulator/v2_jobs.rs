@@ -3,6 +3,7 @@
 //! sandbox (copy, move, remove, S3 ingress/egress) and writes the job scripts' log lines,
 //! since clients decide success from the output log, not from the state (transcripts 63–68).
 
+use super::copy::copy_tree;
 use super::util::now_secs;
 use super::v2_fs::{date_line, own_uid, RemotePath, USER};
 use super::v2_ops::Tar;
@@ -552,10 +553,11 @@ fn writable(st: &State, what: &str, p: &RemotePath) -> Result<(), String> {
         .map_err(|_| format!("{what} '{}': Permission denied", p.remote))
 }
 
-/// The target of `cp`/`mv`: inside `dst` when it is an existing directory.
+/// The target of `cp`/`mv`: inside `dst` when it is an existing directory, reached through the
+/// sandbox's resolution (the OS would follow a symlink at `dst.local` out of the root).
 fn destination(src: &RemotePath, dst: &RemotePath) -> PathBuf {
-    if dst.local.is_dir() {
-        dst.local.join(src.local.file_name().unwrap_or_default())
+    if dst.target.is_dir() {
+        dst.target.join(src.local.file_name().unwrap_or_default())
     } else {
         dst.local.clone()
     }
@@ -575,23 +577,6 @@ fn copy(src: &RemotePath, dst: &RemotePath) -> Result<(), String> {
     }
     let to = destination(src, dst);
     copy_tree(&src.local, &to).map_err(|e| format!("cp: cannot create '{}': {e}", dst.remote))
-}
-
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
-    let meta = fs::symlink_metadata(from)?;
-    if meta.file_type().is_symlink() {
-        let _ = fs::remove_file(to);
-        std::os::unix::fs::symlink(fs::read_link(from)?, to)
-    } else if meta.is_dir() {
-        fs::create_dir_all(to)?;
-        for entry in fs::read_dir(from)? {
-            let entry = entry?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
-        }
-        fs::set_permissions(to, meta.permissions())
-    } else {
-        fs::copy(from, to).map(|_| ())
-    }
 }
 
 fn mv(src: &RemotePath, dst: &RemotePath) -> Result<(), String> {

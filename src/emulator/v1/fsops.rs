@@ -2,6 +2,7 @@
 //! returns its output, or the stderr text the real command (coreutils, `file`, bash) would print,
 //! so the v1 error classification sees what it sees on a real cluster.
 
+use crate::emulator::copy::copy_tree;
 use crate::emulator::sandbox::Sandbox;
 use crate::emulator::util::{hex, iso_time};
 use crate::emulator::USER;
@@ -224,33 +225,6 @@ pub(crate) fn rename(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
     sb.check_write(&src_remote).map_err(denied)?;
     sb.check_write(&dst_remote).map_err(denied)?;
     fs::rename(&src_local, &dst_local).map_err(denied)
-}
-
-/// Copies a tree without following symlinks, keeping modes and times (`cp -dR --preserve=all`).
-fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
-    let meta = fs::symlink_metadata(src)?;
-    if meta.file_type().is_symlink() {
-        let _ = fs::remove_file(dst);
-        std::os::unix::fs::symlink(fs::read_link(src)?, dst)?;
-        return Ok(());
-    }
-    if meta.is_dir() {
-        if !dst.is_dir() {
-            fs::create_dir(dst)?;
-        }
-        for e in fs::read_dir(src)?.flatten() {
-            copy_tree(&e.path(), &dst.join(e.file_name()))?;
-        }
-    } else {
-        fs::copy(src, dst)?;
-    }
-    fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-    if let Ok(t) = meta.modified() {
-        if let Ok(f) = File::options().write(!meta.is_dir()).read(true).open(dst) {
-            let _ = f.set_modified(t);
-        }
-    }
-    Ok(())
 }
 
 /// `cp --force -dR --preserve=all`.
