@@ -28,6 +28,7 @@
 mod copy;
 mod faults;
 mod multipart;
+mod portion;
 mod sandbox;
 mod server;
 mod store;

@@ -2,6 +2,7 @@
 //! sandbox with the status codes and coreutils messages FirecREST v2 relays (transcripts 15–58).
 
 use super::multipart;
+use super::portion::{self, Count};
 use super::sandbox::Sandbox;
 use super::server::{Body, Req, Resp};
 use super::util::hex;
@@ -24,9 +25,6 @@ pub(crate) struct Ctx<'a> {
     /// `dataOperation.max_ops_file_size`.
     pub max_ops: u64,
 }
-
-/// Reads beyond this are refused by head/tail with the output-buffer error (they load the file).
-const HEAD_TAIL_READ_LIMIT: u64 = 64 << 20;
 
 impl Ctx<'_> {
     pub fn path(&self, p: Option<&str>) -> Result<RemotePath, ApiError> {
@@ -242,34 +240,17 @@ fn head_tail(ctx: &Ctx, req: &Req, tail: bool) -> Result<Resp, ApiError> {
         &format!("{cmd}: cannot open '{}' for reading", p.remote),
         &format!("{cmd}: error reading '{}': Is a directory", p.remote),
     )?;
-    if size > HEAD_TAIL_READ_LIMIT {
+    let (n, count) = match (bytes, lines) {
+        (Some(b), _) => (b.unsigned_abs(), Count::Bytes(b.unsigned_abs())),
+        (_, Some(l)) => (l.unsigned_abs(), Count::Lines(l.unsigned_abs())),
+        _ => (10, Count::Lines(10)),
+    };
+    let failed = |e| remote_failure(1, &format!("{cmd}: error reading '{}'", p.remote), &e);
+    let range = portion::range(&mut f, size, count, tail, skip, ctx.max_ops).map_err(failed)?;
+    if range.1.saturating_sub(range.0) > ctx.max_ops {
         return Err(ApiError::new(413, "Command output exceeded buffer limit."));
     }
-    let mut data = Vec::with_capacity(size as usize);
-    f.read_to_end(&mut data)
-        .map_err(|e| remote_failure(1, &format!("{cmd}: error reading '{}'", p.remote), &e))?;
-    let (n, by_bytes) = match (bytes, lines) {
-        (Some(b), _) => (b.unsigned_abs() as usize, true),
-        (_, Some(l)) => (l.unsigned_abs() as usize, false),
-        _ => (10, false),
-    };
-    let units: Vec<&[u8]> = if by_bytes {
-        data.chunks(1).collect()
-    } else {
-        data.split_inclusive(|b| *b == b'\n').collect()
-    };
-    let len = units.len();
-    let range = match (tail, skip) {
-        (false, false) => 0..n.min(len),
-        (false, true) => 0..len.saturating_sub(n),
-        (true, false) => len.saturating_sub(n)..len,
-        // tail -n +N starts at the N-th unit (1-based).
-        (true, true) => n.saturating_sub(1).min(len)..len,
-    };
-    let content: Vec<u8> = units[range].concat();
-    if content.len() as u64 > ctx.max_ops {
-        return Err(ApiError::new(413, "Command output exceeded buffer limit."));
-    }
+    let content = portion::read(&mut f, range, ctx.max_ops).map_err(failed)?;
     let n = n as i64;
     let (start, end) = match (tail, skip) {
         (false, false) => (0, n),
@@ -281,7 +262,7 @@ fn head_tail(ctx: &Ctx, req: &Req, tail: bool) -> Result<Resp, ApiError> {
         200,
         json!({
             "content": String::from_utf8_lossy(&content),
-            "contentType": if by_bytes { "bytes" } else { "lines" },
+            "contentType": if matches!(count, Count::Bytes(_)) { "bytes" } else { "lines" },
             "startPosition": start,
             "endPosition": end,
         }),

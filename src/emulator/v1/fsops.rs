@@ -3,13 +3,14 @@
 //! so the v1 error classification sees what it sees on a real cluster.
 
 use crate::emulator::copy::copy_tree;
+use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
 use crate::emulator::util::{hex, iso_time};
 use crate::emulator::USER;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, Metadata};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -505,11 +506,6 @@ pub(crate) struct Portion<'a> {
     pub limit: u64,
 }
 
-enum Count {
-    Bytes(u64),
-    Lines(u64),
-}
-
 /// Opens the file and reads the count like coreutils does (`invalid number of …`).
 fn open_portion(
     sb: &Sandbox,
@@ -530,106 +526,21 @@ fn open_portion(
     Ok((f, len, count))
 }
 
-/// Reads at most `limit` bytes from `f` (head/tail output stays below the utilities limit).
-fn read_all(f: &mut File, limit: u64) -> io::Result<Vec<u8>> {
-    let mut v = Vec::new();
-    f.take(limit).read_to_end(&mut v)?;
-    Ok(v)
+/// `head` (`-c N`, `-n N`, or with `skip` all but the last N) or `tail` (`-c N`, `-n N`, or
+/// with `skip` from the Nth on), at most `limit` bytes of it.
+fn portion_of(sb: &Sandbox, cmd: &str, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
+    let (mut f, len, count) = open_portion(sb, cmd, path, p)?;
+    let rd = |e: io::Error| format!("{cmd}: error reading '{path}': {}", errtext(&e));
+    let r = portion::range(&mut f, len, count, cmd == "tail", p.skip, p.limit).map_err(rd)?;
+    portion::read(&mut f, r, p.limit).map_err(rd)
 }
 
-/// The lines of `data` (each with its newline) from `skip` on, at most `take` of them.
-fn some_lines(data: &[u8], skip: usize, take: usize) -> Vec<u8> {
-    data.split_inclusive(|&b| b == b'\n')
-        .skip(skip)
-        .take(take)
-        .flatten()
-        .copied()
-        .collect()
-}
-
-/// `head -c N | -n N`, or with `skip` everything but the last N (`-c -N`, `-n -N`).
 pub(crate) fn head(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
-    let (mut f, len, count) = open_portion(sb, "head", path, p)?;
-    let rd = |e: io::Error| format!("head: error reading '{path}': {}", errtext(&e));
-    let n = match count {
-        Count::Bytes(n) => {
-            let take = if p.skip { len.saturating_sub(n) } else { n };
-            return read_all(&mut f, take.min(p.limit)).map_err(rd);
-        }
-        Count::Lines(n) => n,
-    };
-    if p.skip {
-        let data = read_all(&mut f, p.limit).map_err(rd)?;
-        let total = data.split_inclusive(|&b| b == b'\n').count() as u64;
-        return Ok(some_lines(&data, 0, total.saturating_sub(n) as usize));
-    }
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut seen = 0u64;
-    'outer: while seen < n && (out.len() as u64) < p.limit {
-        let k = f.read(&mut buf).map_err(rd)?;
-        if k == 0 {
-            break;
-        }
-        for &b in &buf[..k] {
-            out.push(b);
-            if b == b'\n' {
-                seen += 1;
-                if seen == n {
-                    break 'outer;
-                }
-            }
-        }
-    }
-    Ok(out)
+    portion_of(sb, "head", path, p)
 }
 
-/// `tail -c N | -n N`, or with `skip` from the Nth byte/line on (`+N`).
 pub(crate) fn tail(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
-    let (mut f, len, count) = open_portion(sb, "tail", path, p)?;
-    let (limit, skip) = (p.limit, p.skip);
-    let rd = |e: io::Error| format!("tail: error reading '{path}': {}", errtext(&e));
-    let n = match count {
-        Count::Bytes(n) => {
-            let start = if skip {
-                n.saturating_sub(1).min(len)
-            } else {
-                len.saturating_sub(n)
-            };
-            f.seek(SeekFrom::Start(start)).map_err(rd)?;
-            return read_all(&mut f, limit).map_err(rd);
-        }
-        Count::Lines(n) => n,
-    };
-    if skip {
-        let data = read_all(&mut f, limit).map_err(rd)?;
-        return Ok(some_lines(&data, n.saturating_sub(1) as usize, usize::MAX));
-    }
-    // Read backwards from the end until n line ends are found (a trailing newline does not count).
-    let mut start = len;
-    let mut found = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    'outer: while start > 0 {
-        let step = (buf.len() as u64).min(start);
-        start -= step;
-        f.seek(SeekFrom::Start(start)).map_err(rd)?;
-        f.read_exact(&mut buf[..step as usize]).map_err(rd)?;
-        for i in (0..step as usize).rev() {
-            let pos = start + i as u64;
-            if buf[i] == b'\n' && pos != len - 1 {
-                found += 1;
-                if found == n {
-                    start = pos + 1;
-                    break 'outer;
-                }
-            }
-        }
-        if len - start > limit {
-            break;
-        }
-    }
-    f.seek(SeekFrom::Start(start)).map_err(rd)?;
-    read_all(&mut f, limit).map_err(rd)
+    portion_of(sb, "tail", path, p)
 }
 
 /// `stat -L` for the size before a download or view (FirecREST's "fsize" step).
