@@ -25,6 +25,7 @@
 //!   unreadable, and only the home and `/tmp` are writable; compute, reservations, compress,
 //!   extract and xfer-internal are not emulated.
 
+mod atomic;
 mod copy;
 mod faults;
 mod multipart;

@@ -3,6 +3,7 @@
 //! sandbox (copy, move, remove, S3 ingress/egress) and writes the job scripts' log lines,
 //! since clients decide success from the output log, not from the state (transcripts 63–68).
 
+use super::atomic::move_into_place;
 use super::copy::copy_tree;
 use super::util::now_secs;
 use super::v2_fs::{date_line, own_uid, RemotePath, USER};
@@ -595,22 +596,4 @@ fn rm(path: &RemotePath) -> Result<(), String> {
         fs::remove_file(&path.local)
     };
     r.map_err(|e| format!("rm: cannot remove '{}': {e}", path.remote))
-}
-
-/// Moves a stored object to `target` without a half-written file ever being visible there.
-pub(crate) fn move_into_place(from: &Path, target: &Path) -> io::Result<()> {
-    let dir = target.parent().unwrap_or(Path::new("/"));
-    let name = target.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.f7t-incoming"));
-    if fs::rename(from, &tmp).is_err() {
-        // The store may sit on another filesystem.
-        if let Err(e) = fs::copy(from, &tmp) {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        let _ = fs::remove_file(from);
-    }
-    fs::rename(&tmp, target).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
 }

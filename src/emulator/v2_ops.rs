@@ -1,6 +1,7 @@
 //! v2 emulator: `/filesystem/{system}/ops/*`, the synchronous file operations, acting on the
 //! sandbox with the status codes and coreutils messages FirecREST v2 relays (transcripts 15–58).
 
+use super::atomic::AtomicFile;
 use super::multipart;
 use super::portion::{self, Count};
 use super::sandbox::Sandbox;
@@ -515,17 +516,12 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "upload".into());
         let remote = format!("{}/{name}", dir.remote);
-        let target = dir.target.join(&name);
-        let tmp = dir.target.join(format!(".{name}.f7t-upload"));
-        let file = match File::create(&tmp) {
+        let failed = |e| remote_failure(1, &format!("bash: line 1: {remote}"), &e);
+        let file = match AtomicFile::create(&dir.target.join(&name)) {
             Ok(f) => f,
             Err(e) => {
                 part.discard()?;
-                result = Some(Err(remote_failure(
-                    1,
-                    &format!("bash: line 1: {remote}"),
-                    &e,
-                )));
+                result = Some(Err(failed(e)));
                 return Ok(multipart::Flow::Continue);
             }
         };
@@ -533,21 +529,14 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             inner: file,
             left: max,
         };
-        let copied = part.copy_to(&mut out);
-        drop(out);
-        result = Some(match copied {
-            Ok(_) => fs::rename(&tmp, &target)
-                .map_err(|e| remote_failure(1, &format!("bash: line 1: {remote}"), &e)),
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                if e.kind() == io::ErrorKind::FileTooLarge {
-                    Err(ApiError::new(413, "File to upload is too large."))
-                } else {
-                    Err(ApiError::bad_request(format!(
-                        "Error reading the upload: {e}"
-                    )))
-                }
+        result = Some(match part.copy_to(&mut out) {
+            Ok(_) => out.inner.commit().map_err(failed),
+            Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
+                Err(ApiError::new(413, "File to upload is too large."))
             }
+            Err(e) => Err(ApiError::bad_request(format!(
+                "Error reading the upload: {e}"
+            ))),
         });
         if matches!(result, Some(Err(_))) {
             return Ok(multipart::Flow::Stop);

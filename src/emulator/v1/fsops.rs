@@ -2,6 +2,7 @@
 //! returns its output, or the stderr text the real command (coreutils, `file`, bash) would print,
 //! so the v1 error classification sees what it sees on a real cluster.
 
+use crate::emulator::atomic::TMP_PREFIX;
 use crate::emulator::copy::copy_tree;
 use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
@@ -10,7 +11,7 @@ use crate::emulator::USER;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, Metadata};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -129,7 +130,7 @@ fn sorted_children(local: &Path, hidden: bool) -> io::Result<Vec<String>> {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| hidden || !n.starts_with('.'))
-        .filter(|n| !n.starts_with(".firecrest-emulator-"))
+        .filter(|n| !n.starts_with(TMP_PREFIX))
         .collect();
     names.sort();
     Ok(names)
@@ -584,50 +585,6 @@ pub(crate) fn upload_target(sb: &Sandbox, dir: &str, name: &str) -> Result<PathB
     }
     sb.check_write(&remote).map_err(fail)?;
     Ok(local)
-}
-
-/// A file written next to its final place and renamed when complete, so that a failed or
-/// aborted transfer never leaves a half-written file.
-pub(crate) struct AtomicFile {
-    file: File,
-    tmp: PathBuf,
-    dest: PathBuf,
-}
-
-impl AtomicFile {
-    pub fn create(dest: &Path) -> io::Result<AtomicFile> {
-        let dir = dest.parent().ok_or_else(enoent)?;
-        let tmp = dir.join(format!(
-            ".firecrest-emulator-{}",
-            hex(&crate::emulator::util::random_bytes(8))
-        ));
-        let file = File::create(&tmp)?;
-        Ok(AtomicFile {
-            file,
-            tmp,
-            dest: dest.to_path_buf(),
-        })
-    }
-
-    pub fn commit(mut self) -> io::Result<()> {
-        self.file.flush()?;
-        fs::rename(&self.tmp, &self.dest)
-    }
-}
-
-impl Write for AtomicFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.tmp);
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! `/utilities/*`: blocking file operations on the emulated cluster.
 
 use super::errors::{bad_request, command_failed};
-use super::fsops::{self, AtomicFile, Portion, USER_ID};
+use super::fsops::{self, Portion, USER_ID};
 use super::{check_machine, optional, required, Call, Service, UTILITIES_MAX_BYTES};
+use crate::emulator::atomic::AtomicFile;
 use crate::emulator::multipart::{self, Flow};
 use crate::emulator::server::{Body, Resp};
 use crate::emulator::USER;
