@@ -124,3 +124,28 @@ fn compress_and_extract_as_transfer_jobs() {
         b"archived\n"
     );
 }
+
+#[test]
+fn refusals_name_the_path_once() {
+    let v2 = emulator();
+    for (method, op, body) in [
+        ("POST", "mkdir", json!({"path": "/home/newdir"})),
+        (
+            "POST",
+            "symlink",
+            json!({"path": "/home/testuser", "linkPath": "/home/newdir"}),
+        ),
+    ] {
+        let r = v2.send_json(method, &format!("/filesystem/cluster/ops/{op}"), &body);
+        assert_eq!(r.status, 403, "{op}: {}", r.text());
+        let msg = r.json()["message"].as_str().unwrap().to_string();
+        assert_eq!(msg.matches("'/home/newdir'").count(), 1, "{op}: {msg}");
+    }
+    let r = v2.delete("/filesystem/cluster/ops/rm?path=/home/testuser");
+    assert_eq!(r.status, 403, "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.ends_with("rm: cannot remove '/home/testuser': Permission denied"),
+        "{msg}"
+    );
+}

@@ -41,10 +41,11 @@ impl Ctx<'_> {
         self.path(field_str(body, &["path", "sourcePath", "source_path"]))
     }
 
-    fn writable(&self, p: &RemotePath, cmd: &str) -> Result<(), ApiError> {
+    /// The sandbox's write rule; `what` is the command's complaint, path included.
+    fn writable(&self, p: &RemotePath, what: &str) -> Result<(), ApiError> {
         self.sandbox
             .check_write(&p.remote)
-            .map_err(|e| remote_failure(1, &format!("{cmd} '{}'", p.remote), &e))
+            .map_err(|e| remote_failure(1, what, &e))
     }
 }
 
@@ -384,7 +385,10 @@ fn download(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let p = ctx.body_path(body)?;
     let mode = field_str(body, &["mode"]).unwrap_or("");
-    ctx.writable(&p, "chmod: changing permissions of")?;
+    ctx.writable(
+        &p,
+        &format!("chmod: changing permissions of '{}'", p.remote),
+    )?;
     let bits = (!mode.is_empty() && mode.len() <= 4)
         .then(|| u32::from_str_radix(mode, 8).ok())
         .flatten()
@@ -621,7 +625,7 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
             "matchPattern is not supported by the FirecREST emulator.",
         ));
     }
-    ctx.writable(&dst, "tar: cannot open")?;
+    ctx.writable(&dst, &format!("tar: cannot open '{}'", dst.remote))?;
     let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = src.local.file_name().unwrap_or_default().to_os_string();
     let deref = field(body, &["dereference"])
@@ -643,7 +647,7 @@ pub(crate) fn extract_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
-    ctx.writable(&dst, "tar: cannot write into")?;
+    ctx.writable(&dst, &format!("tar: cannot write into '{}'", dst.remote))?;
     // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
     let args = vec![
         format!("-x{flag}f").into(),
