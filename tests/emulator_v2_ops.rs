@@ -149,3 +149,43 @@ fn refusals_name_the_path_once() {
         "{msg}"
     );
 }
+
+/// Links planted on disk, as a tar extraction could leave them: the OS reads `..` and absolute
+/// targets on the host, the emulator inside its root.
+#[test]
+fn writes_and_transfers_follow_links_inside_the_sandbox_only() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    // `up` leads to /home, where the user may not write.
+    std::os::unix::fs::symlink("..", local("up")).unwrap();
+    let r = v2.send_json(
+        "PUT",
+        "/filesystem/cluster/ops/chmod",
+        &json!({"path": "/home/testuser/up", "mode": "700"}),
+    );
+    assert_eq!(
+        r.status,
+        403,
+        "chmod reached /home through a link: {}",
+        r.text()
+    );
+    // A relative link that climbs out of the root on the host.
+    let outside = std::env::temp_dir().join(format!("fe-outside-{}", std::process::id()));
+    std::fs::write(&outside, b"host secret").unwrap();
+    let depth = v2.emu.local_path("/home/testuser").components().count();
+    let climb = format!("{}{}", "../".repeat(depth), outside.display());
+    std::os::unix::fs::symlink(&climb, local("climb")).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/transfer/download",
+        &json!({"source_path": "/home/testuser/climb", "transfer_directives": {"transferMethod": "s3"}}),
+    );
+    std::fs::remove_file(&outside).unwrap();
+    // Refused up front; the job itself also reads the file through the sandbox only.
+    assert_eq!(
+        r.status,
+        404,
+        "a host file was offered for staging: {}",
+        r.text()
+    );
+}

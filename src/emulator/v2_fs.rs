@@ -24,6 +24,16 @@ pub(crate) struct RemotePath {
     pub target: PathBuf,
 }
 
+impl RemotePath {
+    /// The sandbox's write rule for writing `local` (this path's `local`, its `target`, or a
+    /// file inside it) under this path's name: both the name and where it leads after
+    /// symlinks must be writable, so a link cannot carry a write somewhere the user may not.
+    pub fn writable(&self, sandbox: &Sandbox, local: &Path) -> io::Result<()> {
+        sandbox.check_write(&self.remote)?;
+        sandbox.check_write(&sandbox.remote_of(local))
+    }
+}
+
 /// The server's path checks (health probing on): present, absolute, inside `fileSystems`
 /// after folding `..`. Symlinks resolve inside the sandbox, never outside the root.
 pub(crate) fn check(

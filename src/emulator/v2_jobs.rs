@@ -257,12 +257,13 @@ impl Scheduler {
         };
         match action {
             Action::Copy { src, dst } => {
-                let r = writable(st, "cp: cannot create", dst).and_then(|_| copy(src, dst));
+                let r = writable(st, "cp: cannot create", dst, &destination(src, dst))
+                    .and_then(|_| copy(src, dst));
                 shell("Copy Files", "copied", "copy", r)
             }
             Action::Move { src, dst } => {
-                let r = writable(st, "mv: cannot move to", dst)
-                    .and_then(|_| writable(st, "mv: cannot remove", src))
+                let r = writable(st, "mv: cannot move to", dst, &destination(src, dst))
+                    .and_then(|_| writable(st, "mv: cannot remove", src, &src.local))
                     .and_then(|_| mv(src, dst));
                 shell("Move Files", "moved", "move", r)
             }
@@ -275,7 +276,7 @@ impl Scheduler {
                 }
             }
             Action::Remove { path } => {
-                let r = writable(st, "rm: cannot remove", path).and_then(|_| rm(path));
+                let r = writable(st, "rm: cannot remove", path, &path.local).and_then(|_| rm(path));
                 shell("Delete Files", "removed", "remove", r)
             }
             Action::Ingress { object, target } => {
@@ -309,11 +310,16 @@ impl Scheduler {
                     stamp(),
                     target.remote
                 ));
-                if let Err(e) = writable(st, "curl: (23) Failure writing output to", target) {
+                if let Err(e) = writable(
+                    st,
+                    "curl: (23) Failure writing output to",
+                    target,
+                    &target.local,
+                ) {
                     log.err(&e);
                     return failed(23);
                 }
-                if target.local.is_dir() {
+                if target.target.is_dir() {
                     log.err(&format!(
                         "{} Target path {} is a directory",
                         stamp(),
@@ -339,7 +345,7 @@ impl Scheduler {
             }
             Action::Egress { src, object } => {
                 log.out(&format!("{} Upload File Job (id:{id})", stamp()));
-                let size = match fs::metadata(&src.local) {
+                let size = match fs::metadata(&src.target) {
                     Ok(m) if m.is_file() => m.len(),
                     _ => {
                         log.err(&format!("File {} not found", src.remote));
@@ -359,7 +365,7 @@ impl Scheduler {
                     log.out(&format!("[INFO] Uploading part {n}..."));
                 }
                 let (bucket, key) = object.split_once('/').unwrap_or((object, ""));
-                let put = fs::File::open(&src.local).and_then(|f| {
+                let put = fs::File::open(&src.target).and_then(|f| {
                     let mut parts = PartMd5s::new(f, self.multipart.part_size);
                     st.store.put_file(bucket, key, &mut parts)?;
                     Ok(parts.finish())
@@ -548,9 +554,8 @@ impl JobLog {
 }
 
 /// The sandbox's write permission (home and /tmp only), as the job's command would report it.
-fn writable(st: &State, what: &str, p: &RemotePath) -> Result<(), String> {
-    st.sandbox
-        .check_write(&p.remote)
+fn writable(st: &State, what: &str, p: &RemotePath, local: &Path) -> Result<(), String> {
+    p.writable(&st.sandbox, local)
         .map_err(|_| format!("{what} '{}': Permission denied", p.remote))
 }
 

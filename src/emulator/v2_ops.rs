@@ -41,10 +41,10 @@ impl Ctx<'_> {
         self.path(field_str(body, &["path", "sourcePath", "source_path"]))
     }
 
-    /// The sandbox's write rule; `what` is the command's complaint, path included.
-    fn writable(&self, p: &RemotePath, what: &str) -> Result<(), ApiError> {
-        self.sandbox
-            .check_write(&p.remote)
+    /// The sandbox's write rule for writing `local` as `p`; `what` is the command's
+    /// complaint, path included.
+    fn writable(&self, p: &RemotePath, local: &Path, what: &str) -> Result<(), ApiError> {
+        p.writable(self.sandbox, local)
             .map_err(|e| remote_failure(1, what, &e))
     }
 }
@@ -387,6 +387,7 @@ fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let mode = field_str(body, &["mode"]).unwrap_or("");
     ctx.writable(
         &p,
+        &p.target,
         &format!("chmod: changing permissions of '{}'", p.remote),
     )?;
     let bits = (!mode.is_empty() && mode.len() <= 4)
@@ -447,7 +448,7 @@ fn mkdir(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let what = format!("mkdir: cannot create directory '{}'", p.remote);
-    ctx.writable(&p, &what)?;
+    ctx.writable(&p, &p.local, &what)?;
     let r = if parent {
         fs::create_dir_all(&p.local)
     } else {
@@ -461,7 +462,7 @@ fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let target = ctx.body_path(body)?;
     let link = ctx.path(field_str(body, &["linkPath", "link_path"]))?;
     let what = format!("ln: failed to create symbolic link '{}'", link.remote);
-    ctx.writable(&link, &what)?;
+    ctx.writable(&link, &link.local, &what)?;
     std::os::unix::fs::symlink(ctx.sandbox.link_target_local(&target.remote), &link.local)
         .map_err(|e| remote_failure(1, &what, &e))?;
     output(201, entry_of(ctx.sandbox, &link)?)
@@ -471,7 +472,7 @@ fn rm(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let what = format!("rm: cannot remove '{}'", p.remote);
     let meta = fs::symlink_metadata(&p.local).map_err(|e| remote_failure(1, &what, &e))?;
-    ctx.writable(&p, &what)?;
+    ctx.writable(&p, &p.local, &what)?;
     if meta.is_dir() {
         fs::remove_dir_all(&p.local)
     } else {
@@ -521,7 +522,13 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             .unwrap_or_else(|| "upload".into());
         let remote = format!("{}/{name}", dir.remote);
         let failed = |e| remote_failure(1, &format!("bash: line 1: {remote}"), &e);
-        let file = match AtomicFile::create(&dir.target.join(&name)) {
+        let target = dir.target.join(&name);
+        let sb = ctx.sandbox;
+        let file = match sb
+            .check_write(&remote)
+            .and_then(|_| sb.check_write(&sb.remote_of(&target)))
+            .and_then(|_| AtomicFile::create(&target))
+        {
             Ok(f) => f,
             Err(e) => {
                 part.discard()?;
@@ -625,7 +632,11 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
             "matchPattern is not supported by the FirecREST emulator.",
         ));
     }
-    ctx.writable(&dst, &format!("tar: cannot open '{}'", dst.remote))?;
+    ctx.writable(
+        &dst,
+        &dst.target,
+        &format!("tar: cannot open '{}'", dst.remote),
+    )?;
     let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = src.local.file_name().unwrap_or_default().to_os_string();
     let deref = field(body, &["dereference"])
@@ -634,7 +645,7 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let mode = format!("-c{}{flag}f", if deref { "h" } else { "" });
     let args = vec![
         mode.into(),
-        dst.local.into_os_string(),
+        dst.target.into_os_string(),
         "-C".into(),
         parent.into_os_string(),
         name,
@@ -647,7 +658,11 @@ pub(crate) fn extract_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
-    ctx.writable(&dst, &format!("tar: cannot write into '{}'", dst.remote))?;
+    ctx.writable(
+        &dst,
+        &dst.target,
+        &format!("tar: cannot write into '{}'", dst.remote),
+    )?;
     // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
     let args = vec![
         format!("-x{flag}f").into(),
