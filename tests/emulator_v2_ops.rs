@@ -189,3 +189,17 @@ fn writes_and_transfers_follow_links_inside_the_sandbox_only() {
         r.text()
     );
 }
+
+#[test]
+fn a_symlink_loop_is_an_error_not_a_host_path() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::os::unix::fs::symlink("loop", local("loop")).unwrap();
+    let r = v2.get("/filesystem/cluster/ops/stat?path=/home/testuser/loop/x");
+    assert_eq!(r.status, 500, "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.ends_with("cannot access '/home/testuser/loop/x': Too many levels of symbolic links"),
+        "{msg}"
+    );
+}

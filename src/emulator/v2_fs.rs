@@ -58,15 +58,17 @@ pub(crate) fn check(
             "The provided path ({remote}) does not match any of the defined filesystem paths for the requested system ({system})."
         )));
     }
+    // No lexical fallback when resolution fails (a symlink loop): the OS would then follow
+    // the links itself, reading absolute and `..` targets on the host.
     let resolve = |follow| {
         sandbox
             .resolve(&remote, follow)
             .map(|(_, local)| local)
-            .unwrap_or_else(|_| sandbox.local_lexical(&remote))
+            .map_err(|e| remote_failure(1, &format!("cannot access '{remote}'"), &e))
     };
     Ok(RemotePath {
-        local: resolve(false),
-        target: resolve(true),
+        local: resolve(false)?,
+        target: resolve(true)?,
         remote,
     })
 }
