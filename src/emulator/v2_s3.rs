@@ -501,7 +501,7 @@ impl Drop for Multipart {
 /// `(part number, ETag)` pairs of a `CompleteMultipartUpload` document, in document order.
 fn parse_complete_xml(xml: &str) -> Option<Vec<(u32, String)>> {
     let start = xml.find("<CompleteMultipartUpload")?;
-    let end = xml.find("</CompleteMultipartUpload>")?;
+    let end = start + xml[start..].find("</CompleteMultipartUpload>")?;
     let mut body = &xml[start..end];
     let mut parts = Vec::new();
     while let Some(i) = body.find("<Part>") {
@@ -536,5 +536,8 @@ mod tests {
             parse_complete_xml("<CompleteMultipartUpload></CompleteMultipartUpload>").is_none()
         );
         assert!(parse_complete_xml("garbage").is_none());
+        assert!(
+            parse_complete_xml("</CompleteMultipartUpload><CompleteMultipartUpload>").is_none()
+        );
     }
 }
