@@ -11,8 +11,9 @@
 //!
 //! Layout: `server` (HTTP, workers, faults applied, counters), `tokens` (token endpoint, JWTs),
 //! `sandbox` (remote paths → files under the root, no escape), `store` (staging object store
-//! under `/s3/`), `multipart` (multer, driven synchronously), `faults`, and one route module per
-//! API version (`v1`, `v2*`), chosen by `Config::api`.
+//! under `/s3/`), `multipart` (multer, driven synchronously), `faults`, the file mechanics both
+//! versions share (`atomic` temp-and-rename writes, `copy` of trees, `portion` for head/tail),
+//! and one route module per API version (`v1`, `v2`), chosen by `Config::api`.
 //!
 //! Where the v1 emulator knowingly differs from the recorded server:
 //! - `xfer-external/invalidate` deletes the staged objects, so invalidated links stop working
@@ -37,11 +38,6 @@ mod tokens;
 mod util;
 mod v1;
 mod v2;
-mod v2_fs;
-mod v2_http;
-mod v2_jobs;
-mod v2_ops;
-mod v2_s3;
 
 pub use faults::parse_fault;
 

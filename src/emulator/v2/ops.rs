@@ -1,17 +1,17 @@
 //! v2 emulator: `/filesystem/{system}/ops/*`, the synchronous file operations, acting on the
 //! sandbox with the status codes and coreutils messages FirecREST v2 relays (transcripts 15–58).
 
-use super::atomic::AtomicFile;
-use super::multipart;
-use super::portion::{self, Count};
-use super::sandbox::Sandbox;
-use super::server::{Body, Req, Resp};
-use super::util::hex;
-use super::v2_fs::{
+use super::fs::{
     check, entry, entry_of, file_type_char, io_text, lookup_id, own_uid, remote_failure,
     remote_text, RemotePath, USER,
 };
-use super::v2_http::{field, field_str, json_resp, no_content, truthy, ApiError};
+use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
+use crate::emulator::atomic::AtomicFile;
+use crate::emulator::multipart;
+use crate::emulator::portion::{self, Count};
+use crate::emulator::sandbox::Sandbox;
+use crate::emulator::server::{Body, Req, Resp};
+use crate::emulator::util::hex;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};

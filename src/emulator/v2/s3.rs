@@ -1,14 +1,14 @@
 //! v2 emulator: S3 multipart uploads, presigned. Part PUTs answer with the part's MD5 as ETag;
 //! the completion POST checks the XML as S3 does and assembles the object into the staging
-//! store (`super::store`, which also serves the presigned GETs with `Range`). Parts live in
+//! store (`crate::emulator::store`, which also serves the presigned GETs with `Range`). Parts live in
 //! files; bodies are streamed, never held whole.
 
-use super::server::{Req, Resp};
-use super::util::{
+use crate::emulator::server::{Req, Resp};
+use crate::emulator::util::{
     amz_day, amz_time, hex, hmac_sha256, now_secs, parse_amz_time, percent_encode, random_bytes,
     same_bytes,
 };
-use super::State;
+use crate::emulator::State;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};

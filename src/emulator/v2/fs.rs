@@ -1,9 +1,9 @@
 //! v2 emulator: remote paths, `File` entries and coreutils-style failures, the pieces every
 //! filesystem operation and transfer job shares.
 
-use super::sandbox::Sandbox;
-use super::util::iso_time;
-use super::v2_http::ApiError;
+use super::http::ApiError;
+use crate::emulator::sandbox::Sandbox;
+use crate::emulator::util::iso_time;
 use serde_json::{json, Value};
 use std::fs::Metadata;
 use std::io;

@@ -3,13 +3,13 @@
 //! sandbox (copy, move, remove, S3 ingress/egress) and writes the job scripts' log lines,
 //! since clients decide success from the output log, not from the state (transcripts 63–68).
 
-use super::atomic::move_into_place;
-use super::copy::copy_tree;
-use super::util::now_secs;
-use super::v2_fs::{date_line, own_uid, RemotePath, USER};
-use super::v2_ops::Tar;
-use super::v2_s3::Multipart;
-use super::State;
+use super::fs::{date_line, own_uid, RemotePath, USER};
+use super::ops::Tar;
+use super::s3::Multipart;
+use crate::emulator::atomic::move_into_place;
+use crate::emulator::copy::copy_tree;
+use crate::emulator::util::now_secs;
+use crate::emulator::State;
 use md5::Digest;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -359,7 +359,7 @@ impl Scheduler {
                 ));
                 log.out(&format!(
                     "[INFO] Creating temporary folder:tmp/{}/",
-                    super::v2_http::uuid4()
+                    super::http::uuid4()
                 ));
                 for n in 1..=parts {
                     log.out(&format!("[INFO] Uploading part {n}..."));
@@ -493,7 +493,7 @@ impl<R: io::Read> PartMd5s<R> {
     fn finish(mut self) -> Vec<String> {
         if self.in_part > 0 || self.done.is_empty() {
             let md5 = std::mem::take(&mut self.md5).finalize();
-            self.done.push(super::util::hex(&md5));
+            self.done.push(crate::emulator::util::hex(&md5));
         }
         self.done
     }
@@ -507,7 +507,7 @@ impl<R: io::Read> io::Read for PartMd5s<R> {
         self.in_part += n as u64;
         if self.in_part == self.part_size {
             let md5 = std::mem::take(&mut self.md5).finalize();
-            self.done.push(super::util::hex(&md5));
+            self.done.push(crate::emulator::util::hex(&md5));
             self.in_part = 0;
         }
         Ok(n)
