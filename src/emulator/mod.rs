@@ -29,6 +29,7 @@
 mod atomic;
 mod copy;
 mod faults;
+mod ls;
 mod multipart;
 mod portion;
 mod sandbox;

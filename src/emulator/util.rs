@@ -2,8 +2,18 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::io::Read;
+use std::io::{self, Read};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An I/O error in the C library's strerror wording, as coreutils prints it ("No such file or
+/// directory"): std's text without its " (os error N)".
+pub(crate) fn errtext(err: &io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
 
 /// `n` bytes from the kernel's random source (no RNG crate needed for keys and secrets).
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {

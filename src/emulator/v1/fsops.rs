@@ -4,8 +4,10 @@
 
 use crate::emulator::atomic::TMP_PREFIX;
 use crate::emulator::copy::copy_tree;
+use crate::emulator::ls::{perm_string, type_char};
 use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
+use crate::emulator::util::errtext;
 use crate::emulator::util::{hex, iso_time};
 use crate::emulator::USER;
 use serde_json::{json, Value};
@@ -16,15 +18,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 pub(crate) const USER_ID: i64 = 1001;
-
-/// `io::Error` as the C library's strerror text ("No such file or directory").
-pub(crate) fn errtext(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
 
 fn enoent() -> io::Error {
     io::Error::from_raw_os_error(libc::ENOENT)
@@ -42,60 +35,6 @@ fn owner_of(sb: &Sandbox, remote: &str) -> (&'static str, i64) {
         ("root", 0)
     } else {
         (USER, USER_ID)
-    }
-}
-
-/// `rwxr-xr-x` from a mode, with setuid/setgid/sticky letters.
-pub(crate) fn perm_string(mode: u32) -> String {
-    let mut s = String::with_capacity(9);
-    let bits = [
-        (0o400, 'r'),
-        (0o200, 'w'),
-        (0o100, 'x'),
-        (0o040, 'r'),
-        (0o020, 'w'),
-        (0o010, 'x'),
-        (0o004, 'r'),
-        (0o002, 'w'),
-        (0o001, 'x'),
-    ];
-    for (i, (bit, c)) in bits.iter().enumerate() {
-        let set = mode & bit != 0;
-        let special = match i {
-            2 => mode & 0o4000 != 0,
-            5 => mode & 0o2000 != 0,
-            8 => mode & 0o1000 != 0,
-            _ => false,
-        };
-        s.push(match (special, set, i) {
-            (true, true, 8) => 't',
-            (true, false, 8) => 'T',
-            (true, true, _) => 's',
-            (true, false, _) => 'S',
-            (false, true, _) => *c,
-            (false, false, _) => '-',
-        });
-    }
-    s
-}
-
-fn type_char(meta: &Metadata) -> char {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_symlink() {
-        'l'
-    } else if t.is_dir() {
-        'd'
-    } else if t.is_char_device() {
-        'c'
-    } else if t.is_block_device() {
-        'b'
-    } else if t.is_fifo() {
-        'p'
-    } else if t.is_socket() {
-        's'
-    } else {
-        '-'
     }
 }
 
@@ -593,8 +532,6 @@ mod tests {
 
     #[test]
     fn modes() {
-        assert_eq!(perm_string(0o755), "rwxr-xr-x");
-        assert_eq!(perm_string(0o1777), "rwxrwxrwt");
         assert_eq!(parse_mode("700", 0o644, false), Some(0o700));
         assert_eq!(parse_mode("999", 0o644, false), None);
         assert_eq!(parse_mode("u+x", 0o644, false), Some(0o744));

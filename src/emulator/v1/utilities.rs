@@ -412,7 +412,10 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
         Ok(()) => ok(201, "File upload successful", json!("")),
         Err(e) => command_failed(
             OP,
-            &format!("bash: line 1: {target}/{name}: {}", fsops::errtext(&e)),
+            &format!(
+                "bash: line 1: {target}/{name}: {}",
+                crate::emulator::util::errtext(&e)
+            ),
         ),
     })
 }

@@ -2,12 +2,13 @@
 //! filesystem operation and transfer job shares.
 
 use super::http::ApiError;
+use crate::emulator::ls::{perm_string, type_char};
 use crate::emulator::sandbox::Sandbox;
-use crate::emulator::util::iso_time;
+use crate::emulator::util::{errtext, iso_time};
 use serde_json::{json, Value};
 use std::fs::Metadata;
 use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The one configured filesystem (`fileSystems[0].path`); every path must lie under it.
@@ -81,7 +82,7 @@ pub(crate) fn entry(
     meta: &Metadata,
     numeric: bool,
 ) -> Value {
-    let kind = file_type_char(meta);
+    let kind = type_char(meta);
     let link_target = if kind == 'l' {
         std::fs::read_link(local)
             .ok()
@@ -99,7 +100,7 @@ pub(crate) fn entry(
         "linkTarget": link_target,
         "user": id_name(meta.uid(), own_uid(), "/etc/passwd", numeric),
         "group": id_name(meta.gid(), own_gid(), "/etc/group", numeric),
-        "permissions": permissions(meta),
+        "permissions": perm_string(meta.mode()),
         "lastModified": iso_time(meta.mtime()),
         "size": size.to_string(),
     })
@@ -110,32 +111,6 @@ pub(crate) fn entry_of(sandbox: &Sandbox, path: &RemotePath) -> Result<Value, Ap
     let meta = std::fs::symlink_metadata(&path.local)
         .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", path.remote), &e))?;
     Ok(entry(sandbox, &path.remote, &path.local, &meta, false))
-}
-
-pub(crate) fn file_type_char(meta: &Metadata) -> char {
-    let ft = meta.file_type();
-    if ft.is_symlink() {
-        'l'
-    } else if ft.is_dir() {
-        'd'
-    } else {
-        '-'
-    }
-}
-
-fn permissions(meta: &Metadata) -> String {
-    if meta.file_type().is_symlink() {
-        return "rwxrwxrwx".into();
-    }
-    let mode = meta.permissions().mode();
-    let mut s = String::with_capacity(9);
-    for shift in [6, 3, 0] {
-        let bits = (mode >> shift) & 7;
-        s.push(if bits & 4 != 0 { 'r' } else { '-' });
-        s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        s.push(if bits & 1 != 0 { 'x' } else { '-' });
-    }
-    s
 }
 
 /// The emulated user owns whatever the emulator process owns.
@@ -196,7 +171,7 @@ pub(crate) fn lookup_id(file: &str, name: &str) -> Option<u32> {
 /// A failed remote command as the server reports it: the status follows the text of stderr
 /// (`base_command_error_handling.py`), the message wraps it.
 pub(crate) fn remote_failure(exit: i32, what: &str, err: &io::Error) -> ApiError {
-    remote_text(exit, &format!("{what}: {}", io_text(err)))
+    remote_text(exit, &format!("{what}: {}", errtext(err)))
 }
 
 pub(crate) fn remote_text(exit: i32, stderr: &str) -> ApiError {
@@ -213,21 +188,6 @@ pub(crate) fn remote_text(exit: i32, stderr: &str) -> ApiError {
         status,
         format!("Remote process failed with exit status:{exit} and error message:{stderr}"),
     )
-}
-
-/// The C library's wording of an I/O error, as coreutils prints it.
-pub(crate) fn io_text(err: &io::Error) -> String {
-    match err.raw_os_error() {
-        Some(code) => {
-            let text = io::Error::from_raw_os_error(code).to_string();
-            // std appends " (os error N)"; coreutils does not.
-            match text.find(" (os error") {
-                Some(i) => text[..i].to_string(),
-                None => text,
-            }
-        }
-        None => err.to_string(),
-    }
 }
 
 /// `date`'s default output in UTC, which the transfer job scripts prefix their log lines with.

@@ -2,16 +2,16 @@
 //! sandbox with the status codes and coreutils messages FirecREST v2 relays (transcripts 15–58).
 
 use super::fs::{
-    check, entry, entry_of, file_type_char, io_text, lookup_id, own_uid, remote_failure,
-    remote_text, RemotePath, USER,
+    check, entry, entry_of, lookup_id, own_uid, remote_failure, remote_text, RemotePath, USER,
 };
 use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
 use crate::emulator::atomic::AtomicFile;
+use crate::emulator::ls::type_char;
 use crate::emulator::multipart;
 use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
 use crate::emulator::server::{Body, Req, Resp};
-use crate::emulator::util::hex;
+use crate::emulator::util::{errtext, hex};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
@@ -323,10 +323,10 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let meta = fs::symlink_metadata(&p.local).map_err(|e| {
         remote_text(
             1,
-            &format!("file: cannot open `{}' ({})", p.remote, io_text(&e)),
+            &format!("file: cannot open `{}' ({})", p.remote, errtext(&e)),
         )
     })?;
-    let text = match file_type_char(&meta) {
+    let text = match type_char(&meta) {
         'l' => format!(
             "symbolic link to {}",
             fs::read_link(&p.local)
