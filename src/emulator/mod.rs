@@ -152,8 +152,23 @@ impl State {
 
     /// Sleeps one task step; false when the emulator is stopping (background work should end).
     pub fn task_step(&self) -> bool {
-        std::thread::sleep(self.task_delay);
-        !self.stopping()
+        self.pause(self.task_delay, &AtomicBool::new(false))
+    }
+
+    /// Waits `d` in short slices; false as soon as the emulator stops or `cancel` is set, so
+    /// background work never outlives the emulator by a whole task delay.
+    pub fn pause(&self, d: Duration, cancel: &AtomicBool) -> bool {
+        let until = std::time::Instant::now() + d;
+        loop {
+            if self.stopping() || cancel.load(Ordering::SeqCst) {
+                return false;
+            }
+            let now = std::time::Instant::now();
+            if now >= until {
+                return true;
+            }
+            std::thread::sleep((until - now).min(Duration::from_millis(20)));
+        }
     }
 }
 

@@ -155,20 +155,6 @@ impl Scheduler {
     }
 
     /// Sleeps `d` unless the emulator stops or the job is cancelled (then false).
-    fn pause(st: &State, d: Duration, cancel: &AtomicBool) -> bool {
-        let until = Instant::now() + d;
-        loop {
-            if st.stopping() || cancel.load(Ordering::SeqCst) {
-                return false;
-            }
-            let now = Instant::now();
-            if now >= until {
-                return true;
-            }
-            std::thread::sleep((until - now).min(Duration::from_millis(20)));
-        }
-    }
-
     fn set(&self, id: u64, f: impl FnOnce(&mut Job)) {
         if let Some(job) = self.lock().get_mut(&id) {
             if job.state != JobState::Cancelled {
@@ -186,7 +172,7 @@ impl Scheduler {
         fail: bool,
         cancel: Arc<AtomicBool>,
     ) {
-        if !Self::pause(st, st.task_delay, &cancel) {
+        if !st.pause(st.task_delay, &cancel) {
             return;
         }
         self.set(id, |j| {
@@ -206,7 +192,7 @@ impl Scheduler {
         } else {
             self.work(st, id, &action, &log, &cancel)
         };
-        if !Self::pause(st, st.task_delay, &cancel) {
+        if !st.pause(st.task_delay, &cancel) {
             return;
         }
         self.set(id, |j| {
@@ -295,7 +281,7 @@ impl Scheduler {
                     let gave_up = self.multipart.take_failed(object);
                     if gave_up
                         || waited
-                        || !Self::pause(st, st.task_delay.max(Duration::from_millis(10)), cancel)
+                        || !st.pause(st.task_delay.max(Duration::from_millis(10)), cancel)
                     {
                         log.err(&format!(
                             "{} File to transfer not found in S3 bucket",
