@@ -127,9 +127,6 @@ impl Default for Config {
 
 /// Everything the routes of either API version share: one per running emulator.
 pub(crate) struct State {
-    /// The API version served (for code shared by both route sets).
-    #[allow(dead_code)]
-    pub api: ApiVersion,
     port: u16,
     pub base_url: String,
     pub sandbox: Sandbox,
@@ -228,7 +225,6 @@ impl Emulator {
         }
         let store_dir = fresh_temp_dir("staging")?;
         let state = Arc::new(State {
-            api: config.api,
             port,
             sandbox: Sandbox::new(&root, HOME)?,
             tokens: Tokens::new(CLIENT_ID, USER, config.token_ttl),
