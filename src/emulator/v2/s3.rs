@@ -362,7 +362,8 @@ impl Multipart {
             }
         }
         let min = S3_MIN_PART.min(self.part_size);
-        if sizes[..sizes.len() - 1].iter().any(|s| *s < min) {
+        let all_but_last = sizes.split_last().map_or(&[][..], |(_, init)| init);
+        if all_but_last.iter().any(|s| *s < min) {
             return Err(s3_error(
                 400,
                 "EntityTooSmall",
@@ -395,9 +396,9 @@ impl Multipart {
                 object,
             );
         }
-        // Hold the lock across assembly: a concurrent completion must not see half an object.
-        // Validate under the lock, then take the upload out of the table so that assembling a
-        // large object does not hold up other uploads' requests.
+        // Validate under the lock, then take the upload out of the table: a concurrent
+        // completion finds no upload (never half an object), and assembling a large object
+        // does not hold up other uploads' requests.
         let mut uploads = self.lock();
         let Some(up) = uploads.uploads.get(id).filter(|u| u.object == object) else {
             return no_such_upload(object);
