@@ -203,3 +203,45 @@ fn a_symlink_loop_is_an_error_not_a_host_path() {
         "{msg}"
     );
 }
+
+#[test]
+fn extraction_does_not_write_through_a_link_in_the_target() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::fs::create_dir_all(local("src/evil")).unwrap();
+    std::fs::write(local("src/evil/f"), b"from the archive").unwrap();
+    // Only the member `evil/f`, no `evil/` entry: tar opens the path through what is there.
+    let tarred = std::process::Command::new("tar")
+        .args(["-czf", "a.tgz", "-C", "src", "evil/f"])
+        .current_dir(local(""))
+        .status()
+        .unwrap();
+    assert!(tarred.success());
+    let outside = std::env::temp_dir().join(format!("fe-extract-outside-{}", std::process::id()));
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(local("out/keep")).unwrap();
+    std::fs::write(local("out/keep/k"), b"k").unwrap();
+    let depth = v2.emu.local_path("/home/testuser/out").components().count();
+    let climb = format!("{}{}", "../".repeat(depth), outside.display());
+    std::os::unix::fs::symlink(&climb, local("out/evil")).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/extract",
+        &json!({"path": "/home/testuser/a.tgz", "targetPath": "/home/testuser/out", "compression": "gzip"}),
+    );
+    let escaped = std::fs::read_dir(&outside).unwrap().count();
+    std::fs::remove_dir_all(&outside).unwrap();
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(escaped, 0, "the archive was extracted outside the root");
+    assert_eq!(
+        std::fs::read(local("out/evil/f")).unwrap(),
+        b"from the archive"
+    );
+    assert_eq!(std::fs::read(local("out/keep/k")).unwrap(), b"k");
+    let left: Vec<_> = std::fs::read_dir(local("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "staging left behind: {left:?}");
+}

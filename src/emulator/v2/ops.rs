@@ -6,18 +6,20 @@ use super::fs::{
 };
 use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
 use crate::emulator::atomic::AtomicFile;
+use crate::emulator::atomic::TMP_PREFIX;
+use crate::emulator::copy::merge_tree;
 use crate::emulator::ls::type_char;
 use crate::emulator::multipart;
 use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
 use crate::emulator::server::{Body, Req, Resp};
-use crate::emulator::util::{errtext, hex};
+use crate::emulator::util::{errtext, hex, random_bytes};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What the operations need from the emulator.
 pub(crate) struct Ctx<'a> {
@@ -591,14 +593,35 @@ pub(crate) struct Tar {
     args: Vec<std::ffi::OsString>,
     /// The sandbox root, removed from tar's complaints so they show remote paths.
     root: String,
+    /// For an extraction, the directory the members land in.
+    into: Option<PathBuf>,
     pub compress: bool,
 }
 
 impl Tar {
-    /// Runs tar: Err(exit code, stderr) on failure.
+    /// Runs tar: Err(exit code, stderr) on failure. An archive is extracted into a fresh
+    /// directory and merged from there: tar writes through a symlink already in the target
+    /// (`evil -> ../../..` then member `evil/f`), and the OS would resolve it on the host.
     pub fn run(&self) -> Result<(), (i32, String)> {
+        let Some(into) = &self.into else {
+            return self.tar(&self.args);
+        };
+        let stage = into.join(format!("{TMP_PREFIX}{}", hex(&random_bytes(8))));
+        let in_dir = |dir: &Path| [self.args.clone(), vec!["-C".into(), dir.into()]].concat();
+        if fs::create_dir(&stage).is_err() {
+            // No such directory (or not one): tar's own complaint says so.
+            return self.tar(&in_dir(into));
+        }
+        let r = self.tar(&in_dir(&stage)).and_then(|_| {
+            merge_tree(&stage, into).map_err(|e| (2, format!("tar: {}", errtext(&e))))
+        });
+        let _ = fs::remove_dir_all(&stage);
+        r
+    }
+
+    fn tar(&self, args: &[std::ffi::OsString]) -> Result<(), (i32, String)> {
         let out = std::process::Command::new("tar")
-            .args(&self.args)
+            .args(args)
             .output()
             .map_err(|e| (127, format!("tar could not run: {e}")))?;
         if out.status.success() {
@@ -612,12 +635,13 @@ impl Tar {
     }
 }
 
-fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, compress: bool) -> Tar {
+fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, into: Option<PathBuf>) -> Tar {
     let root = ctx.sandbox.local_lexical("/");
     Tar {
         args,
         root: root.to_string_lossy().trim_end_matches('/').to_string(),
-        compress,
+        compress: into.is_none(),
+        into,
     }
 }
 
@@ -650,7 +674,7 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
         parent.into_os_string(),
         name,
     ];
-    Ok(tar(ctx, args, true))
+    Ok(tar(ctx, args, None))
 }
 
 /// `extract`: `tar -x` of `path` into the directory `targetPath`.
@@ -667,12 +691,10 @@ pub(crate) fn extract_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let args = vec![
         format!("-x{flag}f").into(),
         src.target.into_os_string(),
-        "-C".into(),
-        dst.target.into_os_string(),
         "--no-same-owner".into(),
         "--no-same-permissions".into(),
     ];
-    Ok(tar(ctx, args, false))
+    Ok(tar(ctx, args, Some(dst.target)))
 }
 
 fn run_tar(cmd: Result<Tar, ApiError>) -> Result<Resp, ApiError> {
