@@ -34,6 +34,7 @@ mod multipart;
 mod portion;
 mod sandbox;
 mod server;
+mod sniff;
 mod store;
 mod tokens;
 mod util;

@@ -7,6 +7,7 @@ use crate::emulator::copy::copy_tree;
 use crate::emulator::ls::{perm_string, type_char};
 use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
+use crate::emulator::sniff;
 use crate::emulator::util::errtext;
 use crate::emulator::util::{hex, iso_time};
 use crate::emulator::USER;
@@ -329,7 +330,7 @@ pub(crate) fn symlink(sb: &Sandbox, target: &str, link: &str) -> Result<(), Stri
 
 /// `file -b` (a few common answers; `file` prints errors on stdout and succeeds).
 pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
-    let (remote, local) = match resolve_read(sb, path, false) {
+    let (_, local) = match resolve_read(sb, path, false) {
         Ok(r) => r,
         Err(e) => return Ok(format!("cannot open `{path}' ({})", errtext(&e))),
     };
@@ -349,34 +350,11 @@ pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
     if meta.len() == 0 {
         return Ok("empty".to_string());
     }
-    let _ = remote;
     let mut head = Vec::new();
     File::open(&local)
-        .and_then(|f| f.take(64 * 1024).read_to_end(&mut head))
+        .and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head))
         .map_err(|e| format!("cannot open `{path}' ({})", errtext(&e)))?;
-    let text = if head
-        .iter()
-        .all(|&b| b == b'\n' || b == b'\t' || b == b'\r' || (0x20..0x7f).contains(&b))
-    {
-        "ASCII text"
-    } else if std::str::from_utf8(&head).is_ok() && !head.contains(&0) {
-        "Unicode text, UTF-8 text"
-    } else {
-        return Ok("data".to_string());
-    };
-    if head.starts_with(b"#!") {
-        let first =
-            String::from_utf8_lossy(head.split(|&b| b == b'\n').next().unwrap_or(b"")).into_owned();
-        let shell = if first.contains("bash") {
-            "Bourne-Again shell script"
-        } else if first.contains("python") {
-            "Python script"
-        } else {
-            "POSIX shell script"
-        };
-        return Ok(format!("{shell}, {text} executable"));
-    }
-    Ok(text.to_string())
+    Ok(sniff::describe(&head))
 }
 
 /// `stat [-L]` as FirecREST formats it: integers.

@@ -13,6 +13,7 @@ use crate::emulator::multipart;
 use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
 use crate::emulator::server::{Body, Req, Resp};
+use crate::emulator::sniff;
 use crate::emulator::util::{errtext, hex, random_bytes};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -339,12 +340,8 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         _ if meta.len() == 0 => "empty".to_string(),
         _ => {
             let mut head = Vec::new();
-            let _ = File::open(&p.local).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
-            match std::str::from_utf8(&head) {
-                Ok(s) if s.is_ascii() => "ASCII text".to_string(),
-                Ok(_) => "Unicode text, UTF-8 text".to_string(),
-                Err(_) => "data".to_string(),
-            }
+            let _ = File::open(&p.local).and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head));
+            sniff::describe(&head)
         }
     };
     output(200, json!(text))
