@@ -9,10 +9,9 @@ use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
 use crate::emulator::sniff;
 use crate::emulator::util::errtext;
-use crate::emulator::util::{hex, iso_time};
+use crate::emulator::util::{iso_time, sha256_hex};
 use crate::emulator::USER;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -401,18 +400,7 @@ fn open_for(sb: &Sandbox, cmd: &str, path: &str) -> Result<(File, u64), String> 
 /// `sha256sum` (hex digest only).
 pub(crate) fn checksum(sb: &Sandbox, path: &str) -> Result<String, String> {
     let (mut f, _) = open_for(sb, "sha256sum", path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| format!("sha256sum: {path}: {}", errtext(&e)))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
+    sha256_hex(&mut f).map_err(|e| format!("sha256sum: {path}: {}", errtext(&e)))
 }
 
 /// What head and tail take: `bytes` or `lines` (default 10 lines), `skip` (head: all but the

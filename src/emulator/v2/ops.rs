@@ -14,9 +14,8 @@ use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
 use crate::emulator::server::{Body, Req, Resp};
 use crate::emulator::sniff;
-use crate::emulator::util::{errtext, hex, random_bytes};
+use crate::emulator::util::{errtext, hex, random_bytes, sha256_hex};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -303,21 +302,9 @@ fn checksum(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         &format!("sha256sum: {}", p.remote),
         &format!("sha256sum: {}: Is a directory", p.remote),
     )?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| remote_failure(1, &format!("sha256sum: {}", p.remote), &e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    output(
-        200,
-        json!({"algorithm": "SHA256", "checksum": hex(&hasher.finalize())}),
-    )
+    let sum = sha256_hex(&mut f)
+        .map_err(|e| remote_failure(1, &format!("sha256sum: {}", p.remote), &e))?;
+    output(200, json!({"algorithm": "SHA256", "checksum": sum}))
 }
 
 /// `file -b`, reduced to the answers that matter to clients.
