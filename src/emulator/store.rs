@@ -110,7 +110,7 @@ impl Store {
     pub fn take_failed(&self, bucket: &str, key: &str) -> bool {
         self.failed
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .remove(&format!("{bucket}/{key}"))
     }
 
@@ -120,7 +120,7 @@ impl Store {
         }
         self.etags
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .remove(&format!("{bucket}/{key}"));
     }
 
@@ -133,7 +133,7 @@ impl Store {
         let _ = std::fs::remove_dir_all(&dir);
         self.etags
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .retain(|k, _| !k.starts_with(&format!("{bucket}/{prefix}/")));
         n
     }
@@ -270,7 +270,7 @@ impl ObjectWriter {
         store
             .etags
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .insert(std::mem::take(&mut self.id), etag);
         Ok(self.len)
     }
@@ -425,7 +425,7 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
             store
                 .failed
                 .lock()
-                .unwrap()
+                .unwrap_or_else(|e| e.into_inner())
                 .insert(format!("{bucket}/{key}"));
         }
         outcome = Some(Resp::new(204).header("Content-Type", "text/html; charset=utf-8"));
@@ -484,7 +484,7 @@ fn get_object(state: &State, req: &Req, bucket: &str, key: &str) -> Resp {
     let etag = store
         .etags
         .lock()
-        .unwrap()
+        .unwrap_or_else(|e| e.into_inner())
         .get(&format!("{bucket}/{key}"))
         .cloned()
         .unwrap_or_default();
