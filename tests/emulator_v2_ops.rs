@@ -245,3 +245,34 @@ fn extraction_does_not_write_through_a_link_in_the_target() {
         .collect();
     assert_eq!(left.len(), 2, "staging left behind: {left:?}");
 }
+
+#[test]
+fn copy_and_move_into_home_itself() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::fs::create_dir_all(local("d")).unwrap();
+    std::fs::write(local("d/a"), b"a").unwrap();
+    std::fs::write(local("d/b"), b"b").unwrap();
+    for (op, body) in [
+        (
+            "cp",
+            json!({"sourcePath": "/home/testuser/d/a", "targetPath": "/home/testuser"}),
+        ),
+        (
+            "mv",
+            json!({"sourcePath": "/home/testuser/d/b", "targetPath": "/home/testuser"}),
+        ),
+    ] {
+        let r = v2.send_json("POST", &format!("/filesystem/cluster/transfer/{op}"), &body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.json()["transferJob"]["jobId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let job = v2.wait_job(&id, |s| s == "COMPLETED" || s == "FAILED");
+        assert_eq!(job["status"]["state"], "COMPLETED", "{op}: {job}");
+    }
+    assert_eq!(std::fs::read(local("a")).unwrap(), b"a");
+    assert_eq!(std::fs::read(local("b")).unwrap(), b"b");
+    assert!(!local("d/b").exists());
+}

@@ -27,10 +27,9 @@ pub(crate) struct RemotePath {
 
 impl RemotePath {
     /// The sandbox's write rule for writing `local` (this path's `local`, its `target`, or a
-    /// file inside it) under this path's name: both the name and where it leads after
-    /// symlinks must be writable, so a link cannot carry a write somewhere the user may not.
+    /// file inside it), judged where it is after symlinks (as v1 does), so a link can carry
+    /// a write neither somewhere the user may not write nor away from a directory they may.
     pub fn writable(&self, sandbox: &Sandbox, local: &Path) -> io::Result<()> {
-        sandbox.check_write(&self.remote)?;
         sandbox.check_write(&sandbox.remote_of(local))
     }
 }

@@ -509,10 +509,8 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
         let remote = format!("{}/{name}", dir.remote);
         let failed = |e| remote_failure(1, &format!("bash: line 1: {remote}"), &e);
         let target = dir.target.join(&name);
-        let sb = ctx.sandbox;
-        let file = match sb
-            .check_write(&remote)
-            .and_then(|_| sb.check_write(&sb.remote_of(&target)))
+        let file = match dir
+            .writable(ctx.sandbox, &target)
             .and_then(|_| AtomicFile::create(&target))
         {
             Ok(f) => f,
