@@ -3,6 +3,7 @@
 //! store (`crate::emulator::store`, which also serves the presigned GETs with `Range`). Parts live in
 //! files; bodies are streamed, never held whole.
 
+use crate::emulator::atomic::AtomicFile;
 use crate::emulator::server::{Req, Resp};
 use crate::emulator::util::{
     amz_day, amz_time, hex, hmac_sha256, now_secs, parse_amz_time, percent_encode, random_bytes,
@@ -300,17 +301,14 @@ impl Multipart {
             return no_such_upload(object);
         };
         let path = dir.join(number.to_string());
-        let tmp = dir.join(format!("{number}.{}", hex(&random_bytes(4))));
-        let written = File::create(&tmp).and_then(|mut f| copy_md5(req.body(), &mut f));
-        let (size, md5) = match written {
+        // Written beside its place and renamed under the lock: an aborted body leaves nothing.
+        let written = AtomicFile::create(&path)
+            .and_then(|mut f| copy_md5(req.body(), &mut f).map(|r| (f, r)));
+        let (file, (size, md5)) = match written {
             Ok(r) => r,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return s3_error(400, "IncompleteBody", &e.to_string(), object);
-            }
+            Err(e) => return s3_error(400, "IncompleteBody", &e.to_string(), object),
         };
         if size != expected_len {
-            let _ = fs::remove_file(&tmp);
             return s3_error(
                 400,
                 "IncompleteBody",
@@ -320,10 +318,9 @@ impl Multipart {
         }
         let mut st = self.lock();
         let Some(up) = st.uploads.get_mut(id) else {
-            let _ = fs::remove_file(&tmp);
             return no_such_upload(object);
         };
-        if fs::rename(&tmp, &path).is_err() {
+        if file.commit().is_err() {
             return s3_error(500, "InternalError", "could not store the part", object);
         }
         // A part number uploaded again replaces the earlier part, as in S3.
