@@ -668,3 +668,27 @@ fn ls_options_page_and_show_ids() {
     let hidden = names(&s.get("/utilities/ls?targetPath=/home/testuser&showhidden=true"));
     assert_eq!(hidden[0], ".hidden");
 }
+
+#[test]
+fn upload_with_the_file_before_its_target_lands_whole() {
+    let s = Session::new(Config::default());
+    make_fixtures(&s.emu);
+    let bytes = data(300 * 1024 + 7);
+    let (ct, body) = multipart(&[
+        ("file", Some("late-target.bin"), &bytes),
+        ("targetPath", None, b"/home/testuser"),
+    ]);
+    let a = send(
+        &s.agent,
+        "POST",
+        &format!("{}/utilities/upload", s.emu.url()),
+        &[("Authorization", &s.auth), ("X-Machine-Name", "cluster")],
+        Some((&ct, body)),
+    )
+    .unwrap();
+    assert_eq!(a.status, 201);
+    assert_eq!(
+        std::fs::read(s.emu.local_path("/home/testuser/late-target.bin")).unwrap(),
+        bytes
+    );
+}

@@ -124,3 +124,155 @@ fn compress_and_extract_as_transfer_jobs() {
         b"archived\n"
     );
 }
+
+#[test]
+fn refusals_name_the_path_once() {
+    let v2 = emulator();
+    for (method, op, body) in [
+        ("POST", "mkdir", json!({"path": "/home/newdir"})),
+        (
+            "POST",
+            "symlink",
+            json!({"path": "/home/testuser", "linkPath": "/home/newdir"}),
+        ),
+    ] {
+        let r = v2.send_json(method, &format!("/filesystem/cluster/ops/{op}"), &body);
+        assert_eq!(r.status, 403, "{op}: {}", r.text());
+        let msg = r.json()["message"].as_str().unwrap().to_string();
+        assert_eq!(msg.matches("'/home/newdir'").count(), 1, "{op}: {msg}");
+    }
+    let r = v2.delete("/filesystem/cluster/ops/rm?path=/home/testuser");
+    assert_eq!(r.status, 403, "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.ends_with("rm: cannot remove '/home/testuser': Permission denied"),
+        "{msg}"
+    );
+}
+
+/// Links planted on disk, as a tar extraction could leave them: the OS reads `..` and absolute
+/// targets on the host, the emulator inside its root.
+#[test]
+fn writes_and_transfers_follow_links_inside_the_sandbox_only() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    // `up` leads to /home, where the user may not write.
+    std::os::unix::fs::symlink("..", local("up")).unwrap();
+    let r = v2.send_json(
+        "PUT",
+        "/filesystem/cluster/ops/chmod",
+        &json!({"path": "/home/testuser/up", "mode": "700"}),
+    );
+    assert_eq!(
+        r.status,
+        403,
+        "chmod reached /home through a link: {}",
+        r.text()
+    );
+    // A relative link that climbs out of the root on the host.
+    let outside = std::env::temp_dir().join(format!("fe-outside-{}", std::process::id()));
+    std::fs::write(&outside, b"host secret").unwrap();
+    let depth = v2.emu.local_path("/home/testuser").components().count();
+    let climb = format!("{}{}", "../".repeat(depth), outside.display());
+    std::os::unix::fs::symlink(&climb, local("climb")).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/transfer/download",
+        &json!({"source_path": "/home/testuser/climb", "transfer_directives": {"transferMethod": "s3"}}),
+    );
+    std::fs::remove_file(&outside).unwrap();
+    // Refused up front; the job itself also reads the file through the sandbox only.
+    assert_eq!(
+        r.status,
+        404,
+        "a host file was offered for staging: {}",
+        r.text()
+    );
+}
+
+#[test]
+fn a_symlink_loop_is_an_error_not_a_host_path() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::os::unix::fs::symlink("loop", local("loop")).unwrap();
+    let r = v2.get("/filesystem/cluster/ops/stat?path=/home/testuser/loop/x");
+    assert_eq!(r.status, 500, "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.ends_with("cannot access '/home/testuser/loop/x': Too many levels of symbolic links"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn extraction_does_not_write_through_a_link_in_the_target() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::fs::create_dir_all(local("src/evil")).unwrap();
+    std::fs::write(local("src/evil/f"), b"from the archive").unwrap();
+    // Only the member `evil/f`, no `evil/` entry: tar opens the path through what is there.
+    let tarred = std::process::Command::new("tar")
+        .args(["-czf", "a.tgz", "-C", "src", "evil/f"])
+        .current_dir(local(""))
+        .status()
+        .unwrap();
+    assert!(tarred.success());
+    let outside = std::env::temp_dir().join(format!("fe-extract-outside-{}", std::process::id()));
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(local("out/keep")).unwrap();
+    std::fs::write(local("out/keep/k"), b"k").unwrap();
+    let depth = v2.emu.local_path("/home/testuser/out").components().count();
+    let climb = format!("{}{}", "../".repeat(depth), outside.display());
+    std::os::unix::fs::symlink(&climb, local("out/evil")).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/extract",
+        &json!({"path": "/home/testuser/a.tgz", "targetPath": "/home/testuser/out", "compression": "gzip"}),
+    );
+    let escaped = std::fs::read_dir(&outside).unwrap().count();
+    std::fs::remove_dir_all(&outside).unwrap();
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(escaped, 0, "the archive was extracted outside the root");
+    assert_eq!(
+        std::fs::read(local("out/evil/f")).unwrap(),
+        b"from the archive"
+    );
+    assert_eq!(std::fs::read(local("out/keep/k")).unwrap(), b"k");
+    let left: Vec<_> = std::fs::read_dir(local("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "staging left behind: {left:?}");
+}
+
+#[test]
+fn copy_and_move_into_home_itself() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::fs::create_dir_all(local("d")).unwrap();
+    std::fs::write(local("d/a"), b"a").unwrap();
+    std::fs::write(local("d/b"), b"b").unwrap();
+    for (op, body) in [
+        (
+            "cp",
+            json!({"sourcePath": "/home/testuser/d/a", "targetPath": "/home/testuser"}),
+        ),
+        (
+            "mv",
+            json!({"sourcePath": "/home/testuser/d/b", "targetPath": "/home/testuser"}),
+        ),
+    ] {
+        let r = v2.send_json("POST", &format!("/filesystem/cluster/transfer/{op}"), &body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.json()["transferJob"]["jobId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let job = v2.wait_job(&id, |s| s == "COMPLETED" || s == "FAILED");
+        assert_eq!(job["status"]["state"], "COMPLETED", "{op}: {job}");
+    }
+    assert_eq!(std::fs::read(local("a")).unwrap(), b"a");
+    assert_eq!(std::fs::read(local("b")).unwrap(), b"b");
+    assert!(!local("d/b").exists());
+}

@@ -52,18 +52,21 @@ impl Faults {
         } else {
             Some(fault.times)
         };
-        self.slots.lock().unwrap().push(Slot { fault, left });
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Slot { fault, left });
     }
 
     pub fn clear(&self) {
-        self.slots.lock().unwrap().clear();
+        self.slots.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// The faults that apply to this request, each use counted; exhausted faults are removed.
     /// Of each kind only the earliest registered fault that matches is taken; when a status
     /// replaces the answer, drop and fail faults are left for a request they can act on.
     pub fn matching(&self, method: &str, path: &str) -> Matched {
-        let mut slots = self.slots.lock().unwrap();
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let first = |kind_wanted: Kind| {
             slots.iter().position(|slot| {
                 let f = &slot.fault;
@@ -111,13 +114,18 @@ impl Counters {
         *self
             .map
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .entry(name.to_string())
             .or_insert(0) += 1;
     }
 
     pub fn get(&self, name: &str) -> u64 {
-        self.map.lock().unwrap().get(name).copied().unwrap_or(0)
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .copied()
+            .unwrap_or(0)
     }
 }
 

@@ -11,8 +11,9 @@
 //!
 //! Layout: `server` (HTTP, workers, faults applied, counters), `tokens` (token endpoint, JWTs),
 //! `sandbox` (remote paths → files under the root, no escape), `store` (staging object store
-//! under `/s3/`), `multipart` (multer, driven synchronously), `faults`, and one route module per
-//! API version (`v1`, `v2*`), chosen by `Config::api`.
+//! under `/s3/`), `multipart` (multer, driven synchronously), `faults`, the file mechanics both
+//! versions share (`atomic` temp-and-rename writes, `copy` of trees, `portion` for head/tail),
+//! and one route module per API version (`v1`, `v2`), chosen by `Config::api`.
 //!
 //! Where the v1 emulator knowingly differs from the recorded server:
 //! - `xfer-external/invalidate` deletes the staged objects, so invalidated links stop working
@@ -25,20 +26,20 @@
 //!   unreadable, and only the home and `/tmp` are writable; compute, reservations, compress,
 //!   extract and xfer-internal are not emulated.
 
+mod atomic;
+mod copy;
 mod faults;
+mod ls;
 mod multipart;
+mod portion;
 mod sandbox;
 mod server;
+mod sniff;
 mod store;
 mod tokens;
 mod util;
 mod v1;
 mod v2;
-mod v2_fs;
-mod v2_http;
-mod v2_jobs;
-mod v2_ops;
-mod v2_s3;
 
 pub use faults::parse_fault;
 
@@ -127,9 +128,6 @@ impl Default for Config {
 
 /// Everything the routes of either API version share: one per running emulator.
 pub(crate) struct State {
-    /// The API version served (for code shared by both route sets).
-    #[allow(dead_code)]
-    pub api: ApiVersion,
     port: u16,
     pub base_url: String,
     pub sandbox: Sandbox,
@@ -152,8 +150,23 @@ impl State {
 
     /// Sleeps one task step; false when the emulator is stopping (background work should end).
     pub fn task_step(&self) -> bool {
-        std::thread::sleep(self.task_delay);
-        !self.stopping()
+        self.pause(self.task_delay, &AtomicBool::new(false))
+    }
+
+    /// Waits `d` in short slices; false as soon as the emulator stops or `cancel` is set, so
+    /// background work never outlives the emulator by a whole task delay.
+    pub fn pause(&self, d: Duration, cancel: &AtomicBool) -> bool {
+        let until = std::time::Instant::now() + d;
+        loop {
+            if self.stopping() || cancel.load(Ordering::SeqCst) {
+                return false;
+            }
+            let now = std::time::Instant::now();
+            if now >= until {
+                return true;
+            }
+            std::thread::sleep((until - now).min(Duration::from_millis(20)));
+        }
     }
 }
 
@@ -213,7 +226,6 @@ impl Emulator {
         }
         let store_dir = fresh_temp_dir("staging")?;
         let state = Arc::new(State {
-            api: config.api,
             port,
             sandbox: Sandbox::new(&root, HOME)?,
             tokens: Tokens::new(CLIENT_ID, USER, config.token_ttl),

@@ -175,7 +175,14 @@ pub(crate) fn spawn_workers(
                         drop(rq);
                         break;
                     }
-                    serve(&state, api.as_ref(), rq);
+                    // A bug must cost one request (its connection drops), not a worker: the
+                    // pool is small and a lost worker would leave the emulator stuck.
+                    let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        serve(&state, api.as_ref(), rq)
+                    }));
+                    if served.is_err() {
+                        state.counters.add("panics");
+                    }
                 })
                 .expect("spawn an emulator worker thread")
         })

@@ -8,6 +8,7 @@
 //! * Presigned GET URLs (`X-Amz-*` query, HMAC-signed, expiring) with `Range` support.
 //! * Objects live on disk in a directory of their own, outside the systems' root.
 
+use super::atomic::AtomicFile;
 use super::multipart::{self, Flow};
 use super::server::{Body, Req, Resp};
 use super::util::{
@@ -110,7 +111,7 @@ impl Store {
     pub fn take_failed(&self, bucket: &str, key: &str) -> bool {
         self.failed
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .remove(&format!("{bucket}/{key}"))
     }
 
@@ -120,7 +121,7 @@ impl Store {
         }
         self.etags
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .remove(&format!("{bucket}/{key}"));
     }
 
@@ -133,7 +134,7 @@ impl Store {
         let _ = std::fs::remove_dir_all(&dir);
         self.etags
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .retain(|k, _| !k.starts_with(&format!("{bucket}/{prefix}/")));
         n
     }
@@ -151,11 +152,8 @@ impl Store {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "invalid object key"))?;
         let parent = path.parent().unwrap_or(&self.dir).to_path_buf();
         std::fs::create_dir_all(&parent)?;
-        let tmp = parent.join(format!(".partial-{}", hex(&random_bytes(8))));
         Ok(ObjectWriter {
-            file: File::create(&tmp)?,
-            tmp,
-            path,
+            file: AtomicFile::create(&path)?,
             id: format!("{bucket}/{key}"),
             md5: Md5::new(),
             len: 0,
@@ -240,11 +238,9 @@ fn count_files(dir: &Path) -> usize {
         .sum()
 }
 
-/// An object being written: a temporary file renamed into place by `commit`.
+/// An object being written: never visible until `commit` renames it into place whole.
 struct ObjectWriter {
-    file: File,
-    tmp: PathBuf,
-    path: PathBuf,
+    file: AtomicFile,
     id: String,
     md5: Md5,
     len: u64,
@@ -263,23 +259,15 @@ impl Write for ObjectWriter {
 }
 
 impl ObjectWriter {
-    fn commit(mut self, store: &Store) -> io::Result<u64> {
-        self.file.flush()?;
-        std::fs::rename(&self.tmp, &self.path)?;
-        let etag = hex(&std::mem::take(&mut self.md5).finalize());
+    fn commit(self, store: &Store) -> io::Result<u64> {
+        self.file.commit()?;
+        let etag = hex(&self.md5.finalize());
         store
             .etags
             .lock()
-            .unwrap()
-            .insert(std::mem::take(&mut self.id), etag);
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.id, etag);
         Ok(self.len)
-    }
-}
-
-impl Drop for ObjectWriter {
-    fn drop(&mut self) {
-        // Not committed (or committed: the rename already moved it): never leave a partial object.
-        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 
@@ -425,7 +413,7 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
             store
                 .failed
                 .lock()
-                .unwrap()
+                .unwrap_or_else(|e| e.into_inner())
                 .insert(format!("{bucket}/{key}"));
         }
         outcome = Some(Resp::new(204).header("Content-Type", "text/html; charset=utf-8"));
@@ -484,7 +472,7 @@ fn get_object(state: &State, req: &Req, bucket: &str, key: &str) -> Resp {
     let etag = store
         .etags
         .lock()
-        .unwrap()
+        .unwrap_or_else(|e| e.into_inner())
         .get(&format!("{bucket}/{key}"))
         .cloned()
         .unwrap_or_default();

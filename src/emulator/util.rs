@@ -1,9 +1,19 @@
 //! Small helpers shared by the emulator's modules: randomness, clocks, hex, HMAC, URL coding.
 
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use std::io::Read;
+use sha2::{Digest, Sha256};
+use std::io::{self, Read};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An I/O error in the C library's strerror wording, as coreutils prints it ("No such file or
+/// directory"): std's text without its " (os error N)".
+pub(crate) fn errtext(err: &io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
 
 /// `n` bytes from the kernel's random source (no RNG crate needed for keys and secrets).
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
@@ -32,6 +42,13 @@ pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hex SHA-256 of everything `r` yields, read in blocks (`sha256sum`).
+pub(crate) fn sha256_hex(r: &mut impl Read) -> io::Result<String> {
+    let mut h = Sha256::new();
+    io::copy(r, &mut h)?;
+    Ok(hex(&h.finalize()))
 }
 
 pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {

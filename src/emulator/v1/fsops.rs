@@ -2,26 +2,22 @@
 //! returns its output, or the stderr text the real command (coreutils, `file`, bash) would print,
 //! so the v1 error classification sees what it sees on a real cluster.
 
+use crate::emulator::atomic::TMP_PREFIX;
+use crate::emulator::copy::copy_tree;
+use crate::emulator::ls::{perm_string, type_char};
+use crate::emulator::portion::{self, Count};
 use crate::emulator::sandbox::Sandbox;
-use crate::emulator::util::{hex, iso_time};
+use crate::emulator::sniff;
+use crate::emulator::util::errtext;
+use crate::emulator::util::{iso_time, sha256_hex};
 use crate::emulator::USER;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::fs::{self, File, Metadata};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 pub(crate) const USER_ID: i64 = 1001;
-
-/// `io::Error` as the C library's strerror text ("No such file or directory").
-pub(crate) fn errtext(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
 
 fn enoent() -> io::Error {
     io::Error::from_raw_os_error(libc::ENOENT)
@@ -39,60 +35,6 @@ fn owner_of(sb: &Sandbox, remote: &str) -> (&'static str, i64) {
         ("root", 0)
     } else {
         (USER, USER_ID)
-    }
-}
-
-/// `rwxr-xr-x` from a mode, with setuid/setgid/sticky letters.
-pub(crate) fn perm_string(mode: u32) -> String {
-    let mut s = String::with_capacity(9);
-    let bits = [
-        (0o400, 'r'),
-        (0o200, 'w'),
-        (0o100, 'x'),
-        (0o040, 'r'),
-        (0o020, 'w'),
-        (0o010, 'x'),
-        (0o004, 'r'),
-        (0o002, 'w'),
-        (0o001, 'x'),
-    ];
-    for (i, (bit, c)) in bits.iter().enumerate() {
-        let set = mode & bit != 0;
-        let special = match i {
-            2 => mode & 0o4000 != 0,
-            5 => mode & 0o2000 != 0,
-            8 => mode & 0o1000 != 0,
-            _ => false,
-        };
-        s.push(match (special, set, i) {
-            (true, true, 8) => 't',
-            (true, false, 8) => 'T',
-            (true, true, _) => 's',
-            (true, false, _) => 'S',
-            (false, true, _) => *c,
-            (false, false, _) => '-',
-        });
-    }
-    s
-}
-
-fn type_char(meta: &Metadata) -> char {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_symlink() {
-        'l'
-    } else if t.is_dir() {
-        'd'
-    } else if t.is_char_device() {
-        'c'
-    } else if t.is_block_device() {
-        'b'
-    } else if t.is_fifo() {
-        'p'
-    } else if t.is_socket() {
-        's'
-    } else {
-        '-'
     }
 }
 
@@ -127,7 +69,7 @@ fn sorted_children(local: &Path, hidden: bool) -> io::Result<Vec<String>> {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| hidden || !n.starts_with('.'))
-        .filter(|n| !n.starts_with(".firecrest-emulator-"))
+        .filter(|n| !n.starts_with(TMP_PREFIX))
         .collect();
     names.sort();
     Ok(names)
@@ -224,33 +166,6 @@ pub(crate) fn rename(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
     sb.check_write(&src_remote).map_err(denied)?;
     sb.check_write(&dst_remote).map_err(denied)?;
     fs::rename(&src_local, &dst_local).map_err(denied)
-}
-
-/// Copies a tree without following symlinks, keeping modes and times (`cp -dR --preserve=all`).
-fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
-    let meta = fs::symlink_metadata(src)?;
-    if meta.file_type().is_symlink() {
-        let _ = fs::remove_file(dst);
-        std::os::unix::fs::symlink(fs::read_link(src)?, dst)?;
-        return Ok(());
-    }
-    if meta.is_dir() {
-        if !dst.is_dir() {
-            fs::create_dir(dst)?;
-        }
-        for e in fs::read_dir(src)?.flatten() {
-            copy_tree(&e.path(), &dst.join(e.file_name()))?;
-        }
-    } else {
-        fs::copy(src, dst)?;
-    }
-    fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-    if let Ok(t) = meta.modified() {
-        if let Ok(f) = File::options().write(!meta.is_dir()).read(true).open(dst) {
-            let _ = f.set_modified(t);
-        }
-    }
-    Ok(())
 }
 
 /// `cp --force -dR --preserve=all`.
@@ -414,7 +329,7 @@ pub(crate) fn symlink(sb: &Sandbox, target: &str, link: &str) -> Result<(), Stri
 
 /// `file -b` (a few common answers; `file` prints errors on stdout and succeeds).
 pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
-    let (remote, local) = match resolve_read(sb, path, false) {
+    let (_, local) = match resolve_read(sb, path, false) {
         Ok(r) => r,
         Err(e) => return Ok(format!("cannot open `{path}' ({})", errtext(&e))),
     };
@@ -434,34 +349,11 @@ pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
     if meta.len() == 0 {
         return Ok("empty".to_string());
     }
-    let _ = remote;
     let mut head = Vec::new();
     File::open(&local)
-        .and_then(|f| f.take(64 * 1024).read_to_end(&mut head))
+        .and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head))
         .map_err(|e| format!("cannot open `{path}' ({})", errtext(&e)))?;
-    let text = if head
-        .iter()
-        .all(|&b| b == b'\n' || b == b'\t' || b == b'\r' || (0x20..0x7f).contains(&b))
-    {
-        "ASCII text"
-    } else if std::str::from_utf8(&head).is_ok() && !head.contains(&0) {
-        "Unicode text, UTF-8 text"
-    } else {
-        return Ok("data".to_string());
-    };
-    if head.starts_with(b"#!") {
-        let first =
-            String::from_utf8_lossy(head.split(|&b| b == b'\n').next().unwrap_or(b"")).into_owned();
-        let shell = if first.contains("bash") {
-            "Bourne-Again shell script"
-        } else if first.contains("python") {
-            "Python script"
-        } else {
-            "POSIX shell script"
-        };
-        return Ok(format!("{shell}, {text} executable"));
-    }
-    Ok(text.to_string())
+    Ok(sniff::describe(&head))
 }
 
 /// `stat [-L]` as FirecREST formats it: integers.
@@ -508,18 +400,7 @@ fn open_for(sb: &Sandbox, cmd: &str, path: &str) -> Result<(File, u64), String> 
 /// `sha256sum` (hex digest only).
 pub(crate) fn checksum(sb: &Sandbox, path: &str) -> Result<String, String> {
     let (mut f, _) = open_for(sb, "sha256sum", path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| format!("sha256sum: {path}: {}", errtext(&e)))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
+    sha256_hex(&mut f).map_err(|e| format!("sha256sum: {path}: {}", errtext(&e)))
 }
 
 /// What head and tail take: `bytes` or `lines` (default 10 lines), `skip` (head: all but the
@@ -529,11 +410,6 @@ pub(crate) struct Portion<'a> {
     pub lines: Option<&'a str>,
     pub skip: bool,
     pub limit: u64,
-}
-
-enum Count {
-    Bytes(u64),
-    Lines(u64),
 }
 
 /// Opens the file and reads the count like coreutils does (`invalid number of …`).
@@ -556,106 +432,21 @@ fn open_portion(
     Ok((f, len, count))
 }
 
-/// Reads at most `limit` bytes from `f` (head/tail output stays below the utilities limit).
-fn read_all(f: &mut File, limit: u64) -> io::Result<Vec<u8>> {
-    let mut v = Vec::new();
-    f.take(limit).read_to_end(&mut v)?;
-    Ok(v)
+/// `head` (`-c N`, `-n N`, or with `skip` all but the last N) or `tail` (`-c N`, `-n N`, or
+/// with `skip` from the Nth on), at most `limit` bytes of it.
+fn portion_of(sb: &Sandbox, cmd: &str, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
+    let (mut f, len, count) = open_portion(sb, cmd, path, p)?;
+    let rd = |e: io::Error| format!("{cmd}: error reading '{path}': {}", errtext(&e));
+    let r = portion::range(&mut f, len, count, cmd == "tail", p.skip, p.limit).map_err(rd)?;
+    portion::read(&mut f, r, p.limit).map_err(rd)
 }
 
-/// The lines of `data` (each with its newline) from `skip` on, at most `take` of them.
-fn some_lines(data: &[u8], skip: usize, take: usize) -> Vec<u8> {
-    data.split_inclusive(|&b| b == b'\n')
-        .skip(skip)
-        .take(take)
-        .flatten()
-        .copied()
-        .collect()
-}
-
-/// `head -c N | -n N`, or with `skip` everything but the last N (`-c -N`, `-n -N`).
 pub(crate) fn head(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
-    let (mut f, len, count) = open_portion(sb, "head", path, p)?;
-    let rd = |e: io::Error| format!("head: error reading '{path}': {}", errtext(&e));
-    let n = match count {
-        Count::Bytes(n) => {
-            let take = if p.skip { len.saturating_sub(n) } else { n };
-            return read_all(&mut f, take.min(p.limit)).map_err(rd);
-        }
-        Count::Lines(n) => n,
-    };
-    if p.skip {
-        let data = read_all(&mut f, p.limit).map_err(rd)?;
-        let total = data.split_inclusive(|&b| b == b'\n').count() as u64;
-        return Ok(some_lines(&data, 0, total.saturating_sub(n) as usize));
-    }
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut seen = 0u64;
-    'outer: while seen < n && (out.len() as u64) < p.limit {
-        let k = f.read(&mut buf).map_err(rd)?;
-        if k == 0 {
-            break;
-        }
-        for &b in &buf[..k] {
-            out.push(b);
-            if b == b'\n' {
-                seen += 1;
-                if seen == n {
-                    break 'outer;
-                }
-            }
-        }
-    }
-    Ok(out)
+    portion_of(sb, "head", path, p)
 }
 
-/// `tail -c N | -n N`, or with `skip` from the Nth byte/line on (`+N`).
 pub(crate) fn tail(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, String> {
-    let (mut f, len, count) = open_portion(sb, "tail", path, p)?;
-    let (limit, skip) = (p.limit, p.skip);
-    let rd = |e: io::Error| format!("tail: error reading '{path}': {}", errtext(&e));
-    let n = match count {
-        Count::Bytes(n) => {
-            let start = if skip {
-                n.saturating_sub(1).min(len)
-            } else {
-                len.saturating_sub(n)
-            };
-            f.seek(SeekFrom::Start(start)).map_err(rd)?;
-            return read_all(&mut f, limit).map_err(rd);
-        }
-        Count::Lines(n) => n,
-    };
-    if skip {
-        let data = read_all(&mut f, limit).map_err(rd)?;
-        return Ok(some_lines(&data, n.saturating_sub(1) as usize, usize::MAX));
-    }
-    // Read backwards from the end until n line ends are found (a trailing newline does not count).
-    let mut start = len;
-    let mut found = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    'outer: while start > 0 {
-        let step = (buf.len() as u64).min(start);
-        start -= step;
-        f.seek(SeekFrom::Start(start)).map_err(rd)?;
-        f.read_exact(&mut buf[..step as usize]).map_err(rd)?;
-        for i in (0..step as usize).rev() {
-            let pos = start + i as u64;
-            if buf[i] == b'\n' && pos != len - 1 {
-                found += 1;
-                if found == n {
-                    start = pos + 1;
-                    break 'outer;
-                }
-            }
-        }
-        if len - start > limit {
-            break;
-        }
-    }
-    f.seek(SeekFrom::Start(start)).map_err(rd)?;
-    read_all(&mut f, limit).map_err(rd)
+    portion_of(sb, "tail", path, p)
 }
 
 /// `stat -L` for the size before a download or view (FirecREST's "fsize" step).
@@ -701,58 +492,12 @@ pub(crate) fn upload_target(sb: &Sandbox, dir: &str, name: &str) -> Result<PathB
     Ok(local)
 }
 
-/// A file written next to its final place and renamed when complete, so that a failed or
-/// aborted transfer never leaves a half-written file.
-pub(crate) struct AtomicFile {
-    file: File,
-    tmp: PathBuf,
-    dest: PathBuf,
-}
-
-impl AtomicFile {
-    pub fn create(dest: &Path) -> io::Result<AtomicFile> {
-        let dir = dest.parent().ok_or_else(enoent)?;
-        let tmp = dir.join(format!(
-            ".firecrest-emulator-{}",
-            hex(&crate::emulator::util::random_bytes(8))
-        ));
-        let file = File::create(&tmp)?;
-        Ok(AtomicFile {
-            file,
-            tmp,
-            dest: dest.to_path_buf(),
-        })
-    }
-
-    pub fn commit(mut self) -> io::Result<()> {
-        self.file.flush()?;
-        fs::rename(&self.tmp, &self.dest)
-    }
-}
-
-impl Write for AtomicFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.tmp);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn modes() {
-        assert_eq!(perm_string(0o755), "rwxr-xr-x");
-        assert_eq!(perm_string(0o1777), "rwxrwxrwt");
         assert_eq!(parse_mode("700", 0o644, false), Some(0o700));
         assert_eq!(parse_mode("999", 0o644, false), None);
         assert_eq!(parse_mode("u+x", 0o644, false), Some(0o744));

@@ -9,10 +9,11 @@
 //!           s3v4 server, whose object survives), then the task answers 302.
 
 use super::errors::storage_header;
-use super::fsops::{errtext, AtomicFile};
 use super::tasks::Tasks;
 use super::{check_machine, required, Call, Service};
+use crate::emulator::atomic::AtomicFile;
 use crate::emulator::server::Resp;
+use crate::emulator::util::errtext;
 use crate::emulator::{State, SYSTEM};
 use serde_json::{json, Map, Value};
 use std::fs::File;

@@ -112,7 +112,7 @@ impl Tasks {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         let id = hex(&Md5::digest(format!("{user}-{n}-{}", self.nonce)));
         let now = now_secs();
-        self.map.lock().unwrap().insert(
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).insert(
             id.clone(),
             Task {
                 id: id.clone(),
@@ -131,7 +131,7 @@ impl Tasks {
 
     /// Moves a task on; false if it was invalidated or is gone (its worker should stop).
     pub fn update(&self, id: &str, status: &str, data: Value) -> bool {
-        let mut map = self.map.lock().unwrap();
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         match map.get_mut(id) {
             Some(t) if t.invalidated_at.is_none() => {
                 t.status = status.to_string();
@@ -144,7 +144,11 @@ impl Tasks {
     }
 
     pub fn get(&self, id: &str) -> Option<Task> {
-        self.map.lock().unwrap().get(id).cloned()
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     pub fn is_live(&self, id: &str) -> bool {
@@ -152,14 +156,19 @@ impl Tasks {
     }
 
     pub fn invalidate(&self, id: &str) {
-        if let Some(t) = self.map.lock().unwrap().get_mut(id) {
+        if let Some(t) = self
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(id)
+        {
             t.invalidated_at.get_or_insert(now_secs());
         }
     }
 
     fn list(&self, user: &str, ids: Option<&[&str]>) -> Value {
         let now = now_secs();
-        let map = self.map.lock().unwrap();
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Map::new();
         let visible = |t: &Task| {
             t.user == user && t.invalidated_at.is_none_or(|at| now - at < INVALIDATED_TTL)

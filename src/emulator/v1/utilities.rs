@@ -1,13 +1,15 @@
 //! `/utilities/*`: blocking file operations on the emulated cluster.
 
 use super::errors::{bad_request, command_failed};
-use super::fsops::{self, AtomicFile, Portion, USER_ID};
+use super::fsops::{self, Portion, USER_ID};
 use super::{check_machine, optional, required, Call, Service, UTILITIES_MAX_BYTES};
+use crate::emulator::atomic::AtomicFile;
 use crate::emulator::multipart::{self, Flow};
 use crate::emulator::server::{Body, Resp};
 use crate::emulator::USER;
 use serde_json::{json, Value};
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom};
 use std::path::Path;
 
 fn ok(status: u16, description: &str, output: Value) -> Resp {
@@ -295,10 +297,30 @@ fn download(call: &Call) -> Result<Resp, Resp> {
 }
 
 /// Where the file part of an upload goes: straight to its final place when `targetPath` came
-/// first (the usual order), else into memory (the body is at most UTILITIES_MAX_FILE_SIZE).
+/// first (the usual order), else to a spool file outside the sandbox until it is known.
 enum Sink {
     File(AtomicFile),
-    Memory(Vec<u8>),
+    Spool(Spool),
+}
+
+/// An anonymous temporary file (unlinked at once, so nothing is left behind whatever happens).
+struct Spool(File);
+
+impl Spool {
+    fn new() -> io::Result<Spool> {
+        let path = std::env::temp_dir().join(format!(
+            "firecrest-emulator-spool-{}-{}",
+            std::process::id(),
+            crate::emulator::util::hex(&crate::emulator::util::random_bytes(8))
+        ));
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        std::fs::remove_file(&path)?;
+        Ok(Spool(file))
+    }
 }
 
 fn upload(call: &mut Call) -> Result<Resp, Resp> {
@@ -346,11 +368,11 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
                     }
                 }
             }
-            _ => Sink::Memory(Vec::new()),
+            _ => Sink::Spool(Spool::new()?),
         };
         match &mut sink {
             Sink::File(f) => part.copy_to(f)?,
-            Sink::Memory(v) => part.copy_to(v)?,
+            Sink::Spool(f) => part.copy_to(&mut f.0)?,
         };
         file = Some((name, sink));
         Ok(Flow::Continue)
@@ -381,8 +403,8 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
     }
     let written = match sink {
         Sink::File(f) => f.commit(),
-        Sink::Memory(data) => match fsops::upload_target(sb, &target, &name) {
-            Ok(local) => write_whole(&local, &data),
+        Sink::Spool(spool) => match fsops::upload_target(sb, &target, &name) {
+            Ok(local) => write_spooled(&local, spool),
             Err(e) => return Ok(command_failed(OP, &e)),
         },
     };
@@ -390,13 +412,17 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
         Ok(()) => ok(201, "File upload successful", json!("")),
         Err(e) => command_failed(
             OP,
-            &format!("bash: line 1: {target}/{name}: {}", fsops::errtext(&e)),
+            &format!(
+                "bash: line 1: {target}/{name}: {}",
+                crate::emulator::util::errtext(&e)
+            ),
         ),
     })
 }
 
-fn write_whole(local: &Path, data: &[u8]) -> io::Result<()> {
+fn write_spooled(local: &Path, Spool(mut spool): Spool) -> io::Result<()> {
     let mut f = AtomicFile::create(local)?;
-    f.write_all(data)?;
+    spool.seek(SeekFrom::Start(0))?;
+    io::copy(&mut spool, &mut f)?;
     f.commit()
 }

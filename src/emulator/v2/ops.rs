@@ -1,21 +1,25 @@
 //! v2 emulator: `/filesystem/{system}/ops/*`, the synchronous file operations, acting on the
 //! sandbox with the status codes and coreutils messages FirecREST v2 relays (transcripts 15–58).
 
-use super::multipart;
-use super::sandbox::Sandbox;
-use super::server::{Body, Req, Resp};
-use super::util::hex;
-use super::v2_fs::{
-    check, entry, entry_of, file_type_char, io_text, lookup_id, own_uid, remote_failure,
-    remote_text, RemotePath, USER,
+use super::fs::{
+    check, entry, entry_of, lookup_id, own_uid, remote_failure, remote_text, RemotePath, USER,
 };
-use super::v2_http::{field, field_str, json_resp, no_content, truthy, ApiError};
+use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
+use crate::emulator::atomic::AtomicFile;
+use crate::emulator::atomic::TMP_PREFIX;
+use crate::emulator::copy::merge_tree;
+use crate::emulator::ls::type_char;
+use crate::emulator::multipart;
+use crate::emulator::portion::{self, Count};
+use crate::emulator::sandbox::Sandbox;
+use crate::emulator::server::{Body, Req, Resp};
+use crate::emulator::sniff;
+use crate::emulator::util::{errtext, hex, random_bytes, sha256_hex};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What the operations need from the emulator.
 pub(crate) struct Ctx<'a> {
@@ -24,9 +28,6 @@ pub(crate) struct Ctx<'a> {
     /// `dataOperation.max_ops_file_size`.
     pub max_ops: u64,
 }
-
-/// Reads beyond this are refused by head/tail with the output-buffer error (they load the file).
-const HEAD_TAIL_READ_LIMIT: u64 = 64 << 20;
 
 impl Ctx<'_> {
     pub fn path(&self, p: Option<&str>) -> Result<RemotePath, ApiError> {
@@ -42,10 +43,11 @@ impl Ctx<'_> {
         self.path(field_str(body, &["path", "sourcePath", "source_path"]))
     }
 
-    fn writable(&self, p: &RemotePath, cmd: &str) -> Result<(), ApiError> {
-        self.sandbox
-            .check_write(&p.remote)
-            .map_err(|e| remote_failure(1, &format!("{cmd} '{}'", p.remote), &e))
+    /// The sandbox's write rule for writing `local` as `p`; `what` is the command's
+    /// complaint, path included.
+    fn writable(&self, p: &RemotePath, local: &Path, what: &str) -> Result<(), ApiError> {
+        p.writable(self.sandbox, local)
+            .map_err(|e| remote_failure(1, what, &e))
     }
 }
 
@@ -242,34 +244,17 @@ fn head_tail(ctx: &Ctx, req: &Req, tail: bool) -> Result<Resp, ApiError> {
         &format!("{cmd}: cannot open '{}' for reading", p.remote),
         &format!("{cmd}: error reading '{}': Is a directory", p.remote),
     )?;
-    if size > HEAD_TAIL_READ_LIMIT {
+    let (n, count) = match (bytes, lines) {
+        (Some(b), _) => (b.unsigned_abs(), Count::Bytes(b.unsigned_abs())),
+        (_, Some(l)) => (l.unsigned_abs(), Count::Lines(l.unsigned_abs())),
+        _ => (10, Count::Lines(10)),
+    };
+    let failed = |e| remote_failure(1, &format!("{cmd}: error reading '{}'", p.remote), &e);
+    let range = portion::range(&mut f, size, count, tail, skip, ctx.max_ops).map_err(failed)?;
+    if range.1.saturating_sub(range.0) > ctx.max_ops {
         return Err(ApiError::new(413, "Command output exceeded buffer limit."));
     }
-    let mut data = Vec::with_capacity(size as usize);
-    f.read_to_end(&mut data)
-        .map_err(|e| remote_failure(1, &format!("{cmd}: error reading '{}'", p.remote), &e))?;
-    let (n, by_bytes) = match (bytes, lines) {
-        (Some(b), _) => (b.unsigned_abs() as usize, true),
-        (_, Some(l)) => (l.unsigned_abs() as usize, false),
-        _ => (10, false),
-    };
-    let units: Vec<&[u8]> = if by_bytes {
-        data.chunks(1).collect()
-    } else {
-        data.split_inclusive(|b| *b == b'\n').collect()
-    };
-    let len = units.len();
-    let range = match (tail, skip) {
-        (false, false) => 0..n.min(len),
-        (false, true) => 0..len.saturating_sub(n),
-        (true, false) => len.saturating_sub(n)..len,
-        // tail -n +N starts at the N-th unit (1-based).
-        (true, true) => n.saturating_sub(1).min(len)..len,
-    };
-    let content: Vec<u8> = units[range].concat();
-    if content.len() as u64 > ctx.max_ops {
-        return Err(ApiError::new(413, "Command output exceeded buffer limit."));
-    }
+    let content = portion::read(&mut f, range, ctx.max_ops).map_err(failed)?;
     let n = n as i64;
     let (start, end) = match (tail, skip) {
         (false, false) => (0, n),
@@ -281,7 +266,7 @@ fn head_tail(ctx: &Ctx, req: &Req, tail: bool) -> Result<Resp, ApiError> {
         200,
         json!({
             "content": String::from_utf8_lossy(&content),
-            "contentType": if by_bytes { "bytes" } else { "lines" },
+            "contentType": if matches!(count, Count::Bytes(_)) { "bytes" } else { "lines" },
             "startPosition": start,
             "endPosition": end,
         }),
@@ -317,21 +302,9 @@ fn checksum(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         &format!("sha256sum: {}", p.remote),
         &format!("sha256sum: {}: Is a directory", p.remote),
     )?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| remote_failure(1, &format!("sha256sum: {}", p.remote), &e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    output(
-        200,
-        json!({"algorithm": "SHA256", "checksum": hex(&hasher.finalize())}),
-    )
+    let sum = sha256_hex(&mut f)
+        .map_err(|e| remote_failure(1, &format!("sha256sum: {}", p.remote), &e))?;
+    output(200, json!({"algorithm": "SHA256", "checksum": sum}))
 }
 
 /// `file -b`, reduced to the answers that matter to clients.
@@ -340,10 +313,10 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let meta = fs::symlink_metadata(&p.local).map_err(|e| {
         remote_text(
             1,
-            &format!("file: cannot open `{}' ({})", p.remote, io_text(&e)),
+            &format!("file: cannot open `{}' ({})", p.remote, errtext(&e)),
         )
     })?;
-    let text = match file_type_char(&meta) {
+    let text = match type_char(&meta) {
         'l' => format!(
             "symbolic link to {}",
             fs::read_link(&p.local)
@@ -354,12 +327,8 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         _ if meta.len() == 0 => "empty".to_string(),
         _ => {
             let mut head = Vec::new();
-            let _ = File::open(&p.local).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
-            match std::str::from_utf8(&head) {
-                Ok(s) if s.is_ascii() => "ASCII text".to_string(),
-                Ok(_) => "Unicode text, UTF-8 text".to_string(),
-                Err(_) => "data".to_string(),
-            }
+            let _ = File::open(&p.local).and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head));
+            sniff::describe(&head)
         }
     };
     output(200, json!(text))
@@ -402,7 +371,11 @@ fn download(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let p = ctx.body_path(body)?;
     let mode = field_str(body, &["mode"]).unwrap_or("");
-    ctx.writable(&p, "chmod: changing permissions of")?;
+    ctx.writable(
+        &p,
+        &p.target,
+        &format!("chmod: changing permissions of '{}'", p.remote),
+    )?;
     let bits = (!mode.is_empty() && mode.len() <= 4)
         .then(|| u32::from_str_radix(mode, 8).ok())
         .flatten()
@@ -461,7 +434,7 @@ fn mkdir(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let what = format!("mkdir: cannot create directory '{}'", p.remote);
-    ctx.writable(&p, &what)?;
+    ctx.writable(&p, &p.local, &what)?;
     let r = if parent {
         fs::create_dir_all(&p.local)
     } else {
@@ -475,7 +448,7 @@ fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let target = ctx.body_path(body)?;
     let link = ctx.path(field_str(body, &["linkPath", "link_path"]))?;
     let what = format!("ln: failed to create symbolic link '{}'", link.remote);
-    ctx.writable(&link, &what)?;
+    ctx.writable(&link, &link.local, &what)?;
     std::os::unix::fs::symlink(ctx.sandbox.link_target_local(&target.remote), &link.local)
         .map_err(|e| remote_failure(1, &what, &e))?;
     output(201, entry_of(ctx.sandbox, &link)?)
@@ -485,7 +458,7 @@ fn rm(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let what = format!("rm: cannot remove '{}'", p.remote);
     let meta = fs::symlink_metadata(&p.local).map_err(|e| remote_failure(1, &what, &e))?;
-    ctx.writable(&p, &what)?;
+    ctx.writable(&p, &p.local, &what)?;
     if meta.is_dir() {
         fs::remove_dir_all(&p.local)
     } else {
@@ -534,17 +507,16 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "upload".into());
         let remote = format!("{}/{name}", dir.remote);
+        let failed = |e| remote_failure(1, &format!("bash: line 1: {remote}"), &e);
         let target = dir.target.join(&name);
-        let tmp = dir.target.join(format!(".{name}.f7t-upload"));
-        let file = match File::create(&tmp) {
+        let file = match dir
+            .writable(ctx.sandbox, &target)
+            .and_then(|_| AtomicFile::create(&target))
+        {
             Ok(f) => f,
             Err(e) => {
                 part.discard()?;
-                result = Some(Err(remote_failure(
-                    1,
-                    &format!("bash: line 1: {remote}"),
-                    &e,
-                )));
+                result = Some(Err(failed(e)));
                 return Ok(multipart::Flow::Continue);
             }
         };
@@ -552,21 +524,14 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             inner: file,
             left: max,
         };
-        let copied = part.copy_to(&mut out);
-        drop(out);
-        result = Some(match copied {
-            Ok(_) => fs::rename(&tmp, &target)
-                .map_err(|e| remote_failure(1, &format!("bash: line 1: {remote}"), &e)),
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                if e.kind() == io::ErrorKind::FileTooLarge {
-                    Err(ApiError::new(413, "File to upload is too large."))
-                } else {
-                    Err(ApiError::bad_request(format!(
-                        "Error reading the upload: {e}"
-                    )))
-                }
+        result = Some(match part.copy_to(&mut out) {
+            Ok(_) => out.inner.commit().map_err(failed),
+            Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
+                Err(ApiError::new(413, "File to upload is too large."))
             }
+            Err(e) => Err(ApiError::bad_request(format!(
+                "Error reading the upload: {e}"
+            ))),
         });
         if matches!(result, Some(Err(_))) {
             return Ok(multipart::Flow::Stop);
@@ -610,14 +575,35 @@ pub(crate) struct Tar {
     args: Vec<std::ffi::OsString>,
     /// The sandbox root, removed from tar's complaints so they show remote paths.
     root: String,
+    /// For an extraction, the directory the members land in.
+    into: Option<PathBuf>,
     pub compress: bool,
 }
 
 impl Tar {
-    /// Runs tar: Err(exit code, stderr) on failure.
+    /// Runs tar: Err(exit code, stderr) on failure. An archive is extracted into a fresh
+    /// directory and merged from there: tar writes through a symlink already in the target
+    /// (`evil -> ../../..` then member `evil/f`), and the OS would resolve it on the host.
     pub fn run(&self) -> Result<(), (i32, String)> {
+        let Some(into) = &self.into else {
+            return self.tar(&self.args);
+        };
+        let stage = into.join(format!("{TMP_PREFIX}{}", hex(&random_bytes(8))));
+        let in_dir = |dir: &Path| [self.args.clone(), vec!["-C".into(), dir.into()]].concat();
+        if fs::create_dir(&stage).is_err() {
+            // No such directory (or not one): tar's own complaint says so.
+            return self.tar(&in_dir(into));
+        }
+        let r = self.tar(&in_dir(&stage)).and_then(|_| {
+            merge_tree(&stage, into).map_err(|e| (2, format!("tar: {}", errtext(&e))))
+        });
+        let _ = fs::remove_dir_all(&stage);
+        r
+    }
+
+    fn tar(&self, args: &[std::ffi::OsString]) -> Result<(), (i32, String)> {
         let out = std::process::Command::new("tar")
-            .args(&self.args)
+            .args(args)
             .output()
             .map_err(|e| (127, format!("tar could not run: {e}")))?;
         if out.status.success() {
@@ -631,12 +617,13 @@ impl Tar {
     }
 }
 
-fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, compress: bool) -> Tar {
+fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, into: Option<PathBuf>) -> Tar {
     let root = ctx.sandbox.local_lexical("/");
     Tar {
         args,
         root: root.to_string_lossy().trim_end_matches('/').to_string(),
-        compress,
+        compress: into.is_none(),
+        into,
     }
 }
 
@@ -651,7 +638,11 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
             "matchPattern is not supported by the FirecREST emulator.",
         ));
     }
-    ctx.writable(&dst, "tar: cannot open")?;
+    ctx.writable(
+        &dst,
+        &dst.target,
+        &format!("tar: cannot open '{}'", dst.remote),
+    )?;
     let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = src.local.file_name().unwrap_or_default().to_os_string();
     let deref = field(body, &["dereference"])
@@ -660,12 +651,12 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let mode = format!("-c{}{flag}f", if deref { "h" } else { "" });
     let args = vec![
         mode.into(),
-        dst.local.into_os_string(),
+        dst.target.into_os_string(),
         "-C".into(),
         parent.into_os_string(),
         name,
     ];
-    Ok(tar(ctx, args, true))
+    Ok(tar(ctx, args, None))
 }
 
 /// `extract`: `tar -x` of `path` into the directory `targetPath`.
@@ -673,17 +664,19 @@ pub(crate) fn extract_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
-    ctx.writable(&dst, "tar: cannot write into")?;
+    ctx.writable(
+        &dst,
+        &dst.target,
+        &format!("tar: cannot write into '{}'", dst.remote),
+    )?;
     // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
     let args = vec![
         format!("-x{flag}f").into(),
         src.target.into_os_string(),
-        "-C".into(),
-        dst.target.into_os_string(),
         "--no-same-owner".into(),
         "--no-same-permissions".into(),
     ];
-    Ok(tar(ctx, args, false))
+    Ok(tar(ctx, args, Some(dst.target)))
 }
 
 fn run_tar(cmd: Result<Tar, ApiError>) -> Result<Resp, ApiError> {

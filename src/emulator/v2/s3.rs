@@ -1,14 +1,15 @@
 //! v2 emulator: S3 multipart uploads, presigned. Part PUTs answer with the part's MD5 as ETag;
 //! the completion POST checks the XML as S3 does and assembles the object into the staging
-//! store (`super::store`, which also serves the presigned GETs with `Range`). Parts live in
+//! store (`crate::emulator::store`, which also serves the presigned GETs with `Range`). Parts live in
 //! files; bodies are streamed, never held whole.
 
-use super::server::{Req, Resp};
-use super::util::{
+use crate::emulator::atomic::AtomicFile;
+use crate::emulator::server::{Req, Resp};
+use crate::emulator::util::{
     amz_day, amz_time, hex, hmac_sha256, now_secs, parse_amz_time, percent_encode, random_bytes,
     same_bytes,
 };
-use super::State;
+use crate::emulator::State;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
@@ -300,17 +301,14 @@ impl Multipart {
             return no_such_upload(object);
         };
         let path = dir.join(number.to_string());
-        let tmp = dir.join(format!("{number}.{}", hex(&random_bytes(4))));
-        let written = File::create(&tmp).and_then(|mut f| copy_md5(req.body(), &mut f));
-        let (size, md5) = match written {
+        // Written beside its place and renamed under the lock: an aborted body leaves nothing.
+        let written = AtomicFile::create(&path)
+            .and_then(|mut f| copy_md5(req.body(), &mut f).map(|r| (f, r)));
+        let (file, (size, md5)) = match written {
             Ok(r) => r,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return s3_error(400, "IncompleteBody", &e.to_string(), object);
-            }
+            Err(e) => return s3_error(400, "IncompleteBody", &e.to_string(), object),
         };
         if size != expected_len {
-            let _ = fs::remove_file(&tmp);
             return s3_error(
                 400,
                 "IncompleteBody",
@@ -320,10 +318,9 @@ impl Multipart {
         }
         let mut st = self.lock();
         let Some(up) = st.uploads.get_mut(id) else {
-            let _ = fs::remove_file(&tmp);
             return no_such_upload(object);
         };
-        if fs::rename(&tmp, &path).is_err() {
+        if file.commit().is_err() {
             return s3_error(500, "InternalError", "could not store the part", object);
         }
         // A part number uploaded again replaces the earlier part, as in S3.
@@ -362,7 +359,8 @@ impl Multipart {
             }
         }
         let min = S3_MIN_PART.min(self.part_size);
-        if sizes[..sizes.len() - 1].iter().any(|s| *s < min) {
+        let all_but_last = sizes.split_last().map_or(&[][..], |(_, init)| init);
+        if all_but_last.iter().any(|s| *s < min) {
             return Err(s3_error(
                 400,
                 "EntityTooSmall",
@@ -395,9 +393,9 @@ impl Multipart {
                 object,
             );
         }
-        // Hold the lock across assembly: a concurrent completion must not see half an object.
-        // Validate under the lock, then take the upload out of the table so that assembling a
-        // large object does not hold up other uploads' requests.
+        // Validate under the lock, then take the upload out of the table: a concurrent
+        // completion finds no upload (never half an object), and assembling a large object
+        // does not hold up other uploads' requests.
         let mut uploads = self.lock();
         let Some(up) = uploads.uploads.get(id).filter(|u| u.object == object) else {
             return no_such_upload(object);
@@ -501,7 +499,7 @@ impl Drop for Multipart {
 /// `(part number, ETag)` pairs of a `CompleteMultipartUpload` document, in document order.
 fn parse_complete_xml(xml: &str) -> Option<Vec<(u32, String)>> {
     let start = xml.find("<CompleteMultipartUpload")?;
-    let end = xml.find("</CompleteMultipartUpload>")?;
+    let end = start + xml[start..].find("</CompleteMultipartUpload>")?;
     let mut body = &xml[start..end];
     let mut parts = Vec::new();
     while let Some(i) = body.find("<Part>") {
@@ -536,5 +534,8 @@ mod tests {
             parse_complete_xml("<CompleteMultipartUpload></CompleteMultipartUpload>").is_none()
         );
         assert!(parse_complete_xml("garbage").is_none());
+        assert!(
+            parse_complete_xml("</CompleteMultipartUpload><CompleteMultipartUpload>").is_none()
+        );
     }
 }

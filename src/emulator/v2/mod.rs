@@ -2,14 +2,20 @@
 //! presigning, and the job endpoints of the fake scheduler. Shapes, codes and headers follow
 //! the recorded transcripts (`spec/transcripts/v2`), which win over the written spec.
 
+mod fs;
+mod http;
+mod jobs;
+mod ops;
+mod s3;
+
+use self::fs::{own_gid, own_uid, remote_failure, FILESYSTEM, USER};
+use self::http::{field, field_str, json_resp, no_content, uuid4, ApiError};
+use self::jobs::{Action, Logs, Scheduler, ACCOUNT};
+use self::ops::{json_body, Ctx};
+use self::s3::Multipart;
 use super::server::{Api, Req, Resp};
 use super::tokens::{bearer, TokenError};
 use super::util::{hex, now_secs, random_bytes};
-use super::v2_fs::{own_gid, own_uid, remote_failure, FILESYSTEM, USER};
-use super::v2_http::{field, field_str, json_resp, no_content, uuid4, ApiError};
-use super::v2_jobs::{Action, Logs, Scheduler, ACCOUNT};
-use super::v2_ops::{self, json_body, Ctx};
-use super::v2_s3::{self, Multipart};
 use super::{State, HOME, OFFLINE_SYSTEM, SYSTEM};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -45,7 +51,7 @@ impl V2 {
 impl Api for V2 {
     fn handle(&self, state: &Arc<State>, req: &mut Req) -> Option<Resp> {
         // Presigned S3 requests go to "another server": no FirecREST headers, case kept.
-        if req.path.starts_with(v2_s3::PREFIX) {
+        if req.path.starts_with(s3::PREFIX) {
             return Some(self.multipart.handle(state, req));
         }
         let mut user = None;
@@ -151,7 +157,7 @@ impl V2 {
             (_, ["filesystem", sys, "ops", op]) => {
                 system(sys)?;
                 let ctx = ctx(state);
-                v2_ops::handle(&ctx, op, req)
+                ops::handle(&ctx, op, req)
             }
             (_, ["filesystem", sys, "transfer", op]) => {
                 system(sys)?;
@@ -342,11 +348,11 @@ impl V2 {
             }
             ("POST", "compress") => {
                 let body = json_body(req)?;
-                (Action::Tar(v2_ops::compress_cmd(&ctx, &body)?), None, 201)
+                (Action::Tar(ops::compress_cmd(&ctx, &body)?), None, 201)
             }
             ("POST", "extract") => {
                 let body = json_body(req)?;
-                (Action::Tar(v2_ops::extract_cmd(&ctx, &body)?), None, 201)
+                (Action::Tar(ops::extract_cmd(&ctx, &body)?), None, 201)
             }
             (_, "cp" | "mv" | "rm" | "upload" | "download" | "compress" | "extract") => {
                 return Err(ApiError::new(405, "Method Not Allowed"))

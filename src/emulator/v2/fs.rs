@@ -1,13 +1,14 @@
 //! v2 emulator: remote paths, `File` entries and coreutils-style failures, the pieces every
 //! filesystem operation and transfer job shares.
 
-use super::sandbox::Sandbox;
-use super::util::iso_time;
-use super::v2_http::ApiError;
+use super::http::ApiError;
+use crate::emulator::ls::{perm_string, type_char};
+use crate::emulator::sandbox::Sandbox;
+use crate::emulator::util::{errtext, iso_time};
 use serde_json::{json, Value};
 use std::fs::Metadata;
 use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The one configured filesystem (`fileSystems[0].path`); every path must lie under it.
@@ -22,6 +23,15 @@ pub(crate) struct RemotePath {
     pub local: PathBuf,
     /// The local path with every symlink followed inside the sandbox (stat, read).
     pub target: PathBuf,
+}
+
+impl RemotePath {
+    /// The sandbox's write rule for writing `local` (this path's `local`, its `target`, or a
+    /// file inside it), judged where it is after symlinks (as v1 does), so a link can carry
+    /// a write neither somewhere the user may not write nor away from a directory they may.
+    pub fn writable(&self, sandbox: &Sandbox, local: &Path) -> io::Result<()> {
+        sandbox.check_write(&sandbox.remote_of(local))
+    }
 }
 
 /// The server's path checks (health probing on): present, absolute, inside `fileSystems`
@@ -48,15 +58,17 @@ pub(crate) fn check(
             "The provided path ({remote}) does not match any of the defined filesystem paths for the requested system ({system})."
         )));
     }
+    // No lexical fallback when resolution fails (a symlink loop): the OS would then follow
+    // the links itself, reading absolute and `..` targets on the host.
     let resolve = |follow| {
         sandbox
             .resolve(&remote, follow)
             .map(|(_, local)| local)
-            .unwrap_or_else(|_| sandbox.local_lexical(&remote))
+            .map_err(|e| remote_failure(1, &format!("cannot access '{remote}'"), &e))
     };
     Ok(RemotePath {
-        local: resolve(false),
-        target: resolve(true),
+        local: resolve(false)?,
+        target: resolve(true)?,
         remote,
     })
 }
@@ -69,7 +81,7 @@ pub(crate) fn entry(
     meta: &Metadata,
     numeric: bool,
 ) -> Value {
-    let kind = file_type_char(meta);
+    let kind = type_char(meta);
     let link_target = if kind == 'l' {
         std::fs::read_link(local)
             .ok()
@@ -87,7 +99,7 @@ pub(crate) fn entry(
         "linkTarget": link_target,
         "user": id_name(meta.uid(), own_uid(), "/etc/passwd", numeric),
         "group": id_name(meta.gid(), own_gid(), "/etc/group", numeric),
-        "permissions": permissions(meta),
+        "permissions": perm_string(meta.mode()),
         "lastModified": iso_time(meta.mtime()),
         "size": size.to_string(),
     })
@@ -98,32 +110,6 @@ pub(crate) fn entry_of(sandbox: &Sandbox, path: &RemotePath) -> Result<Value, Ap
     let meta = std::fs::symlink_metadata(&path.local)
         .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", path.remote), &e))?;
     Ok(entry(sandbox, &path.remote, &path.local, &meta, false))
-}
-
-pub(crate) fn file_type_char(meta: &Metadata) -> char {
-    let ft = meta.file_type();
-    if ft.is_symlink() {
-        'l'
-    } else if ft.is_dir() {
-        'd'
-    } else {
-        '-'
-    }
-}
-
-fn permissions(meta: &Metadata) -> String {
-    if meta.file_type().is_symlink() {
-        return "rwxrwxrwx".into();
-    }
-    let mode = meta.permissions().mode();
-    let mut s = String::with_capacity(9);
-    for shift in [6, 3, 0] {
-        let bits = (mode >> shift) & 7;
-        s.push(if bits & 4 != 0 { 'r' } else { '-' });
-        s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        s.push(if bits & 1 != 0 { 'x' } else { '-' });
-    }
-    s
 }
 
 /// The emulated user owns whatever the emulator process owns.
@@ -184,7 +170,7 @@ pub(crate) fn lookup_id(file: &str, name: &str) -> Option<u32> {
 /// A failed remote command as the server reports it: the status follows the text of stderr
 /// (`base_command_error_handling.py`), the message wraps it.
 pub(crate) fn remote_failure(exit: i32, what: &str, err: &io::Error) -> ApiError {
-    remote_text(exit, &format!("{what}: {}", io_text(err)))
+    remote_text(exit, &format!("{what}: {}", errtext(err)))
 }
 
 pub(crate) fn remote_text(exit: i32, stderr: &str) -> ApiError {
@@ -201,21 +187,6 @@ pub(crate) fn remote_text(exit: i32, stderr: &str) -> ApiError {
         status,
         format!("Remote process failed with exit status:{exit} and error message:{stderr}"),
     )
-}
-
-/// The C library's wording of an I/O error, as coreutils prints it.
-pub(crate) fn io_text(err: &io::Error) -> String {
-    match err.raw_os_error() {
-        Some(code) => {
-            let text = io::Error::from_raw_os_error(code).to_string();
-            // std appends " (os error N)"; coreutils does not.
-            match text.find(" (os error") {
-                Some(i) => text[..i].to_string(),
-                None => text,
-            }
-        }
-        None => err.to_string(),
-    }
 }
 
 /// `date`'s default output in UTC, which the transfer job scripts prefix their log lines with.

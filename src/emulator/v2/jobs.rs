@@ -3,11 +3,13 @@
 //! sandbox (copy, move, remove, S3 ingress/egress) and writes the job scripts' log lines,
 //! since clients decide success from the output log, not from the state (transcripts 63–68).
 
-use super::util::now_secs;
-use super::v2_fs::{date_line, own_uid, RemotePath, USER};
-use super::v2_ops::Tar;
-use super::v2_s3::Multipart;
-use super::State;
+use super::fs::{date_line, own_uid, RemotePath, USER};
+use super::ops::Tar;
+use super::s3::Multipart;
+use crate::emulator::atomic::move_into_place;
+use crate::emulator::copy::copy_tree;
+use crate::emulator::util::now_secs;
+use crate::emulator::State;
 use md5::Digest;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -153,20 +155,6 @@ impl Scheduler {
     }
 
     /// Sleeps `d` unless the emulator stops or the job is cancelled (then false).
-    fn pause(st: &State, d: Duration, cancel: &AtomicBool) -> bool {
-        let until = Instant::now() + d;
-        loop {
-            if st.stopping() || cancel.load(Ordering::SeqCst) {
-                return false;
-            }
-            let now = Instant::now();
-            if now >= until {
-                return true;
-            }
-            std::thread::sleep((until - now).min(Duration::from_millis(20)));
-        }
-    }
-
     fn set(&self, id: u64, f: impl FnOnce(&mut Job)) {
         if let Some(job) = self.lock().get_mut(&id) {
             if job.state != JobState::Cancelled {
@@ -184,7 +172,7 @@ impl Scheduler {
         fail: bool,
         cancel: Arc<AtomicBool>,
     ) {
-        if !Self::pause(st, st.task_delay, &cancel) {
+        if !st.pause(st.task_delay, &cancel) {
             return;
         }
         self.set(id, |j| {
@@ -204,7 +192,7 @@ impl Scheduler {
         } else {
             self.work(st, id, &action, &log, &cancel)
         };
-        if !Self::pause(st, st.task_delay, &cancel) {
+        if !st.pause(st.task_delay, &cancel) {
             return;
         }
         self.set(id, |j| {
@@ -255,12 +243,13 @@ impl Scheduler {
         };
         match action {
             Action::Copy { src, dst } => {
-                let r = writable(st, "cp: cannot create", dst).and_then(|_| copy(src, dst));
+                let r = writable(st, "cp: cannot create", dst, &destination(src, dst))
+                    .and_then(|_| copy(src, dst));
                 shell("Copy Files", "copied", "copy", r)
             }
             Action::Move { src, dst } => {
-                let r = writable(st, "mv: cannot move to", dst)
-                    .and_then(|_| writable(st, "mv: cannot remove", src))
+                let r = writable(st, "mv: cannot move to", dst, &destination(src, dst))
+                    .and_then(|_| writable(st, "mv: cannot remove", src, &src.local))
                     .and_then(|_| mv(src, dst));
                 shell("Move Files", "moved", "move", r)
             }
@@ -273,7 +262,7 @@ impl Scheduler {
                 }
             }
             Action::Remove { path } => {
-                let r = writable(st, "rm: cannot remove", path).and_then(|_| rm(path));
+                let r = writable(st, "rm: cannot remove", path, &path.local).and_then(|_| rm(path));
                 shell("Delete Files", "removed", "remove", r)
             }
             Action::Ingress { object, target } => {
@@ -292,7 +281,7 @@ impl Scheduler {
                     let gave_up = self.multipart.take_failed(object);
                     if gave_up
                         || waited
-                        || !Self::pause(st, st.task_delay.max(Duration::from_millis(10)), cancel)
+                        || !st.pause(st.task_delay.max(Duration::from_millis(10)), cancel)
                     {
                         log.err(&format!(
                             "{} File to transfer not found in S3 bucket",
@@ -307,11 +296,16 @@ impl Scheduler {
                     stamp(),
                     target.remote
                 ));
-                if let Err(e) = writable(st, "curl: (23) Failure writing output to", target) {
+                if let Err(e) = writable(
+                    st,
+                    "curl: (23) Failure writing output to",
+                    target,
+                    &target.local,
+                ) {
                     log.err(&e);
                     return failed(23);
                 }
-                if target.local.is_dir() {
+                if target.target.is_dir() {
                     log.err(&format!(
                         "{} Target path {} is a directory",
                         stamp(),
@@ -337,7 +331,7 @@ impl Scheduler {
             }
             Action::Egress { src, object } => {
                 log.out(&format!("{} Upload File Job (id:{id})", stamp()));
-                let size = match fs::metadata(&src.local) {
+                let size = match fs::metadata(&src.target) {
                     Ok(m) if m.is_file() => m.len(),
                     _ => {
                         log.err(&format!("File {} not found", src.remote));
@@ -351,13 +345,13 @@ impl Scheduler {
                 ));
                 log.out(&format!(
                     "[INFO] Creating temporary folder:tmp/{}/",
-                    super::v2_http::uuid4()
+                    super::http::uuid4()
                 ));
                 for n in 1..=parts {
                     log.out(&format!("[INFO] Uploading part {n}..."));
                 }
                 let (bucket, key) = object.split_once('/').unwrap_or((object, ""));
-                let put = fs::File::open(&src.local).and_then(|f| {
+                let put = fs::File::open(&src.target).and_then(|f| {
                     let mut parts = PartMd5s::new(f, self.multipart.part_size);
                     st.store.put_file(bucket, key, &mut parts)?;
                     Ok(parts.finish())
@@ -485,7 +479,7 @@ impl<R: io::Read> PartMd5s<R> {
     fn finish(mut self) -> Vec<String> {
         if self.in_part > 0 || self.done.is_empty() {
             let md5 = std::mem::take(&mut self.md5).finalize();
-            self.done.push(super::util::hex(&md5));
+            self.done.push(crate::emulator::util::hex(&md5));
         }
         self.done
     }
@@ -499,7 +493,7 @@ impl<R: io::Read> io::Read for PartMd5s<R> {
         self.in_part += n as u64;
         if self.in_part == self.part_size {
             let md5 = std::mem::take(&mut self.md5).finalize();
-            self.done.push(super::util::hex(&md5));
+            self.done.push(crate::emulator::util::hex(&md5));
             self.in_part = 0;
         }
         Ok(n)
@@ -546,16 +540,16 @@ impl JobLog {
 }
 
 /// The sandbox's write permission (home and /tmp only), as the job's command would report it.
-fn writable(st: &State, what: &str, p: &RemotePath) -> Result<(), String> {
-    st.sandbox
-        .check_write(&p.remote)
+fn writable(st: &State, what: &str, p: &RemotePath, local: &Path) -> Result<(), String> {
+    p.writable(&st.sandbox, local)
         .map_err(|_| format!("{what} '{}': Permission denied", p.remote))
 }
 
-/// The target of `cp`/`mv`: inside `dst` when it is an existing directory.
+/// The target of `cp`/`mv`: inside `dst` when it is an existing directory, reached through the
+/// sandbox's resolution (the OS would follow a symlink at `dst.local` out of the root).
 fn destination(src: &RemotePath, dst: &RemotePath) -> PathBuf {
-    if dst.local.is_dir() {
-        dst.local.join(src.local.file_name().unwrap_or_default())
+    if dst.target.is_dir() {
+        dst.target.join(src.local.file_name().unwrap_or_default())
     } else {
         dst.local.clone()
     }
@@ -577,23 +571,6 @@ fn copy(src: &RemotePath, dst: &RemotePath) -> Result<(), String> {
     copy_tree(&src.local, &to).map_err(|e| format!("cp: cannot create '{}': {e}", dst.remote))
 }
 
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
-    let meta = fs::symlink_metadata(from)?;
-    if meta.file_type().is_symlink() {
-        let _ = fs::remove_file(to);
-        std::os::unix::fs::symlink(fs::read_link(from)?, to)
-    } else if meta.is_dir() {
-        fs::create_dir_all(to)?;
-        for entry in fs::read_dir(from)? {
-            let entry = entry?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
-        }
-        fs::set_permissions(to, meta.permissions())
-    } else {
-        fs::copy(from, to).map(|_| ())
-    }
-}
-
 fn mv(src: &RemotePath, dst: &RemotePath) -> Result<(), String> {
     if fs::symlink_metadata(&src.local).is_err() {
         return Err(missing("mv", "stat", src));
@@ -610,22 +587,4 @@ fn rm(path: &RemotePath) -> Result<(), String> {
         fs::remove_file(&path.local)
     };
     r.map_err(|e| format!("rm: cannot remove '{}': {e}", path.remote))
-}
-
-/// Moves a stored object to `target` without a half-written file ever being visible there.
-pub(crate) fn move_into_place(from: &Path, target: &Path) -> io::Result<()> {
-    let dir = target.parent().unwrap_or(Path::new("/"));
-    let name = target.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.f7t-incoming"));
-    if fs::rename(from, &tmp).is_err() {
-        // The store may sit on another filesystem.
-        if let Err(e) = fs::copy(from, &tmp) {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        let _ = fs::remove_file(from);
-    }
-    fs::rename(&tmp, target).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
 }

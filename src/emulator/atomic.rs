@@ -1,0 +1,96 @@
+//! A file written beside its final place and renamed over it when complete, so that a failed
+//! or aborted upload or transfer never leaves a half-written file (v1 uploads and staging
+//! copies, v2 `ops/upload` and transfer jobs).
+
+use super::util::{hex, random_bytes};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Names the emulator's temporary files start with (v1's `ls` hides them).
+pub(crate) const TMP_PREFIX: &str = ".firecrest-emulator-";
+
+pub(crate) struct AtomicFile {
+    file: File,
+    tmp: PathBuf,
+    dest: PathBuf,
+}
+
+impl AtomicFile {
+    /// The temporary name is random and created exclusively: a symlink planted under a
+    /// predictable name could otherwise send the bytes outside the sandbox.
+    pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        let dir = dest
+            .parent()
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
+        let tmp = dir.join(format!("{TMP_PREFIX}{}", hex(&random_bytes(8))));
+        let file = File::options().write(true).create_new(true).open(&tmp)?;
+        Ok(AtomicFile {
+            file,
+            tmp,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    pub fn commit(mut self) -> io::Result<()> {
+        self.file.flush()?;
+        fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Not committed (or committed: the rename already moved it away).
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// Moves a finished file (a staged object) to `target`; a copy through an `AtomicFile` when
+/// the two are on different filesystems.
+pub(crate) fn move_into_place(from: &Path, target: &Path) -> io::Result<()> {
+    if fs::rename(from, target).is_ok() {
+        return Ok(());
+    }
+    let mut out = AtomicFile::create(target)?;
+    io::copy(&mut File::open(from)?, &mut out)?;
+    out.commit()?;
+    let _ = fs::remove_file(from);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_commit_shows_the_file_and_it_replaces_a_symlink() {
+        let dir = std::env::temp_dir().join(format!(
+            "fe-atomic-{}-{}",
+            std::process::id(),
+            hex(&random_bytes(4))
+        ));
+        fs::create_dir_all(dir.join("in")).unwrap();
+        fs::write(dir.join("outside"), b"old").unwrap();
+        let dest = dir.join("in/f");
+        std::os::unix::fs::symlink("../outside", &dest).unwrap();
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"dropped").unwrap();
+        drop(f);
+        assert_eq!(fs::read_dir(dir.join("in")).unwrap().count(), 1);
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"new").unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"new");
+        assert_eq!(fs::read(dir.join("outside")).unwrap(), b"old");
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,117 @@
+//! Trees copied or moved on local paths under the sandbox root: `cp --force -dR
+//! --preserve=all` for v1's `utilities/copy` and v2's copy job, and the merge of an extracted
+//! archive into its target directory.
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+/// Copies a tree without following symlinks, keeping modes and times. A symlink already at a
+/// destination is replaced, never written through: its target is interpreted by the OS, not by
+/// the sandbox, so following it could write outside the root.
+pub(crate) fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
+    let meta = fs::symlink_metadata(src)?;
+    if fs::symlink_metadata(dst).is_ok_and(|m| m.file_type().is_symlink()) {
+        fs::remove_file(dst)?;
+    }
+    if meta.file_type().is_symlink() {
+        let _ = fs::remove_file(dst);
+        return std::os::unix::fs::symlink(fs::read_link(src)?, dst);
+    }
+    if meta.is_dir() {
+        if !dst.is_dir() {
+            fs::create_dir(dst)?;
+        }
+        for e in fs::read_dir(src)? {
+            let e = e?;
+            copy_tree(&e.path(), &dst.join(e.file_name()))?;
+        }
+    } else {
+        fs::copy(src, dst)?;
+    }
+    fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+    if let Ok(t) = meta.modified() {
+        if let Ok(f) = File::options().write(!meta.is_dir()).read(true).open(dst) {
+            let _ = f.set_modified(t);
+        }
+    }
+    Ok(())
+}
+
+/// Moves the entries of `from` into the directory `into`, merging into directories already
+/// there and replacing files and symlinks (never following them, as `copy_tree`).
+pub(crate) fn merge_tree(from: &Path, into: &Path) -> io::Result<()> {
+    for e in fs::read_dir(from)? {
+        let e = e?;
+        let (src, dst) = (e.path(), into.join(e.file_name()));
+        match fs::symlink_metadata(&dst) {
+            Ok(m) if m.is_dir() => {
+                if !e.file_type()?.is_dir() {
+                    return Err(io::Error::from_raw_os_error(libc::EISDIR));
+                }
+                merge_tree(&src, &dst)?;
+            }
+            Ok(_) if e.file_type()?.is_dir() => {
+                // rename cannot put a directory over a file or symlink; tar replaces it too.
+                fs::remove_file(&dst)?;
+                fs::rename(&src, &dst)?;
+            }
+            _ => fs::rename(&src, &dst)?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlinks_at_the_destination_are_replaced_not_followed() {
+        let dir = std::env::temp_dir().join(format!(
+            "fe-copy-{}-{}",
+            std::process::id(),
+            super::super::util::hex(&super::super::util::random_bytes(4))
+        ));
+        let (src, dst, outside) = (dir.join("src"), dir.join("dst"), dir.join("outside"));
+        fs::create_dir_all(src.join("sub")).unwrap();
+        fs::create_dir_all(&dst).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(src.join("f"), b"new").unwrap();
+        fs::write(src.join("sub/g"), b"g").unwrap();
+        fs::write(outside.join("f"), b"old").unwrap();
+        std::os::unix::fs::symlink("../outside/f", dst.join("f")).unwrap();
+        std::os::unix::fs::symlink("../outside", dst.join("sub")).unwrap();
+        copy_tree(&src, &dst).unwrap();
+        assert_eq!(fs::read(outside.join("f")).unwrap(), b"old");
+        assert!(!outside.join("g").exists());
+        assert_eq!(fs::read(dst.join("f")).unwrap(), b"new");
+        assert_eq!(fs::read(dst.join("sub/g")).unwrap(), b"g");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_merge_replaces_symlinks_and_keeps_other_files() {
+        let dir = std::env::temp_dir().join(format!(
+            "fe-merge-{}-{}",
+            std::process::id(),
+            super::super::util::hex(&super::super::util::random_bytes(4))
+        ));
+        let (from, into, outside) = (dir.join("from"), dir.join("into"), dir.join("outside"));
+        fs::create_dir_all(from.join("evil")).unwrap();
+        fs::create_dir_all(from.join("d")).unwrap();
+        fs::create_dir_all(into.join("d")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(from.join("evil/f"), b"new").unwrap();
+        fs::write(from.join("d/a"), b"a").unwrap();
+        fs::write(into.join("d/keep"), b"keep").unwrap();
+        std::os::unix::fs::symlink("../outside", into.join("evil")).unwrap();
+        merge_tree(&from, &into).unwrap();
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
+        assert_eq!(fs::read(into.join("evil/f")).unwrap(), b"new");
+        assert_eq!(fs::read(into.join("d/a")).unwrap(), b"a");
+        assert_eq!(fs::read(into.join("d/keep")).unwrap(), b"keep");
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
