@@ -247,6 +247,34 @@ fn extraction_does_not_write_through_a_link_in_the_target() {
 }
 
 #[test]
+fn compress_does_not_follow_links_out_of_the_root() {
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::fs::create_dir_all(local("tree")).unwrap();
+    let depth = v2
+        .emu
+        .local_path("/home/testuser/tree")
+        .components()
+        .count();
+    let climb = format!("{}etc/hostname", "../".repeat(depth));
+    std::os::unix::fs::symlink(&climb, local("tree/host")).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/tree", "targetPath": "/home/testuser/t.tgz", "dereference": true}),
+    );
+    assert_eq!(r.status, 501, "{}", r.text());
+    assert!(!local("t.tgz").exists(), "an archive was written");
+    // Without dereference the link is archived as a link, as tar does.
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/tree", "targetPath": "/home/testuser/t.tgz"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+}
+
+#[test]
 fn copy_and_move_into_home_itself() {
     let v2 = emulator();
     let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));

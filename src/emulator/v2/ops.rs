@@ -645,10 +645,18 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     )?;
     let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = src.local.file_name().unwrap_or_default().to_os_string();
-    let deref = field(body, &["dereference"])
+    // `tar -h` follows links on the host, where a link inside the tree can climb out of the root
+    // and pull a host file into the archive; the emulator would have to resolve them itself.
+    if field(body, &["dereference"])
         .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let mode = format!("-c{}{flag}f", if deref { "h" } else { "" });
+        .unwrap_or(false)
+    {
+        return Err(ApiError::new(
+            501,
+            "dereference is not supported by the FirecREST emulator.",
+        ));
+    }
+    let mode = format!("-c{flag}f");
     let args = vec![
         mode.into(),
         dst.target.into_os_string(),
