@@ -199,15 +199,7 @@ fn shared_library_has_cargo_c_soname() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let (major, minor) = (
-        env!("CARGO_PKG_VERSION_MAJOR"),
-        env!("CARGO_PKG_VERSION_MINOR"),
-    );
-    let sover = if major == "0" {
-        format!("0.{minor}")
-    } else {
-        major.to_string()
-    };
+    let sover = soname_version();
     let soname = format!("Library soname: [libfirecrest.so.{sover}]");
     assert!(
         text.contains(&soname),

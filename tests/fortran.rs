@@ -5,7 +5,12 @@
 //! Without gfortran (or valgrind) the tests say so and pass, except under CI=true where a missing
 //! tool is a failure: CI must prove the Fortran path.
 
-use firecrest::emulator::{Config, Emulator};
+mod c_support;
+
+use c_support::{
+    crate_dir, emulator_env, lib_dir, soname_version, start_emulator, tool_available, Scratch,
+};
+use firecrest::emulator::Emulator;
 use firecrest::types::ApiVersion;
 use firecrest::ErrorKind;
 use sha2::{Digest, Sha256};
@@ -40,61 +45,6 @@ enum Link {
     Static,
 }
 
-/// Whether `tool` runs; outside CI a missing tool skips the test with a printed reason.
-fn have(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{tool} is not installed, and CI=true requires the Fortran tests to run");
-        }
-        eprintln!("skipping: {tool} is not installed (apt-get install {tool})");
-    }
-    found
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// target/<profile>/deps, where `cargo test` puts the libfirecrest.so and libfirecrest.a it
-/// builds (target/<profile> holds those of the last `cargo build`, which may be older).
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().expect("deps directory").to_path_buf();
-    for lib in ["libfirecrest.so", "libfirecrest.a"] {
-        assert!(
-            dir.join(lib).exists(),
-            "{} missing: cargo test should build it",
-            dir.join(lib).display()
-        );
-    }
-    dir
-}
-
-/// A scratch directory of its own per test, removed afterwards.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("firecrest-fortran-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Compiles the module and `program` (a file of examples-c/) into `dir`, warnings as errors.
 fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
     let libs = lib_dir();
@@ -111,8 +61,8 @@ fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
     cmd.args(FLAGS)
         .arg("-J")
         .arg(dir)
-        .arg(repo().join("include/firecrest.f90"))
-        .arg(repo().join("examples-c").join(program))
+        .arg(crate_dir().join("include/firecrest.f90"))
+        .arg(crate_dir().join("examples-c").join(program))
         .arg("-o")
         .arg(&exe);
     match link {
@@ -140,15 +90,7 @@ fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
 fn stage_shared_library(dir: &Path, libs: &Path) -> PathBuf {
     let staged = dir.join("lib");
     std::fs::create_dir_all(&staged).unwrap();
-    let (major, minor) = (
-        env!("CARGO_PKG_VERSION_MAJOR"),
-        env!("CARGO_PKG_VERSION_MINOR"),
-    );
-    let sover = if major == "0" {
-        format!("0.{minor}")
-    } else {
-        major.to_string()
-    };
+    let sover = soname_version();
     for name in [
         "libfirecrest.so".to_string(),
         format!("libfirecrest.so.{sover}"),
@@ -164,12 +106,7 @@ fn stage_shared_library(dir: &Path, libs: &Path) -> PathBuf {
 /// Runs `cmd` in `cwd` with the emulator's environment; kills it after `limit`.
 fn run(mut cmd: Command, cwd: &Path, emu: &Emulator, limit: Duration) -> Output {
     cmd.current_dir(cwd)
-        .env("FIRECREST_URL", emu.url())
-        .env("FIRECREST_CLIENT_ID", emu.client_id())
-        .env("FIRECREST_CLIENT_SECRET", emu.client_secret())
-        .env("AUTH_TOKEN_URL", emu.token_url())
-        .env("FIRECREST_SYSTEM", emu.system())
-        .env("FIRECREST_HOME", emu.home())
+        .envs(emulator_env(emu))
         .env("TMPDIR", cwd)
         .env("RUST_BACKTRACE", "0")
         .stdout(Stdio::piped())
@@ -295,14 +232,6 @@ fn check_tour(stdout: &str, emu: &Emulator, api: ApiVersion) {
     assert!(left.is_empty(), "remote files left behind: {left:?}");
 }
 
-fn start(api: ApiVersion) -> Emulator {
-    Emulator::start(Config {
-        api,
-        ..Config::default()
-    })
-    .expect("start emulator")
-}
-
 /// Builds `program`, runs it against a fresh emulator serving `api` and checks that it exited
 /// with 0; None (test skipped) without gfortran.
 fn build_and_run(
@@ -311,12 +240,12 @@ fn build_and_run(
     link: Link,
     name: &str,
 ) -> Option<(Scratch, Emulator, String)> {
-    if !have("gfortran") {
+    if !tool_available("gfortran", "the Fortran module and programs") {
         return None;
     }
     let scratch = Scratch::new(name);
     let exe = build(&scratch.0, program, link);
-    let emu = start(api);
+    let emu = start_emulator(api).expect("start emulator");
     let out = run(
         Command::new(&exe),
         &scratch.0,
@@ -462,14 +391,16 @@ fn definitely_lost(log: &str) -> u64 {
 
 #[test]
 fn fortran_programs_leak_nothing_under_valgrind() {
-    if !have("gfortran") || !have("valgrind") {
+    if !tool_available("gfortran", "the Fortran module and programs")
+        || !tool_available("valgrind", "leak checks of the Fortran programs")
+    {
         return;
     }
     let scratch = Scratch::new("valgrind");
     for program in ["tour.f90", "errors.f90"] {
         let exe = build(&scratch.0, program, Link::Shared);
         for api in [ApiVersion::V1, ApiVersion::V2] {
-            let emu = start(api);
+            let emu = start_emulator(api).expect("start emulator");
             let log = scratch
                 .0
                 .join(format!("{program}-v{}.valgrind", api.number()));
@@ -507,7 +438,7 @@ fn fortran_programs_leak_nothing_under_valgrind() {
 /// function of the header has a bind(c) interface.
 #[test]
 fn module_matches_the_library() {
-    let module = std::fs::read_to_string(repo().join("include/firecrest.f90")).unwrap();
+    let module = std::fs::read_to_string(crate_dir().join("include/firecrest.f90")).unwrap();
     let constant = |name: &str| -> i32 {
         let decl = format!(":: {name} = ");
         let line = module
@@ -571,8 +502,8 @@ fn module_matches_the_library() {
     }
 
     // every exported function of the header is bound, and nothing is bound that it lacks
-    let header =
-        std::fs::read_to_string(repo().join("include/firecrest.h")).expect("include/firecrest.h");
+    let header = std::fs::read_to_string(crate_dir().join("include/firecrest.h"))
+        .expect("include/firecrest.h");
     let declared = header_functions(&header);
     assert!(
         declared.len() >= 40,

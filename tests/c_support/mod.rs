@@ -52,6 +52,20 @@ pub fn lib_dir() -> PathBuf {
     );
 }
 
+/// The shared library's SONAME version: cargo-c's rule (0.y.z → "0.y", x.y.z → "x"), as build.rs
+/// sets it.
+pub fn soname_version() -> String {
+    let (major, minor) = (
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+    );
+    if major == "0" {
+        format!("0.{minor}")
+    } else {
+        major.to_string()
+    }
+}
+
 pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
