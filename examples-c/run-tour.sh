@@ -16,7 +16,7 @@ if [ -n "${FIRECREST_URL:-}" ]; then
 fi
 
 echo "== building the library and the emulator"
-cargo build --release --features emulator
+cargo build --release
 make -s -C examples-c LIBDIR=../target/release all
 
 lines=$(mktemp)

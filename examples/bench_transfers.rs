@@ -1,7 +1,7 @@
 //! Throughput and peak memory of external (staged) transfers through the emulator.
 //!
 //! ```text
-//! cargo build --release --features emulator --bin firecrest-emulator --example bench_transfers
+//! cargo build --release --bin firecrest-emulator --example bench_transfers
 //! target/release/examples/bench_transfers [--sizes-mib 64,1024] [--emulator PATH] [--dir DIR]
 //!     [--api v1|v2] [--max-part-size BYTES] [--parallel N]
 //! ```

@@ -3,11 +3,11 @@
 //! One [`Client`] serves FirecREST v1 and v2. Files move in and out through the staging area
 //! with [`Transfer`], followed by polling the v1 status integers (110–118). The C ABI lives in
 //! `capi` (header `include/firecrest.h`), the Fortran module in `include/firecrest.f90`, and a
-//! local FirecREST emulator in `emulator` (cargo feature `emulator`).
+//! local FirecREST emulator in the `firecrest-emulator` crate of this workspace.
 //!
 //! ```
 //! use firecrest::{transfers, Auth, Client, ListOptions, Options};
-//! use firecrest::emulator::{Config, Emulator};
+//! use firecrest_emulator::{Config, Emulator};
 //! use std::time::Duration;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,8 +49,8 @@ pub mod types;
 mod v1;
 mod v2;
 
-#[cfg(feature = "emulator")]
-pub mod emulator;
+
+
 
 pub use auth::{Auth, ClientAuthMethod, TokenProvider};
 pub use client::{Client, Options};

@@ -4,7 +4,7 @@
 mod client_common;
 
 use client_common::*;
-use firecrest::emulator::Config;
+use firecrest_emulator::Config;
 use firecrest::{Auth, Client, ClientAuthMethod, ErrorKind, ListOptions};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

@@ -4,11 +4,11 @@
 mod client_common;
 
 use client_common::*;
-use firecrest::emulator::FaultAction;
+use firecrest_emulator::FaultAction;
 use firecrest::{Client, ErrorKind, ListOptions, Options};
 use std::time::{Duration, Instant};
 
-fn ls(c: &Client, emu: &firecrest::emulator::Emulator) -> firecrest::Result<()> {
+fn ls(c: &Client, emu: &firecrest_emulator::Emulator) -> firecrest::Result<()> {
     c.list_files("cluster", &emu.home(), ListOptions::default())
         .map(|_| ())
 }

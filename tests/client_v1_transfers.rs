@@ -4,7 +4,7 @@
 mod client_common;
 
 use client_common::*;
-use firecrest::emulator::{Config, FaultAction};
+use firecrest_emulator::{Config, FaultAction};
 use firecrest::transfers::*;
 use firecrest::{Client, ErrorKind, Transfer};
 use std::sync::{Arc, Mutex};
@@ -265,7 +265,7 @@ fn dropped_staged_download_resumes_with_range() {
 
 /// A download of `data` (remote r.bin) whose link is ready, with `action` on the store's GETs.
 fn ready_download(
-    emu: &firecrest::emulator::Emulator,
+    emu: &firecrest_emulator::Emulator,
     data: &[u8],
     action: FaultAction,
     times: u32,

@@ -6,7 +6,7 @@ mod client_v2_support;
 
 use client_common::{client_with, fault, put_remote, scratch, sha256_hex, status_fault};
 use client_v2_support::*;
-use firecrest::emulator::{Emulator, FaultAction};
+use firecrest_emulator::{Emulator, FaultAction};
 use firecrest::transfers::*;
 use firecrest::{ApiVersion, Client, ErrorKind, Options, Transfer};
 use std::path::Path;

@@ -10,7 +10,7 @@ mod c_support;
 use c_support::{
     crate_dir, emulator_env, lib_dir, soname_version, start_emulator, tool_available, Scratch,
 };
-use firecrest::emulator::Emulator;
+use firecrest_emulator::Emulator;
 use firecrest::types::ApiVersion;
 use firecrest::ErrorKind;
 use sha2::{Digest, Sha256};

@@ -4,7 +4,7 @@
 #[path = "py/harness.rs"]
 mod harness;
 
-use firecrest::emulator::{Fault, FaultAction};
+use firecrest_emulator::{Fault, FaultAction};
 use firecrest::types::ApiVersion;
 
 #[test]

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
-use firecrest::emulator::{Config, Emulator};
+use firecrest_emulator::{Config, Emulator};
 use firecrest::ApiVersion;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -129,7 +129,7 @@ pub fn c_toolchain() -> bool {
 
 pub fn start_emulator(api: ApiVersion) -> std::io::Result<Emulator> {
     Emulator::start(Config {
-        api,
+        api: firecrest_emulator::ApiVersion::from_number(api.number()).expect("v1 or v2"),
         ..Config::default()
     })
 }

@@ -2,8 +2,8 @@
 //! credentials, fixtures written straight into the emulator's root.
 #![allow(dead_code)]
 
-use firecrest::emulator::{Config, Emulator, Fault, FaultAction};
-use firecrest::{ApiVersion, Auth, Client, Options};
+use firecrest_emulator::{Config, Emulator, Fault, FaultAction};
+use firecrest::{Auth, Client, Options};
 use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,7 +14,7 @@ pub fn start_v1() -> Emulator {
 
 pub fn start_with(config: Config) -> Emulator {
     Emulator::start(Config {
-        api: ApiVersion::V1,
+        api: firecrest_emulator::ApiVersion::V1,
         ..config
     })
     .expect("emulator starts")

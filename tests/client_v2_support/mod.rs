@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use crate::client_common::{client_with, fast_options, sha256_hex};
-use firecrest::emulator::{Config, Emulator};
+use firecrest_emulator::{Config, Emulator};
 use firecrest::{ApiVersion, Client, Options};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -11,7 +11,7 @@ use std::path::Path;
 
 pub fn emulator(api: ApiVersion, tweak: impl FnOnce(&mut Config)) -> Emulator {
     let mut config = Config {
-        api,
+        api: firecrest_emulator::ApiVersion::from_number(api.number()).expect("v1 or v2"),
         ..Config::default()
     };
     tweak(&mut config);

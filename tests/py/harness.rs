@@ -4,7 +4,7 @@
 //!
 //! Shared by tests/pyfirecrest_v1.rs and tests/pyfirecrest_v2.rs (`#[path]` module).
 
-use firecrest::emulator::{Config, Emulator};
+use firecrest_emulator::{Config, Emulator};
 use firecrest::types::ApiVersion;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -88,7 +88,7 @@ pub fn witness_python(tools: &[&str]) -> Option<PathBuf> {
 /// An emulator for one witness run: fresh temporary root, any free port, quick task steps.
 pub fn start_emulator(api: ApiVersion) -> Emulator {
     Emulator::start(Config {
-        api,
+        api: firecrest_emulator::ApiVersion::from_number(api.number()).expect("v1 or v2"),
         task_delay: Duration::from_millis(20),
         ..Config::default()
     })

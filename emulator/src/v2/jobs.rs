@@ -6,10 +6,10 @@
 use super::fs::{date_line, own_uid, RemotePath, USER};
 use super::ops::Tar;
 use super::s3::Multipart;
-use crate::emulator::atomic::move_into_place;
-use crate::emulator::copy::copy_tree;
-use crate::emulator::util::now_secs;
-use crate::emulator::State;
+use crate::atomic::move_into_place;
+use crate::copy::copy_tree;
+use crate::util::now_secs;
+use crate::State;
 use md5::Digest;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -479,7 +479,7 @@ impl<R: io::Read> PartMd5s<R> {
     fn finish(mut self) -> Vec<String> {
         if self.in_part > 0 || self.done.is_empty() {
             let md5 = std::mem::take(&mut self.md5).finalize();
-            self.done.push(crate::emulator::util::hex(&md5));
+            self.done.push(crate::util::hex(&md5));
         }
         self.done
     }
@@ -493,7 +493,7 @@ impl<R: io::Read> io::Read for PartMd5s<R> {
         self.in_part += n as u64;
         if self.in_part == self.part_size {
             let md5 = std::mem::take(&mut self.md5).finalize();
-            self.done.push(crate::emulator::util::hex(&md5));
+            self.done.push(crate::util::hex(&md5));
             self.in_part = 0;
         }
         Ok(n)

@@ -1,8 +1,8 @@
 //! v2 emulator: FirecREST v2's error body (`ApiResponseError`) and the small request helpers
 //! the v2 routes share.
 
-use crate::emulator::server::Resp;
-use crate::emulator::util::{hex, random_bytes};
+use crate::server::Resp;
+use crate::util::{hex, random_bytes};
 use serde_json::{json, Value};
 
 /// An error reply in v2's `ApiResponseError` shape.

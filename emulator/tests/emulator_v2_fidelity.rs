@@ -6,7 +6,7 @@
 mod emulator_v2_common;
 
 use emulator_v2_common::{call, encode, multipart, Text, V2};
-use firecrest::emulator::Config;
+use firecrest_emulator::Config;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 mod emulator_common;
 
 use emulator_common::*;
-use firecrest::emulator::{Config, Emulator, Fault, FaultAction};
+use firecrest_emulator::{Config, Emulator, Fault, FaultAction};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

@@ -2,9 +2,9 @@
 //! filesystem operation and transfer job shares.
 
 use super::http::ApiError;
-use crate::emulator::ls::{perm_string, type_char};
-use crate::emulator::sandbox::Sandbox;
-use crate::emulator::util::{errtext, iso_time};
+use crate::ls::{perm_string, type_char};
+use crate::sandbox::Sandbox;
+use crate::util::{errtext, iso_time};
 use serde_json::{json, Value};
 use std::fs::Metadata;
 use std::io;

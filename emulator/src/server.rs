@@ -5,7 +5,7 @@
 
 use super::multipart;
 use super::State;
-use crate::emulator::util::{parse_urlencoded, percent_decode_path};
+use crate::util::{parse_urlencoded, percent_decode_path};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{self, Read};

@@ -3,7 +3,7 @@
 mod emulator_v2_common;
 
 use emulator_v2_common::{call, encode, Text, V2};
-use firecrest::emulator::Config;
+use firecrest_emulator::Config;
 use serde_json::json;
 
 fn emulator() -> V2 {

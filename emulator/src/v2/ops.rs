@@ -5,16 +5,16 @@ use super::fs::{
     check, entry, entry_of, lookup_id, own_uid, remote_failure, remote_text, RemotePath, USER,
 };
 use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
-use crate::emulator::atomic::AtomicFile;
-use crate::emulator::atomic::TMP_PREFIX;
-use crate::emulator::copy::merge_tree;
-use crate::emulator::ls::type_char;
-use crate::emulator::multipart;
-use crate::emulator::portion::{self, Count};
-use crate::emulator::sandbox::Sandbox;
-use crate::emulator::server::{Body, Req, Resp};
-use crate::emulator::sniff;
-use crate::emulator::util::{errtext, hex, random_bytes, sha256_hex};
+use crate::atomic::AtomicFile;
+use crate::atomic::TMP_PREFIX;
+use crate::copy::merge_tree;
+use crate::ls::type_char;
+use crate::multipart;
+use crate::portion::{self, Count};
+use crate::sandbox::Sandbox;
+use crate::server::{Body, Req, Resp};
+use crate::sniff;
+use crate::util::{errtext, hex, random_bytes, sha256_hex};
 use serde_json::{json, Value};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};

@@ -1,8 +1,8 @@
 //! `/status/*`: services, systems, parameters, filesystems.
 
 use super::{Call, UTILITIES_MAX_MB};
-use crate::emulator::server::Resp;
-use crate::emulator::{OFFLINE_SYSTEM, SYSTEM};
+use crate::server::Resp;
+use crate::{OFFLINE_SYSTEM, SYSTEM};
 use serde_json::{json, Value};
 
 const SERVICES: [&str; 6] = [

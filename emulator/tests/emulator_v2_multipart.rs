@@ -5,7 +5,7 @@
 mod emulator_v2_common;
 
 use emulator_v2_common::{call, complete_xml, pattern, Reply, Text, V2};
-use firecrest::emulator::{Config, Fault, FaultAction};
+use firecrest_emulator::{Config, Fault, FaultAction};
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
 use std::time::Duration;

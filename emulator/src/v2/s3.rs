@@ -1,15 +1,15 @@
 //! v2 emulator: S3 multipart uploads, presigned. Part PUTs answer with the part's MD5 as ETag;
 //! the completion POST checks the XML as S3 does and assembles the object into the staging
-//! store (`crate::emulator::store`, which also serves the presigned GETs with `Range`). Parts live in
+//! store (`crate::store`, which also serves the presigned GETs with `Range`). Parts live in
 //! files; bodies are streamed, never held whole.
 
-use crate::emulator::atomic::AtomicFile;
-use crate::emulator::server::{Req, Resp};
-use crate::emulator::util::{
+use crate::atomic::AtomicFile;
+use crate::server::{Req, Resp};
+use crate::util::{
     amz_day, amz_time, hex, hmac_sha256, now_secs, parse_amz_time, percent_encode, random_bytes,
     same_bytes,
 };
-use crate::emulator::State;
+use crate::State;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};

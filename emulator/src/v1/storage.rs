@@ -11,10 +11,10 @@
 use super::errors::storage_header;
 use super::tasks::Tasks;
 use super::{check_machine, required, Call, Service};
-use crate::emulator::atomic::AtomicFile;
-use crate::emulator::server::Resp;
-use crate::emulator::util::errtext;
-use crate::emulator::{State, SYSTEM};
+use crate::atomic::AtomicFile;
+use crate::server::Resp;
+use crate::util::errtext;
+use crate::{State, SYSTEM};
 use serde_json::{json, Map, Value};
 use std::fs::File;
 use std::io;

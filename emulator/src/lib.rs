@@ -43,7 +43,6 @@ mod v2;
 
 pub use faults::parse_fault;
 
-use crate::types::ApiVersion;
 use faults::{Counters, Faults};
 use sandbox::Sandbox;
 use server::Api;
@@ -54,6 +53,24 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use store::Store;
 use tokens::Tokens;
+
+/// The FirecREST API generation the emulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiVersion {
+    V1 = 1,
+    V2 = 2,
+}
+
+impl ApiVersion {
+    /// 1 or 2, as clients number the versions; None for any other number.
+    pub fn from_number(n: i32) -> Option<ApiVersion> {
+        match n {
+            1 => Some(ApiVersion::V1),
+            2 => Some(ApiVersion::V2),
+            _ => None,
+        }
+    }
+}
 
 pub const SYSTEM: &str = "cluster";
 pub const OFFLINE_SYSTEM: &str = "offline";

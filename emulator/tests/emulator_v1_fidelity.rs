@@ -9,7 +9,7 @@
 mod emulator_common;
 
 use emulator_common::*;
-use firecrest::emulator::{Config, Emulator};
+use firecrest_emulator::{Config, Emulator};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! multipart bodies, tokens and the fixture files the v1 transcripts were recorded with.
 #![allow(dead_code)]
 
-use firecrest::emulator::Emulator;
+use firecrest_emulator::Emulator;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::time::Duration;

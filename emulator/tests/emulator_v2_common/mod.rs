@@ -3,8 +3,8 @@
 
 #![allow(dead_code, unused_imports)]
 
-use firecrest::emulator::{Config, Emulator};
-use firecrest::ApiVersion;
+use firecrest_emulator::{ApiVersion, Config, Emulator};
+
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! with the header values seen in the recorded transcripts). The emulator's file operations
 //! produce the same stderr texts the real commands print, and go through the same rules.
 
-use crate::emulator::server::Resp;
+use crate::server::Resp;
 use serde_json::json;
 
 pub(crate) const PERMISSION_TEXT: &str = "User does not have permissions to access path";

@@ -2,15 +2,15 @@
 //! returns its output, or the stderr text the real command (coreutils, `file`, bash) would print,
 //! so the v1 error classification sees what it sees on a real cluster.
 
-use crate::emulator::atomic::TMP_PREFIX;
-use crate::emulator::copy::copy_tree;
-use crate::emulator::ls::{perm_string, type_char};
-use crate::emulator::portion::{self, Count};
-use crate::emulator::sandbox::Sandbox;
-use crate::emulator::sniff;
-use crate::emulator::util::errtext;
-use crate::emulator::util::{iso_time, sha256_hex};
-use crate::emulator::USER;
+use crate::atomic::TMP_PREFIX;
+use crate::copy::copy_tree;
+use crate::ls::{perm_string, type_char};
+use crate::portion::{self, Count};
+use crate::sandbox::Sandbox;
+use crate::sniff;
+use crate::util::errtext;
+use crate::util::{iso_time, sha256_hex};
+use crate::USER;
 use serde_json::{json, Value};
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read};

@@ -3,10 +3,10 @@
 use super::errors::{bad_request, command_failed};
 use super::fsops::{self, Portion, USER_ID};
 use super::{check_machine, optional, required, Call, Service, UTILITIES_MAX_BYTES};
-use crate::emulator::atomic::AtomicFile;
-use crate::emulator::multipart::{self, Flow};
-use crate::emulator::server::{Body, Resp};
-use crate::emulator::USER;
+use crate::atomic::AtomicFile;
+use crate::multipart::{self, Flow};
+use crate::server::{Body, Resp};
+use crate::USER;
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
@@ -311,7 +311,7 @@ impl Spool {
         let path = std::env::temp_dir().join(format!(
             "firecrest-emulator-spool-{}-{}",
             std::process::id(),
-            crate::emulator::util::hex(&crate::emulator::util::random_bytes(8))
+            crate::util::hex(&crate::util::random_bytes(8))
         ));
         let file = File::options()
             .read(true)
@@ -414,7 +414,7 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
             OP,
             &format!(
                 "bash: line 1: {target}/{name}: {}",
-                crate::emulator::util::errtext(&e)
+                crate::util::errtext(&e)
             ),
         ),
     })

@@ -6,8 +6,8 @@
 //! list form keeps the stored record until it expires 300 s later.
 
 use super::{has_forbidden_char, Call};
-use crate::emulator::server::Resp;
-use crate::emulator::util::{hex, iso_time, now_secs, random_bytes};
+use crate::server::Resp;
+use crate::util::{hex, iso_time, now_secs, random_bytes};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
