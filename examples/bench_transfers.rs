@@ -14,7 +14,7 @@
 //! this process, reset before each phase through /proc/self/clear_refs. Memory must not grow
 //! with the file size.
 
-use firecrest::transfers::{DOWNLOAD_READY, UPLOAD_DONE};
+use firecrest::TransferState::{DownloadReady, UploadDone};
 use firecrest::{Auth, Client, Options};
 use sha2::Digest;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -221,7 +221,7 @@ fn main() {
         let t = Instant::now();
         let mut up = client.external_upload(&system, &src, &remote).unwrap();
         up.finish_upload().unwrap();
-        assert_eq!(up.wait(UPLOAD_DONE, long).unwrap(), UPLOAD_DONE);
+        assert_eq!(up.wait(UploadDone, long).unwrap(), UploadDone);
         rows.push(Row {
             what: "external upload",
             size,
@@ -233,7 +233,7 @@ fn main() {
         reset_peak_rss();
         let t = Instant::now();
         let mut down = client.external_download(&system, &remote).unwrap();
-        assert_eq!(down.wait(DOWNLOAD_READY, long).unwrap(), DOWNLOAD_READY);
+        assert_eq!(down.wait(DownloadReady, long).unwrap(), DownloadReady);
         down.finish_download(&dst).unwrap();
         rows.push(Row {
             what: "external download",

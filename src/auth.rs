@@ -1,6 +1,5 @@
 //! Authorization: OAuth2 client credentials, a static token, or a user-supplied provider.
 //!
-//! CONTRACT (skeleton): the public constructors below are what the C layer and users call.
 //! The token cache (reuse until `expires_in` minus a margin, single-flight refresh, drop on 401)
 //! lives behind `Auth` so that every client built from one `Auth` shares its tokens.
 
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 /// v2 refuses tokens with less than 30 s left, so no margin may be smaller.
 const MIN_REFRESH_MARGIN: Duration = Duration::from_secs(30);
 
-/// pyfirecrest's service-account role (§A2 of the spec).
+/// The realm role that marks a service account in FirecREST's token claims.
 const SERVICE_ACCOUNT_ROLE: &str = "firecrest-sa";
 
 /// How the client secret reaches the token endpoint.
@@ -131,9 +130,9 @@ impl Auth {
         }
     }
 
-    /// A valid access token: the cached one while it has more than the margin left, else a
+    /// A valid access token: the cached one while it has more than `margin` left, else a
     /// new one (one request however many threads ask at once).
-    pub(crate) fn token(&self, http: &Transport) -> Result<String> {
+    pub(crate) fn token(&self, http: &Transport, margin: Duration) -> Result<String> {
         match &self.inner.kind {
             AuthKind::Static(token) => Ok(token.clone()),
             AuthKind::Provider(p) => p.token().map_err(|e| {
@@ -151,8 +150,7 @@ impl Auth {
                         return Ok(c.token.clone());
                     }
                 }
-                let margin = http.options.token_refresh_margin.max(MIN_REFRESH_MARGIN);
-                let fresh = self.fetch(http, margin)?;
+                let fresh = self.fetch(http, margin.max(MIN_REFRESH_MARGIN))?;
                 let token = fresh.token.clone();
                 *cache = Some(fresh);
                 Ok(token)
@@ -207,7 +205,7 @@ impl Auth {
             }
         }
         let started = Instant::now();
-        let answer: TokenAnswer = http.send(req.form(form))?.json()?;
+        let answer: TokenAnswer = http.send(&mut req.form(form))?.json()?;
         if answer.access_token.is_empty() {
             return Err(Error::new(
                 ErrorKind::Auth,
@@ -270,11 +268,9 @@ fn classify_token_error(r: &ErrorResponse<'_>) -> Error {
         }
         Err(_) => transport::body_text(r.body),
     };
-    Error::new(
-        ErrorKind::Auth,
-        format!("{}: {text} (HTTP {})", r.context, r.status),
-    )
-    .with_http_status(r.status)
+    Error::new(ErrorKind::Auth, format!("{text} (HTTP {})", r.status))
+        .context(r.context)
+        .with_http_status(r.status)
 }
 
 /// The claims of a JWT, decoded without checking the signature (the server checks it).
@@ -295,7 +291,7 @@ fn jwt_lifetime(token: &str) -> Option<Duration> {
     Some(transport::saturating_secs(exp - now))
 }
 
-/// The user name FirecREST derives from a token (§A2): for a service account (realm role
+/// The user name FirecREST derives from a token: for a service account (realm role
 /// `firecrest-sa`) the first role of the client in `resource_access`, else `preferred_username`.
 pub(crate) fn username_from_token(token: &str) -> Option<String> {
     let claims = jwt_claims(token)?;

@@ -1,99 +1,90 @@
-//! The blocking client. One `Client` serves FirecREST v1 and v2: it detects the server's API
-//! version (or takes it from `Options`) and hands each operation to `v1` or `v2`.
-//!
-//! CONTRACT (skeleton): the signatures below are the public Rust API that `capi` wraps and that
-//! users call. Bodies marked `todo!` are filled in by the client work (issues 3 and 6).
+//! The blocking client. One `Client` serves FirecREST v1 and v2: it learns the server's API
+//! version (or takes it from `Options`), checks every argument the same way for both, hands
+//! the operation to that version's implementation of the operation table (`api::Api`), and
+//! names the operation, system and path in any error that comes back.
 
+use crate::api::Api;
 use crate::auth::Auth;
 use crate::error::{Error, ErrorKind, Result};
-use crate::transfers::Transfer;
-use crate::transport::{Request, Transport};
+pub use crate::options::Options;
+use crate::session::Session;
+use crate::transfers::{self, Transfer};
+use crate::transport::Request;
 use crate::types::*;
-use crate::{v1, v2};
+use crate::v1::V1;
+use crate::v2::V2;
 use once_cell::sync::OnceCell;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-/// Client settings. `Options::default()` is sane: timeouts set, TLS verified, retries bounded.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// `None`: detect from the server on first use.
-    pub api_version: Option<ApiVersion>,
-    /// Connect timeout of every request.
-    pub connect_timeout: Duration,
-    /// Longest silence while reading or writing a body (not the whole transfer).
-    pub io_timeout: Duration,
-    /// A PEM file of extra trusted CA certificates.
-    pub ca_file: Option<PathBuf>,
-    /// Retries after the first attempt (429, 502/503/504, transport errors on safe requests).
-    pub max_retries: u32,
-    /// A cached token is refreshed this long before it expires (v2 refuses tokens with < 30 s left).
-    pub token_refresh_margin: Duration,
-    pub user_agent: String,
-    /// First delay of the polling backoff in `Transfer::wait` and job waits.
-    pub poll_initial: Duration,
-    /// Longest delay of the polling backoff.
-    pub poll_max: Duration,
-    /// v2 multipart uploads: parts sent at once.
-    pub parallel_parts: usize,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            api_version: None,
-            connect_timeout: Duration::from_secs(10),
-            io_timeout: Duration::from_secs(60),
-            ca_file: None,
-            max_retries: 3,
-            token_refresh_margin: Duration::from_secs(60),
-            user_agent: format!("firecrest-rs/{}", env!("CARGO_PKG_VERSION")),
-            poll_initial: Duration::from_millis(100),
-            poll_max: Duration::from_secs(5),
-            parallel_parts: 4,
-        }
-    }
-}
-
-/// A FirecREST client: thread-safe, cheap to clone (clones share the connection pool and the
-/// token cache).
+/// A FirecREST client: thread-safe, cheap to clone (clones share the connection pool, the
+/// token cache and what was learnt about the server).
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<ClientInner>,
+    inner: Arc<ClientInner>,
 }
 
-pub(crate) struct ClientInner {
-    /// Base URL, authorization and options live in the transport, which every request uses.
-    pub(crate) http: Transport,
-    api_version: OnceCell<ApiVersion>,
-    /// v2's `/status/systems` description, read by transfers (see `v2::SystemsCache`).
-    pub(crate) v2_systems: v2::SystemsCache,
+struct ClientInner {
+    session: Arc<Session>,
+    /// The server's API version's operations, chosen on first use.
+    api: OnceCell<Box<dyn Api>>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.http.base_url)
-            .field("auth", &self.inner.http.auth)
+            .field("base_url", &self.inner.session.base_url())
+            .field("auth", self.inner.session.auth())
             .field("api_version", &self.known_api_version())
             .finish()
     }
 }
 
+/// An argument that must not be empty (nor carry a NUL, which no server can take).
+fn require(name: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        Err(Error::invalid_argument(format!("{name} is empty")))
+    } else if value.contains('\0') {
+        Err(Error::invalid_argument(format!(
+            "{name} contains a NUL character: {value:?}"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// A system name: one URL path segment on v2 and a header value on v1, so the same characters
+/// are accepted on both (letters, digits, '-', '_', '.').
+fn require_system(system: &str) -> Result<()> {
+    require("system", system)?;
+    let ok = system
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok && system != "." && system != ".." {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "invalid system name {system:?}: letters, digits, '-', '_' and '.' only"
+        )))
+    }
+}
+
+fn require_system_path(system: &str, path: &str) -> Result<()> {
+    require_system(system)?;
+    require("path", path)
+}
+
 impl Client {
     pub fn new(firecrest_url: &str, auth: Auth, options: Options) -> Result<Client> {
-        let api_version = OnceCell::new();
-        if let Some(v) = options.api_version {
-            let _ = api_version.set(v);
+        let forced = options.api_version;
+        let session = Arc::new(Session::new(firecrest_url, auth, options)?);
+        let api = OnceCell::new();
+        if let Some(version) = forced {
+            let _ = api.set(api_for(&session, version, None));
         }
         Ok(Client {
-            inner: Arc::new(ClientInner {
-                http: Transport::new(firecrest_url, auth, options)?,
-                api_version,
-                v2_systems: v2::SystemsCache::default(),
-            }),
+            inner: Arc::new(ClientInner { session, api }),
         })
     }
 
@@ -120,55 +111,28 @@ impl Client {
     /// Detection asks `GET /status/systems`: v2 answers `{"systems": [...]}` with an
     /// `F7T-AppVersion` header, v1 answers `{"description": ..., "out": [...]}`.
     pub fn api_version(&self) -> Result<ApiVersion> {
-        self.inner
-            .api_version
-            .get_or_try_init(|| self.detect_api_version())
-            .copied()
+        Ok(self.api()?.version())
     }
 
     /// The version if already known, without a request.
     pub fn known_api_version(&self) -> Option<ApiVersion> {
-        self.inner.api_version.get().copied()
+        self.inner.api.get().map(|a| a.version())
     }
 
-    fn detect_api_version(&self) -> Result<ApiVersion> {
-        let context = "detecting the FirecREST API version (GET /status/systems)";
-        let resp = self
-            .http()
-            .send(Request::get("/status/systems").context(context))?;
-        let app_version = resp.header("f7t-appversion").map(str::to_string);
-        let body: serde_json::Value = resp.json()?;
-        if body.get("systems").is_some() || (app_version.is_some() && body.get("out").is_none()) {
-            v2::remember_systems(self, body, app_version);
-            Ok(ApiVersion::V2)
-        } else if body.get("out").is_some() {
-            Ok(ApiVersion::V1)
-        } else {
-            Err(Error::new(
-                ErrorKind::Json,
-                format!("{context}: the answer is neither v1 (\"out\") nor v2 (\"systems\")"),
-            ))
-        }
+    fn api(&self) -> Result<&dyn Api> {
+        self.inner
+            .api
+            .get_or_try_init(|| detect(&self.inner.session))
+            .map(|a| a.as_ref())
     }
 
-    /// The transport every request goes through (crate-internal API, see `transport`).
-    pub(crate) fn http(&self) -> &Transport {
-        &self.inner.http
-    }
-
-    pub(crate) fn options(&self) -> &Options {
-        &self.inner.http.options
-    }
-
-    /// The user FirecREST sees, from the access token's claims (§A2), without a request.
-    fn username_from_token(&self) -> Result<String> {
-        let token = self.inner.http.auth.token(self.http())?;
-        crate::auth::username_from_token(&token).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Auth,
-                "whoami: the access token is not a JWT with preferred_username (pass a system to ask the server)",
-            )
-        })
+    /// Runs `op` on the server's API version; an error names `what` was being done.
+    fn call<T>(
+        &self,
+        what: impl FnOnce() -> String,
+        op: impl FnOnce(&dyn Api) -> Result<T>,
+    ) -> Result<T> {
+        self.api().and_then(op).map_err(|e| e.context(what()))
     }
 
     /// Compares the SHA-256 of a local file with the server's checksum of `remote_path`;
@@ -179,64 +143,59 @@ impl Client {
         remote_path: &str,
         local_path: &Path,
     ) -> Result<bool> {
-        let local = crate::transfers::sha256_file(local_path)?;
+        let local = transfers::sha256_file(local_path)?;
         let remote = self.checksum(system, remote_path)?;
         Ok(remote.trim().eq_ignore_ascii_case(&local))
     }
 
     // ---- status and identity
     pub fn all_services(&self) -> Result<Vec<Service>> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::all_services(self),
-            ApiVersion::V2 => v2::all_services(self),
-        }
+        self.call(|| "all_services".into(), |a| a.all_services())
     }
     pub fn service(&self, name: &str) -> Result<Service> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::service(self, name),
-            ApiVersion::V2 => v2::service(self, name),
-        }
+        let what = || format!("service {name}");
+        require("service name", name).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.service(name))
     }
     pub fn all_systems(&self) -> Result<Vec<System>> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::all_systems(self),
-            ApiVersion::V2 => v2::all_systems(self),
-        }
+        self.call(|| "all_systems".into(), |a| a.all_systems())
     }
     pub fn system(&self, system: &str) -> Result<System> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::system(self, system),
-            ApiVersion::V2 => v2::system(self, system),
-        }
+        let what = || format!("system {system}");
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.system(system))
     }
     pub fn parameters(&self) -> Result<Parameters> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::parameters(self),
-            ApiVersion::V2 => v2::parameters(self),
-        }
+        self.call(|| "parameters".into(), |a| a.parameters())
     }
     /// v1 `/status/filesystems[/{system}]`; on v2 the systems' `fileSystems`.
     pub fn filesystems(&self, system: Option<&str>) -> Result<serde_json::Value> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::filesystems(self, system),
-            ApiVersion::V2 => v2::filesystems(self, system),
+        let what = || match system {
+            Some(s) => format!("filesystems {s}"),
+            None => "filesystems".into(),
+        };
+        if let Some(s) = system {
+            require_system(s).map_err(|e| e.context(what()))?;
         }
+        self.call(what, |a| a.filesystems(system))
     }
     /// With no system: the user name from the token's claims, no request.
     pub fn whoami(&self, system: Option<&str>) -> Result<String> {
         let Some(system) = system else {
-            return self.username_from_token();
+            return self
+                .inner
+                .session
+                .username_from_token()
+                .map_err(|e| e.context("whoami"));
         };
-        match self.api_version()? {
-            ApiVersion::V1 => v1::whoami(self, system),
-            ApiVersion::V2 => Ok(v2::groups(self, system)?.user.name),
-        }
+        let what = || format!("whoami {system}");
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.whoami(system))
     }
     pub fn groups(&self, system: &str) -> Result<UserGroups> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::groups(self, system),
-            ApiVersion::V2 => v2::groups(self, system),
-        }
+        let what = || format!("groups {system}");
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.groups(system))
     }
 
     // ---- files on a system
@@ -246,35 +205,31 @@ impl Client {
         path: &str,
         options: ListOptions,
     ) -> Result<Vec<FileEntry>> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::list_files(self, system, path, options),
-            ApiVersion::V2 => v2::list_files(self, system, path, options),
-        }
+        self.on_path("list_files", system, path, |a| {
+            a.list_files(system, path, options)
+        })
     }
     pub fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::mkdir(self, system, path, parents),
-            ApiVersion::V2 => v2::mkdir(self, system, path, parents),
-        }
+        self.on_path("mkdir", system, path, |a| a.mkdir(system, path, parents))
     }
     pub fn mv(&self, system: &str, source: &str, target: &str) -> Result<()> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::mv(self, system, source, target),
-            ApiVersion::V2 => v2::mv(self, system, source, target),
-        }
+        self.source_target("mv", system, source, target, |a| {
+            a.mv(system, source, target)
+        })
     }
     pub fn copy(&self, system: &str, source: &str, target: &str) -> Result<()> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::copy(self, system, source, target),
-            ApiVersion::V2 => v2::copy(self, system, source, target),
-        }
+        self.source_target("copy", system, source, target, |a| {
+            a.copy(system, source, target)
+        })
     }
     pub fn chmod(&self, system: &str, path: &str, mode: &str) -> Result<()> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::chmod(self, system, path, mode),
-            ApiVersion::V2 => v2::chmod(self, system, path, mode),
-        }
+        let what = || format!("chmod {mode} {system}:{path}");
+        require_system_path(system, path)
+            .and_then(|()| require("mode", mode))
+            .map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.chmod(system, path, mode))
     }
+    /// At least one of `owner` and `group`; an empty one counts as not given.
     pub fn chown(
         &self,
         system: &str,
@@ -282,62 +237,60 @@ impl Client {
         owner: Option<&str>,
         group: Option<&str>,
     ) -> Result<()> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::chown(self, system, path, owner, group),
-            ApiVersion::V2 => v2::chown(self, system, path, owner, group),
+        let owner = owner.filter(|o| !o.is_empty());
+        let group = group.filter(|g| !g.is_empty());
+        let what = || {
+            format!(
+                "chown {}:{} {system}:{path}",
+                owner.unwrap_or(""),
+                group.unwrap_or("")
+            )
+        };
+        require_system_path(system, path).map_err(|e| e.context(what()))?;
+        if owner.is_none() && group.is_none() {
+            return Err(Error::invalid_argument(format!(
+                "chown {system}:{path}: give an owner, a group or both"
+            )));
         }
+        self.call(what, |a| a.chown(system, path, owner, group))
     }
     pub fn remove(&self, system: &str, path: &str) -> Result<()> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::remove(self, system, path),
-            ApiVersion::V2 => v2::remove(self, system, path),
-        }
+        self.on_path("remove", system, path, |a| a.remove(system, path))
     }
     /// Creates `link_path` pointing at `target`.
     pub fn symlink(&self, system: &str, target: &str, link_path: &str) -> Result<()> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::symlink(self, system, target, link_path),
-            ApiVersion::V2 => v2::symlink(self, system, target, link_path),
-        }
+        let what = || format!("symlink {system}:{link_path} -> {target}");
+        require_system(system)
+            .and_then(|()| require("target", target))
+            .and_then(|()| require("link_path", link_path))
+            .map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.symlink(system, target, link_path))
     }
     /// The output of `file -b`.
     pub fn file_type(&self, system: &str, path: &str) -> Result<String> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::file_type(self, system, path),
-            ApiVersion::V2 => v2::file_type(self, system, path),
-        }
+        self.on_path("file_type", system, path, |a| a.file_type(system, path))
     }
     pub fn stat(&self, system: &str, path: &str, dereference: bool) -> Result<Stat> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::stat(self, system, path, dereference),
-            ApiVersion::V2 => v2::stat(self, system, path, dereference),
-        }
+        self.on_path("stat", system, path, |a| a.stat(system, path, dereference))
     }
     /// SHA-256 hex digest of a remote file.
     pub fn checksum(&self, system: &str, path: &str) -> Result<String> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::checksum(self, system, path),
-            ApiVersion::V2 => v2::checksum(self, system, path),
-        }
+        self.on_path("checksum", system, path, |a| a.checksum(system, path))
     }
     pub fn head(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::head(self, system, path, options),
-            ApiVersion::V2 => v2::head(self, system, path, options),
-        }
+        self.head_tail("head", system, path, options, |a| {
+            a.head(system, path, options)
+        })
     }
     pub fn tail(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::tail(self, system, path, options),
-            ApiVersion::V2 => v2::tail(self, system, path, options),
-        }
+        self.head_tail("tail", system, path, options, |a| {
+            a.tail(system, path, options)
+        })
     }
     pub fn view(&self, system: &str, path: &str) -> Result<String> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::view(self, system, path),
-            ApiVersion::V2 => v2::view(self, system, path),
-        }
+        self.on_path("view", system, path, |a| a.view(system, path))
     }
+
     /// Streams a local file into `remote_dir` (named `filename`, default the local basename).
     pub fn simple_upload(
         &self,
@@ -385,14 +338,14 @@ impl Client {
         remote_dir: &str,
         filename: &str,
     ) -> Result<()> {
-        match self.api_version()? {
-            ApiVersion::V1 => {
-                v1::simple_upload_reader(self, system, body, size, remote_dir, filename)
-            }
-            ApiVersion::V2 => {
-                v2::simple_upload_reader(self, system, body, size, remote_dir, filename)
-            }
-        }
+        let what = || format!("simple_upload {system}:{remote_dir}/{filename}");
+        require_system(system)
+            .and_then(|()| require("remote_dir", remote_dir))
+            .and_then(|()| require("filename", filename))
+            .map_err(|e| e.context(what()))?;
+        self.call(what, |a| {
+            a.simple_upload(system, body, size, remote_dir, filename)
+        })
     }
 
     /// Streams into a temporary file beside `local_path`, renamed only when complete.
@@ -402,7 +355,7 @@ impl Client {
         remote_path: &str,
         local_path: &Path,
     ) -> Result<()> {
-        crate::transfers::write_atomically(local_path, |file| {
+        transfers::write_atomically(local_path, |file| {
             self.simple_download_to(system, remote_path, file)
                 .map(|_| ())
         })
@@ -414,43 +367,122 @@ impl Client {
         remote_path: &str,
         writer: &mut dyn Write,
     ) -> Result<u64> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::simple_download_to(self, system, remote_path, writer),
-            ApiVersion::V2 => v2::simple_download_to(self, system, remote_path, writer),
-        }
+        self.on_path("simple_download", system, remote_path, |a| {
+            a.simple_download(system, remote_path, writer)
+        })
     }
 
     // ---- v1 tasks (UNSUPPORTED on v2)
     pub fn task(&self, task_id: &str) -> Result<Task> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::task(self, task_id),
-            ApiVersion::V2 => v2::task(self, task_id),
-        }
+        let what = || format!("task {task_id}");
+        require("task_id", task_id).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.task(task_id))
     }
     /// `None`: all of the user's tasks.
     pub fn tasks(&self, task_ids: Option<&[&str]>) -> Result<Vec<Task>> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::tasks(self, task_ids),
-            ApiVersion::V2 => v2::tasks(self, task_ids),
-        }
+        self.call(|| "tasks".into(), |a| a.tasks(task_ids))
     }
 
     // ---- external (staged) transfers
+    /// Starts a staged upload of a local regular file (checked before anything is sent).
     pub fn external_upload(
         &self,
         system: &str,
         local_path: &Path,
         remote_path: &str,
     ) -> Result<Transfer> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::external_upload(self, system, local_path, remote_path),
-            ApiVersion::V2 => v2::external_upload(self, system, local_path, remote_path),
-        }
+        let what = || {
+            format!(
+                "external_upload {} -> {system}:{remote_path}",
+                local_path.display()
+            )
+        };
+        require_system_path(system, remote_path)
+            .and_then(|()| transfers::upload_source_size(local_path).map(drop))
+            .map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.external_upload(system, local_path, remote_path))
     }
     pub fn external_download(&self, system: &str, remote_path: &str) -> Result<Transfer> {
-        match self.api_version()? {
-            ApiVersion::V1 => v1::external_download(self, system, remote_path),
-            ApiVersion::V2 => v2::external_download(self, system, remote_path),
+        self.on_path("external_download", system, remote_path, |a| {
+            a.external_download(system, remote_path)
+        })
+    }
+
+    // ---- the shapes most operations share
+
+    /// `op system:path`: both checked, the error named.
+    fn on_path<T>(
+        &self,
+        op: &str,
+        system: &str,
+        path: &str,
+        f: impl FnOnce(&dyn Api) -> Result<T>,
+    ) -> Result<T> {
+        let what = || format!("{op} {system}:{path}");
+        require_system_path(system, path).map_err(|e| e.context(what()))?;
+        self.call(what, f)
+    }
+
+    fn source_target(
+        &self,
+        op: &str,
+        system: &str,
+        source: &str,
+        target: &str,
+        f: impl FnOnce(&dyn Api) -> Result<()>,
+    ) -> Result<()> {
+        let what = || format!("{op} {system}:{source} -> {target}");
+        require_system(system)
+            .and_then(|()| require("source", source))
+            .and_then(|()| require("target", target))
+            .map_err(|e| e.context(what()))?;
+        self.call(what, f)
+    }
+
+    fn head_tail(
+        &self,
+        op: &str,
+        system: &str,
+        path: &str,
+        options: HeadTailOptions,
+        f: impl FnOnce(&dyn Api) -> Result<String>,
+    ) -> Result<String> {
+        if options.bytes.is_some() && options.lines.is_some() {
+            return Err(Error::invalid_argument(format!(
+                "{op} {system}:{path}: give bytes or lines, not both"
+            )));
         }
+        self.on_path(op, system, path, f)
+    }
+}
+
+/// The operations of `version` over `session`; `seen` is a `/status/systems` answer already
+/// read, which v2 keeps as its description of the systems.
+fn api_for(
+    session: &Arc<Session>,
+    version: ApiVersion,
+    seen: Option<(serde_json::Value, Option<String>)>,
+) -> Box<dyn Api> {
+    match version {
+        ApiVersion::V1 => Box::new(V1::new(Arc::clone(session))),
+        ApiVersion::V2 => Box::new(V2::new(Arc::clone(session), seen)),
+    }
+}
+
+/// Asks `GET /status/systems` which API the server speaks.
+fn detect(session: &Arc<Session>) -> Result<Box<dyn Api>> {
+    let context = "detecting the FirecREST API version (GET /status/systems)";
+    let resp = session.send(Request::get("/status/systems").context(context))?;
+    let app_version = resp.header("f7t-appversion").map(str::to_string);
+    let body: serde_json::Value = resp.json()?;
+    if body.get("systems").is_some() || (app_version.is_some() && body.get("out").is_none()) {
+        Ok(api_for(session, ApiVersion::V2, Some((body, app_version))))
+    } else if body.get("out").is_some() {
+        Ok(api_for(session, ApiVersion::V1, None))
+    } else {
+        Err(Error::new(
+            ErrorKind::Json,
+            format!("{context}: the answer is neither v1 (\"out\") nor v2 (\"systems\")"),
+        ))
     }
 }

@@ -1,18 +1,23 @@
-//! One error type for the whole library. Its kinds map one-to-one onto the C status codes
-//! (`firecrest_status`), so the C layer never has to guess.
+//! One error type for the whole library. Each kind has a number that never changes, the value
+//! of the C status (`firecrest_status`) it becomes at the C boundary; the statuses only C can
+//! produce (a NULL argument, a buffer too small, a caught panic) belong to the C layer.
 
+use crate::types::TransferState;
 use std::fmt;
+use std::sync::Arc;
 
-/// What went wrong, as a number that never changes (the C `firecrest_status`).
+/// What went wrong, as a number that never changes (`code()`, the C `firecrest_status`).
 ///
 /// Ranges: caller errors 1–9, transport 10–29, HTTP/API 30–49, local I/O 50–59,
-/// callback 60, internal 98–99. Values are never renumbered or reused.
+/// callback 60, internal 99. Values are never renumbered or reused. More kinds may come, so a
+/// `match` needs a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i32)]
+#[non_exhaustive]
 pub enum ErrorKind {
-    NullArgument = 1,
+    /// An argument was empty, malformed or out of range (the message names it).
     InvalidArgument = 2,
-    BufferTooSmall = 3,
+    /// The call does not fit the object's state (e.g. `finish_upload` on a download).
     InvalidState = 4,
     Transport = 10,
     Dns = 11,
@@ -35,8 +40,8 @@ pub enum ErrorKind {
     Unsupported = 38,
     Json = 40,
     Io = 50,
+    /// A progress or token callback asked to stop.
     AbortedByCallback = 60,
-    Panic = 98,
     Internal = 99,
 }
 
@@ -55,7 +60,8 @@ impl ErrorKind {
 }
 
 /// The library's error: a kind, a message that names what was wrong, and the HTTP details
-/// when the failure came from a server. Messages never contain a secret or a token.
+/// when the failure came from a server. Messages never contain a secret or a token. A local
+/// I/O failure keeps the `std::io::Error` it came from as its `source()`.
 #[derive(Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
@@ -64,8 +70,11 @@ pub struct Error {
     http_status: u16,
     /// The FirecREST error header (`X-Invalid-Path`, …) when there was one: (name, value).
     error_header: Option<(String, String)>,
-    /// The transfer status integer when the error ends a transfer (115, 118, 400).
-    task_status: Option<i32>,
+    /// The transfer's state when the error ends a transfer (115, 118, 400).
+    task_status: Option<TransferState>,
+    /// The lower-level error this one explains (shared, so that `Error` stays `Clone`).
+    #[source]
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl Error {
@@ -76,7 +85,14 @@ impl Error {
             http_status: 0,
             error_header: None,
             task_status: None,
+            source: None,
         }
+    }
+
+    /// Keeps `source` as the cause behind this error (`std::error::Error::source`).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Error {
@@ -97,7 +113,7 @@ impl Error {
         self
     }
 
-    pub fn with_task_status(mut self, status: i32) -> Error {
+    pub fn with_task_status(mut self, status: TransferState) -> Error {
         self.task_status = Some(status);
         self
     }
@@ -108,9 +124,13 @@ impl Error {
         self
     }
 
-    /// Puts `context` in front of the message ("list_files cluster:/home/x: …").
+    /// Puts `context` in front of the message ("list_files cluster:/home/x: …"); an empty
+    /// context changes nothing.
     pub fn context(mut self, context: impl fmt::Display) -> Error {
-        self.message = format!("{context}: {}", self.message);
+        let context = context.to_string();
+        if !context.is_empty() {
+            self.message = format!("{context}: {}", self.message);
+        }
         self
     }
 
@@ -133,7 +153,7 @@ impl Error {
             .map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
-    pub fn task_status(&self) -> Option<i32> {
+    pub fn task_status(&self) -> Option<TransferState> {
         self.task_status
     }
 }
@@ -152,14 +172,33 @@ impl fmt::Debug for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Error {
-        Error::new(ErrorKind::Io, e.to_string())
+        Error::new(ErrorKind::Io, e.to_string()).with_source(e)
     }
 }
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Error {
-        Error::new(ErrorKind::Json, format!("unexpected JSON: {e}"))
+        Error::new(ErrorKind::Json, format!("unexpected JSON: {e}")).with_source(e)
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn io_errors_keep_their_cause() {
+        let e = Error::from(std::io::Error::new(std::io::ErrorKind::NotFound, "gone"))
+            .context("reading x");
+        assert_eq!(e.kind(), ErrorKind::Io);
+        assert_eq!(e.message(), "reading x: gone");
+        let cause = e.source().expect("a source");
+        assert_eq!(cause.to_string(), "gone");
+        assert!(Error::invalid_argument("x").source().is_none());
+        assert_eq!(Error::invalid_argument("x").context("").message(), "x");
+    }
+}
+

@@ -1,12 +1,13 @@
 //! Blocking FirecREST client for C, Fortran and Rust programs on HPC systems.
 //!
 //! One [`Client`] serves FirecREST v1 and v2. Files move in and out through the staging area
-//! with [`Transfer`], followed by polling the v1 status integers (110–118). The C ABI lives in
-//! `capi` (header `include/firecrest.h`), the Fortran module in `include/firecrest.f90`, and a
-//! local FirecREST emulator in the `firecrest-emulator` crate of this workspace.
+//! with [`Transfer`], followed by polling its [`TransferState`] (v1's status integers 110–118).
+//! The same library exports a C ABI (header `include/firecrest.h`; a Fortran module in
+//! `include/firecrest.f90`); a local FirecREST emulator to test against is the
+//! `firecrest-emulator` crate of this workspace.
 //!
 //! ```
-//! use firecrest::{transfers, Auth, Client, ListOptions, Options};
+//! use firecrest::{Auth, Client, ListOptions, Options, TransferState};
 //! use firecrest_emulator::{Config, Emulator};
 //! use std::time::Duration;
 //!
@@ -30,8 +31,8 @@
 //!
 //! // A staged download, followed by polling the status integers.
 //! let mut t = client.external_download(&system, &format!("{home}/hello.txt"))?;
-//! let status = t.wait(transfers::DOWNLOAD_READY, Duration::from_secs(30))?;
-//! assert_eq!(status, transfers::DOWNLOAD_READY);
+//! let state = t.wait(TransferState::DownloadReady, Duration::from_secs(30))?;
+//! assert_eq!(state, TransferState::DownloadReady);
 //! let mut bytes = Vec::new();
 //! t.finish_download_to(&mut bytes)?;
 //! assert_eq!(bytes, b"hello\n");
@@ -39,21 +40,24 @@
 //! # }
 //! ```
 
+mod api;
 pub mod auth;
-pub mod capi;
+mod capi;
 pub mod client;
 pub mod error;
+pub mod options;
+mod session;
 pub mod transfers;
 mod transport;
 pub mod types;
 mod v1;
 mod v2;
 
-
-
-
 pub use auth::{Auth, ClientAuthMethod, TokenProvider};
-pub use client::{Client, Options};
+pub use client::Client;
 pub use error::{Error, ErrorKind, Result};
-pub use transfers::{Direction, ExternalDownload, ExternalUpload, ProgressFn, Transfer};
+pub use options::Options;
+pub use transfers::{
+    Direction, ExternalDownload, ExternalUpload, ProgressFn, Transfer, TransferState,
+};
 pub use types::*;

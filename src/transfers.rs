@@ -1,33 +1,21 @@
-//! The transfer model shared by v1 and v2: one handle, followed by polling the v1 status integers
-//! (../shared/C_API.md "Transfer status integers"). On v2 the integers are derived from the
-//! client's own progress and the transfer job's state.
+//! The transfer model shared by v1 and v2: one handle, followed by polling its state, whose
+//! numbers are FirecREST v1's task status integers (110–118 and the task's 100/200/302/400).
+//! On v2 the state is derived from the client's own progress and the transfer job's state.
 //!
 //! `Transfer` does the shared work — the wait loop with backoff, streaming the staged object
 //! to disk with `Range` resume into a temporary file renamed at the end, progress — and asks
 //! its `Backend` (v1 tasks, v2 jobs) only for what differs: polling, URLs, the upload itself.
 
-use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
+use crate::session::Session;
 use crate::transport::{self, Method, Request};
+pub use crate::types::TransferState;
 use sha2::Digest;
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-pub const TASK_QUEUED: i32 = 100;
-pub const UPLOAD_WAITING_URL: i32 = 110;
-pub const UPLOAD_URL_READY: i32 = 111;
-pub const UPLOAD_IN_STAGING: i32 = 112;
-pub const UPLOAD_MOVING: i32 = 113;
-pub const UPLOAD_DONE: i32 = 114;
-pub const UPLOAD_FAILED: i32 = 115;
-pub const DOWNLOAD_STAGING: i32 = 116;
-pub const DOWNLOAD_READY: i32 = 117;
-pub const DOWNLOAD_FAILED: i32 = 118;
-pub const TASK_DONE: i32 = 200;
-pub const TASK_INVALIDATED: i32 = 302;
-pub const TASK_FAILED: i32 = 400;
 
 /// How long `finish_upload`/`finish_download` wait for the staging area to become ready
 /// (the v1 server polls its store once a minute; staging a large file takes a while).
@@ -58,9 +46,9 @@ pub type ProgressFn = Box<dyn FnMut(u64, u64) -> bool + Send>;
 /// An external upload or download in progress. Used from one thread at a time.
 pub struct Transfer {
     pub(crate) direction: Direction,
-    client: Client,
+    session: Arc<Session>,
     backend: Box<dyn Backend>,
-    last_status: i32,
+    last_status: TransferState,
     progress: Option<ProgressFn>,
     ready_timeout: Duration,
 }
@@ -83,14 +71,14 @@ impl Transfer {
     /// A handle over `backend`; `initial_status` is what the creating request implied
     /// (v1: 100 queued; v2: whatever the backend derives).
     pub(crate) fn new(
-        client: &Client,
+        session: &Arc<Session>,
         direction: Direction,
         backend: Box<dyn Backend>,
-        initial_status: i32,
+        initial_status: TransferState,
     ) -> Transfer {
         Transfer {
             direction,
-            client: client.clone(),
+            session: Arc::clone(session),
             backend,
             last_status: initial_status,
             progress: None,
@@ -102,15 +90,15 @@ impl Transfer {
         self.direction
     }
 
-    /// Asks the server once; returns the status integer (a failure status is a value here).
-    pub fn status(&mut self) -> Result<i32> {
+    /// Asks the server once; returns the state (a failure state is a value here).
+    pub fn status(&mut self) -> Result<TransferState> {
         let s = self.backend.poll()?;
         self.last_status = s;
         Ok(s)
     }
 
     /// The status seen by the last `status`/`wait`, without a request.
-    pub fn last_status(&self) -> i32 {
+    pub fn last_status(&self) -> TransferState {
         self.last_status
     }
 
@@ -119,9 +107,9 @@ impl Transfer {
     /// 400, 302) → Err(TaskFailed) carrying the task's message; `timeout` → Err(Timeout).
     ///
     /// A progress status already past `until` (e.g. 113 while waiting for 111) also returns.
-    pub fn wait(&mut self, until: i32, timeout: Duration) -> Result<i32> {
+    pub fn wait(&mut self, until: TransferState, timeout: Duration) -> Result<TransferState> {
         let start = Instant::now();
-        let opts = self.client.options();
+        let opts = self.session.options();
         let (initial, max) = (opts.poll_initial, opts.poll_max);
         let mut round = 0;
         loop {
@@ -129,10 +117,11 @@ impl Transfer {
             if s == until {
                 return Ok(s);
             }
-            if is_failure(s) {
+            if s.is_failure() {
                 return Err(self.failure(s));
             }
-            if is_success(s) || (s > until && until >= TASK_QUEUED && s < TASK_DONE) {
+            let past = s.code() > until.code() && until.code() >= 100 && s.code() < 200;
+            if s.is_success() || past {
                 return Ok(s);
             }
             let elapsed = start.elapsed();
@@ -191,7 +180,7 @@ impl Transfer {
     }
 
     fn fetch_into(&mut self, url: &str, what: &str, sink: &mut Sink<'_>) -> Result<u64> {
-        download(&self.client, url, what, sink, &mut self.progress)
+        download(&self.session, url, what, sink, &mut self.progress)
     }
 
     /// The presigned URL of the staged object (download: once ready; upload: the URL the
@@ -203,7 +192,7 @@ impl Transfer {
 
     pub fn invalidate_object_storage_link(&mut self) -> Result<()> {
         self.backend.invalidate()?;
-        self.last_status = TASK_INVALIDATED;
+        self.last_status = TransferState::Invalidated;
         Ok(())
     }
 
@@ -232,20 +221,20 @@ impl Transfer {
         }
     }
 
-    fn ready_status(&self) -> i32 {
+    fn ready_status(&self) -> TransferState {
         match self.direction {
-            Direction::Upload => UPLOAD_URL_READY,
-            Direction::Download => DOWNLOAD_READY,
+            Direction::Upload => TransferState::UploadUrlReady,
+            Direction::Download => TransferState::DownloadReady,
         }
     }
 
     /// Waits until the staging side is usable (upload 111, download 117) unless already seen.
-    fn wait_ready(&mut self) -> Result<i32> {
+    fn wait_ready(&mut self) -> Result<TransferState> {
         let ready = self.ready_status();
         let last = self.last_status;
         let reached = match self.direction {
-            Direction::Upload => (UPLOAD_URL_READY..=UPLOAD_DONE).contains(&last),
-            Direction::Download => last == DOWNLOAD_READY,
+            Direction::Upload => (111..=114).contains(&last.code()),
+            Direction::Download => last == TransferState::DownloadReady,
         };
         if reached {
             return Ok(last);
@@ -253,7 +242,7 @@ impl Transfer {
         self.wait(ready, self.ready_timeout)
     }
 
-    fn failure(&self, status: i32) -> Error {
+    fn failure(&self, status: TransferState) -> Error {
         Error::new(
             ErrorKind::TaskFailed,
             format!(
@@ -266,23 +255,12 @@ impl Transfer {
     }
 }
 
-pub(crate) fn is_success(status: i32) -> bool {
-    matches!(status, UPLOAD_DONE | DOWNLOAD_READY | TASK_DONE)
-}
-
-pub(crate) fn is_failure(status: i32) -> bool {
-    matches!(
-        status,
-        UPLOAD_FAILED | DOWNLOAD_FAILED | TASK_INVALIDATED | TASK_FAILED
-    ) || status > TASK_FAILED
-}
-
 /// What differs between v1 (tasks, one presigned form) and v2 (jobs, S3 multipart). `Transfer`
 /// holds one of these and does the shared work itself: the wait loop with backoff, streaming the
 /// staged object to disk with `Range` resume, progress, integrity.
 pub(crate) trait Backend: Send {
-    /// One request to the server; the current status integer.
-    fn poll(&mut self) -> Result<i32>;
+    /// One request to the server; the current state.
+    fn poll(&mut self) -> Result<TransferState>;
     /// The message explaining a failure status (the task's or job's error text).
     fn failure_message(&self) -> String;
     fn object_storage_data(&mut self) -> Result<serde_json::Value>;
@@ -326,13 +304,13 @@ impl Sink<'_> {
 /// GETs a presigned URL (no credentials) into `sink`. A connection that drops mid-body is
 /// reopened with `Range: bytes=<done>-`, up to `max_retries` times in a row without progress.
 fn download(
-    client: &Client,
+    session: &Session,
     url: &str,
     what: &str,
     sink: &mut Sink<'_>,
     progress: &mut Option<ProgressFn>,
 ) -> Result<u64> {
-    let max_failures = client.options().max_retries;
+    let max_failures = session.options().max_retries;
     let context = format!("{what}: download from staging");
     let mut done: u64 = 0;
     let mut failures: u32 = 0;
@@ -345,7 +323,7 @@ fn download(
         if done > 0 {
             req = req.header("Range", format!("bytes={done}-"));
         }
-        let resp = client.http().send(req)?;
+        let resp = session.send(req)?;
         let total = match (resp.status(), done) {
             (206, _) => {
                 let start = content_range_start(resp.header("content-range"));
@@ -435,13 +413,15 @@ fn io_context(e: io::Error, context: &str) -> Error {
     Error::new(ErrorKind::Io, format!("{context}: {e}"))
 }
 
-/// The size of the regular file an external upload sends; `context` names the transfer.
-pub(crate) fn upload_source_size(local_path: &Path, context: &str) -> Result<u64> {
-    let meta = std::fs::metadata(local_path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("{context}: {e}")))?;
+/// The size of the regular file an external upload sends.
+pub(crate) fn upload_source_size(local_path: &Path) -> Result<u64> {
+    let meta = std::fs::metadata(local_path).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("{}: {e}", local_path.display())).with_source(e)
+    })?;
     if !meta.is_file() {
         return Err(Error::invalid_argument(format!(
-            "{context}: the local path is not a regular file"
+            "{}: the local path is not a regular file",
+            local_path.display()
         )));
     }
     Ok(meta.len())
@@ -468,37 +448,22 @@ pub(crate) fn write_atomically(
             ErrorKind::Io,
             format!("local file {}: {e}", target.display()),
         )
+        .with_source(e)
     };
-    let (tmp_path, mut file) =
-        create_temp_beside(&dir, &name.to_string_lossy()).map_err(local_error)?;
-    let result = fill(&mut file).and_then(|()| {
-        file.sync_all()
-            .and_then(|()| std::fs::rename(&tmp_path, target))
-            .map_err(local_error)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp_path);
-    }
-    result
-}
-
-fn create_temp_beside(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!(".{name}.{}-{n}.part", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(f) => return Ok((path, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
+    // A hidden name beside the target, so the rename stays on one filesystem; dropped (and so
+    // removed) on every early return.
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".part")
+        .tempfile_in(&dir)
+        .map_err(local_error)?;
+    fill(tmp.as_file_mut())?;
+    tmp.as_file().sync_all().map_err(local_error)?;
+    tmp.persist(target).map_err(|e| local_error(e.error))?;
+    Ok(())
 }
 
 /// SHA-256 hex digest of a local file, streamed.
@@ -550,24 +515,38 @@ mod tests {
 
     #[test]
     fn status_classes() {
-        for s in [UPLOAD_DONE, DOWNLOAD_READY, TASK_DONE] {
-            assert!(is_success(s) && !is_failure(s));
+        use TransferState as S;
+        for s in [S::UploadDone, S::DownloadReady, S::TaskDone] {
+            assert!(s.is_success() && !s.is_failure());
         }
         for s in [
-            UPLOAD_FAILED,
-            DOWNLOAD_FAILED,
-            TASK_INVALIDATED,
-            TASK_FAILED,
+            S::UploadFailed,
+            S::DownloadFailed,
+            S::Invalidated,
+            S::TaskFailed,
+            S::Other(500),
         ] {
-            assert!(is_failure(s) && !is_success(s));
+            assert!(s.is_failure() && !s.is_success());
         }
         for s in [
-            TASK_QUEUED,
-            UPLOAD_WAITING_URL,
-            UPLOAD_MOVING,
-            DOWNLOAD_STAGING,
+            S::Queued,
+            S::UploadWaitingUrl,
+            S::UploadMoving,
+            S::DownloadStaging,
+            S::Other(101),
         ] {
-            assert!(!is_failure(s) && !is_success(s));
+            assert!(!s.is_failure() && !s.is_success());
         }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for code in [
+            100, 110, 111, 112, 113, 114, 115, 116, 117, 118, 200, 302, 400, 7, 101,
+        ] {
+            assert_eq!(TransferState::from_code(code).code(), code);
+        }
+        assert_eq!(TransferState::from_code(117), TransferState::DownloadReady);
+        assert_eq!(TransferState::from_code(7), TransferState::Other(7));
     }
 }

@@ -1,27 +1,27 @@
-//! HTTP transport shared by v1 and v2: one ureq agent, retries with backoff, error classification.
-//!
-//! Crate-internal API, used by `v1`, `v2`, `auth` and `transfers`:
+//! HTTP for everything above it: one ureq agent (one connection pool), retries with backoff,
+//! and error answers turned into [`Error`]s. It knows nothing of tokens or clients: a request
+//! arrives with its full URL and, when it needs one, its bearer token already set (the session
+//! does both).
 //!
 //! ```text
-//! let out: Value = client.http()
+//! let out: Value = session
 //!     .send(Request::get("/utilities/ls")
 //!         .header("X-Machine-Name", system)
-//!         .query("targetPath", path)
-//!         .context(format!("list_files {system}:{path}")))?
+//!         .query("targetPath", path))?
 //!     .json()?;
 //! ```
 //!
-//! * [`Request`] is built against the client's base URL (`Request::get("/status/systems")`) with
-//!   the bearer token attached, or against an absolute URL without credentials
-//!   (`Request::absolute(Method::Put, url)`, for presigned staging URLs).
+//! * [`Request`] names a path under the FirecREST URL (`Request::get("/status/systems")`), which
+//!   the session completes and authorizes, or an absolute URL sent without credentials
+//!   (`Request::absolute(Method::Put, url)`: presigned staging URLs, the token endpoint).
 //! * Bodies: [`Request::form`], [`Request::json`], [`Request::bytes`], [`Request::stream`] (a local
 //!   file range or a one-shot reader, always with an exact `Content-Length`) and
 //!   [`Request::multipart`] (text fields in order, then one streamed file part).
 //! * [`Transport::send`] retries (429 with `Retry-After`, 503, and 502/504/transport errors on
-//!   safe requests), refreshes the token once on 401, and turns every error status — and any
-//!   FirecREST `X-*` error header, even on a 2xx — into an [`Error`] whose message starts with
-//!   the request's context. [`Request::classifier`] swaps the classification (v2 error bodies,
-//!   the token endpoint); a classifier usually starts from [`classify::classify_default`].
+//!   safe requests) and turns every error status — and any FirecREST `X-*` error header, even
+//!   on a 2xx — into an [`Error`] whose message starts with the request's context, if it has
+//!   one. [`Request::classifier`] swaps the classification (v2 error bodies, the token
+//!   endpoint); a classifier usually starts from [`classify::classify_default`].
 //!
 //! Parts: `request` (what is sent), `retry` (when to send again), `classify` (error answers
 //! as [`Error`]s), `url` (encoding and redaction), `multipart` (the staging form's layout);
@@ -35,9 +35,8 @@ mod url;
 #[cfg(test)]
 pub(crate) mod wire;
 
-use crate::auth::Auth;
-use crate::client::Options;
 use crate::error::{Error, ErrorKind, Result};
+use crate::options::Options;
 use classify::{firecrest_error_header, map_ureq_error};
 use multipart::MultipartLayout;
 use request::Body;
@@ -143,23 +142,14 @@ impl Response {
     }
 }
 
-/// The HTTP side of a client: one ureq agent (one connection pool), the base URL, the
-/// authorization and the retry settings.
+/// The HTTP side of a client: one ureq agent (one connection pool) and the retry bound.
 pub(crate) struct Transport {
     agent: ureq::Agent,
-    pub(crate) base_url: String,
-    pub(crate) auth: Auth,
-    pub(crate) options: Options,
+    max_retries: u32,
 }
 
 impl Transport {
-    pub(crate) fn new(base_url: &str, auth: Auth, options: Options) -> Result<Transport> {
-        let base_url = base_url.trim_end_matches('/').to_string();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(Error::invalid_argument(format!(
-                "firecrest_url {base_url:?} must start with http:// or https://"
-            )));
-        }
+    pub(crate) fn new(options: &Options) -> Result<Transport> {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(options.user_agent.as_str())
@@ -177,24 +167,17 @@ impl Transport {
         }
         Ok(Transport {
             agent: config.build().into(),
-            base_url,
-            auth,
-            options,
+            max_retries: options.max_retries,
         })
     }
 
-    /// Sends `req`, repeating it where that is safe, and classifies error answers.
-    pub(crate) fn send(&self, mut req: Request<'_>) -> Result<Response> {
+    /// Sends `req` (full URL, credentials set), repeating it where that is safe, and classifies
+    /// error answers. The request is borrowed, so a caller may send it again (after a 401).
+    pub(crate) fn send(&self, req: &mut Request<'_>) -> Result<Response> {
         let mut attempt: u32 = 0;
-        let mut refreshed = false;
         loop {
-            let token = if req.absolute {
-                None
-            } else {
-                Some(self.auth.token(self).map_err(|e| e.context(&req.context))?)
-            };
-            let result = self.send_once(&mut req, token.as_deref());
-            let can_repeat = req.body.replayable() && attempt < self.options.max_retries;
+            let result = self.send_once(req);
+            let can_repeat = req.body.replayable() && attempt < self.max_retries;
             match result {
                 Err(e) => {
                     if can_repeat && req.idempotent && e.kind().is_transient_transport() {
@@ -206,18 +189,6 @@ impl Transport {
                 }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    if status == 401
-                        && !refreshed
-                        && req.body.replayable()
-                        && token.is_some()
-                        && self.auth.can_refresh()
-                    {
-                        // The token was refused (expired early, revoked): one new token, one retry.
-                        self.auth.invalidate(token.as_deref().unwrap_or_default());
-                        refreshed = true;
-                        discard(resp);
-                        continue;
-                    }
                     let wait = match status {
                         429 | 503 => Some(
                             retry_after(resp.headers(), SystemTime::now())
@@ -234,27 +205,18 @@ impl Transport {
                             continue;
                         }
                     }
-                    return self.check(resp, &req, attempt);
+                    return self.check(resp, req, attempt);
                 }
             }
         }
     }
 
-    fn send_once(
-        &self,
-        req: &mut Request<'_>,
-        token: Option<&str>,
-    ) -> Result<http::Response<ureq::Body>> {
-        let url = if req.absolute {
-            req.url.clone()
-        } else {
-            format!("{}{}", self.base_url, req.url)
-        };
-        let url = append_query(&url, &req.query);
+    fn send_once(&self, req: &mut Request<'_>) -> Result<http::Response<ureq::Body>> {
+        let url = append_query(&req.url, &req.query);
         let mut builder = http::Request::builder()
             .method(req.method.as_http())
             .uri(&url);
-        if let Some(token) = token {
+        if let Some(token) = &req.bearer {
             builder = builder.header("Authorization", format!("Bearer {token}"));
         }
         for (k, v) in &req.headers {
@@ -265,8 +227,8 @@ impl Transport {
         let result = match &mut req.body {
             Body::Empty => {
                 // Without a length ureq sends a body-less POST/PUT as `Transfer-Encoding:
-                // chunked`, which WSGI servers and tiny_http handle badly (the emulator then
-                // reads the empty chunk as the next request on the pooled connection).
+                // chunked`, which some servers (WSGI ones among them) handle badly: they read
+                // the empty chunk as the next request on the pooled connection.
                 if matches!(req.method, Method::Post | Method::Put) {
                     builder = builder.header("Content-Length", "0");
                 }
@@ -407,15 +369,10 @@ mod tests {
 
     #[test]
     fn a_bad_presigned_url_does_not_show_its_signature() {
-        let http = Transport::new(
-            "http://127.0.0.1:9",
-            Auth::static_token("t"),
-            Options::default(),
-        )
-        .unwrap();
+        let http = Transport::new(&Options::default()).unwrap();
         let url = "http://bad host/b/k?X-Amz-Signature=s3cr3t";
         let Err(e) =
-            http.send(Request::absolute(Method::Put, url).bytes(b"x".to_vec(), "text/plain"))
+            http.send(&mut Request::absolute(Method::Put, url).bytes(b"x".to_vec(), "text/plain"))
         else {
             panic!("a URL with a space was sent");
         };
@@ -442,7 +399,7 @@ mod tests {
         std::fs::write(&file, &data).unwrap();
 
         let (url, server) = capture_one_request();
-        let http = Transport::new(&url, Auth::static_token("t"), Options::default()).unwrap();
+        let http = Transport::new(&Options::default()).unwrap();
         let fields = vec![
             ("key".to_string(), "id/data.bin".to_string()),
             ("policy".to_string(), "p".to_string()),
@@ -453,7 +410,7 @@ mod tests {
             seen = done;
             true
         };
-        let req = Request::absolute(Method::Post, &format!("{url}/bucket"))
+        let mut req = Request::absolute(Method::Post, &format!("{url}/bucket"))
             .multipart(
                 fields,
                 "file",
@@ -461,7 +418,7 @@ mod tests {
                 Stream::file(&file, 0, data.len() as u64),
             )
             .progress(&mut progress);
-        assert_eq!(http.send(req).unwrap().status(), 204);
+        assert_eq!(http.send(&mut req).unwrap().status(), 204);
         assert_eq!(seen, data.len() as u64);
 
         let raw = server.join().unwrap();
@@ -493,12 +450,12 @@ mod tests {
     #[test]
     fn raw_stream_put_has_a_length() {
         let (url, server) = capture_one_request();
-        let http = Transport::new(&url, Auth::static_token("t"), Options::default()).unwrap();
+        let http = Transport::new(&Options::default()).unwrap();
         let data = vec![9u8; 100_000];
         let mut reader = &data[..];
-        let req = Request::absolute(Method::Put, &format!("{url}/b/k?Signature=x"))
+        let mut req = Request::absolute(Method::Put, &format!("{url}/b/k?Signature=x"))
             .stream(Stream::reader(&mut reader, data.len() as u64), None);
-        http.send(req).unwrap();
+        http.send(&mut req).unwrap();
         let raw = server.join().unwrap();
         let head = String::from_utf8_lossy(&raw[..200]).to_ascii_lowercase();
         assert!(head.starts_with("put /b/k?signature=x "), "{head}");

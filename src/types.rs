@@ -154,26 +154,122 @@ pub struct HeadTailOptions {
 
 impl HeadTailOptions {
     /// The query parameters of head/tail on either API: `bytes` or `lines`, and
-    /// `skip_param=true` when skipping. `what` names the call in the error for both counts.
-    pub(crate) fn query<'p>(
-        &self,
-        what: &str,
-        skip_param: &'p str,
-    ) -> crate::Result<Vec<(&'p str, String)>> {
+    /// `skip_param=true` when skipping. The client has checked that at most one count is given.
+    pub(crate) fn query<'p>(&self, skip_param: &'p str) -> Vec<(&'p str, String)> {
         let mut query = Vec::new();
-        match (self.bytes, self.lines) {
-            (Some(_), Some(_)) => {
-                return Err(crate::Error::invalid_argument(format!(
-                    "{what}: give bytes or lines, not both"
-                )))
-            }
-            (Some(b), None) => query.push(("bytes", b.to_string())),
-            (None, Some(l)) => query.push(("lines", l.to_string())),
-            (None, None) => {}
+        if let Some(b) = self.bytes {
+            query.push(("bytes", b.to_string()));
+        } else if let Some(l) = self.lines {
+            query.push(("lines", l.to_string()));
         }
         if self.skip {
             query.push((skip_param, "true".to_string()));
         }
-        Ok(query)
+        query
+    }
+}
+
+/// Where an external transfer stands. [`TransferState::code`] is FirecREST v1's status integer,
+/// the number the C API reports (`FIRECREST_UPLOAD_DONE` = 114, …); on v2 the same states are
+/// derived from the transfer job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransferState {
+    /// 100: the task exists, nothing has happened yet.
+    Queued,
+    /// 110: the upload waits for the staging area's form or URLs.
+    UploadWaitingUrl,
+    /// 111: the form or part URLs are there: the client may send the file.
+    UploadUrlReady,
+    /// 112: the file is in the staging area.
+    UploadInStaging,
+    /// 113: the server moves it to the system.
+    UploadMoving,
+    /// 114: the file is on the system.
+    UploadDone,
+    /// 115: the upload failed.
+    UploadFailed,
+    /// 116: the server copies the file into the staging area.
+    DownloadStaging,
+    /// 117: the staged object can be downloaded.
+    DownloadReady,
+    /// 118: the download failed.
+    DownloadFailed,
+    /// 200: the task finished.
+    TaskDone,
+    /// 302: the staged object's link was invalidated.
+    Invalidated,
+    /// 400: the task failed.
+    TaskFailed,
+    /// A status integer this client does not name.
+    Other(i32),
+}
+
+impl TransferState {
+    /// The status integer (the C constant's value).
+    pub const fn code(self) -> i32 {
+        use TransferState as S;
+        match self {
+            S::Queued => 100,
+            S::UploadWaitingUrl => 110,
+            S::UploadUrlReady => 111,
+            S::UploadInStaging => 112,
+            S::UploadMoving => 113,
+            S::UploadDone => 114,
+            S::UploadFailed => 115,
+            S::DownloadStaging => 116,
+            S::DownloadReady => 117,
+            S::DownloadFailed => 118,
+            S::TaskDone => 200,
+            S::Invalidated => 302,
+            S::TaskFailed => 400,
+            S::Other(n) => n,
+        }
+    }
+
+    /// The state with this status integer (`Other` for one without a name).
+    pub fn from_code(code: i32) -> TransferState {
+        use TransferState as S;
+        match code {
+            100 => S::Queued,
+            110 => S::UploadWaitingUrl,
+            111 => S::UploadUrlReady,
+            112 => S::UploadInStaging,
+            113 => S::UploadMoving,
+            114 => S::UploadDone,
+            115 => S::UploadFailed,
+            116 => S::DownloadStaging,
+            117 => S::DownloadReady,
+            118 => S::DownloadFailed,
+            200 => S::TaskDone,
+            302 => S::Invalidated,
+            400 => S::TaskFailed,
+            n => S::Other(n),
+        }
+    }
+
+    /// A final state that means success (114, 117, 200).
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            TransferState::UploadDone | TransferState::DownloadReady | TransferState::TaskDone
+        )
+    }
+
+    /// A final state that means failure (115, 118, 302, 400 and any larger integer).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            TransferState::UploadFailed
+                | TransferState::DownloadFailed
+                | TransferState::Invalidated
+                | TransferState::TaskFailed
+        ) || matches!(self, TransferState::Other(n) if n > 400)
+    }
+}
+
+impl std::fmt::Display for TransferState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code())
     }
 }

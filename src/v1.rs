@@ -1,154 +1,101 @@
 //! FirecREST v1: the micro-service endpoints (status, utilities, storage, tasks).
 //!
-//! Every call names what it did in its errors ("mkdir cluster:/home/u/x: …"); the error class
-//! comes from the transport (X-* header, then HTTP status).
+//! The error class of every call comes from the transport (the `X-*` error header, then the
+//! HTTP status); the client above names the operation in the message.
 
 mod transfer;
 
-pub(crate) use transfer::{external_download, external_upload};
-
-use crate::client::Client;
+use crate::api::Api;
 use crate::error::{Error, ErrorKind, Result};
+use crate::session::Session;
+use crate::transfers::Transfer;
 use crate::transport::{path_segment, Method, Request, Stream};
 use crate::types::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
 
-// ---- helpers
-
-/// A utilities/storage request on `system` (v1 selects the system with a header).
-fn on_system<'a>(method: Method, path: &str, system: &str, context: String) -> Request<'a> {
-    Request::new(method, path)
-        .header("X-Machine-Name", system)
-        .context(context)
+/// The v1 operations, over one session.
+pub(crate) struct V1 {
+    session: Arc<Session>,
 }
 
-fn require(name: &str, value: &str) -> Result<()> {
-    if value.is_empty() {
-        Err(Error::invalid_argument(format!("{name} is empty")))
-    } else {
+impl V1 {
+    pub(crate) fn new(session: Arc<Session>) -> V1 {
+        V1 { session }
+    }
+
+    fn get_member<T: DeserializeOwned>(&self, req: Request<'_>, key: &str) -> Result<T> {
+        let resp = self.session.send(req)?;
+        let context = resp.context().to_string();
+        member(resp.json()?, key, &context)
+    }
+
+    fn send_discard(&self, req: Request<'_>) -> Result<()> {
+        self.session.send(req)?.discard();
         Ok(())
+    }
+
+    /// GET a utilities endpoint with `targetPath`; the `output` member of the answer.
+    fn get_output<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        system: &str,
+        path: &str,
+        extra: &[(&str, String)],
+    ) -> Result<T> {
+        let mut req = on_system(Method::Get, endpoint, system).query("targetPath", path);
+        for (k, v) in extra {
+            req = req.query(k, v.clone());
+        }
+        self.get_member(req, "output")
+    }
+
+    fn source_target(
+        &self,
+        method: Method,
+        endpoint: &str,
+        system: &str,
+        source: &str,
+        target: &str,
+    ) -> Result<()> {
+        self.send_discard(
+            on_system(method, endpoint, system)
+                .form([("sourcePath", source), ("targetPath", target)]),
+        )
+    }
+
+    fn head_tail(
+        &self,
+        op: &str,
+        system: &str,
+        path: &str,
+        options: HeadTailOptions,
+        skip_param: &str,
+    ) -> Result<String> {
+        let extra = options.query(skip_param);
+        self.get_output(&format!("/utilities/{op}"), system, path, &extra)
+    }
+
+    fn whoami_request(system: &str) -> Request<'static> {
+        on_system(Method::Get, "/utilities/whoami", system)
     }
 }
 
-fn require_system_path(system: &str, path: &str) -> Result<()> {
-    require("system", system)?;
-    require("path", path)
+/// A utilities/storage request on `system` (v1 selects the system with a header).
+fn on_system<'a>(method: Method, path: &str, system: &str) -> Request<'a> {
+    Request::new(method, path).header("X-Machine-Name", system)
 }
 
 /// The `key` member of a JSON answer, converted.
 fn member<T: DeserializeOwned>(mut v: Value, key: &str, context: &str) -> Result<T> {
     let inner = v.get_mut(key).map(Value::take).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Json,
-            format!("{context}: the answer has no \"{key}\""),
-        )
+        Error::new(ErrorKind::Json, format!("the answer has no \"{key}\"")).context(context)
     })?;
     serde_json::from_value(inner).map_err(|e| Error::from(e).context(context))
 }
-
-fn get_member<T: DeserializeOwned>(c: &Client, req: Request<'_>, key: &str) -> Result<T> {
-    let resp = c.http().send(req)?;
-    let context = resp.context().to_string();
-    member(resp.json()?, key, &context)
-}
-
-fn send_discard(c: &Client, req: Request<'_>) -> Result<()> {
-    c.http().send(req)?.discard();
-    Ok(())
-}
-
-fn flag(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
-    }
-}
-
-// ---- status
-
-pub(crate) fn all_services(c: &Client) -> Result<Vec<Service>> {
-    get_member(
-        c,
-        Request::get("/status/services").context("all_services"),
-        "out",
-    )
-}
-
-pub(crate) fn service(c: &Client, name: &str) -> Result<Service> {
-    require("service name", name)?;
-    let req = Request::get(&format!("/status/services/{}", path_segment(name)))
-        .context(format!("service {name}"));
-    let resp = c.http().send(req)?;
-    // No "out" wrapper here (§A5).
-    resp.json()
-}
-
-pub(crate) fn all_systems(c: &Client) -> Result<Vec<System>> {
-    get_member(
-        c,
-        Request::get("/status/systems").context("all_systems"),
-        "out",
-    )
-}
-
-pub(crate) fn system(c: &Client, system: &str) -> Result<System> {
-    require("system", system)?;
-    get_member(
-        c,
-        Request::get(&format!("/status/systems/{}", path_segment(system)))
-            .context(format!("system {system}")),
-        "out",
-    )
-}
-
-pub(crate) fn parameters(c: &Client) -> Result<Parameters> {
-    get_member(
-        c,
-        Request::get("/status/parameters").context("parameters"),
-        "out",
-    )
-}
-
-pub(crate) fn filesystems(c: &Client, system: Option<&str>) -> Result<Value> {
-    let req = match system {
-        Some(s) => {
-            require("system", s)?;
-            Request::get(&format!("/status/filesystems/{}", path_segment(s)))
-                .context(format!("filesystems {s}"))
-        }
-        None => Request::get("/status/filesystems").context("filesystems"),
-    };
-    get_member(c, req, "out")
-}
-
-// ---- identity
-
-pub(crate) fn whoami(c: &Client, system: &str) -> Result<String> {
-    get_member(c, whoami_request("whoami", system)?, "output")
-}
-
-pub(crate) fn groups(c: &Client, system: &str) -> Result<UserGroups> {
-    get_member(
-        c,
-        whoami_request("groups", system)?.query("groups", "true"),
-        "output",
-    )
-}
-
-fn whoami_request(op: &str, system: &str) -> Result<Request<'static>> {
-    require("system", system)?;
-    Ok(on_system(
-        Method::Get,
-        "/utilities/whoami",
-        system,
-        format!("{op} {system}"),
-    ))
-}
-
-// ---- utilities
 
 /// v1's ls entry: `size` is a string, `link_target` is "" for non-links.
 #[derive(serde::Deserialize)]
@@ -185,287 +132,211 @@ impl RawEntry {
     }
 }
 
-pub(crate) fn list_files(
-    c: &Client,
-    system: &str,
-    path: &str,
-    options: ListOptions,
-) -> Result<Vec<FileEntry>> {
-    require_system_path(system, path)?;
-    let mut req = on_system(
-        Method::Get,
-        "/utilities/ls",
-        system,
-        format!("list_files {system}:{path}"),
-    )
-    .query("targetPath", path);
-    if options.show_hidden {
-        req = req.query("showhidden", "true");
+impl Api for V1 {
+    fn version(&self) -> ApiVersion {
+        ApiVersion::V1
     }
-    if options.recursive {
-        req = req.query("recursive", "true");
+
+    fn all_services(&self) -> Result<Vec<Service>> {
+        self.get_member(Request::get("/status/services"), "out")
     }
-    let raw: Vec<RawEntry> = get_member(c, req, "output")?;
-    Ok(raw.into_iter().map(RawEntry::into_entry).collect())
-}
 
-pub(crate) fn mkdir(c: &Client, system: &str, path: &str, parents: bool) -> Result<()> {
-    require_system_path(system, path)?;
-    let mut form = vec![("targetPath", path.to_string())];
-    if parents {
-        // The server turns on -p when the field is present at all, whatever its value.
-        form.push(("p", "true".to_string()));
+    fn service(&self, name: &str) -> Result<Service> {
+        let req = Request::get(&format!("/status/services/{}", path_segment(name)));
+        // The one status answer without an "out" wrapper.
+        self.session.send(req)?.json()
     }
-    send_discard(
-        c,
-        on_system(
-            Method::Post,
-            "/utilities/mkdir",
-            system,
-            format!("mkdir {system}:{path}"),
-        )
-        .form(form),
-    )
-}
 
-fn source_target(
-    c: &Client,
-    method: Method,
-    endpoint: &str,
-    op: &str,
-    system: &str,
-    source: &str,
-    target: &str,
-) -> Result<()> {
-    require("system", system)?;
-    require("source", source)?;
-    require("target", target)?;
-    send_discard(
-        c,
-        on_system(
-            method,
-            endpoint,
-            system,
-            format!("{op} {system}:{source} -> {target}"),
-        )
-        .form([("sourcePath", source), ("targetPath", target)]),
-    )
-}
-
-pub(crate) fn mv(c: &Client, system: &str, source: &str, target: &str) -> Result<()> {
-    source_target(
-        c,
-        Method::Put,
-        "/utilities/rename",
-        "mv",
-        system,
-        source,
-        target,
-    )
-}
-
-pub(crate) fn copy(c: &Client, system: &str, source: &str, target: &str) -> Result<()> {
-    source_target(
-        c,
-        Method::Post,
-        "/utilities/copy",
-        "copy",
-        system,
-        source,
-        target,
-    )
-}
-
-pub(crate) fn chmod(c: &Client, system: &str, path: &str, mode: &str) -> Result<()> {
-    require_system_path(system, path)?;
-    require("mode", mode)?;
-    send_discard(
-        c,
-        on_system(
-            Method::Put,
-            "/utilities/chmod",
-            system,
-            format!("chmod {mode} {system}:{path}"),
-        )
-        .form([("targetPath", path), ("mode", mode)]),
-    )
-}
-
-pub(crate) fn chown(
-    c: &Client,
-    system: &str,
-    path: &str,
-    owner: Option<&str>,
-    group: Option<&str>,
-) -> Result<()> {
-    require_system_path(system, path)?;
-    let owner = owner.filter(|o| !o.is_empty());
-    let group = group.filter(|g| !g.is_empty());
-    if owner.is_none() && group.is_none() {
-        return Err(Error::invalid_argument(format!(
-            "chown {system}:{path}: give an owner, a group or both"
-        )));
+    fn all_systems(&self) -> Result<Vec<System>> {
+        self.get_member(Request::get("/status/systems"), "out")
     }
-    let mut form = vec![("targetPath", path)];
-    form.extend(owner.map(|o| ("owner", o)));
-    form.extend(group.map(|g| ("group", g)));
-    send_discard(
-        c,
-        on_system(
-            Method::Put,
-            "/utilities/chown",
-            system,
-            format!(
-                "chown {}:{} {system}:{path}",
-                owner.unwrap_or(""),
-                group.unwrap_or("")
-            ),
-        )
-        .form(form),
-    )
-}
 
-pub(crate) fn remove(c: &Client, system: &str, path: &str) -> Result<()> {
-    require_system_path(system, path)?;
-    // DELETE with a form body: that is what the server reads.
-    send_discard(
-        c,
-        on_system(
-            Method::Delete,
-            "/utilities/rm",
-            system,
-            format!("remove {system}:{path}"),
-        )
-        .form([("targetPath", path)]),
-    )
-}
-
-pub(crate) fn symlink(c: &Client, system: &str, target: &str, link_path: &str) -> Result<()> {
-    require("system", system)?;
-    require("target", target)?;
-    require("link_path", link_path)?;
-    send_discard(
-        c,
-        on_system(
-            Method::Post,
-            "/utilities/symlink",
-            system,
-            format!("symlink {system}:{link_path} -> {target}"),
-        )
-        .form([("targetPath", target), ("linkPath", link_path)]),
-    )
-}
-
-fn get_output<T: DeserializeOwned>(
-    c: &Client,
-    op: &str,
-    endpoint: &str,
-    system: &str,
-    path: &str,
-    extra: &[(&str, String)],
-) -> Result<T> {
-    require_system_path(system, path)?;
-    let mut req = on_system(
-        Method::Get,
-        endpoint,
-        system,
-        format!("{op} {system}:{path}"),
-    )
-    .query("targetPath", path);
-    for (k, v) in extra {
-        req = req.query(k, v.clone());
+    fn system(&self, system: &str) -> Result<System> {
+        let path = format!("/status/systems/{}", path_segment(system));
+        self.get_member(Request::get(&path), "out")
     }
-    get_member(c, req, "output")
-}
 
-pub(crate) fn file_type(c: &Client, system: &str, path: &str) -> Result<String> {
-    get_output(c, "file_type", "/utilities/file", system, path, &[])
-}
+    fn parameters(&self) -> Result<Parameters> {
+        self.get_member(Request::get("/status/parameters"), "out")
+    }
 
-pub(crate) fn stat(c: &Client, system: &str, path: &str, dereference: bool) -> Result<Stat> {
-    let extra = if dereference {
-        vec![("dereference", flag(true).to_string())]
-    } else {
-        Vec::new()
-    };
-    get_output(c, "stat", "/utilities/stat", system, path, &extra)
-}
+    fn filesystems(&self, system: Option<&str>) -> Result<Value> {
+        let req = match system {
+            Some(s) => Request::get(&format!("/status/filesystems/{}", path_segment(s))),
+            None => Request::get("/status/filesystems"),
+        };
+        self.get_member(req, "out")
+    }
 
-pub(crate) fn checksum(c: &Client, system: &str, path: &str) -> Result<String> {
-    get_output(c, "checksum", "/utilities/checksum", system, path, &[])
-}
+    fn whoami(&self, system: &str) -> Result<String> {
+        self.get_member(V1::whoami_request(system), "output")
+    }
 
-fn head_tail(
-    c: &Client,
-    op: &str,
-    system: &str,
-    path: &str,
-    options: HeadTailOptions,
-    skip_param: &str,
-) -> Result<String> {
-    let extra = options.query(&format!("{op} {system}:{path}"), skip_param)?;
-    get_output(c, op, &format!("/utilities/{op}"), system, path, &extra)
-}
+    fn groups(&self, system: &str) -> Result<UserGroups> {
+        self.get_member(V1::whoami_request(system).query("groups", "true"), "output")
+    }
 
-pub(crate) fn head(
-    c: &Client,
-    system: &str,
-    path: &str,
-    options: HeadTailOptions,
-) -> Result<String> {
-    head_tail(c, "head", system, path, options, "skip_ending")
-}
+    fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
+        let mut req = on_system(Method::Get, "/utilities/ls", system).query("targetPath", path);
+        if options.show_hidden {
+            req = req.query("showhidden", "true");
+        }
+        if options.recursive {
+            req = req.query("recursive", "true");
+        }
+        let raw: Vec<RawEntry> = self.get_member(req, "output")?;
+        Ok(raw.into_iter().map(RawEntry::into_entry).collect())
+    }
 
-pub(crate) fn tail(
-    c: &Client,
-    system: &str,
-    path: &str,
-    options: HeadTailOptions,
-) -> Result<String> {
-    head_tail(c, "tail", system, path, options, "skip_beginning")
-}
+    fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {
+        let mut form = vec![("targetPath", path.to_string())];
+        if parents {
+            // The server turns on -p when the field is present at all, whatever its value.
+            form.push(("p", "true".to_string()));
+        }
+        self.send_discard(on_system(Method::Post, "/utilities/mkdir", system).form(form))
+    }
 
-pub(crate) fn view(c: &Client, system: &str, path: &str) -> Result<String> {
-    get_output(c, "view", "/utilities/view", system, path, &[])
-}
+    fn mv(&self, system: &str, source: &str, target: &str) -> Result<()> {
+        self.source_target(Method::Put, "/utilities/rename", system, source, target)
+    }
 
-pub(crate) fn simple_upload_reader(
-    c: &Client,
-    system: &str,
-    body: &mut dyn Read,
-    size: u64,
-    remote_dir: &str,
-    filename: &str,
-) -> Result<()> {
-    require("system", system)?;
-    require("remote_dir", remote_dir)?;
-    require("filename", filename)?;
-    let req = on_system(
-        Method::Post,
-        "/utilities/upload",
-        system,
-        format!("simple_upload {system}:{remote_dir}/{filename}"),
-    )
-    .multipart(
-        vec![("targetPath".to_string(), remote_dir.to_string())],
-        "file",
-        filename,
-        Stream::reader(body, size),
-    );
-    send_discard(c, req)
-}
+    fn copy(&self, system: &str, source: &str, target: &str) -> Result<()> {
+        self.source_target(Method::Post, "/utilities/copy", system, source, target)
+    }
 
-pub(crate) fn simple_download_to(
-    c: &Client,
-    system: &str,
-    remote_path: &str,
-    writer: &mut dyn Write,
-) -> Result<u64> {
-    require_system_path(system, remote_path)?;
-    let context = format!("simple_download {system}:{remote_path}");
-    let req = on_system(Method::Get, "/utilities/download", system, context)
-        .query("sourcePath", remote_path);
-    c.http().send(req)?.copy_to(writer)
+    fn chmod(&self, system: &str, path: &str, mode: &str) -> Result<()> {
+        self.send_discard(
+            on_system(Method::Put, "/utilities/chmod", system)
+                .form([("targetPath", path), ("mode", mode)]),
+        )
+    }
+
+    fn chown(
+        &self,
+        system: &str,
+        path: &str,
+        owner: Option<&str>,
+        group: Option<&str>,
+    ) -> Result<()> {
+        let mut form = vec![("targetPath", path)];
+        form.extend(owner.map(|o| ("owner", o)));
+        form.extend(group.map(|g| ("group", g)));
+        self.send_discard(on_system(Method::Put, "/utilities/chown", system).form(form))
+    }
+
+    fn remove(&self, system: &str, path: &str) -> Result<()> {
+        // DELETE with a form body: that is what the server reads.
+        self.send_discard(
+            on_system(Method::Delete, "/utilities/rm", system).form([("targetPath", path)]),
+        )
+    }
+
+    fn symlink(&self, system: &str, target: &str, link_path: &str) -> Result<()> {
+        self.send_discard(
+            on_system(Method::Post, "/utilities/symlink", system)
+                .form([("targetPath", target), ("linkPath", link_path)]),
+        )
+    }
+
+    fn file_type(&self, system: &str, path: &str) -> Result<String> {
+        self.get_output("/utilities/file", system, path, &[])
+    }
+
+    fn stat(&self, system: &str, path: &str, dereference: bool) -> Result<Stat> {
+        let extra = if dereference {
+            vec![("dereference", "true".to_string())]
+        } else {
+            Vec::new()
+        };
+        self.get_output("/utilities/stat", system, path, &extra)
+    }
+
+    fn checksum(&self, system: &str, path: &str) -> Result<String> {
+        self.get_output("/utilities/checksum", system, path, &[])
+    }
+
+    fn head(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String> {
+        self.head_tail("head", system, path, options, "skip_ending")
+    }
+
+    fn tail(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String> {
+        self.head_tail("tail", system, path, options, "skip_beginning")
+    }
+
+    fn view(&self, system: &str, path: &str) -> Result<String> {
+        self.get_output("/utilities/view", system, path, &[])
+    }
+
+    fn simple_upload(
+        &self,
+        system: &str,
+        body: &mut dyn Read,
+        size: u64,
+        remote_dir: &str,
+        filename: &str,
+    ) -> Result<()> {
+        let req = on_system(Method::Post, "/utilities/upload", system).multipart(
+            vec![("targetPath".to_string(), remote_dir.to_string())],
+            "file",
+            filename,
+            Stream::reader(body, size),
+        );
+        self.send_discard(req)
+    }
+
+    fn simple_download(
+        &self,
+        system: &str,
+        remote_path: &str,
+        writer: &mut dyn Write,
+    ) -> Result<u64> {
+        let req =
+            on_system(Method::Get, "/utilities/download", system).query("sourcePath", remote_path);
+        self.session.send(req)?.copy_to(writer)
+    }
+
+    fn task(&self, task_id: &str) -> Result<Task> {
+        let raw: RawTask = self.get_member(
+            Request::get(&format!("/tasks/{}", path_segment(task_id))),
+            "task",
+        )?;
+        raw.into_task()
+    }
+
+    fn tasks(&self, task_ids: Option<&[&str]>) -> Result<Vec<Task>> {
+        let mut req = Request::get("/tasks");
+        if let Some(ids) = task_ids {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            req = req.query("tasks", ids.join(","));
+        }
+        // An object keyed by task id, not an array.
+        let map: serde_json::Map<String, Value> = self.get_member(req, "tasks")?;
+        let mut out = map
+            .into_iter()
+            .map(|(_, v)| serde_json::from_value::<RawTask>(v)?.into_task())
+            .collect::<Result<Vec<_>>>()?;
+        match task_ids {
+            Some(ids) => out.sort_by_key(|t| ids.iter().position(|i| *i == t.task_id)),
+            None => out.sort_by(|a, b| a.created_at.cmp(&b.created_at)),
+        }
+        Ok(out)
+    }
+
+    fn external_upload(
+        &self,
+        system: &str,
+        local_path: &Path,
+        remote_path: &str,
+    ) -> Result<Transfer> {
+        transfer::external_upload(&self.session, system, local_path, remote_path)
+    }
+
+    fn external_download(&self, system: &str, remote_path: &str) -> Result<Transfer> {
+        transfer::external_download(&self.session, system, remote_path)
+    }
 }
 
 // ---- tasks
@@ -519,40 +390,4 @@ impl RawTask {
             data: self.data,
         })
     }
-}
-
-pub(crate) fn task(c: &Client, task_id: &str) -> Result<Task> {
-    require("task_id", task_id)?;
-    let raw: RawTask = get_member(
-        c,
-        Request::get(&format!("/tasks/{}", path_segment(task_id)))
-            .context(format!("task {task_id}")),
-        "task",
-    )?;
-    raw.into_task()
-}
-
-pub(crate) fn tasks(c: &Client, task_ids: Option<&[&str]>) -> Result<Vec<Task>> {
-    let mut req = Request::get("/tasks").context("tasks");
-    if let Some(ids) = task_ids {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        req = req.query("tasks", ids.join(","));
-    }
-    // An object keyed by task id (§A16.1), not an array.
-    let map: serde_json::Map<String, Value> = get_member(c, req, "tasks")?;
-    let mut out = map
-        .into_iter()
-        .map(|(_, v)| {
-            serde_json::from_value::<RawTask>(v)
-                .map_err(|e| Error::from(e).context("tasks"))?
-                .into_task()
-        })
-        .collect::<Result<Vec<_>>>()?;
-    match task_ids {
-        Some(ids) => out.sort_by_key(|t| ids.iter().position(|i| *i == t.task_id)),
-        None => out.sort_by(|a, b| a.created_at.cmp(&b.created_at)),
-    }
-    Ok(out)
 }

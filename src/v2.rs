@@ -9,8 +9,8 @@
 //! - `remove`: `ops/rm`; when that times out (408) the `transfer/rm` job, as pyfirecrest does.
 //! - Small transfers are refused locally above `dataOperation.max_ops_file_size` (downloads:
 //!   above the base64-encoded size that fits, about 0.75 × the limit).
-//! - Those limits and the transfer-job directives come from the client's cached
-//!   `/status/systems` description (`systems_cache`, 5 minutes); health is always asked afresh.
+//! - Those limits and the transfer-job directives come from a cached `/status/systems`
+//!   description (`systems_cache`, 5 minutes); health is always asked afresh.
 
 mod http;
 mod jobs;
@@ -18,41 +18,379 @@ mod multipart;
 mod systems_cache;
 mod transfer;
 
-pub(crate) use systems_cache::SystemsCache;
-pub(crate) use transfer::{external_download, external_upload};
-
-use crate::client::Client;
+use crate::api::Api;
 use crate::error::{Error, ErrorKind, Result};
+use crate::session::Session;
+use crate::transfers::Transfer;
 use crate::transport::Method;
 use crate::types::*;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
+use std::path::Path;
 use std::sync::Arc;
 
 use http::segment;
 use jobs::TransferJob;
+use systems_cache::SystemsCache;
 
-pub(crate) fn all_services(_c: &Client) -> Result<Vec<Service>> {
-    Err(no_services("all_services"))
+/// The v2 operations, over one session, with the systems' description they read their limits
+/// and transfer directives from.
+pub(crate) struct V2 {
+    session: Arc<Session>,
+    systems: SystemsCache,
 }
 
-pub(crate) fn service(_c: &Client, name: &str) -> Result<Service> {
-    Err(no_services(&format!("service {name}")))
+impl V2 {
+    /// `seen`: a `/status/systems` answer already read (while detecting the API version) and
+    /// its `F7T-AppVersion`, kept so that the first transfer does not ask again.
+    pub(crate) fn new(session: Arc<Session>, seen: Option<(Value, Option<String>)>) -> V2 {
+        let v2 = V2 {
+            session,
+            systems: SystemsCache::default(),
+        };
+        if let Some((body, app_version)) = seen {
+            if let Ok(raw) = RawSystems::from_answer(body, app_version) {
+                v2.systems.store(raw);
+            }
+        }
+        v2
+    }
+
+    /// `/status/systems` asked now (for health); the answer also refreshes the cache.
+    fn raw_systems(&self) -> Result<Arc<RawSystems>> {
+        Ok(self.systems.store(self.fetch_systems()?))
+    }
+
+    fn fetch_systems(&self) -> Result<RawSystems> {
+        let reply = http::get(&self.session, "/status/systems", &[], "")?;
+        RawSystems::from_answer(reply.body, reply.app_version)
+    }
+
+    /// The configuration of `system` (limits, directives) from the cached description. A
+    /// system missing from a cached copy costs one fresh request: it may have been added since.
+    pub(crate) fn described_system(&self, system: &str) -> Result<Value> {
+        let mut fetched = false;
+        let cached = self.systems.get_or_fetch(|| {
+            fetched = true;
+            self.fetch_systems()
+        })?;
+        match cached.find(system) {
+            Err(e) if e.kind() == ErrorKind::NotFound && !fetched => {
+                self.raw_systems()?.find(system)
+            }
+            found => found,
+        }
+    }
+
+    /// `max_ops_file_size` of a system: the largest `ops/upload` body and SSH output buffer.
+    fn ops_limit(&self, system: &str) -> Result<u64> {
+        let entry = self.described_system(system)?;
+        entry["dataOperation"]["max_ops_file_size"]
+            .as_u64()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Json,
+                    format!("system {system} publishes no dataOperation.max_ops_file_size"),
+                )
+            })
+    }
+
+    /// GET `ops/{op}?path=…&extra…` on `system`; the `output` field of the answer.
+    fn ops_get(
+        &self,
+        system: &str,
+        op: &str,
+        path: &str,
+        extra: &[(&str, String)],
+    ) -> Result<Value> {
+        check_path(path)?;
+        let mut query = vec![("path", path.to_string())];
+        query.extend(extra.iter().cloned());
+        let mut reply = http::get(&self.session, &ops_path(system, op)?, &query, "")?;
+        Ok(reply.body["output"].take())
+    }
+
+    /// A JSON-bodied `ops` call (mkdir, chmod, chown, symlink).
+    fn ops_send(
+        &self,
+        method: Method,
+        system: &str,
+        op: &str,
+        path: &str,
+        body: Value,
+    ) -> Result<()> {
+        check_path(path)?;
+        http::send_json(&self.session, method, &ops_path(system, op)?, body, "")?;
+        Ok(())
+    }
+
+    /// cp/mv: submit the transfer job and wait for its verdict.
+    fn transfer_job_op(&self, system: &str, op: &str, source: &str, target: &str) -> Result<()> {
+        check_path(source)?;
+        check_path(target)?;
+        let path = format!("/filesystem/{}/transfer/{op}", segment(system)?);
+        let mut body = json!({"path": source, "targetPath": target});
+        if let Some(account) = jobs::account(self, system)? {
+            body["account"] = json!(account);
+        }
+        let reply = http::send_json(&self.session, Method::Post, &path, body, "")?;
+        TransferJob::from_answer(system, &reply.body)?.wait(&self.session, jobs::FILES_DONE)
+    }
+
+    /// head/tail: at most one of bytes and lines; `skip` is skipTrailing (head) / skipHeading (tail).
+    fn head_tail(
+        &self,
+        op: &str,
+        skip_name: &str,
+        system: &str,
+        path: &str,
+        options: HeadTailOptions,
+    ) -> Result<String> {
+        let query = options.query(skip_name);
+        let mut output = self.ops_get(system, op, path, &query)?;
+        output_string(output["content"].take(), op)
+    }
 }
 
-fn no_services(what: &str) -> Error {
-    Error::unsupported(format!(
-        "{what}: FirecREST v2 has no micro-services to report on; \
-         use all_systems (its status covers each system's scheduler, SSH, filesystems and S3)"
-    ))
+fn no_services() -> Error {
+    Error::unsupported(
+        "FirecREST v2 has no micro-services to report on; \
+         use all_systems (its status covers each system's scheduler, SSH, filesystems and S3)",
+    )
 }
 
-pub(crate) fn all_systems(c: &Client) -> Result<Vec<System>> {
-    Ok(raw_systems(c)?.systems.iter().map(to_system).collect())
+fn no_tasks() -> Error {
+    Error::unsupported(
+        "FirecREST v2 has no task registry; its asynchronous operations are scheduler jobs \
+         (external transfers are followed through their Transfer handle)",
+    )
 }
 
-pub(crate) fn system(c: &Client, system: &str) -> Result<System> {
-    Ok(to_system(&raw_systems(c)?.find(system)?))
+impl Api for V2 {
+    fn version(&self) -> ApiVersion {
+        ApiVersion::V2
+    }
+
+    fn all_services(&self) -> Result<Vec<Service>> {
+        Err(no_services())
+    }
+
+    fn service(&self, _name: &str) -> Result<Service> {
+        Err(no_services())
+    }
+
+    fn all_systems(&self) -> Result<Vec<System>> {
+        Ok(self.raw_systems()?.systems.iter().map(to_system).collect())
+    }
+
+    fn system(&self, system: &str) -> Result<System> {
+        Ok(to_system(&self.raw_systems()?.find(system)?))
+    }
+
+    fn parameters(&self) -> Result<Parameters> {
+        Ok(parameters_from(&*self.raw_systems()?))
+    }
+
+    fn filesystems(&self, system: Option<&str>) -> Result<Value> {
+        filesystems_from(&*self.raw_systems()?, system)
+    }
+
+    fn whoami(&self, system: &str) -> Result<String> {
+        Ok(self.groups(system)?.user.name)
+    }
+
+    fn groups(&self, system: &str) -> Result<UserGroups> {
+        let path = format!("/status/{}/userinfo", segment(system)?);
+        let reply = http::get(&self.session, &path, &[], "")?;
+        Ok(serde_json::from_value(reply.body)?)
+    }
+
+    fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
+        let output = self.ops_get(
+            system,
+            "ls",
+            path,
+            &[
+                ("showHidden", options.show_hidden.to_string()),
+                ("recursive", options.recursive.to_string()),
+            ],
+        )?;
+        output
+            .as_array()
+            .ok_or_else(|| Error::new(ErrorKind::Json, "the ls answer has no list"))?
+            .iter()
+            .map(file_entry)
+            .collect()
+    }
+
+    fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {
+        let body = json!({"path": path, "parent": parents});
+        self.ops_send(Method::Post, system, "mkdir", path, body)
+    }
+
+    fn mv(&self, system: &str, source: &str, target: &str) -> Result<()> {
+        self.transfer_job_op(system, "mv", source, target)
+    }
+
+    fn copy(&self, system: &str, source: &str, target: &str) -> Result<()> {
+        self.transfer_job_op(system, "cp", source, target)
+    }
+
+    fn chmod(&self, system: &str, path: &str, mode: &str) -> Result<()> {
+        let body = json!({"path": path, "mode": mode});
+        self.ops_send(Method::Put, system, "chmod", path, body)
+    }
+
+    fn chown(
+        &self,
+        system: &str,
+        path: &str,
+        owner: Option<&str>,
+        group: Option<&str>,
+    ) -> Result<()> {
+        let body =
+            json!({"path": path, "owner": owner.unwrap_or(""), "group": group.unwrap_or("")});
+        self.ops_send(Method::Put, system, "chown", path, body)
+    }
+
+    fn remove(&self, system: &str, path: &str) -> Result<()> {
+        check_path(path)?;
+        let query = [("path", path.to_string())];
+        match http::delete(&self.session, &ops_path(system, "rm")?, &query, "") {
+            // A remote `rm -r` slower than the command timeout: do it as a job instead.
+            Err(e) if e.http_status() == 408 => {
+                let jobpath = format!("/filesystem/{}/transfer/rm", segment(system)?);
+                let mut query = query.to_vec();
+                if let Some(account) = jobs::account(self, system)? {
+                    query.push(("account", account));
+                }
+                let reply = http::delete(&self.session, &jobpath, &query, "")?;
+                TransferJob::from_answer(system, &reply.body)?.wait(&self.session, jobs::FILES_DONE)
+            }
+            other => other.map(drop),
+        }
+    }
+
+    fn symlink(&self, system: &str, target: &str, link_path: &str) -> Result<()> {
+        check_path(target)?;
+        let body = json!({"path": target, "linkPath": link_path});
+        self.ops_send(Method::Post, system, "symlink", link_path, body)
+    }
+
+    fn file_type(&self, system: &str, path: &str) -> Result<String> {
+        output_string(self.ops_get(system, "file", path, &[])?, "file")
+    }
+
+    fn stat(&self, system: &str, path: &str, dereference: bool) -> Result<Stat> {
+        let output = self.ops_get(
+            system,
+            "stat",
+            path,
+            &[("dereference", dereference.to_string())],
+        )?;
+        Ok(serde_json::from_value(output)?)
+    }
+
+    fn checksum(&self, system: &str, path: &str) -> Result<String> {
+        let output = self.ops_get(system, "checksum", path, &[])?;
+        let algorithm = output["algorithm"].as_str().unwrap_or_default();
+        match output["checksum"].as_str() {
+            Some(sum) if algorithm.eq_ignore_ascii_case("sha256") => Ok(sum.to_string()),
+            _ => Err(Error::new(
+                ErrorKind::Json,
+                format!("expected a SHA256 checksum, got {output}"),
+            )),
+        }
+    }
+
+    fn head(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String> {
+        self.head_tail("head", "skipTrailing", system, path, options)
+    }
+
+    fn tail(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String> {
+        self.head_tail("tail", "skipHeading", system, path, options)
+    }
+
+    /// The file's text (the server's default `size` of 5 MiB from offset 0).
+    fn view(&self, system: &str, path: &str) -> Result<String> {
+        output_string(self.ops_get(system, "view", path, &[])?, "view")
+    }
+
+    fn simple_upload(
+        &self,
+        system: &str,
+        body: &mut dyn Read,
+        size: u64,
+        remote_dir: &str,
+        filename: &str,
+    ) -> Result<()> {
+        check_path(remote_dir)?;
+        check_path(filename)?;
+        let limit = self.ops_limit(system)?;
+        if size > limit {
+            return Err(Error::invalid_argument(format!(
+                "{size} bytes exceed the {limit}-byte limit of direct uploads on {system} \
+                 (dataOperation.max_ops_file_size); use external_upload for larger files"
+            )));
+        }
+        let query = [("path", remote_dir.to_string())];
+        http::upload(
+            &self.session,
+            &ops_path(system, "upload")?,
+            &query,
+            filename,
+            body,
+            size,
+            "",
+        )
+    }
+
+    fn simple_download(
+        &self,
+        system: &str,
+        remote_path: &str,
+        writer: &mut dyn Write,
+    ) -> Result<u64> {
+        let size = self.stat(system, remote_path, true)?.size.max(0) as u64;
+        let limit = self.ops_limit(system)?;
+        let largest = largest_direct_download(limit);
+        if size > largest {
+            return Err(Error::invalid_argument(format!(
+                "the file has {size} bytes; direct downloads on {system} travel base64-encoded \
+                 through a {limit}-byte buffer (dataOperation.max_ops_file_size), so at most {largest} \
+                 bytes fit; use external_download"
+            )));
+        }
+        let query = [("path", remote_path.to_string())];
+        http::download(
+            &self.session,
+            &ops_path(system, "download")?,
+            &query,
+            writer,
+            "",
+        )
+    }
+
+    fn task(&self, _task_id: &str) -> Result<Task> {
+        Err(no_tasks())
+    }
+
+    fn tasks(&self, _task_ids: Option<&[&str]>) -> Result<Vec<Task>> {
+        Err(no_tasks())
+    }
+
+    fn external_upload(
+        &self,
+        system: &str,
+        local_path: &Path,
+        remote_path: &str,
+    ) -> Result<Transfer> {
+        transfer::external_upload(self, system, local_path, remote_path)
+    }
+
+    fn external_download(&self, system: &str, remote_path: &str) -> Result<Transfer> {
+        transfer::external_download(self, system, remote_path)
+    }
 }
 
 /// `/status/systems` as the server sent it, with the server's version header.
@@ -99,38 +437,6 @@ impl RawSystems {
     }
 }
 
-/// `/status/systems` asked now (for health); the answer also refreshes the client's cache.
-pub(crate) fn raw_systems(c: &Client) -> Result<Arc<RawSystems>> {
-    Ok(c.inner.v2_systems.store(fetch_systems(c)?))
-}
-
-/// The configuration of `system` (limits, directives) from the client's cached description.
-/// A system missing from a cached copy costs one fresh request: it may have been added since.
-pub(crate) fn described_system(c: &Client, system: &str) -> Result<Value> {
-    let mut fetched = false;
-    let cached = c.inner.v2_systems.get_or_fetch(|| {
-        fetched = true;
-        fetch_systems(c)
-    })?;
-    match cached.find(system) {
-        Err(e) if e.kind() == ErrorKind::NotFound && !fetched => raw_systems(c)?.find(system),
-        found => found,
-    }
-}
-
-/// Keeps a `/status/systems` answer read for another reason (API version detection), so the
-/// first transfer does not ask again. An answer without a systems list is not kept.
-pub(crate) fn remember_systems(c: &Client, body: Value, app_version: Option<String>) {
-    if let Ok(raw) = RawSystems::from_answer(body, app_version) {
-        c.inner.v2_systems.store(raw);
-    }
-}
-
-fn fetch_systems(c: &Client) -> Result<RawSystems> {
-    let reply = http::get(c, "/status/systems", &[], "systems")?;
-    RawSystems::from_answer(reply.body, reply.app_version)
-}
-
 /// v1's view of a system: available unless a health probe says otherwise.
 fn to_system(v: &Value) -> System {
     let health = v["servicesHealth"].as_array();
@@ -166,23 +472,9 @@ fn to_system(v: &Value) -> System {
     }
 }
 
-/// `max_ops_file_size` of a system: the largest `ops/upload` body and SSH output buffer.
-fn ops_limit(c: &Client, system: &str) -> Result<u64> {
-    let entry = described_system(c, system)?;
-    entry["dataOperation"]["max_ops_file_size"]
-        .as_u64()
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::Json,
-                format!("system {system} publishes no dataOperation.max_ops_file_size"),
-            )
-        })
-}
-
 /// v1's `/status/parameters` rebuilt from what v2 publishes. Per-system limits become the
 /// smallest value over all systems (v1 parameters are global).
-pub(crate) fn parameters(c: &Client) -> Result<Parameters> {
-    let raw = raw_systems(c)?;
+fn parameters_from(raw: &RawSystems) -> Parameters {
     let min_of = |f: &dyn Fn(&Value) -> Option<u64>| raw.systems.iter().filter_map(f).min();
     let param = |name: &str, value: Value, unit: &str, description: &str| Parameter {
         name: name.into(),
@@ -293,7 +585,7 @@ pub(crate) fn parameters(c: &Client) -> Result<Parameters> {
             )],
         );
     }
-    Ok(p)
+    p
 }
 
 /// S3's largest object, the bound on a v2 external transfer.
@@ -311,8 +603,7 @@ fn mib(bytes: u64) -> String {
 
 /// v1's `/status/filesystems` shape from the systems' `fileSystems` (`status_code` is null:
 /// v2 has no per-filesystem HTTP probe, only the health flag used for `status`).
-pub(crate) fn filesystems(c: &Client, system: Option<&str>) -> Result<serde_json::Value> {
-    let raw = raw_systems(c)?;
+fn filesystems_from(raw: &RawSystems, system: Option<&str>) -> Result<Value> {
     match system {
         Some(name) => Ok(filesystems_of(&raw.find(name)?)),
         None => Ok(Value::Object(
@@ -356,75 +647,19 @@ fn filesystems_of(system: &Value) -> Value {
     )
 }
 
-pub(crate) fn groups(c: &Client, system: &str) -> Result<UserGroups> {
-    userinfo(c, system, &format!("groups {system}"))
-}
-
-fn userinfo(c: &Client, system: &str, what: &str) -> Result<UserGroups> {
-    let path = format!("/status/{}/userinfo", segment(system)?);
-    let reply = http::get(c, &path, &[], what)?;
-    serde_json::from_value(reply.body).map_err(|e| Error::from(e).context(what))
-}
-
-/// The `Client` method behind a v2 endpoint, so messages read the same on v1 and v2.
-fn method_name(op: &str) -> &str {
-    match op {
-        "ls" => "list_files",
-        "file" => "file_type",
-        "cp" => "copy",
-        other => other,
-    }
-}
-
 /// `/filesystem/{system}/ops/{op}`.
 fn ops_path(system: &str, op: &str) -> Result<String> {
     Ok(format!("/filesystem/{}/ops/{op}", segment(system)?))
 }
 
 /// The server quotes paths with `'` in its remote shell, so such paths cannot work.
-fn check_path(what: &str, path: &str) -> Result<()> {
-    if path.is_empty() {
+fn check_path(path: &str) -> Result<()> {
+    if path.contains('\'') {
         return Err(Error::invalid_argument(format!(
-            "{what}: the path is empty"
-        )));
-    }
-    if path.contains('\'') || path.contains('\0') {
-        return Err(Error::invalid_argument(format!(
-            "{what}: FirecREST v2 cannot handle paths containing a single quote or NUL: {path:?}"
+            "FirecREST v2 cannot handle paths containing a single quote: {path:?}"
         )));
     }
     Ok(())
-}
-
-/// GET `ops/{op}?path=…&extra…` on `system`; the `output` field of the answer.
-fn ops_get(
-    c: &Client,
-    system: &str,
-    op: &str,
-    path: &str,
-    extra: &[(&str, String)],
-) -> Result<Value> {
-    let what = format!("{} {system}:{path}", method_name(op));
-    check_path(&what, path)?;
-    let mut query = vec![("path", path.to_string())];
-    query.extend(extra.iter().cloned());
-    let reply = http::get(c, &ops_path(system, op)?, &query, &what)?;
-    Ok(reply.body["output"].clone())
-}
-
-/// A JSON-bodied `ops` call (mkdir, chmod, chown, symlink).
-fn ops_send(
-    c: &Client,
-    method: Method,
-    system: &str,
-    op: &str,
-    path: &str,
-    body: Value,
-) -> Result<Value> {
-    let what = format!("{} {system}:{path}", method_name(op));
-    check_path(&what, path)?;
-    let reply = http::send_json(c, method, &ops_path(system, op)?, body, &what)?;
-    Ok(reply.body)
 }
 
 fn output_string(v: Value, what: &str) -> Result<String> {
@@ -435,30 +670,6 @@ fn output_string(v: Value, what: &str) -> Result<String> {
             format!("{what}: expected a text output, got {other}"),
         )),
     }
-}
-
-pub(crate) fn list_files(
-    c: &Client,
-    system: &str,
-    path: &str,
-    options: ListOptions,
-) -> Result<Vec<FileEntry>> {
-    let output = ops_get(
-        c,
-        system,
-        "ls",
-        path,
-        &[
-            ("showHidden", options.show_hidden.to_string()),
-            ("recursive", options.recursive.to_string()),
-        ],
-    )?;
-    output
-        .as_array()
-        .ok_or_else(|| Error::new(ErrorKind::Json, format!("ls {system}:{path}: no list")))?
-        .iter()
-        .map(file_entry)
-        .collect()
 }
 
 /// A v2 `File` as v1's entry: `size` arrives as a string, `linkTarget` null for non-links.
@@ -485,219 +696,9 @@ fn file_entry(v: &Value) -> Result<FileEntry> {
     })
 }
 
-pub(crate) fn mkdir(c: &Client, system: &str, path: &str, parents: bool) -> Result<()> {
-    let body = json!({"path": path, "parent": parents});
-    ops_send(c, Method::Post, system, "mkdir", path, body).map(drop)
-}
-
-pub(crate) fn mv(c: &Client, system: &str, source: &str, target: &str) -> Result<()> {
-    transfer_job_op(c, system, "mv", source, target)
-}
-
-pub(crate) fn copy(c: &Client, system: &str, source: &str, target: &str) -> Result<()> {
-    transfer_job_op(c, system, "cp", source, target)
-}
-
-/// cp/mv: submit the transfer job and wait for its verdict.
-fn transfer_job_op(c: &Client, system: &str, op: &str, source: &str, target: &str) -> Result<()> {
-    let what = format!("{} {system}:{source} -> {target}", method_name(op));
-    check_path(&what, source)?;
-    check_path(&what, target)?;
-    let path = format!("/filesystem/{}/transfer/{op}", segment(system)?);
-    let mut body = json!({"path": source, "targetPath": target});
-    if let Some(account) = jobs::account(c, system, &what)? {
-        body["account"] = json!(account);
-    }
-    let reply = http::send_json(c, Method::Post, &path, body, &what)?;
-    TransferJob::from_answer(system, &reply.body)
-        .and_then(|job| job.wait(c, jobs::FILES_DONE))
-        .map_err(|e| e.context(&what))
-}
-
-pub(crate) fn chmod(c: &Client, system: &str, path: &str, mode: &str) -> Result<()> {
-    let body = json!({"path": path, "mode": mode});
-    ops_send(c, Method::Put, system, "chmod", path, body).map(drop)
-}
-
-pub(crate) fn chown(
-    c: &Client,
-    system: &str,
-    path: &str,
-    owner: Option<&str>,
-    group: Option<&str>,
-) -> Result<()> {
-    if owner.is_none() && group.is_none() {
-        return Err(Error::invalid_argument(format!(
-            "chown {system}:{path}: give an owner, a group or both"
-        )));
-    }
-    let body = json!({"path": path, "owner": owner.unwrap_or(""), "group": group.unwrap_or("")});
-    ops_send(c, Method::Put, system, "chown", path, body).map(drop)
-}
-
-pub(crate) fn remove(c: &Client, system: &str, path: &str) -> Result<()> {
-    let what = format!("remove {system}:{path}");
-    check_path(&what, path)?;
-    let query = [("path", path.to_string())];
-    match http::delete(c, &ops_path(system, "rm")?, &query, &what) {
-        // A remote `rm -r` slower than the command timeout: do it as a job instead.
-        Err(e) if e.http_status() == 408 => {
-            let jobpath = format!("/filesystem/{}/transfer/rm", segment(system)?);
-            let mut query = query.to_vec();
-            if let Some(account) = jobs::account(c, system, &what)? {
-                query.push(("account", account));
-            }
-            let reply = http::delete(c, &jobpath, &query, &what)?;
-            TransferJob::from_answer(system, &reply.body)
-                .and_then(|job| job.wait(c, jobs::FILES_DONE))
-                .map_err(|e| e.context(&what))
-        }
-        other => other.map(drop),
-    }
-}
-
-pub(crate) fn symlink(c: &Client, system: &str, target: &str, link_path: &str) -> Result<()> {
-    check_path(&format!("symlink {system}:{link_path} -> {target}"), target)?;
-    let body = json!({"path": target, "linkPath": link_path});
-    ops_send(c, Method::Post, system, "symlink", link_path, body).map(drop)
-}
-
-pub(crate) fn file_type(c: &Client, system: &str, path: &str) -> Result<String> {
-    output_string(ops_get(c, system, "file", path, &[])?, "file")
-}
-
-pub(crate) fn stat(c: &Client, system: &str, path: &str, dereference: bool) -> Result<Stat> {
-    let output = ops_get(
-        c,
-        system,
-        "stat",
-        path,
-        &[("dereference", dereference.to_string())],
-    )?;
-    Ok(serde_json::from_value(output)?)
-}
-
-pub(crate) fn checksum(c: &Client, system: &str, path: &str) -> Result<String> {
-    let output = ops_get(c, system, "checksum", path, &[])?;
-    let algorithm = output["algorithm"].as_str().unwrap_or_default();
-    match output["checksum"].as_str() {
-        Some(sum) if algorithm.eq_ignore_ascii_case("sha256") => Ok(sum.to_string()),
-        _ => Err(Error::new(
-            ErrorKind::Json,
-            format!("checksum {system}:{path}: expected a SHA256 checksum, got {output}"),
-        )),
-    }
-}
-
-/// head/tail: at most one of bytes and lines; `skip` is skipTrailing (head) / skipHeading (tail).
-fn head_tail(
-    c: &Client,
-    op: &str,
-    skip_name: &str,
-    system: &str,
-    path: &str,
-    options: HeadTailOptions,
-) -> Result<String> {
-    let query = options.query(&format!("{op} {system}:{path}"), skip_name)?;
-    let output = ops_get(c, system, op, path, &query)?;
-    output_string(output["content"].clone(), op)
-}
-
-pub(crate) fn head(
-    c: &Client,
-    system: &str,
-    path: &str,
-    options: HeadTailOptions,
-) -> Result<String> {
-    head_tail(c, "head", "skipTrailing", system, path, options)
-}
-
-pub(crate) fn tail(
-    c: &Client,
-    system: &str,
-    path: &str,
-    options: HeadTailOptions,
-) -> Result<String> {
-    head_tail(c, "tail", "skipHeading", system, path, options)
-}
-
-/// The file's text (the server's default `size` of 5 MiB from offset 0).
-pub(crate) fn view(c: &Client, system: &str, path: &str) -> Result<String> {
-    output_string(ops_get(c, system, "view", path, &[])?, "view")
-}
-
-pub(crate) fn simple_upload_reader(
-    c: &Client,
-    system: &str,
-    body: &mut dyn Read,
-    size: u64,
-    remote_dir: &str,
-    filename: &str,
-) -> Result<()> {
-    let what = format!("simple_upload {system}:{remote_dir}/{filename}");
-    check_path(&what, remote_dir)?;
-    check_path(&what, filename)?;
-    let limit = ops_limit(c, system).map_err(|e| e.context(&what))?;
-    if size > limit {
-        return Err(Error::invalid_argument(format!(
-            "{what}: {size} bytes exceed the {limit}-byte limit of direct uploads on {system} \
-             (dataOperation.max_ops_file_size); use external_upload for larger files"
-        )));
-    }
-    let query = [("path", remote_dir.to_string())];
-    http::upload(
-        c,
-        &ops_path(system, "upload")?,
-        &query,
-        filename,
-        body,
-        size,
-        &what,
-    )
-}
-
 /// Largest file whose base64 encoding (4 bytes per 3) fits the `limit`-byte output buffer.
 fn largest_direct_download(limit: u64) -> u64 {
     limit / 4 * 3
-}
-
-pub(crate) fn simple_download_to(
-    c: &Client,
-    system: &str,
-    remote_path: &str,
-    writer: &mut dyn Write,
-) -> Result<u64> {
-    let what = format!("simple_download {system}:{remote_path}");
-    let size = stat(c, system, remote_path, true)
-        .map_err(|e| e.context(&what))?
-        .size
-        .max(0) as u64;
-    let limit = ops_limit(c, system).map_err(|e| e.context(&what))?;
-    let largest = largest_direct_download(limit);
-    if size > largest {
-        return Err(Error::invalid_argument(format!(
-            "{what}: the file has {size} bytes; direct downloads on {system} travel base64-encoded \
-             through a {limit}-byte buffer (dataOperation.max_ops_file_size), so at most {largest} \
-             bytes fit; use external_download"
-        )));
-    }
-    let query = [("path", remote_path.to_string())];
-    http::download(c, &ops_path(system, "download")?, &query, writer, &what)
-}
-
-pub(crate) fn task(_c: &Client, task_id: &str) -> Result<Task> {
-    Err(no_tasks(&format!("task {task_id}")))
-}
-
-pub(crate) fn tasks(_c: &Client, _task_ids: Option<&[&str]>) -> Result<Vec<Task>> {
-    Err(no_tasks("tasks"))
-}
-
-fn no_tasks(what: &str) -> Error {
-    Error::unsupported(format!(
-        "{what}: FirecREST v2 has no task registry; its asynchronous operations are scheduler jobs \
-         (external transfers are followed through their Transfer handle)"
-    ))
 }
 
 #[cfg(test)]

@@ -31,8 +31,16 @@ fn version_macros_match_cargo() {
         let line = format!("#define FIRECREST_VERSION_{name} {value}\n");
         assert!(COMMITTED.contains(&line), "header lacks {line:?}");
     }
-    let v = unsafe { std::ffi::CStr::from_ptr(firecrest::capi::boundary::firecrest_version()) };
+    // The exported symbol, reached as C reaches it.
+    let v = unsafe { std::ffi::CStr::from_ptr(firecrest_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+// Links the library into this test, so the symbol below resolves.
+use firecrest as _;
+
+extern "C" {
+    fn firecrest_version() -> *const std::ffi::c_char;
 }
 
 #[test]

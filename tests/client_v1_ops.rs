@@ -439,7 +439,7 @@ fn tasks_list_and_single() {
         .external_download("cluster", &remote(&emu, "t.bin"))
         .unwrap();
     t.wait(
-        firecrest::transfers::DOWNLOAD_READY,
+        firecrest::TransferState::DownloadReady,
         std::time::Duration::from_secs(30),
     )
     .unwrap();

@@ -4,16 +4,17 @@
 mod client_common;
 
 use client_common::*;
-use firecrest_emulator::{Config, FaultAction};
-use firecrest::transfers::*;
+use firecrest::Direction;
+use firecrest::TransferState::{self, *};
 use firecrest::{Client, ErrorKind, Transfer};
+use firecrest_emulator::{Config, FaultAction};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(60);
 
 /// Polls once per few ms until `until` or a terminal status, recording every distinct status.
-fn observe(t: &mut Transfer, until: i32) -> Vec<i32> {
+fn observe(t: &mut Transfer, until: TransferState) -> Vec<TransferState> {
     let mut seen = vec![t.last_status()];
     let deadline = std::time::Instant::now() + LONG;
     loop {
@@ -22,10 +23,10 @@ fn observe(t: &mut Transfer, until: i32) -> Vec<i32> {
             seen.push(s);
         }
         if s == until
-            || s >= UPLOAD_DONE
-                && s != UPLOAD_IN_STAGING
-                && s != UPLOAD_MOVING
-                && s != DOWNLOAD_STAGING
+            || s.code() >= UploadDone.code()
+                && s != UploadInStaging
+                && s != UploadMoving
+                && s != DownloadStaging
         {
             return seen;
         }
@@ -51,10 +52,10 @@ fn external_download_end_to_end() {
 
     let mut t = c.external_download("cluster", &src).unwrap();
     assert_eq!(t.direction(), Direction::Download);
-    let seen = observe(&mut t, DOWNLOAD_READY);
-    assert_eq!(seen.first(), Some(&TASK_QUEUED), "{seen:?}");
-    assert_eq!(seen.last(), Some(&DOWNLOAD_READY), "{seen:?}");
-    assert!(seen.contains(&DOWNLOAD_STAGING), "{seen:?}");
+    let seen = observe(&mut t, DownloadReady);
+    assert_eq!(seen.first(), Some(&Queued), "{seen:?}");
+    assert_eq!(seen.last(), Some(&DownloadReady), "{seen:?}");
+    assert!(seen.contains(&DownloadStaging), "{seen:?}");
 
     let info = t.object_storage_data().unwrap();
     assert!(
@@ -90,7 +91,7 @@ fn external_download_end_to_end() {
     assert_eq!(mem, data);
 
     t.invalidate_object_storage_link().unwrap();
-    assert_eq!(t.last_status(), TASK_INVALIDATED);
+    assert_eq!(t.last_status(), Invalidated);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -105,8 +106,8 @@ fn external_upload_end_to_end() {
 
     let mut t = c.external_upload("cluster", &local, &emu.home()).unwrap();
     assert_eq!(t.direction(), Direction::Upload);
-    let mut seen = observe(&mut t, UPLOAD_URL_READY);
-    assert_eq!(seen.last(), Some(&UPLOAD_URL_READY), "{seen:?}");
+    let mut seen = observe(&mut t, UploadUrlReady);
+    assert_eq!(seen.last(), Some(&UploadUrlReady), "{seen:?}");
     let form = t.object_storage_data().unwrap();
     assert_eq!(form["method"], "POST", "{form}");
     assert!(
@@ -126,15 +127,15 @@ fn external_upload_end_to_end() {
     })));
     t.finish_upload().unwrap();
     assert_eq!(*sent.lock().unwrap(), data.len() as u64);
-    seen.extend(observe(&mut t, UPLOAD_DONE).into_iter().skip(1));
-    assert_eq!(seen.last(), Some(&UPLOAD_DONE), "{seen:?}");
+    seen.extend(observe(&mut t, UploadDone).into_iter().skip(1));
+    assert_eq!(seen.last(), Some(&UploadDone), "{seen:?}");
     assert!(
         seen.iter()
-            .any(|s| *s == UPLOAD_IN_STAGING || *s == UPLOAD_MOVING),
+            .any(|s| *s == UploadInStaging || *s == UploadMoving),
         "{seen:?}"
     );
     let mut sorted = seen.clone();
-    sorted.sort();
+    sorted.sort_by_key(|s| s.code());
     assert_eq!(sorted, seen, "statuses only move forward: {seen:?}");
 
     let remote_file = remote(&emu, "ext-up.bin");
@@ -143,7 +144,7 @@ fn external_upload_end_to_end() {
         sha256_hex(&data)
     );
     assert!(c.verify_checksum("cluster", &remote_file, &local).unwrap());
-    assert_eq!(t.wait(UPLOAD_DONE, LONG).unwrap(), UPLOAD_DONE);
+    assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -159,7 +160,7 @@ fn wait_drives_a_whole_upload() {
         .unwrap();
     // finish_upload waits for the form itself.
     t.finish_upload().unwrap();
-    assert_eq!(t.wait(UPLOAD_DONE, LONG).unwrap(), UPLOAD_DONE);
+    assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone);
     assert_eq!(
         read_remote(&emu, &remote(&emu, "renamed.bin")),
         pattern(100_000, 9)
@@ -183,10 +184,10 @@ fn failed_transfers_are_task_failed_with_the_message() {
     let mut t = c
         .external_download("cluster", &remote(&emu, "f.bin"))
         .unwrap();
-    let e = t.wait(DOWNLOAD_READY, LONG).unwrap_err();
+    let e = t.wait(DownloadReady, LONG).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
     assert!(
-        matches!(e.task_status(), Some(DOWNLOAD_FAILED) | Some(TASK_FAILED)),
+        matches!(e.task_status(), Some(DownloadFailed) | Some(TaskFailed)),
         "{e:?}"
     );
     assert!(e.message().contains("f.bin"), "{e}");
@@ -206,11 +207,11 @@ fn failed_transfers_are_task_failed_with_the_message() {
     let local = dir.join("u.bin");
     std::fs::write(&local, b"upload me").unwrap();
     let mut t = c.external_upload("cluster", &local, &emu.home()).unwrap();
-    let r = t.finish_upload().and_then(|()| t.wait(UPLOAD_DONE, LONG));
+    let r = t.finish_upload().and_then(|()| t.wait(UploadDone, LONG));
     let e = r.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
     assert!(
-        matches!(e.task_status(), Some(UPLOAD_FAILED) | Some(TASK_FAILED)),
+        matches!(e.task_status(), Some(UploadFailed) | Some(TaskFailed)),
         "{e:?}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -275,7 +276,7 @@ fn ready_download(
     let mut t = c
         .external_download("cluster", &remote(emu, "r.bin"))
         .unwrap();
-    t.wait(DOWNLOAD_READY, LONG).unwrap();
+    t.wait(DownloadReady, LONG).unwrap();
     emu.add_fault(fault(Some("GET"), "/s3/", action, times));
     t
 }
@@ -334,7 +335,7 @@ fn wait_times_out() {
         .external_download("cluster", &remote(&emu, "slow.bin"))
         .unwrap();
     let e = t
-        .wait(DOWNLOAD_READY, Duration::from_millis(300))
+        .wait(DownloadReady, Duration::from_millis(300))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
 }
@@ -350,7 +351,7 @@ fn staging_size_limit_is_reported() {
     let mut t = c.external_upload("cluster", &local, &emu.home()).unwrap();
     let e = t
         .finish_upload()
-        .and_then(|()| t.wait(UPLOAD_DONE, LONG).map(|_| ()))
+        .and_then(|()| t.wait(UploadDone, LONG).map(|_| ()))
         .unwrap_err();
     // The store refuses the POST (S3: 400 EntityTooLarge), and the message says where.
     assert_eq!(e.kind(), ErrorKind::Http, "{e:?}");
@@ -364,8 +365,8 @@ fn staging_size_limit_is_reported() {
     let mut t = c
         .external_download("cluster", &remote(&emu, "big-remote.bin"))
         .unwrap();
-    let e = t.wait(DOWNLOAD_READY, LONG).unwrap_err();
+    let e = t.wait(DownloadReady, LONG).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
-    assert_eq!(e.task_status(), Some(DOWNLOAD_FAILED));
+    assert_eq!(e.task_status(), Some(DownloadFailed));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,7 +6,7 @@ mod client_v2_support;
 
 use client_common::{put_remote, read_remote};
 use client_v2_support::*;
-use firecrest::transfers::DOWNLOAD_READY;
+use firecrest::TransferState::DownloadReady;
 use firecrest::{ApiVersion, ErrorKind};
 use std::time::Duration;
 
@@ -103,7 +103,7 @@ fn transfer_jobs_ask_for_the_systems_once() {
     c.copy(&sys, &format!("{home}/src"), &format!("{home}/copy2"))
         .unwrap();
     let mut t = c.external_download(&sys, &format!("{home}/copy2")).unwrap();
-    t.wait(DOWNLOAD_READY, Duration::from_secs(60)).unwrap();
+    t.wait(DownloadReady, Duration::from_secs(60)).unwrap();
     let mut back = Vec::new();
     t.finish_download_to(&mut back).unwrap();
     assert_eq!(back, data);

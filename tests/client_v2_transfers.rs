@@ -6,9 +6,10 @@ mod client_v2_support;
 
 use client_common::{client_with, fault, put_remote, scratch, sha256_hex, status_fault};
 use client_v2_support::*;
-use firecrest_emulator::{Emulator, FaultAction};
-use firecrest::transfers::*;
+use firecrest::Direction;
+use firecrest::TransferState::{self, *};
 use firecrest::{ApiVersion, Client, ErrorKind, Options, Transfer};
+use firecrest_emulator::{Emulator, FaultAction};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -53,7 +54,7 @@ fn part_prefix(emu: &Emulator, c: &Client) -> String {
 }
 
 /// Polls `status` until a final value, keeping each distinct value in order.
-fn follow(t: &mut Transfer, last: i32) -> Vec<i32> {
+fn follow(t: &mut Transfer, last: TransferState) -> Vec<TransferState> {
     let mut seen = vec![t.last_status()];
     let start = Instant::now();
     while start.elapsed() < LONG {
@@ -61,7 +62,7 @@ fn follow(t: &mut Transfer, last: i32) -> Vec<i32> {
         if seen.last() != Some(&s) {
             seen.push(s);
         }
-        if s == last || matches!(s, UPLOAD_FAILED | DOWNLOAD_FAILED) {
+        if s == last || matches!(s, UploadFailed | DownloadFailed) {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -80,7 +81,7 @@ fn upload_round_trip(emu: &Emulator, c: &Client, size: usize, name: &str) -> (St
 
     let mut t = c.external_upload(&sys, &src, &remote).unwrap();
     assert_eq!(t.direction(), Direction::Upload);
-    assert_eq!(t.status().unwrap(), UPLOAD_URL_READY);
+    assert_eq!(t.status().unwrap(), UploadUrlReady);
     let urls = t.object_storage_data().unwrap()["partsUploadUrls"].clone();
     let first = urls[0].as_str().unwrap();
     let path = &first[first.find("/s3").unwrap()..first.find('?').unwrap()];
@@ -94,13 +95,16 @@ fn upload_round_trip(emu: &Emulator, c: &Client, size: usize, name: &str) -> (St
     })));
     t.finish_upload().unwrap();
     assert_eq!(*progress_seen.lock().unwrap(), size as u64);
-    let seen = follow(&mut t, UPLOAD_DONE);
-    assert_eq!(seen.first(), Some(&UPLOAD_URL_READY), "{seen:?}");
-    assert_eq!(seen.last(), Some(&UPLOAD_DONE), "{seen:?}");
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    let seen = follow(&mut t, UploadDone);
+    assert_eq!(seen.first(), Some(&UploadUrlReady), "{seen:?}");
+    assert_eq!(seen.last(), Some(&UploadDone), "{seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0].code() < w[1].code()),
+        "{seen:?}"
+    );
     assert!(seen[1..seen.len() - 1]
         .iter()
-        .all(|s| [UPLOAD_IN_STAGING, UPLOAD_MOVING].contains(s)));
+        .all(|s| [UploadInStaging, UploadMoving].contains(s)));
     assert_eq!(c.checksum(&sys, &remote).unwrap(), sum);
     assert_eq!(sha256_file(&emu.local_path(&remote)), sum);
     std::fs::remove_dir_all(dir).unwrap();
@@ -213,19 +217,24 @@ fn upload_job_failure_is_115() {
         .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
         .unwrap();
     t.finish_upload().unwrap();
-    let e = t.wait(UPLOAD_DONE, LONG).unwrap_err();
+    let e = t.wait(UploadDone, LONG).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
-    assert_eq!(e.task_status(), Some(UPLOAD_FAILED), "{e:?}");
-    assert_eq!(t.last_status(), UPLOAD_FAILED);
+    assert_eq!(e.task_status(), Some(UploadFailed), "{e:?}");
+    assert_eq!(t.last_status(), UploadFailed);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Follows an external download to `local`; returns the statuses seen and the link.
-fn download(emu: &Emulator, c: &Client, remote: &str, local: &Path) -> (Vec<i32>, String) {
+fn download(
+    emu: &Emulator,
+    c: &Client,
+    remote: &str,
+    local: &Path,
+) -> (Vec<TransferState>, String) {
     let mut t = c.external_download(&emu.system(), remote).unwrap();
     assert_eq!(t.direction(), Direction::Download);
-    assert_eq!(t.last_status(), DOWNLOAD_STAGING);
-    let seen = follow(&mut t, DOWNLOAD_READY);
+    assert_eq!(t.last_status(), DownloadStaging);
+    let seen = follow(&mut t, DownloadReady);
     let link = t.object_storage_link().unwrap();
     assert!(link.starts_with("http://127.0.0.1"), "{link}");
     t.finish_download(local).unwrap();
@@ -243,7 +252,7 @@ fn download_end_to_end() {
     put_remote(&emu, &remote, &data);
     let dir = scratch("download");
     let (seen, link) = download(&emu, &c, &remote, &dir.join("big.bin"));
-    assert_eq!(seen, vec![DOWNLOAD_STAGING, DOWNLOAD_READY]);
+    assert_eq!(seen, vec![DownloadStaging, DownloadReady]);
     let got = std::fs::read(dir.join("big.bin")).unwrap();
     assert_eq!(got.len(), data.len());
     let first_diff = got.iter().zip(data.iter()).position(|(a, b)| a != b);
@@ -282,9 +291,9 @@ fn download_failures() {
     let mut t = c
         .external_download(&emu.system(), &format!("{home}/f"))
         .unwrap();
-    let e = t.wait(DOWNLOAD_READY, LONG).unwrap_err();
+    let e = t.wait(DownloadReady, LONG).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
-    assert_eq!(t.last_status(), DOWNLOAD_FAILED);
+    assert_eq!(t.last_status(), DownloadFailed);
     let dir = scratch("dfail");
     assert!(t.finish_download(&dir.join("f")).is_err());
     assert!(!dir.join("f").exists());
@@ -340,13 +349,13 @@ fn common_external_transfers(api: ApiVersion) {
     let remote = format!("{}/data.bin", emu.home());
 
     let mut up = c.external_upload(&sys, &src, &remote).unwrap();
-    assert_eq!(up.wait(UPLOAD_URL_READY, LONG).unwrap(), UPLOAD_URL_READY);
+    assert_eq!(up.wait(UploadUrlReady, LONG).unwrap(), UploadUrlReady);
     up.finish_upload().unwrap();
-    assert_eq!(up.wait(UPLOAD_DONE, LONG).unwrap(), UPLOAD_DONE);
+    assert_eq!(up.wait(UploadDone, LONG).unwrap(), UploadDone);
     assert_eq!(c.checksum(&sys, &remote).unwrap(), sum);
 
     let mut down = c.external_download(&sys, &remote).unwrap();
-    assert_eq!(down.wait(DOWNLOAD_READY, LONG).unwrap(), DOWNLOAD_READY);
+    assert_eq!(down.wait(DownloadReady, LONG).unwrap(), DownloadReady);
     down.finish_download(&dir.join("back.bin")).unwrap();
     assert_eq!(sha256_file(&dir.join("back.bin")), sum);
     std::fs::remove_dir_all(dir).unwrap();
@@ -374,7 +383,7 @@ fn progress_callback_aborts_the_upload() {
     t.set_progress(Some(Box::new(|done, _| done < 100_000)));
     let e = t.finish_upload().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AbortedByCallback, "{e:?}");
-    assert_eq!(t.status().unwrap(), UPLOAD_URL_READY);
+    assert_eq!(t.status().unwrap(), UploadUrlReady);
     assert!(!emu.local_path(&remote).exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -389,8 +398,8 @@ fn upload_into_a_missing_directory_fails_with_the_job_log() {
         .external_upload(&emu.system(), &dir.join("f"), &remote)
         .unwrap();
     t.finish_upload().unwrap();
-    let e = t.wait(UPLOAD_DONE, LONG).unwrap_err();
-    assert_eq!(e.task_status(), Some(UPLOAD_FAILED), "{e:?}");
+    let e = t.wait(UploadDone, LONG).unwrap_err();
+    assert_eq!(e.task_status(), Some(UploadFailed), "{e:?}");
     assert!(e.message().contains("no-such-dir"), "{e:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }

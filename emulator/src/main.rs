@@ -3,8 +3,8 @@
 //! Serves a local FirecREST on 127.0.0.1, prints the environment a client needs as shell
 //! `KEY=value` lines, and runs until SIGINT or SIGTERM.
 
-use firecrest_emulator::{parse_fault, Config, Emulator};
 use firecrest_emulator::ApiVersion;
+use firecrest_emulator::{parse_fault, Config, Emulator};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! Many keep-alive connections at once: every connection opened in a burst is served while the
 //! others stay open (parallel multipart parts, parallel HPC jobs against one emulator).
 
-use firecrest_emulator::{Config, Emulator};
 use firecrest_emulator::ApiVersion;
+use firecrest_emulator::{Config, Emulator};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The one road across the C boundary: status codes, the thread-local last error, the panic
 //! guard every export runs inside, and the argument checks that name what was wrong.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind};
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -69,11 +69,9 @@ pub enum firecrest_status {
     Internal = 99,
 }
 
-/// Every error kind, for the checks below and the tests.
-pub(crate) const ALL_KINDS: [ErrorKind; 24] = [
-    ErrorKind::NullArgument,
+/// Every error kind of the Rust library, for the checks below and the tests.
+pub(crate) const ALL_KINDS: [ErrorKind; 21] = [
     ErrorKind::InvalidArgument,
-    ErrorKind::BufferTooSmall,
     ErrorKind::InvalidState,
     ErrorKind::Transport,
     ErrorKind::Dns,
@@ -93,8 +91,14 @@ pub(crate) const ALL_KINDS: [ErrorKind; 24] = [
     ErrorKind::Json,
     ErrorKind::Io,
     ErrorKind::AbortedByCallback,
-    ErrorKind::Panic,
     ErrorKind::Internal,
+];
+
+/// The statuses only the C layer produces.
+const C_ONLY: [firecrest_status; 3] = [
+    firecrest_status::NullArgument,
+    firecrest_status::BufferTooSmall,
+    firecrest_status::Panic,
 ];
 
 impl firecrest_status {
@@ -102,9 +106,7 @@ impl firecrest_status {
     pub const fn from_kind(kind: ErrorKind) -> firecrest_status {
         use firecrest_status as S;
         match kind {
-            ErrorKind::NullArgument => S::NullArgument,
             ErrorKind::InvalidArgument => S::InvalidArgument,
-            ErrorKind::BufferTooSmall => S::BufferTooSmall,
             ErrorKind::InvalidState => S::InvalidState,
             ErrorKind::Transport => S::Transport,
             ErrorKind::Dns => S::Dns,
@@ -124,7 +126,6 @@ impl firecrest_status {
             ErrorKind::Json => S::Json,
             ErrorKind::Io => S::Io,
             ErrorKind::AbortedByCallback => S::AbortedByCallback,
-            ErrorKind::Panic => S::Panic,
             ErrorKind::Internal => S::Internal,
         }
     }
@@ -137,6 +138,7 @@ impl firecrest_status {
         ALL_KINDS
             .iter()
             .map(|&k| firecrest_status::from_kind(k))
+            .chain(C_ONLY)
             .find(|s| *s as i32 == code)
     }
 
@@ -192,6 +194,48 @@ impl From<ErrorKind> for firecrest_status {
 /// an out-of-range Rust enum would be undefined behaviour. The header calls it `firecrest_status`.
 pub type firecrest_status_arg = i32;
 
+/// An error on its way to C: the Rust library's errors, plus the failures only the C layer
+/// has (a NULL argument, a caller's buffer too small, a caught panic).
+#[derive(Debug)]
+pub(crate) struct CError {
+    status: firecrest_status,
+    message: String,
+    http_status: u16,
+}
+
+impl CError {
+    pub(crate) fn new(status: firecrest_status, message: impl Into<String>) -> CError {
+        CError {
+            status,
+            message: message.into(),
+            http_status: 0,
+        }
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> CError {
+        CError::new(firecrest_status::InvalidArgument, message)
+    }
+}
+
+impl From<Error> for CError {
+    /// The message gains FirecREST's error header when it does not already quote it.
+    fn from(e: Error) -> CError {
+        let mut message = e.message().to_string();
+        if let Some((name, value)) = e.error_header() {
+            if !message.contains(value) {
+                message.push_str(&format!(" ({name}: {value})"));
+            }
+        }
+        CError {
+            status: e.kind().into(),
+            message,
+            http_status: e.http_status(),
+        }
+    }
+}
+
+pub(crate) type CResult<T> = std::result::Result<T, CError>;
+
 struct LastError {
     message: String,
     http_status: u16,
@@ -201,17 +245,12 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<LastError>> = const { RefCell::new(None) };
 }
 
-fn set_last_error(function: &str, e: &Error) {
-    let mut message = format!("{function}: {}", e.message());
-    if let Some((name, value)) = e.error_header() {
-        if !e.message().contains(value) {
-            message.push_str(&format!(" ({name}: {value})"));
-        }
-    }
+fn set_last_error(function: &str, e: &CError) {
+    let message = format!("{function}: {}", e.message);
     LAST_ERROR.with(|l| {
         *l.borrow_mut() = Some(LastError {
             message,
-            http_status: e.http_status(),
+            http_status: e.http_status,
         })
     });
 }
@@ -228,16 +267,16 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs the body of a fallible export: a panic becomes `Panic`, an error is recorded as the
 /// thread's last error (prefixed with the C function's name) and returned as its status.
-pub(crate) fn boundary(function: &str, f: impl FnOnce() -> Result<()>) -> firecrest_status {
+pub(crate) fn boundary(function: &str, f: impl FnOnce() -> CResult<()>) -> firecrest_status {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => firecrest_status::Ok,
         Ok(Err(e)) => {
             set_last_error(function, &e);
-            e.kind().into()
+            e.status
         }
         Err(payload) => {
-            let e = Error::new(
-                ErrorKind::Panic,
+            let e = CError::new(
+                firecrest_status::Panic,
                 format!("internal panic: {}", panic_text(payload.as_ref())),
             );
             set_last_error(function, &e);
@@ -252,8 +291,8 @@ pub(crate) fn boundary_or<T>(function: &str, fallback: T, f: impl FnOnce() -> T)
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(v) => v,
         Err(payload) => {
-            let e = Error::new(
-                ErrorKind::Panic,
+            let e = CError::new(
+                firecrest_status::Panic,
                 format!("internal panic: {}", panic_text(payload.as_ref())),
             );
             set_last_error(function, &e);
@@ -262,9 +301,9 @@ pub(crate) fn boundary_or<T>(function: &str, fallback: T, f: impl FnOnce() -> T)
     }
 }
 
-pub(crate) fn null_argument(name: &str) -> Error {
-    Error::new(
-        ErrorKind::NullArgument,
+pub(crate) fn null_argument(name: &str) -> CError {
+    CError::new(
+        firecrest_status::NullArgument,
         format!("argument `{name}` is NULL"),
     )
 }
@@ -273,7 +312,7 @@ pub(crate) fn null_argument(name: &str) -> Error {
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string that outlives `'a`.
-pub(crate) unsafe fn arg_str<'a>(p: *const c_char, name: &str) -> Result<&'a str> {
+pub(crate) unsafe fn arg_str<'a>(p: *const c_char, name: &str) -> CResult<&'a str> {
     match opt_str(p, name)? {
         Some(s) => Ok(s),
         None => Err(null_argument(name)),
@@ -284,13 +323,13 @@ pub(crate) unsafe fn arg_str<'a>(p: *const c_char, name: &str) -> Result<&'a str
 ///
 /// # Safety
 /// As `arg_str`.
-pub(crate) unsafe fn opt_str<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>> {
+pub(crate) unsafe fn opt_str<'a>(p: *const c_char, name: &str) -> CResult<Option<&'a str>> {
     if p.is_null() {
         return Ok(None);
     }
     let bytes = CStr::from_ptr(p).to_bytes();
     std::str::from_utf8(bytes).map(Some).map_err(|e| {
-        Error::invalid_argument(format!(
+        CError::invalid_argument(format!(
             "argument `{name}` is not valid UTF-8 (invalid byte at offset {})",
             e.valid_up_to()
         ))
@@ -301,14 +340,14 @@ pub(crate) unsafe fn opt_str<'a>(p: *const c_char, name: &str) -> Result<Option<
 ///
 /// # Safety
 /// As `arg_str`.
-pub(crate) unsafe fn arg_path<'a>(p: *const c_char, name: &str) -> Result<&'a Path> {
+pub(crate) unsafe fn arg_path<'a>(p: *const c_char, name: &str) -> CResult<&'a Path> {
     use std::os::unix::ffi::OsStrExt;
     if p.is_null() {
         return Err(null_argument(name));
     }
     let bytes = CStr::from_ptr(p).to_bytes();
     if bytes.is_empty() {
-        return Err(Error::invalid_argument(format!(
+        return Err(CError::invalid_argument(format!(
             "argument `{name}` is an empty path"
         )));
     }
@@ -319,7 +358,7 @@ pub(crate) unsafe fn arg_path<'a>(p: *const c_char, name: &str) -> Result<&'a Pa
 ///
 /// # Safety
 /// `p` is NULL or a live handle of type `T` that outlives `'a`.
-pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> Result<&'a T> {
+pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> CResult<&'a T> {
     p.as_ref().ok_or_else(|| null_argument(name))
 }
 
@@ -327,7 +366,7 @@ pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> Result<&'a T> {
 ///
 /// # Safety
 /// `p` is NULL or a live handle of type `T`, not used elsewhere during `'a`.
-pub(crate) unsafe fn arg_mut<'a, T>(p: *mut T, name: &str) -> Result<&'a mut T> {
+pub(crate) unsafe fn arg_mut<'a, T>(p: *mut T, name: &str) -> CResult<&'a mut T> {
     p.as_mut().ok_or_else(|| null_argument(name))
 }
 
@@ -335,7 +374,7 @@ pub(crate) unsafe fn arg_mut<'a, T>(p: *mut T, name: &str) -> Result<&'a mut T> 
 pub(crate) struct Out<T>(*mut T);
 
 impl<T> Out<T> {
-    pub(crate) fn new(p: *mut T, name: &str) -> Result<Out<T>> {
+    pub(crate) fn new(p: *mut T, name: &str) -> CResult<Out<T>> {
         if p.is_null() {
             Err(null_argument(name))
         } else {
@@ -482,6 +521,10 @@ mod tests {
             });
             assert_eq!(name, format!("FIRECREST_STATUS_{expected}"));
         }
+        for status in C_ONLY {
+            assert_eq!(firecrest_status::from_code(status as i32), Some(status));
+            assert!(ALL_KINDS.iter().all(|&k| k.code() != status as i32));
+        }
         assert_eq!(firecrest_status::Ok as i32, 0);
         assert_eq!(firecrest_status::from_code(7), None);
     }
@@ -489,7 +532,9 @@ mod tests {
     #[test]
     fn last_error_is_copied_and_truncated() {
         let status = boundary("firecrest_x", || {
-            Err(Error::new(ErrorKind::NotFound, "no such path /a").with_http_status(404))
+            Err(Error::new(ErrorKind::NotFound, "no such path /a")
+                .with_http_status(404)
+                .into())
         });
         assert_eq!(status, firecrest_status::NotFound);
         assert_eq!(firecrest_last_error_http_status(), 404);

@@ -1,11 +1,11 @@
 //! The client handle, and the status and identity calls that return JSON.
 
 use super::auth::firecrest_auth;
+use super::boundary::CResult as Result;
 use super::boundary::{arg_ref, arg_str, boundary, boundary_or, firecrest_status, opt_str, Out};
 use super::options::firecrest_options;
 use super::strings::{c_json, c_string};
 use crate::client::{Client, Options};
-use crate::error::Result;
 use std::ffi::c_char;
 
 /// A FirecREST client. Thread-safe: every function taking a `const firecrest_client *` may be
@@ -158,7 +158,7 @@ pub unsafe extern "C" fn firecrest_all_systems(
     json_out: *mut *mut c_char,
 ) -> firecrest_status {
     json_call("firecrest_all_systems", c, json_out, |client| {
-        client.all_systems()
+        Ok(client.all_systems()?)
     })
 }
 
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn firecrest_system(
 ) -> firecrest_status {
     let system = || arg_str(system, "system");
     json_call("firecrest_system", c, json_out, |client| {
-        client.system(system()?)
+        Ok(client.system(system()?)?)
     })
 }
 
@@ -196,7 +196,7 @@ pub unsafe extern "C" fn firecrest_parameters(
     json_out: *mut *mut c_char,
 ) -> firecrest_status {
     json_call("firecrest_parameters", c, json_out, |client| {
-        client.parameters()
+        Ok(client.parameters()?)
     })
 }
 
@@ -213,7 +213,7 @@ pub unsafe extern "C" fn firecrest_all_services(
     json_out: *mut *mut c_char,
 ) -> firecrest_status {
     json_call("firecrest_all_services", c, json_out, |client| {
-        client.all_services()
+        Ok(client.all_services()?)
     })
 }
 
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn firecrest_service(
 ) -> firecrest_status {
     let service = || arg_str(service, "service");
     json_call("firecrest_service", c, json_out, |client| {
-        client.service(service()?)
+        Ok(client.service(service()?)?)
     })
 }
 
@@ -252,7 +252,7 @@ pub unsafe extern "C" fn firecrest_filesystems(
 ) -> firecrest_status {
     let system = || opt_str(system, "system");
     json_call("firecrest_filesystems", c, json_out, |client| {
-        client.filesystems(system()?)
+        Ok(client.filesystems(system()?)?)
     })
 }
 
@@ -275,7 +275,7 @@ pub unsafe extern "C" fn firecrest_whoami(
         c,
         username_out,
         "username_out",
-        |client| client.whoami(system()?),
+        |client| Ok(client.whoami(system()?)?),
     )
 }
 
@@ -294,6 +294,6 @@ pub unsafe extern "C" fn firecrest_groups(
 ) -> firecrest_status {
     let system = || arg_str(system, "system");
     json_call("firecrest_groups", c, json_out, |client| {
-        client.groups(system()?)
+        Ok(client.groups(system()?)?)
     })
 }

@@ -1,9 +1,9 @@
 //! Files on a system: listing, metadata, small changes, and the small (direct) transfers.
 
+use super::boundary::CResult as Result;
 use super::boundary::{arg_path, arg_str, firecrest_status, flag, opt_str, write_optional};
 use super::client::{firecrest_client, json_call, text_call, with_client};
 use super::stream::{arg_bytes, firecrest_write_cb, CallbackWriter};
-use crate::error::Result;
 use crate::types::{HeadTailOptions, ListOptions};
 use std::ffi::{c_char, c_void};
 
@@ -67,7 +67,7 @@ unsafe fn list_files(
             show_hidden: flag(show_hidden),
             recursive: flag(recursive),
         };
-        client.list_files(system, path, options)
+        Ok(client.list_files(system, path, options)?)
     })
 }
 
@@ -84,11 +84,11 @@ pub unsafe extern "C" fn firecrest_mkdir(
     parents: i32,
 ) -> firecrest_status {
     with_client("firecrest_mkdir", c, |client| {
-        client.mkdir(
+        Ok(client.mkdir(
             arg_str(system, "system")?,
             arg_str(path, "path")?,
             flag(parents),
-        )
+        )?)
     })
 }
 
@@ -105,11 +105,11 @@ pub unsafe extern "C" fn firecrest_mv(
     target: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_mv", c, |client| {
-        client.mv(
+        Ok(client.mv(
             arg_str(system, "system")?,
             arg_str(source, "source")?,
             arg_str(target, "target")?,
-        )
+        )?)
     })
 }
 
@@ -125,11 +125,11 @@ pub unsafe extern "C" fn firecrest_copy(
     target: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_copy", c, |client| {
-        client.copy(
+        Ok(client.copy(
             arg_str(system, "system")?,
             arg_str(source, "source")?,
             arg_str(target, "target")?,
-        )
+        )?)
     })
 }
 
@@ -144,7 +144,7 @@ pub unsafe extern "C" fn firecrest_remove(
     path: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_remove", c, |client| {
-        client.remove(arg_str(system, "system")?, arg_str(path, "path")?)
+        Ok(client.remove(arg_str(system, "system")?, arg_str(path, "path")?)?)
     })
 }
 
@@ -160,11 +160,11 @@ pub unsafe extern "C" fn firecrest_chmod(
     mode: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_chmod", c, |client| {
-        client.chmod(
+        Ok(client.chmod(
             arg_str(system, "system")?,
             arg_str(path, "path")?,
             arg_str(mode, "mode")?,
-        )
+        )?)
     })
 }
 
@@ -181,12 +181,12 @@ pub unsafe extern "C" fn firecrest_chown(
     group: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_chown", c, |client| {
-        client.chown(
+        Ok(client.chown(
             arg_str(system, "system")?,
             arg_str(path, "path")?,
             opt_str(owner, "owner")?,
             opt_str(group, "group")?,
-        )
+        )?)
     })
 }
 
@@ -202,11 +202,11 @@ pub unsafe extern "C" fn firecrest_symlink(
     link_path: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_symlink", c, |client| {
-        client.symlink(
+        Ok(client.symlink(
             arg_str(system, "system")?,
             arg_str(target, "target")?,
             arg_str(link_path, "link_path")?,
-        )
+        )?)
     })
 }
 
@@ -226,7 +226,7 @@ pub unsafe extern "C" fn firecrest_file_type(
     let args = || system_and_path(system, path);
     text_call("firecrest_file_type", c, type_out, "type_out", |client| {
         let (system, path) = args()?;
-        client.file_type(system, path)
+        Ok(client.file_type(system, path)?)
     })
 }
 
@@ -249,7 +249,7 @@ pub unsafe extern "C" fn firecrest_stat(
     let args = || system_and_path(system, path);
     json_call("firecrest_stat", c, json_out, |client| {
         let (system, path) = args()?;
-        client.stat(system, path, flag(dereference))
+        Ok(client.stat(system, path, flag(dereference))?)
     })
 }
 
@@ -274,7 +274,7 @@ pub unsafe extern "C" fn firecrest_checksum(
         "sha256_out",
         |client| {
             let (system, path) = args()?;
-            client.checksum(system, path)
+            Ok(client.checksum(system, path)?)
         },
     )
 }
@@ -317,7 +317,7 @@ pub unsafe extern "C" fn firecrest_head(
     let args = || system_and_path(system, path);
     text_call("firecrest_head", c, text_out, "text_out", |client| {
         let (system, path) = args()?;
-        client.head(system, path, head_tail_options(bytes, lines, skip))
+        Ok(client.head(system, path, head_tail_options(bytes, lines, skip))?)
     })
 }
 
@@ -336,7 +336,7 @@ pub unsafe extern "C" fn firecrest_tail(
     let args = || system_and_path(system, path);
     text_call("firecrest_tail", c, text_out, "text_out", |client| {
         let (system, path) = args()?;
-        client.tail(system, path, head_tail_options(bytes, lines, skip))
+        Ok(client.tail(system, path, head_tail_options(bytes, lines, skip))?)
     })
 }
 
@@ -358,7 +358,7 @@ pub unsafe extern "C" fn firecrest_view(
     let args = || system_and_path(system, path);
     text_call("firecrest_view", c, text_out, "text_out", |client| {
         let (system, path) = args()?;
-        client.view(system, path)
+        Ok(client.view(system, path)?)
     })
 }
 
@@ -379,12 +379,12 @@ pub unsafe extern "C" fn firecrest_simple_upload(
     filename: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_simple_upload", c, |client| {
-        client.simple_upload(
+        Ok(client.simple_upload(
             arg_str(system, "system")?,
             arg_path(local_path, "local_path")?,
             arg_str(remote_dir, "remote_dir")?,
             opt_str(filename, "filename")?,
-        )
+        )?)
     })
 }
 
@@ -404,11 +404,11 @@ pub unsafe extern "C" fn firecrest_simple_download(
     local_path: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_simple_download", c, |client| {
-        client.simple_download(
+        Ok(client.simple_download(
             arg_str(system, "system")?,
             arg_str(remote_path, "remote_path")?,
             arg_path(local_path, "local_path")?,
-        )
+        )?)
     })
 }
 
@@ -428,12 +428,12 @@ pub unsafe extern "C" fn firecrest_simple_upload_buffer(
     filename: *const c_char,
 ) -> firecrest_status {
     with_client("firecrest_simple_upload_buffer", c, |client| {
-        client.simple_upload_bytes(
+        Ok(client.simple_upload_bytes(
             arg_str(system, "system")?,
             arg_bytes(data, len, "data")?,
             arg_str(remote_dir, "remote_dir")?,
             arg_str(filename, "filename")?,
-        )
+        )?)
     })
 }
 

@@ -1,32 +1,32 @@
 //! Reading the library's JSON from C or Fortran without a JSON library: RFC 6901 pointers.
 
 use super::boundary::{arg_str, boundary, firecrest_status, Out};
+use super::boundary::{CError, CResult};
 use super::strings::c_string;
-use crate::error::{Error, ErrorKind, Result};
 use serde_json::Value;
 use std::ffi::c_char;
 
-fn json_error(message: String) -> Error {
-    Error::new(ErrorKind::Json, message)
+fn json_error(message: String) -> CError {
+    CError::new(firecrest_status::Json, message)
 }
 
 /// Parses `json` and runs `f` on the value `pointer` designates.
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
-    f: impl FnOnce(&Value, &str) -> Result<T>,
-) -> Result<T> {
+    f: impl FnOnce(&Value, &str) -> CResult<T>,
+) -> CResult<T> {
     let text = arg_str(json, "json")?;
     let pointer = arg_str(pointer, "pointer")?;
     if !pointer.is_empty() && !pointer.starts_with('/') {
-        return Err(Error::invalid_argument(format!(
+        return Err(CError::invalid_argument(format!(
             "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
         )));
     }
     let doc: Value = serde_json::from_str(text)
         .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
     let value = doc.pointer(pointer).ok_or_else(|| {
-        Error::invalid_argument(format!(
+        CError::invalid_argument(format!(
             "argument `pointer` (\"{pointer}\") matches nothing in the JSON"
         ))
     })?;

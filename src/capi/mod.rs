@@ -1,5 +1,6 @@
 //! The C ABI: thin `extern "C"` wrappers over the Rust API, all through one boundary
-//! (`boundary::boundary`). cbindgen reads this directory only and writes `firecrest.h`, so every
+//! (`boundary::boundary`). Private to the crate: C reaches it through the exported symbols,
+//! Rust users through the Rust API it wraps. cbindgen reads this directory only and writes `firecrest.h`, so every
 //! export is written out by hand (no macros, which cbindgen cannot see) and its doc comment is
 //! addressed to C readers.
 
@@ -20,8 +21,22 @@ pub mod stream;
 pub mod strings;
 pub mod transfers;
 
-pub use self::auth::firecrest_auth;
-pub use self::boundary::firecrest_status;
-pub use self::client::firecrest_client;
-pub use self::options::firecrest_options;
-pub use self::transfers::firecrest_transfer;
+#[cfg(test)]
+mod tests {
+    use super::auth::firecrest_auth;
+    use super::client::firecrest_client;
+    use super::options::firecrest_options;
+    use super::transfers::firecrest_transfer;
+
+    /// The header promises that clients and auth objects may be shared between threads and
+    /// that options and transfers may move between them.
+    #[test]
+    fn handles_are_send_and_sync_as_documented() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<firecrest_client>();
+        send_sync::<firecrest_auth>();
+        send::<firecrest_options>();
+        send::<firecrest_transfer>();
+    }
+}

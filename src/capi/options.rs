@@ -1,8 +1,8 @@
 //! Client options: a builder handle with typed setters (no struct layout for C or Fortran to mirror).
 
 use super::boundary::{arg_mut, arg_path, arg_str, boundary, boundary_or, firecrest_status, Out};
+use super::boundary::{CError, CResult};
 use crate::client::Options;
-use crate::error::{Error, Result};
 use crate::types::ApiVersion;
 use std::ffi::c_char;
 use std::time::Duration;
@@ -38,14 +38,14 @@ pub unsafe extern "C" fn firecrest_options_new(
 unsafe fn update(
     function: &str,
     o: *mut firecrest_options,
-    set: impl FnOnce(&mut Options) -> Result<()>,
+    set: impl FnOnce(&mut Options) -> CResult<()>,
 ) -> firecrest_status {
     boundary(function, || set(&mut arg_mut(o, "o")?.options))
 }
 
-fn positive_ms(ms: u64, name: &str) -> Result<Duration> {
+fn positive_ms(ms: u64, name: &str) -> CResult<Duration> {
     if ms == 0 {
-        return Err(Error::invalid_argument(format!(
+        return Err(CError::invalid_argument(format!(
             "argument `{name}` must be greater than 0"
         )));
     }
@@ -66,7 +66,7 @@ pub unsafe extern "C" fn firecrest_options_set_api_version(
         opts.api_version = match version {
             0 => None,
             n => Some(ApiVersion::from_number(n).ok_or_else(|| {
-                Error::invalid_argument(format!(
+                CError::invalid_argument(format!(
                     "argument `version` is {n}; expected 0 (detect), 1 or 2"
                 ))
             })?),
@@ -170,7 +170,7 @@ pub unsafe extern "C" fn firecrest_options_set_poll_interval_ms(
         let initial = positive_ms(initial_ms, "initial_ms")?;
         let max = positive_ms(max_ms, "max_ms")?;
         if initial > max {
-            return Err(Error::invalid_argument(format!(
+            return Err(CError::invalid_argument(format!(
                 "argument `initial_ms` ({initial_ms}) is greater than `max_ms` ({max_ms})"
             )));
         }
@@ -191,7 +191,7 @@ pub unsafe extern "C" fn firecrest_options_set_parallel_parts(
 ) -> firecrest_status {
     update("firecrest_options_set_parallel_parts", o, |opts| {
         if parts == 0 {
-            return Err(Error::invalid_argument(
+            return Err(CError::invalid_argument(
                 "argument `parts` must be at least 1",
             ));
         }

@@ -1,7 +1,7 @@
 //! Data to and from the caller's memory: a C write callback as a Rust `Write`, and a C buffer as
 //! a byte slice.
 
-use super::boundary::null_argument;
+use super::boundary::{null_argument, CResult};
 use crate::error::{Error, ErrorKind, Result};
 use std::ffi::c_void;
 use std::io;
@@ -20,7 +20,7 @@ pub(crate) struct CallbackWriter {
 }
 
 impl CallbackWriter {
-    pub(crate) fn new(cb: firecrest_write_cb, userdata: *mut c_void) -> Result<CallbackWriter> {
+    pub(crate) fn new(cb: firecrest_write_cb, userdata: *mut c_void) -> CResult<CallbackWriter> {
         Ok(CallbackWriter {
             cb: cb.ok_or_else(|| null_argument("cb"))?,
             userdata,
@@ -65,7 +65,7 @@ impl io::Write for CallbackWriter {
 ///
 /// # Safety
 /// `data` is NULL or valid for reads of `len` bytes during `'a`.
-pub(crate) unsafe fn arg_bytes<'a>(data: *const u8, len: usize, name: &str) -> Result<&'a [u8]> {
+pub(crate) unsafe fn arg_bytes<'a>(data: *const u8, len: usize, name: &str) -> CResult<&'a [u8]> {
     if data.is_null() {
         return if len == 0 {
             Ok(&[])

@@ -1,13 +1,13 @@
 //! External (staged) transfers, followed by polling the v1 status integers on v1 and v2 alike.
 
+use super::boundary::CResult as Result;
 use super::boundary::{
     arg_mut, arg_path, arg_str, boundary, boundary_or, firecrest_status, write_optional, Out,
 };
 use super::client::{firecrest_client, with_client};
 use super::stream::{firecrest_write_cb, CallbackWriter};
 use super::strings::{c_json, c_string};
-use crate::error::Result;
-use crate::transfers::{self, Transfer};
+use crate::transfers::{self, Transfer, TransferState};
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
@@ -38,21 +38,21 @@ pub const FIRECREST_TASK_INVALIDATED: i32 = 302;
 /// Finished with errors.
 pub const FIRECREST_TASK_FAILED: i32 = 400;
 
-// cbindgen needs literals above; these keep them equal to the Rust API's.
+// cbindgen needs literals above; these keep them equal to the Rust API's states.
 const _: () = {
-    assert!(FIRECREST_TASK_QUEUED == transfers::TASK_QUEUED);
-    assert!(FIRECREST_UPLOAD_WAITING_URL == transfers::UPLOAD_WAITING_URL);
-    assert!(FIRECREST_UPLOAD_URL_READY == transfers::UPLOAD_URL_READY);
-    assert!(FIRECREST_UPLOAD_IN_STAGING == transfers::UPLOAD_IN_STAGING);
-    assert!(FIRECREST_UPLOAD_MOVING == transfers::UPLOAD_MOVING);
-    assert!(FIRECREST_UPLOAD_DONE == transfers::UPLOAD_DONE);
-    assert!(FIRECREST_UPLOAD_FAILED == transfers::UPLOAD_FAILED);
-    assert!(FIRECREST_DOWNLOAD_STAGING == transfers::DOWNLOAD_STAGING);
-    assert!(FIRECREST_DOWNLOAD_READY == transfers::DOWNLOAD_READY);
-    assert!(FIRECREST_DOWNLOAD_FAILED == transfers::DOWNLOAD_FAILED);
-    assert!(FIRECREST_TASK_DONE == transfers::TASK_DONE);
-    assert!(FIRECREST_TASK_INVALIDATED == transfers::TASK_INVALIDATED);
-    assert!(FIRECREST_TASK_FAILED == transfers::TASK_FAILED);
+    assert!(FIRECREST_TASK_QUEUED == TransferState::Queued.code());
+    assert!(FIRECREST_UPLOAD_WAITING_URL == TransferState::UploadWaitingUrl.code());
+    assert!(FIRECREST_UPLOAD_URL_READY == TransferState::UploadUrlReady.code());
+    assert!(FIRECREST_UPLOAD_IN_STAGING == TransferState::UploadInStaging.code());
+    assert!(FIRECREST_UPLOAD_MOVING == TransferState::UploadMoving.code());
+    assert!(FIRECREST_UPLOAD_DONE == TransferState::UploadDone.code());
+    assert!(FIRECREST_UPLOAD_FAILED == TransferState::UploadFailed.code());
+    assert!(FIRECREST_DOWNLOAD_STAGING == TransferState::DownloadStaging.code());
+    assert!(FIRECREST_DOWNLOAD_READY == TransferState::DownloadReady.code());
+    assert!(FIRECREST_DOWNLOAD_FAILED == TransferState::DownloadFailed.code());
+    assert!(FIRECREST_TASK_DONE == TransferState::TaskDone.code());
+    assert!(FIRECREST_TASK_INVALIDATED == TransferState::Invalidated.code());
+    assert!(FIRECREST_TASK_FAILED == TransferState::TaskFailed.code());
 };
 
 /// An external upload or download in progress. Not synchronised: use it from one thread at a
@@ -165,7 +165,7 @@ pub unsafe extern "C" fn firecrest_transfer_status(
 ) -> firecrest_status {
     with_transfer("firecrest_transfer_status", t, |transfer| {
         let out = Out::new(status_out, "status_out")?;
-        out.write(transfer.status()?);
+        out.write(transfer.status()?.code());
         Ok(())
     })
 }
@@ -182,7 +182,7 @@ pub unsafe extern "C" fn firecrest_transfer_last_status(
     boundary("firecrest_transfer_last_status", || {
         let t = super::boundary::arg_ref(t, "t")?;
         let out = Out::new(status_out, "status_out")?;
-        out.write(t.transfer.last_status());
+        out.write(t.transfer.last_status().code());
         Ok(())
     })
 }
@@ -211,7 +211,11 @@ pub unsafe extern "C" fn firecrest_transfer_wait(
             0 => Duration::from_secs(100 * 365 * 24 * 3600),
             ms => Duration::from_millis(ms),
         };
-        out.write(transfer.wait(until_status, timeout)?);
+        out.write(
+            transfer
+                .wait(TransferState::from_code(until_status), timeout)?
+                .code(),
+        );
         Ok(())
     })
 }
@@ -229,7 +233,7 @@ pub unsafe extern "C" fn firecrest_transfer_finish_upload(
     t: *mut firecrest_transfer,
 ) -> firecrest_status {
     with_transfer("firecrest_transfer_finish_upload", t, |transfer| {
-        transfer.finish_upload()
+        Ok(transfer.finish_upload()?)
     })
 }
 
@@ -249,7 +253,7 @@ pub unsafe extern "C" fn firecrest_transfer_finish_download(
     local_path: *const c_char,
 ) -> firecrest_status {
     with_transfer("firecrest_transfer_finish_download", t, |transfer| {
-        transfer.finish_download(arg_path(local_path, "local_path")?)
+        Ok(transfer.finish_download(arg_path(local_path, "local_path")?)?)
     })
 }
 
@@ -325,7 +329,7 @@ pub unsafe extern "C" fn firecrest_transfer_invalidate(
     t: *mut firecrest_transfer,
 ) -> firecrest_status {
     with_transfer("firecrest_transfer_invalidate", t, |transfer| {
-        transfer.invalidate_object_storage_link()
+        Ok(transfer.invalidate_object_storage_link()?)
     })
 }
 

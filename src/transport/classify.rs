@@ -46,13 +46,15 @@ pub(crate) fn classify_default(r: &ErrorResponse<'_>) -> Error {
     }
     let message = if text.is_empty() {
         match &header {
-            Some((_, v)) if !v.is_empty() => format!("{}: {v} ({detail})", r.context),
-            _ => format!("{}: {} ({detail})", r.context, status_reason(r.status)),
+            Some((_, v)) if !v.is_empty() => format!("{v} ({detail})"),
+            _ => format!("{} ({detail})", status_reason(r.status)),
         }
     } else {
-        format!("{}: {text} ({detail})", r.context)
+        format!("{text} ({detail})")
     };
-    let mut err = Error::new(kind, message).with_http_status(r.status);
+    let mut err = Error::new(kind, message)
+        .context(r.context)
+        .with_http_status(r.status);
     if let Some((n, v)) = header {
         err = err.with_error_header(n, v);
     }
@@ -70,7 +72,7 @@ pub(crate) fn status_kind(status: u16) -> ErrorKind {
     }
 }
 
-/// FirecREST v1's error headers (§A4 of the spec), any status. Both spellings of
+/// FirecREST v1's error headers, on any status. Both spellings of
 /// `X-Machine-Does-Not-Exist(s)` are in the list.
 const FIRECREST_ERROR_HEADERS: &[&str] = &[
     "x-machine-does-not-exist",

@@ -162,10 +162,13 @@ pub(crate) struct Request<'a> {
     pub(super) classifier: Classifier,
     pub(super) idempotent: bool,
     pub(super) progress: Option<ProgressFnRef<'a>>,
+    /// The access token sent as `Authorization: Bearer`, set by the session.
+    pub(super) bearer: Option<String>,
 }
 
 impl<'a> Request<'a> {
-    /// A request to `path` under the client's base URL, with the bearer token.
+    /// A request to `path` under the FirecREST URL, which the session completes and authorizes.
+    /// It has no context of its own: the operation that sends it names itself in the error.
     pub(crate) fn new(method: Method, path: &str) -> Request<'a> {
         Request {
             method,
@@ -174,10 +177,11 @@ impl<'a> Request<'a> {
             query: Vec::new(),
             headers: Vec::new(),
             body: Body::Empty,
-            context: format!("{} {path}", method.as_http()),
+            context: String::new(),
             classifier: classify_default,
             idempotent: method == Method::Get,
             progress: None,
+            bearer: None,
         }
     }
 
@@ -199,6 +203,37 @@ impl<'a> Request<'a> {
     pub(crate) fn query(mut self, name: &str, value: impl Into<String>) -> Self {
         self.query.push((name.to_string(), value.into()));
         self
+    }
+
+    /// Whether the URL is complete (no FirecREST base URL, no credentials added).
+    pub(crate) fn is_absolute(&self) -> bool {
+        self.absolute
+    }
+
+    /// Puts the FirecREST URL in front of the path; the request is then absolute.
+    pub(crate) fn resolve(&mut self, base_url: &str) {
+        if !self.absolute {
+            self.url = format!("{base_url}{}", self.url);
+            self.absolute = true;
+        }
+    }
+
+    /// The token to send (replacing one sent before).
+    pub(crate) fn set_bearer(&mut self, token: &str) {
+        self.bearer = Some(token.to_string());
+    }
+
+    pub(crate) fn has_bearer(&self) -> bool {
+        self.bearer.is_some()
+    }
+
+    /// Whether the body can be sent again (in memory, or a file range reopened).
+    pub(crate) fn replayable(&self) -> bool {
+        self.body.replayable()
+    }
+
+    pub(crate) fn context_text(&self) -> &str {
+        &self.context
     }
 
     pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {

@@ -2,13 +2,14 @@
 //! polled through `GET /tasks/{id}`; uploads send the file to the staging form the task hands
 //! out, downloads read the presigned URL it ends with.
 
-use super::{member, on_system, require_system_path, send_discard, RawTask};
-use crate::client::Client;
+use super::{member, on_system, RawTask};
 use crate::error::{Error, ErrorKind, Result};
-use crate::transfers::{upload_source_size, Backend, Direction, Transfer, TASK_QUEUED};
+use crate::session::Session;
+use crate::transfers::{Backend, Direction, Transfer, TransferState};
 use crate::transport::{path_segment, Method, Request, Stream};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(serde::Deserialize)]
 struct TaskCreated {
@@ -16,42 +17,31 @@ struct TaskCreated {
 }
 
 pub(crate) fn external_upload(
-    c: &Client,
+    session: &Arc<Session>,
     system: &str,
     local_path: &Path,
     remote_path: &str,
 ) -> Result<Transfer> {
-    require_system_path(system, remote_path)?;
     let context = format!(
         "external_upload {} -> {system}:{remote_path}",
         local_path.display()
     );
-    upload_source_size(local_path, &context)?;
     let basename = local_path
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| {
-            Error::invalid_argument(format!("{context}: the local file name is not UTF-8"))
-        })?
+        .ok_or_else(|| Error::invalid_argument("the local file name is not UTF-8"))?
         .to_string();
-    // The server only uses the basename of sourcePath (§A11), so send nothing else.
-    let created: TaskCreated = c
-        .http()
+    // The server uses only the basename of sourcePath, so nothing else is sent.
+    let created: TaskCreated = session
         .send(
-            on_system(
-                Method::Post,
-                "/storage/xfer-external/upload",
-                system,
-                context.clone(),
-            )
-            .form([
+            on_system(Method::Post, "/storage/xfer-external/upload", system).form([
                 ("targetPath", remote_path),
                 ("sourcePath", basename.as_str()),
             ]),
         )?
         .json()?;
     let backend = V1Transfer {
-        client: c.clone(),
+        session: Arc::clone(session),
         task_id: created.task_id,
         context,
         direction: Direction::Upload,
@@ -59,30 +49,27 @@ pub(crate) fn external_upload(
         last_body: None,
     };
     Ok(Transfer::new(
-        c,
+        session,
         Direction::Upload,
         Box::new(backend),
-        TASK_QUEUED,
+        TransferState::Queued,
     ))
 }
 
-pub(crate) fn external_download(c: &Client, system: &str, remote_path: &str) -> Result<Transfer> {
-    require_system_path(system, remote_path)?;
+pub(crate) fn external_download(
+    session: &Arc<Session>,
+    system: &str,
+    remote_path: &str,
+) -> Result<Transfer> {
     let context = format!("external_download {system}:{remote_path}");
-    let created: TaskCreated = c
-        .http()
+    let created: TaskCreated = session
         .send(
-            on_system(
-                Method::Post,
-                "/storage/xfer-external/download",
-                system,
-                context.clone(),
-            )
-            .form([("sourcePath", remote_path)]),
+            on_system(Method::Post, "/storage/xfer-external/download", system)
+                .form([("sourcePath", remote_path)]),
         )?
         .json()?;
     let backend = V1Transfer {
-        client: c.clone(),
+        session: Arc::clone(session),
         task_id: created.task_id,
         context,
         direction: Direction::Download,
@@ -90,16 +77,16 @@ pub(crate) fn external_download(c: &Client, system: &str, remote_path: &str) -> 
         last_body: None,
     };
     Ok(Transfer::new(
-        c,
+        session,
         Direction::Download,
         Box::new(backend),
-        TASK_QUEUED,
+        TransferState::Queued,
     ))
 }
 
 /// A v1 external transfer: a storage task polled through `GET /tasks/{id}`.
 struct V1Transfer {
-    client: Client,
+    session: Arc<Session>,
     task_id: String,
     context: String,
     direction: Direction,
@@ -185,7 +172,7 @@ impl V1Transfer {
     fn fetch(&mut self) -> Result<Value> {
         let req = Request::get(&format!("/tasks/{}", path_segment(&self.task_id)))
             .context(format!("{}: task {}", self.context, self.task_id));
-        let body = self.client.http().send(req)?.bytes()?;
+        let body = self.session.send(req)?.bytes()?;
         let value: Value =
             serde_json::from_slice(&body).map_err(|e| Error::from(e).context(&self.context))?;
         self.last_body = Some(body);
@@ -225,10 +212,10 @@ impl V1Transfer {
 }
 
 impl Backend for V1Transfer {
-    fn poll(&mut self) -> Result<i32> {
+    fn poll(&mut self) -> Result<TransferState> {
         let v = self.fetch()?;
         let raw: RawTask = member(v, "task", &self.context)?;
-        Ok(raw.into_task()?.status)
+        Ok(TransferState::from_code(raw.into_task()?.status))
     }
 
     fn failure_message(&self) -> String {
@@ -298,7 +285,10 @@ impl Backend for V1Transfer {
         for (k, v) in &form.headers.0 {
             req = req.header(k, v.clone());
         }
-        send_discard(&self.client, req.context(context).progress(progress))
+        self.session
+            .send(req.context(context).progress(progress))?
+            .discard();
+        Ok(())
     }
 
     fn download_url(&mut self) -> Result<String> {
@@ -321,7 +311,8 @@ impl Backend for V1Transfer {
         let req = Request::post("/storage/xfer-external/invalidate")
             .header("X-Task-Id", self.task_id.clone())
             .context(format!("{}: invalidate", self.context));
-        send_discard(&self.client, req)
+        self.session.send(req)?.discard();
+        Ok(())
     }
 
     fn describe(&self) -> String {
@@ -333,7 +324,7 @@ impl Backend for V1Transfer {
 mod tests {
     use super::*;
     use crate::transport::wire::{capture_one_request, content_length};
-    use crate::{ApiVersion, Auth, Options};
+    use crate::{Auth, Options};
 
     /// An upload whose task (as raw JSON text, so that field order is the test's) carries
     /// `parameters`, with the local file `data`.
@@ -342,15 +333,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let local = dir.join("file.dat");
         std::fs::write(&local, data).unwrap();
-        let options = Options {
-            api_version: Some(ApiVersion::V1),
-            ..Options::default()
-        };
         let body = format!(
             r#"{{"task":{{"task_id":"abc","status":"111","data":{{"msg":{{"parameters":{parameters},"command":"curl ..."}}}}}}}}"#
         );
         let backend = V1Transfer {
-            client: Client::new(url, Auth::static_token("t"), options).unwrap(),
+            session: Arc::new(
+                Session::new(url, Auth::static_token("t"), Options::default()).unwrap(),
+            ),
             task_id: "abc".into(),
             context: "external_upload test".into(),
             direction: Direction::Upload,

@@ -1,8 +1,8 @@
 //! v2 requests over the shared transport: JSON answers with the `F7T-AppVersion` header, v2
 //! error bodies (`{"errorType","message","data":{"fields":[…]}}`) and S3 XML errors.
 
-use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
+use crate::session::Session;
 use crate::transport::xml_field;
 use crate::transport::{body_text, status_kind, ErrorResponse, Method, Request, Response, Stream};
 use serde_json::Value;
@@ -52,32 +52,32 @@ fn reply(resp: Response) -> Result<Reply> {
     Ok(Reply { body, app_version })
 }
 
-pub(crate) fn get(c: &Client, path: &str, query: &[(&str, String)], what: &str) -> Result<Reply> {
-    reply(c.http().send(build(Method::Get, path, query, what))?)
+pub(crate) fn get(c: &Session, path: &str, query: &[(&str, String)], what: &str) -> Result<Reply> {
+    reply(c.send(build(Method::Get, path, query, what))?)
 }
 
 pub(crate) fn delete(
-    c: &Client,
+    c: &Session,
     path: &str,
     query: &[(&str, String)],
     what: &str,
 ) -> Result<Reply> {
-    reply(c.http().send(build(Method::Delete, path, query, what))?)
+    reply(c.send(build(Method::Delete, path, query, what))?)
 }
 
 pub(crate) fn send_json(
-    c: &Client,
+    c: &Session,
     method: Method,
     path: &str,
     body: Value,
     what: &str,
 ) -> Result<Reply> {
-    reply(c.http().send(build(method, path, &[], what).json(body))?)
+    reply(c.send(build(method, path, &[], what).json(body))?)
 }
 
 /// `ops/upload`: multipart with the file part `file` named `filename`, streamed.
 pub(crate) fn upload(
-    c: &Client,
+    c: &Session,
     path: &str,
     query: &[(&str, String)],
     filename: &str,
@@ -91,20 +91,19 @@ pub(crate) fn upload(
         filename,
         Stream::reader(body, size),
     );
-    c.http().send(req)?.discard();
+    c.send(req)?.discard();
     Ok(())
 }
 
 /// `ops/download`: the raw bytes into `writer`; checks the length the server announced.
 pub(crate) fn download(
-    c: &Client,
+    c: &Session,
     path: &str,
     query: &[(&str, String)],
     writer: &mut dyn Write,
     what: &str,
 ) -> Result<u64> {
-    c.http()
-        .send(build(Method::Get, path, query, what))?
+    c.send(build(Method::Get, path, query, what))?
         .copy_to(writer)
 }
 
@@ -139,7 +138,8 @@ pub(crate) fn classify_v2(r: &ErrorResponse<'_>) -> Error {
     } else {
         text
     };
-    Error::new(kind, format!("{}: {text} (HTTP {})", r.context, r.status))
+    Error::new(kind, format!("{text} (HTTP {})", r.status))
+        .context(r.context)
         .with_http_status(r.status)
 }
 
@@ -154,13 +154,9 @@ pub(crate) fn classify_s3(r: &ErrorResponse<'_>) -> Error {
     };
     Error::new(
         kind,
-        format!(
-            "{}: {} (HTTP {})",
-            r.context,
-            s3_error_text(&text),
-            r.status
-        ),
+        format!("{} (HTTP {})", s3_error_text(&text), r.status),
     )
+    .context(r.context)
     .with_http_status(r.status)
 }
 

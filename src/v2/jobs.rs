@@ -3,8 +3,9 @@
 //! `job_copy.sh` still ends COMPLETED with exit code 0 (transcripts 66–68).
 
 use super::http;
-use crate::client::Client;
+use super::V2;
 use crate::error::{Error, ErrorKind, Result};
+use crate::session::Session;
 use crate::transport::poll_delay;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ pub(crate) const INGRESS_DONE: &str = "File was successfully downloaded";
 pub(crate) const EGRESS_DONE: &str = "Multipart file upload successfully completed";
 
 /// States that end a job (Slurm); a job is finished when every comma-separated element of its
-/// state contains one of these (B10).
+/// state contains one of these (or is PBS's `F`).
 const FINAL_STATES: &[&str] = &[
     "BOOT_FAIL",
     "CANCELLED",
@@ -79,7 +80,7 @@ impl TransferJob {
     }
 
     /// One request: the job's state. "Job not found" within the grace period is `Unknown`.
-    pub(crate) fn state(&self, c: &Client) -> Result<JobState> {
+    pub(crate) fn state(&self, c: &Session) -> Result<JobState> {
         let path = format!(
             "/compute/{}/jobs/{}",
             http::segment(&self.system)?,
@@ -114,7 +115,7 @@ impl TransferJob {
 
     /// After the job finished: Ok when it COMPLETED and its output log has `success_line`,
     /// otherwise `TaskFailed` with the error log's text (or the state when the log is empty).
-    pub(crate) fn outcome(&self, c: &Client, final_state: &str, success_line: &str) -> Result<()> {
+    pub(crate) fn outcome(&self, c: &Session, final_state: &str, success_line: &str) -> Result<()> {
         let completed = final_state.split(',').all(|s| s.contains("COMPLETED"));
         if completed {
             let log = read_log(c, &self.system, &self.output_log)?;
@@ -139,7 +140,7 @@ impl TransferJob {
     }
 
     /// Polls with backoff until the job ends, then judges it (`outcome`).
-    pub(crate) fn wait(&self, c: &Client, success_line: &str) -> Result<()> {
+    pub(crate) fn wait(&self, c: &Session, success_line: &str) -> Result<()> {
         let o = c.options();
         let mut round = 0;
         loop {
@@ -167,8 +168,11 @@ fn classify(state: &str) -> JobState {
 }
 
 /// A job log through `ops/view` (what pyfirecrest does).
-fn read_log(c: &Client, system: &str, path: &str) -> Result<String> {
-    super::view(c, system, path)
+fn read_log(c: &Session, system: &str, path: &str) -> Result<String> {
+    let query = [("path", path.to_string())];
+    let what = format!("reading the job log {path}");
+    let reply = http::get(c, &super::ops_path(system, "view")?, &query, &what)?;
+    super::output_string(reply.body["output"].clone(), &what)
 }
 
 fn last_chars(s: &str, n: usize) -> &str {
@@ -181,16 +185,16 @@ fn last_chars(s: &str, n: usize) -> &str {
 /// The scheduler account a transfer job must name: when the system's
 /// `datatransfer_jobs_directives` use `{account}`, the server refuses jobs without one (400),
 /// so the user's default account (`userinfo.accounts[].default`) is sent; otherwise none.
-pub(crate) fn account(c: &Client, system: &str, what: &str) -> Result<Option<String>> {
-    let entry = super::described_system(c, system)?;
+pub(crate) fn account(c: &V2, system: &str) -> Result<Option<String>> {
+    let entry = c.described_system(system)?;
     if !needs_account(&entry) {
         return Ok(None);
     }
     let path = format!("/status/{}/userinfo", http::segment(system)?);
-    let info = http::get(c, &path, &[], what)?.body;
+    let info = http::get(&c.session, &path, &[], "userinfo")?.body;
     default_account(&info).map(Some).ok_or_else(|| {
         Error::invalid_argument(format!(
-            "{what}: {system}'s transfer jobs need a scheduler account and the user has no default one"
+            "{system}'s transfer jobs need a scheduler account and the user has no default one"
         ))
     })
 }

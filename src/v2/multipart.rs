@@ -6,8 +6,8 @@
 //! Progress is reported on the calling thread (the callback is not `Send`).
 
 use super::http::{classify_s3, s3_error_text};
-use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
+use crate::session::Session;
 use crate::transport::{self, xml_field, Method, Request, Stream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -61,7 +61,7 @@ enum Event {
 
 /// Sends every part, then completes the upload. `what` names the transfer in messages.
 pub(crate) fn upload(
-    c: &Client,
+    c: &Session,
     file: &Path,
     plan: &Plan,
     what: &str,
@@ -73,7 +73,7 @@ pub(crate) fn upload(
 }
 
 fn send_parts(
-    c: &Client,
+    c: &Session,
     file: &Path,
     plan: &Plan,
     what: &str,
@@ -154,7 +154,7 @@ fn send_parts(
 
 /// One part, sent again after transient failures (transport errors, 5xx, 408, 429).
 fn send_part(
-    c: &Client,
+    c: &Session,
     file: &Path,
     plan: &Plan,
     i: usize,
@@ -180,7 +180,7 @@ fn send_part(
             .context(&context)
             .classifier(classify_s3)
             .progress(&mut report);
-        let result = c.http().send(req).and_then(|resp| {
+        let result = c.send(req).and_then(|resp| {
             let etag = resp.header("etag").map(str::to_string);
             resp.discard();
             etag.ok_or_else(|| {
@@ -208,13 +208,13 @@ fn send_part(
 
 /// `CompleteMultipartUpload` with the ETags verbatim, in part order. S3 may answer 200 with an
 /// `<Error>` body, so the body is checked too.
-fn complete(c: &Client, plan: &Plan, etags: &[String], what: &str) -> Result<()> {
+fn complete(c: &Session, plan: &Plan, etags: &[String], what: &str) -> Result<()> {
     let context = format!("{what}: completing the multipart upload");
     let req = Request::absolute(Method::Post, &plan.complete_url)
         .bytes(completion_xml(etags).into_bytes(), "application/xml")
         .context(&context)
         .classifier(classify_s3);
-    let body = c.http().send(req)?.text()?;
+    let body = c.send(req)?.text()?;
     if body.contains("<Error>") || xml_field(&body, "Code").is_some() {
         return Err(Error::new(
             ErrorKind::Http,

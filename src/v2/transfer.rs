@@ -1,6 +1,6 @@
 //! v2 external transfers as `Transfer` backends: S3 multipart upload followed by the ingress job,
-//! and the egress job followed by a presigned GET. The v1 status integers are derived from the
-//! client's own progress and the job (C_API.md "Transfer status integers"):
+//! and the egress job followed by a presigned GET. The transfer states (v1's status integers)
+//! are derived from the client's own progress and the job:
 //! upload 111 until the client has sent the parts (the part URLs come with the 201, so 110 is
 //! never seen), 112 once S3 completed the object and the job is not running yet, 113 while it
 //! runs, 114/115 from its end and log; download 116 while the job runs, 117/118 from its end.
@@ -10,16 +10,22 @@
 
 use super::jobs::{self, JobState, TransferJob};
 use super::multipart::{self, Plan};
-use super::{check_path, http, segment};
-use crate::client::Client;
+use super::{check_path, http, segment, V2};
 use crate::error::{Error, ErrorKind, Result};
-use crate::transfers::*;
+use crate::session::Session;
+use crate::transfers::{upload_source_size, Backend, Direction, Transfer, TransferState};
 use crate::transport::Method;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use TransferState::{
+    DownloadFailed, DownloadReady, DownloadStaging, UploadDone, UploadFailed, UploadInStaging,
+    UploadMoving, UploadUrlReady,
+};
 
 pub(crate) fn external_upload(
-    c: &Client,
+    c: &V2,
     system: &str,
     local_path: &Path,
     remote_path: &str,
@@ -28,16 +34,16 @@ pub(crate) fn external_upload(
         "external_upload {} -> {system}:{remote_path}",
         local_path.display()
     );
-    check_path(&what, remote_path)?;
-    let size = upload_source_size(local_path, &what)?;
+    check_path(remote_path)?;
+    let size = upload_source_size(local_path)?;
     if size == 0 {
-        return Err(Error::invalid_argument(format!(
-            "{what}: the file is empty, and S3 multipart uploads need at least one byte; \
-             use simple_upload for empty and small files"
-        )));
+        return Err(Error::invalid_argument(
+            "the file is empty, and S3 multipart uploads need at least one byte; \
+             use simple_upload for empty and small files",
+        ));
     }
     let directives = json!({"transferMethod": "s3", "fileSize": size});
-    let (job, directives) = submit(c, system, "upload", remote_path, directives, &what)?;
+    let (job, directives) = submit(c, system, "upload", remote_path, directives)?;
     let plan = Plan {
         part_urls: directives["partsUploadUrls"]
             .as_array()
@@ -45,11 +51,11 @@ pub(crate) fn external_upload(
             .flatten()
             .filter_map(|u| u.as_str().map(str::to_string))
             .collect(),
-        complete_url: required_url(&directives, "completeUploadUrl", &what)?,
+        complete_url: required_url(&directives, "completeUploadUrl")?,
         part_size: directives["maxPartSize"].as_u64().unwrap_or(0),
         size,
     };
-    plan.check().map_err(|e| e.context(&what))?;
+    plan.check()?;
     let side = Side::Upload {
         local_path: local_path.to_path_buf(),
         plan,
@@ -58,12 +64,12 @@ pub(crate) fn external_upload(
     Ok(JobTransfer::start(c, what, job, directives, side))
 }
 
-pub(crate) fn external_download(c: &Client, system: &str, remote_path: &str) -> Result<Transfer> {
+pub(crate) fn external_download(c: &V2, system: &str, remote_path: &str) -> Result<Transfer> {
     let what = format!("external_download {system}:{remote_path}");
-    check_path(&what, remote_path)?;
+    check_path(remote_path)?;
     let directives = json!({"transferMethod": "s3"});
-    let (job, directives) = submit(c, system, "download", remote_path, directives, &what)?;
-    let url = required_url(&directives, "downloadUrl", &what)?;
+    let (job, directives) = submit(c, system, "download", remote_path, directives)?;
+    let url = required_url(&directives, "downloadUrl")?;
     Ok(JobTransfer::start(
         c,
         what,
@@ -75,41 +81,40 @@ pub(crate) fn external_download(c: &Client, system: &str, remote_path: &str) -> 
 
 /// POST `transfer/{op}`: the job and the answer's `transferDirectives`.
 fn submit(
-    c: &Client,
+    c: &V2,
     system: &str,
     op: &str,
     remote_path: &str,
     directives: Value,
-    what: &str,
 ) -> Result<(TransferJob, Value)> {
     let path = format!("/filesystem/{}/transfer/{op}", segment(system)?);
     let mut body = json!({"path": remote_path, "transferDirectives": directives});
-    if let Some(account) = jobs::account(c, system, what)? {
+    if let Some(account) = jobs::account(c, system)? {
         body["account"] = json!(account);
     }
-    let answer = http::send_json(c, Method::Post, &path, body, what)?.body;
-    let job = TransferJob::from_answer(system, &answer).map_err(|e| e.context(what))?;
+    let answer = http::send_json(&c.session, Method::Post, &path, body, "")?.body;
+    let job = TransferJob::from_answer(system, &answer)?;
     Ok((job, answer["transferDirectives"].clone()))
 }
 
-fn required_url(directives: &Value, key: &str, what: &str) -> Result<String> {
+fn required_url(directives: &Value, key: &str) -> Result<String> {
     match directives[key].as_str() {
         Some(url) if !url.is_empty() => Ok(url.to_string()),
         _ => Err(Error::new(
             ErrorKind::Json,
-            format!("{what}: the server's answer has no {key}"),
+            format!("the server's answer has no {key}"),
         )),
     }
 }
 
 /// A v2 external transfer: the job, and what only one direction has.
 struct JobTransfer {
-    client: Client,
+    session: Arc<Session>,
     what: String,
     job: TransferJob,
     directives: Value,
     side: Side,
-    status: i32,
+    status: TransferState,
     failure: String,
 }
 
@@ -125,19 +130,13 @@ enum Side {
 }
 
 impl JobTransfer {
-    fn start(
-        c: &Client,
-        what: String,
-        job: TransferJob,
-        directives: Value,
-        side: Side,
-    ) -> Transfer {
+    fn start(c: &V2, what: String, job: TransferJob, directives: Value, side: Side) -> Transfer {
         let (direction, status) = match side {
-            Side::Upload { .. } => (Direction::Upload, UPLOAD_URL_READY),
-            Side::Download { .. } => (Direction::Download, DOWNLOAD_STAGING),
+            Side::Upload { .. } => (Direction::Upload, UploadUrlReady),
+            Side::Download { .. } => (Direction::Download, DownloadStaging),
         };
         let backend = JobTransfer {
-            client: c.clone(),
+            session: Arc::clone(&c.session),
             what,
             job,
             directives,
@@ -145,7 +144,7 @@ impl JobTransfer {
             status,
             failure: String::new(),
         };
-        Transfer::new(c, direction, Box::new(backend), status)
+        Transfer::new(&c.session, direction, Box::new(backend), status)
     }
 
     fn wrong_direction(&self, op: &str) -> Error {
@@ -156,37 +155,37 @@ impl JobTransfer {
     }
 }
 
-fn is_final(status: i32) -> bool {
+fn is_final(status: TransferState) -> bool {
     matches!(
         status,
-        UPLOAD_DONE | UPLOAD_FAILED | DOWNLOAD_READY | DOWNLOAD_FAILED
+        UploadDone | UploadFailed | DownloadReady | DownloadFailed
     )
 }
 
 impl Backend for JobTransfer {
     /// No request before the upload is sent (the job only waits for the object); then one
     /// look at the job: unknown/pending, running, or its verdict from state and log.
-    fn poll(&mut self) -> Result<i32> {
+    fn poll(&mut self) -> Result<TransferState> {
         let (line, [waiting, running, ok, failed]) = match &self.side {
             Side::Upload { sent: false, .. } => return Ok(self.status),
             Side::Upload { .. } => (
                 jobs::INGRESS_DONE,
-                [UPLOAD_IN_STAGING, UPLOAD_MOVING, UPLOAD_DONE, UPLOAD_FAILED],
+                [UploadInStaging, UploadMoving, UploadDone, UploadFailed],
             ),
             Side::Download { .. } => (
                 jobs::EGRESS_DONE,
                 [
-                    DOWNLOAD_STAGING,
-                    DOWNLOAD_STAGING,
-                    DOWNLOAD_READY,
-                    DOWNLOAD_FAILED,
+                    DownloadStaging,
+                    DownloadStaging,
+                    DownloadReady,
+                    DownloadFailed,
                 ],
             ),
         };
         if is_final(self.status) {
             return Ok(self.status);
         }
-        let c = &self.client;
+        let c = &self.session;
         let state = self.job.state(c).map_err(|e| e.context(&self.what))?;
         self.status = match state {
             JobState::Unknown | JobState::Pending => waiting,
@@ -242,15 +241,15 @@ impl Backend for JobTransfer {
                 ),
             ));
         }
-        multipart::upload(&self.client, local_path, plan, &self.what, progress)?;
+        multipart::upload(&self.session, local_path, plan, &self.what, progress)?;
         *sent = true;
-        self.status = UPLOAD_IN_STAGING;
+        self.status = UploadInStaging;
         Ok(())
     }
 
     fn download_url(&mut self) -> Result<String> {
         match &self.side {
-            Side::Download { url } if self.status == DOWNLOAD_READY => Ok(url.clone()),
+            Side::Download { url } if self.status == DownloadReady => Ok(url.clone()),
             Side::Download { .. } => Err(Error::new(
                 ErrorKind::InvalidState,
                 format!(

@@ -1,0 +1,73 @@
+//! The table of operations: what every FirecREST API version implements, once each (`v1`,
+//! `v2`). Arguments arrive checked and errors leave without the operation's name: the client
+//! above does both, the same way for every version.
+
+use crate::error::Result;
+use crate::transfers::Transfer;
+use crate::types::*;
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub(crate) trait Api: Send + Sync {
+    fn version(&self) -> ApiVersion;
+
+    // ---- status and identity
+    fn all_services(&self) -> Result<Vec<Service>>;
+    fn service(&self, name: &str) -> Result<Service>;
+    fn all_systems(&self) -> Result<Vec<System>>;
+    fn system(&self, system: &str) -> Result<System>;
+    fn parameters(&self) -> Result<Parameters>;
+    fn filesystems(&self, system: Option<&str>) -> Result<serde_json::Value>;
+    fn whoami(&self, system: &str) -> Result<String>;
+    fn groups(&self, system: &str) -> Result<UserGroups>;
+
+    // ---- files on a system
+    fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>>;
+    fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()>;
+    fn mv(&self, system: &str, source: &str, target: &str) -> Result<()>;
+    fn copy(&self, system: &str, source: &str, target: &str) -> Result<()>;
+    fn chmod(&self, system: &str, path: &str, mode: &str) -> Result<()>;
+    /// At least one of `owner` and `group` is given (and non-empty).
+    fn chown(
+        &self,
+        system: &str,
+        path: &str,
+        owner: Option<&str>,
+        group: Option<&str>,
+    ) -> Result<()>;
+    fn remove(&self, system: &str, path: &str) -> Result<()>;
+    fn symlink(&self, system: &str, target: &str, link_path: &str) -> Result<()>;
+    fn file_type(&self, system: &str, path: &str) -> Result<String>;
+    fn stat(&self, system: &str, path: &str, dereference: bool) -> Result<Stat>;
+    fn checksum(&self, system: &str, path: &str) -> Result<String>;
+    fn head(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String>;
+    fn tail(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String>;
+    fn view(&self, system: &str, path: &str) -> Result<String>;
+    fn simple_upload(
+        &self,
+        system: &str,
+        body: &mut dyn Read,
+        size: u64,
+        remote_dir: &str,
+        filename: &str,
+    ) -> Result<()>;
+    fn simple_download(
+        &self,
+        system: &str,
+        remote_path: &str,
+        writer: &mut dyn Write,
+    ) -> Result<u64>;
+
+    // ---- v1 tasks
+    fn task(&self, task_id: &str) -> Result<Task>;
+    fn tasks(&self, task_ids: Option<&[&str]>) -> Result<Vec<Task>>;
+
+    // ---- external (staged) transfers; the local file is a readable regular file
+    fn external_upload(
+        &self,
+        system: &str,
+        local_path: &Path,
+        remote_path: &str,
+    ) -> Result<Transfer>;
+    fn external_download(&self, system: &str, remote_path: &str) -> Result<Transfer>;
+}
