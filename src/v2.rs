@@ -713,7 +713,8 @@ mod tests {
 
     #[test]
     fn base64_bound() {
-        // transcript 52: 4,000,000 bytes fail with the 5 MiB limit; ~3.93 MB is the edge.
+        // A real server refuses a 4,000,000-byte direct download with its 5 MiB limit: the
+        // edge is about 3.93 MB.
         assert_eq!(largest_direct_download(5242880), 3932160);
     }
 

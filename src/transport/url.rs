@@ -2,7 +2,16 @@
 //! presigned URL out of messages.
 
 use crate::error::Error;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use ureq::http;
+
+/// RFC 3986's unreserved characters stay as they are; everything else is %-encoded (a space as
+/// `%20`, which every server reads the same in a path, a query and a form).
+const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 pub(super) fn append_query(url: &str, query: &[(String, String)]) -> String {
     if query.is_empty() {
@@ -21,16 +30,7 @@ pub(crate) fn form_urlencode(fields: &[(String, String)]) -> String {
 }
 
 pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(s, ENCODED).to_string()
 }
 
 /// A path segment for URLs like `/status/systems/{name}`.
@@ -73,6 +73,7 @@ mod tests {
             append_query("http://h/a", &[("targetPath".into(), "/home/a b&c".into())]),
             "http://h/a?targetPath=%2Fhome%2Fa%20b%26c"
         );
+        assert_eq!(percent_encode("aZ09-_.~ ü/"), "aZ09-_.~%20%C3%BC%2F");
         assert_eq!(
             redact_query("http://s3/b/k?X-Amz-Signature=secret"),
             "http://s3/b/k?…"

@@ -1,6 +1,6 @@
 //! v2 transfer jobs (cp, mv, rm, upload, download): every one is a scheduler job whose success
 //! is judged from its final state AND a success line in its output log, because a failing
-//! `job_copy.sh` still ends COMPLETED with exit code 0 (transcripts 66–68).
+//! `job_copy.sh` still ends COMPLETED with exit code 0 on a real server.
 
 use super::http;
 use super::V2;

@@ -1,4 +1,4 @@
-//! Sending a local file to S3 through presigned multipart URLs (v2 external upload, B7).
+//! Sending a local file to S3 through presigned multipart URLs (the v2 external upload).
 //!
 //! `parallel_parts` threads each take the next part number, open the file themselves and stream
 //! their byte range with an exact `Content-Length`, so memory is bounded by the parts in flight
