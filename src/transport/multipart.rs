@@ -68,16 +68,22 @@ fn quote(s: &str) -> String {
     s.replace(['"', '\r', '\n'], "_")
 }
 
+/// 128 random bits, so that no file's content can contain the boundary by chance or design.
+/// Without an OS random source (which rustls needs anyway) a counter and the clock still
+/// keep boundaries distinct.
 fn new_boundary() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::{SystemTime, UNIX_EPOCH};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("----firecrest-rs-{nanos:x}-{n:x}")
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        bytes[..8].copy_from_slice(&nanos.to_le_bytes());
+        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    }
+    format!("----firecrest-rs-{}", hex::encode(bytes))
 }
 
 #[cfg(test)]
