@@ -40,17 +40,29 @@
 //! # }
 //! ```
 
+// Only the C layer needs `unsafe` (raw pointers from C); every other room forbids it.
+#[forbid(unsafe_code)]
 mod api;
+#[forbid(unsafe_code)]
 pub mod auth;
 mod capi;
+#[forbid(unsafe_code)]
 pub mod client;
+#[forbid(unsafe_code)]
 pub mod error;
+#[forbid(unsafe_code)]
 pub mod options;
+#[forbid(unsafe_code)]
 mod session;
+#[forbid(unsafe_code)]
 pub mod transfers;
+#[forbid(unsafe_code)]
 mod transport;
+#[forbid(unsafe_code)]
 pub mod types;
+#[forbid(unsafe_code)]
 mod v1;
+#[forbid(unsafe_code)]
 mod v2;
 
 pub use auth::{Auth, ClientAuthMethod, TokenProvider};
