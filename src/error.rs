@@ -201,4 +201,3 @@ mod tests {
         assert_eq!(Error::invalid_argument("x").context("").message(), "x");
     }
 }
-

@@ -92,6 +92,32 @@ pub struct FileEntry {
     pub size: u64,
 }
 
+/// A size that servers send as a decimal string (v1, v2) or a number: read straight from the
+/// answer, without building a JSON value first.
+pub(crate) fn size_from_text_or_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<u64, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a size as a number or a decimal string")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom(format!("negative size {v}")))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
+            v.trim()
+                .parse()
+                .map_err(|_| E::custom(format!("bad size {v:?}")))
+        }
+    }
+    d.deserialize_any(V)
+}
+
 /// `stat` of a remote path; `mode` includes the file-type bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Stat {

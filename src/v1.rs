@@ -97,7 +97,8 @@ fn member<T: DeserializeOwned>(mut v: Value, key: &str, context: &str) -> Result
     serde_json::from_value(inner).map_err(|e| Error::from(e).context(context))
 }
 
-/// v1's ls entry: `size` is a string, `link_target` is "" for non-links.
+/// v1's ls entry, read straight from the answer: `size` is a string, `link_target` is "" for
+/// non-links.
 #[derive(serde::Deserialize)]
 struct RawEntry {
     name: String,
@@ -109,16 +110,12 @@ struct RawEntry {
     group: String,
     permissions: String,
     last_modified: String,
-    size: Value,
+    #[serde(deserialize_with = "size_from_text_or_number")]
+    size: u64,
 }
 
 impl RawEntry {
     fn into_entry(self) -> FileEntry {
-        let size = match &self.size {
-            Value::String(s) => s.trim().parse().unwrap_or(0),
-            Value::Number(n) => n.as_u64().unwrap_or(0),
-            _ => 0,
-        };
         FileEntry {
             name: self.name,
             kind: self.kind,
@@ -127,9 +124,15 @@ impl RawEntry {
             group: self.group,
             permissions: self.permissions,
             last_modified: self.last_modified,
-            size,
+            size: self.size,
         }
     }
+}
+
+/// An answer whose payload is its `output` member, deserialised without an intermediate value.
+#[derive(serde::Deserialize)]
+struct Output<T> {
+    output: T,
 }
 
 impl Api for V1 {
@@ -184,8 +187,12 @@ impl Api for V1 {
         if options.recursive {
             req = req.query("recursive", "true");
         }
-        let raw: Vec<RawEntry> = self.get_member(req, "output")?;
-        Ok(raw.into_iter().map(RawEntry::into_entry).collect())
+        let answer: Output<Vec<RawEntry>> = self.session.send(req)?.json()?;
+        Ok(answer
+            .output
+            .into_iter()
+            .map(RawEntry::into_entry)
+            .collect())
     }
 
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {

@@ -206,21 +206,15 @@ impl Api for V2 {
     }
 
     fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
-        let output = self.ops_get(
-            system,
-            "ls",
-            path,
-            &[
-                ("showHidden", options.show_hidden.to_string()),
-                ("recursive", options.recursive.to_string()),
-            ],
-        )?;
-        output
-            .as_array()
-            .ok_or_else(|| Error::new(ErrorKind::Json, "the ls answer has no list"))?
-            .iter()
-            .map(file_entry)
-            .collect()
+        check_path(path)?;
+        let query = [
+            ("path", path.to_string()),
+            ("showHidden", options.show_hidden.to_string()),
+            ("recursive", options.recursive.to_string()),
+        ];
+        // Read straight into entries: a listing can hold many thousands.
+        let answer: LsAnswer = http::get_json(&self.session, &ops_path(system, "ls")?, &query)?;
+        Ok(answer.output.into_iter().map(V2Entry::into_entry).collect())
     }
 
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {
@@ -672,28 +666,48 @@ fn output_string(v: Value, what: &str) -> Result<String> {
     }
 }
 
-/// A v2 `File` as v1's entry: `size` arrives as a string, `linkTarget` null for non-links.
-fn file_entry(v: &Value) -> Result<FileEntry> {
-    let text = |key: &str| v[key].as_str().unwrap_or_default().to_string();
-    let size = match &v["size"] {
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        Value::Number(n) => n.as_u64(),
-        _ => None,
+/// `ops/ls`'s answer.
+#[derive(serde::Deserialize)]
+struct LsAnswer {
+    output: Vec<V2Entry>,
+}
+
+/// A v2 `File`: `size` arrives as a string, `linkTarget` null for non-links.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct V2Entry {
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    link_target: Option<String>,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    permissions: String,
+    #[serde(default)]
+    last_modified: String,
+    #[serde(deserialize_with = "size_from_text_or_number")]
+    size: u64,
+}
+
+impl V2Entry {
+    /// As v1's entry.
+    fn into_entry(self) -> FileEntry {
+        FileEntry {
+            name: self.name,
+            kind: self.kind,
+            link_target: self.link_target.filter(|s| !s.is_empty()),
+            user: self.user,
+            group: self.group,
+            permissions: self.permissions,
+            last_modified: self.last_modified,
+            size: self.size,
+        }
     }
-    .ok_or_else(|| Error::new(ErrorKind::Json, format!("ls entry with a bad size: {v}")))?;
-    Ok(FileEntry {
-        name: text("name"),
-        kind: text("type"),
-        link_target: v["linkTarget"]
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        user: text("user"),
-        group: text("group"),
-        permissions: text("permissions"),
-        last_modified: text("lastModified"),
-        size,
-    })
 }
 
 /// Largest file whose base64 encoding (4 bytes per 3) fits the `limit`-byte output buffer.
@@ -720,13 +734,18 @@ mod tests {
 
     #[test]
     fn file_entry_from_v2() {
+        let entry = |v: Value| serde_json::from_value::<V2Entry>(v).map(V2Entry::into_entry);
         let v = json!({"name":"l","type":"l","linkTarget":"/x","user":"u","group":"g",
                        "permissions":"rwxrwxrwx","lastModified":"2026-11-26T17:50:29","size":"50"});
-        let e = file_entry(&v).unwrap();
+        let e = entry(v).unwrap();
         assert_eq!((e.size, e.link_target.as_deref()), (50, Some("/x")));
         let v = json!({"name":"f","type":"-","linkTarget":null,"user":"u","group":"g",
                        "permissions":"rw-r--r--","lastModified":"t","size":"580"});
-        assert_eq!(file_entry(&v).unwrap().link_target, None);
+        assert_eq!(entry(v).unwrap().link_target, None);
+        let v = json!({"name":"f","type":"-","user":"u","group":"g","size":"lots"});
+        assert!(entry(v).is_err());
+        let v = json!({"name":"f","type":"-","user":"u","group":"g","size":7});
+        assert_eq!(entry(v).unwrap().size, 7);
     }
 
     #[test]

@@ -56,6 +56,15 @@ pub(crate) fn get(c: &Session, path: &str, query: &[(&str, String)], what: &str)
     reply(c.send(build(Method::Get, path, query, what))?)
 }
 
+/// GET with the answer read straight into `T` (no intermediate JSON value).
+pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
+    c: &Session,
+    path: &str,
+    query: &[(&str, String)],
+) -> Result<T> {
+    c.send(build(Method::Get, path, query, ""))?.json()
+}
+
 pub(crate) fn delete(
     c: &Session,
     path: &str,
