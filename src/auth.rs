@@ -166,6 +166,20 @@ impl Auth {
         }
     }
 
+    /// What must never appear in a message: the client secret, a static token, the cached token.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.inner.kind {
+            AuthKind::ClientCredentials { client_secret, .. } => out.push(client_secret.clone()),
+            AuthKind::Static(token) => out.push(token.clone()),
+            AuthKind::Provider(_) => {}
+        }
+        let cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
+        out.extend(cache.as_ref().map(|c| c.token.clone()));
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
     /// Whether asking again may give a different token.
     pub(crate) fn can_refresh(&self) -> bool {
         !matches!(self.inner.kind, AuthKind::Static(_))
@@ -182,12 +196,15 @@ impl Auth {
             unreachable!("fetch is only called for client credentials")
         };
         let mut form = vec![("grant_type", "client_credentials".to_string())];
+        // A client-credentials grant changes nothing on the server, so a request lost to a
+        // 502/503/timeout is sent again like any safe request.
         let mut req = Request::absolute(Method::Post, token_url)
             .context(format!(
                 "token request to {}",
                 transport::redact_query(token_url)
             ))
-            .classifier(classify_token_error);
+            .classifier(classify_token_error)
+            .idempotent(true);
         match method {
             ClientAuthMethod::SecretPost => {
                 form.push(("client_id", client_id.clone()));
@@ -254,7 +271,8 @@ struct TokenAnswer {
     expires_in: Option<f64>,
 }
 
-/// A refused token request is an authorization failure whatever its status; the message keeps
+/// A refused grant (a 4xx answer) is an authorization failure; a failing endpoint (5xx) is an
+/// HTTP error, so that a user is not sent to check a secret that is right. The message keeps
 /// the endpoint's status and `error_description`.
 fn classify_token_error(r: &ErrorResponse<'_>) -> Error {
     let text = match serde_json::from_slice::<serde_json::Value>(r.body) {
@@ -268,7 +286,11 @@ fn classify_token_error(r: &ErrorResponse<'_>) -> Error {
         }
         Err(_) => transport::body_text(r.body),
     };
-    Error::new(ErrorKind::Auth, format!("{text} (HTTP {})", r.status))
+    let kind = match r.status {
+        400..=499 if r.status != 429 => ErrorKind::Auth,
+        status => transport::status_kind(status),
+    };
+    Error::new(kind, format!("{text} (HTTP {})", r.status))
         .context(r.context)
         .with_http_status(r.status)
 }
@@ -402,6 +424,25 @@ mod tests {
         let far = jwt(serde_json::json!({"exp": 1e300}));
         assert_eq!(refresh_at(now, jwt_lifetime(&far), m), None);
         assert_eq!(refresh_at(now, None, m), None);
+    }
+
+    #[test]
+    fn a_failing_token_endpoint_is_not_a_wrong_secret() {
+        let h = ureq::http::HeaderMap::new();
+        let answer = |status| {
+            classify_token_error(&ErrorResponse {
+                status,
+                headers: &h,
+                body: br#"{"error":"unauthorized_client","error_description":"bad secret"}"#,
+                context: "token request to http://t/token",
+            })
+        };
+        assert_eq!(answer(401).kind(), ErrorKind::Auth);
+        assert_eq!(answer(400).kind(), ErrorKind::Auth);
+        assert_eq!(answer(500).kind(), ErrorKind::Http);
+        assert_eq!(answer(502).kind(), ErrorKind::Http);
+        assert_eq!(answer(429).kind(), ErrorKind::RateLimited);
+        assert!(answer(401).message().contains("bad secret"));
     }
 
     #[test]

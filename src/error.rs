@@ -134,6 +134,23 @@ impl Error {
         self
     }
 
+    /// The same error with every occurrence of each secret replaced, so that a server that
+    /// echoes a request (a token endpoint its form, an API its Authorization header) cannot put
+    /// a credential into a message.
+    pub(crate) fn redact(mut self, secrets: &[String]) -> Error {
+        for secret in secrets.iter().filter(|s| s.len() >= 4) {
+            if self.message.contains(secret.as_str()) {
+                self.message = self.message.replace(secret.as_str(), "<redacted>");
+            }
+            if let Some((_, value)) = self.error_header.as_mut() {
+                if value.contains(secret.as_str()) {
+                    *value = value.replace(secret.as_str(), "<redacted>");
+                }
+            }
+        }
+        self
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -199,5 +216,24 @@ mod tests {
         assert_eq!(cause.to_string(), "gone");
         assert!(Error::invalid_argument("x").source().is_none());
         assert_eq!(Error::invalid_argument("x").context("").message(), "x");
+    }
+
+    #[test]
+    fn redaction_removes_every_occurrence() {
+        let e = Error::new(
+            ErrorKind::Auth,
+            "client_secret=s3cr3t&x=s3cr3t: Bearer tok-123",
+        )
+        .with_error_header("X-Echo", "tok-123")
+        .redact(&[
+            "s3cr3t".to_string(),
+            "tok-123".to_string(),
+            "ab".to_string(),
+        ]);
+        assert_eq!(
+            e.message(),
+            "client_secret=<redacted>&x=<redacted>: Bearer <redacted>"
+        );
+        assert_eq!(e.error_header(), Some(("X-Echo", "<redacted>")));
     }
 }

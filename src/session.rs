@@ -23,6 +23,7 @@ impl Session {
                 "firecrest_url {base_url:?} must start with http:// or https://"
             )));
         }
+        options.check()?;
         Ok(Session {
             http: Transport::new(&options)?,
             base_url,
@@ -47,12 +48,19 @@ impl Session {
     pub(crate) fn token(&self) -> Result<String> {
         self.auth
             .token(&self.http, self.options.token_refresh_margin)
+            .map_err(|e| e.redact(&self.auth.secrets()))
     }
 
     /// Sends `req`: a path under the FirecREST URL with the bearer token, or an absolute URL as
     /// it is (no credentials). A 401 costs one new token and one more attempt, when the body
-    /// can be sent again and the token source can give another token.
-    pub(crate) fn send(&self, mut req: Request<'_>) -> Result<Response> {
+    /// can be sent again and the token source can give another token. No error that leaves
+    /// carries the client's secret or a token, whatever the server echoed.
+    pub(crate) fn send(&self, req: Request<'_>) -> Result<Response> {
+        self.send_authorized(req)
+            .map_err(|e| e.redact(&self.auth.secrets()))
+    }
+
+    fn send_authorized(&self, mut req: Request<'_>) -> Result<Response> {
         if req.is_absolute() {
             return self.http.send(&mut req);
         }
