@@ -113,6 +113,7 @@ module firecrest
     public :: firecrest_options_set_ca_file, firecrest_options_set_max_retries
     public :: firecrest_options_set_token_refresh_margin_s, firecrest_options_set_poll_interval_ms
     public :: firecrest_options_set_parallel_parts, firecrest_options_set_user_agent
+    public :: firecrest_options_set_max_answer_bytes
     public :: firecrest_options_free
     public :: firecrest_client_new, firecrest_client_new_from_env, firecrest_client_api_version
     public :: firecrest_client_detect_api_version, firecrest_client_free
@@ -280,6 +281,14 @@ module firecrest
             integer(c_int32_t), value :: parts
             integer(c_int32_t) :: st
         end function firecrest_options_set_parallel_parts
+
+        function firecrest_options_set_max_answer_bytes(o, bytes) result(st) &
+            bind(c, name='firecrest_options_set_max_answer_bytes')
+            import :: c_ptr, c_int64_t, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int64_t), value :: bytes
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_max_answer_bytes
 
         function firecrest_options_set_user_agent(o, user_agent) result(st) &
             bind(c, name='firecrest_options_set_user_agent')

@@ -918,10 +918,21 @@ firecrest_status firecrest_options_set_parallel_parts(struct firecrest_options *
  * The User-Agent header of every request (default "firecrest-rs/<version>"). The string is copied.
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
- * (not UTF-8).
+ * (not UTF-8, or a control character such as CR or LF, which no header may carry).
  */
 firecrest_status firecrest_options_set_user_agent(struct firecrest_options *o,
                                                   const char *user_agent);
+
+/**
+ * The largest JSON or text answer the client reads (a listing, a task), in bytes (default
+ * 64 MiB); a larger answer fails with FIRECREST_STATUS_HTTP instead of using memory without
+ * bound. Downloads are streamed and not limited by it.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (0).
+ */
+firecrest_status firecrest_options_set_max_answer_bytes(struct firecrest_options *o,
+                                                        uint64_t bytes);
 
 /**
  * Frees options. NULL is a no-op; freeing twice is undefined behaviour. Clients made with them

@@ -1,6 +1,7 @@
 //! What a client can be told: timeouts, retries, trust, polling, parallelism. Plain data read
 //! by every layer below the client, so it lives apart from them all.
 
+use crate::error::{Error, Result};
 use crate::types::ApiVersion;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,6 +28,9 @@ pub struct Options {
     pub poll_max: Duration,
     /// v2 multipart uploads: parts sent at once.
     pub parallel_parts: usize,
+    /// The largest JSON or text answer read (a listing, a task); a larger one is an error
+    /// rather than memory spent without bound. Downloads are streamed and not limited.
+    pub max_answer_bytes: u64,
 }
 
 impl Default for Options {
@@ -42,6 +46,47 @@ impl Default for Options {
             poll_initial: Duration::from_millis(100),
             poll_max: Duration::from_secs(5),
             parallel_parts: 4,
+            max_answer_bytes: 64 << 20,
         }
+    }
+}
+
+impl Options {
+    /// Refuses what no request could carry: a User-Agent with control characters (a CR/LF
+    /// would split the header).
+    pub(crate) fn check(&self) -> Result<()> {
+        check_header_value("user_agent", &self.user_agent)
+    }
+}
+
+/// A header value has no control characters (tab aside): a CR or LF would end the header.
+pub(crate) fn check_header_value(name: &str, value: &str) -> Result<()> {
+    match value
+        .bytes()
+        .find(|&b| (b < b' ' && b != b'\t') || b == 0x7f)
+    {
+        None => Ok(()),
+        Some(b) => Err(Error::invalid_argument(format!(
+            "{name} contains the control character 0x{b:02x}, which no HTTP header may carry"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_without_control_characters() {
+        assert!(check_header_value("ua", "firecrest/1.0 (ü)\tx").is_ok());
+        let e = check_header_value("user_agent", "ua\r\nX: 1").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
+        assert!(e.message().contains("user_agent"), "{e}");
+        assert!(Options {
+            user_agent: "a\nb".into(),
+            ..Options::default()
+        }
+        .check()
+        .is_err());
     }
 }

@@ -52,14 +52,12 @@ pub(crate) use request::{Method, Request, Stream};
 pub(crate) use retry::{backoff, poll_delay, saturating_secs};
 pub(crate) use url::{path_segment, percent_encode, redact_query};
 
-/// JSON and text answers larger than this are refused (ureq's default of 10 MB is too small for
-/// big listings).
-const MAX_TEXT_BODY: u64 = 1 << 30;
-
 /// A successful answer (status < 400, no FirecREST error header).
 pub(crate) struct Response {
     inner: http::Response<ureq::Body>,
     context: String,
+    /// The largest JSON or text body read (`Options::max_answer_bytes`).
+    limit: u64,
 }
 
 impl Response {
@@ -80,13 +78,23 @@ impl Response {
     }
 
     pub(crate) fn bytes(mut self) -> Result<Vec<u8>> {
-        let context = self.context;
+        let (context, limit) = (self.context, self.limit);
         self.inner
             .body_mut()
             .with_config()
-            .limit(MAX_TEXT_BODY)
+            .limit(limit)
             .read_to_vec()
-            .map_err(|e| map_ureq_error(e).context(&context))
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => Error::new(
+                    ErrorKind::Http,
+                    format!(
+                        "the answer is larger than {limit} bytes, the limit of JSON and text \
+                         answers (Options::max_answer_bytes)"
+                    ),
+                ),
+                e => map_ureq_error(e),
+            })
+            .map_err(|e| e.context(&context))
     }
 
     pub(crate) fn text(self) -> Result<String> {
@@ -146,6 +154,7 @@ impl Response {
 pub(crate) struct Transport {
     agent: ureq::Agent,
     max_retries: u32,
+    max_answer_bytes: u64,
 }
 
 impl Transport {
@@ -168,6 +177,7 @@ impl Transport {
         Ok(Transport {
             agent: config.build().into(),
             max_retries: options.max_retries,
+            max_answer_bytes: options.max_answer_bytes,
         })
     }
 
@@ -314,6 +324,7 @@ impl Transport {
             return Ok(Response {
                 inner: resp,
                 context: req.context.clone(),
+                limit: self.max_answer_bytes,
             });
         }
         let body = resp

@@ -2,7 +2,7 @@
 
 use super::boundary::{arg_mut, arg_path, arg_str, boundary, boundary_or, firecrest_status, Out};
 use super::boundary::{CError, CResult};
-use crate::client::Options;
+use crate::options::{check_header_value, Options};
 use crate::types::ApiVersion;
 use std::ffi::c_char;
 use std::time::Duration;
@@ -203,14 +203,38 @@ pub unsafe extern "C" fn firecrest_options_set_parallel_parts(
 /// The User-Agent header of every request (default "firecrest-rs/<version>"). The string is copied.
 ///
 /// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
-/// (not UTF-8).
+/// (not UTF-8, or a control character such as CR or LF, which no header may carry).
 #[no_mangle]
 pub unsafe extern "C" fn firecrest_options_set_user_agent(
     o: *mut firecrest_options,
     user_agent: *const c_char,
 ) -> firecrest_status {
     update("firecrest_options_set_user_agent", o, |opts| {
-        opts.user_agent = arg_str(user_agent, "user_agent")?.to_string();
+        let user_agent = arg_str(user_agent, "user_agent")?;
+        check_header_value("user_agent", user_agent)?;
+        opts.user_agent = user_agent.to_string();
+        Ok(())
+    })
+}
+
+/// The largest JSON or text answer the client reads (a listing, a task), in bytes (default
+/// 64 MiB); a larger answer fails with FIRECREST_STATUS_HTTP instead of using memory without
+/// bound. Downloads are streamed and not limited by it.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (0).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_options_set_max_answer_bytes(
+    o: *mut firecrest_options,
+    bytes: u64,
+) -> firecrest_status {
+    update("firecrest_options_set_max_answer_bytes", o, |opts| {
+        if bytes == 0 {
+            return Err(CError::invalid_argument(
+                "argument `bytes` must be at least 1",
+            ));
+        }
+        opts.max_answer_bytes = bytes;
         Ok(())
     })
 }
