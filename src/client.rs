@@ -47,7 +47,8 @@ fn require(name: &str, value: &str) -> Result<()> {
         Err(Error::invalid_argument(format!("{name} is empty")))
     } else if value.contains('\0') {
         Err(Error::invalid_argument(format!(
-            "{name} contains a NUL character: {value:?}"
+            "{name} contains a NUL character: {:?}",
+            shown(value)
         )))
     } else {
         Ok(())
@@ -65,8 +66,32 @@ fn require_system(system: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::invalid_argument(format!(
-            "invalid system name {system:?}: letters, digits, '-', '_' and '.' only"
+            "invalid system name {:?}: letters, digits, '-', '_' and '.' only",
+            shown(system)
         )))
+    }
+}
+
+/// A name inside a directory: one path component, not `.` or `..` (the server would store it
+/// under another name, or outside the directory).
+fn require_file_name(name: &str) -> Result<()> {
+    require("filename", name)?;
+    if name.contains('/') || name == "." || name == ".." {
+        return Err(Error::invalid_argument(format!(
+            "filename {:?} must be a plain file name (no '/', not '.' or '..')",
+            shown(name)
+        )));
+    }
+    Ok(())
+}
+
+/// An argument as a message quotes it: at most 200 characters, so that a huge argument does
+/// not make a huge message.
+fn shown(arg: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 200;
+    match arg.char_indices().nth(MAX) {
+        None => arg.into(),
+        Some((end, _)) => format!("{}…({} bytes)", &arg[..end], arg.len()).into(),
     }
 }
 
@@ -223,7 +248,7 @@ impl Client {
         })
     }
     pub fn chmod(&self, system: &str, path: &str, mode: &str) -> Result<()> {
-        let what = || format!("chmod {mode} {system}:{path}");
+        let what = || format!("chmod {} {}:{}", shown(mode), shown(system), shown(path));
         require_system_path(system, path)
             .and_then(|()| require("mode", mode))
             .map_err(|e| e.context(what()))?;
@@ -259,7 +284,14 @@ impl Client {
     }
     /// Creates `link_path` pointing at `target`.
     pub fn symlink(&self, system: &str, target: &str, link_path: &str) -> Result<()> {
-        let what = || format!("symlink {system}:{link_path} -> {target}");
+        let what = || {
+            format!(
+                "symlink {}:{} -> {}",
+                shown(system),
+                shown(link_path),
+                shown(target)
+            )
+        };
         require_system(system)
             .and_then(|()| require("target", target))
             .and_then(|()| require("link_path", link_path))
@@ -301,7 +333,14 @@ impl Client {
     ) -> Result<()> {
         let context = |e: Error| e.context(format!("simple_upload {}", local_path.display()));
         let mut file = std::fs::File::open(local_path).map_err(|e| context(e.into()))?;
-        let size = file.metadata().map_err(|e| context(e.into()))?.len();
+        let meta = file.metadata().map_err(|e| context(e.into()))?;
+        if !meta.is_file() {
+            // A device or /proc file would upload as something else than it reads.
+            return Err(context(Error::invalid_argument(
+                "the local path is not a regular file",
+            )));
+        }
+        let size = meta.len();
         let name = match filename {
             Some(n) => n.to_string(),
             None => local_path
@@ -338,10 +377,17 @@ impl Client {
         remote_dir: &str,
         filename: &str,
     ) -> Result<()> {
-        let what = || format!("simple_upload {system}:{remote_dir}/{filename}");
+        let what = || {
+            format!(
+                "simple_upload {}:{}/{}",
+                shown(system),
+                shown(remote_dir),
+                shown(filename)
+            )
+        };
         require_system(system)
             .and_then(|()| require("remote_dir", remote_dir))
-            .and_then(|()| require("filename", filename))
+            .and_then(|()| require_file_name(filename))
             .map_err(|e| e.context(what()))?;
         self.call(what, |a| {
             a.simple_upload(system, body, size, remote_dir, filename)
@@ -393,8 +439,10 @@ impl Client {
     ) -> Result<Transfer> {
         let what = || {
             format!(
-                "external_upload {} -> {system}:{remote_path}",
-                local_path.display()
+                "external_upload {} -> {}:{}",
+                local_path.display(),
+                shown(system),
+                shown(remote_path)
             )
         };
         require_system_path(system, remote_path)
@@ -418,7 +466,7 @@ impl Client {
         path: &str,
         f: impl FnOnce(&dyn Api) -> Result<T>,
     ) -> Result<T> {
-        let what = || format!("{op} {system}:{path}");
+        let what = || format!("{op} {}:{}", shown(system), shown(path));
         require_system_path(system, path).map_err(|e| e.context(what()))?;
         self.call(what, f)
     }
@@ -431,7 +479,14 @@ impl Client {
         target: &str,
         f: impl FnOnce(&dyn Api) -> Result<()>,
     ) -> Result<()> {
-        let what = || format!("{op} {system}:{source} -> {target}");
+        let what = || {
+            format!(
+                "{op} {}:{} -> {}",
+                shown(system),
+                shown(source),
+                shown(target)
+            )
+        };
         require_system(system)
             .and_then(|()| require("source", source))
             .and_then(|()| require("target", target))
@@ -484,5 +539,32 @@ fn detect(session: &Arc<Session>) -> Result<Box<dyn Api>> {
             ErrorKind::Json,
             format!("{context}: the answer is neither v1 (\"out\") nor v2 (\"systems\")"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_checked_alike_for_both_versions() {
+        assert!(require_system("daint-1.x_y").is_ok());
+        for bad in ["", "a/b", "..", "a b", "a\0b"] {
+            let e = require_system(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");
+        }
+        assert!(require_file_name("data.bin").is_ok());
+        for bad in ["", ".", "..", "../escape.txt", "a/b"] {
+            assert!(require_file_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn messages_quote_at_most_a_few_hundred_characters() {
+        let long = "x/".repeat(1 << 19);
+        let e = require_system(&long).unwrap_err();
+        assert!(e.message().len() < 400, "{} bytes", e.message().len());
+        assert!(e.message().contains("(1048576 bytes)"), "{e}");
+        assert_eq!(shown("short"), "short");
     }
 }

@@ -413,11 +413,13 @@ fn io_context(e: io::Error, context: &str) -> Error {
     Error::new(ErrorKind::Io, format!("{context}: {e}"))
 }
 
-/// The size of the regular file an external upload sends.
+/// The size of the regular, readable file an upload sends; checked before any request.
 pub(crate) fn upload_source_size(local_path: &Path) -> Result<u64> {
-    let meta = std::fs::metadata(local_path).map_err(|e| {
+    let local_error = |e: io::Error| {
         Error::new(ErrorKind::Io, format!("{}: {e}", local_path.display())).with_source(e)
-    })?;
+    };
+    let file = File::open(local_path).map_err(local_error)?;
+    let meta = file.metadata().map_err(local_error)?;
     if !meta.is_file() {
         return Err(Error::invalid_argument(format!(
             "{}: the local path is not a regular file",
@@ -427,12 +429,71 @@ pub(crate) fn upload_source_size(local_path: &Path) -> Result<u64> {
     Ok(meta.len())
 }
 
-/// Runs `fill` on a new temporary file beside `target`, then renames it to `target`. On any
-/// failure the temporary file is removed and `target` is left as it was.
+/// Writes a download to `target` through `fill`, as curl's `-o` would but without ever leaving
+/// half a file: a new or regular file is filled under a temporary name beside it and renamed
+/// into place only when complete (an existing file keeps its permissions); a symlink's target
+/// is written, not the link; a character device or FIFO (`/dev/stdout`, a pipe) is written
+/// directly. A directory, or a file that may not be written, is refused before `fill` runs.
 pub(crate) fn write_atomically(
     target: &Path,
     fill: impl FnOnce(&mut File) -> Result<()>,
 ) -> Result<()> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let local_error = |e: io::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!("local file {}: {e}", target.display()),
+        )
+        .with_source(e)
+    };
+    let refuse = |why: &str| {
+        Err(Error::invalid_argument(format!(
+            "local path {} {why}",
+            target.display()
+        )))
+    };
+    if target.as_os_str().to_string_lossy().ends_with('/') {
+        return refuse("names a directory; give a file name");
+    }
+    let mut mode = 0o666;
+    match std::fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => {
+            // Follow the link (whatever the chain) and write where it leads.
+            let dest = match std::fs::canonicalize(target) {
+                Ok(d) => d,
+                Err(_) => {
+                    let link = std::fs::read_link(target).map_err(local_error)?;
+                    match target.parent() {
+                        Some(p) if link.is_relative() => p.join(link),
+                        _ => link,
+                    }
+                }
+            };
+            if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.file_type().is_symlink()) {
+                return refuse("is a symlink that leads nowhere writable");
+            }
+            return write_atomically(&dest, fill);
+        }
+        Ok(m) if m.is_dir() => return refuse("is a directory; give a file name"),
+        Ok(m) if m.file_type().is_char_device() || m.file_type().is_fifo() => {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(target)
+                .map_err(local_error)?;
+            return fill(&mut file);
+        }
+        Ok(m) if m.is_file() => {
+            // Opening for writing without truncating changes nothing; it fails as writing would.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(target)
+                .map_err(local_error)?;
+            mode = m.permissions().mode() & 0o7777;
+        }
+        Ok(_) => return refuse("is neither a regular file, a character device nor a FIFO"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(local_error(e)),
+    }
     let name = target.file_name().ok_or_else(|| {
         Error::invalid_argument(format!(
             "local path {} does not name a file",
@@ -443,21 +504,15 @@ pub(crate) fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let local_error = |e: io::Error| {
-        Error::new(
-            ErrorKind::Io,
-            format!("local file {}: {e}", target.display()),
-        )
-        .with_source(e)
-    };
     // A hidden name beside the target, so the rename stays on one filesystem; dropped (and so
-    // removed) on every early return.
+    // removed) on every early return. A new file gets 0666 less the umask, as curl's would.
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(name);
     prefix.push(".");
     let mut tmp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".part")
+        .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(&dir)
         .map_err(local_error)?;
     fill(tmp.as_file_mut())?;
@@ -506,10 +561,74 @@ mod tests {
         );
         write_atomically(&target, |f| Ok(f.write_all(b"whole")?)).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                mode & 0o600,
+                0o600,
+                "readable and writable by its owner: {mode:o}"
+            );
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+            write_atomically(&target, |f| Ok(f.write_all(b"whole")?)).unwrap();
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o640, "an existing file keeps its permissions");
+        }
         assert_eq!(
             sha256_file(&target).unwrap(),
             "5d5766cf2d78701614200418ee1450690d9af12c84d52545e4802f001ad53099"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn destinations_are_written_as_curl_would_and_refused_before_any_transfer() {
+        let dir = std::env::temp_dir().join(format!("fc-dest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let never = |_: &mut File| -> Result<()> { panic!("refused before the transfer") };
+
+        // a directory, or a name ending in '/', is refused
+        let e = write_atomically(&dir, never).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        let slash = PathBuf::from(format!("{}/new/", dir.display()));
+        assert_eq!(
+            write_atomically(&slash, never).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+
+        // a symlink's target is written; the link stays a link
+        let real = dir.join("real.txt");
+        std::fs::write(&real, b"old").unwrap();
+        let link = dir.join("link.txt");
+        std::os::unix::fs::symlink("real.txt", &link).unwrap();
+        write_atomically(&link, |f| Ok(f.write_all(b"new")?)).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+
+        // a character device is written in place, not replaced
+        write_atomically(Path::new("/dev/null"), |f| Ok(f.write_all(b"x")?)).unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
+
+        // a file that may not be written is refused before the transfer (unless root, who may)
+        let ro = dir.join("ro.txt");
+        std::fs::write(&ro, b"keep").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+        if std::fs::OpenOptions::new().write(true).open(&ro).is_err() {
+            assert_eq!(
+                write_atomically(&ro, never).unwrap_err().kind(),
+                ErrorKind::Io
+            );
+            assert_eq!(std::fs::read(&ro).unwrap(), b"keep");
+        }
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o644)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -152,7 +152,7 @@ fn send_parts(
         .collect()
 }
 
-/// One part, sent again after transient failures (transport errors, 5xx, 408, 429).
+/// One part, sent again after transient failures (transport errors, 5xx, 408).
 fn send_part(
     c: &Session,
     file: &Path,
@@ -194,8 +194,10 @@ fn send_part(
             Ok(etag) => return Ok(etag),
             Err(e) => {
                 let _ = tx.send(Event::Progress(-(sent as i64)));
-                let transient = e.kind().is_transient_transport()
-                    || matches!(e.http_status(), 408 | 429 | 500..=599);
+                // 429 is not here: the transport already waited as long as Retry-After asked,
+                // or gave up because it asked for longer; asking sooner would not help.
+                let transient =
+                    e.kind().is_transient_transport() || matches!(e.http_status(), 408 | 500..=599);
                 if !transient || attempt >= retries || stop.load(Ordering::Relaxed) {
                     return Err(e);
                 }
