@@ -862,6 +862,28 @@ firecrest_status firecrest_options_set_api_version(struct firecrest_options *o, 
 firecrest_status firecrest_options_set_timeout_ms(struct firecrest_options *o, uint64_t ms);
 
 /**
+ * The longest one call may take whose answer is read whole (a listing, a stat, a task poll:
+ * everything but the data of a transfer), however slowly the server sends it (default 300 s).
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (0).
+ */
+firecrest_status firecrest_options_set_call_timeout_ms(struct firecrest_options *o, uint64_t ms);
+
+/**
+ * A transfer's data moving slower than `bytes_per_second` for `seconds` is given up with
+ * FIRECREST_STATUS_TIMEOUT, as libcurl's CURLOPT_LOW_SPEED_LIMIT/TIME do (default 1024 bytes/s
+ * over 60 s; a staged download resumes where it stopped, within the retry limit).
+ * `bytes_per_second` 0 turns the check off.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (`seconds` 0).
+ */
+firecrest_status firecrest_options_set_low_speed(struct firecrest_options *o,
+                                                 uint64_t bytes_per_second,
+                                                 uint64_t seconds);
+
+/**
  * The connect timeout alone (default 10 s).
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT

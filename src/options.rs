@@ -31,6 +31,13 @@ pub struct Options {
     /// The largest JSON or text answer read (a listing, a task); a larger one is an error
     /// rather than memory spent without bound. Downloads are streamed and not limited.
     pub max_answer_bytes: u64,
+    /// The longest one request may take whose answer is read whole (everything but the data
+    /// of a transfer), however slowly the server drips its bytes.
+    pub call_timeout: Duration,
+    /// A transfer slower than `low_speed_limit` bytes per second for `low_speed_time` is given
+    /// up (libcurl's CURLOPT_LOW_SPEED_LIMIT/TIME); a limit of 0 turns the check off.
+    pub low_speed_limit: u64,
+    pub low_speed_time: Duration,
 }
 
 impl Default for Options {
@@ -47,6 +54,9 @@ impl Default for Options {
             poll_max: Duration::from_secs(5),
             parallel_parts: 4,
             max_answer_bytes: 64 << 20,
+            call_timeout: Duration::from_secs(300),
+            low_speed_limit: 1024,
+            low_speed_time: Duration::from_secs(60),
         }
     }
 }

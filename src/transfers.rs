@@ -319,7 +319,8 @@ fn download(
         // identity: a compressed answer would make byte offsets meaningless for Range.
         let mut req = Request::absolute(Method::Get, url)
             .header("Accept-Encoding", "identity")
-            .context(context.clone());
+            .context(context.clone())
+            .download();
         if done > 0 {
             req = req.header("Range", format!("bytes={done}-"));
         }
@@ -351,11 +352,16 @@ fn download(
                 resp.content_length()
             }
         };
+        let mut speed = resp.low_speed();
         let mut body = resp.into_reader();
         let outcome = loop {
+            if let Err(e) = speed.check() {
+                break Err(transport::io_error(&e));
+            }
             match body.read(&mut buf) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
+                    speed.count(n);
                     sink.out()
                         .write_all(&buf[..n])
                         .map_err(|e| io_context(e, &context))?;

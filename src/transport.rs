@@ -48,7 +48,7 @@ use ureq::http;
 use url::{append_query, bad_request, form_urlencode, without_query};
 
 pub(crate) use classify::{body_text, io_error, status_kind, xml_field, ErrorResponse};
-pub(crate) use request::{Method, Request, Stream};
+pub(crate) use request::{LowSpeed, Method, Request, Stream};
 pub(crate) use retry::{backoff, poll_delay, saturating_secs};
 pub(crate) use url::{path_segment, percent_encode, redact_query};
 
@@ -58,6 +58,8 @@ pub(crate) struct Response {
     context: String,
     /// The largest JSON or text body read (`Options::max_answer_bytes`).
     limit: u64,
+    /// What a streamed body must keep up with (`Options::low_speed_limit`).
+    speed: LowSpeed,
 }
 
 impl Response {
@@ -115,12 +117,18 @@ impl Response {
         self.inner.into_body().into_reader()
     }
 
+    /// The low-speed check for reading this body.
+    pub(crate) fn low_speed(&self) -> LowSpeed {
+        self.speed
+    }
+
     /// Streams the body into `writer` (simple downloads). A failure reading is classified as the
     /// network's (Transport, Timeout…), one writing as local (Io); a body shorter or longer than
     /// its announced length is an error, not a silently truncated file.
     pub(crate) fn copy_to(self, writer: &mut dyn io::Write) -> Result<u64> {
         let context = self.context.clone();
         let expected = self.content_length();
+        let mut speed = self.speed;
         let mut body = self.into_reader();
         let mut buf = vec![0u8; 64 * 1024];
         let mut total = 0u64;
@@ -132,6 +140,8 @@ impl Response {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(io_error(&e).context(&context)),
             };
+            speed.count(n);
+            speed.check().map_err(|e| io_error(&e).context(&context))?;
             writer.write_all(&buf[..n]).map_err(writing)?;
             total += n as u64;
         }
@@ -155,6 +165,8 @@ pub(crate) struct Transport {
     agent: ureq::Agent,
     max_retries: u32,
     max_answer_bytes: u64,
+    call_timeout: std::time::Duration,
+    low_speed: (u64, std::time::Duration),
 }
 
 impl Transport {
@@ -178,6 +190,8 @@ impl Transport {
             agent: config.build().into(),
             max_retries: options.max_retries,
             max_answer_bytes: options.max_answer_bytes,
+            call_timeout: options.call_timeout,
+            low_speed: (options.low_speed_limit, options.low_speed_time),
         })
     }
 
@@ -221,6 +235,28 @@ impl Transport {
         }
     }
 
+    fn low_speed(&self) -> LowSpeed {
+        LowSpeed::new(self.low_speed.0, self.low_speed.1)
+    }
+
+    /// Runs one exchange; a request whose answer is read whole gets the whole-call deadline.
+    fn run<B: ureq::AsSendBody>(
+        &self,
+        r: http::Request<B>,
+        transfer: bool,
+    ) -> std::result::Result<http::Response<ureq::Body>, ureq::Error> {
+        if transfer {
+            self.agent.run(r)
+        } else {
+            let r = self
+                .agent
+                .configure_request(r)
+                .timeout_global(Some(self.call_timeout))
+                .build();
+            self.agent.run(r)
+        }
+    }
+
     fn send_once(&self, req: &mut Request<'_>) -> Result<http::Response<ureq::Body>> {
         let url = append_query(&req.url, &req.query);
         let mut builder = http::Request::builder()
@@ -233,6 +269,8 @@ impl Transport {
             builder = builder.header(k.as_str(), v.as_str());
         }
         let aborted = std::cell::Cell::new(false);
+        let transfer = req.transfer;
+        let speed = self.low_speed();
         let progress = req.progress.as_deref_mut();
         let result = match &mut req.body {
             Body::Empty => {
@@ -243,25 +281,31 @@ impl Transport {
                     builder = builder.header("Content-Length", "0");
                 }
                 let r = builder.body(()).map_err(|e| bad_request(&url, e))?;
-                self.agent.run(r)
+                self.run(r, transfer)
             }
             Body::Form(fields) => {
                 let data = form_urlencode(fields).into_bytes();
-                self.run_bytes(builder, &url, &data, "application/x-www-form-urlencoded")?
+                self.run_bytes(
+                    builder,
+                    &url,
+                    &data,
+                    "application/x-www-form-urlencoded",
+                    transfer,
+                )?
             }
             Body::Json(value) => {
                 let data = serde_json::to_vec(value)?;
-                self.run_bytes(builder, &url, &data, "application/json")?
+                self.run_bytes(builder, &url, &data, "application/json", transfer)?
             }
             Body::Bytes { data, content_type } => {
-                self.run_bytes(builder, &url, data, content_type)?
+                self.run_bytes(builder, &url, data, content_type, transfer)?
             }
             Body::Stream {
                 stream,
                 content_type,
             } => {
                 let len = stream.len;
-                let mut reader = stream.open(progress, &aborted)?;
+                let mut reader = stream.open(progress, &aborted, speed)?;
                 if let Some(ct) = content_type {
                     builder = builder.header("Content-Type", ct.as_str());
                 }
@@ -269,7 +313,7 @@ impl Transport {
                     .header("Content-Length", len.to_string())
                     .body(ureq::SendBody::from_reader(&mut reader))
                     .map_err(|e| bad_request(&url, e))?;
-                self.agent.run(r)
+                self.run(r, transfer)
             }
             Body::Multipart {
                 fields,
@@ -279,14 +323,14 @@ impl Transport {
             } => {
                 let layout = MultipartLayout::new(fields, file_field, file_name);
                 let len = layout.body_len(stream.len);
-                let file = stream.open(progress, &aborted)?;
+                let file = stream.open(progress, &aborted, speed)?;
                 let mut reader = layout.reader(file);
                 let r = builder
                     .header("Content-Type", layout.content_type())
                     .header("Content-Length", len.to_string())
                     .body(ureq::SendBody::from_reader(&mut reader))
                     .map_err(|e| bad_request(&url, e))?;
-                self.agent.run(r)
+                self.run(r, transfer)
             }
         };
         if aborted.get() {
@@ -304,12 +348,13 @@ impl Transport {
         url: &str,
         data: &[u8],
         content_type: &str,
+        transfer: bool,
     ) -> Result<std::result::Result<http::Response<ureq::Body>, ureq::Error>> {
         let r = builder
             .header("Content-Type", content_type)
             .body(data)
             .map_err(|e| bad_request(url, e))?;
-        Ok(self.agent.run(r))
+        Ok(self.run(r, transfer))
     }
 
     /// Error statuses and FirecREST error headers become errors; everything else is returned.
@@ -325,6 +370,7 @@ impl Transport {
                 inner: resp,
                 context: req.context.clone(),
                 limit: self.max_answer_bytes,
+                speed: self.low_speed(),
             });
         }
         let body = resp
@@ -375,8 +421,58 @@ fn load_ca_file(path: &Path) -> Result<ureq::tls::RootCerts> {
 
 #[cfg(test)]
 mod tests {
-    use super::wire::{capture_one_request, content_length};
+    use super::wire::{capture_one_request, content_length, drip};
     use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_dripping_answer_ends_at_the_call_deadline() {
+        let url = drip(1000, Duration::from_millis(50), 1);
+        let options = Options {
+            call_timeout: Duration::from_secs(1),
+            ..Options::default()
+        };
+        let http = Transport::new(&options).unwrap();
+        let started = Instant::now();
+        let result = http
+            .send(&mut Request::absolute(
+                Method::Get,
+                &format!("{url}/status/systems"),
+            ))
+            .and_then(Response::bytes);
+        let e = result.expect_err("1000 bytes at 20 bytes/s cannot arrive in 1 s");
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_dripping_download_ends_at_the_low_speed_limit() {
+        let url = drip(1000, Duration::from_millis(50), 1);
+        let options = Options {
+            low_speed_limit: 100,
+            low_speed_time: Duration::from_secs(1),
+            call_timeout: Duration::from_millis(10),
+            ..Options::default()
+        };
+        let http = Transport::new(&options).unwrap();
+        let started = Instant::now();
+        let mut req = Request::absolute(Method::Get, &format!("{url}/big")).download();
+        let resp = http
+            .send(&mut req)
+            .expect("a download is not held to the call deadline");
+        let e = resp.copy_to(&mut std::io::sink()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+        assert!(e.message().contains("low-speed limit"), "{e}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 
     #[test]
     fn a_bad_presigned_url_does_not_show_its_signature() {

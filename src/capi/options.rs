@@ -94,6 +94,42 @@ pub unsafe extern "C" fn firecrest_options_set_timeout_ms(
     })
 }
 
+/// The longest one call may take whose answer is read whole (a listing, a stat, a task poll:
+/// everything but the data of a transfer), however slowly the server sends it (default 300 s).
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (0).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_options_set_call_timeout_ms(
+    o: *mut firecrest_options,
+    ms: u64,
+) -> firecrest_status {
+    update("firecrest_options_set_call_timeout_ms", o, |opts| {
+        opts.call_timeout = positive_ms(ms, "ms")?;
+        Ok(())
+    })
+}
+
+/// A transfer's data moving slower than `bytes_per_second` for `seconds` is given up with
+/// FIRECREST_STATUS_TIMEOUT, as libcurl's CURLOPT_LOW_SPEED_LIMIT/TIME do (default 1024 bytes/s
+/// over 60 s; a staged download resumes where it stopped, within the retry limit).
+/// `bytes_per_second` 0 turns the check off.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (`seconds` 0).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_options_set_low_speed(
+    o: *mut firecrest_options,
+    bytes_per_second: u64,
+    seconds: u64,
+) -> firecrest_status {
+    update("firecrest_options_set_low_speed", o, |opts| {
+        opts.low_speed_time = positive_ms(seconds.saturating_mul(1000), "seconds")?;
+        opts.low_speed_limit = bytes_per_second;
+        Ok(())
+    })
+}
+
 /// The connect timeout alone (default 10 s).
 ///
 /// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT

@@ -61,11 +61,12 @@ impl<'a> Stream<'a> {
         matches!(self.source, StreamSource::File { .. })
     }
 
-    /// The stream's bytes for one attempt, counted into `progress`.
+    /// The stream's bytes for one attempt, counted into `progress` and held to `speed`.
     pub(super) fn open<'s>(
         &'s mut self,
         progress: Option<&'s mut (dyn FnMut(u64, u64) -> bool + 'a)>,
         aborted: &'s std::cell::Cell<bool>,
+        speed: LowSpeed,
     ) -> io::Result<Box<dyn Read + 's>> {
         let len = self.len;
         let inner: Box<dyn Read + 's> = match &mut self.source {
@@ -82,6 +83,7 @@ impl<'a> Stream<'a> {
             total: len,
             progress,
             aborted,
+            speed,
         }))
     }
 }
@@ -94,11 +96,16 @@ struct ExactReader<'s, 'a> {
     total: u64,
     progress: Option<&'s mut (dyn FnMut(u64, u64) -> bool + 'a)>,
     aborted: &'s std::cell::Cell<bool>,
+    speed: LowSpeed,
 }
 
 impl Read for ExactReader<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // The transport asks for more only as the server accepts it: a slow reader here is a
+        // slow upload.
+        self.speed.check()?;
         let n = self.inner.read(buf)?;
+        self.speed.count(n);
         if n == 0 && self.done < self.total && !buf.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -164,6 +171,9 @@ pub(crate) struct Request<'a> {
     pub(super) progress: Option<ProgressFnRef<'a>>,
     /// The access token sent as `Authorization: Bearer`, set by the session.
     pub(super) bearer: Option<String>,
+    /// Moves a file's data (a streamed body either way): held to the low-speed limit rather
+    /// than to the whole-call deadline.
+    pub(super) transfer: bool,
 }
 
 impl<'a> Request<'a> {
@@ -182,6 +192,7 @@ impl<'a> Request<'a> {
             idempotent: method == Method::Get,
             progress: None,
             bearer: None,
+            transfer: false,
         }
     }
 
@@ -268,8 +279,16 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// The answer is a file's data, streamed by the caller (downloads): the request is held to
+    /// the low-speed limit instead of the whole-call deadline.
+    pub(crate) fn download(mut self) -> Self {
+        self.transfer = true;
+        self
+    }
+
     /// A raw streamed body with an exact `Content-Length`.
     pub(crate) fn stream(mut self, stream: Stream<'a>, content_type: Option<&str>) -> Self {
+        self.transfer = true;
         self.body = Body::Stream {
             stream,
             content_type: content_type.map(str::to_string),
@@ -285,6 +304,7 @@ impl<'a> Request<'a> {
         file_name: &str,
         stream: Stream<'a>,
     ) -> Self {
+        self.transfer = true;
         self.body = Body::Multipart {
             fields,
             file_field: file_field.to_string(),
@@ -316,5 +336,54 @@ impl<'a> Request<'a> {
     pub(crate) fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
         self
+    }
+}
+
+/// libcurl's low-speed limit: fewer than `limit` bytes per second over a whole `window` is a
+/// stalled transfer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LowSpeed {
+    limit: u64,
+    window: std::time::Duration,
+    since: std::time::Instant,
+    bytes: u64,
+}
+
+impl LowSpeed {
+    pub(crate) fn new(limit: u64, window: std::time::Duration) -> LowSpeed {
+        LowSpeed {
+            limit,
+            window,
+            since: std::time::Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn count(&mut self, n: usize) {
+        self.bytes += n as u64;
+    }
+
+    /// At the end of each window: an error if the window moved too few bytes.
+    pub(crate) fn check(&mut self) -> io::Result<()> {
+        let elapsed = self.since.elapsed();
+        if self.limit == 0 || elapsed < self.window {
+            return Ok(());
+        }
+        let rate = self.bytes as f64 / elapsed.as_secs_f64();
+        if rate < self.limit as f64 {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the transfer moved {:.0} bytes/s over {:.0} s, below the low-speed limit of \
+                     {} bytes/s (Options::low_speed_limit)",
+                    rate,
+                    elapsed.as_secs_f64(),
+                    self.limit
+                ),
+            ));
+        }
+        self.since = std::time::Instant::now();
+        self.bytes = 0;
+        Ok(())
     }
 }

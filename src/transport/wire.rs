@@ -38,3 +38,40 @@ pub(crate) fn capture_one_request() -> (String, std::thread::JoinHandle<Vec<u8>>
     });
     (url, handle)
 }
+
+/// Accepts connections on loopback and answers each request with a 200 whose `len`-byte body
+/// arrives one byte every `every` (a server that drips); stops after `len` bytes or when the
+/// client hangs up, and after `connections` connections.
+pub(crate) fn drip(len: usize, every: std::time::Duration, connections: usize) -> String {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((mut sock, _)) = listener.accept() else {
+                return;
+            };
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => raw.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+            );
+            if sock.write_all(head.as_bytes()).is_err() {
+                continue;
+            }
+            for _ in 0..len {
+                std::thread::sleep(every);
+                if sock.write_all(b" ").and_then(|()| sock.flush()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    url
+}

@@ -112,7 +112,7 @@ pub(crate) fn download(
     writer: &mut dyn Write,
     what: &str,
 ) -> Result<u64> {
-    c.send(build(Method::Get, path, query, what))?
+    c.send(build(Method::Get, path, query, what).download())?
         .copy_to(writer)
 }
 
