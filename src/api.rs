@@ -4,8 +4,9 @@
 
 use crate::error::Result;
 use crate::transfers::Transfer;
+use crate::transport::Stream;
 use crate::types::*;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 pub(crate) trait Api: Send + Sync {
@@ -43,11 +44,12 @@ pub(crate) trait Api: Send + Sync {
     fn head(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String>;
     fn tail(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String>;
     fn view(&self, system: &str, path: &str) -> Result<String>;
+    /// `body` is a file range (sent again after a 429/503 or a refused token) or a one-shot
+    /// reader (sent once).
     fn simple_upload(
         &self,
         system: &str,
-        body: &mut dyn Read,
-        size: u64,
+        body: Stream<'_>,
         remote_dir: &str,
         filename: &str,
     ) -> Result<()>;

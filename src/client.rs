@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub use crate::options::Options;
 use crate::session::Session;
 use crate::transfers::{self, Transfer};
-use crate::transport::Request;
+use crate::transport::{Request, Stream};
 use crate::types::*;
 use crate::v1::V1;
 use crate::v2::V2;
@@ -332,7 +332,7 @@ impl Client {
         filename: Option<&str>,
     ) -> Result<()> {
         let context = |e: Error| e.context(format!("simple_upload {}", local_path.display()));
-        let mut file = std::fs::File::open(local_path).map_err(|e| context(e.into()))?;
+        let file = std::fs::File::open(local_path).map_err(|e| context(e.into()))?;
         let meta = file.metadata().map_err(|e| context(e.into()))?;
         if !meta.is_file() {
             // A device or /proc file would upload as something else than it reads.
@@ -341,6 +341,7 @@ impl Client {
             )));
         }
         let size = meta.len();
+        drop(file);
         let name = match filename {
             Some(n) => n.to_string(),
             None => local_path
@@ -354,7 +355,9 @@ impl Client {
                 })?
                 .to_string(),
         };
-        self.simple_upload_reader(system, &mut file, size, remote_dir, &name)
+        // A file range is reopened for every attempt, so a 429/503 or a refused token costs
+        // a repeat, not a failure.
+        self.upload(system, Stream::file(local_path, 0, size), remote_dir, &name)
     }
 
     pub fn simple_upload_bytes(
@@ -368,12 +371,23 @@ impl Client {
         self.simple_upload_reader(system, &mut body, data.len() as u64, remote_dir, filename)
     }
 
-    /// Streams `size` bytes from `body` into `remote_dir/filename`.
+    /// Streams `size` bytes from `body` into `remote_dir/filename`. The reader can be read
+    /// once, so this upload is never repeated.
     pub fn simple_upload_reader(
         &self,
         system: &str,
         body: &mut dyn Read,
         size: u64,
+        remote_dir: &str,
+        filename: &str,
+    ) -> Result<()> {
+        self.upload(system, Stream::reader(body, size), remote_dir, filename)
+    }
+
+    fn upload(
+        &self,
+        system: &str,
+        body: Stream<'_>,
         remote_dir: &str,
         filename: &str,
     ) -> Result<()> {
@@ -390,7 +404,7 @@ impl Client {
             .and_then(|()| require_file_name(filename))
             .map_err(|e| e.context(what()))?;
         self.call(what, |a| {
-            a.simple_upload(system, body, size, remote_dir, filename)
+            a.simple_upload(system, body, remote_dir, filename)
         })
     }
 

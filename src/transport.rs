@@ -60,6 +60,8 @@ pub(crate) struct Response {
     limit: u64,
     /// What a streamed body must keep up with (`Options::low_speed_limit`).
     speed: LowSpeed,
+    /// The body, when the transport read it already (to repeat a GET whose answer broke off).
+    read: Option<Vec<u8>>,
 }
 
 impl Response {
@@ -80,7 +82,15 @@ impl Response {
     }
 
     pub(crate) fn bytes(mut self) -> Result<Vec<u8>> {
-        let (context, limit) = (self.context, self.limit);
+        if let Some(read) = self.read.take() {
+            return Ok(read);
+        }
+        self.read_body()
+    }
+
+    /// Reads the whole body (bounded by the answer limit).
+    fn read_body(&mut self) -> Result<Vec<u8>> {
+        let (context, limit) = (&self.context, self.limit);
         self.inner
             .body_mut()
             .with_config()
@@ -96,7 +106,7 @@ impl Response {
                 ),
                 e => map_ureq_error(e),
             })
-            .map_err(|e| e.context(&context))
+            .map_err(|e| e.context(context))
     }
 
     pub(crate) fn text(self) -> Result<String> {
@@ -132,7 +142,11 @@ impl Response {
         let mut body = self.into_reader();
         let mut buf = vec![0u8; 64 * 1024];
         let mut total = 0u64;
-        let writing = |e: io::Error| Error::new(ErrorKind::Io, format!("{context}: writing: {e}"));
+        let writing = |e: io::Error| {
+            Error::new(ErrorKind::Io, format!("writing: {e}"))
+                .with_source(e)
+                .context(&context)
+        };
         loop {
             let n = match io::Read::read(&mut body, &mut buf) {
                 Ok(0) => break,
@@ -149,8 +163,9 @@ impl Response {
         match expected {
             Some(len) if len != total => Err(Error::new(
                 ErrorKind::Transport,
-                format!("{context}: the server announced {len} bytes but sent {total}"),
-            )),
+                format!("the server announced {len} bytes but sent {total}"),
+            )
+            .context(&context)),
             _ => Ok(total),
         }
     }
@@ -229,7 +244,22 @@ impl Transport {
                             continue;
                         }
                     }
-                    return self.check(resp, req, attempt);
+                    let mut resp = self.check(resp, req, attempt)?;
+                    // An answer read whole is read here, so that a GET whose body breaks off
+                    // (a reset, a timeout mid-body) is sent again like one that got no answer.
+                    if req.idempotent && !req.transfer {
+                        match resp.read_body() {
+                            Ok(bytes) => resp.read = Some(bytes),
+                            // Not a Timeout: the call's deadline is the deadline.
+                            Err(e) if can_repeat && e.kind() == ErrorKind::Transport => {
+                                std::thread::sleep(backoff(attempt));
+                                attempt += 1;
+                                continue;
+                            }
+                            Err(e) => return Err(with_retry_note(e, attempt)),
+                        }
+                    }
+                    return Ok(resp);
                 }
             }
         }
@@ -371,6 +401,7 @@ impl Transport {
                 context: req.context.clone(),
                 limit: self.max_answer_bytes,
                 speed: self.low_speed(),
+                read: None,
             });
         }
         let body = resp
@@ -447,6 +478,22 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[test]
+    fn a_get_whose_answer_breaks_off_is_sent_again() {
+        let body = br#"{"out": [1, 2, 3]}"#;
+        let url = super::wire::cut_short(body, 2);
+        let http = Transport::new(&Options::default()).unwrap();
+        let mut req = Request::absolute(Method::Get, &format!("{url}/tasks"));
+        let bytes = http.send(&mut req).unwrap().bytes().unwrap();
+        assert_eq!(bytes, body);
+
+        // A request that may not be repeated reports the cut instead.
+        let url = super::wire::cut_short(body, 1);
+        let mut req = Request::absolute(Method::Post, &format!("{url}/tasks"));
+        let e = http.send(&mut req).and_then(Response::bytes).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::transport::{path_segment, Method, Request, Stream};
 use crate::types::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -278,8 +278,7 @@ impl Api for V1 {
     fn simple_upload(
         &self,
         system: &str,
-        body: &mut dyn Read,
-        size: u64,
+        body: Stream<'_>,
         remote_dir: &str,
         filename: &str,
     ) -> Result<()> {
@@ -287,7 +286,7 @@ impl Api for V1 {
             vec![("targetPath".to_string(), remote_dir.to_string())],
             "file",
             filename,
-            Stream::reader(body, size),
+            body,
         );
         self.send_discard(req)
     }
@@ -298,8 +297,9 @@ impl Api for V1 {
         remote_path: &str,
         writer: &mut dyn Write,
     ) -> Result<u64> {
-        let req =
-            on_system(Method::Get, "/utilities/download", system).query("sourcePath", remote_path);
+        let req = on_system(Method::Get, "/utilities/download", system)
+            .query("sourcePath", remote_path)
+            .download();
         self.session.send(req)?.copy_to(writer)
     }
 

@@ -22,10 +22,10 @@ use crate::api::Api;
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
 use crate::transfers::Transfer;
-use crate::transport::Method;
+use crate::transport::{Method, Stream};
 use crate::types::*;
 use serde_json::{json, Value};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -313,11 +313,11 @@ impl Api for V2 {
     fn simple_upload(
         &self,
         system: &str,
-        body: &mut dyn Read,
-        size: u64,
+        body: Stream<'_>,
         remote_dir: &str,
         filename: &str,
     ) -> Result<()> {
+        let size = body.len;
         check_path(remote_dir)?;
         check_path(filename)?;
         let limit = self.ops_limit(system)?;
@@ -334,7 +334,6 @@ impl Api for V2 {
             &query,
             filename,
             body,
-            size,
             "",
         )
     }

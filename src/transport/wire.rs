@@ -75,3 +75,39 @@ pub(crate) fn drip(len: usize, every: std::time::Duration, connections: usize) -
     });
     url
 }
+
+/// Answers requests with `body`, but closes the first `cuts` connections halfway through it
+/// (a dropped connection mid-body); serves `cuts + 1` connections in all.
+pub(crate) fn cut_short(body: &'static [u8], cuts: usize) -> String {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for i in 0..=cuts {
+            let Ok((mut sock, _)) = listener.accept() else {
+                return;
+            };
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => raw.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let part = if i < cuts {
+                &body[..body.len() / 2]
+            } else {
+                body
+            };
+            let _ = sock
+                .write_all(head.as_bytes())
+                .and_then(|()| sock.write_all(part));
+        }
+    });
+    url
+}

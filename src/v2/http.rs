@@ -6,7 +6,7 @@ use crate::session::Session;
 use crate::transport::xml_field;
 use crate::transport::{body_text, status_kind, ErrorResponse, Method, Request, Response, Stream};
 use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::Write;
 
 /// A successful v2 answer: the JSON body (`Null` for 204) and the server's version header.
 pub(crate) struct Reply {
@@ -90,16 +90,10 @@ pub(crate) fn upload(
     path: &str,
     query: &[(&str, String)],
     filename: &str,
-    body: &mut dyn Read,
-    size: u64,
+    body: Stream<'_>,
     what: &str,
 ) -> Result<()> {
-    let req = build(Method::Post, path, query, what).multipart(
-        Vec::new(),
-        "file",
-        filename,
-        Stream::reader(body, size),
-    );
+    let req = build(Method::Post, path, query, what).multipart(Vec::new(), "file", filename, body);
     c.send(req)?.discard();
     Ok(())
 }
