@@ -173,7 +173,7 @@ pub fn run(command: &Command, g: &Global) -> Result<(), Failure> {
             destination,
             route,
             ..
-        } => transfer::download(c, &system.system, source, destination.as_deref(), route),
+        } => transfer::download(c, g, &system.system, source, destination.as_deref(), route),
         Upload {
             system,
             source,
@@ -183,6 +183,7 @@ pub fn run(command: &Command, g: &Global) -> Result<(), Failure> {
             ..
         } => transfer::upload(
             c,
+            g,
             &system.system,
             Path::new(source),
             destination_directory,

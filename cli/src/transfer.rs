@@ -2,7 +2,7 @@
 //! area), chosen by size against the server's published limit unless `--staged`/`--direct`
 //! says; a progress bar on staged transfers when stderr is a terminal; Ctrl-C via `interrupt`.
 
-use crate::args::Route;
+use crate::args::{Global, Route};
 use crate::{interrupt, Failure};
 use firecrest::{ApiVersion, Client, Direction, ProgressFn, TransferState};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,8 +13,27 @@ use std::time::Duration;
 /// How long a staged transfer may take to reach its final state once the data has moved.
 const FINAL_STATE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
-/// True when the transfer must go through the staging area.
+/// True when the transfer must go through the staging area (said with --debug).
 fn staged(
+    client: &Client,
+    g: &Global,
+    route: &Route,
+    size: u64,
+    direction: Direction,
+) -> Result<bool, Failure> {
+    let staged = choose(client, route, size, direction)?;
+    crate::debug(g, || {
+        let how = if staged { "staged" } else { "direct" };
+        if route.staged || route.direct {
+            format!("{how} transfer (--{how})")
+        } else {
+            format!("{how} transfer of {size} bytes")
+        }
+    });
+    Ok(staged)
+}
+
+fn choose(
     client: &Client,
     route: &Route,
     size: u64,
@@ -52,6 +71,7 @@ fn base_name(path: &str) -> &str {
 
 pub fn upload(
     client: &Client,
+    g: &Global,
     system: &str,
     source: &Path,
     directory: &str,
@@ -66,7 +86,7 @@ pub fn upload(
         None => base_name(&source.to_string_lossy()).to_string(),
     };
     interrupt::install();
-    if !staged(client, route, size, Direction::Upload)? {
+    if !staged(client, g, route, size, Direction::Upload)? {
         return client
             .simple_upload(system, source, directory, Some(&name))
             .map_err(Failure::Lib);
@@ -86,6 +106,7 @@ pub fn upload(
 
 pub fn download(
     client: &Client,
+    g: &Global,
     system: &str,
     source: &str,
     destination: Option<&str>,
@@ -103,7 +124,7 @@ pub fn download(
         stat.size.max(0) as u64
     };
     interrupt::begin_download(&target);
-    let result = if staged(client, route, size, Direction::Download)? {
+    let result = if staged(client, g, route, size, Direction::Download)? {
         let mut t = client
             .external_download(system, source)
             .map_err(Failure::Lib)?;
