@@ -60,10 +60,12 @@ pub struct Global {
         default_value = "client_secret_post"
     )]
     pub client_auth_method: ClientAuthMethod,
-    /// Shell command whose stdout is the bearer token (run with `sh -c`).
+    /// Shell command whose stdout is the bearer token (run with `sh -c`). Its value is never
+    /// shown either: a command line may carry a token.
     #[arg(
         long,
         env = "FIRECREST_TOKEN_COMMAND",
+        hide_env_values = true,
         global = true,
         value_name = "COMMAND"
     )]
