@@ -160,6 +160,19 @@ pub struct Route {
     pub direct: bool,
 }
 
+/// mv and extract: a system, a source, a destination, an account.
+#[derive(Args, Debug)]
+pub struct SourceDestination {
+    #[command(flatten)]
+    pub system: System,
+    /// The absolute source path.
+    pub source: String,
+    /// The absolute destination path.
+    pub destination: String,
+    #[command(flatten)]
+    pub account: Account,
+}
+
 #[derive(Args, Debug)]
 pub struct HeadTail {
     #[command(flatten)]
@@ -245,16 +258,7 @@ pub enum Command {
         p: bool,
     },
     /// Rename/move files, directory, or symlink.
-    Mv {
-        #[command(flatten)]
-        system: System,
-        /// The absolute source path.
-        source: String,
-        /// The absolute destination path.
-        destination: String,
-        #[command(flatten)]
-        account: Account,
-    },
+    Mv(SourceDestination),
     /// Change the file mod bits of a given file according to the specified mode.
     Chmod {
         #[command(flatten)]
@@ -311,16 +315,7 @@ pub enum Command {
         account: Account,
     },
     /// Extract files (not supported yet).
-    Extract {
-        #[command(flatten)]
-        system: System,
-        /// The absolute source path.
-        source: String,
-        /// The absolute destination path.
-        destination: String,
-        #[command(flatten)]
-        account: Account,
-    },
+    Extract(SourceDestination),
     /// Determine file type.
     File {
         #[command(flatten)]
@@ -474,44 +469,4 @@ pub enum Command {
     },
     /// Print a completion script for a shell.
     Completions { shell: clap_complete::Shell },
-}
-
-impl Command {
-    /// The command's name as typed (for messages).
-    pub fn name(&self) -> &'static str {
-        use Command::*;
-        match self {
-            ServerVersion => "server-version",
-            Systems { .. } => "systems",
-            GetNodes { .. } => "get-nodes",
-            GetReservations { .. } => "get-reservations",
-            GetPartitions { .. } => "get-partitions",
-            Id { .. } => "id",
-            Ls { .. } => "ls",
-            Mkdir { .. } => "mkdir",
-            Mv { .. } => "mv",
-            Chmod { .. } => "chmod",
-            Chown { .. } => "chown",
-            Cp { .. } => "cp",
-            Compress { .. } => "compress",
-            Extract { .. } => "extract",
-            File { .. } => "file",
-            Stat { .. } => "stat",
-            Symlink { .. } => "symlink",
-            Rm { .. } => "rm",
-            Checksum { .. } => "checksum",
-            Head(_) => "head",
-            Tail(_) => "tail",
-            View { .. } => "view",
-            Download { .. } => "download",
-            Upload { .. } => "upload",
-            Submit { .. } => "submit",
-            JobInfo { .. } => "job-info",
-            WaitForJob { .. } => "wait-for-job",
-            JobMetadata { .. } => "job-metadata",
-            Cancel { .. } => "cancel",
-            AttachToJob { .. } => "attach-to-job",
-            Completions { .. } => "completions",
-        }
-    }
 }

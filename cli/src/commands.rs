@@ -23,9 +23,8 @@ fn ignored(command: &str, flag: &str, given: bool) {
     }
 }
 
-pub fn run(command: &Command, g: &Global) -> Result<(), Failure> {
+pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
     use Command::*;
-    let name = command.name();
     // Commands without a library back end, and the one that needs no server.
     match command {
         GetNodes { .. }
@@ -39,7 +38,7 @@ pub fn run(command: &Command, g: &Global) -> Result<(), Failure> {
         | JobMetadata { .. }
         | Cancel { .. }
         | AttachToJob { .. } => {
-            return Err(Failure::Unsupported(name));
+            return Err(Failure::Unsupported(name.into()));
         }
         Completions { shell } => {
             completions(*shell);
@@ -53,12 +52,7 @@ pub fn run(command: &Command, g: &Global) -> Result<(), Failure> {
         ServerVersion => server_version(c, g),
         Systems { table, .. } => {
             let systems = lib(c.all_systems())?;
-            if *table && !g.json {
-                print!("{}", output::systems_table(&systems));
-            } else {
-                let out: Vec<_> = systems.iter().map(output::system).collect();
-                output::print_json(&out);
-            }
+            print_list(g, *table, &systems, output::systems_table, output::system);
             Ok(())
         }
         Id { system } => {
@@ -86,21 +80,11 @@ pub fn run(command: &Command, g: &Global) -> Result<(), Failure> {
                 recursive: *recursive,
             };
             let entries = lib(c.list_files(&system.system, path, options))?;
-            if *table && !g.json {
-                print!("{}", output::ls_table(&entries));
-            } else {
-                let out: Vec<_> = entries.iter().map(output::file_entry).collect();
-                output::print_json(&out);
-            }
+            print_list(g, *table, &entries, output::ls_table, output::file_entry);
             Ok(())
         }
         Mkdir { system, path, p } => lib(c.mkdir(&system.system, path, *p)),
-        Mv {
-            system,
-            source,
-            destination,
-            ..
-        } => lib(c.mv(&system.system, source, destination)),
+        Mv(args) => lib(c.mv(&args.system.system, &args.source, &args.destination)),
         Chmod { system, path, mode } => lib(c.chmod(&system.system, path, mode)),
         Chown {
             system,
@@ -191,6 +175,21 @@ pub fn run(command: &Command, g: &Global) -> Result<(), Failure> {
             route,
         ),
         _ => unreachable!("handled above"),
+    }
+}
+
+/// A list as JSON, or with `--table` (and without `--json`) as a table.
+fn print_list<'a, T, J: serde::Serialize>(
+    g: &Global,
+    table: bool,
+    items: &'a [T],
+    as_table: fn(&[T]) -> String,
+    as_json: fn(&'a T) -> J,
+) {
+    if table && !g.json {
+        print!("{}", as_table(items));
+    } else {
+        output::print_json(&items.iter().map(as_json).collect::<Vec<J>>());
     }
 }
 

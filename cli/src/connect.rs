@@ -11,7 +11,7 @@ use std::time::Duration;
 
 pub fn client(g: &Global) -> Result<Client, Failure> {
     if g.config.is_some() {
-        return Err(Failure::Unsupported("--config (FIRECREST_CONFIG)"));
+        return Err(Failure::Unsupported("--config (FIRECREST_CONFIG)".into()));
     }
     let url = g.firecrest_url.as_deref().filter(|u| !u.is_empty());
     let url = url.ok_or_else(|| {
@@ -65,7 +65,7 @@ fn auth(g: &Global) -> Result<Auth, Failure> {
     }
     if g.api_key.is_some() {
         // The library cannot send a custom header (X-API-Key) yet.
-        return Err(Failure::Unsupported("--api-key (FIRECREST_API_KEY)"));
+        return Err(Failure::Unsupported("--api-key (FIRECREST_API_KEY)".into()));
     }
     if let Some(command) = &g.token_command {
         crate::debug(g, || "authentication: token command".into());

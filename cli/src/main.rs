@@ -14,7 +14,7 @@ mod output;
 mod transfer;
 
 use args::{Cli, Global};
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 /// Why a command failed, and so its exit code and message.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub enum Failure {
     /// Bad arguments or configuration (exit 2).
     Usage(String),
     /// A command or option without a back end yet (exit 1).
-    Unsupported(&'static str),
+    Unsupported(String),
     /// The library's error: FirecREST's own text, naming the operation, system and path.
     Lib(firecrest::Error),
     /// Anything else, said in full (exit 1).
@@ -43,7 +43,13 @@ fn main() {
 }
 
 fn run() -> i32 {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // The subcommand's name as typed, for messages.
+    let name = matches.subcommand_name().unwrap_or("firecrest");
     let g = &cli.global;
     if g.version {
         println!("FirecREST CLI Version: {}", env!("CARGO_PKG_VERSION"));
@@ -71,17 +77,13 @@ fn run() -> i32 {
         return 2;
     };
     let started = std::time::Instant::now();
-    let result = commands::run(command, g);
+    let result = commands::run(command, name, g);
     debug(g, || {
-        format!(
-            "{} took {:.3} s",
-            command.name(),
-            started.elapsed().as_secs_f64()
-        )
+        format!("{name} took {:.3} s", started.elapsed().as_secs_f64())
     });
     match result {
         Ok(()) => 0,
-        Err(failure) => report(command.name(), failure),
+        Err(failure) => report(name, failure),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::args::{Global, Route};
 use crate::{interrupt, Failure};
-use firecrest::{ApiVersion, Client, Direction, ProgressFn, TransferState};
+use firecrest::{ApiVersion, Client, Direction, ProgressFn, Transfer, TransferState};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -95,13 +95,11 @@ pub fn upload(
     let mut t = client
         .external_upload(system, source, &remote)
         .map_err(Failure::Lib)?;
-    let bar = progress_bar(size);
-    t.set_progress(Some(progress(bar.clone())));
-    let result = t.finish_upload().and_then(|()| {
+    with_progress(&mut t, size, |t| {
+        t.finish_upload()?;
         t.wait(TransferState::UploadDone, FINAL_STATE_TIMEOUT)
             .map(drop)
-    });
-    finish(bar, result)
+    })
 }
 
 pub fn download(
@@ -128,10 +126,7 @@ pub fn download(
         let mut t = client
             .external_download(system, source)
             .map_err(Failure::Lib)?;
-        let bar = progress_bar(size);
-        t.set_progress(Some(progress(bar.clone())));
-        let result = t.finish_download(&target);
-        finish(bar, result)
+        with_progress(&mut t, size, |t| t.finish_download(&target))
     } else {
         client
             .simple_download(system, source, &target)
@@ -169,7 +164,16 @@ fn progress(bar: ProgressBar) -> ProgressFn {
     })
 }
 
-fn finish(bar: ProgressBar, result: firecrest::Result<()>) -> Result<(), Failure> {
+/// Runs `step` on a staged transfer with a progress bar of `size` bytes (the library's count
+/// replaces it once known); Ctrl-C makes the callback stop the transfer.
+fn with_progress(
+    t: &mut Transfer,
+    size: u64,
+    step: impl FnOnce(&mut Transfer) -> firecrest::Result<()>,
+) -> Result<(), Failure> {
+    let bar = progress_bar(size);
+    t.set_progress(Some(progress(bar.clone())));
+    let result = step(t);
     bar.finish_and_clear();
     match result {
         Err(_) if interrupt::interrupted() => Err(Failure::Interrupted),
