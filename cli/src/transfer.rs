@@ -155,7 +155,13 @@ fn progress_bar(total: u64) -> ProgressBar {
 
 /// The library's progress callback: moves the bar, and stops the transfer after Ctrl-C.
 fn progress(bar: ProgressBar) -> ProgressFn {
+    let mut moving = false;
     Box::new(move |done, total| {
+        if !moving {
+            // Rate and ETA from the first byte, not from the wait for the staging area.
+            moving = true;
+            bar.reset();
+        }
         if total > 0 {
             bar.set_length(total);
         }
