@@ -49,7 +49,6 @@ use server::Api;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 use store::Store;
 use tokens::Tokens;
@@ -77,7 +76,6 @@ pub const OFFLINE_SYSTEM: &str = "offline";
 pub const USER: &str = "testuser";
 pub const HOME: &str = "/home/testuser";
 pub const CLIENT_ID: &str = "firecrest-test-client";
-const WORKERS: usize = 16;
 
 /// What a fault does to the requests it matches.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +143,6 @@ impl Default for Config {
 
 /// Everything the routes of either API version share: one per running emulator.
 pub(crate) struct State {
-    port: u16,
     pub base_url: String,
     pub sandbox: Sandbox,
     pub tokens: Tokens,
@@ -157,10 +154,6 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     pub fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
@@ -208,8 +201,7 @@ fn fresh_temp_dir(tag: &str) -> std::io::Result<PathBuf> {
 /// A running emulator. Dropping it stops the server (and removes a temporary root).
 pub struct Emulator {
     state: Arc<State>,
-    server: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
+    server: server::Server,
     root: PathBuf,
     temp_root: Option<PathBuf>,
     store_dir: PathBuf,
@@ -219,14 +211,7 @@ impl Emulator {
     pub fn start(config: Config) -> std::io::Result<Emulator> {
         let api = api_for(&config)?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
-        server::no_delay(&listener);
-        let server = tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| std::io::Error::other("the emulator did not bind a TCP port"))?;
+        let port = listener.local_addr()?.port();
         let base_url = format!("http://127.0.0.1:{port}");
         let (root, temp_root) = match &config.root {
             Some(r) => {
@@ -243,7 +228,6 @@ impl Emulator {
         }
         let store_dir = fresh_temp_dir("staging")?;
         let state = Arc::new(State {
-            port,
             sandbox: Sandbox::new(&root, HOME)?,
             tokens: Tokens::new(CLIENT_ID, USER, config.token_ttl),
             store: Store::new(store_dir.clone(), &base_url, 604_800),
@@ -256,12 +240,10 @@ impl Emulator {
         for f in config.faults {
             state.faults.add(f);
         }
-        let server = Arc::new(server);
-        let workers = server::spawn_workers(server.clone(), state.clone(), api, WORKERS);
+        let server = server::Server::start(listener, state.clone(), api)?;
         Ok(Emulator {
             state,
             server,
-            workers,
             root,
             temp_root,
             store_dir,
@@ -335,12 +317,7 @@ impl Emulator {
 
     fn shutdown(&mut self) {
         self.state.stopping.store(true, Ordering::SeqCst);
-        for _ in 0..self.workers.len() {
-            self.server.unblock();
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
+        self.server.stop();
         if let Some(t) = self.temp_root.take() {
             let _ = std::fs::remove_dir_all(t);
         }
