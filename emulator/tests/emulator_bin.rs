@@ -1,13 +1,13 @@
 //! The `firecrest-emulator` binary: the six `KEY=value` lines, serving, fault flags, exit 0 on
 //! SIGTERM and SIGINT, and a large staging upload that does not grow its memory.
 
-mod emulator_common;
+mod support;
 
-use emulator_common::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::*;
 
 const KEYS: [&str; 6] = [
     "FIRECREST_URL",

@@ -6,14 +6,15 @@
 //! order; S3 requests to the recorder's object store go to the emulator's staging store.
 //! Transcripts that cannot be replayed meaningfully are listed in `SKIPPED` with the reason.
 
-mod emulator_common;
+mod support;
 
-use emulator_common::*;
 use firecrest_emulator::{Config, Emulator};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use support::v1::*;
+use support::*;
 
 /// The recorded id of the second identical upload (61, extra/37, extra/38).
 const SECOND_UPLOAD: &str = "00b1d872874b2573bc0603bc367660eb";
