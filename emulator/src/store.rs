@@ -377,10 +377,23 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
         );
     }
     let max = store.max_object();
+    let too_large = || {
+        s3_error(
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+        )
+    };
+    // The form's fields and framing may add up to 1 MiB to the object; a longer declared body
+    // is refused before it is read.
+    let limit = max.saturating_add(1024 * 1024);
+    if req.content_length().is_some_and(|l| l > limit) {
+        return too_large();
+    }
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut outcome: Option<Resp> = None;
     let fail_transfer = req.fail_transfer;
-    let result = multipart::for_each_field(req, &ct, max.saturating_add(1024 * 1024), |part| {
+    let result = multipart::for_each_field(req, &ct, limit, |part| {
         if part.name != "file" {
             fields.push((part.name.clone(), part.text()?));
             return Ok(Flow::Continue);
@@ -400,11 +413,7 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
         while let Some(chunk) = part.chunk()? {
             w.write_all(&chunk)?;
             if w.len > max {
-                outcome = Some(s3_error(
-                    400,
-                    "EntityTooLarge",
-                    "Your proposed upload exceeds the maximum allowed size",
-                ));
+                outcome = Some(too_large());
                 return Ok(Flow::Stop);
             }
         }
@@ -422,11 +431,7 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
     });
     match (result, outcome) {
         (_, Some(resp)) => resp,
-        (Err(e), None) if e.kind() == io::ErrorKind::FileTooLarge => s3_error(
-            400,
-            "EntityTooLarge",
-            "Your proposed upload exceeds the maximum allowed size",
-        ),
+        (Err(e), None) if e.kind() == io::ErrorKind::FileTooLarge => too_large(),
         (Err(e), None) => s3_error(
             400,
             "MalformedPOSTRequest",
