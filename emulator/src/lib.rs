@@ -26,6 +26,8 @@
 //!   unreadable, and only the home and `/tmp` are writable; compute, reservations, compress,
 //!   extract and xfer-internal are not emulated.
 
+#![forbid(unsafe_code)]
+
 mod atomic;
 mod copy;
 mod faults;
@@ -51,6 +53,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
+use tempfile::TempDir;
 use tokens::Tokens;
 
 /// The FirecREST API generation the emulator serves.
@@ -184,18 +187,15 @@ impl State {
 fn api_for(config: &Config) -> std::io::Result<Arc<dyn Api>> {
     match config.api {
         ApiVersion::V1 => Ok(Arc::new(v1::V1::new())),
-        ApiVersion::V2 => Ok(Arc::new(v2::V2::new(config.max_part_size))),
+        ApiVersion::V2 => Ok(Arc::new(v2::V2::new(config.max_part_size)?)),
     }
 }
 
-fn fresh_temp_dir(tag: &str) -> std::io::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "firecrest-emulator-{tag}-{}-{}",
-        std::process::id(),
-        util::hex(&util::random_bytes(6))
-    ));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// A fresh directory under the system's temporary directory, removed when dropped.
+fn fresh_temp_dir(tag: &str) -> std::io::Result<TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!("firecrest-emulator-{tag}-"))
+        .tempdir()
 }
 
 /// A running emulator. Dropping it stops the server (and removes a temporary root).
@@ -203,8 +203,8 @@ pub struct Emulator {
     state: Arc<State>,
     server: server::Server,
     root: PathBuf,
-    temp_root: Option<PathBuf>,
-    store_dir: PathBuf,
+    temp_root: Option<TempDir>,
+    store_dir: Option<TempDir>,
 }
 
 impl Emulator {
@@ -220,7 +220,7 @@ impl Emulator {
             }
             None => {
                 let d = fresh_temp_dir("root")?;
-                (d.clone(), Some(d))
+                (d.path().to_path_buf(), Some(d))
             }
         };
         for d in [HOME, "/tmp", "/root"] {
@@ -230,7 +230,7 @@ impl Emulator {
         let state = Arc::new(State {
             sandbox: Sandbox::new(&root, HOME)?,
             tokens: Tokens::new(CLIENT_ID, USER, config.token_ttl),
-            store: Store::new(store_dir.clone(), &base_url, 604_800),
+            store: Store::new(store_dir.path().to_path_buf(), &base_url, 604_800),
             base_url,
             faults: Faults::default(),
             counters: Counters::default(),
@@ -246,7 +246,7 @@ impl Emulator {
             server,
             root,
             temp_root,
-            store_dir,
+            store_dir: Some(store_dir),
         })
     }
     /// FIRECREST_URL
@@ -318,10 +318,12 @@ impl Emulator {
     fn shutdown(&mut self) {
         self.state.stopping.store(true, Ordering::SeqCst);
         self.server.stop();
-        if let Some(t) = self.temp_root.take() {
-            let _ = std::fs::remove_dir_all(t);
+        for dir in [self.temp_root.take(), self.store_dir.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = dir.close();
         }
-        let _ = std::fs::remove_dir_all(&self.store_dir);
     }
 }
 

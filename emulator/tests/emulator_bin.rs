@@ -3,6 +3,8 @@
 
 mod support;
 
+use rustix::process::{kill_process, Pid, Signal};
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
@@ -56,11 +58,8 @@ fn start(args: &[&str]) -> Running {
     Running { child, env }
 }
 
-fn stop(mut r: Running, signal: i32) -> i32 {
-    // SAFETY: sends a signal to our own child process.
-    unsafe {
-        libc::kill(r.child.id() as i32, signal);
-    }
+fn stop(mut r: Running, signal: Signal) -> i32 {
+    kill_process(Pid::from_child(&r.child), signal).expect("signal the emulator");
     let start = Instant::now();
     loop {
         if let Some(status) = r.child.try_wait().unwrap() {
@@ -121,7 +120,7 @@ fn prints_six_lines_serves_and_exits_0_on_sigterm() {
     .unwrap();
     assert_eq!(a.status, 201);
     assert!(root.join("home/testuser/made-by-test").is_dir());
-    assert_eq!(stop(r, libc::SIGTERM), 0);
+    assert_eq!(stop(r, Signal::TERM), 0);
     // A root given by the user is kept.
     assert!(root.join("home/testuser/made-by-test").is_dir());
     std::fs::remove_dir_all(&root).unwrap();
@@ -130,7 +129,7 @@ fn prints_six_lines_serves_and_exits_0_on_sigterm() {
 #[test]
 fn exits_0_on_sigint_and_refuses_bad_flags() {
     let r = start(&["--api", "v1", "--token-ttl", "60", "--task-delay-ms", "5"]);
-    assert_eq!(stop(r, libc::SIGINT), 0);
+    assert_eq!(stop(r, Signal::INT), 0);
     let help = Command::new(env!("CARGO_BIN_EXE_firecrest-emulator"))
         .arg("--help")
         .output()
@@ -266,5 +265,5 @@ fn a_large_staging_upload_is_streamed_to_disk() {
         grown < 64 * 1024,
         "the emulator's peak memory grew by {grown} KiB during a {SIZE}-byte upload"
     );
-    assert_eq!(stop(r, libc::SIGTERM), 0);
+    assert_eq!(stop(r, Signal::TERM), 0);
 }
