@@ -2,16 +2,17 @@
 //! endpoint, FirecREST endpoints acting on real files under a root directory, an embedded staging
 //! object store with presigned URLs, and fault injection.
 //!
-//! CONTRACT (skeleton): the public API below is what the tests, the C/Fortran test drivers and the
+//! The public API below is what the tests, the C/Fortran test drivers and the
 //! `firecrest-emulator` binary use. Fixed facts other modules rely on:
 //! - system `cluster` (available) and `offline` (listed as not available);
 //! - user `testuser`, home `/home/testuser` (writable), client id `firecrest-test-client`,
 //!   a client secret drawn at random on every start;
 //! - everything listens on 127.0.0.1, one port.
 //!
-//! Layout: `server` (HTTP, workers, faults applied, counters), `tokens` (token endpoint, JWTs),
-//! `sandbox` (remote paths → files under the root, no escape), `store` (staging object store
-//! under `/s3/`), `multipart` (multer, driven synchronously), `faults`, the file mechanics both
+//! Layout: `server` (HTTP on hyper and tokio, synchronous handlers on the blocking pool, faults
+//! applied, counters), `tokens` (token endpoint, JWTs), `sandbox` (remote paths → files under
+//! the root, no escape), `store` (staging object store under `/s3/`), `multipart` (multer over
+//! the request body), `faults`, the file mechanics both
 //! versions share (`atomic` temp-and-rename writes, `copy` of trees, `portion` for head/tail),
 //! and one route module per API version (`v1`, `v2`), chosen by `Config::api`.
 //!
@@ -183,7 +184,7 @@ impl State {
     }
 }
 
-/// The routes of the configured API version. (v2 plugs in here.)
+/// The routes of the configured API version.
 fn api_for(config: &Config) -> std::io::Result<Arc<dyn Api>> {
     match config.api {
         ApiVersion::V1 => Ok(Arc::new(v1::V1::new())),

@@ -131,7 +131,8 @@ impl Tokens {
         Ok(claims)
     }
 
-    /// The FirecREST username of verified claims (§A2: `preferred_username`).
+    /// The FirecREST username of verified claims: FirecREST takes it from
+    /// `preferred_username`.
     pub fn username(claims: &Value) -> String {
         claims
             .get("preferred_username")

@@ -1,6 +1,5 @@
-//! Replays every recorded FirecREST v1 exchange (tests/emulator_v1_transcripts and extra/, a copy
-//! of the project's shared spec transcripts)
-//! against the emulator over HTTP and compares the status code, the `X-*` headers, the media
+//! Replays every recorded FirecREST v1 exchange (tests/emulator_v1_transcripts and extra/,
+//! recorded from a real FirecREST 1.16.6) against the emulator over HTTP and compares the status code, the `X-*` headers, the media
 //! type and the JSON structure (keys and value types, recursively) with the recorded answer.
 //! Requests that depend on earlier answers (task ids, presigned forms and URLs) are driven in
 //! order; S3 requests to the recorder's object store go to the emulator's staging store.

@@ -1,5 +1,5 @@
-//! Replays the recorded FirecREST v2 exchanges (tests/emulator_v2_transcripts, a copy of
-//! spec/transcripts/v2) against the v2 emulator, in recording order on one emulator, and
+//! Replays the recorded FirecREST v2 exchanges (tests/emulator_v2_transcripts, recorded from a
+//! real FirecREST v2 server) against the v2 emulator, in recording order on one emulator, and
 //! compares status codes, the F7T-* and x-* headers, content types, JSON structure (keys and
 //! value types) and, where the recorded data is deterministic, the values themselves.
 

@@ -251,7 +251,7 @@ fn head_tail(call: &Call, op: &str, description: &str) -> Result<Resp, Resp> {
                 }
                 Ok(_) => {}
             }
-            // view is head without skip (§A7).
+            // view is head without skip: the first bytes of the file, up to the size limit.
             let portion = Portion {
                 skip: false,
                 ..portion

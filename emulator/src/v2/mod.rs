@@ -1,6 +1,7 @@
-//! FirecREST v2 routes (API part B): status, filesystem ops, transfer jobs with S3 multipart
-//! presigning, and the job endpoints of the fake scheduler. Shapes, codes and headers follow
-//! the recorded transcripts (`spec/transcripts/v2`), which win over the written spec.
+//! FirecREST v2 routes: status, filesystem ops, transfer jobs with S3 multipart presigning, and
+//! the job endpoints of the fake scheduler. Shapes, codes and headers follow the recorded
+//! exchanges in `tests/emulator_v2_transcripts`, also where they differ from the API's
+//! documentation.
 
 mod fs;
 mod http;
