@@ -49,9 +49,6 @@ pub mod types;
 mod v1;
 mod v2;
 
-
-
-
 pub use auth::{Auth, ClientAuthMethod, TokenProvider};
 pub use client::{Client, Options};
 pub use error::{Error, ErrorKind, Result};

@@ -4,8 +4,8 @@
 mod client_common;
 
 use client_common::*;
-use firecrest_emulator::Config;
 use firecrest::{Auth, Client, ClientAuthMethod, ErrorKind, ListOptions};
+use firecrest_emulator::Config;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

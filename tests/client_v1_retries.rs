@@ -4,8 +4,8 @@
 mod client_common;
 
 use client_common::*;
-use firecrest_emulator::FaultAction;
 use firecrest::{Client, ErrorKind, ListOptions, Options};
+use firecrest_emulator::FaultAction;
 use std::time::{Duration, Instant};
 
 fn ls(c: &Client, emu: &firecrest_emulator::Emulator) -> firecrest::Result<()> {

@@ -4,9 +4,9 @@
 mod client_common;
 
 use client_common::*;
-use firecrest_emulator::{Config, FaultAction};
 use firecrest::transfers::*;
 use firecrest::{Client, ErrorKind, Transfer};
+use firecrest_emulator::{Config, FaultAction};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -6,9 +6,9 @@ mod client_v2_support;
 
 use client_common::{client_with, fault, put_remote, scratch, sha256_hex, status_fault};
 use client_v2_support::*;
-use firecrest_emulator::{Emulator, FaultAction};
 use firecrest::transfers::*;
 use firecrest::{ApiVersion, Client, ErrorKind, Options, Transfer};
+use firecrest_emulator::{Emulator, FaultAction};
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -10,9 +10,9 @@ mod c_support;
 use c_support::{
     crate_dir, emulator_env, lib_dir, soname_version, start_emulator, tool_available, Scratch,
 };
-use firecrest_emulator::Emulator;
 use firecrest::types::ApiVersion;
 use firecrest::ErrorKind;
+use firecrest_emulator::Emulator;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

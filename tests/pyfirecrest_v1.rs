@@ -4,8 +4,8 @@
 #[path = "py/harness.rs"]
 mod harness;
 
-use firecrest_emulator::{Fault, FaultAction};
 use firecrest::types::ApiVersion;
+use firecrest_emulator::{Fault, FaultAction};
 
 #[test]
 fn pyfirecrest_v1_client_works_against_the_emulator() {

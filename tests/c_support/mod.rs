@@ -4,8 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
-use firecrest_emulator::{Config, Emulator};
 use firecrest::ApiVersion;
+use firecrest_emulator::{Config, Emulator};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

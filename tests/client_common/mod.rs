@@ -2,8 +2,8 @@
 //! credentials, fixtures written straight into the emulator's root.
 #![allow(dead_code)]
 
-use firecrest_emulator::{Config, Emulator, Fault, FaultAction};
 use firecrest::{Auth, Client, Options};
+use firecrest_emulator::{Config, Emulator, Fault, FaultAction};
 use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use crate::client_common::{client_with, fast_options, sha256_hex};
-use firecrest_emulator::{Config, Emulator};
 use firecrest::{ApiVersion, Client, Options};
+use firecrest_emulator::{Config, Emulator};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;

@@ -4,8 +4,8 @@
 //!
 //! Shared by tests/pyfirecrest_v1.rs and tests/pyfirecrest_v2.rs (`#[path]` module).
 
-use firecrest_emulator::{Config, Emulator};
 use firecrest::types::ApiVersion;
+use firecrest_emulator::{Config, Emulator};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
