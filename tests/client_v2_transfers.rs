@@ -125,7 +125,7 @@ fn upload_part_size_edges() {
 #[test]
 fn upload_in_parallel_parts() {
     let emu = emulator(ApiVersion::V2, |_| {});
-    // 8 parts at once: more connections than the 4 threads tiny_http keeps ready.
+    // Up to 8 parts at once, each on a connection of its own.
     for parallel in [1, 3, 4, 8] {
         let c = client_with(
             &emu,

@@ -2,17 +2,19 @@
 //! or aborted upload or transfer never leaves a half-written file (v1 uploads and staging
 //! copies, v2 `ops/upload` and transfer jobs).
 
-use super::util::{hex, random_bytes};
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
 
 /// Names the emulator's temporary files start with (v1's `ls` hides them).
 pub(crate) const TMP_PREFIX: &str = ".firecrest-emulator-";
 
+/// A temporary file beside `dest` (removed if dropped uncommitted), renamed over `dest` by
+/// [`AtomicFile::commit`].
 pub(crate) struct AtomicFile {
-    file: File,
-    tmp: PathBuf,
+    file: NamedTempFile,
     dest: PathBuf,
 }
 
@@ -23,18 +25,22 @@ impl AtomicFile {
         let dir = dest
             .parent()
             .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
-        let tmp = dir.join(format!("{TMP_PREFIX}{}", hex(&random_bytes(8))));
-        let file = File::options().write(true).create_new(true).open(&tmp)?;
+        // Created as `File::create` would (0666 less the umask), not tempfile's 0600: the
+        // file keeps these permissions once renamed.
+        let file = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .rand_bytes(16)
+            .permissions(fs::Permissions::from_mode(0o666))
+            .tempfile_in(dir)?;
         Ok(AtomicFile {
             file,
-            tmp,
             dest: dest.to_path_buf(),
         })
     }
 
     pub fn commit(mut self) -> io::Result<()> {
         self.file.flush()?;
-        fs::rename(&self.tmp, &self.dest)
+        self.file.persist(&self.dest).map(drop).map_err(|e| e.error)
     }
 }
 
@@ -44,13 +50,6 @@ impl Write for AtomicFile {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        // Not committed (or committed: the rename already moved it away).
-        let _ = fs::remove_file(&self.tmp);
     }
 }
 
@@ -73,11 +72,8 @@ mod tests {
 
     #[test]
     fn only_a_commit_shows_the_file_and_it_replaces_a_symlink() {
-        let dir = std::env::temp_dir().join(format!(
-            "fe-atomic-{}-{}",
-            std::process::id(),
-            hex(&random_bytes(4))
-        ));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         fs::create_dir_all(dir.join("in")).unwrap();
         fs::write(dir.join("outside"), b"old").unwrap();
         let dest = dir.join("in/f");
@@ -91,6 +87,5 @@ mod tests {
         f.commit().unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"new");
         assert_eq!(fs::read(dir.join("outside")).unwrap(), b"old");
-        fs::remove_dir_all(dir).unwrap();
     }
 }

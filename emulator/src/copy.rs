@@ -69,11 +69,8 @@ mod tests {
 
     #[test]
     fn symlinks_at_the_destination_are_replaced_not_followed() {
-        let dir = std::env::temp_dir().join(format!(
-            "fe-copy-{}-{}",
-            std::process::id(),
-            super::super::util::hex(&super::super::util::random_bytes(4))
-        ));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let (src, dst, outside) = (dir.join("src"), dir.join("dst"), dir.join("outside"));
         fs::create_dir_all(src.join("sub")).unwrap();
         fs::create_dir_all(&dst).unwrap();
@@ -88,16 +85,12 @@ mod tests {
         assert!(!outside.join("g").exists());
         assert_eq!(fs::read(dst.join("f")).unwrap(), b"new");
         assert_eq!(fs::read(dst.join("sub/g")).unwrap(), b"g");
-        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn a_merge_replaces_symlinks_and_keeps_other_files() {
-        let dir = std::env::temp_dir().join(format!(
-            "fe-merge-{}-{}",
-            std::process::id(),
-            super::super::util::hex(&super::super::util::random_bytes(4))
-        ));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let (from, into, outside) = (dir.join("from"), dir.join("into"), dir.join("outside"));
         fs::create_dir_all(from.join("evil")).unwrap();
         fs::create_dir_all(from.join("d")).unwrap();
@@ -112,6 +105,5 @@ mod tests {
         assert_eq!(fs::read(into.join("evil/f")).unwrap(), b"new");
         assert_eq!(fs::read(into.join("d/a")).unwrap(), b"a");
         assert_eq!(fs::read(into.join("d/keep")).unwrap(), b"keep");
-        fs::remove_dir_all(dir).unwrap();
     }
 }

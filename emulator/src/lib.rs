@@ -2,16 +2,17 @@
 //! endpoint, FirecREST endpoints acting on real files under a root directory, an embedded staging
 //! object store with presigned URLs, and fault injection.
 //!
-//! CONTRACT (skeleton): the public API below is what the tests, the C/Fortran test drivers and the
+//! The public API below is what the tests, the C/Fortran test drivers and the
 //! `firecrest-emulator` binary use. Fixed facts other modules rely on:
 //! - system `cluster` (available) and `offline` (listed as not available);
 //! - user `testuser`, home `/home/testuser` (writable), client id `firecrest-test-client`,
 //!   a client secret drawn at random on every start;
 //! - everything listens on 127.0.0.1, one port.
 //!
-//! Layout: `server` (HTTP, workers, faults applied, counters), `tokens` (token endpoint, JWTs),
-//! `sandbox` (remote paths → files under the root, no escape), `store` (staging object store
-//! under `/s3/`), `multipart` (multer, driven synchronously), `faults`, the file mechanics both
+//! Layout: `server` (HTTP on hyper and tokio, synchronous handlers on the blocking pool, faults
+//! applied, counters), `tokens` (token endpoint, JWTs), `sandbox` (remote paths → files under
+//! the root, no escape), `store` (staging object store under `/s3/`), `multipart` (multer over
+//! the request body), `faults`, the file mechanics both
 //! versions share (`atomic` temp-and-rename writes, `copy` of trees, `portion` for head/tail),
 //! and one route module per API version (`v1`, `v2`), chosen by `Config::api`.
 //!
@@ -25,6 +26,8 @@
 //! - Timestamps are UTC; the system's users are `testuser` (uid 1001) and `root`; `/root` is
 //!   unreadable, and only the home and `/tmp` are writable; compute, reservations, compress,
 //!   extract and xfer-internal are not emulated.
+
+#![forbid(unsafe_code)]
 
 mod atomic;
 mod copy;
@@ -49,9 +52,9 @@ use server::Api;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 use store::Store;
+use tempfile::TempDir;
 use tokens::Tokens;
 
 /// The FirecREST API generation the emulator serves.
@@ -77,7 +80,6 @@ pub const OFFLINE_SYSTEM: &str = "offline";
 pub const USER: &str = "testuser";
 pub const HOME: &str = "/home/testuser";
 pub const CLIENT_ID: &str = "firecrest-test-client";
-const WORKERS: usize = 16;
 
 /// What a fault does to the requests it matches.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +147,6 @@ impl Default for Config {
 
 /// Everything the routes of either API version share: one per running emulator.
 pub(crate) struct State {
-    port: u16,
     pub base_url: String,
     pub sandbox: Sandbox,
     pub tokens: Tokens,
@@ -157,10 +158,6 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     pub fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
@@ -187,46 +184,35 @@ impl State {
     }
 }
 
-/// The routes of the configured API version. (v2 plugs in here.)
+/// The routes of the configured API version.
 fn api_for(config: &Config) -> std::io::Result<Arc<dyn Api>> {
     match config.api {
         ApiVersion::V1 => Ok(Arc::new(v1::V1::new())),
-        ApiVersion::V2 => Ok(Arc::new(v2::V2::new(config.max_part_size))),
+        ApiVersion::V2 => Ok(Arc::new(v2::V2::new(config.max_part_size)?)),
     }
 }
 
-fn fresh_temp_dir(tag: &str) -> std::io::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "firecrest-emulator-{tag}-{}-{}",
-        std::process::id(),
-        util::hex(&util::random_bytes(6))
-    ));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// A fresh directory under the system's temporary directory, removed when dropped.
+fn fresh_temp_dir(tag: &str) -> std::io::Result<TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!("firecrest-emulator-{tag}-"))
+        .tempdir()
 }
 
 /// A running emulator. Dropping it stops the server (and removes a temporary root).
 pub struct Emulator {
     state: Arc<State>,
-    server: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
+    server: server::Server,
     root: PathBuf,
-    temp_root: Option<PathBuf>,
-    store_dir: PathBuf,
+    temp_root: Option<TempDir>,
+    store_dir: Option<TempDir>,
 }
 
 impl Emulator {
     pub fn start(config: Config) -> std::io::Result<Emulator> {
         let api = api_for(&config)?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
-        server::no_delay(&listener);
-        let server = tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| std::io::Error::other("the emulator did not bind a TCP port"))?;
+        let port = listener.local_addr()?.port();
         let base_url = format!("http://127.0.0.1:{port}");
         let (root, temp_root) = match &config.root {
             Some(r) => {
@@ -235,7 +221,7 @@ impl Emulator {
             }
             None => {
                 let d = fresh_temp_dir("root")?;
-                (d.clone(), Some(d))
+                (d.path().to_path_buf(), Some(d))
             }
         };
         for d in [HOME, "/tmp", "/root"] {
@@ -243,10 +229,9 @@ impl Emulator {
         }
         let store_dir = fresh_temp_dir("staging")?;
         let state = Arc::new(State {
-            port,
             sandbox: Sandbox::new(&root, HOME)?,
             tokens: Tokens::new(CLIENT_ID, USER, config.token_ttl),
-            store: Store::new(store_dir.clone(), &base_url, 604_800),
+            store: Store::new(store_dir.path().to_path_buf(), &base_url, 604_800),
             base_url,
             faults: Faults::default(),
             counters: Counters::default(),
@@ -256,15 +241,13 @@ impl Emulator {
         for f in config.faults {
             state.faults.add(f);
         }
-        let server = Arc::new(server);
-        let workers = server::spawn_workers(server.clone(), state.clone(), api, WORKERS);
+        let server = server::Server::start(listener, state.clone(), api)?;
         Ok(Emulator {
             state,
             server,
-            workers,
             root,
             temp_root,
-            store_dir,
+            store_dir: Some(store_dir),
         })
     }
     /// FIRECREST_URL
@@ -335,16 +318,13 @@ impl Emulator {
 
     fn shutdown(&mut self) {
         self.state.stopping.store(true, Ordering::SeqCst);
-        for _ in 0..self.workers.len() {
-            self.server.unblock();
+        self.server.stop();
+        for dir in [self.temp_root.take(), self.store_dir.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = dir.close();
         }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
-        if let Some(t) = self.temp_root.take() {
-            let _ = std::fs::remove_dir_all(t);
-        }
-        let _ = std::fs::remove_dir_all(&self.store_dir);
     }
 }
 

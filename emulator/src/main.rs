@@ -3,6 +3,8 @@
 //! Serves a local FirecREST on 127.0.0.1, prints the environment a client needs as shell
 //! `KEY=value` lines, and runs until SIGINT or SIGTERM.
 
+#![forbid(unsafe_code)]
+
 use firecrest_emulator::ApiVersion;
 use firecrest_emulator::{parse_fault, Config, Emulator};
 use std::io::Write;
@@ -131,18 +133,28 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-/// Blocks SIGINT and SIGTERM in this thread (and so in every thread started later), so that
-/// `sigwait` in the main thread receives them.
-fn block_stop_signals() -> libc::sigset_t {
-    // SAFETY: plain libc signal-mask calls on a locally owned sigset_t.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
-    }
+/// Waits for SIGINT or SIGTERM. The handlers are installed before the call returns the
+/// future, so a signal sent as soon as the environment lines are printed is not lost.
+fn stop_signals() -> std::io::Result<impl FnOnce()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    let (mut interrupt, mut terminate) = {
+        let _entered = rt.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    Ok(move || {
+        rt.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    })
 }
 
 fn main() {
@@ -153,7 +165,13 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let signals = block_stop_signals();
+    let wait_for_stop = match stop_signals() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("firecrest-emulator: cannot handle signals: {e}");
+            std::process::exit(1);
+        }
+    };
     let emulator = match Emulator::start(args.config) {
         Ok(e) => e,
         Err(e) => {
@@ -176,10 +194,6 @@ fn main() {
         eprintln!("firecrest-emulator: cannot write to stdout: {e}");
         std::process::exit(1);
     }
-    let mut sig: libc::c_int = 0;
-    // SAFETY: waits for one of the blocked signals; `signals` and `sig` are valid locals.
-    unsafe {
-        libc::sigwait(&signals, &mut sig);
-    }
+    wait_for_stop();
     emulator.stop();
 }

@@ -211,20 +211,17 @@ impl Sandbox {
 mod tests {
     use super::*;
 
-    fn sandbox() -> (PathBuf, Sandbox) {
-        let dir = std::env::temp_dir().join(format!(
-            "fe-sandbox-{}-{}",
-            std::process::id(),
-            super::super::util::hex(&super::super::util::random_bytes(4))
-        ));
-        std::fs::create_dir_all(dir.join("home/testuser/d")).unwrap();
-        let sb = Sandbox::new(&dir, "/home/testuser").unwrap();
+    /// A sandbox in a temporary directory, removed when the `TempDir` is dropped.
+    fn sandbox() -> (tempfile::TempDir, Sandbox) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("home/testuser/d")).unwrap();
+        let sb = Sandbox::new(dir.path(), "/home/testuser").unwrap();
         (dir, sb)
     }
 
     #[test]
     fn dotdot_and_symlinks_stay_inside() {
-        let (dir, sb) = sandbox();
+        let (_dir, sb) = sandbox();
         let root = sb.root().to_path_buf();
         assert_eq!(sb.normalize("/../../etc/passwd"), "/etc/passwd");
         let (_, l) = sb.resolve("/home/testuser/../../../etc", true).unwrap();
@@ -246,6 +243,5 @@ mod tests {
         assert!(sb.check_write("/home/testuser").is_err());
         assert!(sb.check_write("/home/testuser/x").is_ok());
         assert!(sb.check_enter("/root").is_err());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

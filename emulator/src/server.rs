@@ -1,17 +1,52 @@
-//! HTTP plumbing shared by the v1 and v2 emulators: a tiny_http server with a pool of worker
-//! threads, a request wrapper, responses streamed from files, fault injection and counters.
-//! The API versions plug in through [`Api`]; the token endpoint and the staging object store are
-//! served here for both.
+//! HTTP plumbing shared by the v1 and v2 emulators: hyper's HTTP/1 connections on a tokio
+//! runtime with our own accept loop, a request wrapper whose body synchronous handlers read,
+//! responses streamed from files, fault injection and counters. The API versions plug in through
+//! [`Api`]; the token endpoint and the staging object store are served here for both.
+//!
+//! Handlers are synchronous and run on tokio's blocking pool, one per request being served; an
+//! idle keep-alive connection is a task, not a thread. Request bodies are never held whole: the
+//! handler pulls them chunk by chunk from the connection, and response bodies stream from their
+//! files.
 
 use super::multipart;
 use super::State;
 use crate::util::{parse_urlencoded, percent_decode_path};
+use bytes::Bytes;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use http_body::Body as _;
+use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{HeaderMap, Request, Response};
+use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use std::fs::File;
+use std::future::Future;
 use std::io::{self, Read};
-use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Connections served at once; the next ones wait in the listen backlog.
+const MAX_CONNECTIONS: usize = 1024;
+/// Handlers running at once (blocking-pool threads; idle ones end after a few seconds).
+const MAX_HANDLERS: usize = 128;
+/// How long a stop waits for requests in progress before it drops their connections.
+const GRACE: Duration = Duration::from_secs(2);
+/// Request body bytes still read and thrown away after an early answer (e.g. 413), so that a
+/// client that sends its whole body before reading sees the answer instead of a reset; a longer
+/// body gets its connection closed.
+const DRAIN_LIMIT: u64 = 64 << 20;
+/// How long a response cut by a drop fault waits before the connection drops, so that the
+/// bytes before the cut reach the client.
+const FLUSH_BEFORE_CUT: Duration = Duration::from_millis(50);
+/// Read size for response bodies streamed from files.
+const FILE_CHUNK: usize = 256 * 1024;
 
 /// A FirecREST API generation served by the emulator (v1 routes, v2 routes).
 pub(crate) trait Api: Send + Sync {
@@ -19,39 +54,138 @@ pub(crate) trait Api: Send + Sync {
     fn handle(&self, state: &Arc<State>, req: &mut Req) -> Option<Resp>;
 }
 
+/// A request body as the connection delivers it, chunk by chunk: a `Stream` for multer and a
+/// blocking `Read` for handlers (which run outside the runtime and wait on it).
+pub(crate) struct BodyStream {
+    body: Incoming,
+    rt: Handle,
+    /// The part of the last chunk that `read` has not handed out yet.
+    left: Bytes,
+    /// Set after a chunk is returned: the next poll is `Pending` once (waking itself at once).
+    /// multer's buffer pulls from its stream until it is pending, so a stream that is always
+    /// ready would be read whole into memory before the first field is handed out.
+    just_yielded: bool,
+    done: bool,
+}
+
+impl BodyStream {
+    fn new(body: Incoming, rt: Handle) -> BodyStream {
+        BodyStream {
+            body,
+            rt,
+            left: Bytes::new(),
+            just_yielded: false,
+            done: false,
+        }
+    }
+
+    /// The runtime the connection runs on (multipart parsing waits on it too).
+    pub(crate) fn runtime(&self) -> Handle {
+        self.rt.clone()
+    }
+
+    /// Reads and throws away at least `limit` bytes (whole chunks); true when the body ended.
+    async fn discard(&mut self, limit: u64) -> bool {
+        let mut seen = 0;
+        while seen < limit {
+            match self.next().await {
+                Some(Ok(chunk)) => seen += chunk.len() as u64,
+                Some(Err(_)) => return false,
+                None => return true,
+            }
+        }
+        false
+    }
+
+    fn finished(&self) -> bool {
+        self.done || (self.left.is_empty() && http_body::Body::is_end_stream(&self.body))
+    }
+}
+
+impl futures_util::Stream for BodyStream {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        let this = self.get_mut();
+        if !this.left.is_empty() {
+            return Poll::Ready(Some(Ok(std::mem::take(&mut this.left))));
+        }
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.just_yielded {
+            this.just_yielded = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        loop {
+            match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(io::Error::other(e))));
+                }
+                // Trailers and empty chunks carry no body bytes.
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) if !data.is_empty() => {
+                        this.just_yielded = true;
+                        return Poll::Ready(Some(Ok(data)));
+                    }
+                    _ => continue,
+                },
+            }
+        }
+    }
+}
+
+impl Read for BodyStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left.is_empty() {
+            let rt = self.rt.clone();
+            match rt.block_on(self.next()) {
+                Some(chunk) => self.left = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.left.len());
+        buf[..n].copy_from_slice(&self.left.split_to(n));
+        Ok(n)
+    }
+}
+
 /// An incoming request with its path and query decoded once.
 pub(crate) struct Req {
-    inner: tiny_http::Request,
     pub method: String,
     /// Percent-decoded path without the query string.
     pub path: String,
     pub query: Vec<(String, String)>,
+    headers: HeaderMap,
+    body: BodyStream,
     /// Set by a `FailTransfer` fault: the transfer this request creates must fail.
     pub fail_transfer: bool,
 }
 
 impl Req {
-    fn new(inner: tiny_http::Request) -> Req {
-        let url = inner.url().to_string();
-        let (path, query) = match url.split_once('?') {
-            Some((p, q)) => (p.to_string(), parse_urlencoded(q)),
-            None => (url, Vec::new()),
-        };
+    fn new(request: Request<Incoming>, rt: Handle) -> Req {
+        let (parts, body) = request.into_parts();
         Req {
-            method: inner.method().as_str().to_ascii_uppercase(),
-            path: percent_decode_path(&path),
-            query,
-            inner,
+            method: parts.method.as_str().to_ascii_uppercase(),
+            path: percent_decode_path(parts.uri.path()),
+            query: parts.uri.query().map(parse_urlencoded).unwrap_or_default(),
+            headers: parts.headers,
+            body: BodyStream::new(body, rt),
             fail_transfer: false,
         }
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.inner
-            .headers()
-            .iter()
-            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str().to_string())
+        self.headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     }
 
     /// The first query parameter of that name.
@@ -63,7 +197,7 @@ impl Req {
     }
 
     pub fn content_length(&self) -> Option<u64> {
-        self.inner.body_length().map(|l| l as u64)
+        http_body::Body::size_hint(&self.body.body).exact()
     }
 
     pub fn content_type(&self) -> String {
@@ -71,11 +205,11 @@ impl Req {
     }
 
     pub fn body(&mut self) -> &mut dyn Read {
-        self.inner.as_reader()
+        &mut self.body
     }
 
-    pub(crate) fn inner_mut(&mut self) -> &mut tiny_http::Request {
-        &mut self.inner
+    pub(crate) fn body_stream(&mut self) -> &mut BodyStream {
+        &mut self.body
     }
 
     /// The text fields of a urlencoded or multipart body (files in a multipart body are read
@@ -154,85 +288,178 @@ impl Resp {
     }
 }
 
-/// Serves requests until `state.stopping` is set and the server is unblocked.
-pub(crate) fn spawn_workers(
-    server: Arc<tiny_http::Server>,
-    state: Arc<State>,
-    api: Arc<dyn Api>,
-    workers: usize,
-) -> Vec<JoinHandle<()>> {
-    (0..workers)
-        .map(|i| {
-            let (server, state, api) = (server.clone(), state.clone(), api.clone());
-            std::thread::Builder::new()
-                .name(format!("firecrest-emulator-{i}"))
-                .spawn(move || loop {
-                    let rq = match server.recv() {
-                        Ok(rq) => rq,
-                        Err(_) => break,
-                    };
-                    if state.stopping() {
-                        drop(rq);
-                        break;
-                    }
-                    // A bug must cost one request (its connection drops), not a worker: the
-                    // pool is small and a lost worker would leave the emulator stuck.
-                    let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        serve(&state, api.as_ref(), rq)
-                    }));
-                    if served.is_err() {
-                        state.counters.add("panics");
-                    }
-                })
-                .expect("spawn an emulator worker thread")
-        })
-        .collect()
+/// A running server: the accept loop and its connections on a runtime of their own thread.
+pub(crate) struct Server {
+    stop: CancellationToken,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-fn serve(state: &Arc<State>, api: &dyn Api, rq: tiny_http::Request) {
-    let mut req = Req::new(rq);
-    state.counters.add("requests");
-    state
-        .counters
-        .add(&format!("{} {}", req.method, route_key(&req.path)));
-    let matched = state.faults.matching(&req.method, &req.path);
-    if let Some(d) = matched.delay {
-        std::thread::sleep(d);
-    }
-    if let Some((status, retry_after)) = matched.status {
-        let mut resp = injected(status);
-        if let Some(r) = retry_after {
-            resp = resp.header("Retry-After", r);
-        }
-        respond(state, req, resp, None);
-        return;
-    }
-    req.fail_transfer = matched.fail_transfer;
-    let drop_after = matched.drop_after;
-    if let Some(n) = drop_after {
-        if req.content_length().is_some_and(|l| l > n) {
-            // A request body longer than the cut: the connection drops while the client sends.
-            let _ = io::copy(&mut req.body().take(n), &mut io::sink());
-            if let Some(peer) = req.inner.remote_addr().copied() {
-                close_connection(state.port(), peer, Cut::Reset);
-            }
-            return;
-        }
-    }
-    let resp = if req.path == super::tokens::TOKEN_PATH {
-        state.counters.add("token_requests");
-        super::tokens::handle(state, &mut req)
-    } else if req.path.starts_with(super::store::STORE_PREFIX) {
-        super::store::handle(state, &mut req)
-    } else {
-        api.handle(state, &mut req).unwrap_or_else(|| {
-            Resp::json(
-                404,
-                serde_json::json!({"message": "no Route matched with those values"}),
-            )
+impl Server {
+    /// Serves `listener` (already bound, so clients may connect at once) until [`Server::stop`].
+    pub fn start(
+        listener: std::net::TcpListener,
+        state: Arc<State>,
+        api: Arc<dyn Api>,
+    ) -> io::Result<Server> {
+        listener.set_nonblocking(true)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(MAX_HANDLERS)
+            .thread_keep_alive(Duration::from_secs(2))
+            .thread_name("firecrest-emulator")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _entered = rt.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let stop = CancellationToken::new();
+        let shared = Arc::new(Shared { state, api });
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("firecrest-emulator-accept".into())
+            .spawn(move || {
+                rt.block_on(accept_loop(listener, shared, stopped));
+                // Handlers still running (a client that stopped sending mid-body) see their
+                // connection gone and end; they are not waited for beyond this.
+                rt.shutdown_timeout(GRACE);
+            })?;
+        Ok(Server {
+            stop,
+            thread: Some(thread),
         })
-    };
-    respond(state, req, resp, drop_after);
+    }
+
+    /// Stops accepting, lets requests in progress finish for a moment, closes every connection
+    /// and returns when the server's threads are gone.
+    pub fn stop(&mut self) {
+        self.stop.cancel();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Shared {
+    state: Arc<State>,
+    api: Arc<dyn Api>,
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+) {
+    let connections = TaskTracker::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = async {
+                let permit = slots.clone().acquire_owned().await;
+                (permit, listener.accept().await)
+            } => accepted,
+        };
+        let (Ok(permit), Ok((socket, _))) = accepted else {
+            // Out of file descriptors or the like: wait instead of spinning.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        // Headers and a small body go out in separate writes; without this each write after
+        // the first waits for the client's delayed ACK (≈40 ms per request).
+        let _ = socket.set_nodelay(true);
+        let (shared, stop) = (shared.clone(), stop.clone());
+        connections.spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |request| {
+                let shared = shared.clone();
+                async move { shared.serve(request).await }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(socket), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(GRACE, conn).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    connections.close();
+    let _ = tokio::time::timeout(GRACE * 2, connections.wait()).await;
+}
+
+/// A connection-ending error: hyper closes the connection without (finishing) an answer.
+fn cut_connection(why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, why.to_string())
+}
+
+impl Shared {
+    async fn serve(self: Arc<Self>, request: Request<Incoming>) -> io::Result<Response<OutBody>> {
+        let state = &self.state;
+        let mut req = Req::new(request, Handle::current());
+        state.counters.add("requests");
+        state
+            .counters
+            .add(&format!("{} {}", req.method, route_key(&req.path)));
+        let matched = state.faults.matching(&req.method, &req.path);
+        if let Some(d) = matched.delay {
+            tokio::time::sleep(d).await;
+        }
+        if let Some((status, retry_after)) = matched.status {
+            let mut resp = injected(status);
+            if let Some(r) = retry_after {
+                resp = resp.header("Retry-After", r);
+            }
+            return Ok(finish(req, resp, None));
+        }
+        req.fail_transfer = matched.fail_transfer;
+        let drop_after = matched.drop_after;
+        if let Some(n) = drop_after {
+            if req.content_length().is_some_and(|l| l > n) {
+                // A request body longer than the cut: the connection drops while the client
+                // sends (closing a socket with unread data resets it, so the client learns at
+                // once).
+                req.body.discard(n).await;
+                return Err(cut_connection("request body cut by a drop fault"));
+            }
+        }
+        let shared = self.clone();
+        let served = tokio::task::spawn_blocking(move || {
+            let resp = shared.route(&mut req);
+            (req, resp)
+        })
+        .await;
+        match served {
+            Ok((req, resp)) => Ok(finish(req, resp, drop_after)),
+            Err(_) => {
+                // A bug costs one request (its connection drops), not the server.
+                state.counters.add("panics");
+                Err(cut_connection("the handler panicked"))
+            }
+        }
+    }
+
+    fn route(&self, req: &mut Req) -> Resp {
+        let state = &self.state;
+        if req.path == super::tokens::TOKEN_PATH {
+            state.counters.add("token_requests");
+            super::tokens::handle(state, req)
+        } else if req.path.starts_with(super::store::STORE_PREFIX) {
+            super::store::handle(state, req)
+        } else {
+            self.api.handle(state, req).unwrap_or_else(|| {
+                Resp::json(
+                    404,
+                    serde_json::json!({"message": "no Route matched with those values"}),
+                )
+            })
+        }
+    }
 }
 
 /// An injected error answer, worded like the component that sends it in a real deployment:
@@ -261,147 +488,101 @@ fn route_key(path: &str) -> String {
     p.to_string()
 }
 
-fn respond(state: &State, req: Req, resp: Resp, drop_after: Option<u64>) {
-    let Req { inner, .. } = req;
-    let peer = inner.remote_addr().copied();
-    let status = tiny_http::StatusCode(resp.status);
-    let headers: Vec<tiny_http::Header> = resp
-        .headers
-        .iter()
-        .filter_map(|(k, v)| tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok())
-        .collect();
-    let (reader, len): (Box<dyn Read + Send>, u64) = match resp.body {
-        Body::Empty => (Box::new(io::empty()), 0),
+/// The hyper response for `resp`. A request body the handler left unread is drained in the
+/// background (up to [`DRAIN_LIMIT`]) while the answer goes out. With `drop_after`, the
+/// connection ends after that many body bytes: the body stream fails there, and hyper drops the
+/// connection with the body short of its Content-Length; a shorter body goes out whole and
+/// the connection is closed after it.
+fn finish(req: Req, resp: Resp, drop_after: Option<u64>) -> Response<OutBody> {
+    let mut body = req.body;
+    if !body.finished() {
+        tokio::spawn(async move { body.discard(DRAIN_LIMIT).await });
+    }
+    let (chunks, len): (BoxStream<'static, io::Result<Bytes>>, u64) = match resp.body {
+        Body::Empty => (stream::empty().boxed(), 0),
         Body::Bytes(b) => {
-            let l = b.len() as u64;
-            (Box::new(io::Cursor::new(b)), l)
+            let len = b.len() as u64;
+            (stream::once(async move { Ok(Bytes::from(b)) }).boxed(), len)
         }
-        Body::File(f, l) => (Box::new(f.take(l)), l),
+        Body::File(f, len) => {
+            let file = tokio::fs::File::from_std(f).take(len);
+            let chunks = tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK);
+            (chunks.boxed(), len)
+        }
     };
-    let reader: Box<dyn Read + Send> = match drop_after {
-        Some(n) => Box::new(reader.take(n)),
-        None => reader,
-    };
-    // Always Content-Length, never chunked (as FirecREST and S3 answer): a body cut short by
-    // DropAfter must look incomplete to the client, and tiny_http would otherwise chunk bodies
-    // over 32 KiB and end the cut body with a valid final chunk.
-    let response = tiny_http::Response::new(status, headers, reader, Some(len as usize), None)
-        .with_chunked_threshold(usize::MAX);
-    let _ = inner.respond(response);
+    let mut out = Response::new(OutBody {
+        chunks,
+        len,
+        left: drop_after.map_or(len, |n| n.min(len)),
+        cut: drop_after.is_some_and(|n| n < len),
+        flush_wait: None,
+    });
+    *out.status_mut() = hyper::StatusCode::from_u16(resp.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = out.headers_mut();
+    for (k, v) in &resp.headers {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_bytes(v.as_bytes()),
+        ) {
+            headers.append(k, v);
+        }
+    }
     if drop_after.is_some() {
-        if let Some(peer) = peer {
-            // tiny_http keeps the connection open for the next request; close it so the client
-            // sees the body cut short at once instead of waiting for the missing bytes.
-            close_connection(state.port(), peer, Cut::Close);
-        }
+        headers.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
     }
+    out
 }
 
-/// Sets TCP_NODELAY on the listening socket; Linux passes it on to accepted connections.
-/// tiny_http writes a response in several small pieces, and with Nagle's algorithm each piece
-/// after the first waits for the client's delayed ACK (≈40 ms per request).
-pub(crate) fn no_delay(listener: &std::net::TcpListener) {
-    use std::os::fd::AsRawFd;
-    let one: libc::c_int = 1;
-    // SAFETY: setsockopt on a valid socket fd with a pointer to a live c_int of the given size.
-    unsafe {
-        libc::setsockopt(
-            listener.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_NODELAY,
-            &one as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
+/// A response body: `left` bytes of `chunks` go out, then the body ends, or fails when `cut`
+/// (a drop fault). Its length is always known, so hyper sends Content-Length, never chunks (as
+/// FirecREST and S3 answer), and a cut body looks incomplete to the client.
+pub(crate) struct OutBody {
+    chunks: BoxStream<'static, io::Result<Bytes>>,
+    len: u64,
+    left: u64,
+    cut: bool,
+    flush_wait: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-/// How a connection is dropped.
-#[derive(Clone, Copy, PartialEq)]
-enum Cut {
-    /// FIN: the client reads what was sent, then sees the connection close.
-    Close,
-    /// RST: a client still sending gets an error at once instead of filling the socket buffer.
-    Reset,
-}
+impl http_body::Body for OutBody {
+    type Data = Bytes;
+    type Error = io::Error;
 
-/// The socket fds (tiny_http holds two per connection) between our port and `peer`.
-fn connection_fds(local_port: u16, peer: SocketAddr) -> Vec<i32> {
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
-        .filter(|&fd| {
-            sock_addr(fd, true) == Some(peer)
-                && sock_addr(fd, false).map(|a| a.port()) == Some(local_port)
-        })
-        .collect()
-}
-
-fn close_connection(local_port: u16, peer: SocketAddr, cut: Cut) {
-    let fds = connection_fds(local_port, peer);
-    if cut == Cut::Close {
-        for fd in fds {
-            // SAFETY: shutdown on a socket fd owned by tiny_http only changes its TCP state;
-            // tiny_http then sees EOF and drops the connection.
-            unsafe {
-                libc::shutdown(fd, libc::SHUT_RDWR);
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        if this.left == 0 {
+            if !this.cut {
+                return Poll::Ready(None);
             }
+            // hyper drops what it has not written yet when a body fails: give it a moment to
+            // flush the bytes before the cut.
+            let flushed = this
+                .flush_wait
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_BEFORE_CUT)));
+            return flushed
+                .as_mut()
+                .poll(cx)
+                .map(|()| Some(Err(cut_connection("response cut by a drop fault"))));
         }
-        return;
+        match this.chunks.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(mut chunk))) => {
+                chunk.truncate(chunk.len().min(this.left as usize));
+                this.left -= chunk.len() as u64;
+                Poll::Ready(Some(Ok(Frame::data(chunk))))
+            }
+            other => other.map(|c| c.map(|r| r.map(Frame::data))),
+        }
     }
-    // SAFETY: the socket is closed with SO_LINGER 0 (so the kernel sends RST) by putting
-    // /dev/null in place of each of its fds with dup2, which is atomic: the fd numbers tiny_http
-    // owns stay valid (reads see EOF, writes vanish) until tiny_http closes them itself.
-    unsafe {
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-        if null < 0 {
-            return;
-        }
-        let linger = libc::linger {
-            l_onoff: 1,
-            l_linger: 0,
-        };
-        for fd in fds {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_LINGER,
-                &linger as *const libc::linger as *const libc::c_void,
-                std::mem::size_of::<libc::linger>() as libc::socklen_t,
-            );
-            libc::dup2(null, fd);
-        }
-        libc::close(null);
-    }
-}
 
-fn sock_addr(fd: i32, peer: bool) -> Option<SocketAddr> {
-    // SAFETY: sockaddr_storage is plain data; the kernel writes at most `len` bytes into it.
-    unsafe {
-        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        let p = &mut storage as *mut _ as *mut libc::sockaddr;
-        let rc = if peer {
-            libc::getpeername(fd, p, &mut len)
-        } else {
-            libc::getsockname(fd, p, &mut len)
-        };
-        if rc != 0 {
-            return None;
-        }
-        match storage.ss_family as i32 {
-            libc::AF_INET => {
-                let a = &*(p as *const libc::sockaddr_in);
-                let ip = std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
-                Some(SocketAddr::from((ip, u16::from_be(a.sin_port))))
-            }
-            libc::AF_INET6 => {
-                let a = &*(p as *const libc::sockaddr_in6);
-                let ip = std::net::Ipv6Addr::from(a.sin6_addr.s6_addr);
-                Some(SocketAddr::from((ip, u16::from_be(a.sin6_port))))
-            }
-            _ => None,
-        }
+    fn is_end_stream(&self) -> bool {
+        self.len == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.len)
     }
 }

@@ -12,8 +12,8 @@ use super::atomic::AtomicFile;
 use super::multipart::{self, Flow};
 use super::server::{Body, Req, Resp};
 use super::util::{
-    amz_day, amz_time, hex, hmac_sha256, iso_time, now_secs, parse_amz_time, percent_encode,
-    random_bytes, same_bytes,
+    amz_day, amz_time, hmac_sha256, iso_time, now_secs, parse_amz_time, percent_encode,
+    random_bytes, random_hex, same_bytes,
 };
 use super::State;
 use base64::engine::general_purpose::STANDARD;
@@ -48,7 +48,7 @@ pub(crate) struct Store {
 fn s3_error(status: u16, code: &str, message: &str) -> Resp {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{}</RequestId></Error>",
-        hex(&random_bytes(8))
+        random_hex(8)
     );
     Resp::new(status)
         .header("Content-Type", "application/xml")
@@ -181,7 +181,7 @@ impl Store {
             ]
         });
         let policy = STANDARD.encode(policy.to_string());
-        let signature = hex(&hmac_sha256(&self.key, policy.as_bytes()));
+        let signature = hex::encode(hmac_sha256(&self.key, policy.as_bytes()));
         let fields = vec![
             ("key".to_string(), key.to_string()),
             ("policy".to_string(), policy),
@@ -197,7 +197,7 @@ impl Store {
     }
 
     fn get_signature(&self, path: &str, date: &str, expires: &str) -> String {
-        hex(&hmac_sha256(
+        hex::encode(hmac_sha256(
             &self.key,
             format!("GET\n{path}\n{date}\n{expires}").as_bytes(),
         ))
@@ -261,7 +261,7 @@ impl Write for ObjectWriter {
 impl ObjectWriter {
     fn commit(self, store: &Store) -> io::Result<u64> {
         self.file.commit()?;
-        let etag = hex(&self.md5.finalize());
+        let etag = hex::encode(self.md5.finalize());
         store
             .etags
             .lock()
@@ -309,7 +309,7 @@ fn check_policy(store: &Store, bucket: &str, fields: &[(String, String)]) -> Res
     }
     let policy = field(fields, "policy").unwrap_or("");
     let sig = field(fields, "x-amz-signature").unwrap_or("");
-    let expected = hex(&hmac_sha256(&store.key, policy.as_bytes()));
+    let expected = hex::encode(hmac_sha256(&store.key, policy.as_bytes()));
     if !same_bytes(expected.as_bytes(), sig.as_bytes()) {
         return Err(s3_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."));
     }
@@ -377,10 +377,23 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
         );
     }
     let max = store.max_object();
+    let too_large = || {
+        s3_error(
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+        )
+    };
+    // The form's fields and framing may add up to 1 MiB to the object; a longer declared body
+    // is refused before it is read.
+    let limit = max.saturating_add(1024 * 1024);
+    if req.content_length().is_some_and(|l| l > limit) {
+        return too_large();
+    }
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut outcome: Option<Resp> = None;
     let fail_transfer = req.fail_transfer;
-    let result = multipart::for_each_field(req, &ct, max.saturating_add(1024 * 1024), |part| {
+    let result = multipart::for_each_field(req, &ct, limit, |part| {
         if part.name != "file" {
             fields.push((part.name.clone(), part.text()?));
             return Ok(Flow::Continue);
@@ -400,11 +413,7 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
         while let Some(chunk) = part.chunk()? {
             w.write_all(&chunk)?;
             if w.len > max {
-                outcome = Some(s3_error(
-                    400,
-                    "EntityTooLarge",
-                    "Your proposed upload exceeds the maximum allowed size",
-                ));
+                outcome = Some(too_large());
                 return Ok(Flow::Stop);
             }
         }
@@ -422,11 +431,7 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
     });
     match (result, outcome) {
         (_, Some(resp)) => resp,
-        (Err(e), None) if e.kind() == io::ErrorKind::FileTooLarge => s3_error(
-            400,
-            "EntityTooLarge",
-            "Your proposed upload exceeds the maximum allowed size",
-        ),
+        (Err(e), None) if e.kind() == io::ErrorKind::FileTooLarge => too_large(),
         (Err(e), None) => s3_error(
             400,
             "MalformedPOSTRequest",

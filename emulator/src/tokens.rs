@@ -5,7 +5,7 @@
 //! and only this emulator instance accepts them.
 
 use super::server::{Req, Resp};
-use super::util::{hmac_sha256, now_secs, random_bytes, same_bytes};
+use super::util::{hmac_sha256, now_secs, random_bytes, random_hex, same_bytes};
 use super::State;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -49,7 +49,7 @@ impl Tokens {
         Tokens {
             key: random_bytes(32),
             client_id: client_id.to_string(),
-            client_secret: super::util::hex(&random_bytes(16)),
+            client_secret: random_hex(16),
             ttl_secs: AtomicU64::new(ttl.as_secs()),
             user: user.to_string(),
         }
@@ -74,7 +74,7 @@ impl Tokens {
     /// A fresh access token for the emulator's user, valid for the configured TTL.
     pub fn issue(&self, base_url: &str) -> String {
         let iat = now_secs();
-        let jti = super::util::hex(&random_bytes(16));
+        let jti = random_hex(16);
         let claims = json!({
             "exp": iat + self.ttl_secs() as i64,
             "iat": iat,
@@ -131,7 +131,8 @@ impl Tokens {
         Ok(claims)
     }
 
-    /// The FirecREST username of verified claims (§A2: `preferred_username`).
+    /// The FirecREST username of verified claims: FirecREST takes it from
+    /// `preferred_username`.
     pub fn username(claims: &Value) -> String {
         claims
             .get("preferred_username")
@@ -217,8 +218,8 @@ fn basic_credentials(req: &Req) -> Option<(String, String)> {
     let raw = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
     let (id, secret) = raw.split_once(':')?;
     Some((
-        super::util::percent_decode(id),
-        super::util::percent_decode(secret),
+        super::util::form_decode(id),
+        super::util::form_decode(secret),
     ))
 }
 

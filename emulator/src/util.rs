@@ -1,6 +1,7 @@
 //! Small helpers shared by the emulator's modules: randomness, clocks, hex, HMAC, URL coding.
 
 use hmac::{Hmac, Mac};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,40 +16,23 @@ pub(crate) fn errtext(err: &io::Error) -> String {
     }
 }
 
-/// `n` bytes from the kernel's random source (no RNG crate needed for keys and secrets).
+/// `n` bytes from the operating system's random source (keys, secrets, ids).
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
-    let ok = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .is_ok();
-    if !ok {
-        // Fall back to clock and address entropy; keys only protect a loopback test server.
-        let t = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let seed = format!("{t}-{:p}-{}", &buf, std::process::id());
-        let mut out = Vec::new();
-        let mut i = 0u32;
-        while out.len() < n {
-            out.extend_from_slice(&hmac_sha256(seed.as_bytes(), &i.to_be_bytes()));
-            i += 1;
-        }
-        out.truncate(n);
-        return out;
-    }
+    getrandom::fill(&mut buf).expect("the operating system's random source");
     buf
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// `n` random bytes in lower-case hex (ids, nonces, secrets).
+pub(crate) fn random_hex(n: usize) -> String {
+    hex::encode(random_bytes(n))
 }
 
 /// The hex SHA-256 of everything `r` yields, read in blocks (`sha256sum`).
 pub(crate) fn sha256_hex(r: &mut impl Read) -> io::Result<String> {
     let mut h = Sha256::new();
     io::copy(r, &mut h)?;
-    Ok(hex(&h.finalize()))
+    Ok(hex::encode(h.finalize()))
 }
 
 pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -130,57 +114,32 @@ pub(crate) fn parse_amz_time(s: &str) -> Option<i64> {
     Some(days * 86400 + h * 3600 + mi * 60 + se)
 }
 
-fn hex_val(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|v| v as u8)
-}
-
-pub(crate) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match (hex_val(b[i + 1]), hex_val(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Decoding of a path (where `+` stays a plus).
+/// Percent-decoding of a path (where `+` stays a plus).
 pub(crate) fn percent_decode_path(s: &str) -> String {
-    percent_decode(&s.replace('+', "%2B"))
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
+
+/// Decoding of one urlencoded form value (`+` is a space).
+pub(crate) fn form_decode(s: &str) -> String {
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Everything but `A-Z a-z 0-9 - _ . ~` is encoded (RFC 3986 unreserved; S3 signing).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &c in s.as_bytes() {
-        if c.is_ascii_alphanumeric() || b"-_.~".contains(&c) {
-            out.push(c as char);
-        } else {
-            out.push_str(&format!("%{c:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 /// Parses `a=1&b=2` (query strings and urlencoded forms), keeping the order.
 pub(crate) fn parse_urlencoded(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (percent_decode(k), percent_decode(v)),
-            None => (percent_decode(p), String::new()),
-        })
-        .collect()
+    form_urlencoded::parse(s.as_bytes()).into_owned().collect()
 }
 
 #[cfg(test)]
@@ -196,8 +155,17 @@ mod tests {
 
     #[test]
     fn decoding() {
-        assert_eq!(percent_decode("a%2Fb+c"), "a/b c");
-        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(form_decode("a%2Fb+c"), "a/b c");
+        assert_eq!(form_decode("100%"), "100%");
         assert_eq!(percent_decode_path("a+b%20c"), "a+b c");
+        assert_eq!(
+            parse_urlencoded("a=1+2&&b&c=%41"),
+            [
+                ("a".to_string(), "1 2".to_string()),
+                ("b".to_string(), String::new()),
+                ("c".to_string(), "A".to_string()),
+            ]
+        );
+        assert_eq!(percent_encode("a b/~"), "a%20b%2F~");
     }
 }

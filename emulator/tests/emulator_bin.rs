@@ -1,13 +1,14 @@
 //! The `firecrest-emulator` binary: the six `KEY=value` lines, serving, fault flags, exit 0 on
-//! SIGTERM and SIGINT, and a large staging upload that does not grow its memory.
+//! SIGTERM and SIGINT, and a large staging upload and download that do not grow its memory.
 
-mod emulator_common;
+mod support;
 
-use emulator_common::*;
+use rustix::process::{kill_process, Pid, Signal};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::*;
 
 const KEYS: [&str; 6] = [
     "FIRECREST_URL",
@@ -56,11 +57,8 @@ fn start(args: &[&str]) -> Running {
     Running { child, env }
 }
 
-fn stop(mut r: Running, signal: i32) -> i32 {
-    // SAFETY: sends a signal to our own child process.
-    unsafe {
-        libc::kill(r.child.id() as i32, signal);
-    }
+fn stop(mut r: Running, signal: Signal) -> i32 {
+    kill_process(Pid::from_child(&r.child), signal).expect("signal the emulator");
     let start = Instant::now();
     loop {
         if let Some(status) = r.child.try_wait().unwrap() {
@@ -121,7 +119,7 @@ fn prints_six_lines_serves_and_exits_0_on_sigterm() {
     .unwrap();
     assert_eq!(a.status, 201);
     assert!(root.join("home/testuser/made-by-test").is_dir());
-    assert_eq!(stop(r, libc::SIGTERM), 0);
+    assert_eq!(stop(r, Signal::TERM), 0);
     // A root given by the user is kept.
     assert!(root.join("home/testuser/made-by-test").is_dir());
     std::fs::remove_dir_all(&root).unwrap();
@@ -130,7 +128,7 @@ fn prints_six_lines_serves_and_exits_0_on_sigterm() {
 #[test]
 fn exits_0_on_sigint_and_refuses_bad_flags() {
     let r = start(&["--api", "v1", "--token-ttl", "60", "--task-delay-ms", "5"]);
-    assert_eq!(stop(r, libc::SIGINT), 0);
+    assert_eq!(stop(r, Signal::INT), 0);
     let help = Command::new(env!("CARGO_BIN_EXE_firecrest-emulator"))
         .arg("--help")
         .output()
@@ -197,7 +195,7 @@ impl Read for Generated {
 }
 
 #[test]
-fn a_large_staging_upload_is_streamed_to_disk() {
+fn a_large_staging_upload_and_download_are_streamed() {
     const SIZE: u64 = 256 * 1024 * 1024;
     let r = start(&["--port", "0", "--task-delay-ms", "5"]);
     let base = r.env["FIRECREST_URL"].clone();
@@ -266,5 +264,57 @@ fn a_large_staging_upload_is_streamed_to_disk() {
         grown < 64 * 1024,
         "the emulator's peak memory grew by {grown} KiB during a {SIZE}-byte upload"
     );
-    assert_eq!(stop(r, libc::SIGTERM), 0);
+    // The same file back through an external download: the presigned GET streams it.
+    let task = |id: &str| {
+        send(
+            &agent(),
+            "GET",
+            &format!("{base}/tasks/{id}"),
+            &[("Authorization", &auth)],
+            None,
+        )
+        .unwrap()
+        .json()
+    };
+    let started = Instant::now();
+    while task(&id)["task"]["status"] != "114" {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "upload not done"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let a = send(
+        &agent(),
+        "POST",
+        &format!("{base}/storage/xfer-external/download"),
+        &[("Authorization", &auth), ("X-Machine-Name", "cluster")],
+        Some(form(&[("sourcePath", "/home/testuser/big.bin")])),
+    )
+    .unwrap();
+    let id = a.json()["task_id"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    let url = loop {
+        let t = task(&id);
+        if t["task"]["status"] == "117" {
+            break t["task"]["data"]["url"].as_str().unwrap().to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "download not staged"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let before = peak_rss_kib(r.child.id());
+    let resp = agent().get(&url).call().unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let got = std::io::copy(&mut resp.into_body().into_reader(), &mut std::io::sink()).unwrap();
+    assert_eq!(got, SIZE);
+    let grown = peak_rss_kib(r.child.id()).saturating_sub(before);
+    eprintln!("peak RSS grew by {grown} KiB during the {SIZE}-byte download");
+    assert!(
+        grown < 64 * 1024,
+        "the emulator's peak memory grew by {grown} KiB during a {SIZE}-byte download"
+    );
+    assert_eq!(stop(r, Signal::TERM), 0);
 }

@@ -1,19 +1,19 @@
-//! Replays every recorded FirecREST v1 exchange (tests/emulator_v1_transcripts and extra/, a copy
-//! of the project's shared spec transcripts)
-//! against the emulator over HTTP and compares the status code, the `X-*` headers, the media
+//! Replays every recorded FirecREST v1 exchange (tests/emulator_v1_transcripts and extra/,
+//! recorded from a real FirecREST 1.16.6) against the emulator over HTTP and compares the status code, the `X-*` headers, the media
 //! type and the JSON structure (keys and value types, recursively) with the recorded answer.
 //! Requests that depend on earlier answers (task ids, presigned forms and URLs) are driven in
 //! order; S3 requests to the recorder's object store go to the emulator's staging store.
 //! Transcripts that cannot be replayed meaningfully are listed in `SKIPPED` with the reason.
 
-mod emulator_common;
+mod support;
 
-use emulator_common::*;
 use firecrest_emulator::{Config, Emulator};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use support::v1::*;
+use support::*;
 
 /// The recorded id of the second identical upload (61, extra/37, extra/38).
 const SECOND_UPLOAD: &str = "00b1d872874b2573bc0603bc367660eb";

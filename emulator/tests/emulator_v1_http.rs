@@ -1,12 +1,13 @@
 //! The v1 emulator over real HTTP: token lifetime, fault injection, the staging store's
 //! signatures, expiry and ranges, path confinement, size limits and the transfer failures.
 
-mod emulator_common;
+mod support;
 
-use emulator_common::*;
 use firecrest_emulator::{Config, Emulator, Fault, FaultAction};
 use serde_json::Value;
 use std::time::{Duration, Instant};
+use support::v1::*;
+use support::*;
 
 struct Session {
     emu: Emulator,

@@ -1,16 +1,17 @@
-//! Replays the recorded FirecREST v2 exchanges (tests/emulator_v2_transcripts, a copy of
-//! spec/transcripts/v2) against the v2 emulator, in recording order on one emulator, and
+//! Replays the recorded FirecREST v2 exchanges (tests/emulator_v2_transcripts, recorded from a
+//! real FirecREST v2 server) against the v2 emulator, in recording order on one emulator, and
 //! compares status codes, the F7T-* and x-* headers, content types, JSON structure (keys and
 //! value types) and, where the recorded data is deterministic, the values themselves.
 
-mod emulator_v2_common;
+mod support;
 
-use emulator_v2_common::{call, encode, multipart, Text, V2};
 use firecrest_emulator::Config;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::time::Duration;
+use support::v2::{complete_xml, pattern, V2};
+use support::{call, encode, multipart, Reply};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/emulator_v2_transcripts");
 
@@ -247,7 +248,7 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// Status, headers, content type and body of one exchange.
-fn compare(t: &Transcript, reply: &emulator_v2_common::Reply, subst: &Subst) -> Result<(), String> {
+fn compare(t: &Transcript, reply: &Reply, subst: &Subst) -> Result<(), String> {
     let n = &t.number;
     let recorded = &t.response;
     let status = recorded["status"].as_u64().unwrap_or(0) as u16;
@@ -385,7 +386,7 @@ fn prepare(n: &str, v2: &V2) {
             let nested = std::fs::read(local("extracted/dir/nested.txt")).unwrap();
             assert_eq!(nested, b"nested\n");
         }
-        "59" => write("big.bin", &emulator_v2_common::pattern(3 << 20, 1)),
+        "59" => write("big.bin", &pattern(3 << 20, 1)),
         _ => {}
     }
 }
@@ -419,7 +420,7 @@ fn multipart_body(parts: &Value) -> (String, Vec<u8>) {
 }
 
 /// Sends a recorded request (rewritten for this run) to the emulator.
-fn replay(t: &Transcript, v2: &V2, subst: &Subst) -> emulator_v2_common::Reply {
+fn replay(t: &Transcript, v2: &V2, subst: &Subst) -> Reply {
     let rq = &t.request;
     let mut url = v2.url(&subst.path(rq["path"].as_str().unwrap()));
     if let Some(q) = rq["query"].as_object().filter(|q| !q.is_empty()) {
@@ -487,7 +488,7 @@ fn replays_transcripts() {
     let mut subst = Subst::default();
     let mut failures = Vec::new();
     let mut not_observed = Vec::new();
-    let upload_data = emulator_v2_common::pattern(2_621_440, 9);
+    let upload_data = pattern(2_621_440, 9);
     let (mut parts, mut complete, mut download): (Vec<String>, String, String) = Default::default();
     let mut etags = Vec::new();
     let mut replayed = 0;
@@ -517,7 +518,7 @@ fn replays_transcripts() {
                 r
             }
             "72" => {
-                let xml = emulator_v2_common::complete_xml(&etags);
+                let xml = complete_xml(&etags);
                 let r = call(&v2.agent, "POST", &complete, &[], Some(xml.into_bytes()));
                 if !(r.text().contains("<CompleteMultipartUploadResult")
                     && r.text().contains("-3\"</ETag>"))

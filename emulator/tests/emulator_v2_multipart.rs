@@ -2,13 +2,14 @@
 //! repeated and expired part URLs, bad completion documents), ranged downloads, the transfer
 //! jobs' state progression and injected failures.
 
-mod emulator_v2_common;
+mod support;
 
-use emulator_v2_common::{call, complete_xml, pattern, Reply, Text, V2};
 use firecrest_emulator::{Config, Fault, FaultAction};
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
 use std::time::Duration;
+use support::v2::{complete_xml, pattern, V2};
+use support::{call, Reply};
 
 const PART: usize = 1 << 20;
 

@@ -1,10 +1,11 @@
 //! v2 filesystem operations beyond the recorded exchanges: sandbox confinement, clean failures.
 
-mod emulator_v2_common;
+mod support;
 
-use emulator_v2_common::{call, encode, Text, V2};
 use firecrest_emulator::Config;
 use serde_json::json;
+use support::v2::V2;
+use support::{call, encode};
 
 fn emulator() -> V2 {
     V2::start(Config::default())

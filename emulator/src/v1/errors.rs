@@ -1,6 +1,8 @@
-//! How FirecREST v1 turns a remote command's stderr into an HTTP answer (§A4 of the API notes,
-//! with the header values seen in the recorded transcripts). The emulator's file operations
-//! produce the same stderr texts the real commands print, and go through the same rules.
+//! How FirecREST v1 turns a remote command's stderr into an HTTP answer: the utilities service
+//! matches the stderr text against a fixed list of rules (permission denied, no such file,
+//! invalid path…) and answers 400 with an `X-*` error header named after the rule, as the
+//! recorded transcripts show. The emulator's file operations produce the same stderr texts the
+//! real commands print, and go through the same rules.
 
 use crate::server::Resp;
 use serde_json::json;
@@ -80,7 +82,7 @@ pub(crate) fn bad_request(description: &str, error: &str) -> Resp {
     Resp::json(400, json!({"description": description, "error": error}))
 }
 
-/// The storage service's wording of the same classes (§A12, transcripts 50, 63, extra/24, 28).
+/// The storage service's wording of the same classes (transcripts 50, 63, extra/24, 28).
 pub(crate) fn storage_header(stderr: &str, path: &str) -> (&'static str, String) {
     let has = |s: &str| stderr.contains(s);
     // A missing file also says "cannot open" (head -c 1), so it is tested first (transcript 63).

@@ -7,7 +7,7 @@
 
 use super::{has_forbidden_char, Call};
 use crate::server::Resp;
-use crate::util::{hex, iso_time, now_secs, random_bytes};
+use crate::util::{iso_time, now_secs, random_hex};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -103,14 +103,14 @@ impl Tasks {
         Tasks {
             map: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
-            nonce: hex(&random_bytes(8)),
+            nonce: random_hex(8),
         }
     }
 
     /// A new task at 100 ("Queued"); its id is an md5 hex like the server's.
     pub fn create(&self, user: &str, service: &str, system: &str) -> String {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
-        let id = hex(&Md5::digest(format!("{user}-{n}-{}", self.nonce)));
+        let id = hex::encode(Md5::digest(format!("{user}-{n}-{}", self.nonce)));
         let now = now_secs();
         self.map.lock().unwrap_or_else(|e| e.into_inner()).insert(
             id.clone(),

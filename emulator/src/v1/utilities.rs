@@ -251,7 +251,7 @@ fn head_tail(call: &Call, op: &str, description: &str) -> Result<Resp, Resp> {
                 }
                 Ok(_) => {}
             }
-            // view is head without skip (§A7).
+            // view is head without skip: the first bytes of the file, up to the size limit.
             let portion = Portion {
                 skip: false,
                 ..portion
@@ -308,18 +308,7 @@ struct Spool(File);
 
 impl Spool {
     fn new() -> io::Result<Spool> {
-        let path = std::env::temp_dir().join(format!(
-            "firecrest-emulator-spool-{}-{}",
-            std::process::id(),
-            crate::util::hex(&crate::util::random_bytes(8))
-        ));
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        std::fs::remove_file(&path)?;
-        Ok(Spool(file))
+        tempfile::tempfile().map(Spool)
     }
 }
 

@@ -116,13 +116,11 @@ pub(crate) fn entry_of(sandbox: &Sandbox, path: &RemotePath) -> Result<Value, Ap
 pub(crate) const USER: &str = "testuser";
 
 pub(crate) fn own_uid() -> u32 {
-    // SAFETY: getuid/getgid cannot fail and touch no memory.
-    unsafe { libc::getuid() }
+    rustix::process::getuid().as_raw()
 }
 
 pub(crate) fn own_gid() -> u32 {
-    // SAFETY: as above.
-    unsafe { libc::getgid() }
+    rustix::process::getgid().as_raw()
 }
 
 /// How `ls` shows an owner: the emulated user for the process's own id, else the name in

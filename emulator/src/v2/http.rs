@@ -2,7 +2,7 @@
 //! the v2 routes share.
 
 use crate::server::Resp;
-use crate::util::{hex, random_bytes};
+use crate::util::random_hex;
 use serde_json::{json, Value};
 
 /// An error reply in v2's `ApiResponseError` shape.
@@ -118,7 +118,7 @@ pub(crate) fn truthy(v: Option<&str>) -> bool {
 
 /// A version-4 UUID string.
 pub(crate) fn uuid4() -> String {
-    let h = hex(&random_bytes(16));
+    let h = random_hex(16);
     let variant = ["8", "9", "a", "b"][usize::from_str_radix(&h[16..17], 16).unwrap_or(0) % 4];
     format!(
         "{}-{}-4{}-{}{}-{}",

@@ -479,7 +479,7 @@ impl<R: io::Read> PartMd5s<R> {
     fn finish(mut self) -> Vec<String> {
         if self.in_part > 0 || self.done.is_empty() {
             let md5 = std::mem::take(&mut self.md5).finalize();
-            self.done.push(crate::util::hex(&md5));
+            self.done.push(hex::encode(md5));
         }
         self.done
     }
@@ -493,7 +493,7 @@ impl<R: io::Read> io::Read for PartMd5s<R> {
         self.in_part += n as u64;
         if self.in_part == self.part_size {
             let md5 = std::mem::take(&mut self.md5).finalize();
-            self.done.push(crate::util::hex(&md5));
+            self.done.push(hex::encode(md5));
             self.in_part = 0;
         }
         Ok(n)

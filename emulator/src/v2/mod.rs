@@ -1,6 +1,7 @@
-//! FirecREST v2 routes (API part B): status, filesystem ops, transfer jobs with S3 multipart
-//! presigning, and the job endpoints of the fake scheduler. Shapes, codes and headers follow
-//! the recorded transcripts (`spec/transcripts/v2`), which win over the written spec.
+//! FirecREST v2 routes: status, filesystem ops, transfer jobs with S3 multipart presigning, and
+//! the job endpoints of the fake scheduler. Shapes, codes and headers follow the recorded
+//! exchanges in `tests/emulator_v2_transcripts`, also where they differ from the API's
+//! documentation.
 
 mod fs;
 mod http;
@@ -15,7 +16,7 @@ use self::ops::{json_body, Ctx};
 use self::s3::Multipart;
 use super::server::{Api, Req, Resp};
 use super::tokens::{bearer, TokenError};
-use super::util::{hex, now_secs, random_bytes};
+use super::util::{now_secs, random_hex};
 use super::{State, HOME, OFFLINE_SYSTEM, SYSTEM};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -38,13 +39,13 @@ pub(crate) struct V2 {
 
 impl V2 {
     /// `max_part_size`: the multipart part size published in `maxPartSize`.
-    pub fn new(max_part_size: u64) -> V2 {
-        let multipart = Arc::new(Multipart::new(max_part_size));
-        V2 {
+    pub fn new(max_part_size: u64) -> std::io::Result<V2> {
+        let multipart = Arc::new(Multipart::new(max_part_size)?);
+        Ok(V2 {
             scheduler: Arc::new(Scheduler::new(multipart.clone())),
             multipart,
             started: now_secs(),
-        }
+        })
     }
 }
 
@@ -83,7 +84,7 @@ fn decorate(resp: Resp, req: &Req, unhandled: bool) -> Resp {
                 .header(name)
                 .map(|v| v.replace('-', ""))
                 .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()))
-                .unwrap_or_else(|| hex(&random_bytes(16)));
+                .unwrap_or_else(|| random_hex(16));
             resp = resp.header(name, id);
         }
     }

@@ -14,7 +14,7 @@ use crate::portion::{self, Count};
 use crate::sandbox::Sandbox;
 use crate::server::{Body, Req, Resp};
 use crate::sniff;
-use crate::util::{errtext, hex, random_bytes, sha256_hex};
+use crate::util::{errtext, sha256_hex};
 use serde_json::{json, Value};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -489,6 +489,9 @@ impl<W: Write> Write for Limited<W> {
     }
 }
 
+/// Bytes of multipart framing (boundaries, part headers, small fields) allowed around a file.
+const MULTIPART_SLACK: u64 = 64 * 1024;
+
 /// `ops/upload?path=<dir>`, multipart part `file`: written beside the target and renamed, so a
 /// failed upload leaves nothing behind.
 fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
@@ -496,6 +499,14 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
     let ct = req.content_type();
     let mut result: Option<Result<(), ApiError>> = None;
     let max = ctx.max_ops;
+    // A body whose declared length leaves no doubt gets its 413 before a byte of it is read;
+    // the slack covers the multipart framing around a file of exactly the largest size.
+    if req
+        .content_length()
+        .is_some_and(|l| l > max + MULTIPART_SLACK)
+    {
+        return Err(ApiError::new(413, "File to upload is too large."));
+    }
     let parsed = multipart::for_each_field(req, &ct, u64::MAX, |part| {
         if part.name != "file" || result.is_some() {
             part.discard()?;
@@ -588,17 +599,15 @@ impl Tar {
         let Some(into) = &self.into else {
             return self.tar(&self.args);
         };
-        let stage = into.join(format!("{TMP_PREFIX}{}", hex(&random_bytes(8))));
         let in_dir = |dir: &Path| [self.args.clone(), vec!["-C".into(), dir.into()]].concat();
-        if fs::create_dir(&stage).is_err() {
+        let Ok(stage) = tempfile::Builder::new().prefix(TMP_PREFIX).tempdir_in(into) else {
             // No such directory (or not one): tar's own complaint says so.
             return self.tar(&in_dir(into));
-        }
-        let r = self.tar(&in_dir(&stage)).and_then(|_| {
-            merge_tree(&stage, into).map_err(|e| (2, format!("tar: {}", errtext(&e))))
-        });
-        let _ = fs::remove_dir_all(&stage);
-        r
+        };
+        // The stage is removed when it goes out of scope.
+        self.tar(&in_dir(stage.path())).and_then(|_| {
+            merge_tree(stage.path(), into).map_err(|e| (2, format!("tar: {}", errtext(&e))))
+        })
     }
 
     fn tar(&self, args: &[std::ffi::OsString]) -> Result<(), (i32, String)> {

@@ -6,8 +6,8 @@
 use crate::atomic::AtomicFile;
 use crate::server::{Req, Resp};
 use crate::util::{
-    amz_day, amz_time, hex, hmac_sha256, now_secs, parse_amz_time, percent_encode, random_bytes,
-    same_bytes,
+    amz_day, amz_time, hmac_sha256, now_secs, parse_amz_time, percent_encode, random_bytes,
+    random_hex, same_bytes,
 };
 use crate::State;
 use md5::{Digest, Md5};
@@ -50,7 +50,7 @@ struct Uploads {
 }
 
 pub(crate) struct Multipart {
-    dir: PathBuf,
+    dir: tempfile::TempDir,
     secret: Vec<u8>,
     pub part_size: u64,
     state: Mutex<Uploads>,
@@ -61,7 +61,7 @@ pub(crate) fn s3_error(status: u16, code: &str, message: &str, resource: &str) -
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><Key>{}</Key><RequestId>{}</RequestId></Error>",
         xml_escape(resource),
-        hex(&random_bytes(16))
+        random_hex(16)
     );
     xml_reply(status, xml)
 }
@@ -109,18 +109,15 @@ fn copy_md5(reader: &mut dyn Read, out: &mut dyn Write) -> io::Result<(u64, [u8;
 
 impl Multipart {
     /// Parts go to a fresh directory of their own, removed when the emulator stops.
-    pub fn new(part_size: u64) -> Multipart {
-        let dir = std::env::temp_dir().join(format!(
-            "firecrest-emulator-parts-{}-{}",
-            std::process::id(),
-            hex(&random_bytes(6))
-        ));
-        Multipart {
-            dir,
+    pub fn new(part_size: u64) -> io::Result<Multipart> {
+        Ok(Multipart {
+            dir: tempfile::Builder::new()
+                .prefix("firecrest-emulator-parts-")
+                .tempdir()?,
             secret: random_bytes(32),
             part_size: part_size.max(1),
             state: Mutex::new(Uploads::default()),
-        }
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Uploads> {
@@ -128,7 +125,7 @@ impl Multipart {
     }
 
     fn signature(&self, method: &str, object: &str, query: &str) -> String {
-        hex(&hmac_sha256(
+        hex::encode(hmac_sha256(
             &self.secret,
             format!("{method}\n{object}\n{query}").as_bytes(),
         ))
@@ -174,8 +171,8 @@ impl Multipart {
         object: &str,
         size: u64,
     ) -> io::Result<(Vec<String>, String)> {
-        let id = hex(&random_bytes(24));
-        let dir = self.dir.join(&id);
+        let id = random_hex(24);
+        let dir = self.dir.path().join(&id);
         fs::create_dir_all(&dir)?;
         let count = size.div_ceil(self.part_size);
         let parts = (1..=count)
@@ -326,7 +323,7 @@ impl Multipart {
         // A part number uploaded again replaces the earlier part, as in S3.
         up.parts.insert(number, Part { md5, size, path });
         Resp::new(200)
-            .header("ETag", format!("\"{}\"", hex(&md5)))
+            .header("ETag", format!("\"{}\"", hex::encode(md5)))
             .header(
                 "Last-Modified",
                 httpdate::fmt_http_date(std::time::SystemTime::now()),
@@ -347,7 +344,7 @@ impl Multipart {
         let mut sizes = Vec::with_capacity(listed.len());
         for (number, etag) in listed {
             match up.parts.get(number) {
-                Some(p) if etag.trim_matches('"') == hex(&p.md5) => sizes.push(p.size),
+                Some(p) if etag.trim_matches('"') == hex::encode(p.md5) => sizes.push(p.size),
                 _ => {
                     return Err(s3_error(
                         400,
@@ -420,7 +417,7 @@ impl Multipart {
             return s3_error(500, "InternalError", &e.to_string(), object);
         }
         let _ = fs::remove_dir_all(&up.dir);
-        let etag = format!("\"{}-{count}\"", hex(&md5.finalize()));
+        let etag = format!("\"{}-{count}\"", hex::encode(md5.finalize()));
         xml_reply(
             200,
             format!(
@@ -487,12 +484,6 @@ impl Read for PartsReader {
             }
             self.current = None;
         }
-    }
-}
-
-impl Drop for Multipart {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -1,66 +1,14 @@
-//! Helpers of the v2 emulator tests: an emulator with a token, and plain HTTP calls (ureq)
-//! that return every status as data.
+//! The v2 side: a started v2 emulator with a token, JSON calls, job polling, S3 documents.
 
-#![allow(dead_code, unused_imports)]
-
+use super::{agent, call, encode, Reply};
 use firecrest_emulator::{ApiVersion, Config, Emulator};
-
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-/// The v1 tests' HTTP helpers (plain ureq, every status returned), shared.
-#[path = "../emulator_common/mod.rs"]
-mod base;
-
-pub use base::{multipart, Answer as Reply};
-
-/// The text of a body, for messages and XML.
-pub trait Text {
-    fn text(&self) -> String;
-}
-
-impl Text for Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
 
 pub struct V2 {
     pub emu: Emulator,
     pub agent: ureq::Agent,
     pub token: String,
-}
-
-/// Like the v1 agent, but a redirect (307 of /status/liveness) comes back as an answer.
-pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
-
-/// One request; a `Content-Type` among `headers` types the body (default octet-stream).
-pub fn call(
-    agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<Vec<u8>>,
-) -> Reply {
-    let ct = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .map_or("application/octet-stream", |(_, v)| *v);
-    let others: Vec<(&str, &str)> = headers
-        .iter()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
-        .copied()
-        .collect();
-    base::send(agent, method, url, &others, body.map(|b| (ct, b)))
-        .expect("HTTP exchange with the emulator")
 }
 
 impl V2 {
@@ -71,7 +19,7 @@ impl V2 {
         })
         .expect("start the v2 emulator");
         let agent = agent();
-        let token = base::token(&emu);
+        let token = super::token(&emu);
         V2 { emu, agent, token }
     }
 
@@ -147,19 +95,6 @@ impl V2 {
         assert_eq!(r.status, 200, "view {path}: {}", r.text());
         r.json()["output"].as_str().unwrap_or("").to_string()
     }
-}
-
-/// Query-string encoding of a value.
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The CompleteMultipartUpload document for (part number, ETag) pairs, as pyfirecrest writes it.

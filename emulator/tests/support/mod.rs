@@ -1,6 +1,12 @@
-//! Helpers shared by the emulator tests: a plain HTTP client (ureq) that returns every status,
-//! multipart bodies, tokens and the fixture files the v1 transcripts were recorded with.
+//! What the emulator tests share: a plain HTTP client (ureq, not the client under test) that
+//! returns every status as data, form and multipart bodies, tokens, raw keep-alive exchanges,
+//! and per API version the fixtures (`v1`) and a started emulator with its token (`v2`).
+//! Each test binary uses part of it.
 #![allow(dead_code)]
+
+pub mod raw;
+pub mod v1;
+pub mod v2;
 
 use firecrest_emulator::Emulator;
 use std::collections::BTreeMap;
@@ -28,12 +34,22 @@ impl Answer {
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
     }
+    /// The body as text, for messages and XML.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
 }
 
+/// The v2 tests' name for an answer.
+pub type Reply = Answer;
+
+/// Every status is an answer; a redirect (v1's 302 of an invalidated task, v2's 307 of
+/// /status/liveness) comes back as one instead of being followed.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
+        .max_redirects_will_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .new_agent()
@@ -92,21 +108,44 @@ pub fn send(
     })
 }
 
+/// One request; a `Content-Type` among `headers` types the body (default octet-stream).
+pub fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Reply {
+    let ct = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map_or("application/octet-stream", |(_, v)| *v);
+    let others: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
+        .copied()
+        .collect();
+    send(agent, method, url, &others, body.map(|b| (ct, b)))
+        .expect("HTTP exchange with the emulator")
+}
+
+/// Query-string (and form) encoding of a value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 pub fn form(fields: &[(&str, &str)]) -> (&'static str, Vec<u8>) {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
     let body = fields
         .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect::<Vec<_>>()
         .join("&");
     ("application/x-www-form-urlencoded", body.into_bytes())
@@ -155,44 +194,4 @@ pub fn token(emu: &Emulator) -> String {
         String::from_utf8_lossy(&a.body)
     );
     a.json()["access_token"].as_str().unwrap().to_string()
-}
-
-pub fn hello_text() -> String {
-    (1..=30)
-        .map(|i| format!("line {i:02}: the quick brown fox jumps over the lazy dog\n"))
-        .collect()
-}
-
-/// The files the v1 transcripts were recorded with (see their README), under the home.
-pub fn make_fixtures(emu: &Emulator) {
-    let home = emu.local_path("/home/testuser");
-    std::fs::create_dir_all(home.join("dir1/sub")).unwrap();
-    std::fs::write(home.join("hello.txt"), hello_text()).unwrap();
-    std::fs::write(home.join(".hidden"), "hidden content\n").unwrap();
-    std::fs::write(home.join("dir1/inner.txt"), "inner text\n").unwrap();
-    std::fs::write(home.join("dir1/sub/deep.txt"), "deep\n").unwrap();
-    std::fs::write(home.join("empty.txt"), "").unwrap();
-    std::fs::write(
-        home.join("job.sh"),
-        "#!/bin/bash\n#SBATCH --job-name=f7t-test\necho hello from job\n",
-    )
-    .unwrap();
-    std::os::unix::fs::symlink("hello.txt", home.join("link-to-hello")).unwrap();
-}
-
-/// Deterministic test data of `n` bytes.
-pub fn data(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
-}
-
-/// The presigned staging form of an upload task at 111: (url, fields in order).
-pub fn staging_form(task: &serde_json::Value) -> (String, Vec<(String, String)>) {
-    let p = &task["data"]["msg"]["parameters"];
-    let fields = p["data"]
-        .as_object()
-        .expect("111 data.msg.parameters.data")
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-        .collect();
-    (p["url"].as_str().unwrap_or("").to_string(), fields)
 }
