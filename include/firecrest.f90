@@ -63,6 +63,21 @@ module firecrest
     integer(c_int32_t), parameter, public :: FIRECREST_TASK_INVALIDATED = 302
     integer(c_int32_t), parameter, public :: FIRECREST_TASK_FAILED = 400
 
+    ! ---- Job states (firecrest_job_state, firecrest_job_wait) ---------------------------------
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_PENDING = 1
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_RUNNING = 2
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_COMPLETED = 3
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_FAILED = 4
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_CANCELLED = 5
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_TIMEOUT = 6
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_OUT_OF_MEMORY = 7
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_NODE_FAIL = 8
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_PREEMPTED = 9
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_BOOT_FAIL = 10
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_DEADLINE = 11
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_OTHER_FINAL = 98
+    integer(c_int32_t), parameter, public :: FIRECREST_JOB_OTHER = 99
+
     ! ---- API versions for firecrest_options_set_api_version -----------------------------------
     integer(c_int32_t), parameter, public :: FIRECREST_API_DETECT = 0
     integer(c_int32_t), parameter, public :: FIRECREST_API_V1 = 1
@@ -137,6 +152,16 @@ module firecrest
     public :: firecrest_transfer_invalidate, firecrest_transfer_set_progress
     public :: firecrest_transfer_finish_download_cb
     public :: firecrest_transfer_free
+    ! batch jobs
+    public :: firecrest_job_submit, firecrest_job_submit_path, firecrest_job_submit_with
+    public :: firecrest_job_open, firecrest_job_id, firecrest_job_state, firecrest_job_wait
+    public :: firecrest_job_exit_code, firecrest_job_info, firecrest_job_cancel
+    public :: firecrest_job_free, firecrest_jobs
+    public :: firecrest_job_options_new, firecrest_job_options_set_name
+    public :: firecrest_job_options_set_account, firecrest_job_options_set_partition
+    public :: firecrest_job_options_set_reservation, firecrest_job_options_set_stdout
+    public :: firecrest_job_options_set_stderr, firecrest_job_options_add_env
+    public :: firecrest_job_options_free
     ! JSON
     public :: firecrest_json_get_string, firecrest_json_get_int, firecrest_json_array_len
 
@@ -737,6 +762,173 @@ module firecrest
             integer(c_size_t), intent(out) :: len_out
             integer(c_int32_t) :: st
         end function firecrest_json_array_len
+
+        ! -- batch jobs --
+        function firecrest_job_submit(c, system, script, working_dir, job_out) result(st) &
+            bind(c, name='firecrest_job_submit')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), script(*), working_dir(*)
+            type(c_ptr), intent(out) :: job_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_submit
+
+        function firecrest_job_submit_path(c, system, remote_script, working_dir, job_out) &
+            result(st) bind(c, name='firecrest_job_submit_path')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), remote_script(*), working_dir(*)
+            type(c_ptr), intent(out) :: job_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_submit_path
+
+        !> script, local_script, remote_script: pass exactly one as a C string (fc_c_string),
+        !> the other two as c_null_ptr; opts may be c_null_ptr.
+        function firecrest_job_submit_with(c, system, script, local_script, remote_script, &
+            working_dir, opts, job_out) result(st) bind(c, name='firecrest_job_submit_with')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), value :: script, local_script, remote_script
+            character(kind=c_char), intent(in) :: working_dir(*)
+            type(c_ptr), value :: opts
+            type(c_ptr), intent(out) :: job_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_submit_with
+
+        function firecrest_job_open(c, system, job_id, job_out) result(st) &
+            bind(c, name='firecrest_job_open')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), job_id(*)
+            type(c_ptr), intent(out) :: job_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_open
+
+        function firecrest_job_id(j, id_out) result(st) bind(c, name='firecrest_job_id')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: j
+            type(c_ptr), intent(out) :: id_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_id
+
+        function firecrest_job_state(j, state_out) result(st) bind(c, name='firecrest_job_state')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: j
+            integer(c_int32_t), intent(out) :: state_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_state
+
+        function firecrest_job_wait(j, timeout_ms, state_out) result(st) &
+            bind(c, name='firecrest_job_wait')
+            import :: c_ptr, c_int32_t, c_int64_t
+            type(c_ptr), value :: j
+            integer(c_int64_t), value :: timeout_ms
+            integer(c_int32_t), intent(out) :: state_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_wait
+
+        function firecrest_job_exit_code(j, exit_code_out) result(st) &
+            bind(c, name='firecrest_job_exit_code')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: j
+            integer(c_int32_t), intent(out) :: exit_code_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_exit_code
+
+        function firecrest_job_info(j, json_out) result(st) bind(c, name='firecrest_job_info')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: j
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_info
+
+        function firecrest_job_cancel(j) result(st) bind(c, name='firecrest_job_cancel')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: j
+            integer(c_int32_t) :: st
+        end function firecrest_job_cancel
+
+        subroutine firecrest_job_free(j) bind(c, name='firecrest_job_free')
+            import :: c_ptr
+            type(c_ptr), value :: j
+        end subroutine firecrest_job_free
+
+        function firecrest_jobs(c, system, json_out) result(st) bind(c, name='firecrest_jobs')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_jobs
+
+        function firecrest_job_options_new(opts_out) result(st) &
+            bind(c, name='firecrest_job_options_new')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), intent(out) :: opts_out
+            integer(c_int32_t) :: st
+        end function firecrest_job_options_new
+
+        function firecrest_job_options_set_name(o, value) result(st) &
+            bind(c, name='firecrest_job_options_set_name')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: value(*)
+            integer(c_int32_t) :: st
+        end function firecrest_job_options_set_name
+
+        function firecrest_job_options_set_account(o, value) result(st) &
+            bind(c, name='firecrest_job_options_set_account')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: value(*)
+            integer(c_int32_t) :: st
+        end function firecrest_job_options_set_account
+
+        function firecrest_job_options_set_partition(o, value) result(st) &
+            bind(c, name='firecrest_job_options_set_partition')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: value(*)
+            integer(c_int32_t) :: st
+        end function firecrest_job_options_set_partition
+
+        function firecrest_job_options_set_reservation(o, value) result(st) &
+            bind(c, name='firecrest_job_options_set_reservation')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: value(*)
+            integer(c_int32_t) :: st
+        end function firecrest_job_options_set_reservation
+
+        function firecrest_job_options_set_stdout(o, value) result(st) &
+            bind(c, name='firecrest_job_options_set_stdout')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: value(*)
+            integer(c_int32_t) :: st
+        end function firecrest_job_options_set_stdout
+
+        function firecrest_job_options_set_stderr(o, value) result(st) &
+            bind(c, name='firecrest_job_options_set_stderr')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: value(*)
+            integer(c_int32_t) :: st
+        end function firecrest_job_options_set_stderr
+
+        function firecrest_job_options_add_env(o, name, value) result(st) &
+            bind(c, name='firecrest_job_options_add_env')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: name(*), value(*)
+            integer(c_int32_t) :: st
+        end function firecrest_job_options_add_env
+
+        subroutine firecrest_job_options_free(o) bind(c, name='firecrest_job_options_free')
+            import :: c_ptr
+            type(c_ptr), value :: o
+        end subroutine firecrest_job_options_free
     end interface
 
     ! strlen from the C library, to measure the strings the library returns
@@ -771,6 +963,9 @@ module firecrest
     public :: fc_transfer_object_storage_data, fc_transfer_set_progress
     public :: fc_transfer_finish_download_cb
     public :: fc_json_get_string, fc_json_get_int, fc_json_array_len
+    public :: fc_job_submit, fc_job_submit_path, fc_job_submit_file, fc_job_open, fc_job_id
+    public :: fc_job_state, fc_job_wait, fc_job_exit_code, fc_job_info, fc_job_cancel
+    public :: fc_job_close, fc_jobs
 
 contains
 
@@ -1504,5 +1699,135 @@ contains
         q = c_null_ptr
         if (present(p)) q = p
     end function optional_ptr
+
+    ! ---- batch jobs ---------------------------------------------------------------------------
+
+    !> Submits the script text `script` on `system`, run in `working_dir`.
+    function fc_job_submit(client, system, script, working_dir, job) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, script, working_dir
+        type(c_ptr), intent(out) :: job
+        integer(c_int32_t) :: st
+        job = c_null_ptr
+        st = firecrest_job_submit(client, fc_c_string(system), fc_c_string(script), &
+            fc_c_string(working_dir), job)
+    end function fc_job_submit
+
+    !> Submits the script already on the system at `remote_script`, run in `working_dir`.
+    function fc_job_submit_path(client, system, remote_script, working_dir, job) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, remote_script, working_dir
+        type(c_ptr), intent(out) :: job
+        integer(c_int32_t) :: st
+        job = c_null_ptr
+        st = firecrest_job_submit_path(client, fc_c_string(system), fc_c_string(remote_script), &
+            fc_c_string(working_dir), job)
+    end function fc_job_submit_path
+
+    !> Submits the local script file `local_script`, run in `working_dir`; `opts` (optional)
+    !> from firecrest_job_options_new.
+    function fc_job_submit_file(client, system, local_script, working_dir, job, opts) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, local_script, working_dir
+        type(c_ptr), intent(out) :: job
+        type(c_ptr), intent(in), optional :: opts
+        integer(c_int32_t) :: st
+        character(kind=c_char), allocatable, target :: path(:)
+        type(c_ptr) :: o
+        integer :: i
+        allocate (path(len(local_script) + 1))
+        do i = 1, len(local_script)
+            path(i) = local_script(i:i)
+        end do
+        path(len(local_script) + 1) = c_null_char
+        o = c_null_ptr
+        if (present(opts)) o = opts
+        job = c_null_ptr
+        st = firecrest_job_submit_with(client, fc_c_string(system), c_null_ptr, c_loc(path), &
+            c_null_ptr, fc_c_string(working_dir), o, job)
+    end function fc_job_submit_file
+
+    !> A handle for the existing job `job_id` on `system`.
+    function fc_job_open(client, system, job_id, job) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, job_id
+        type(c_ptr), intent(out) :: job
+        integer(c_int32_t) :: st
+        job = c_null_ptr
+        st = firecrest_job_open(client, fc_c_string(system), fc_c_string(job_id), job)
+    end function fc_job_open
+
+    function fc_job_id(job, id) result(st)
+        type(c_ptr), intent(in) :: job
+        character(:), allocatable, intent(out) :: id
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_job_id(job, p)
+        id = string_result(st, p)
+    end function fc_job_id
+
+    function fc_job_state(job, state) result(st)
+        type(c_ptr), intent(in) :: job
+        integer, intent(out) :: state
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: s
+        s = 0
+        st = firecrest_job_state(job, s)
+        state = int(s)
+    end function fc_job_state
+
+    !> Waits until the job is final (timeout_ms 0: no limit); `state` is its final state.
+    function fc_job_wait(job, timeout_ms, state) result(st)
+        type(c_ptr), intent(in) :: job
+        integer, intent(in) :: timeout_ms
+        integer, intent(out) :: state
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: s
+        s = 0
+        st = firecrest_job_wait(job, int(timeout_ms, c_int64_t), s)
+        state = int(s)
+    end function fc_job_wait
+
+    function fc_job_exit_code(job, exit_code) result(st)
+        type(c_ptr), intent(in) :: job
+        integer, intent(out) :: exit_code
+        integer(c_int32_t) :: st
+        integer(c_int32_t) :: c
+        c = 0
+        st = firecrest_job_exit_code(job, c)
+        exit_code = int(c)
+    end function fc_job_exit_code
+
+    function fc_job_info(job, json) result(st)
+        type(c_ptr), intent(in) :: job
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_job_info(job, p)
+        json = string_result(st, p)
+    end function fc_job_info
+
+    function fc_job_cancel(job) result(st)
+        type(c_ptr), intent(in) :: job
+        integer(c_int32_t) :: st
+        st = firecrest_job_cancel(job)
+    end function fc_job_cancel
+
+    !> Frees a job handle (the job goes on) and nulls it; a null handle is left alone.
+    subroutine fc_job_close(job)
+        type(c_ptr), intent(inout) :: job
+        if (c_associated(job)) call firecrest_job_free(job)
+        job = c_null_ptr
+    end subroutine fc_job_close
+
+    function fc_jobs(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_jobs(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_jobs
 
 end module firecrest

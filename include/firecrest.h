@@ -50,6 +50,71 @@
 
 
 /**
+ * Waiting in the queue.
+ */
+#define FIRECREST_JOB_PENDING 1
+
+/**
+ * Running (or finishing).
+ */
+#define FIRECREST_JOB_RUNNING 2
+
+/**
+ * Finished with exit code 0.
+ */
+#define FIRECREST_JOB_COMPLETED 3
+
+/**
+ * Finished with a non-zero exit code (see firecrest_job_exit_code()).
+ */
+#define FIRECREST_JOB_FAILED 4
+
+/**
+ * Cancelled.
+ */
+#define FIRECREST_JOB_CANCELLED 5
+
+/**
+ * Reached its time limit.
+ */
+#define FIRECREST_JOB_TIMEOUT 6
+
+/**
+ * Killed for using too much memory.
+ */
+#define FIRECREST_JOB_OUT_OF_MEMORY 7
+
+/**
+ * A node failed.
+ */
+#define FIRECREST_JOB_NODE_FAIL 8
+
+/**
+ * Preempted.
+ */
+#define FIRECREST_JOB_PREEMPTED 9
+
+/**
+ * Failed to boot.
+ */
+#define FIRECREST_JOB_BOOT_FAIL 10
+
+/**
+ * Reached its deadline.
+ */
+#define FIRECREST_JOB_DEADLINE 11
+
+/**
+ * Finished, in a state without a name here (the scheduler's word is in the info JSON).
+ */
+#define FIRECREST_JOB_OTHER_FINAL 98
+
+/**
+ * A state without a name here, not final (the scheduler's word is in the info JSON).
+ */
+#define FIRECREST_JOB_OTHER 99
+
+/**
  * Accepted, not started.
  */
 #define FIRECREST_TASK_QUEUED 100
@@ -250,6 +315,18 @@ typedef struct firecrest_auth firecrest_auth;
  * cache. Free it with firecrest_client_free() once no thread uses it.
  */
 typedef struct firecrest_client firecrest_client;
+
+/**
+ * A batch job on a system. Not synchronised: use it from one thread at a time (any thread).
+ * It does not need its client to stay alive. Free it with firecrest_job_free().
+ */
+typedef struct firecrest_job firecrest_job;
+
+/**
+ * Scheduler options of a submission (job name, account, partition, reservation, environment,
+ * output files). Not synchronised. Free it with firecrest_job_options_free().
+ */
+typedef struct firecrest_job_options firecrest_job_options;
 
 /**
  * Client settings, copied by firecrest_client_new(); free with firecrest_options_free(). Not
@@ -793,6 +870,209 @@ firecrest_status firecrest_simple_download_cb(const struct firecrest_client *c,
                                               firecrest_write_cb cb,
                                               void *userdata,
                                               uint64_t *size_out);
+
+/**
+ * Submits the batch script `script` (its text: "#!/bin/bash\n#SBATCH ...\n...") on `system`;
+ * it runs in the remote directory `working_dir`, where relative paths in the script and the
+ * default output files land (on FirecREST v1 and v2 alike).
+ *
+ * On success `*job_out` receives the job, freed with firecrest_job_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (an empty script), FIRECREST_STATUS_API_ERROR (the scheduler refused it), transport and HTTP
+ * statuses.
+ */
+firecrest_status firecrest_job_submit(const struct firecrest_client *c,
+                                      const char *system,
+                                      const char *script,
+                                      const char *working_dir,
+                                      struct firecrest_job **job_out);
+
+/**
+ * Submits the batch script already on the system at `remote_script` (an absolute path); it
+ * runs in `working_dir`, as for firecrest_job_submit().
+ *
+ * Returns as firecrest_job_submit().
+ */
+firecrest_status firecrest_job_submit_path(const struct firecrest_client *c,
+                                           const char *system,
+                                           const char *remote_script,
+                                           const char *working_dir,
+                                           struct firecrest_job **job_out);
+
+/**
+ * The general submission: the script is given by exactly one of `script` (its text),
+ * `local_script` (a file on this machine, read and sent) and `remote_script` (a path on the
+ * system); the other two are NULL. `opts` (nullable) carries the scheduler options.
+ *
+ * Returns as firecrest_job_submit(), and FIRECREST_STATUS_INVALID_ARGUMENT when not exactly one
+ * script is given, FIRECREST_STATUS_IO when the local script cannot be read.
+ */
+firecrest_status firecrest_job_submit_with(const struct firecrest_client *c,
+                                           const char *system,
+                                           const char *script,
+                                           const char *local_script,
+                                           const char *remote_script,
+                                           const char *working_dir,
+                                           const struct firecrest_job_options *opts,
+                                           struct firecrest_job **job_out);
+
+/**
+ * A handle for the existing job `job_id` on `system` (no request; an unknown id shows at the
+ * first state or wait: FIRECREST_STATUS_NOT_FOUND).
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (a job id with characters other than letters, digits, '_', '.', '-').
+ */
+firecrest_status firecrest_job_open(const struct firecrest_client *c,
+                                    const char *system,
+                                    const char *job_id,
+                                    struct firecrest_job **job_out);
+
+/**
+ * The job's id, as the scheduler names it. `*id_out` is freed with firecrest_string_free().
+ */
+firecrest_status firecrest_job_id(const struct firecrest_job *j, char **id_out);
+
+/**
+ * Asks the scheduler once: `*state_out` receives a FIRECREST_JOB_* state. Shortly after
+ * submission a job the scheduler does not list yet is FIRECREST_JOB_PENDING.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_NOT_FOUND (the
+ * scheduler does not know the job), transport and HTTP statuses.
+ */
+firecrest_status firecrest_job_state(struct firecrest_job *j, int32_t *state_out);
+
+/**
+ * Polls with backoff (the options' poll interval) until the job is final; `*state_out`
+ * receives its final FIRECREST_JOB_* state (a failed job is a state, not an error).
+ * `timeout_ms` 0: no limit. After the timeout: FIRECREST_STATUS_TIMEOUT, and the job keeps
+ * running (cancel it with firecrest_job_cancel() if it should not).
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_TIMEOUT,
+ * FIRECREST_STATUS_NOT_FOUND, transport and HTTP statuses.
+ */
+firecrest_status firecrest_job_wait(struct firecrest_job *j,
+                                    uint64_t timeout_ms,
+                                    int32_t *state_out);
+
+/**
+ * The job's exit code, once it is final (after firecrest_job_wait() or a final
+ * firecrest_job_state()).
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_STATE
+ * (the job is not known to be final, or the scheduler gave no exit code).
+ */
+firecrest_status firecrest_job_exit_code(struct firecrest_job *j, int32_t *exit_code_out);
+
+/**
+ * The job as the scheduler reports it now (one request, none once final), as JSON:
+ * `{"job_id": string, "name": string, "state": string (the scheduler's word),
+ * "state_code": FIRECREST_JOB_*, "user", "account", "partition", "nodes",
+ * "working_directory": string | null, "exit_code": int | null (once final),
+ * "start_time", "end_time": string | null, "stdout", "stderr", "script": string | null}`.
+ * `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_NOT_FOUND,
+ * transport and HTTP statuses.
+ */
+firecrest_status firecrest_job_info(struct firecrest_job *j, char **json_out);
+
+/**
+ * Asks the scheduler to cancel the job (its state becomes FIRECREST_JOB_CANCELLED).
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_NOT_FOUND,
+ * FIRECREST_STATUS_API_ERROR, transport and HTTP statuses.
+ */
+firecrest_status firecrest_job_cancel(struct firecrest_job *j);
+
+/**
+ * Frees a job handle (the job itself goes on). NULL is a no-op; freeing twice is undefined
+ * behaviour.
+ */
+void firecrest_job_free(struct firecrest_job *j);
+
+/**
+ * The user's jobs on `system`, as a JSON array of the objects firecrest_job_info() gives.
+ * `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * transport and HTTP statuses.
+ */
+firecrest_status firecrest_jobs(const struct firecrest_client *c,
+                                const char *system,
+                                char **json_out);
+
+/**
+ * New, empty job options. `*opts_out` is freed with firecrest_job_options_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT.
+ */
+firecrest_status firecrest_job_options_new(struct firecrest_job_options **opts_out);
+
+/**
+ * The job's name (nullable: none). The string is copied.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT.
+ */
+firecrest_status firecrest_job_options_set_name(struct firecrest_job_options *o, const char *value);
+
+/**
+ * The scheduler account to charge (nullable: the user's default). The string is copied.
+ *
+ * Returns as firecrest_job_options_set_name().
+ */
+firecrest_status firecrest_job_options_set_account(struct firecrest_job_options *o,
+                                                   const char *value);
+
+/**
+ * The partition (nullable: the system's default). The string is copied.
+ *
+ * Returns as firecrest_job_options_set_name().
+ */
+firecrest_status firecrest_job_options_set_partition(struct firecrest_job_options *o,
+                                                     const char *value);
+
+/**
+ * The reservation (nullable: none). The string is copied.
+ *
+ * Returns as firecrest_job_options_set_name().
+ */
+firecrest_status firecrest_job_options_set_reservation(struct firecrest_job_options *o,
+                                                       const char *value);
+
+/**
+ * The standard output file (a remote path, `%j` is the job id; nullable: the scheduler's
+ * default, `slurm-<id>.out` in the working directory). The string is copied.
+ *
+ * Returns as firecrest_job_options_set_name().
+ */
+firecrest_status firecrest_job_options_set_stdout(struct firecrest_job_options *o,
+                                                  const char *value);
+
+/**
+ * The standard error file, as firecrest_job_options_set_stdout().
+ *
+ * Returns as firecrest_job_options_set_name().
+ */
+firecrest_status firecrest_job_options_set_stderr(struct firecrest_job_options *o,
+                                                  const char *value);
+
+/**
+ * Adds the environment variable `name`=`value` to the job (in order; both copied).
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (an empty name, or one containing '=').
+ */
+firecrest_status firecrest_job_options_add_env(struct firecrest_job_options *o,
+                                               const char *name,
+                                               const char *value);
+
+/**
+ * Frees job options. NULL is a no-op; freeing twice is undefined behaviour. Submissions made
+ * with them keep their own copy.
+ */
+void firecrest_job_options_free(struct firecrest_job_options *o);
 
 /**
  * The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON

@@ -72,4 +72,13 @@ pub(crate) trait Api: Send + Sync {
         remote_path: &str,
     ) -> Result<Transfer>;
     fn external_download(&self, system: &str, remote_path: &str) -> Result<Transfer>;
+
+    // ---- batch jobs; `spec` is checked (a working directory, a non-empty script)
+    /// The new job's id.
+    fn submit_job(&self, system: &str, spec: &JobSpec) -> Result<String>;
+    /// None: the scheduler does not list the job (not yet, or not at all).
+    fn job_info(&self, system: &str, job_id: &str) -> Result<Option<JobInfo>>;
+    /// The user's jobs on `system`.
+    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>>;
+    fn cancel_job(&self, system: &str, job_id: &str) -> Result<()>;
 }

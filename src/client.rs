@@ -6,6 +6,7 @@
 use crate::api::Api;
 use crate::auth::Auth;
 use crate::error::{Error, ErrorKind, Result};
+use crate::jobs::Job;
 pub use crate::options::Options;
 use crate::session::Session;
 use crate::transfers::{self, Transfer};
@@ -27,8 +28,8 @@ pub struct Client {
 
 struct ClientInner {
     session: Arc<Session>,
-    /// The server's API version's operations, chosen on first use.
-    api: OnceCell<Box<dyn Api>>,
+    /// The server's API version's operations, chosen on first use (shared with job handles).
+    api: OnceCell<Arc<dyn Api>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -95,6 +96,30 @@ fn shown(arg: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A batch script with something in it.
+fn require_script(text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid_argument("the job script is empty"));
+    }
+    require("script", text)
+}
+
+/// A scheduler's job id: letters, digits and `_`, `.`, `-` (array and PBS ids).
+fn require_job_id(id: &str) -> Result<()> {
+    require("job_id", id)?;
+    if id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "invalid job id {:?}: letters, digits, '_', '.' and '-' only",
+            shown(id)
+        )))
+    }
+}
+
 fn require_system_path(system: &str, path: &str) -> Result<()> {
     require_system(system)?;
     require("path", path)
@@ -145,10 +170,13 @@ impl Client {
     }
 
     fn api(&self) -> Result<&dyn Api> {
+        self.shared_api().map(|a| a.as_ref())
+    }
+
+    fn shared_api(&self) -> Result<&Arc<dyn Api>> {
         self.inner
             .api
             .get_or_try_init(|| detect(&self.inner.session))
-            .map(|a| a.as_ref())
     }
 
     /// Runs `op` on the server's API version; an error names `what` was being done.
@@ -470,6 +498,66 @@ impl Client {
         })
     }
 
+    // ---- batch jobs
+
+    /// Submits a batch job; the handle knows its system and id. The job runs in
+    /// `spec.working_dir` on v1 and v2 alike. A local script is read here (its errors name
+    /// it); the job's own failure later is a state, not an error.
+    pub fn submit_job(&self, system: &str, spec: &JobSpec) -> Result<Job> {
+        let what = || format!("submit_job {}:{}", shown(system), shown(&spec.working_dir));
+        let mut spec = spec.clone();
+        let checked = require_system(system)
+            .and_then(|()| require("working_dir", &spec.working_dir))
+            .and_then(|()| match &spec.script {
+                JobScript::Text(text) => require_script(text),
+                JobScript::Remote(path) => require("script path", path),
+                JobScript::LocalFile(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        Error::new(ErrorKind::Io, format!("script {}: {e}", path.display()))
+                            .with_source(e)
+                    })?;
+                    require_script(&text)?;
+                    spec.script = JobScript::Text(text);
+                    Ok(())
+                }
+            });
+        checked.map_err(|e| e.context(what()))?;
+        let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
+        let id = api
+            .submit_job(system, &spec)
+            .map_err(|e| e.context(what()))?;
+        Ok(Job::new(
+            api,
+            self.inner.session.options(),
+            system,
+            &id,
+            true,
+        ))
+    }
+
+    /// A handle for a job that already exists (no request).
+    pub fn job(&self, system: &str, job_id: &str) -> Result<Job> {
+        let what = || format!("job {}:{}", shown(system), shown(job_id));
+        require_system(system)
+            .and_then(|()| require_job_id(job_id))
+            .map_err(|e| e.context(what()))?;
+        let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
+        Ok(Job::new(
+            api,
+            self.inner.session.options(),
+            system,
+            job_id,
+            false,
+        ))
+    }
+
+    /// The user's jobs on `system`, as the scheduler lists them.
+    pub fn jobs(&self, system: &str) -> Result<Vec<JobInfo>> {
+        let what = || format!("jobs {}", shown(system));
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.jobs(system))
+    }
+
     // ---- the shapes most operations share
 
     /// `op system:path`: both checked, the error named.
@@ -531,15 +619,15 @@ fn api_for(
     session: &Arc<Session>,
     version: ApiVersion,
     seen: Option<(serde_json::Value, Option<String>)>,
-) -> Box<dyn Api> {
+) -> Arc<dyn Api> {
     match version {
-        ApiVersion::V1 => Box::new(V1::new(Arc::clone(session))),
-        ApiVersion::V2 => Box::new(V2::new(Arc::clone(session), seen)),
+        ApiVersion::V1 => Arc::new(V1::new(Arc::clone(session))),
+        ApiVersion::V2 => Arc::new(V2::new(Arc::clone(session), seen)),
     }
 }
 
 /// Asks `GET /status/systems` which API the server speaks.
-fn detect(session: &Arc<Session>) -> Result<Box<dyn Api>> {
+fn detect(session: &Arc<Session>) -> Result<Arc<dyn Api>> {
     let context = "detecting the FirecREST API version (GET /status/systems)";
     let resp = session.send(Request::get("/status/systems").context(context))?;
     let app_version = resp.header("f7t-appversion").map(str::to_string);

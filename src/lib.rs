@@ -51,6 +51,8 @@ pub mod client;
 #[forbid(unsafe_code)]
 pub mod error;
 #[forbid(unsafe_code)]
+pub mod jobs;
+#[forbid(unsafe_code)]
 pub mod options;
 #[forbid(unsafe_code)]
 mod session;
@@ -68,6 +70,7 @@ mod v2;
 pub use auth::{Auth, ClientAuthMethod, TokenProvider};
 pub use client::Client;
 pub use error::{Error, ErrorKind, Result};
+pub use jobs::Job;
 pub use options::Options;
 pub use transfers::{
     Direction, ExternalDownload, ExternalUpload, ProgressFn, Transfer, TransferState,

@@ -299,3 +299,193 @@ impl std::fmt::Display for TransferState {
         write!(f, "{}", self.code())
     }
 }
+
+/// A batch job's state, as FirecREST judges a scheduler's word (every element of a comma list,
+/// `CANCELLED by …`, PBS's letters). [`JobState::code`] is the C `FIRECREST_JOB_*` integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JobState {
+    /// Waiting in the queue (Slurm PENDING, PBS Q/H).
+    Pending,
+    /// Running, or finishing (RUNNING, COMPLETING, CONFIGURING, SUSPENDED, PBS R/E).
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    Timeout,
+    OutOfMemory,
+    NodeFail,
+    Preempted,
+    BootFail,
+    Deadline,
+    /// A final state without a name here (PBS `F`); the word is in the job's info.
+    OtherFinal,
+    /// A word this client does not know; the word is in the job's info. Not final.
+    Other,
+}
+
+impl JobState {
+    /// The C constant's value; never renumbered.
+    pub const fn code(self) -> i32 {
+        match self {
+            JobState::Pending => 1,
+            JobState::Running => 2,
+            JobState::Completed => 3,
+            JobState::Failed => 4,
+            JobState::Cancelled => 5,
+            JobState::Timeout => 6,
+            JobState::OutOfMemory => 7,
+            JobState::NodeFail => 8,
+            JobState::Preempted => 9,
+            JobState::BootFail => 10,
+            JobState::Deadline => 11,
+            JobState::OtherFinal => 98,
+            JobState::Other => 99,
+        }
+    }
+
+    /// The job will not change any more.
+    pub fn is_final(self) -> bool {
+        !matches!(
+            self,
+            JobState::Pending | JobState::Running | JobState::Other
+        )
+    }
+
+    /// The state a scheduler's word means. A job is finished when every comma-separated element
+    /// of its state is final (FirecREST's own rule); the first final element names it.
+    pub fn from_word(word: &str) -> JobState {
+        let parts: Vec<&str> = word
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.is_empty() {
+            return JobState::Other;
+        }
+        let each: Vec<JobState> = parts.iter().map(|p| JobState::from_one(p)).collect();
+        if each.iter().all(|s| s.is_final()) {
+            return each[0];
+        }
+        each.into_iter()
+            .find(|s| !s.is_final() && *s != JobState::Other)
+            .unwrap_or(JobState::Other)
+    }
+
+    fn from_one(word: &str) -> JobState {
+        const FINAL: [(&str, JobState); 9] = [
+            ("COMPLETED", JobState::Completed),
+            ("FAILED", JobState::Failed),
+            ("CANCELLED", JobState::Cancelled),
+            ("TIMEOUT", JobState::Timeout),
+            ("OUT_OF_MEMORY", JobState::OutOfMemory),
+            ("NODE_FAIL", JobState::NodeFail),
+            ("PREEMPTED", JobState::Preempted),
+            ("BOOT_FAIL", JobState::BootFail),
+            ("DEADLINE", JobState::Deadline),
+        ];
+        let upper = word.to_ascii_uppercase();
+        if let Some((_, s)) = FINAL.iter().find(|(w, _)| upper.contains(w)) {
+            return *s;
+        }
+        match upper.as_str() {
+            "F" => JobState::OtherFinal,
+            "Q" | "H" | "W" | "T" => JobState::Pending,
+            "R" | "E" | "B" | "X" | "S" | "U" => JobState::Running,
+            w if w.contains("PENDING") || w.contains("REQUEUE") => JobState::Pending,
+            w if [
+                "RUNNING",
+                "COMPLETING",
+                "CONFIGURING",
+                "SUSPENDED",
+                "STAGE_OUT",
+                "SIGNALING",
+                "RESIZING",
+                "STOPPED",
+            ]
+            .iter()
+            .any(|r| w.contains(r)) =>
+            {
+                JobState::Running
+            }
+            _ => JobState::Other,
+        }
+    }
+}
+
+/// What a batch job runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobScript {
+    /// The script's text (`#!/bin/bash\n#SBATCH …\n…`).
+    Text(String),
+    /// A script on this machine, read and sent.
+    LocalFile(std::path::PathBuf),
+    /// A script already on the system (an absolute remote path).
+    Remote(String),
+}
+
+/// A job to submit: the script, the remote working directory (the job runs there; relative
+/// paths in the script and default output files land there, on v1 and v2 alike) and the
+/// scheduler options FirecREST passes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSpec {
+    pub script: JobScript,
+    pub working_dir: String,
+    pub name: Option<String>,
+    pub account: Option<String>,
+    pub partition: Option<String>,
+    pub reservation: Option<String>,
+    /// Environment variables of the job, in order.
+    pub env: Vec<(String, String)>,
+    /// Standard output and error files (remote paths; `%j` is the job id).
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+}
+
+impl JobSpec {
+    pub fn new(script: JobScript, working_dir: impl Into<String>) -> JobSpec {
+        JobSpec {
+            script,
+            working_dir: working_dir.into(),
+            name: None,
+            account: None,
+            partition: None,
+            reservation: None,
+            env: Vec::new(),
+            stdout: None,
+            stderr: None,
+        }
+    }
+}
+
+/// A job as the scheduler reports it: one schema on v1 and v2 (`null` where the server does
+/// not say). The C API returns this as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub job_id: String,
+    pub name: String,
+    /// The scheduler's own word (`COMPLETED`, `CANCELLED by 1001`, …).
+    pub state: String,
+    /// `state` as the C integer (`FIRECREST_JOB_*`).
+    pub state_code: i32,
+    pub user: Option<String>,
+    pub account: Option<String>,
+    pub partition: Option<String>,
+    pub nodes: Option<String>,
+    pub working_directory: Option<String>,
+    /// Once final: the script's exit code.
+    pub exit_code: Option<i32>,
+    /// Start and end as the server gives them (v2: Unix seconds; v1: its time text).
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    /// Standard output/error files and the script, where the server tells them.
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    pub script: Option<String>,
+}
+
+impl JobInfo {
+    pub fn job_state(&self) -> JobState {
+        JobState::from_word(&self.state)
+    }
+}

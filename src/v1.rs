@@ -7,6 +7,7 @@ mod transfer;
 
 use crate::api::Api;
 use crate::error::{Error, ErrorKind, Result};
+use crate::jobs::{poll, Look};
 use crate::session::Session;
 use crate::transfers::Transfer;
 use crate::transport::{path_segment, Method, Request, Stream};
@@ -344,6 +345,225 @@ impl Api for V1 {
     fn external_download(&self, system: &str, remote_path: &str) -> Result<Transfer> {
         transfer::external_download(&self.session, system, remote_path)
     }
+
+    /// v1 runs a job in its script's directory: the script (with the options v1's endpoints
+    /// lack written in as `#SBATCH` lines) is placed in the working directory and submitted
+    /// by path.
+    fn submit_job(&self, system: &str, spec: &JobSpec) -> Result<String> {
+        let text = match &spec.script {
+            JobScript::Text(text) => text.clone(),
+            JobScript::LocalFile(path) => std::fs::read_to_string(path)?,
+            JobScript::Remote(path) => {
+                let mut bytes = Vec::new();
+                self.simple_download(system, path, &mut bytes)?;
+                String::from_utf8(bytes).map_err(|_| {
+                    Error::invalid_argument(format!("the script {path} is not UTF-8 text"))
+                })?
+            }
+        };
+        let script = with_directives(&text, spec);
+        let name = format!("firecrest-job-{}.sh", unique_suffix());
+        let mut body = script.as_bytes();
+        let len = body.len() as u64;
+        self.simple_upload(
+            system,
+            Stream::reader(&mut body, len),
+            &spec.working_dir,
+            &name,
+        )?;
+        let target = format!("{}/{name}", spec.working_dir.trim_end_matches('/'));
+        let mut form = vec![("targetPath", target)];
+        if let Some(account) = &spec.account {
+            form.push(("account", account.clone()));
+        }
+        if !spec.env.is_empty() {
+            let env: serde_json::Map<String, Value> = spec
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            form.push(("env", Value::Object(env).to_string()));
+        }
+        let data =
+            self.task_result(on_system(Method::Post, "/compute/jobs/path", system).form(form))?;
+        // A server bug records a failed submission as 200 with a null jobid.
+        match &data["jobid"] {
+            Value::String(id) if !id.is_empty() => Ok(id.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            _ => Err(Error::new(
+                ErrorKind::TaskFailed,
+                format!(
+                    "the job was not submitted: {}",
+                    data["job_info_extra"]
+                        .as_str()
+                        .unwrap_or("no job id in the answer")
+                ),
+            )),
+        }
+    }
+
+    /// squeue while the job is listed there, then sacct (which has the exit code).
+    fn job_info(&self, system: &str, job_id: &str) -> Result<Option<JobInfo>> {
+        let queued = self
+            .task_result(on_system(Method::Get, "/compute/jobs", system).query("jobs", job_id))?;
+        if let Some(entry) =
+            listed(&queued).find(|e| text_of(&e["jobid"]).as_deref() == Some(job_id))
+        {
+            return Ok(Some(squeue_info(entry)));
+        }
+        let accounted = self
+            .task_result(on_system(Method::Get, "/compute/acct", system).query("jobs", job_id))?;
+        let found = listed(&accounted)
+            .find(|e| text_of(&e["jobid"]).as_deref() == Some(job_id))
+            .map(sacct_info);
+        Ok(found)
+    }
+
+    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>> {
+        let queued = self.task_result(on_system(Method::Get, "/compute/jobs", system))?;
+        Ok(listed(&queued).map(squeue_info).collect())
+    }
+
+    fn cancel_job(&self, system: &str, job_id: &str) -> Result<()> {
+        let path = format!("/compute/jobs/{}", path_segment(job_id));
+        self.task_result(on_system(Method::Delete, &path, system))
+            .map(drop)
+    }
+}
+
+impl V1 {
+    /// Sends a request that creates a compute task and waits for its verdict: the task's
+    /// `data` at 200; its error text at 400. Bounded by the call deadline.
+    fn task_result(&self, req: Request<'_>) -> Result<Value> {
+        #[derive(serde::Deserialize)]
+        struct Created {
+            task_id: String,
+        }
+        let created: Created = self.session.send(req)?.json()?;
+        let what = format!("compute task {}", created.task_id);
+        let path = format!("/tasks/{}", path_segment(&created.task_id));
+        let options = self.session.options().clone();
+        poll(&options, options.call_timeout, &what, || {
+            let raw: RawTask = self.get_member(Request::get(&path), "task")?;
+            let task = raw.into_task()?;
+            Ok(match task.status {
+                200 => Look::Done(Ok(task.data)),
+                s if s >= 400 => Look::Done(Err(Error::new(
+                    ErrorKind::TaskFailed,
+                    match &task.data {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                ))),
+                s => Look::NotYet(format!("at status {s}")),
+            })
+        })?
+    }
+}
+
+/// The entries of a compute task's data: an object keyed "0", "1", … (squeue) or an array
+/// (sacct); `{}` when there are none.
+fn listed(data: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
+    match data {
+        Value::Object(m) => Box::new(m.values()),
+        Value::Array(a) => Box::new(a.iter()),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A squeue entry. The server swaps two fields: `time` holds the start time.
+fn squeue_info(e: &Value) -> JobInfo {
+    let state = text_of(&e["state"]).unwrap_or_default();
+    JobInfo {
+        job_id: text_of(&e["jobid"]).unwrap_or_default(),
+        name: text_of(&e["name"]).unwrap_or_default(),
+        state_code: JobState::from_word(&state).code(),
+        state,
+        user: text_of(&e["user"]),
+        account: None,
+        partition: text_of(&e["partition"]),
+        nodes: text_of(&e["nodelist"]),
+        working_directory: None,
+        exit_code: None,
+        start_time: text_of(&e["time"]),
+        end_time: None,
+        stdout: text_of(&e["job_file_out"]),
+        stderr: text_of(&e["job_file_err"]),
+        script: text_of(&e["job_file"]),
+    }
+}
+
+/// An sacct entry: `exit_code` is "code:signal".
+fn sacct_info(e: &Value) -> JobInfo {
+    let state = text_of(&e["state"]).unwrap_or_default();
+    let job_state = JobState::from_word(&state);
+    JobInfo {
+        job_id: text_of(&e["jobid"]).unwrap_or_default(),
+        name: text_of(&e["name"]).unwrap_or_default(),
+        state_code: job_state.code(),
+        state,
+        user: text_of(&e["user"]),
+        account: None,
+        partition: text_of(&e["partition"]),
+        nodes: text_of(&e["nodelist"]),
+        working_directory: None,
+        exit_code: text_of(&e["exit_code"])
+            .and_then(|c| c.split(':').next().and_then(|n| n.trim().parse().ok()))
+            .filter(|_| job_state.is_final()),
+        start_time: text_of(&e["start_time"]),
+        end_time: text_of(&e["termination_time"]),
+        stdout: None,
+        stderr: None,
+        script: None,
+    }
+}
+
+/// The script with `#SBATCH` lines for the options v1's endpoints cannot carry, after the
+/// `#!` line (sbatch reads directives only before the first command).
+fn with_directives(script: &str, spec: &JobSpec) -> String {
+    let mut lines = Vec::new();
+    let mut add = |flag: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            lines.push(format!("#SBATCH --{flag}={v}"));
+        }
+    };
+    add("job-name", &spec.name);
+    add("partition", &spec.partition);
+    add("reservation", &spec.reservation);
+    add("output", &spec.stdout);
+    add("error", &spec.stderr);
+    if lines.is_empty() {
+        return script.to_string();
+    }
+    let directives = lines.join("\n");
+    match script.strip_prefix("#!") {
+        Some(rest) => {
+            let (shebang, body) = rest.split_once('\n').unwrap_or((rest, ""));
+            format!("#!{shebang}\n{directives}\n{body}")
+        }
+        None => format!("{directives}\n{script}"),
+    }
+}
+
+/// A name no other submission of this process uses at the same moment.
+fn unique_suffix() -> String {
+    let mut bytes = [0u8; 6];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        bytes.copy_from_slice(&nanos.to_le_bytes()[..6]);
+    }
+    hex::encode(bytes)
 }
 
 // ---- tasks

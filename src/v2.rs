@@ -384,6 +384,69 @@ impl Api for V2 {
     fn external_download(&self, system: &str, remote_path: &str) -> Result<Transfer> {
         transfer::external_download(self, system, remote_path)
     }
+
+    fn submit_job(&self, system: &str, spec: &JobSpec) -> Result<String> {
+        let mut job = json!({"workingDirectory": spec.working_dir});
+        match &spec.script {
+            JobScript::Text(text) => job["script"] = json!(text),
+            JobScript::Remote(path) => job["scriptPath"] = json!(path),
+            JobScript::LocalFile(path) => {
+                job["script"] = json!(std::fs::read_to_string(path)?);
+            }
+        }
+        let optional = [
+            ("name", &spec.name),
+            ("account", &spec.account),
+            ("partition", &spec.partition),
+            ("reservation", &spec.reservation),
+            ("standardOutput", &spec.stdout),
+            ("standardError", &spec.stderr),
+        ];
+        for (key, value) in optional {
+            if let Some(v) = value {
+                job[key] = json!(v);
+            }
+        }
+        if !spec.env.is_empty() {
+            let env: serde_json::Map<String, Value> = spec
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            job["env"] = Value::Object(env);
+        }
+        let path = format!("/compute/{}/jobs", segment(system)?);
+        let reply = http::send_json(&self.session, Method::Post, &path, json!({"job": job}), "")?;
+        match &reply.body["jobId"] {
+            Value::String(id) if !id.is_empty() => Ok(id.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(Error::new(
+                ErrorKind::Json,
+                format!("the submission answer has no jobId: {other}"),
+            )),
+        }
+    }
+
+    fn job_info(&self, system: &str, job_id: &str) -> Result<Option<JobInfo>> {
+        jobs::job_report(&self.session, system, job_id)
+    }
+
+    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>> {
+        let path = format!("/compute/{}/jobs", segment(system)?);
+        let reply = http::get(&self.session, &path, &[], "")?;
+        // `null` when the user has none.
+        reply.body["jobs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(jobs::job_info)
+            .collect()
+    }
+
+    fn cancel_job(&self, system: &str, job_id: &str) -> Result<()> {
+        let path = format!("/compute/{}/jobs/{}", segment(system)?, segment(job_id)?);
+        http::delete(&self.session, &path, &[], "").map(drop)
+    }
 }
 
 /// `/status/systems` as the server sent it, with the server's version header.

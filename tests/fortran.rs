@@ -464,6 +464,27 @@ fn module_matches_the_library() {
             .unwrap_or_else(|| panic!("firecrest.f90 lacks {name}"));
         line.split(&decl).nth(1).unwrap().trim().parse().unwrap()
     };
+    // Job states: the module's values are the header's and the Rust API's.
+    use firecrest::JobState as J;
+    for (state, name) in [
+        (J::Pending, "PENDING"),
+        (J::Running, "RUNNING"),
+        (J::Completed, "COMPLETED"),
+        (J::Failed, "FAILED"),
+        (J::Cancelled, "CANCELLED"),
+        (J::Timeout, "TIMEOUT"),
+        (J::OutOfMemory, "OUT_OF_MEMORY"),
+        (J::NodeFail, "NODE_FAIL"),
+        (J::Preempted, "PREEMPTED"),
+        (J::BootFail, "BOOT_FAIL"),
+        (J::Deadline, "DEADLINE"),
+        (J::OtherFinal, "OTHER_FINAL"),
+        (J::Other, "OTHER"),
+    ] {
+        let name = format!("FIRECREST_JOB_{name}");
+        assert_eq!(constant(&name), state.code(), "{name}");
+        assert_eq!(header_value(&name), state.code(), "{name}");
+    }
     // The statuses only C has (no Rust error kind): the module's values are the header's.
     for name in ["NULL_ARGUMENT", "BUFFER_TOO_SMALL", "PANIC"] {
         let name = format!("FIRECREST_STATUS_{name}");

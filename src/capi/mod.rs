@@ -15,6 +15,7 @@ pub mod auth;
 pub mod boundary;
 pub mod client;
 pub mod files;
+pub mod jobs;
 pub mod json;
 pub mod options;
 pub mod stream;
@@ -25,6 +26,7 @@ pub mod transfers;
 mod tests {
     use super::auth::firecrest_auth;
     use super::client::firecrest_client;
+    use super::jobs::{firecrest_job, firecrest_job_options};
     use super::options::firecrest_options;
     use super::transfers::firecrest_transfer;
 
@@ -38,5 +40,7 @@ mod tests {
         send_sync::<firecrest_auth>();
         send::<firecrest_options>();
         send::<firecrest_transfer>();
+        send::<firecrest_job>();
+        send::<firecrest_job_options>();
     }
 }

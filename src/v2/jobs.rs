@@ -5,8 +5,9 @@
 use super::http;
 use super::V2;
 use crate::error::{Error, ErrorKind, Result};
+use crate::jobs::{poll, Look, UNKNOWN_GRACE};
 use crate::session::Session;
-use crate::transport::poll_delay;
+use crate::types::{JobInfo, JobState};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -15,23 +16,70 @@ pub(crate) const FILES_DONE: &str = "Files were successfully";
 pub(crate) const INGRESS_DONE: &str = "File was successfully downloaded";
 pub(crate) const EGRESS_DONE: &str = "Multipart file upload successfully completed";
 
-/// States that end a job (Slurm); a job is finished when every comma-separated element of its
-/// state contains one of these (or is PBS's `F`).
-const FINAL_STATES: &[&str] = &[
-    "BOOT_FAIL",
-    "CANCELLED",
-    "COMPLETED",
-    "DEADLINE",
-    "FAILED",
-    "NODE_FAIL",
-    "OUT_OF_MEMORY",
-    "PREEMPTED",
-    "TIMEOUT",
-];
+/// One look at a transfer job.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Seen {
+    /// The scheduler does not list it (yet).
+    Unknown,
+    Pending,
+    Running,
+    /// Final, with the scheduler's word.
+    Finished(String),
+}
 
-/// How long a job may stay unknown to the scheduler ("Job not found.") after submission before
-/// we give up; real schedulers take up to ~20 s to list a fresh job.
-const UNKNOWN_GRACE: Duration = Duration::from_secs(90);
+/// `GET /compute/{system}/jobs/{id}` as a report; None for "Job not found." (404).
+pub(crate) fn job_report(c: &Session, system: &str, job_id: &str) -> Result<Option<JobInfo>> {
+    let path = format!(
+        "/compute/{}/jobs/{}",
+        http::segment(system)?,
+        http::segment(job_id)?
+    );
+    let answer = match http::get(c, &path, &[], "") {
+        Ok(reply) => reply.body,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match answer["jobs"].as_array().and_then(|jobs| jobs.first()) {
+        Some(job) => job_info(job).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A v2 `Job` as the shared report.
+pub(crate) fn job_info(job: &Value) -> Result<JobInfo> {
+    let text = |v: &Value| match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let state = job["status"]["state"].as_str().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Json,
+            format!("the job answer has no status.state: {}", job["jobId"]),
+        )
+    })?;
+    let job_state = JobState::from_word(state);
+    Ok(JobInfo {
+        job_id: text(&job["jobId"]).unwrap_or_default(),
+        name: text(&job["name"]).unwrap_or_default(),
+        state: state.to_string(),
+        state_code: job_state.code(),
+        user: text(&job["user"]),
+        account: text(&job["account"]),
+        partition: text(&job["partition"]),
+        nodes: text(&job["nodes"]),
+        working_directory: text(&job["workingDirectory"]),
+        exit_code: job["status"]["exitCode"]
+            .as_i64()
+            .filter(|_| job_state.is_final())
+            .map(|c| c as i32),
+        start_time: text(&job["time"]["start"]),
+        end_time: text(&job["time"]["end"]),
+        stdout: None,
+        stderr: None,
+        script: None,
+    })
+}
 
 /// A submitted transfer job (`transferJob` of a 201 answer).
 #[derive(Debug, Clone)]
@@ -41,16 +89,6 @@ pub(crate) struct TransferJob {
     pub(crate) output_log: String,
     pub(crate) error_log: String,
     submitted: Instant,
-}
-
-/// One look at a job.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum JobState {
-    /// The scheduler does not list it (yet).
-    Unknown,
-    Pending,
-    Running(String),
-    Finished(String),
 }
 
 impl TransferJob {
@@ -80,37 +118,23 @@ impl TransferJob {
     }
 
     /// One request: the job's state. "Job not found" within the grace period is `Unknown`.
-    pub(crate) fn state(&self, c: &Session) -> Result<JobState> {
-        let path = format!(
-            "/compute/{}/jobs/{}",
-            http::segment(&self.system)?,
-            http::segment(&self.job_id)?
-        );
+    pub(crate) fn state(&self, c: &Session) -> Result<Seen> {
         let what = format!("transfer job {}", self.job_id);
-        let answer = match http::get(c, &path, &[], &what) {
-            Ok(reply) => reply.body,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                if self.submitted.elapsed() < UNKNOWN_GRACE {
-                    return Ok(JobState::Unknown);
-                }
-                return Err(e.context(format!(
-                    "transfer job {} is still unknown to the scheduler {} s after submission",
-                    self.job_id,
+        match job_report(c, &self.system, &self.job_id).map_err(|e| e.context(&what))? {
+            None if self.submitted.elapsed() < UNKNOWN_GRACE => Ok(Seen::Unknown),
+            None => Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "{what} is still unknown to the scheduler {} s after submission",
                     UNKNOWN_GRACE.as_secs()
-                )));
-            }
-            Err(e) => return Err(e),
-        };
-        let state = answer["jobs"][0]["status"]["state"]
-            .as_str()
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Json,
-                    format!("job {} answer has no jobs[0].status.state", self.job_id),
-                )
-            })?
-            .to_string();
-        Ok(classify(&state))
+                ),
+            )),
+            Some(info) => Ok(match info.job_state() {
+                s if s.is_final() => Seen::Finished(info.state),
+                JobState::Pending => Seen::Pending,
+                _ => Seen::Running,
+            }),
+        }
     }
 
     /// After the job finished: Ok when it COMPLETED and its output log has `success_line`,
@@ -139,33 +163,21 @@ impl TransferJob {
         ))
     }
 
-    /// Polls with backoff until the job ends, then judges it (`outcome`).
+    /// Polls with backoff until the job ends (however long it takes), then judges it.
     pub(crate) fn wait(&self, c: &Session, success_line: &str) -> Result<()> {
-        let o = c.options();
-        let mut round = 0;
-        loop {
-            if let JobState::Finished(state) = self.state(c)? {
-                return self.outcome(c, &state, success_line);
-            }
-            std::thread::sleep(poll_delay(o.poll_initial, o.poll_max, round));
-            round = round.saturating_add(1);
-        }
+        let what = format!("transfer job {}", self.job_id);
+        let state = poll(c.options(), NO_LIMIT, &what, || {
+            Ok(match self.state(c)? {
+                Seen::Finished(state) => Look::Done(state),
+                other => Look::NotYet(format!("{other:?}")),
+            })
+        })?;
+        self.outcome(c, &state, success_line)
     }
 }
 
-fn classify(state: &str) -> JobState {
-    let finished = state
-        .split(',')
-        .map(str::trim)
-        .all(|s| FINAL_STATES.iter().any(|f| s.contains(f)) || s == "F");
-    if finished {
-        JobState::Finished(state.to_string())
-    } else if state.contains("PENDING") || state == "Q" {
-        JobState::Pending
-    } else {
-        JobState::Running(state.to_string())
-    }
-}
+/// "No limit" as a span no job outlives, so deadline arithmetic cannot overflow.
+const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// A job log through `ops/view` (what pyfirecrest does).
 fn read_log(c: &Session, system: &str, path: &str) -> Result<String> {
@@ -234,18 +246,34 @@ mod tests {
     }
 
     #[test]
-    fn states() {
-        assert_eq!(classify("PENDING"), JobState::Pending);
-        assert_eq!(classify("RUNNING"), JobState::Running("RUNNING".into()));
+    fn states_as_firecrest_judges_them() {
+        assert_eq!(JobState::from_word("PENDING"), JobState::Pending);
+        assert_eq!(JobState::from_word("RUNNING"), JobState::Running);
         assert_eq!(
-            classify("CANCELLED by 1002"),
-            JobState::Finished("CANCELLED by 1002".into())
+            JobState::from_word("CANCELLED by 1002"),
+            JobState::Cancelled
         );
-        assert_eq!(
-            classify("COMPLETED,RUNNING"),
-            JobState::Running("COMPLETED,RUNNING".into())
-        );
-        assert_eq!(classify("F"), JobState::Finished("F".into()));
+        assert_eq!(JobState::from_word("COMPLETED,RUNNING"), JobState::Running);
+        assert_eq!(JobState::from_word("COMPLETED,FAILED"), JobState::Completed);
+        assert_eq!(JobState::from_word("F"), JobState::OtherFinal);
+        assert_eq!(JobState::from_word("Q"), JobState::Pending);
+        assert_eq!(JobState::from_word("WHATEVER"), JobState::Other);
+        assert!(!JobState::Other.is_final());
+        assert!(JobState::Timeout.is_final());
+    }
+
+    #[test]
+    fn a_v2_job_as_a_report() {
+        let job = serde_json::json!({"jobId": "42", "name": "quick-job",
+            "status": {"state": "FAILED", "stateReason": "NonZeroExitCode", "exitCode": 3},
+            "time": {"start": 1795715506, "end": 1795715507}, "account": "proj",
+            "user": "fireuser", "workingDirectory": "/home/u", "partition": "normal",
+            "nodes": "localhost"});
+        let info = job_info(&job).unwrap();
+        assert_eq!((info.job_id.as_str(), info.exit_code), ("42", Some(3)));
+        assert_eq!(info.job_state(), JobState::Failed);
+        assert_eq!(info.state_code, JobState::Failed.code());
+        assert_eq!(info.start_time.as_deref(), Some("1795715506"));
     }
 
     #[test]

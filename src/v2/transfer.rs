@@ -8,7 +8,7 @@
 //! `invalidate` is `Unsupported`: v2 cannot revoke a presigned URL; it stays valid for the
 //! system's `ttl` and the object expires with the bucket's lifecycle rule.
 
-use super::jobs::{self, JobState, TransferJob};
+use super::jobs::{self, Seen, TransferJob};
 use super::multipart::{self, Plan};
 use super::{check_path, http, segment, V2};
 use crate::error::{Error, ErrorKind, Result};
@@ -188,9 +188,9 @@ impl Backend for JobTransfer {
         let c = &self.session;
         let state = self.job.state(c).map_err(|e| e.context(&self.what))?;
         self.status = match state {
-            JobState::Unknown | JobState::Pending => waiting,
-            JobState::Running(_) => running,
-            JobState::Finished(state) => match self.job.outcome(c, &state, line) {
+            Seen::Unknown | Seen::Pending => waiting,
+            Seen::Running => running,
+            Seen::Finished(state) => match self.job.outcome(c, &state, line) {
                 Ok(()) => ok,
                 Err(e) if e.kind() == ErrorKind::TaskFailed => {
                     self.failure = e.message().to_string();
