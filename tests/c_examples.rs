@@ -1,11 +1,12 @@
-//! The C examples and the C edge tests, compiled with examples-c/Makefile (-std=c11 -Wall -Wextra
-//! -Wpedantic -Werror) against this build's library, dynamically and statically, and run against
-//! an in-process emulator.
+//! The C examples and the C test programs (tests/c/), compiled with -std=c11 -Wall -Wextra
+//! -Wpedantic -Werror against the library, dynamically and statically, and run against an
+//! in-process emulator; and a program linked the way the README tells a C user to.
 
-mod c_support;
+mod support;
 
-use c_support::*;
 use firecrest::ApiVersion;
+use support::c::*;
+use support::*;
 
 #[test]
 fn tour_runs_against_the_v1_emulator() {
@@ -187,23 +188,35 @@ fn minimal_program_from_the_readme() {
     );
 }
 
+/// What a C user does after `cargo build`: compile against the header, link with
+/// `-L <dir> -lfirecrest -Wl,-rpath,<dir>` where cargo put the library, run the program. It must
+/// start (the library it records is the file cargo made) and work.
 #[test]
-fn shared_library_has_cargo_c_soname() {
-    if !tool_available("readelf", "reading the shared library's SONAME") {
+fn program_linked_against_cargo_output_runs() {
+    if !tool_available("cc", "C compiler for the examples") {
         return;
     }
-    let lib = lib_dir().join("libfirecrest.so");
-    let out = std::process::Command::new("readelf")
-        .arg("-d")
-        .arg(&lib)
+    let scratch = Scratch::new("user-link");
+    let dir = lib_dir();
+    let program = scratch.path().join("minimal");
+    let out = std::process::Command::new("cc")
+        .arg("-std=c11")
+        .arg("-I")
+        .arg(crate_dir().join("include"))
+        .arg(crate_dir().join("examples-c/minimal.c"))
+        .arg(format!("-L{}", dir.display()))
+        .arg("-lfirecrest")
+        .arg(format!("-Wl,-rpath,{}", dir.display()))
+        .arg("-o")
+        .arg(&program)
         .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let sover = soname_version();
-    let soname = format!("Library soname: [libfirecrest.so.{sover}]");
-    assert!(
-        text.contains(&soname),
-        "{} lacks {soname}:\n{text}",
-        lib.display()
+        .expect("running cc");
+    assert!(out.status.success(), "cc failed\n{}", show(&out));
+    let emu = emulator(ApiVersion::V1, |_| {});
+    let out = run(&scratch, &[], &program, &[], &emulator_env(&emu));
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "first system: cluster\n"
     );
 }

@@ -1,14 +1,13 @@
 //! Authorization against the emulator: token reuse, single flight, refresh on expiry and on
 //! 401, failures that never show the secret.
 
-mod client_common;
+mod support;
 
-use client_common::*;
-use firecrest_emulator::Config;
 use firecrest::{Auth, Client, ClientAuthMethod, ErrorKind, ListOptions};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::*;
 
 #[test]
 fn client_is_send_sync_clone() {
@@ -19,7 +18,7 @@ fn client_is_send_sync_clone() {
 
 #[test]
 fn one_token_for_a_hundred_calls_on_four_threads() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let threads: Vec<_> = (0..4)
         .map(|_| {
@@ -42,7 +41,7 @@ fn one_token_for_a_hundred_calls_on_four_threads() {
 
 #[test]
 fn client_secret_basic_works() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let auth = Auth::client_credentials(emu.client_id(), emu.client_secret(), emu.token_url())
         .with_method(ClientAuthMethod::SecretBasic);
     let c = Client::new(&emu.url(), auth, fast_options()).unwrap();
@@ -51,7 +50,7 @@ fn client_secret_basic_works() {
 
 #[test]
 fn wrong_secret_is_an_auth_error_without_the_secret() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let secret = "wrong-secret-Zq81x";
     let auth = Auth::client_credentials(emu.client_id(), secret, emu.token_url());
     let c = Client::new(&emu.url(), auth.clone(), fast_options()).unwrap();
@@ -72,7 +71,7 @@ fn wrong_secret_is_an_auth_error_without_the_secret() {
 
 #[test]
 fn bad_static_token_is_unauthorized_and_not_shown() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let token = "not-a-real-token-123";
     let c = Client::new(&emu.url(), Auth::static_token(token), fast_options()).unwrap();
     let e = c.all_systems().unwrap_err();
@@ -84,9 +83,8 @@ fn bad_static_token_is_unauthorized_and_not_shown() {
 
 #[test]
 fn token_expiry_mid_session_is_transparent() {
-    let emu = start_with(Config {
-        token_ttl: Duration::from_secs(2),
-        ..Config::default()
+    let emu = emulator(firecrest::ApiVersion::V1, |c| {
+        c.token_ttl = Duration::from_secs(2)
     });
     let c = client(&emu);
     for _ in 0..6 {
@@ -100,7 +98,7 @@ fn token_expiry_mid_session_is_transparent() {
 
 #[test]
 fn a_401_drops_the_token_and_retries_once() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     c.whoami(Some("cluster")).unwrap();
     assert_eq!(emu.counter("token_requests"), 1);
@@ -115,7 +113,7 @@ fn a_401_drops_the_token_and_retries_once() {
 
 #[test]
 fn token_provider_is_asked_again_after_a_401() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let calls = Arc::new(AtomicU32::new(0));
     let (url, id, secret) = (emu.token_url(), emu.client_id(), emu.client_secret());
     let calls2 = calls.clone();
@@ -161,7 +159,7 @@ fn token_endpoint_down_is_reported_as_transport() {
 
 #[test]
 fn from_env_reads_pyfirecrests_variables() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     // The only test in this binary that touches these variables.
     std::env::set_var("FIRECREST_URL", emu.url());
     std::env::set_var("FIRECREST_CLIENT_ID", emu.client_id());

@@ -1,13 +1,13 @@
 //! Every v1 operation against the emulator over loopback: results and error classes.
 
-mod client_common;
+mod support;
 
-use client_common::*;
 use firecrest::{ApiVersion, ErrorKind, HeadTailOptions, ListOptions};
+use support::*;
 
 #[test]
 fn detects_v1_with_one_request_and_caches_it() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     assert_eq!(c.known_api_version(), None);
     assert_eq!(c.api_version().unwrap(), ApiVersion::V1);
@@ -18,7 +18,7 @@ fn detects_v1_with_one_request_and_caches_it() {
 
 #[test]
 fn forced_version_sends_no_detection_request() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client_with(
         &emu,
         firecrest::Options {
@@ -33,7 +33,7 @@ fn forced_version_sends_no_detection_request() {
 
 #[test]
 fn status_calls() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let systems = c.all_systems().unwrap();
     let cluster = systems.iter().find(|s| s.system == "cluster").unwrap();
@@ -66,7 +66,7 @@ fn status_calls() {
 
 #[test]
 fn identity() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let before = emu.counter("requests");
     c.api_version().unwrap();
@@ -84,7 +84,7 @@ fn identity() {
 
 #[test]
 fn listing() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     put_remote(&emu, &remote(&emu, "dir1/inner.txt"), b"inner\n");
     put_remote(&emu, &remote(&emu, "dir1/sub/deep.txt"), b"deep\n");
@@ -137,7 +137,7 @@ fn listing() {
 
 #[test]
 fn file_operations() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let home = emu.home();
     let data = pattern(3000, 1);
@@ -231,7 +231,7 @@ fn file_operations() {
 
 #[test]
 fn head_tail_view() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
     let p = remote(&emu, "hello.txt");
@@ -287,7 +287,7 @@ fn head_tail_view() {
 
 #[test]
 fn error_classes_name_system_and_path() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let missing = remote(&emu, "does-not-exist");
     let e = c
@@ -350,7 +350,7 @@ fn error_classes_name_system_and_path() {
 
 #[test]
 fn simple_transfers() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let dir = scratch("simple");
     let data = pattern(200_000, 7);
@@ -401,7 +401,7 @@ fn simple_transfers() {
 
 #[test]
 fn size_limits() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let limit: u64 = c
         .parameters()
@@ -432,7 +432,7 @@ fn size_limits() {
 
 #[test]
 fn tasks_list_and_single() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     put_remote(&emu, &remote(&emu, "t.bin"), b"task data");
     let mut t = c

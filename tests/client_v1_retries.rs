@@ -1,12 +1,12 @@
 //! Retries and transport failures: 429 with Retry-After, 503 then success, retries exhausted,
 //! requests that must not be repeated, dropped connections, unreachable servers.
 
-mod client_common;
+mod support;
 
-use client_common::*;
-use firecrest_emulator::FaultAction;
 use firecrest::{Client, ErrorKind, ListOptions, Options};
+use firecrest_emulator::FaultAction;
 use std::time::{Duration, Instant};
+use support::*;
 
 fn ls(c: &Client, emu: &firecrest_emulator::Emulator) -> firecrest::Result<()> {
     c.list_files("cluster", &emu.home(), ListOptions::default())
@@ -15,7 +15,7 @@ fn ls(c: &Client, emu: &firecrest_emulator::Emulator) -> firecrest::Result<()> {
 
 #[test]
 fn rate_limit_honours_retry_after_seconds() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     c.api_version().unwrap();
     emu.add_fault(status_fault(
@@ -37,7 +37,7 @@ fn rate_limit_honours_retry_after_seconds() {
 
 #[test]
 fn rate_limit_honours_retry_after_date() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     c.api_version().unwrap();
     let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
@@ -54,7 +54,7 @@ fn rate_limit_honours_retry_after_date() {
 
 #[test]
 fn service_unavailable_then_success() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     c.api_version().unwrap();
     emu.add_fault(status_fault(None, "/utilities/ls", 503, None, 2));
@@ -69,7 +69,7 @@ fn service_unavailable_then_success() {
 
 #[test]
 fn retries_exhausted() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     c.api_version().unwrap();
     emu.add_fault(status_fault(None, "/utilities/ls", 503, None, 0));
@@ -101,7 +101,7 @@ fn retries_exhausted() {
 
 #[test]
 fn a_very_long_retry_after_fails_at_once() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     c.api_version().unwrap();
     emu.add_fault(status_fault(None, "/utilities/ls", 429, Some("3600"), 1));
@@ -113,7 +113,7 @@ fn a_very_long_retry_after_fails_at_once() {
 
 #[test]
 fn task_creating_post_is_not_repeated_after_a_gateway_error() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     c.api_version().unwrap();
     put_remote(&emu, &remote(&emu, "f.bin"), b"x");
@@ -133,7 +133,7 @@ fn task_creating_post_is_not_repeated_after_a_gateway_error() {
 
 #[test]
 fn dropped_simple_download_leaves_no_file() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     c.api_version().unwrap();
     let data = pattern(1 << 20, 3);

@@ -1,14 +1,14 @@
 //! External (staged) transfers end to end against the emulator: the status sequence, the
 //! staging form and presigned GET, integrity, failures, resume after a dropped connection.
 
-mod client_common;
+mod support;
 
-use client_common::*;
-use firecrest_emulator::{Config, FaultAction};
 use firecrest::transfers::*;
 use firecrest::{Client, ErrorKind, Transfer};
+use firecrest_emulator::{Config, FaultAction};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::*;
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -34,16 +34,13 @@ fn observe(t: &mut Transfer, until: i32) -> Vec<i32> {
     }
 }
 
-fn slow_tasks() -> Config {
-    Config {
-        task_delay: Duration::from_millis(60),
-        ..Config::default()
-    }
+fn slow_tasks(c: &mut Config) {
+    c.task_delay = Duration::from_millis(60);
 }
 
 #[test]
 fn external_download_end_to_end() {
-    let emu = start_with(slow_tasks());
+    let emu = emulator(firecrest::ApiVersion::V1, slow_tasks);
     let c = client(&emu);
     let data = pattern(3 << 20, 11);
     let src = remote(&emu, "big.bin");
@@ -96,7 +93,7 @@ fn external_download_end_to_end() {
 
 #[test]
 fn external_upload_end_to_end() {
-    let emu = start_with(slow_tasks());
+    let emu = emulator(firecrest::ApiVersion::V1, slow_tasks);
     let c = client(&emu);
     let data = pattern((2 << 20) + 12345, 5);
     let dir = scratch("xup");
@@ -149,7 +146,7 @@ fn external_upload_end_to_end() {
 
 #[test]
 fn wait_drives_a_whole_upload() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let dir = scratch("xup-wait");
     let local = dir.join("w.bin");
@@ -171,7 +168,7 @@ fn wait_drives_a_whole_upload() {
 
 #[test]
 fn failed_transfers_are_task_failed_with_the_message() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     put_remote(&emu, &remote(&emu, "f.bin"), b"payload");
     emu.add_fault(fault(
@@ -218,7 +215,7 @@ fn failed_transfers_are_task_failed_with_the_message() {
 
 #[test]
 fn creation_errors_name_the_path() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     let e = c
         .external_download("cluster", &remote(&emu, "missing.bin"))
@@ -247,7 +244,7 @@ fn creation_errors_name_the_path() {
 
 #[test]
 fn dropped_staged_download_resumes_with_range() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let data = pattern(4 << 20, 21);
     let mut t = ready_download(&emu, &data, FaultAction::DropAfter { bytes: 1_000_000 }, 2);
     let dir = scratch("resume");
@@ -282,7 +279,7 @@ fn ready_download(
 
 #[test]
 fn staged_download_that_keeps_dropping_leaves_no_file() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let mut t = ready_download(
         &emu,
         &pattern(1 << 20, 2),
@@ -301,7 +298,7 @@ fn staged_download_that_keeps_dropping_leaves_no_file() {
 
 #[test]
 fn progress_callback_can_abort() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     let c = client(&emu);
     put_remote(&emu, &remote(&emu, "p.bin"), &pattern(2 << 20, 4));
     let mut t = c
@@ -324,9 +321,8 @@ fn progress_callback_can_abort() {
 
 #[test]
 fn wait_times_out() {
-    let emu = start_with(Config {
-        task_delay: Duration::from_secs(2),
-        ..Config::default()
+    let emu = emulator(firecrest::ApiVersion::V1, |c| {
+        c.task_delay = Duration::from_secs(2)
     });
     let c: Client = client(&emu);
     put_remote(&emu, &remote(&emu, "slow.bin"), b"x");
@@ -341,7 +337,7 @@ fn wait_times_out() {
 
 #[test]
 fn staging_size_limit_is_reported() {
-    let emu = start_v1();
+    let emu = emulator(firecrest::ApiVersion::V1, |_| {});
     emu.set_storage_max_file_size(100_000);
     let c = client(&emu);
     let dir = scratch("xlimit");

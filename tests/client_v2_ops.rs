@@ -1,11 +1,9 @@
 //! Client operations against the v2 emulator, and one body run against v1 and v2 alike.
 
-mod client_common;
-mod client_v2_support;
+mod support;
 
-use client_common::{client_with, put_remote, scratch, sha256_hex, status_fault};
-use client_v2_support::*;
 use firecrest::{ApiVersion, ErrorKind, HeadTailOptions, ListOptions};
+use support::*;
 
 const TEXT: &str = "line 1\nline 2\nline 3\nline 4\nline 5\n";
 

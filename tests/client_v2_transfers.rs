@@ -1,16 +1,14 @@
 //! v2 external transfers against the emulator: S3 multipart uploads sent by the client, the
 //! ingress/egress jobs, the v1 status integers derived from them, faults and expiry.
 
-mod client_common;
-mod client_v2_support;
+mod support;
 
-use client_common::{client_with, fault, put_remote, scratch, sha256_hex, status_fault};
-use client_v2_support::*;
-use firecrest_emulator::{Emulator, FaultAction};
 use firecrest::transfers::*;
 use firecrest::{ApiVersion, Client, ErrorKind, Options, Transfer};
+use firecrest_emulator::{Emulator, FaultAction};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use support::*;
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -415,7 +413,7 @@ fn dropped_simple_download_is_a_network_error_and_leaves_no_file() {
     // The network failed, not the local disk: the caller may try again.
     assert!(e.kind().is_transient_transport(), "{e:?}");
     assert!(e.message().contains("d.bin"), "{e}");
-    assert!(client_common::entries(&dir).is_empty());
+    assert!(entries(&dir).is_empty());
     c.simple_download(&emu.system(), &remote, &target).unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), data);
     std::fs::remove_dir_all(&dir).unwrap();

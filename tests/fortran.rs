@@ -5,18 +5,17 @@
 //! Without gfortran (or valgrind) the tests say so and pass, except under CI=true where a missing
 //! tool is a failure: CI must prove the Fortran path.
 
-mod c_support;
+mod support;
 
-use c_support::{
-    crate_dir, emulator_env, lib_dir, soname_version, start_emulator, tool_available, Scratch,
-};
-use firecrest_emulator::Emulator;
 use firecrest::types::ApiVersion;
 use firecrest::ErrorKind;
+use firecrest_emulator::Emulator;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use support::c::{lib_dir, without_cargo_libraries};
+use support::{crate_dir, emulator, emulator_env, tool_available, Scratch};
 
 const FLAGS: &[&str] = &[
     "-std=f2018",
@@ -45,12 +44,12 @@ enum Link {
     Static,
 }
 
-/// Compiles the module and `program` (a file of examples-c/) into `dir`, warnings as errors.
+/// Compiles the module and `program` (a path in the repository) into `dir`, warnings as errors.
 fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
     let libs = lib_dir();
+    let name = Path::new(program).file_stem().unwrap().to_str().unwrap();
     let exe = dir.join(format!(
-        "{}-{}",
-        program.trim_end_matches(".f90"),
+        "{name}-{}",
         if link == Link::Shared {
             "shared"
         } else {
@@ -62,15 +61,14 @@ fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
         .arg("-J")
         .arg(dir)
         .arg(crate_dir().join("include/firecrest.f90"))
-        .arg(crate_dir().join("examples-c").join(program))
+        .arg(crate_dir().join(program))
         .arg("-o")
         .arg(&exe);
     match link {
         Link::Shared => {
-            let staged = stage_shared_library(dir, &libs);
-            cmd.arg(format!("-L{}", staged.display()))
+            cmd.arg(format!("-L{}", libs.display()))
                 .arg("-lfirecrest")
-                .arg(format!("-Wl,-rpath,{}", staged.display()));
+                .arg(format!("-Wl,-rpath,{}", libs.display()));
         }
         Link::Static => {
             cmd.arg(libs.join("libfirecrest.a")).args(STATIC_LIBS);
@@ -85,27 +83,10 @@ fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
     exe
 }
 
-/// The library links as libfirecrest.so and loads under its SONAME (libfirecrest.so.0.y, as
-/// cargo-c installs it); cargo leaves only the first name, so both become links in `dir`/lib.
-fn stage_shared_library(dir: &Path, libs: &Path) -> PathBuf {
-    let staged = dir.join("lib");
-    std::fs::create_dir_all(&staged).unwrap();
-    let sover = soname_version();
-    for name in [
-        "libfirecrest.so".to_string(),
-        format!("libfirecrest.so.{sover}"),
-    ] {
-        let link = staged.join(name);
-        if !link.exists() {
-            std::os::unix::fs::symlink(libs.join("libfirecrest.so"), link).unwrap();
-        }
-    }
-    staged
-}
-
 /// Runs `cmd` in `cwd` with the emulator's environment; kills it after `limit`.
 fn run(mut cmd: Command, cwd: &Path, emu: &Emulator, limit: Duration) -> Output {
-    cmd.current_dir(cwd)
+    without_cargo_libraries(&mut cmd)
+        .current_dir(cwd)
         .envs(emulator_env(emu))
         .env("TMPDIR", cwd)
         .env("RUST_BACKTRACE", "0")
@@ -245,7 +226,7 @@ fn build_and_run(
     }
     let scratch = Scratch::new(name);
     let exe = build(&scratch.0, program, link);
-    let emu = start_emulator(api).expect("start emulator");
+    let emu = emulator(api, |_| {});
     let out = run(
         Command::new(&exe),
         &scratch.0,
@@ -263,7 +244,7 @@ fn build_and_run(
 }
 
 fn tour(api: ApiVersion, link: Link, name: &str) {
-    let Some((scratch, emu, stdout)) = build_and_run("tour.f90", api, link, name) else {
+    let Some((scratch, emu, stdout)) = build_and_run("examples-c/tour.f90", api, link, name) else {
         return;
     };
     check_tour(&stdout, &emu, api);
@@ -294,9 +275,12 @@ fn tour_runs_unchanged_on_v2() {
 
 #[test]
 fn minimal_program_reads_the_environment() {
-    let Some((_scratch, emu, stdout)) =
-        build_and_run("minimal.f90", ApiVersion::V1, Link::Static, "minimal")
-    else {
+    let Some((_scratch, emu, stdout)) = build_and_run(
+        "examples-c/minimal.f90",
+        ApiVersion::V1,
+        Link::Static,
+        "minimal",
+    ) else {
         return;
     };
     assert_eq!(stdout.trim(), format!("first system: {}", emu.system()));
@@ -313,7 +297,9 @@ fn errors_reach_fortran_on_v2_too() {
 }
 
 fn errors(api: ApiVersion, name: &str) {
-    let Some((_scratch, emu, stdout)) = build_and_run("errors.f90", api, Link::Shared, name) else {
+    let Some((_scratch, emu, stdout)) =
+        build_and_run("tests/fortran/errors.f90", api, Link::Shared, name)
+    else {
         return;
     };
     let line = |name: &str| {
@@ -397,13 +383,15 @@ fn fortran_programs_leak_nothing_under_valgrind() {
         return;
     }
     let scratch = Scratch::new("valgrind");
-    for program in ["tour.f90", "errors.f90"] {
+    for program in ["examples-c/tour.f90", "tests/fortran/errors.f90"] {
         let exe = build(&scratch.0, program, Link::Shared);
         for api in [ApiVersion::V1, ApiVersion::V2] {
-            let emu = start_emulator(api).expect("start emulator");
-            let log = scratch
-                .0
-                .join(format!("{program}-v{}.valgrind", api.number()));
+            let emu = emulator(api, |_| {});
+            let log = scratch.0.join(format!(
+                "{}-v{}.valgrind",
+                program.replace('/', "_"),
+                api.number()
+            ));
             let mut cmd = Command::new("valgrind");
             cmd.args([
                 "--leak-check=full",
