@@ -290,25 +290,6 @@ fn download_failures() {
 }
 
 #[test]
-fn short_lived_tokens_are_renewed_before_v2_refuses_them() {
-    // v2 refuses tokens with < 30 s left. A 33 s token may be used for 3 s only; the default
-    // margin (60 s) is longer than its life, yet no request may meet a refusal (a refused
-    // request would be sent twice: the ls counter would exceed the calls made).
-    let emu = emulator(ApiVersion::V2, |c| c.token_ttl = Duration::from_secs(33));
-    let c = client_for(&emu, ApiVersion::V2);
-    let (sys, home) = (emu.system(), emu.home());
-    let start = Instant::now();
-    let mut calls = 0;
-    while start.elapsed() < Duration::from_secs(5) {
-        c.list_files(&sys, &home, Default::default()).unwrap();
-        calls += 1;
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    assert!(emu.counter("token_requests") >= 2, "the token was renewed");
-    assert_eq!(emu.counter("GET /filesystem/cluster/ops/ls"), calls);
-}
-
-#[test]
 fn completion_error_inside_a_200_is_an_error() {
     let (emu, c) = setup(ApiVersion::V2);
     let prefix = part_prefix(&emu, &c);
@@ -391,32 +372,6 @@ fn upload_into_a_missing_directory_fails_with_the_job_log() {
     assert_eq!(e.task_status(), Some(UPLOAD_FAILED), "{e:?}");
     assert!(e.message().contains("no-such-dir"), "{e:?}");
     std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn dropped_simple_download_is_a_network_error_and_leaves_no_file() {
-    let (emu, c) = setup(ApiVersion::V2);
-    let remote = format!("{}/d.bin", emu.home());
-    let data = bytes(1 << 20, 3);
-    put_remote(&emu, &remote, &data);
-    emu.add_fault(fault(
-        Some("GET"),
-        "/filesystem/cluster/ops/download",
-        FaultAction::DropAfter { bytes: 100_000 },
-        1,
-    ));
-    let dir = scratch("drop-simple-v2");
-    let target = dir.join("d.bin");
-    let e = c
-        .simple_download(&emu.system(), &remote, &target)
-        .unwrap_err();
-    // The network failed, not the local disk: the caller may try again.
-    assert!(e.kind().is_transient_transport(), "{e:?}");
-    assert!(e.message().contains("d.bin"), "{e}");
-    assert!(entries(&dir).is_empty());
-    c.simple_download(&emu.system(), &remote, &target).unwrap();
-    assert_eq!(std::fs::read(&target).unwrap(), data);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

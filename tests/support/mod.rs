@@ -268,3 +268,29 @@ pub fn status_fault(
         times,
     )
 }
+
+/// Where the emulator serves operation `op` (`ls`, `download`, …) on system `cluster`, for
+/// faults and counters: v1's `/utilities/<op>`, v2's `/filesystem/cluster/ops/<op>`.
+pub fn ops_path(api: ApiVersion, op: &str) -> String {
+    match api {
+        ApiVersion::V1 => format!("/utilities/{op}"),
+        ApiVersion::V2 => format!("/filesystem/cluster/ops/{op}"),
+    }
+}
+
+/// Where the emulator starts an external transfer of `direction` (`upload`, `download`) on
+/// system `cluster`: v1's storage task, v2's transfer job.
+pub fn transfer_path(api: ApiVersion, direction: &str) -> String {
+    match api {
+        ApiVersion::V1 => format!("/storage/xfer-external/{direction}"),
+        ApiVersion::V2 => format!("/filesystem/cluster/transfer/{direction}"),
+    }
+}
+
+/// Where whoami asks on system `cluster`.
+pub fn whoami_path(api: ApiVersion) -> &'static str {
+    match api {
+        ApiVersion::V1 => "/utilities/whoami",
+        ApiVersion::V2 => "/status/cluster/userinfo",
+    }
+}
