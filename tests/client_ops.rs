@@ -21,23 +21,6 @@ on_both_versions!(
     simple_file_round_trip,
 );
 
-/// v1 names an error in an X- header, which the error keeps; v2 has no such header (its message
-/// carries the server's text).
-fn assert_v1_header(api: ApiVersion, e: &firecrest::Error, header: &str) {
-    if api == ApiVersion::V1 {
-        assert_eq!(e.error_header().map(|h| h.0), Some(header), "{e:?}");
-    }
-}
-
-/// How each version classifies a path that does not exist: v1 answers 400 with X-Invalid-Path
-/// (or X-Not-Found), v2 404.
-fn missing_path_kind(api: ApiVersion) -> ErrorKind {
-    match api {
-        ApiVersion::V1 => ErrorKind::ApiError,
-        ApiVersion::V2 => ErrorKind::NotFound,
-    }
-}
-
 const TEXT: &str = "line 1\nline 2\nline 3\nline 4\nline 5\n";
 
 /// The operations both versions have, with the same expectations on either.

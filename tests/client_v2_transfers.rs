@@ -1,5 +1,7 @@
-//! v2 external transfers against the emulator: S3 multipart uploads sent by the client, the
-//! ingress/egress jobs, the v1 status integers derived from them, faults and expiry.
+//! What only v2's external transfers have, against the emulator: S3 multipart uploads sent by
+//! the client (part sizes, parallel parts, retried and failing parts, expired URLs, the
+//! completion request), staging that starts at once, and the transfer job's log. What v1 and v2
+//! share is in client_transfers.rs.
 
 mod support;
 
@@ -196,28 +198,6 @@ fn empty_file_is_refused() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[test]
-fn upload_job_failure_is_115() {
-    let (emu, c) = setup(ApiVersion::V2);
-    emu.add_fault(fault(
-        Some("POST"),
-        "/filesystem/cluster/transfer/upload",
-        FaultAction::FailTransfer,
-        1,
-    ));
-    let dir = scratch("ufail");
-    write_file(&dir.join("f"), 1000, 1);
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
-    t.finish_upload().unwrap();
-    let e = t.wait(UPLOAD_DONE, LONG).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
-    assert_eq!(e.task_status(), Some(UPLOAD_FAILED), "{e:?}");
-    assert_eq!(t.last_status(), UPLOAD_FAILED);
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
 /// Follows an external download to `local`; returns the statuses seen and the link.
 fn download(emu: &Emulator, c: &Client, remote: &str, local: &Path) -> (Vec<i32>, String) {
     let mut t = c.external_download(&emu.system(), remote).unwrap();
@@ -260,36 +240,6 @@ fn download_end_to_end() {
 }
 
 #[test]
-fn download_failures() {
-    let (emu, c) = setup(ApiVersion::V2);
-    let home = emu.home();
-    let e = c
-        .external_download(&emu.system(), &format!("{home}/missing"))
-        .map(drop)
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::NotFound, "{e:?}");
-    assert!(e.message().contains("No such file or directory"), "{e:?}");
-
-    put_remote(&emu, &format!("{home}/f"), b"data");
-    emu.add_fault(fault(
-        Some("POST"),
-        "/filesystem/cluster/transfer/download",
-        FaultAction::FailTransfer,
-        1,
-    ));
-    let mut t = c
-        .external_download(&emu.system(), &format!("{home}/f"))
-        .unwrap();
-    let e = t.wait(DOWNLOAD_READY, LONG).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
-    assert_eq!(t.last_status(), DOWNLOAD_FAILED);
-    let dir = scratch("dfail");
-    assert!(t.finish_download(&dir.join("f")).is_err());
-    assert!(!dir.join("f").exists());
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
 fn completion_error_inside_a_200_is_an_error() {
     let (emu, c) = setup(ApiVersion::V2);
     let prefix = part_prefix(&emu, &c);
@@ -305,56 +255,6 @@ fn completion_error_inside_a_200_is_an_error() {
         "{e:?}"
     );
     assert!(e.message().contains("S3 InternalError"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-/// What a program written for v1's integers does, unchanged on v2: wait for 111, send, wait
-/// for 114; start a download, wait for 117, fetch. Checksums must match on both versions.
-fn common_external_transfers(api: ApiVersion) {
-    let (emu, c) = setup(api);
-    let sys = emu.system();
-    let dir = scratch(&format!("common-{api:?}"));
-    let src = dir.join("data.bin");
-    let sum = write_file(&src, 3 * 1048576 + 5, 11);
-    let remote = format!("{}/data.bin", emu.home());
-
-    let mut up = c.external_upload(&sys, &src, &remote).unwrap();
-    assert_eq!(up.wait(UPLOAD_URL_READY, LONG).unwrap(), UPLOAD_URL_READY);
-    up.finish_upload().unwrap();
-    assert_eq!(up.wait(UPLOAD_DONE, LONG).unwrap(), UPLOAD_DONE);
-    assert_eq!(c.checksum(&sys, &remote).unwrap(), sum);
-
-    let mut down = c.external_download(&sys, &remote).unwrap();
-    assert_eq!(down.wait(DOWNLOAD_READY, LONG).unwrap(), DOWNLOAD_READY);
-    down.finish_download(&dir.join("back.bin")).unwrap();
-    assert_eq!(sha256_file(&dir.join("back.bin")), sum);
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn common_external_transfers_v1() {
-    common_external_transfers(ApiVersion::V1);
-}
-
-#[test]
-fn common_external_transfers_v2() {
-    common_external_transfers(ApiVersion::V2);
-}
-
-#[test]
-fn progress_callback_aborts_the_upload() {
-    let (emu, c) = setup(ApiVersion::V2);
-    let dir = scratch("abort");
-    write_file(&dir.join("f"), 3 * 1048576, 4);
-    let remote = format!("{}/aborted", emu.home());
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &remote)
-        .unwrap();
-    t.set_progress(Some(Box::new(|done, _| done < 100_000)));
-    let e = t.finish_upload().unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::AbortedByCallback, "{e:?}");
-    assert_eq!(t.status().unwrap(), UPLOAD_URL_READY);
-    assert!(!emu.local_path(&remote).exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -7,7 +7,7 @@
 pub mod c;
 pub mod py;
 
-use firecrest::{ApiVersion, Auth, Client, Options};
+use firecrest::{ApiVersion, Auth, Client, ErrorKind, Options};
 use firecrest_emulator::{Config, Emulator, Fault, FaultAction};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -292,5 +292,22 @@ pub fn whoami_path(api: ApiVersion) -> &'static str {
     match api {
         ApiVersion::V1 => "/utilities/whoami",
         ApiVersion::V2 => "/status/cluster/userinfo",
+    }
+}
+
+/// v1 names an error in an X- header, which the error keeps; v2 has no such header (its message
+/// carries the server's text).
+pub fn assert_v1_header(api: ApiVersion, e: &firecrest::Error, header: &str) {
+    if api == ApiVersion::V1 {
+        assert_eq!(e.error_header().map(|h| h.0), Some(header), "{e:?}");
+    }
+}
+
+/// How each version classifies a path that does not exist: v1 answers 400 with X-Invalid-Path
+/// (or X-Not-Found), v2 404.
+pub fn missing_path_kind(api: ApiVersion) -> ErrorKind {
+    match api {
+        ApiVersion::V1 => ErrorKind::ApiError,
+        ApiVersion::V2 => ErrorKind::NotFound,
     }
 }
