@@ -35,6 +35,7 @@ fn version_macros_match_cargo() {
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }
 
+/// The functions the READMEs and the examples document for C users.
 #[test]
 fn every_required_function_is_declared() {
     for name in [
@@ -87,7 +88,7 @@ fn every_required_function_is_declared() {
     ] {
         assert!(
             COMMITTED.contains(&format!(" {name}(")) || COMMITTED.contains(&format!("*{name}(")),
-            "{name} (required by C_API.md) is not declared in include/firecrest.h"
+            "{name} (part of the documented C interface) is not declared in include/firecrest.h"
         );
     }
     // Fortran identifiers are limited to 63 characters; the module uses the C names.
