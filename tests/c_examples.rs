@@ -8,12 +8,18 @@ use firecrest::ApiVersion;
 use support::c::*;
 use support::*;
 
-#[test]
-fn tour_runs_against_the_v1_emulator() {
-    let Some(t) = Setup::new("tour-v1", &["tour"], ApiVersion::V1) else {
+on_both_versions!(
+    tour_runs,
+    transfer_stages_a_file_in_and_out_byte_for_byte,
+    calls
+);
+
+/// The tour runs unchanged on either version (v2 reports what it lacks and goes on).
+fn tour_runs(api: ApiVersion) {
+    let Some(t) = Setup::new(&format!("tour-v{}", api.number()), &["tour"], api) else {
         return;
     };
-    check_tour_output(&t.run(&[], "tour", &[]), ApiVersion::V1);
+    check_tour_output(&t.run(&[], "tour", &[]), api);
     // The tour cleans up after itself.
     let home = t.emu.local_path(&t.emu.home());
     let left: Vec<_> = std::fs::read_dir(&home)
@@ -23,14 +29,6 @@ fn tour_runs_against_the_v1_emulator() {
         .filter(|name| name.starts_with("firecrest-tour-"))
         .collect();
     assert!(left.is_empty(), "tour left {left:?} in {}", home.display());
-}
-
-#[test]
-fn tour_runs_unchanged_against_the_v2_emulator() {
-    let Some(t) = Setup::new("tour-v2", &["tour"], ApiVersion::V2) else {
-        return;
-    };
-    check_tour_output(&t.run(&[], "tour", &[]), ApiVersion::V2);
 }
 
 #[test]
@@ -64,18 +62,8 @@ fn payload(len: usize) -> Vec<u8> {
         .collect()
 }
 
-#[test]
-fn transfer_stages_a_file_in_and_out_byte_for_byte_v1() {
-    stage_in_and_out(ApiVersion::V1);
-}
-
-#[test]
-fn transfer_stages_a_file_in_and_out_byte_for_byte_v2() {
-    stage_in_and_out(ApiVersion::V2);
-}
-
 /// transfer.c uploads (dynamic build) and downloads back (static build) a 2 MiB file.
-fn stage_in_and_out(api: ApiVersion) {
+fn transfer_stages_a_file_in_and_out_byte_for_byte(api: ApiVersion) {
     let Some(t) = Setup::new("transfer", &["transfer", "transfer-static"], api) else {
         return;
     };
@@ -133,17 +121,11 @@ fn stage_in_and_out(api: ApiVersion) {
     assert_eq!(out.status.code(), Some(2), "usage error\n{}", show(&out));
 }
 
-#[test]
-fn calls_v1() {
-    if let Some(t) = Setup::new("calls-v1", &["calls"], ApiVersion::V1) {
-        check_c_test(&t.run(&[], "calls", &[]), "calls (v1)");
-    }
-}
-
-#[test]
-fn calls_v2() {
-    if let Some(t) = Setup::new("calls-v2", &["calls"], ApiVersion::V2) {
-        check_c_test(&t.run(&[], "calls", &[]), "calls (v2)");
+/// tests/c/calls.c: every file and identity call, checked by the program itself.
+fn calls(api: ApiVersion) {
+    let name = format!("calls-v{}", api.number());
+    if let Some(t) = Setup::new(&name, &["calls"], api) {
+        check_c_test(&t.run(&[], "calls", &[]), &name);
     }
 }
 

@@ -38,6 +38,11 @@ const STATIC_LIBS: &[&str] = &[
 /// The external transfers' file size in tour.f90 (3 MiB + 17, several v2 parts).
 const BIG_SIZE: usize = 3 * 1024 * 1024 + 17;
 
+on_both_versions!(
+    tour_runs_with_the_shared_library,
+    errors_reach_fortran_with_status_and_message
+);
+
 #[derive(Clone, Copy, PartialEq)]
 enum Link {
     Shared,
@@ -258,19 +263,14 @@ fn tour(api: ApiVersion, link: Link, name: &str) {
     assert!(left.is_empty(), "local files left behind: {left:?}");
 }
 
-#[test]
-fn tour_runs_with_the_shared_library() {
-    tour(ApiVersion::V1, Link::Shared, "tour-shared");
+/// The tour, unchanged on either version (v2 reports what it lacks and goes on).
+fn tour_runs_with_the_shared_library(api: ApiVersion) {
+    tour(api, Link::Shared, &format!("tour-shared-v{}", api.number()));
 }
 
 #[test]
 fn tour_runs_with_the_static_library() {
     tour(ApiVersion::V1, Link::Static, "tour-static");
-}
-
-#[test]
-fn tour_runs_unchanged_on_v2() {
-    tour(ApiVersion::V2, Link::Shared, "tour-v2");
 }
 
 #[test]
@@ -286,19 +286,11 @@ fn minimal_program_reads_the_environment() {
     assert_eq!(stdout.trim(), format!("first system: {}", emu.system()));
 }
 
-#[test]
-fn errors_reach_fortran_with_status_and_message() {
-    errors(ApiVersion::V1, "errors");
-}
-
-#[test]
-fn errors_reach_fortran_on_v2_too() {
-    errors(ApiVersion::V2, "errors-v2");
-}
-
-fn errors(api: ApiVersion, name: &str) {
+/// tests/fortran/errors.f90: each failure reaches Fortran with its status and message.
+fn errors_reach_fortran_with_status_and_message(api: ApiVersion) {
+    let name = format!("errors-v{}", api.number());
     let Some((_scratch, emu, stdout)) =
-        build_and_run("tests/fortran/errors.f90", api, Link::Shared, name)
+        build_and_run("tests/fortran/errors.f90", api, Link::Shared, &name)
     else {
         return;
     };
