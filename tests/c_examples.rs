@@ -49,25 +49,12 @@ fn tour_linked_statically_runs() {
     check_tour_output(&t.run(&[], "tour-static", &[]), ApiVersion::V1);
 }
 
-/// Deterministic bytes that are not a repeating short pattern.
-fn payload(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x1234_5678;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 /// transfer.c uploads (dynamic build) and downloads back (static build) a 2 MiB file.
 fn transfer_stages_a_file_in_and_out_byte_for_byte(api: ApiVersion) {
     let Some(t) = Setup::new("transfer", &["transfer", "transfer-static"], api) else {
         return;
     };
-    let data = payload(2 * 1024 * 1024 + 333);
+    let data = bytes(2 * 1024 * 1024 + 333, 7);
     let (local, remote) = (t.local("input.bin"), t.remote("staged.bin"));
     std::fs::write(&local, &data).unwrap();
 

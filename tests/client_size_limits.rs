@@ -4,21 +4,26 @@
 
 mod support;
 
-use firecrest::{ApiVersion, ErrorKind};
+use firecrest::{ApiVersion, Client, ErrorKind};
 use support::*;
 
-#[test]
-fn v1_server_refuses_files_over_the_limit() {
-    let emu = emulator(ApiVersion::V1, |_| {});
-    let c = client(&emu);
-    let limit: u64 = c
+/// The limit in bytes, from the parameter both versions report (UTILITIES_MAX_FILE_SIZE, MiB).
+fn max_file_size(c: &Client) -> usize {
+    let mib: f64 = c
         .parameters()
         .unwrap()
         .get("UTILITIES_MAX_FILE_SIZE")
         .unwrap()
         .parse()
         .unwrap();
-    let too_big = vec![1u8; (limit * 1024 * 1024 + 1024) as usize];
+    (mib * 1048576.0) as usize
+}
+
+#[test]
+fn v1_server_refuses_files_over_the_limit() {
+    let emu = emulator(ApiVersion::V1, |_| {});
+    let c = client(&emu);
+    let too_big = vec![1u8; max_file_size(&c) + 1024];
     put_remote(&emu, &remote(&emu, "big.bin"), &too_big);
     let dir = scratch("limits");
     let e = c
@@ -43,14 +48,7 @@ fn v2_client_refuses_files_over_the_limit() {
     let (emu, c) = setup(ApiVersion::V2);
     let sys = emu.system();
     let home = emu.home();
-    let mb: f64 = c
-        .parameters()
-        .unwrap()
-        .get("UTILITIES_MAX_FILE_SIZE")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let limit = (mb * 1048576.0) as usize;
+    let limit = max_file_size(&c);
 
     // At the limit: accepted. One byte over: refused locally, naming size and limit.
     c.simple_upload_bytes(&sys, &bytes(limit, 1), &home, "at-limit.bin")

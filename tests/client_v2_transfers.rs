@@ -14,16 +14,20 @@ use support::*;
 
 const LONG: Duration = Duration::from_secs(60);
 
+/// A `size`-byte local file, in a scratch directory removed when dropped, and its upload to
+/// `remote` started.
+fn start_upload(emu: &Emulator, c: &Client, size: usize, remote: &str) -> (Scratch, Transfer) {
+    let dir = Scratch::new("upload");
+    let local = dir.path().join("f");
+    write_file(&local, size, size as u64);
+    let t = c.external_upload(&emu.system(), &local, remote).unwrap();
+    (dir, t)
+}
+
 /// The emulator's part size, read from the directives of a throw-away upload.
 fn part_size(emu: &Emulator, c: &Client) -> u64 {
-    let dir = scratch("probe");
-    write_file(&dir.join("one"), 1, 0);
-    let remote = format!("{}/probe", emu.home());
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("one"), &remote)
-        .unwrap();
+    let (_dir, mut t) = start_upload(emu, c, 1, &format!("{}/probe", emu.home()));
     let data = t.object_storage_data().unwrap();
-    std::fs::remove_dir_all(dir).unwrap();
     let urls = data["partsUploadUrls"].as_array().unwrap();
     assert_eq!(urls.len(), 1, "{data}");
     data["maxPartSize"].as_u64().unwrap()
@@ -38,17 +42,8 @@ fn url_prefix(url: &str) -> String {
 
 /// The prefix of the emulator's part URLs, from a throw-away upload.
 fn part_prefix(emu: &Emulator, c: &Client) -> String {
-    let dir = scratch("prefix");
-    write_file(&dir.join("one"), 1, 0);
-    let mut t = c
-        .external_upload(
-            &emu.system(),
-            &dir.join("one"),
-            &format!("{}/pp", emu.home()),
-        )
-        .unwrap();
+    let (_dir, mut t) = start_upload(emu, c, 1, &format!("{}/pp", emu.home()));
     let data = t.object_storage_data().unwrap();
-    std::fs::remove_dir_all(dir).unwrap();
     url_prefix(data["partsUploadUrls"][0].as_str().unwrap())
 }
 
@@ -155,33 +150,23 @@ fn failing_part_is_sent_again() {
 fn part_failing_for_good_is_an_error() {
     let (emu, c) = setup(ApiVersion::V2);
     let prefix = part_prefix(&emu, &c);
-    let dir = scratch("broken");
-    write_file(&dir.join("f"), 1000, 1);
     emu.add_fault(status_fault(Some("PUT"), &prefix, 500, None, 0));
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &format!("{}/f", emu.home()));
     let e = t.finish_upload().unwrap_err();
     assert!(e.message().contains("part 1 of 1"), "{e:?}");
     assert!(!e.message().contains("X-Amz-Signature"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn expired_part_url_is_a_clear_error() {
     let (emu, c) = setup(ApiVersion::V2);
     emu.set_url_ttl(Duration::from_secs(1));
-    let dir = scratch("expired");
-    write_file(&dir.join("f"), 1000, 1);
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &format!("{}/f", emu.home()));
     std::thread::sleep(Duration::from_millis(2100));
     let e = t.finish_upload().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Forbidden, "{e:?}");
     assert!(e.message().contains("expired"), "{e:?}");
     assert!(!e.message().contains("Signature"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -244,44 +229,30 @@ fn completion_error_inside_a_200_is_an_error() {
     let (emu, c) = setup(ApiVersion::V2);
     let prefix = part_prefix(&emu, &c);
     emu.add_fault(fault(Some("POST"), &prefix, FaultAction::FailTransfer, 1));
-    let dir = scratch("complete");
-    write_file(&dir.join("f"), 1000, 1);
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &format!("{}/f", emu.home()));
     let e = t.finish_upload().unwrap_err();
     assert!(
         e.message().contains("completing the multipart upload"),
         "{e:?}"
     );
     assert!(e.message().contains("S3 InternalError"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn upload_into_a_missing_directory_fails_with_the_job_log() {
     let (emu, c) = setup(ApiVersion::V2);
-    let dir = scratch("nodir");
-    write_file(&dir.join("f"), 1000, 5);
     let remote = format!("{}/no-such-dir/f", emu.home());
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &remote)
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &remote);
     t.finish_upload().unwrap();
     let e = t.wait(UPLOAD_DONE, LONG).unwrap_err();
     assert_eq!(e.task_status(), Some(UPLOAD_FAILED), "{e:?}");
     assert!(e.message().contains("no-such-dir"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn an_upload_has_no_single_link() {
     let (emu, c) = setup(ApiVersion::V2);
-    let dir = scratch("no-link");
-    write_file(&dir.join("f"), 10, 1);
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 10, &format!("{}/f", emu.home()));
     let e = t.object_storage_link().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidState, "{e:?}");
     assert!(
@@ -289,5 +260,4 @@ fn an_upload_has_no_single_link() {
             .contains("not one link; object_storage_data lists them"),
         "{e}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
