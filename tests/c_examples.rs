@@ -143,6 +143,7 @@ fn minimal_program_from_the_readme() {
     );
     // Without the variables it fails with a status name and a message naming what is missing.
     let mut cmd = std::process::Command::new(t.build.join("minimal"));
+    without_cargo_libraries(&mut cmd);
     for (name, _) in &t.env {
         cmd.env_remove(name);
     }
