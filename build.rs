@@ -1,6 +1,10 @@
-//! Generates the C header from `src/capi/` with cbindgen into OUT_DIR on every build, refreshes
-//! the committed `include/firecrest.h` when FIRECREST_UPDATE_HEADER is set, and gives the shared
-//! library its SONAME (cargo-c's rule, left to cargo-c when it builds with feature `capi`).
+//! Generates the C header from `src/capi/` with cbindgen into OUT_DIR on every build, and
+//! refreshes the committed `include/firecrest.h` when FIRECREST_UPDATE_HEADER is set.
+//!
+//! The shared library of a plain `cargo build` has no SONAME: a program linked with
+//! `-L target/release -lfirecrest` records and loads `libfirecrest.so`, the file cargo makes. The
+//! versioned installation (SONAME libfirecrest.so.0.y, its symlinks, firecrest.pc) is cargo-c's
+//! (`cargo cinstall`, configured by `[package.metadata.capi]` in Cargo.toml).
 
 use std::env;
 use std::path::PathBuf;
@@ -38,7 +42,8 @@ const PREAMBLE: &str = r#"/*
  * - The last error is thread-local. Callbacks run on the thread that made the call (a token
  *   callback: on every thread using a client made from its auth object).
  *
- * ABI: no stability between 0.y minor versions; the shared library's SONAME is libfirecrest.so.0.y.
+ * ABI: no stability between 0.y minor versions; `cargo cinstall` installs the shared library with
+ * the SONAME libfirecrest.so.0.y.
  */"#;
 
 fn main() {
@@ -72,16 +77,4 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=FIRECREST_UPDATE_HEADER");
     println!("cargo:include={}", out_dir.display());
-
-    // cargo-c's SONAME rule (0.y.z -> 0.y, x.y.z -> x). Under cargo-c (feature `capi`) it passes
-    // its own -soname, and a second one from here would win and break its symlinks.
-    let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    if target_os == "linux" && env::var_os("CARGO_FEATURE_CAPI").is_none() {
-        let sover = if major == "0" {
-            format!("0.{minor}")
-        } else {
-            major.clone()
-        };
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libfirecrest.so.{sover}");
-    }
 }

@@ -30,7 +30,8 @@
  * - The last error is thread-local. Callbacks run on the thread that made the call (a token
  *   callback: on every thread using a client made from its auth object).
  *
- * ABI: no stability between 0.y minor versions; the shared library's SONAME is libfirecrest.so.0.y.
+ * ABI: no stability between 0.y minor versions; `cargo cinstall` installs the shared library with
+ * the SONAME libfirecrest.so.0.y.
  */
 
 #ifndef FIRECREST_H

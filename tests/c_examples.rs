@@ -1,18 +1,25 @@
-//! The C examples and the C edge tests, compiled with examples-c/Makefile (-std=c11 -Wall -Wextra
-//! -Wpedantic -Werror) against this build's library, dynamically and statically, and run against
-//! an in-process emulator.
+//! The C examples and the C test programs (tests/c/), compiled with -std=c11 -Wall -Wextra
+//! -Wpedantic -Werror against the library, dynamically and statically, and run against an
+//! in-process emulator; and a program linked the way the README tells a C user to.
 
-mod c_support;
+mod support;
 
-use c_support::*;
 use firecrest::ApiVersion;
+use support::c::*;
+use support::*;
 
-#[test]
-fn tour_runs_against_the_v1_emulator() {
-    let Some(t) = Setup::new("tour-v1", &["tour"], ApiVersion::V1) else {
+on_both_versions!(
+    tour_runs,
+    transfer_stages_a_file_in_and_out_byte_for_byte,
+    calls
+);
+
+/// The tour runs unchanged on either version (v2 reports what it lacks and goes on).
+fn tour_runs(api: ApiVersion) {
+    let Some(t) = Setup::new(&format!("tour-v{}", api.number()), &["tour"], api) else {
         return;
     };
-    check_tour_output(&t.run(&[], "tour", &[]), ApiVersion::V1);
+    check_tour_output(&t.run(&[], "tour", &[]), api);
     // The tour cleans up after itself.
     let home = t.emu.local_path(&t.emu.home());
     let left: Vec<_> = std::fs::read_dir(&home)
@@ -22,14 +29,6 @@ fn tour_runs_against_the_v1_emulator() {
         .filter(|name| name.starts_with("firecrest-tour-"))
         .collect();
     assert!(left.is_empty(), "tour left {left:?} in {}", home.display());
-}
-
-#[test]
-fn tour_runs_unchanged_against_the_v2_emulator() {
-    let Some(t) = Setup::new("tour-v2", &["tour"], ApiVersion::V2) else {
-        return;
-    };
-    check_tour_output(&t.run(&[], "tour", &[]), ApiVersion::V2);
 }
 
 #[test]
@@ -50,35 +49,12 @@ fn tour_linked_statically_runs() {
     check_tour_output(&t.run(&[], "tour-static", &[]), ApiVersion::V1);
 }
 
-/// Deterministic bytes that are not a repeating short pattern.
-fn payload(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x1234_5678;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-#[test]
-fn transfer_stages_a_file_in_and_out_byte_for_byte_v1() {
-    stage_in_and_out(ApiVersion::V1);
-}
-
-#[test]
-fn transfer_stages_a_file_in_and_out_byte_for_byte_v2() {
-    stage_in_and_out(ApiVersion::V2);
-}
-
 /// transfer.c uploads (dynamic build) and downloads back (static build) a 2 MiB file.
-fn stage_in_and_out(api: ApiVersion) {
+fn transfer_stages_a_file_in_and_out_byte_for_byte(api: ApiVersion) {
     let Some(t) = Setup::new("transfer", &["transfer", "transfer-static"], api) else {
         return;
     };
-    let data = payload(2 * 1024 * 1024 + 333);
+    let data = bytes(2 * 1024 * 1024 + 333, 7);
     let (local, remote) = (t.local("input.bin"), t.remote("staged.bin"));
     std::fs::write(&local, &data).unwrap();
 
@@ -132,17 +108,11 @@ fn stage_in_and_out(api: ApiVersion) {
     assert_eq!(out.status.code(), Some(2), "usage error\n{}", show(&out));
 }
 
-#[test]
-fn calls_v1() {
-    if let Some(t) = Setup::new("calls-v1", &["calls"], ApiVersion::V1) {
-        check_c_test(&t.run(&[], "calls", &[]), "calls (v1)");
-    }
-}
-
-#[test]
-fn calls_v2() {
-    if let Some(t) = Setup::new("calls-v2", &["calls"], ApiVersion::V2) {
-        check_c_test(&t.run(&[], "calls", &[]), "calls (v2)");
+/// tests/c/calls.c: every file and identity call, checked by the program itself.
+fn calls(api: ApiVersion) {
+    let name = format!("calls-v{}", api.number());
+    if let Some(t) = Setup::new(&name, &["calls"], api) {
+        check_c_test(&t.run(&[], "calls", &[]), &name);
     }
 }
 
@@ -173,6 +143,7 @@ fn minimal_program_from_the_readme() {
     );
     // Without the variables it fails with a status name and a message naming what is missing.
     let mut cmd = std::process::Command::new(t.build.join("minimal"));
+    without_cargo_libraries(&mut cmd);
     for (name, _) in &t.env {
         cmd.env_remove(name);
     }
@@ -187,23 +158,35 @@ fn minimal_program_from_the_readme() {
     );
 }
 
+/// What a C user does after `cargo build`: compile against the header, link with
+/// `-L <dir> -lfirecrest -Wl,-rpath,<dir>` where cargo put the library, run the program. It must
+/// start (the library it records is the file cargo made) and work.
 #[test]
-fn shared_library_has_cargo_c_soname() {
-    if !tool_available("readelf", "reading the shared library's SONAME") {
+fn program_linked_against_cargo_output_runs() {
+    if !tool_available("cc", "C compiler for the examples") {
         return;
     }
-    let lib = lib_dir().join("libfirecrest.so");
-    let out = std::process::Command::new("readelf")
-        .arg("-d")
-        .arg(&lib)
+    let scratch = Scratch::new("user-link");
+    let dir = lib_dir();
+    let program = scratch.path().join("minimal");
+    let out = std::process::Command::new("cc")
+        .arg("-std=c11")
+        .arg("-I")
+        .arg(crate_dir().join("include"))
+        .arg(crate_dir().join("examples-c/minimal.c"))
+        .arg(format!("-L{}", dir.display()))
+        .arg("-lfirecrest")
+        .arg(format!("-Wl,-rpath,{}", dir.display()))
+        .arg("-o")
+        .arg(&program)
         .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let sover = soname_version();
-    let soname = format!("Library soname: [libfirecrest.so.{sover}]");
-    assert!(
-        text.contains(&soname),
-        "{} lacks {soname}:\n{text}",
-        lib.display()
+        .expect("running cc");
+    assert!(out.status.success(), "cc failed\n{}", show(&out));
+    let emu = emulator(ApiVersion::V1, |_| {});
+    let out = run(&scratch, &[], &program, &[], &emulator_env(&emu));
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "first system: cluster\n"
     );
 }

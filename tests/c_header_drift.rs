@@ -43,6 +43,7 @@ extern "C" {
     fn firecrest_version() -> *const std::ffi::c_char;
 }
 
+/// The functions the READMEs and the examples document for C users.
 #[test]
 fn every_required_function_is_declared() {
     for name in [
@@ -95,7 +96,7 @@ fn every_required_function_is_declared() {
     ] {
         assert!(
             COMMITTED.contains(&format!(" {name}(")) || COMMITTED.contains(&format!("*{name}(")),
-            "{name} (required by C_API.md) is not declared in include/firecrest.h"
+            "{name} (part of the documented C interface) is not declared in include/firecrest.h"
         );
     }
     // Fortran identifiers are limited to 63 characters; the module uses the C names.

@@ -1,14 +1,12 @@
 //! v2 reads limits and job directives from `/status/systems`; the client keeps that description
 //! (shared by clones) so repeated transfers cost one systems request, while health stays fresh.
 
-mod client_common;
-mod client_v2_support;
+mod support;
 
-use client_common::{put_remote, read_remote};
-use client_v2_support::*;
 use firecrest::TransferState::DownloadReady;
 use firecrest::{ApiVersion, ErrorKind};
 use std::time::Duration;
+use support::*;
 
 const SYSTEMS: &str = "GET /status/systems";
 
@@ -114,7 +112,7 @@ fn transfer_jobs_ask_for_the_systems_once() {
 #[test]
 fn detecting_the_version_describes_the_systems() {
     let emu = emulator(ApiVersion::V2, |_| {});
-    let c = client_common::client_with(&emu, options(None));
+    let c = client_with(&emu, options(None));
     let (sys, home) = (emu.system(), emu.home());
     assert_eq!(c.api_version().unwrap(), ApiVersion::V2);
     assert_eq!(emu.counter(SYSTEMS), 1);

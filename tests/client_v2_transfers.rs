@@ -1,30 +1,34 @@
-//! v2 external transfers against the emulator: S3 multipart uploads sent by the client, the
-//! ingress/egress jobs, the v1 status integers derived from them, faults and expiry.
+//! What only v2's external transfers have, against the emulator: S3 multipart uploads sent by
+//! the client (part sizes, parallel parts, retried and failing parts, expired URLs, the
+//! completion request), staging that starts at once, and the transfer job's log. What v1 and v2
+//! share is in client_transfers.rs.
 
-mod client_common;
-mod client_v2_support;
+mod support;
 
-use client_common::{client_with, fault, put_remote, scratch, sha256_hex, status_fault};
-use client_v2_support::*;
 use firecrest::Direction;
 use firecrest::TransferState::{self, *};
 use firecrest::{ApiVersion, Client, ErrorKind, Options, Transfer};
 use firecrest_emulator::{Emulator, FaultAction};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use support::*;
 
 const LONG: Duration = Duration::from_secs(60);
 
+/// A `size`-byte local file, in a scratch directory removed when dropped, and its upload to
+/// `remote` started.
+fn start_upload(emu: &Emulator, c: &Client, size: usize, remote: &str) -> (Scratch, Transfer) {
+    let dir = Scratch::new("upload");
+    let local = dir.path().join("f");
+    write_file(&local, size, size as u64);
+    let t = c.external_upload(&emu.system(), &local, remote).unwrap();
+    (dir, t)
+}
+
 /// The emulator's part size, read from the directives of a throw-away upload.
 fn part_size(emu: &Emulator, c: &Client) -> u64 {
-    let dir = scratch("probe");
-    write_file(&dir.join("one"), 1, 0);
-    let remote = format!("{}/probe", emu.home());
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("one"), &remote)
-        .unwrap();
+    let (_dir, mut t) = start_upload(emu, c, 1, &format!("{}/probe", emu.home()));
     let data = t.object_storage_data().unwrap();
-    std::fs::remove_dir_all(dir).unwrap();
     let urls = data["partsUploadUrls"].as_array().unwrap();
     assert_eq!(urls.len(), 1, "{data}");
     data["maxPartSize"].as_u64().unwrap()
@@ -39,17 +43,8 @@ fn url_prefix(url: &str) -> String {
 
 /// The prefix of the emulator's part URLs, from a throw-away upload.
 fn part_prefix(emu: &Emulator, c: &Client) -> String {
-    let dir = scratch("prefix");
-    write_file(&dir.join("one"), 1, 0);
-    let mut t = c
-        .external_upload(
-            &emu.system(),
-            &dir.join("one"),
-            &format!("{}/pp", emu.home()),
-        )
-        .unwrap();
+    let (_dir, mut t) = start_upload(emu, c, 1, &format!("{}/pp", emu.home()));
     let data = t.object_storage_data().unwrap();
-    std::fs::remove_dir_all(dir).unwrap();
     url_prefix(data["partsUploadUrls"][0].as_str().unwrap())
 }
 
@@ -125,7 +120,7 @@ fn upload_part_size_edges() {
 #[test]
 fn upload_in_parallel_parts() {
     let emu = emulator(ApiVersion::V2, |_| {});
-    // Up to 8 parts at once, each on a connection of its own.
+    // 8 parts at once: more connections than the 4 threads tiny_http keeps ready.
     for parallel in [1, 3, 4, 8] {
         let c = client_with(
             &emu,
@@ -159,33 +154,23 @@ fn failing_part_is_sent_again() {
 fn part_failing_for_good_is_an_error() {
     let (emu, c) = setup(ApiVersion::V2);
     let prefix = part_prefix(&emu, &c);
-    let dir = scratch("broken");
-    write_file(&dir.join("f"), 1000, 1);
     emu.add_fault(status_fault(Some("PUT"), &prefix, 500, None, 0));
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &format!("{}/f", emu.home()));
     let e = t.finish_upload().unwrap_err();
     assert!(e.message().contains("part 1 of 1"), "{e:?}");
     assert!(!e.message().contains("X-Amz-Signature"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn expired_part_url_is_a_clear_error() {
     let (emu, c) = setup(ApiVersion::V2);
     emu.set_url_ttl(Duration::from_secs(1));
-    let dir = scratch("expired");
-    write_file(&dir.join("f"), 1000, 1);
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &format!("{}/f", emu.home()));
     std::thread::sleep(Duration::from_millis(2100));
     let e = t.finish_upload().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Forbidden, "{e:?}");
     assert!(e.message().contains("expired"), "{e:?}");
     assert!(!e.message().contains("Signature"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -199,28 +184,6 @@ fn empty_file_is_refused() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert!(e.message().contains("simple_upload"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn upload_job_failure_is_115() {
-    let (emu, c) = setup(ApiVersion::V2);
-    emu.add_fault(fault(
-        Some("POST"),
-        "/filesystem/cluster/transfer/upload",
-        FaultAction::FailTransfer,
-        1,
-    ));
-    let dir = scratch("ufail");
-    write_file(&dir.join("f"), 1000, 1);
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
-    t.finish_upload().unwrap();
-    let e = t.wait(UploadDone, LONG).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
-    assert_eq!(e.task_status(), Some(UploadFailed), "{e:?}");
-    assert_eq!(t.last_status(), UploadFailed);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -271,173 +234,34 @@ fn download_end_to_end() {
 }
 
 #[test]
-fn download_failures() {
-    let (emu, c) = setup(ApiVersion::V2);
-    let home = emu.home();
-    let e = c
-        .external_download(&emu.system(), &format!("{home}/missing"))
-        .map(drop)
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::NotFound, "{e:?}");
-    assert!(e.message().contains("No such file or directory"), "{e:?}");
-
-    put_remote(&emu, &format!("{home}/f"), b"data");
-    emu.add_fault(fault(
-        Some("POST"),
-        "/filesystem/cluster/transfer/download",
-        FaultAction::FailTransfer,
-        1,
-    ));
-    let mut t = c
-        .external_download(&emu.system(), &format!("{home}/f"))
-        .unwrap();
-    let e = t.wait(DownloadReady, LONG).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::TaskFailed, "{e:?}");
-    assert_eq!(t.last_status(), DownloadFailed);
-    let dir = scratch("dfail");
-    assert!(t.finish_download(&dir.join("f")).is_err());
-    assert!(!dir.join("f").exists());
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn short_lived_tokens_are_renewed_before_v2_refuses_them() {
-    // v2 refuses tokens with < 30 s left. A 33 s token may be used for 3 s only; the default
-    // margin (60 s) is longer than its life, yet no request may meet a refusal (a refused
-    // request would be sent twice: the ls counter would exceed the calls made).
-    let emu = emulator(ApiVersion::V2, |c| c.token_ttl = Duration::from_secs(33));
-    let c = client_for(&emu, ApiVersion::V2);
-    let (sys, home) = (emu.system(), emu.home());
-    let start = Instant::now();
-    let mut calls = 0;
-    while start.elapsed() < Duration::from_secs(5) {
-        c.list_files(&sys, &home, Default::default()).unwrap();
-        calls += 1;
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    assert!(emu.counter("token_requests") >= 2, "the token was renewed");
-    assert_eq!(emu.counter("GET /filesystem/cluster/ops/ls"), calls);
-}
-
-#[test]
 fn completion_error_inside_a_200_is_an_error() {
     let (emu, c) = setup(ApiVersion::V2);
     let prefix = part_prefix(&emu, &c);
     emu.add_fault(fault(Some("POST"), &prefix, FaultAction::FailTransfer, 1));
-    let dir = scratch("complete");
-    write_file(&dir.join("f"), 1000, 1);
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &format!("{}/f", emu.home()));
     let e = t.finish_upload().unwrap_err();
     assert!(
         e.message().contains("completing the multipart upload"),
         "{e:?}"
     );
     assert!(e.message().contains("S3 InternalError"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-/// What a program written for v1's integers does, unchanged on v2: wait for 111, send, wait
-/// for 114; start a download, wait for 117, fetch. Checksums must match on both versions.
-fn common_external_transfers(api: ApiVersion) {
-    let (emu, c) = setup(api);
-    let sys = emu.system();
-    let dir = scratch(&format!("common-{api:?}"));
-    let src = dir.join("data.bin");
-    let sum = write_file(&src, 3 * 1048576 + 5, 11);
-    let remote = format!("{}/data.bin", emu.home());
-
-    let mut up = c.external_upload(&sys, &src, &remote).unwrap();
-    assert_eq!(up.wait(UploadUrlReady, LONG).unwrap(), UploadUrlReady);
-    up.finish_upload().unwrap();
-    assert_eq!(up.wait(UploadDone, LONG).unwrap(), UploadDone);
-    assert_eq!(c.checksum(&sys, &remote).unwrap(), sum);
-
-    let mut down = c.external_download(&sys, &remote).unwrap();
-    assert_eq!(down.wait(DownloadReady, LONG).unwrap(), DownloadReady);
-    down.finish_download(&dir.join("back.bin")).unwrap();
-    assert_eq!(sha256_file(&dir.join("back.bin")), sum);
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn common_external_transfers_v1() {
-    common_external_transfers(ApiVersion::V1);
-}
-
-#[test]
-fn common_external_transfers_v2() {
-    common_external_transfers(ApiVersion::V2);
-}
-
-#[test]
-fn progress_callback_aborts_the_upload() {
-    let (emu, c) = setup(ApiVersion::V2);
-    let dir = scratch("abort");
-    write_file(&dir.join("f"), 3 * 1048576, 4);
-    let remote = format!("{}/aborted", emu.home());
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &remote)
-        .unwrap();
-    t.set_progress(Some(Box::new(|done, _| done < 100_000)));
-    let e = t.finish_upload().unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::AbortedByCallback, "{e:?}");
-    assert_eq!(t.status().unwrap(), UploadUrlReady);
-    assert!(!emu.local_path(&remote).exists());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn upload_into_a_missing_directory_fails_with_the_job_log() {
     let (emu, c) = setup(ApiVersion::V2);
-    let dir = scratch("nodir");
-    write_file(&dir.join("f"), 1000, 5);
     let remote = format!("{}/no-such-dir/f", emu.home());
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &remote)
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &remote);
     t.finish_upload().unwrap();
     let e = t.wait(UploadDone, LONG).unwrap_err();
     assert_eq!(e.task_status(), Some(UploadFailed), "{e:?}");
     assert!(e.message().contains("no-such-dir"), "{e:?}");
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn dropped_simple_download_is_a_network_error_and_leaves_no_file() {
-    let (emu, c) = setup(ApiVersion::V2);
-    let remote = format!("{}/d.bin", emu.home());
-    let data = bytes(1 << 20, 3);
-    put_remote(&emu, &remote, &data);
-    emu.add_fault(fault(
-        Some("GET"),
-        "/filesystem/cluster/ops/download",
-        FaultAction::DropAfter { bytes: 100_000 },
-        1,
-    ));
-    let dir = scratch("drop-simple-v2");
-    let target = dir.join("d.bin");
-    let e = c
-        .simple_download(&emu.system(), &remote, &target)
-        .unwrap_err();
-    // The network failed, not the local disk: the caller may try again.
-    assert!(e.kind().is_transient_transport(), "{e:?}");
-    assert!(e.message().contains("d.bin"), "{e}");
-    assert!(client_common::entries(&dir).is_empty());
-    c.simple_download(&emu.system(), &remote, &target).unwrap();
-    assert_eq!(std::fs::read(&target).unwrap(), data);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn an_upload_has_no_single_link() {
     let (emu, c) = setup(ApiVersion::V2);
-    let dir = scratch("no-link");
-    write_file(&dir.join("f"), 10, 1);
-    let mut t = c
-        .external_upload(&emu.system(), &dir.join("f"), &format!("{}/f", emu.home()))
-        .unwrap();
+    let (_dir, mut t) = start_upload(&emu, &c, 10, &format!("{}/f", emu.home()));
     let e = t.object_storage_link().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidState, "{e:?}");
     assert!(
@@ -445,5 +269,4 @@ fn an_upload_has_no_single_link() {
             .contains("not one link; object_storage_data lists them"),
         "{e}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,11 +5,8 @@
 //! Without gfortran (or valgrind) the tests say so and pass, except under CI=true where a missing
 //! tool is a failure: CI must prove the Fortran path.
 
-mod c_support;
+mod support;
 
-use c_support::{
-    crate_dir, emulator_env, lib_dir, soname_version, start_emulator, tool_available, Scratch,
-};
 use firecrest::types::ApiVersion;
 use firecrest::ErrorKind;
 use firecrest_emulator::Emulator;
@@ -17,6 +14,8 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use support::c::{lib_dir, without_cargo_libraries};
+use support::{crate_dir, emulator, emulator_env, tool_available, Scratch};
 
 const FLAGS: &[&str] = &[
     "-std=f2018",
@@ -39,18 +38,23 @@ const STATIC_LIBS: &[&str] = &[
 /// The external transfers' file size in tour.f90 (3 MiB + 17, several v2 parts).
 const BIG_SIZE: usize = 3 * 1024 * 1024 + 17;
 
+on_both_versions!(
+    tour_runs_with_the_shared_library,
+    errors_reach_fortran_with_status_and_message
+);
+
 #[derive(Clone, Copy, PartialEq)]
 enum Link {
     Shared,
     Static,
 }
 
-/// Compiles the module and `program` (a file of examples-c/) into `dir`, warnings as errors.
+/// Compiles the module and `program` (a path in the repository) into `dir`, warnings as errors.
 fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
     let libs = lib_dir();
+    let name = Path::new(program).file_stem().unwrap().to_str().unwrap();
     let exe = dir.join(format!(
-        "{}-{}",
-        program.trim_end_matches(".f90"),
+        "{name}-{}",
         if link == Link::Shared {
             "shared"
         } else {
@@ -62,15 +66,14 @@ fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
         .arg("-J")
         .arg(dir)
         .arg(crate_dir().join("include/firecrest.f90"))
-        .arg(crate_dir().join("examples-c").join(program))
+        .arg(crate_dir().join(program))
         .arg("-o")
         .arg(&exe);
     match link {
         Link::Shared => {
-            let staged = stage_shared_library(dir, &libs);
-            cmd.arg(format!("-L{}", staged.display()))
+            cmd.arg(format!("-L{}", libs.display()))
                 .arg("-lfirecrest")
-                .arg(format!("-Wl,-rpath,{}", staged.display()));
+                .arg(format!("-Wl,-rpath,{}", libs.display()));
         }
         Link::Static => {
             cmd.arg(libs.join("libfirecrest.a")).args(STATIC_LIBS);
@@ -85,27 +88,10 @@ fn build(dir: &Path, program: &str, link: Link) -> PathBuf {
     exe
 }
 
-/// The library links as libfirecrest.so and loads under its SONAME (libfirecrest.so.0.y, as
-/// cargo-c installs it); cargo leaves only the first name, so both become links in `dir`/lib.
-fn stage_shared_library(dir: &Path, libs: &Path) -> PathBuf {
-    let staged = dir.join("lib");
-    std::fs::create_dir_all(&staged).unwrap();
-    let sover = soname_version();
-    for name in [
-        "libfirecrest.so".to_string(),
-        format!("libfirecrest.so.{sover}"),
-    ] {
-        let link = staged.join(name);
-        if !link.exists() {
-            std::os::unix::fs::symlink(libs.join("libfirecrest.so"), link).unwrap();
-        }
-    }
-    staged
-}
-
 /// Runs `cmd` in `cwd` with the emulator's environment; kills it after `limit`.
 fn run(mut cmd: Command, cwd: &Path, emu: &Emulator, limit: Duration) -> Output {
-    cmd.current_dir(cwd)
+    without_cargo_libraries(&mut cmd)
+        .current_dir(cwd)
         .envs(emulator_env(emu))
         .env("TMPDIR", cwd)
         .env("RUST_BACKTRACE", "0")
@@ -245,7 +231,7 @@ fn build_and_run(
     }
     let scratch = Scratch::new(name);
     let exe = build(&scratch.0, program, link);
-    let emu = start_emulator(api).expect("start emulator");
+    let emu = emulator(api, |_| {});
     let out = run(
         Command::new(&exe),
         &scratch.0,
@@ -263,7 +249,7 @@ fn build_and_run(
 }
 
 fn tour(api: ApiVersion, link: Link, name: &str) {
-    let Some((scratch, emu, stdout)) = build_and_run("tour.f90", api, link, name) else {
+    let Some((scratch, emu, stdout)) = build_and_run("examples-c/tour.f90", api, link, name) else {
         return;
     };
     check_tour(&stdout, &emu, api);
@@ -277,9 +263,9 @@ fn tour(api: ApiVersion, link: Link, name: &str) {
     assert!(left.is_empty(), "local files left behind: {left:?}");
 }
 
-#[test]
-fn tour_runs_with_the_shared_library() {
-    tour(ApiVersion::V1, Link::Shared, "tour-shared");
+/// The tour, unchanged on either version (v2 reports what it lacks and goes on).
+fn tour_runs_with_the_shared_library(api: ApiVersion) {
+    tour(api, Link::Shared, &format!("tour-shared-v{}", api.number()));
 }
 
 #[test]
@@ -288,32 +274,24 @@ fn tour_runs_with_the_static_library() {
 }
 
 #[test]
-fn tour_runs_unchanged_on_v2() {
-    tour(ApiVersion::V2, Link::Shared, "tour-v2");
-}
-
-#[test]
 fn minimal_program_reads_the_environment() {
-    let Some((_scratch, emu, stdout)) =
-        build_and_run("minimal.f90", ApiVersion::V1, Link::Static, "minimal")
-    else {
+    let Some((_scratch, emu, stdout)) = build_and_run(
+        "examples-c/minimal.f90",
+        ApiVersion::V1,
+        Link::Static,
+        "minimal",
+    ) else {
         return;
     };
     assert_eq!(stdout.trim(), format!("first system: {}", emu.system()));
 }
 
-#[test]
-fn errors_reach_fortran_with_status_and_message() {
-    errors(ApiVersion::V1, "errors");
-}
-
-#[test]
-fn errors_reach_fortran_on_v2_too() {
-    errors(ApiVersion::V2, "errors-v2");
-}
-
-fn errors(api: ApiVersion, name: &str) {
-    let Some((_scratch, emu, stdout)) = build_and_run("errors.f90", api, Link::Shared, name) else {
+/// tests/fortran/errors.f90: each failure reaches Fortran with its status and message.
+fn errors_reach_fortran_with_status_and_message(api: ApiVersion) {
+    let name = format!("errors-v{}", api.number());
+    let Some((_scratch, emu, stdout)) =
+        build_and_run("tests/fortran/errors.f90", api, Link::Shared, &name)
+    else {
         return;
     };
     let line = |name: &str| {
@@ -400,13 +378,15 @@ fn fortran_programs_leak_nothing_under_valgrind() {
         return;
     }
     let scratch = Scratch::new("valgrind");
-    for program in ["tour.f90", "errors.f90"] {
+    for program in ["examples-c/tour.f90", "tests/fortran/errors.f90"] {
         let exe = build(&scratch.0, program, Link::Shared);
         for api in [ApiVersion::V1, ApiVersion::V2] {
-            let emu = start_emulator(api).expect("start emulator");
-            let log = scratch
-                .0
-                .join(format!("{program}-v{}.valgrind", api.number()));
+            let emu = emulator(api, |_| {});
+            let log = scratch.0.join(format!(
+                "{}-v{}.valgrind",
+                program.replace('/', "_"),
+                api.number()
+            ));
             let mut cmd = Command::new("valgrind");
             cmd.args([
                 "--leak-check=full",
@@ -451,8 +431,8 @@ fn header_value(name: &str) -> i32 {
         .unwrap_or_else(|| panic!("the header lacks {name}"))
 }
 
-/// Every status code and transfer integer in the module has the library's value, and every
-/// function of the header has a bind(c) interface.
+/// Every status code, transfer integer and job state in the module has the library's value,
+/// and every function of the header has a bind(c) interface.
 #[test]
 fn module_matches_the_library() {
     let module = std::fs::read_to_string(crate_dir().join("include/firecrest.f90")).unwrap();
@@ -522,25 +502,25 @@ fn module_matches_the_library() {
             "{name}"
         );
     }
-    use firecrest::TransferState as T;
-    for (state, name) in [
-        (T::Queued, "TASK_QUEUED"),
-        (T::UploadWaitingUrl, "UPLOAD_WAITING_URL"),
-        (T::UploadUrlReady, "UPLOAD_URL_READY"),
-        (T::UploadInStaging, "UPLOAD_IN_STAGING"),
-        (T::UploadMoving, "UPLOAD_MOVING"),
-        (T::UploadDone, "UPLOAD_DONE"),
-        (T::UploadFailed, "UPLOAD_FAILED"),
-        (T::DownloadStaging, "DOWNLOAD_STAGING"),
-        (T::DownloadReady, "DOWNLOAD_READY"),
-        (T::DownloadFailed, "DOWNLOAD_FAILED"),
-        (T::TaskDone, "TASK_DONE"),
-        (T::Invalidated, "TASK_INVALIDATED"),
-        (T::TaskFailed, "TASK_FAILED"),
+    use firecrest::TransferState as t;
+    for (value, name) in [
+        (t::Queued, "TASK_QUEUED"),
+        (t::UploadWaitingUrl, "UPLOAD_WAITING_URL"),
+        (t::UploadUrlReady, "UPLOAD_URL_READY"),
+        (t::UploadInStaging, "UPLOAD_IN_STAGING"),
+        (t::UploadMoving, "UPLOAD_MOVING"),
+        (t::UploadDone, "UPLOAD_DONE"),
+        (t::UploadFailed, "UPLOAD_FAILED"),
+        (t::DownloadStaging, "DOWNLOAD_STAGING"),
+        (t::DownloadReady, "DOWNLOAD_READY"),
+        (t::DownloadFailed, "DOWNLOAD_FAILED"),
+        (t::TaskDone, "TASK_DONE"),
+        (t::Invalidated, "TASK_INVALIDATED"),
+        (t::TaskFailed, "TASK_FAILED"),
     ] {
         assert_eq!(
             constant(&format!("FIRECREST_{name}")),
-            state.code(),
+            value.code(),
             "{name}"
         );
     }

@@ -1,8 +1,9 @@
 //! pyfirecrest's v1 client, unchanged, against the emulator (API v1): the official client is
 //! the witness that the emulator speaks FirecREST v1. The steps live in tests/py/witness_v1.py.
 
-#[path = "py/harness.rs"]
-mod harness;
+mod support;
+
+use support::py;
 
 use firecrest::types::ApiVersion;
 use firecrest_emulator::{Fault, FaultAction};
@@ -10,10 +11,10 @@ use firecrest_emulator::{Fault, FaultAction};
 #[test]
 fn pyfirecrest_v1_client_works_against_the_emulator() {
     // finish_upload runs the curl command the emulator puts in the task data.
-    let Some(python) = harness::witness_python(&["curl"]) else {
+    let Some(python) = py::witness_python(&["curl"]) else {
         return;
     };
-    let emu = harness::start_emulator(ApiVersion::V1);
+    let emu = py::start_emulator(ApiVersion::V1);
     // The script's first call meets a gateway rate limit; pyfirecrest must wait and retry.
     emu.add_fault(Fault {
         method: Some("GET".into()),
@@ -24,8 +25,8 @@ fn pyfirecrest_v1_client_works_against_the_emulator() {
         },
         times: 1,
     });
-    let run = harness::run_script(&python, "witness_v1.py", &emu);
-    let files = harness::assert_witness_passed(&run, &emu);
+    let run = py::run_script(&python, "witness_v1.py", &emu);
+    let files = py::assert_witness_passed(&run, &emu);
     // simple_upload and external_upload each leave one file behind.
     assert_eq!(files, 2, "files reported by the script\n{}", run.stdout);
     assert_eq!(
@@ -33,5 +34,5 @@ fn pyfirecrest_v1_client_works_against_the_emulator() {
         2,
         "the 429 and pyfirecrest's retry"
     );
-    harness::assert_one_token(&emu);
+    py::assert_one_token(&emu);
 }

@@ -88,7 +88,7 @@ def sha256(data):
 
 
 def report_file(remote_path, data):
-    """Tell the Rust harness which remote file must now hold `data`; it checks the emulator's disk."""
+    """Tell the Rust side (tests/support/py.rs) which remote file must now hold `data`; it checks the emulator's disk."""
     print(f"WITNESS-FILE {remote_path} {len(data)} {sha256(data)}", flush=True)
 
 

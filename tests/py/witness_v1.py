@@ -173,7 +173,8 @@ def witness(env, work):
     step("invalidate_object_storage_link")
     down.invalidate_object_storage_link()
     # A fresh handle re-reads the task through GET /tasks?tasks=<id>, whose record on a real
-    # server still says 117 after invalidation (transcript v1/74; only /tasks/<id> says 302).
+    # server still says 117 after invalidation; only /tasks/<id> says 302 (recorded in
+    # emulator/tests/emulator_v1_transcripts/74-xfer-download-task-after-invalidate-list.json).
     status = firecrest.v1.ExternalDownload(client, down.task_id).status
     note(f"task status after invalidation (list form): {status}")
     check(status == "117", "list form keeps the stored 117 record", status)

@@ -79,7 +79,8 @@ def witness(env, work):
     remote_dir = f"{home}/witness-v2"
     step(f"mkdir {remote_dir}")
     made = client.mkdir(system, remote_dir, create_parents=True)
-    # The real server names the new entry by its full path (transcript v2/15-ops-mkdir.json).
+    # The real server names the new entry by its full path (recorded in
+    # emulator/tests/emulator_v2_transcripts/15-ops-mkdir.json).
     check(made["name"] == remote_dir and made["type"] == "d", "mkdir returns the new directory", made)
     check(entry_named(client.list_files(system, home), "witness-v2")["type"] == "d", "listed as a directory")
 

@@ -1,30 +1,40 @@
-//! Retries and transport failures: 429 with Retry-After, 503 then success, retries exhausted,
-//! requests that must not be repeated, dropped connections, unreachable servers.
+//! Retries and transport failures, on v1 and v2 alike: 429 with Retry-After, 503 then success,
+//! retries exhausted, requests that must not be repeated, dropped connections, unreachable
+//! servers.
 
-mod client_common;
+mod support;
 
-use client_common::*;
-use firecrest::{Client, ErrorKind, ListOptions, Options};
-use firecrest_emulator::FaultAction;
+use firecrest::{ApiVersion, Client, ErrorKind, ListOptions, Options};
+use firecrest_emulator::{Emulator, FaultAction};
 use std::time::{Duration, Instant};
+use support::*;
 
-fn ls(c: &Client, emu: &firecrest_emulator::Emulator) -> firecrest::Result<()> {
+on_both_versions!(
+    rate_limit_honours_retry_after_seconds,
+    rate_limit_honours_retry_after_date,
+    service_unavailable_then_success,
+    retries_exhausted,
+    a_very_long_retry_after_fails_at_once,
+    task_creating_post_is_not_repeated_after_a_gateway_error,
+    dropped_simple_download_leaves_no_file,
+);
+
+fn ls(c: &Client, emu: &Emulator) -> firecrest::Result<()> {
     c.list_files("cluster", &emu.home(), ListOptions::default())
         .map(|_| ())
 }
 
-#[test]
-fn rate_limit_honours_retry_after_seconds() {
-    let emu = start_v1();
+/// An emulator speaking `api`, a client that has detected it, and the path of `ls` there.
+fn detected(api: ApiVersion) -> (Emulator, Client, String) {
+    let emu = emulator(api, |_| {});
     let c = client(&emu);
-    c.api_version().unwrap();
-    emu.add_fault(status_fault(
-        Some("GET"),
-        "/utilities/ls",
-        429,
-        Some("1"),
-        1,
-    ));
+    assert_eq!(c.api_version().unwrap(), api);
+    (emu, c, ops_path(api, "ls"))
+}
+
+fn rate_limit_honours_retry_after_seconds(api: ApiVersion) {
+    let (emu, c, ls_path) = detected(api);
+    emu.add_fault(status_fault(Some("GET"), &ls_path, 429, Some("1"), 1));
     let t = Instant::now();
     ls(&c, &emu).unwrap();
     assert!(
@@ -32,55 +42,40 @@ fn rate_limit_honours_retry_after_seconds() {
         "waited {:?}",
         t.elapsed()
     );
-    assert_eq!(emu.counter("GET /utilities/ls"), 2);
+    assert_eq!(emu.counter(&format!("GET {ls_path}")), 2);
 }
 
-#[test]
-fn rate_limit_honours_retry_after_date() {
-    let emu = start_v1();
-    let c = client(&emu);
-    c.api_version().unwrap();
+fn rate_limit_honours_retry_after_date(api: ApiVersion) {
+    let (emu, c, ls_path) = detected(api);
     let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
-    emu.add_fault(status_fault(
-        Some("GET"),
-        "/utilities/ls",
-        429,
-        Some(&when),
-        1,
-    ));
+    emu.add_fault(status_fault(Some("GET"), &ls_path, 429, Some(&when), 1));
     ls(&c, &emu).unwrap();
-    assert_eq!(emu.counter("GET /utilities/ls"), 2);
+    assert_eq!(emu.counter(&format!("GET {ls_path}")), 2);
 }
 
-#[test]
-fn service_unavailable_then_success() {
-    let emu = start_v1();
-    let c = client(&emu);
-    c.api_version().unwrap();
-    emu.add_fault(status_fault(None, "/utilities/ls", 503, None, 2));
+fn service_unavailable_then_success(api: ApiVersion) {
+    let (emu, c, ls_path) = detected(api);
+    emu.add_fault(status_fault(None, &ls_path, 503, None, 2));
     ls(&c, &emu).unwrap();
-    assert_eq!(emu.counter("GET /utilities/ls"), 3);
+    assert_eq!(emu.counter(&format!("GET {ls_path}")), 3);
     // Stacked faults answer one request each, in the order added.
-    emu.add_fault(status_fault(None, "/utilities/ls", 502, None, 1));
-    emu.add_fault(status_fault(None, "/utilities/ls", 504, None, 1));
+    emu.add_fault(status_fault(None, &ls_path, 502, None, 1));
+    emu.add_fault(status_fault(None, &ls_path, 504, None, 1));
     ls(&c, &emu).unwrap();
-    assert_eq!(emu.counter("GET /utilities/ls"), 6);
+    assert_eq!(emu.counter(&format!("GET {ls_path}")), 6);
 }
 
-#[test]
-fn retries_exhausted() {
-    let emu = start_v1();
-    let c = client(&emu);
-    c.api_version().unwrap();
-    emu.add_fault(status_fault(None, "/utilities/ls", 503, None, 0));
+fn retries_exhausted(api: ApiVersion) {
+    let (emu, c, ls_path) = detected(api);
+    emu.add_fault(status_fault(None, &ls_path, 503, None, 0));
     let e = ls(&c, &emu).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Http, "{e:?}");
     assert_eq!(e.http_status(), 503);
     assert!(e.message().contains("after 3 retries"), "{e}");
-    assert_eq!(emu.counter("GET /utilities/ls"), 4);
+    assert_eq!(emu.counter(&format!("GET {ls_path}")), 4);
     emu.clear_faults();
 
-    emu.add_fault(status_fault(None, "/utilities/ls", 429, Some("0"), 0));
+    emu.add_fault(status_fault(None, &ls_path, 429, Some("0"), 0));
     let e = ls(&c, &emu).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::RateLimited, "{e:?}");
 
@@ -91,56 +86,42 @@ fn retries_exhausted() {
             ..fast_options()
         },
     );
-    let before = emu.counter("GET /utilities/ls");
+    let before = emu.counter(&format!("GET {ls_path}"));
     assert_eq!(
         ls(&no_retries, &emu).unwrap_err().kind(),
         ErrorKind::RateLimited
     );
-    assert_eq!(emu.counter("GET /utilities/ls") - before, 1);
+    assert_eq!(emu.counter(&format!("GET {ls_path}")) - before, 1);
 }
 
-#[test]
-fn a_very_long_retry_after_fails_at_once() {
-    let emu = start_v1();
-    let c = client(&emu);
-    c.api_version().unwrap();
-    emu.add_fault(status_fault(None, "/utilities/ls", 429, Some("3600"), 1));
+fn a_very_long_retry_after_fails_at_once(api: ApiVersion) {
+    let (emu, c, ls_path) = detected(api);
+    emu.add_fault(status_fault(None, &ls_path, 429, Some("3600"), 1));
     let t = Instant::now();
     let e = ls(&c, &emu).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::RateLimited);
     assert!(t.elapsed() < Duration::from_secs(30));
 }
 
-#[test]
-fn task_creating_post_is_not_repeated_after_a_gateway_error() {
-    let emu = start_v1();
-    let c = client(&emu);
-    c.api_version().unwrap();
+fn task_creating_post_is_not_repeated_after_a_gateway_error(api: ApiVersion) {
+    let (emu, c, _) = detected(api);
     put_remote(&emu, &remote(&emu, "f.bin"), b"x");
-    emu.add_fault(status_fault(
-        Some("POST"),
-        "/storage/xfer-external/download",
-        502,
-        None,
-        1,
-    ));
+    let start = transfer_path(api, "download");
+    emu.add_fault(status_fault(Some("POST"), &start, 502, None, 1));
     let e = c
         .external_download("cluster", &remote(&emu, "f.bin"))
         .unwrap_err();
     assert_eq!(e.http_status(), 502, "{e:?}");
-    assert_eq!(emu.counter("POST /storage/xfer-external/download"), 1);
+    assert_eq!(emu.counter(&format!("POST {start}")), 1);
 }
 
-#[test]
-fn dropped_simple_download_leaves_no_file() {
-    let emu = start_v1();
-    let c = client(&emu);
-    c.api_version().unwrap();
+fn dropped_simple_download_leaves_no_file(api: ApiVersion) {
+    let (emu, c, _) = detected(api);
     let data = pattern(1 << 20, 3);
     put_remote(&emu, &remote(&emu, "d.bin"), &data);
     emu.add_fault(fault(
         Some("GET"),
-        "/utilities/download",
+        &ops_path(api, "download"),
         FaultAction::DropAfter { bytes: 100_000 },
         1,
     ));
@@ -152,7 +133,8 @@ fn dropped_simple_download_leaves_no_file() {
     assert!(e.kind().is_transient_transport(), "{e:?}");
     assert!(e.message().contains("d.bin"), "{e}");
     assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
-    // The next attempt succeeds and replaces nothing but the target.
+    // The network failed, not the local disk: the caller may try again, and the next attempt
+    // succeeds and replaces nothing but the target.
     c.simple_download("cluster", &remote(&emu, "d.bin"), &target)
         .unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), data);

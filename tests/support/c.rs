@@ -1,110 +1,98 @@
-//! Shared by the `tests/c_*.rs` drivers: build the C programs with examples-c/Makefile against
-//! the cdylib/staticlib this `cargo test` built, start an in-process emulator, run a program with
-//! the emulator's variables (optionally under valgrind), and decide when a missing tool may skip.
+//! The C and Fortran programs: the library they link, their builds (tests/c/Makefile, which also
+//! finds the examples of examples-c/), an emulator and its variables, runs (optionally under
+//! valgrind), and the checks of their output.
 
-#![allow(dead_code)] // each test binary uses a different part
-
+use super::{crate_dir, emulator, emulator_env, tool_available, Scratch};
 use firecrest::ApiVersion;
-use firecrest_emulator::{Config, Emulator};
+use firecrest_emulator::Emulator;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
-/// True on CI (`CI=true`), where nothing may be skipped.
-pub fn on_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
-}
-
-pub fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool} >/dev/null 2>&1"))
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Whether a test needing `tool` can run here; prints why not, and fails on CI.
-pub fn tool_available(tool: &str, why: &str) -> bool {
-    if have(tool) {
-        return true;
-    }
-    assert!(
-        !on_ci(),
-        "{tool} is required on CI ({why}) but is not installed"
-    );
-    eprintln!("SKIPPED: {tool} is not installed ({why})");
-    false
-}
-
-/// The directory holding the libfirecrest.so/.a of this test run: cargo builds the library with
-/// the test's features (emulator, test-exports) next to the test binaries.
+/// The directory of libfirecrest.so and libfirecrest.a for the C and Fortran programs: what
+/// `cargo build --lib --features test-exports` gives for this test's profile, built on first use
+/// into a target directory of its own, `<target>/c-tests`.
+///
+/// Not the files beside the test binaries: cargo names the C libraries the same whatever the
+/// features, so `cargo build` (without test-exports) or `cargo test --all-features` of the same
+/// profile replaces them, and a later `cargo test` that finds its own build fresh would link
+/// another feature set. Only these tests build into `<target>/c-tests`, always with one feature
+/// set (test-exports adds `firecrest_test_panic`, which edges.c calls).
 pub fn lib_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(build_library).clone()
+}
+
+fn build_library() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    let deps = exe.parent().expect("test binary directory").to_path_buf();
-    for dir in [deps.clone(), deps.parent().unwrap().to_path_buf()] {
-        if dir.join("libfirecrest.so").exists() && dir.join("libfirecrest.a").exists() {
-            return dir;
-        }
-    }
-    panic!(
-        "no libfirecrest.so and libfirecrest.a beside {}",
-        exe.display()
+    // <target>/<profile directory>/deps/<test binary>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <target>/<profile>/deps");
+    let dir_name = profile_dir.file_name().unwrap().to_str().unwrap();
+    let profile = if dir_name == "debug" { "dev" } else { dir_name };
+    let target_dir = profile_dir.parent().unwrap().join("c-tests");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let out = Command::new(cargo)
+        .args([
+            "build",
+            "--lib",
+            "-p",
+            "firecrest",
+            "--features",
+            "test-exports",
+        ])
+        .args(["--profile", profile])
+        .arg("--manifest-path")
+        .arg(crate_dir().join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .output()
+        .expect("running cargo build");
+    assert!(
+        out.status.success(),
+        "cargo build of the library for the C tests failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let dir = target_dir.join(dir_name);
+    for lib in ["libfirecrest.so", "libfirecrest.a"] {
+        assert!(
+            dir.join(lib).exists(),
+            "cargo build left no {lib} in {}",
+            dir.display()
+        );
+    }
+    dir
 }
 
-/// The shared library's SONAME version: cargo-c's rule (0.y.z → "0.y", x.y.z → "x"), as build.rs
-/// sets it.
-pub fn soname_version() -> String {
-    let (major, minor) = (
-        env!("CARGO_PKG_VERSION_MAJOR"),
-        env!("CARGO_PKG_VERSION_MINOR"),
-    );
-    if major == "0" {
-        format!("0.{minor}")
-    } else {
-        major.to_string()
+/// The loader's search path of the environment without cargo's target directory: `cargo test`
+/// puts its deps directory there, and the programs must load the library their rpath names, as
+/// they would on a user's machine.
+fn loader_path() -> Option<OsString> {
+    let target = lib_dir().parent()?.parent()?.to_path_buf();
+    let kept: Vec<PathBuf> = std::env::split_paths(&std::env::var_os("LD_LIBRARY_PATH")?)
+        .filter(|p| !p.starts_with(&target))
+        .collect();
+    std::env::join_paths(kept).ok()
+}
+
+/// Sets the loader's search path of `cmd` as `loader_path` says.
+pub fn without_cargo_libraries(cmd: &mut Command) -> &mut Command {
+    match loader_path() {
+        Some(path) if !path.is_empty() => cmd.env("LD_LIBRARY_PATH", path),
+        _ => cmd.env_remove("LD_LIBRARY_PATH"),
     }
 }
 
-pub fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh scratch directory for one test, removed when dropped.
-pub struct Scratch(pub PathBuf);
-
-impl Scratch {
-    pub fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!(
-            "firecrest-c-{name}-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Builds `targets` (e.g. "build/tour" names: `tour`, `tour-static`, `edges-asan`) with the
-/// examples' Makefile into `scratch/build`; returns that directory. Panics with make's output.
+/// Builds `targets` (names of tests/c/Makefile and examples-c/Makefile: `tour`, `tour-static`,
+/// `edges-asan`) into `scratch/build`; returns that directory. Panics with make's output.
 pub fn build(scratch: &Scratch, targets: &[&str]) -> PathBuf {
     let build = scratch.path().join("build");
-    let examples = crate_dir().join("examples-c");
     let mut make = Command::new("make");
     make.arg("-C")
-        .arg(&examples)
+        .arg(crate_dir().join("tests/c"))
         .arg(format!("BUILD={}", build.display()))
         .arg(format!("LIBDIR={}", lib_dir().display()))
         .arg(format!("INCDIR={}", crate_dir().join("include").display()));
@@ -127,25 +115,6 @@ pub fn c_toolchain() -> bool {
         && tool_available("make", "examples-c/Makefile")
 }
 
-pub fn start_emulator(api: ApiVersion) -> std::io::Result<Emulator> {
-    Emulator::start(Config {
-        api: firecrest_emulator::ApiVersion::from_number(api.number()).expect("v1 or v2"),
-        ..Config::default()
-    })
-}
-
-/// The variables the C programs read, from the emulator's accessors.
-pub fn emulator_env(emu: &Emulator) -> Vec<(&'static str, String)> {
-    vec![
-        ("FIRECREST_URL", emu.url()),
-        ("AUTH_TOKEN_URL", emu.token_url()),
-        ("FIRECREST_CLIENT_ID", emu.client_id()),
-        ("FIRECREST_CLIENT_SECRET", emu.client_secret()),
-        ("FIRECREST_SYSTEM", emu.system()),
-        ("FIRECREST_HOME", emu.home()),
-    ]
-}
-
 /// Runs `program args` with `env` (and TMPDIR = scratch), optionally prefixed by `wrapper`
 /// (e.g. valgrind). Stdout and stderr are captured.
 pub fn run(
@@ -163,7 +132,8 @@ pub fn run(
         }
         None => Command::new(program),
     };
-    cmd.args(args)
+    without_cargo_libraries(&mut cmd)
+        .args(args)
         .env("TMPDIR", scratch.path())
         .env("RUST_BACKTRACE", "0");
     for (k, v) in env {
@@ -201,7 +171,7 @@ impl Setup {
         }
         let scratch = Scratch::new(name);
         let build = build(&scratch, targets);
-        let emu = start_emulator(api).expect("starting the emulator");
+        let emu = emulator(api, |_| {});
         let env = emulator_env(&emu);
         Some(Setup {
             scratch,

@@ -1,12 +1,11 @@
 //! Runs a Python script that drives pyfirecrest, the official FirecREST client, against an
 //! emulator started in this process. pyfirecrest is the independent witness that the emulator
-//! behaves like a real FirecREST: the scripts use it unchanged, exactly as a user would.
-//!
-//! Shared by tests/pyfirecrest_v1.rs and tests/pyfirecrest_v2.rs (`#[path]` module).
+//! behaves like a real FirecREST: the scripts (tests/py/) use it unchanged, exactly as a user
+//! would.
 
-use firecrest::types::ApiVersion;
-use firecrest_emulator::{Config, Emulator};
-use sha2::{Digest, Sha256};
+use super::{emulator, emulator_env, sha256_hex, skip};
+use firecrest::ApiVersion;
+use firecrest_emulator::Emulator;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -15,27 +14,19 @@ use std::time::{Duration, Instant};
 
 /// The version .ci/run installs; the scripts were written against its code.
 pub const PYFIRECREST_VERSION: &str = "3.10.0";
-/// The emulator's fixed user (see `firecrest::emulator`).
+/// The emulator's fixed user.
 const EMULATOR_USER: &str = "testuser";
 /// Whole-script limit, so that a hang fails the test instead of blocking the suite. The scripts'
 /// own waits are shorter, so a slow step normally fails inside Python with a precise message.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A test outside CI skips (with a message) when the witness cannot run; in CI that is a failure.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
+/// A test outside CI skips (with a message) when the witness cannot run; on CI that is a failure.
 fn unavailable(what: &str) -> Option<PathBuf> {
-    let msg = format!(
+    skip(&format!(
         "pyfirecrest witness not run: {what}. Install it with `python3 -m venv .venv && \
          .venv/bin/pip install pyfirecrest=={PYFIRECREST_VERSION}` in the repository root \
          (or point FIRECREST_PYTHON at an interpreter that has it)."
-    );
-    if in_ci() {
-        panic!("{msg} (CI is set, so a missing witness is a failure)");
-    }
-    eprintln!("SKIPPED: {msg}");
+    ));
     None
 }
 
@@ -87,12 +78,7 @@ pub fn witness_python(tools: &[&str]) -> Option<PathBuf> {
 
 /// An emulator for one witness run: fresh temporary root, any free port, quick task steps.
 pub fn start_emulator(api: ApiVersion) -> Emulator {
-    Emulator::start(Config {
-        api: firecrest_emulator::ApiVersion::from_number(api.number()).expect("v1 or v2"),
-        task_delay: Duration::from_millis(20),
-        ..Config::default()
-    })
-    .expect("emulator starts")
+    emulator(api, |c| c.task_delay = Duration::from_millis(20))
 }
 
 pub struct Run {
@@ -146,12 +132,7 @@ pub fn run_script(python: &Path, script: &str, emu: &Emulator) -> Run {
         .join(script);
     let mut cmd = Command::new(python);
     cmd.arg(&script_path)
-        .env("FIRECREST_URL", emu.url())
-        .env("AUTH_TOKEN_URL", emu.token_url())
-        .env("FIRECREST_CLIENT_ID", emu.client_id())
-        .env("FIRECREST_CLIENT_SECRET", emu.client_secret())
-        .env("FIRECREST_SYSTEM", emu.system())
-        .env("FIRECREST_HOME", emu.home())
+        .envs(emulator_env(emu))
         .env("FIRECREST_WITNESS_USER", EMULATOR_USER)
         // Everything is on loopback: a proxy from the environment must not intercept it.
         .env("NO_PROXY", "127.0.0.1,localhost")
@@ -219,11 +200,11 @@ pub fn assert_witness_passed(run: &Run, emu: &Emulator) -> usize {
             size,
             "size of {remote} on the emulator's disk"
         );
-        let digest: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(digest, sha, "sha256 of {remote} on the emulator's disk");
+        assert_eq!(
+            sha256_hex(&bytes),
+            sha,
+            "sha256 of {remote} on the emulator's disk"
+        );
         checked += 1;
     }
     println!("{}", run.stdout);

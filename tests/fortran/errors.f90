@@ -3,7 +3,7 @@
 ! line, and a non-zero exit when a check failed.
 !
 ! Environment: FIRECREST_URL, FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL,
-! FIRECREST_SYSTEM, FIRECREST_HOME (as for tour.f90). Writes one small local file to the current
+! FIRECREST_SYSTEM, FIRECREST_HOME (as for examples-c/tour.f90). Writes one small local file to the current
 ! directory and removes it; leaves errors-buffer.bin (3000 bytes, byte i = (31 i + 5) mod 251)
 ! and an empty errors-empty.bin in FIRECREST_HOME for the caller to check.
 module errors_callbacks

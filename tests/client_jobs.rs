@@ -1,0 +1,256 @@
+//! Batch jobs through the client, over loopback, against emulators that run them as local
+//! processes: every test body runs once per API version.
+
+mod support;
+
+use firecrest::{ApiVersion, Client, ErrorKind, JobScript, JobSpec, JobState};
+use firecrest_emulator::Emulator;
+use std::time::Duration;
+use support::setup;
+
+const LONG: Duration = Duration::from_secs(60);
+
+/// A fresh remote working directory under the home.
+fn workdir(emu: &Emulator, client: &Client, name: &str) -> String {
+    let dir = format!("{}/{name}", emu.home());
+    client.mkdir(&emu.system(), &dir, true).expect("mkdir");
+    dir
+}
+
+fn text(script: &str, dir: &str) -> JobSpec {
+    JobSpec::new(JobScript::Text(script.to_string()), dir)
+}
+
+fn download(client: &Client, emu: &Emulator, path: &str) -> String {
+    let mut out = Vec::new();
+    client
+        .simple_download_to(&emu.system(), path, &mut out)
+        .unwrap_or_else(|e| panic!("download {path}: {e}"));
+    String::from_utf8(out).unwrap()
+}
+
+on_both_versions!(
+    a_job_from_text_writes_a_file_in_its_working_directory,
+    a_job_from_a_local_file_and_from_a_remote_path,
+    a_failing_job_keeps_its_exit_code,
+    cancelling_a_running_job_kills_it,
+    a_time_limit_ends_in_timeout,
+    waiting_with_a_timeout_leaves_the_job_running,
+    unknown_jobs_and_systems_and_bad_input_are_clear_errors,
+    the_job_list_has_the_users_jobs,
+);
+
+fn a_job_from_text_writes_a_file_in_its_working_directory(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let dir = workdir(&emu, &client, "job-text");
+    let mut spec = text(
+        "#!/bin/bash\necho \"hello $MYVAR from $SLURM_JOB_ID\" > result.txt\necho to-stdout\n",
+        &dir,
+    );
+    spec.name = Some("text-job".into());
+    spec.env.push(("MYVAR".into(), "42".into()));
+    let mut job = client.submit_job(&emu.system(), &spec).expect("submit");
+    assert!(!job.id().is_empty());
+    let state = job.wait(LONG).expect("wait");
+    assert_eq!(state, JobState::Completed);
+    assert_eq!(job.exit_code(), Some(0));
+    let result = download(&client, &emu, &format!("{dir}/result.txt"));
+    assert_eq!(result, format!("hello 42 from {}\n", job.id()));
+    let info = job.info().expect("info");
+    assert_eq!(info.job_id, job.id());
+    assert_eq!(info.state_code, JobState::Completed.code());
+    assert!(info.state.contains("COMPLETED"), "{info:?}");
+    // The default output file lands in the working directory.
+    let listing = client
+        .list_files(&emu.system(), &dir, Default::default())
+        .unwrap();
+    let stdout = format!("slurm-{}.out", job.id());
+    assert!(listing.iter().any(|e| e.name == stdout), "{listing:?}");
+    assert_eq!(
+        download(&client, &emu, &format!("{dir}/{stdout}")),
+        "to-stdout\n"
+    );
+}
+
+fn a_job_from_a_local_file_and_from_a_remote_path(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let dir = workdir(&emu, &client, "job-files");
+    let local = std::env::temp_dir().join(format!("fc-job-{}-{:?}.sh", std::process::id(), api));
+    std::fs::write(&local, "#!/bin/bash\necho local > from-local.txt\n").unwrap();
+    let spec = JobSpec::new(JobScript::LocalFile(local.clone()), &dir);
+    let mut job = client
+        .submit_job(&emu.system(), &spec)
+        .expect("submit a local file");
+    assert_eq!(job.wait(LONG).unwrap(), JobState::Completed);
+    assert_eq!(
+        download(&client, &emu, &format!("{dir}/from-local.txt")),
+        "local\n"
+    );
+    std::fs::remove_file(&local).unwrap();
+
+    // A script elsewhere on the system runs in the working directory all the same.
+    let scripts = workdir(&emu, &client, "scripts");
+    client
+        .simple_upload_bytes(
+            &emu.system(),
+            b"#!/bin/bash\npwd > where.txt\n",
+            &scripts,
+            "run.sh",
+        )
+        .unwrap();
+    let spec = JobSpec::new(JobScript::Remote(format!("{scripts}/run.sh")), &dir);
+    let mut job = client
+        .submit_job(&emu.system(), &spec)
+        .expect("submit a remote path");
+    assert_eq!(job.wait(LONG).unwrap(), JobState::Completed);
+    let whereabouts = download(&client, &emu, &format!("{dir}/where.txt"));
+    assert!(
+        whereabouts.trim_end().ends_with("job-files"),
+        "{whereabouts}"
+    );
+}
+
+fn a_failing_job_keeps_its_exit_code(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let dir = workdir(&emu, &client, "job-fail");
+    let mut job = client
+        .submit_job(
+            &emu.system(),
+            &text("#!/bin/bash\necho oops >&2\nexit 3\n", &dir),
+        )
+        .unwrap();
+    assert_eq!(job.wait(LONG).unwrap(), JobState::Failed);
+    assert_eq!(job.exit_code(), Some(3));
+}
+
+fn cancelling_a_running_job_kills_it(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let dir = workdir(&emu, &client, "job-cancel");
+    let mut job = client
+        .submit_job(
+            &emu.system(),
+            &text("#!/bin/bash\necho $$ > pid.txt\nsleep 60\n", &dir),
+        )
+        .unwrap();
+    let deadline = std::time::Instant::now() + LONG;
+    let pid: u32 = loop {
+        let state = job.state().unwrap();
+        if state == JobState::Running {
+            let mut out = Vec::new();
+            if client
+                .simple_download_to(&emu.system(), &format!("{dir}/pid.txt"), &mut out)
+                .is_ok()
+                && !out.is_empty()
+            {
+                break String::from_utf8(out).unwrap().trim().parse().unwrap();
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never running: {state:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    job.cancel().expect("cancel");
+    assert_eq!(job.wait(LONG).unwrap(), JobState::Cancelled);
+    let gone = std::time::Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if status.contains(") Z ") {
+            break; // a zombie: killed, waiting to be reaped
+        }
+        assert!(
+            std::time::Instant::now() < gone,
+            "the job's process {pid} still runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn a_time_limit_ends_in_timeout(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let dir = workdir(&emu, &client, "job-time");
+    let mut job = client
+        .submit_job(
+            &emu.system(),
+            &text("#!/bin/bash\n#SBATCH --time=00:01\nsleep 30\n", &dir),
+        )
+        .unwrap();
+    assert_eq!(job.wait(LONG).unwrap(), JobState::Timeout);
+}
+
+fn waiting_with_a_timeout_leaves_the_job_running(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let dir = workdir(&emu, &client, "job-wait");
+    let mut job = client
+        .submit_job(&emu.system(), &text("#!/bin/bash\nsleep 30\n", &dir))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let e = job.wait(Duration::from_millis(700)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        !job.state().unwrap().is_final(),
+        "the job goes on after a timed-out wait"
+    );
+    job.cancel().unwrap();
+    assert_eq!(job.wait(LONG).unwrap(), JobState::Cancelled);
+}
+
+fn unknown_jobs_and_systems_and_bad_input_are_clear_errors(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let dir = workdir(&emu, &client, "job-bad");
+    let mut unknown = client.job(&emu.system(), "987654").unwrap();
+    let e = unknown.state().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(e.message().contains("987654"), "{e}");
+
+    let e = client
+        .submit_job("no-such-system", &text("#!/bin/bash\ntrue\n", &dir))
+        .unwrap_err();
+    assert!(e.message().contains("no-such-system"), "{e}");
+    assert_ne!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+
+    let e = client
+        .submit_job(&emu.system(), &text("  \n", &dir))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(e.message().contains("empty"), "{e}");
+
+    let missing = format!("{}/no-such-dir", emu.home());
+    let e = client
+        .submit_job(&emu.system(), &text("#!/bin/bash\ntrue\n", &missing))
+        .unwrap_err();
+    assert!(e.message().contains("no-such-dir"), "{e}");
+
+    let e = client.job(&emu.system(), "12;rm -rf /").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = client
+        .submit_job(
+            &emu.system(),
+            &JobSpec::new(JobScript::LocalFile("/no/such/script.sh".into()), &dir),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(e.message().contains("/no/such/script.sh"), "{e}");
+}
+
+fn the_job_list_has_the_users_jobs(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let dir = workdir(&emu, &client, "job-list");
+    let mut job = client
+        .submit_job(&emu.system(), &text("#!/bin/bash\nsleep 30\n", &dir))
+        .unwrap();
+    let deadline = std::time::Instant::now() + LONG;
+    loop {
+        let jobs = client.jobs(&emu.system()).unwrap();
+        if jobs.iter().any(|j| j.job_id == job.id()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{jobs:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    job.cancel().unwrap();
+    job.wait(LONG).unwrap();
+}
