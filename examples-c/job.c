@@ -2,9 +2,10 @@
  * job.c: run a batch job on an HPC system through FirecREST and fetch what it wrote, the way a
  * workflow driver would chain its stages.
  *
- *   job WORKING_DIRECTORY
+ *   job [WORKING_DIRECTORY]
  *
- * Submits a short script that writes result.txt in WORKING_DIRECTORY (a remote directory), waits
+ * Submits a short script that writes result.txt in WORKING_DIRECTORY (a remote directory; default
+ * $FIRECREST_HOME), waits
  * for the job to end, downloads result.txt and prints it, then prints the job's final state and
  * exit code. The system is $FIRECREST_SYSTEM; the server and credentials come from pyfirecrest's
  * variables (FIRECREST_URL, FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL). The
@@ -57,11 +58,11 @@ static const char *state_name(int32_t state) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: job WORKING_DIRECTORY\n");
+    const char *workdir = argc == 2 ? argv[1] : getenv("FIRECREST_HOME");
+    if (argc > 2 || !workdir || !*workdir) {
+        fprintf(stderr, "usage: job [WORKING_DIRECTORY] (default $FIRECREST_HOME)\n");
         return 2;
     }
-    const char *workdir = argv[1];
     const char *system = getenv("FIRECREST_SYSTEM");
     if (!system || !*system) {
         fprintf(stderr, "job: FIRECREST_SYSTEM is not set\n");

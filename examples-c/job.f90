@@ -1,8 +1,9 @@
 ! job.f90: run a batch job through FirecREST and fetch what it wrote (job.c's twin).
 !
-!   job WORKING_DIRECTORY
+!   job [WORKING_DIRECTORY]
 !
-! Submits a short script that writes result.txt in WORKING_DIRECTORY (a remote directory), waits
+! Submits a short script that writes result.txt in WORKING_DIRECTORY (a remote directory; default
+! $FIRECREST_HOME), waits
 ! for the job, prints result.txt, the job's final state and its exit code. The system is
 ! $FIRECREST_SYSTEM; the server and credentials come from pyfirecrest's variables. The same
 ! program runs unchanged against FirecREST v1 and v2.
@@ -20,11 +21,14 @@ program job
     integer :: state, exit_code, n
     integer(c_int32_t) :: s
 
-    if (command_argument_count() /= 1) then
-        print '(a)', 'usage: job WORKING_DIRECTORY'
+    if (command_argument_count() > 1) then
+        print '(a)', 'usage: job [WORKING_DIRECTORY]'
         error stop 2
+    else if (command_argument_count() == 1) then
+        call get_command_argument(1, arg)
+    else
+        call get_environment_variable('FIRECREST_HOME', arg, n)
     end if
-    call get_command_argument(1, arg)
     workdir = trim(arg)
     call get_environment_variable('FIRECREST_SYSTEM', arg, n)
     system = trim(arg)

@@ -11,8 +11,35 @@ use support::*;
 on_both_versions!(
     tour_runs,
     transfer_stages_a_file_in_and_out_byte_for_byte,
-    calls
+    calls,
+    job_runs_and_its_output_comes_back
 );
+
+/// job.c submits a script, waits for it, downloads what it wrote and reports the exit code.
+fn job_runs_and_its_output_comes_back(api: ApiVersion) {
+    let Some(t) = Setup::new(&format!("job-v{}", api.number()), &["job"], api) else {
+        return;
+    };
+    let dir = t.remote("job-c");
+    std::fs::create_dir_all(t.emu.local_path(&dir)).unwrap();
+    let out = t.run(&[], "job", &[&dir]);
+    assert!(out.status.success(), "job failed\n{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("submitted job "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job id\n{}", show(&out)));
+    for line in [
+        format!("job {id} ended COMPLETED"),
+        "exit code 0".to_string(),
+        format!("job {id} ran on "),
+        format!(" in {}", t.emu.local_path(&dir).display()),
+        "stage input: 42".to_string(),
+    ] {
+        assert!(stdout.contains(&line), "{line:?} missing\n{}", show(&out));
+    }
+}
 
 /// The tour runs unchanged on either version (v2 reports what it lacks and goes on).
 fn tour_runs(api: ApiVersion) {

@@ -59,6 +59,24 @@ fn transfer_under_valgrind_v2() {
     );
 }
 
+#[test]
+fn job_under_valgrind_v1() {
+    if !valgrind_available() {
+        return;
+    }
+    // v1: the compute task flow, the script placed in the working directory.
+    let Some(t) = Setup::new("valgrind-job", &["job"], ApiVersion::V1) else {
+        return;
+    };
+    let out = t.run(VALGRIND, "job", &[]);
+    assert!(out.status.success(), "job under valgrind\n{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ended COMPLETED"),
+        "{}",
+        show(&out)
+    );
+}
+
 /// Whether cc can build with the sanitizers (a compiler without their runtimes cannot: that is a
 /// missing tool too).
 fn sanitizers_available() -> bool {

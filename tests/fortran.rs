@@ -40,8 +40,31 @@ const BIG_SIZE: usize = 3 * 1024 * 1024 + 17;
 
 on_both_versions!(
     tour_runs_with_the_shared_library,
-    errors_reach_fortran_with_status_and_message
+    errors_reach_fortran_with_status_and_message,
+    job_program_runs
 );
+
+/// examples-c/job.f90 submits a job in the home, waits for it and reads what it wrote.
+fn job_program_runs(api: ApiVersion) {
+    let name = format!("job-f-v{}", api.number());
+    let Some((_scratch, _emu, stdout)) =
+        build_and_run("examples-c/job.f90", api, Link::Shared, &name)
+    else {
+        return;
+    };
+    let id = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("submitted job "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job id:\n{stdout}"));
+    for line in [
+        format!("job {id} ended COMPLETED"),
+        "exit code 0".to_string(),
+        format!("job {id} in "),
+    ] {
+        assert!(stdout.contains(&line), "{line:?} missing:\n{stdout}");
+    }
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Link {
@@ -378,7 +401,11 @@ fn fortran_programs_leak_nothing_under_valgrind() {
         return;
     }
     let scratch = Scratch::new("valgrind");
-    for program in ["examples-c/tour.f90", "tests/fortran/errors.f90"] {
+    for program in [
+        "examples-c/tour.f90",
+        "tests/fortran/errors.f90",
+        "examples-c/job.f90",
+    ] {
         let exe = build(&scratch.0, program, Link::Shared);
         for api in [ApiVersion::V1, ApiVersion::V2] {
             let emu = emulator(api, |_| {});
