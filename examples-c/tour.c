@@ -178,6 +178,8 @@ int main(void) {
     snprintf(small_remote, sizeof small_remote, "%s/%s", home, small_name);
     snprintf(big_remote, sizeof big_remote, "%s/firecrest-tour-%ld-big.bin", home,
              (long)getpid());
+    char job_dir[700];
+    snprintf(job_dir, sizeof job_dir, "%s/firecrest-tour-%ld-job", home, (long)getpid());
     const size_t big_size = 3u * 1024u * 1024u + 17u;
 
     char *json = NULL;
@@ -359,10 +361,51 @@ int main(void) {
         firecrest_transfer_free(down);
     }
 
-    step(12, "cleaning up");
+    step(12, "a batch job");
+    {
+        /* The job writes a file in its working directory; it runs the same on v1 and v2. */
+        s = firecrest_mkdir(c, system, job_dir, 1);
+        firecrest_job *job = NULL;
+        char *id = NULL;
+        int32_t state = 0, exit_code = -1;
+        if (s != FIRECREST_STATUS_OK) {
+            report("firecrest_mkdir", s);
+        } else if ((s = firecrest_job_submit(
+                        c, system, "#!/bin/bash\necho \"hello from job $SLURM_JOB_ID\" > hello.txt\n",
+                        job_dir, &job)) != FIRECREST_STATUS_OK) {
+            report("firecrest_job_submit", s);
+        } else if ((s = firecrest_job_id(job, &id)) != FIRECREST_STATUS_OK) {
+            report("firecrest_job_id", s);
+        } else if ((s = firecrest_job_wait(job, 120000, &state)) != FIRECREST_STATUS_OK) {
+            report("firecrest_job_wait", s);
+        } else if ((s = firecrest_job_exit_code(job, &exit_code)) != FIRECREST_STATUS_OK) {
+            report("firecrest_job_exit_code", s);
+        } else {
+            char out[800];
+            snprintf(out, sizeof out, "%s/hello.txt", job_dir);
+            char *text = NULL;
+            if ((s = firecrest_view(c, system, out, &text)) != FIRECREST_STATUS_OK) {
+                report("firecrest_view", s);
+            } else {
+                printf("  job %s: state %d (COMPLETED is %d), exit code %d, wrote: %s", id,
+                       (int)state, FIRECREST_JOB_COMPLETED, (int)exit_code, text);
+                if (state == FIRECREST_JOB_COMPLETED && exit_code == 0) {
+                    ok();
+                } else {
+                    printf("  the job did not complete\n");
+                    steps_failed++;
+                }
+            }
+            firecrest_string_free(text);
+        }
+        firecrest_string_free(id);
+        firecrest_job_free(job);
+    }
+
+    step(13, "cleaning up");
     int cleaned = 1;
-    const char *remote[2] = {small_remote, big_remote};
-    for (int i = 0; i < 2; i++) {
+    const char *remote[3] = {small_remote, big_remote, job_dir};
+    for (int i = 0; i < 3; i++) {
         s = firecrest_remove(c, system, remote[i]);
         if (s != FIRECREST_STATUS_OK && s != FIRECREST_STATUS_NOT_FOUND) {
             report("firecrest_remove", s);

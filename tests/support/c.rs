@@ -227,7 +227,7 @@ pub const VALGRIND: &[&str] = &[
 pub fn check_tour_output(out: &Output, api: ApiVersion) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "tour failed\n{}", show(out));
-    for n in 1..=12 {
+    for n in 1..=13 {
         assert!(
             stdout.contains(&format!("== step {n}:")),
             "step {n} missing\n{}",
@@ -246,13 +246,14 @@ pub fn check_tour_output(out: &Output, api: ApiVersion) {
         "status 117".to_string(),
         "downloaded 3145745 bytes: same bytes".to_string(),
         "link: http://127.0.0.1".to_string(),
+        "state 3 (COMPLETED is 3), exit code 0, wrote: hello from job ".to_string(),
         "0 failed".to_string(),
     ];
     if api == ApiVersion::V1 {
         expected.push("utilities: UTILITIES_MAX_FILE_SIZE = ".to_string());
         expected.push("service utilities: available".to_string());
         expected.push("the link is invalidated".to_string());
-        expected.push("tour finished: 12 ok, 0 unsupported, 0 failed".to_string());
+        expected.push("tour finished: 13 ok, 0 unsupported, 0 failed".to_string());
     } else {
         // v2 has no micro-services and cannot invalidate a presigned URL: reported, not fatal.
         expected.push("firecrest_all_services: UNSUPPORTED".to_string());
