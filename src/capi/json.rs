@@ -62,6 +62,10 @@ pub unsafe extern "C" fn firecrest_json_get_string(
     boundary("firecrest_json_get_string", || {
         let out = Out::new(value_out, "value_out")?;
         let text = at_pointer(json, pointer, |v, pointer| match v {
+            // The documented status for a string that no C string can hold.
+            Value::String(s) if s.contains('\0') => Err(json_error(format!(
+                "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
+            ))),
             Value::String(s) => Ok(s.clone()),
             Value::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
             other => Ok(other.to_string()),
@@ -178,6 +182,13 @@ mod tests {
         let mut out = -1i64;
         let s = unsafe { firecrest_json_get_int(j.as_ptr(), p.as_ptr(), &mut out) };
         (s, out)
+    }
+
+    #[test]
+    fn a_string_holding_nul_is_a_json_status() {
+        let (s, out) = get_string(r#"{"name":"a\u0000b"}"#, "/name");
+        assert_eq!((s, out), (firecrest_status::Json, None));
+        assert!(last_error().contains("NUL"), "{}", last_error());
     }
 
     #[test]
