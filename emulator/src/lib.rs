@@ -37,6 +37,7 @@ mod multipart;
 mod portion;
 mod sandbox;
 mod server;
+mod slurm;
 mod sniff;
 mod store;
 mod tokens;
@@ -129,6 +130,12 @@ pub struct Config {
     /// v2: the S3 multipart part size published as `maxPartSize` (small, so that tests cross
     /// part boundaries cheaply; real servers use GiB).
     pub max_part_size: u64,
+    /// How long a compute job stays PENDING before its script starts. A v2 compute job is
+    /// not listed (404 "Job not found.") for the first half of it, as a real scheduler takes
+    /// a moment to list a new job.
+    pub job_queue_delay: Duration,
+    /// false: the scheduler refuses every submission (v1 tasks end 400, v2 answers an error).
+    pub jobs_enabled: bool,
 }
 
 impl Default for Config {
@@ -141,6 +148,8 @@ impl Default for Config {
             task_delay: Duration::from_millis(20),
             faults: Vec::new(),
             max_part_size: 1024 * 1024,
+            job_queue_delay: Duration::from_millis(100),
+            jobs_enabled: true,
         }
     }
 }
@@ -154,6 +163,7 @@ pub(crate) struct State {
     pub faults: Faults,
     pub counters: Counters,
     pub task_delay: Duration,
+    pub slurm: slurm::Slurm,
     stopping: AtomicBool,
 }
 
@@ -236,6 +246,7 @@ impl Emulator {
             faults: Faults::default(),
             counters: Counters::default(),
             task_delay: config.task_delay,
+            slurm: slurm::Slurm::new(config.job_queue_delay, config.jobs_enabled)?,
             stopping: AtomicBool::new(false),
         });
         for f in config.faults {
@@ -319,6 +330,8 @@ impl Emulator {
     fn shutdown(&mut self) {
         self.state.stopping.store(true, Ordering::SeqCst);
         self.server.stop();
+        // Compute jobs end with the emulator: their process groups are killed and reaped.
+        self.state.slurm.stop_all();
         for dir in [self.temp_root.take(), self.store_dir.take()]
             .into_iter()
             .flatten()
