@@ -12,7 +12,8 @@
 //! Layout: `server` (HTTP on hyper and tokio, synchronous handlers on the blocking pool, faults
 //! applied, counters), `tokens` (token endpoint, JWTs), `sandbox` (remote paths → files under
 //! the root, no escape), `store` (staging object store under `/s3/`), `multipart` (multer over
-//! the request body), `faults`, the file mechanics both
+//! the request body), `slurm` (the job table and compute jobs as local processes), `faults`,
+//! the file mechanics both
 //! versions share (`atomic` temp-and-rename writes, `copy` of trees, `portion` for head/tail),
 //! and one route module per API version (`v1`, `v2`), chosen by `Config::api`.
 //!
@@ -24,8 +25,11 @@
 //! - 115 is final (the real server retries while the object is still staged). A staged object
 //!   lost through a `FailTransfer` fault on the store POST gives 115, then 400, as recorded.
 //! - Timestamps are UTC; the system's users are `testuser` (uid 1001) and `root`; `/root` is
-//!   unreadable, and only the home and `/tmp` are writable; compute, reservations, compress,
-//!   extract and xfer-internal are not emulated.
+//!   unreadable, and only the home and `/tmp` are writable; reservations, compute nodes and
+//!   partitions, compress, extract and xfer-internal are not emulated.
+//! - Compute jobs (`slurm`) run the user's scripts for real, as local processes of the user
+//!   running the emulator, with a working directory inside the root; see `slurm` for what of
+//!   Slurm is honoured.
 
 #![forbid(unsafe_code)]
 
