@@ -253,6 +253,29 @@ fn expand(pattern: &str, id: u64, name: &str) -> String {
     out
 }
 
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+/// A remote path resolved through the sandbox (never outside the root) and checked for the
+/// user's access; Err is `<what> <path>: <reason>`. Returns (canonical remote, local path).
+pub(crate) fn resolve_checked(
+    st: &State,
+    remote: &str,
+    access: Access,
+    what: &str,
+) -> Result<(String, PathBuf), String> {
+    let fail = |e: std::io::Error| format!("{what} {remote}: {e}");
+    let (canonical, local) = st.sandbox.resolve(remote, true).map_err(fail)?;
+    match access {
+        Access::Read => st.sandbox.check_read(&canonical),
+        Access::Write => st.sandbox.check_write(&canonical),
+    }
+    .map_err(fail)?;
+    Ok((canonical, local))
+}
+
 /// A relative path taken from the working directory.
 fn absolute(dir: &str, p: &str) -> String {
     if p.starts_with('/') {
@@ -405,31 +428,19 @@ impl Slurm {
         let out_pattern = b.stdout.clone().or(d.output).unwrap_or(default_out);
         let err_pattern = b.stderr.clone().or(d.error).unwrap_or(out_pattern.clone());
         // Output files resolve through the sandbox and must be writable by the user.
-        let writable = |pattern: &str| -> Result<(String, PathBuf), String> {
+        let writable = |pattern: &str| {
             let remote = absolute(&dir_remote, &expand(pattern, id, &name));
-            let (remote, local) = st
-                .sandbox
-                .resolve(&remote, true)
-                .map_err(|e| format!("sbatch: error: {remote}: {e}"))?;
-            st.sandbox
-                .check_write(&remote)
-                .map_err(|_| format!("sbatch: error: {remote}: Permission denied"))?;
-            Ok((remote, local))
+            resolve_checked(st, &remote, Access::Write, "sbatch: error:")
         };
         let (out_remote, stdout) = writable(&out_pattern)?;
         let (err_remote, stderr) = writable(&err_pattern)?;
         let (in_remote, stdin) = match &b.stdin {
-            Some(p) => {
-                let remote = absolute(&dir_remote, p);
-                let (remote, local) = st
-                    .sandbox
-                    .resolve(&remote, true)
-                    .map_err(|e| format!("sbatch: error: {remote}: {e}"))?;
-                st.sandbox
-                    .check_read(&remote)
-                    .map_err(|_| format!("sbatch: error: {remote}: Permission denied"))?;
-                (remote, local)
-            }
+            Some(p) => resolve_checked(
+                st,
+                &absolute(&dir_remote, p),
+                Access::Read,
+                "sbatch: error:",
+            )?,
             None => ("/dev/null".to_string(), PathBuf::from("/dev/null")),
         };
         let program = match b.script.lines().next().and_then(|l| l.strip_prefix("#!")) {
@@ -476,12 +487,18 @@ impl Slurm {
             limit: Duration::from_secs(limit),
             cancel: job.cancel.clone(),
         };
+        // Checked and registered under the runners' lock, so that `stop_all` (which comes
+        // after `stopping` is set) joins every runner that may start a process.
+        let mut runners = self.runners.lock().unwrap_or_else(|e| e.into_inner());
+        if st.stopping() {
+            return Err(
+                "sbatch: error: Batch job submission failed: the emulator is stopping".into(),
+            );
+        }
         self.lock().insert(id, job);
         let st2 = st.clone();
-        let handle = std::thread::spawn(move || st2.slurm.run(&st2, run));
-        let mut runners = self.runners.lock().unwrap_or_else(|e| e.into_inner());
         runners.retain(|h| !h.is_finished());
-        runners.push(handle);
+        runners.push(std::thread::spawn(move || st2.slurm.run(&st2, run)));
         Ok(id)
     }
 

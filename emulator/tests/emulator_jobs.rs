@@ -79,6 +79,20 @@ fn finished(s: &str) -> bool {
         .any(|w| s.starts_with(w))
 }
 
+/// A running job that sleeps (one sleep in the background, one in the foreground); returns
+/// its id and the pid of its shell, which leads its process group.
+fn sleeper(v2: &V2) -> (String, u32) {
+    let id = submit_v2(
+        v2,
+        json!({"workingDirectory": DIR,
+               "script": "#!/bin/bash\necho $$ > sleeper-$SLURM_JOB_ID.pid\nsleep 300 &\nsleep 301\n"}),
+    );
+    v2.wait_job(&id, |s| s == "RUNNING");
+    let pid = wait_pid_file(&v2.emu, &format!("{DIR}/sleeper-{id}.pid"));
+    assert!(!group_members(pid).is_empty());
+    (id, pid)
+}
+
 #[test]
 fn v2_script_job_runs_and_its_output_is_read_through_the_api() {
     let v2 = V2::start(Config::default());
@@ -148,13 +162,7 @@ fn v2_script_path_sbatch_options_and_a_failing_job() {
 #[test]
 fn v2_cancel_kills_the_process_group() {
     let v2 = V2::start(Config::default());
-    let id = submit_v2(
-        &v2,
-        json!({"workingDirectory": DIR, "script": "#!/bin/bash\necho $$ > cancel.pid\nsleep 300 &\nsleep 301\n"}),
-    );
-    v2.wait_job(&id, |s| s == "RUNNING");
-    let pid = wait_pid_file(&v2.emu, &format!("{DIR}/cancel.pid"));
-    assert!(!group_members(pid).is_empty());
+    let (id, pid) = sleeper(&v2);
     assert_eq!(
         v2.delete(&format!("/compute/cluster/jobs/{id}")).status,
         204
@@ -273,13 +281,7 @@ fn v2_jobs_off_and_a_fault_on_a_compute_route() {
 #[test]
 fn stopping_the_emulator_leaves_no_orphan() {
     let v2 = V2::start(Config::default());
-    let id = submit_v2(
-        &v2,
-        json!({"workingDirectory": DIR, "script": "#!/bin/bash\necho $$ > orphan.pid\nsleep 300\n"}),
-    );
-    v2.wait_job(&id, |s| s == "RUNNING");
-    let pid = wait_pid_file(&v2.emu, &format!("{DIR}/orphan.pid"));
-    assert!(!group_members(pid).is_empty());
+    let (_, pid) = sleeper(&v2);
     drop(v2);
     // Stopping kills and reaps the job's process group before it returns.
     assert!(

@@ -13,7 +13,7 @@ use super::tasks::Tasks;
 use super::{check_machine, optional, required, Call, Service};
 use crate::multipart::{self, Flow};
 use crate::server::Resp;
-use crate::slurm::{no_command, Batch, Job, JobState, NO_SBATCH};
+use crate::slurm::{no_command, resolve_checked, Access, Batch, Job, JobState, NO_SBATCH};
 use crate::util::iso_time;
 use crate::{State, HOME, SYSTEM};
 use serde_json::{json, Map, Value};
@@ -126,12 +126,10 @@ fn submit(
             }
             return Err(NO_SBATCH.to_string());
         }
-        let (canonical, local) = st
-            .sandbox
-            .resolve(&remote, true)
-            .map_err(|e| format!("sbatch: error: Unable to open file {remote}: {e}"))?;
-        let script = std::fs::read_to_string(&local)
-            .map_err(|e| format!("sbatch: error: Unable to open file {remote}: {e}"))?;
+        const WHAT: &str = "sbatch: error: Unable to open file";
+        let (canonical, local) = resolve_checked(st, &remote, Access::Read, WHAT)?;
+        let script =
+            std::fs::read_to_string(&local).map_err(|e| format!("{WHAT} {remote}: {e}"))?;
         let dir = Path::new(&canonical)
             .parent()
             .map_or("/".to_string(), |p| p.to_string_lossy().into_owned());
