@@ -9,29 +9,9 @@ use firecrest_emulator::{ApiVersion, Config, Emulator, Fault, FaultAction};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use support::v2::V2;
-use support::{agent, call, encode, form, multipart, send, token, Answer};
+use support::{agent, call, encode, form, group_members, multipart, send, token, Answer};
 
 const DIR: &str = "/home/testuser";
-
-/// Live (non-zombie) processes whose process group is `pgid`.
-fn group_members(pgid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid pgrp …
-        let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
-        let f: Vec<&str> = after.split_whitespace().collect();
-        if f.len() > 2 && f[0] != "Z" && f[2] == pgid.to_string() {
-            out.push(pid);
-        }
-    }
-    out
-}
 
 /// Waits until the process group is empty; panics after 10 s.
 fn wait_group_gone(pgid: u32) {
