@@ -183,7 +183,7 @@ fn directives(script: &str) -> Directives {
                 Some((k, v)) => (k.to_string(), Some(v.to_string())),
                 None if w.starts_with("--") => (w.to_string(), words.next().map(str::to_string)),
                 // `-J name` or `-Jname`
-                None if w.starts_with('-') && w.len() > 2 => {
+                None if w.starts_with('-') && w.len() > 2 && w.is_char_boundary(2) => {
                     (w[..2].to_string(), Some(w[2..].to_string()))
                 }
                 None => (w.to_string(), words.next().map(str::to_string)),
@@ -380,20 +380,27 @@ impl Slurm {
             .collect()
     }
 
-    /// `scancel`: false if the job is unknown. A running job's runner kills its process group.
-    pub fn cancel(&self, id: u64) -> bool {
-        let mut jobs = self.lock();
-        let Some(job) = jobs.get_mut(&id) else {
-            return false;
+    /// `scancel <raw>`: Err is scancel's complaint (unknown id, job already ended). A running
+    /// job's runner then kills its process group.
+    pub fn scancel(&self, raw: &str) -> Result<(), String> {
+        let refuse = |why: &str| {
+            Err(format!(
+                "scancel: error: Kill job error on job id {raw}: {why}"
+            ))
         };
-        if job.state.active() {
-            job.cancel.store(true, Ordering::SeqCst);
-            job.state = JobState::Cancelled;
-            job.signal = 15;
-            job.exit_code = 0;
-            job.end = Some(now_secs());
+        let mut jobs = self.lock();
+        let Some(job) = raw.parse().ok().and_then(|id: u64| jobs.get_mut(&id)) else {
+            return refuse("Invalid job id specified");
+        };
+        if !job.state.active() {
+            return refuse("Job/step already completing or completed");
         }
-        true
+        job.cancel.store(true, Ordering::SeqCst);
+        job.state = JobState::Cancelled;
+        job.signal = 15;
+        job.exit_code = 0;
+        job.end = Some(now_secs());
+        Ok(())
     }
 
     /// `sbatch`: queues a compute job and starts its runner; Err is sbatch's complaint.
@@ -637,6 +644,9 @@ mod tests {
 
     #[test]
     fn sbatch_lines() {
+        // A short option glued to a non-ASCII value must not split a character.
+        assert_eq!(directives("#SBATCH -Jé\n").name.as_deref(), Some("é"));
+        assert!(directives("#SBATCH -é\n").name.is_none());
         let d = directives("#!/bin/bash\n#SBATCH -J one\n#SBATCH --output=o-%j.txt --time 1:00\n#SBATCH -e err\necho\n#SBATCH --job-name=late\n");
         assert_eq!(d.name.as_deref(), Some("one"));
         assert_eq!(d.output.as_deref(), Some("o-%j.txt"));

@@ -152,6 +152,14 @@ fn v2_cancel_kills_the_process_group() {
     assert!(state.starts_with("CANCELLED by "), "{state}");
     assert_eq!(job["status"]["interruptSignal"], 15);
     wait_group_gone(pid);
+    // scancel of an ended job complains, and the server passes that on (as for unknown ids).
+    let again = v2.delete(&format!("/compute/cluster/jobs/{id}"));
+    assert_eq!(again.status, 500);
+    assert!(
+        again.text().contains("already completing or completed"),
+        "{}",
+        again.text()
+    );
 }
 
 #[test]

@@ -297,12 +297,7 @@ fn cancel(tasks: &Arc<Tasks>, call: &mut Call, job: &str) -> Result<Resp, Resp> 
         if !st.slurm.enabled() {
             return Err(no_command("scancel"));
         }
-        match job.parse::<u64>() {
-            Ok(n) if st.slurm.cancel(n) => Ok(json!("")),
-            _ => Err(format!(
-                "scancel: error: Kill job error on job id {job}: Invalid job id specified"
-            )),
-        }
+        st.slurm.scancel(&job).map(|()| json!(""))
     });
     let mut r = task_created(&id);
     r.status = 200;

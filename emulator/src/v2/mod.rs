@@ -467,13 +467,14 @@ impl V2 {
                 Ok(no_content())
             }
             ("DELETE", [id]) => {
-                if slurm.cancel(job_id(id)?) {
-                    Ok(no_content())
-                } else {
-                    Err(ApiError::new(500, format!(
-                        "Unexpected Slurm command response. exit_status:1 std_err:scancel: error: Kill job error on job id {id}: Invalid job id specified\n"
-                    )))
-                }
+                job_id(id)?;
+                slurm.scancel(id).map_err(|e| {
+                    ApiError::new(
+                        500,
+                        format!("Unexpected Slurm command response. exit_status:1 std_err:{e}\n"),
+                    )
+                })?;
+                Ok(no_content())
             }
             _ => Err(ApiError::new(404, "Not Found")),
         }
