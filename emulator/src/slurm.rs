@@ -589,7 +589,13 @@ impl Slurm {
 
 fn spawn(run: &Run) -> std::io::Result<Child> {
     use std::os::unix::process::CommandExt;
-    let open = |p: &PathBuf| OpenOptions::new().create(true).append(true).open(p);
+    // Slurm's default `--open-mode=truncate`; appending writes keep stdout and stderr in order
+    // when they share a file.
+    let open = |p: &PathBuf| {
+        let f = OpenOptions::new().create(true).append(true).open(p)?;
+        f.set_len(0)?;
+        Ok::<File, std::io::Error>(f)
+    };
     let out = open(&run.stdout)?;
     let err = if run.stderr == run.stdout {
         out.try_clone()?

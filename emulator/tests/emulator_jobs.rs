@@ -137,6 +137,17 @@ fn v2_script_path_sbatch_options_and_a_failing_job() {
         "to-out\n"
     );
     assert_eq!(v2.view(&format!("{DIR}/jobs/err-{id}.txt")), "to-err\n");
+    // A fixed output name is truncated by the next job, as Slurm's default open mode does.
+    let fixed = |text: &str| {
+        let id = submit_v2(
+            &v2,
+            json!({"workingDirectory": DIR, "script": format!("echo {text}\n"), "standardOutput": "fixed.out"}),
+        );
+        v2.wait_job(&id, finished);
+    };
+    fixed("first");
+    fixed("second");
+    assert_eq!(v2.view(&format!("{DIR}/fixed.out")), "second\n");
 }
 
 #[test]
