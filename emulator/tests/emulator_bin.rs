@@ -151,21 +151,7 @@ fn sigterm_kills_the_running_jobs() {
         .unwrap()
     };
     assert_eq!(submit().status, 201);
-    let pid_file = root.join("home/testuser/bin-job.pid");
-    let start_wait = Instant::now();
-    let pid: u32 = loop {
-        if let Some(p) = std::fs::read_to_string(&pid_file)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-        {
-            break p;
-        }
-        assert!(
-            start_wait.elapsed() < Duration::from_secs(10),
-            "job never ran"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let pid = wait_pid_file(&root.join("home/testuser/bin-job.pid"));
     assert!(!group_members(pid).is_empty());
     assert_eq!(stop(r, Signal::TERM), 0);
     assert_eq!(group_members(pid), Vec::<u32>::new(), "job processes left");

@@ -28,20 +28,7 @@ fn wait_group_gone(pgid: u32) {
 
 /// Waits for a file the job writes (its shell's pid) and reads it.
 fn wait_pid_file(emu: &Emulator, remote: &str) -> u32 {
-    let start = Instant::now();
-    loop {
-        if let Some(pid) = std::fs::read_to_string(emu.local_path(remote))
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-        {
-            return pid;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{remote} never written"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    support::wait_pid_file(&emu.local_path(remote))
 }
 
 // ---------------------------------------------------------------------------------------

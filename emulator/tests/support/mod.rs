@@ -215,3 +215,23 @@ pub fn group_members(pgid: u32) -> Vec<u32> {
     }
     out
 }
+
+/// Waits for a job's pid file (its shell's pid, the leader of its process group) and reads
+/// it; panics after 10 s.
+pub fn wait_pid_file(local: &std::path::Path) -> u32 {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(pid) = std::fs::read_to_string(local)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{} never written",
+            local.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
