@@ -12,7 +12,8 @@
 //! Layout: `server` (HTTP on hyper and tokio, synchronous handlers on the blocking pool, faults
 //! applied, counters), `tokens` (token endpoint, JWTs), `sandbox` (remote paths → files under
 //! the root, no escape), `store` (staging object store under `/s3/`), `multipart` (multer over
-//! the request body), `faults`, the file mechanics both
+//! the request body), `slurm` (the job table and compute jobs as local processes), `faults`,
+//! the file mechanics both
 //! versions share (`atomic` temp-and-rename writes, `copy` of trees, `portion` for head/tail),
 //! and one route module per API version (`v1`, `v2`), chosen by `Config::api`.
 //!
@@ -24,8 +25,11 @@
 //! - 115 is final (the real server retries while the object is still staged). A staged object
 //!   lost through a `FailTransfer` fault on the store POST gives 115, then 400, as recorded.
 //! - Timestamps are UTC; the system's users are `testuser` (uid 1001) and `root`; `/root` is
-//!   unreadable, and only the home and `/tmp` are writable; compute, reservations, compress,
-//!   extract and xfer-internal are not emulated.
+//!   unreadable, and only the home and `/tmp` are writable; reservations, compute nodes and
+//!   partitions, compress, extract and xfer-internal are not emulated.
+//! - Compute jobs (`slurm`) run the user's scripts for real, as local processes of the user
+//!   running the emulator, with a working directory inside the root; see `slurm` for what of
+//!   Slurm is honoured.
 
 #![forbid(unsafe_code)]
 
@@ -37,6 +41,7 @@ mod multipart;
 mod portion;
 mod sandbox;
 mod server;
+mod slurm;
 mod sniff;
 mod store;
 mod tokens;
@@ -129,6 +134,12 @@ pub struct Config {
     /// v2: the S3 multipart part size published as `maxPartSize` (small, so that tests cross
     /// part boundaries cheaply; real servers use GiB).
     pub max_part_size: u64,
+    /// How long a compute job stays PENDING before its script starts. A v2 compute job is
+    /// not listed (404 "Job not found.") for the first half of it, as a real scheduler takes
+    /// a moment to list a new job.
+    pub job_queue_delay: Duration,
+    /// false: the scheduler refuses every submission (v1 tasks end 400, v2 answers an error).
+    pub jobs_enabled: bool,
 }
 
 impl Default for Config {
@@ -141,6 +152,8 @@ impl Default for Config {
             task_delay: Duration::from_millis(20),
             faults: Vec::new(),
             max_part_size: 1024 * 1024,
+            job_queue_delay: Duration::from_millis(100),
+            jobs_enabled: true,
         }
     }
 }
@@ -154,6 +167,7 @@ pub(crate) struct State {
     pub faults: Faults,
     pub counters: Counters,
     pub task_delay: Duration,
+    pub slurm: slurm::Slurm,
     stopping: AtomicBool,
 }
 
@@ -236,6 +250,7 @@ impl Emulator {
             faults: Faults::default(),
             counters: Counters::default(),
             task_delay: config.task_delay,
+            slurm: slurm::Slurm::new(config.job_queue_delay, config.jobs_enabled)?,
             stopping: AtomicBool::new(false),
         });
         for f in config.faults {
@@ -319,6 +334,8 @@ impl Emulator {
     fn shutdown(&mut self) {
         self.state.stopping.store(true, Ordering::SeqCst);
         self.server.stop();
+        // Compute jobs end with the emulator: their process groups are killed and reaped.
+        self.state.slurm.stop_all();
         for dir in [self.temp_root.take(), self.store_dir.take()]
             .into_iter()
             .flatten()

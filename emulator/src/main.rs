@@ -30,6 +30,10 @@ OPTIONS:
     --url-ttl S            validity of presigned staging forms and URLs (default 604800)
     --storage-max-mb MB    largest staging object (STORAGE_MAX_FILE_SIZE, default 5120)
     --max-part-size BYTES  v2: S3 multipart part size published as maxPartSize (default 1048576)
+    --job-queue-delay-ms MS  how long a compute job stays PENDING (default 100); a v2 job is
+                           listed (not 404) after half of it
+    --jobs on|off          off: the scheduler refuses submissions (default on). Jobs run the
+                           user's scripts as local processes under the root, as this user
     --fault SPEC           inject a fault (repeatable), see below
     -h, --help             this text
 
@@ -121,6 +125,19 @@ fn parse_args() -> Result<Args, String> {
                     return Err("--max-part-size: must be at least 1 byte".into());
                 }
                 config.max_part_size = v;
+            }
+            "--job-queue-delay-ms" => {
+                config.job_queue_delay = Duration::from_millis(number(
+                    "--job-queue-delay-ms",
+                    value("--job-queue-delay-ms")?,
+                )?)
+            }
+            "--jobs" => {
+                config.jobs_enabled = match value("--jobs")?.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    other => return Err(format!("--jobs: '{other}' is not on or off")),
+                }
             }
             "--fault" => config.faults.push(parse_fault(&value("--fault")?)?),
             other => return Err(format!("unknown argument '{other}' (see --help)")),

@@ -126,6 +126,64 @@ fn prints_six_lines_serves_and_exits_0_on_sigterm() {
 }
 
 #[test]
+fn sigterm_kills_the_running_jobs() {
+    let root = std::env::temp_dir().join(format!("emu-bin-jobs-{}", std::process::id()));
+    let r = start(&[
+        "--api",
+        "v2",
+        "--root",
+        root.to_str().unwrap(),
+        "--job-queue-delay-ms",
+        "0",
+    ]);
+    let auth = format!("Bearer {}", bin_token(&r.env));
+    let url = format!("{}/compute/cluster/jobs", r.env["FIRECREST_URL"]);
+    let job = serde_json::json!({"job": {"workingDirectory": "/home/testuser",
+        "script": "#!/bin/bash\necho $$ > bin-job.pid\nsleep 300\n"}});
+    let submit = || {
+        send(
+            &agent(),
+            "POST",
+            &url,
+            &[("Authorization", &auth)],
+            Some(("application/json", job.to_string().into_bytes())),
+        )
+        .unwrap()
+    };
+    assert_eq!(submit().status, 201);
+    let pid = wait_pid_file(&root.join("home/testuser/bin-job.pid"));
+    assert!(!group_members(pid).is_empty());
+    assert_eq!(stop(r, Signal::TERM), 0);
+    assert_eq!(group_members(pid), Vec::<u32>::new(), "job processes left");
+    std::fs::remove_dir_all(&root).unwrap();
+
+    // --jobs off: the scheduler refuses.
+    let r = start(&["--api", "v2", "--jobs", "off"]);
+    let auth = format!("Bearer {}", bin_token(&r.env));
+    let url = format!("{}/compute/cluster/jobs", r.env["FIRECREST_URL"]);
+    let a = send(
+        &agent(),
+        "POST",
+        &url,
+        &[("Authorization", &auth)],
+        Some(("application/json", job.to_string().into_bytes())),
+    )
+    .unwrap();
+    assert_eq!(a.status, 500);
+    assert!(
+        a.text().contains("sbatch: command not found"),
+        "{}",
+        a.text()
+    );
+    assert_eq!(stop(r, Signal::INT), 0);
+    let bad = Command::new(env!("CARGO_BIN_EXE_firecrest-emulator"))
+        .args(["--jobs", "maybe"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
+
+#[test]
 fn exits_0_on_sigint_and_refuses_bad_flags() {
     let r = start(&["--api", "v1", "--token-ttl", "60", "--task-delay-ms", "5"]);
     assert_eq!(stop(r, Signal::INT), 0);

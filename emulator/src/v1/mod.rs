@@ -1,6 +1,7 @@
 //! FirecREST v1 routes: status, utilities, tasks and external transfers, as the real v1.16
 //! micro-services answer behind their gateway (one base URL).
 
+mod compute;
 mod errors;
 mod fsops;
 mod status;
@@ -136,7 +137,7 @@ impl Api for V1 {
     fn handle(&self, state: &Arc<State>, req: &mut Req) -> Option<Resp> {
         let path = req.path.clone();
         let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
-        if !["status", "utilities", "tasks", "storage"].contains(&service) {
+        if !["status", "utilities", "tasks", "storage", "compute"].contains(&service) {
             return None;
         }
         let Some(token) = bearer(req) else {
@@ -147,7 +148,7 @@ impl Api for V1 {
             Err(e) => return Some(unauthorized(e.v1_text())),
         };
         let user = Tokens::username(&claims);
-        let is_upload = path == "/utilities/upload";
+        let is_upload = path == "/utilities/upload" || path == "/compute/jobs/upload";
         let params = if req.method == "GET"
             || is_upload
             || path.starts_with("/storage/xfer-external/invalidate")
@@ -167,6 +168,7 @@ impl Api for V1 {
             "utilities" => utilities::route(&mut call, &path),
             "tasks" => tasks::route(&self.tasks, &mut call, &path),
             "storage" => storage::route(&self.tasks, &mut call, &path),
+            "compute" => compute::route(&self.tasks, &mut call, &path),
             _ => None,
         }
     }

@@ -66,7 +66,7 @@ fn writable_dir(state: &State, dir: &str) -> Result<(), String> {
         .map_err(fail)
 }
 
-fn task_created(id: &str) -> Resp {
+pub(super) fn task_created(id: &str) -> Resp {
     Resp::json(
         201,
         json!({"success": "Task created", "task_id": id, "task_url": format!("/tasks/{id}")}),

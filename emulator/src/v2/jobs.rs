@@ -3,25 +3,23 @@
 //! sandbox (copy, move, remove, S3 ingress/egress) and writes the job scripts' log lines,
 //! since clients decide success from the output log, not from the state (transcripts 63–68).
 
-use super::fs::{date_line, own_uid, RemotePath, USER};
+use super::fs::{date_line, RemotePath, USER};
 use super::ops::Tar;
 use super::s3::Multipart;
 use crate::atomic::move_into_place;
 use crate::copy::copy_tree;
+use crate::slurm::{Job, JobState};
 use crate::util::now_secs;
 use crate::State;
 use md5::Digest;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The scheduler account jobs are charged to (also listed by userinfo).
-pub(crate) const ACCOUNT: &str = "testproject";
 /// `#SBATCH --time=0-00:15:00` of `datatransfer_jobs_directives`, in seconds.
 const TRANSFER_TIME_LIMIT: u64 = 900;
 /// How long an ingress job waits for the client to complete the upload.
@@ -74,29 +72,8 @@ pub(crate) struct Logs {
     pub error: RemotePath,
 }
 
-#[derive(Clone, PartialEq)]
-enum JobState {
-    Pending,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-struct Job {
-    name: &'static str,
-    state: JobState,
-    exit_code: i32,
-    start: Option<i64>,
-    end: Option<i64>,
-    working_dir: String,
-    script: String,
-    cancel: Arc<AtomicBool>,
-}
-
+/// Runs transfer jobs; their records live in the emulator's one job table (`State::slurm`).
 pub(crate) struct Scheduler {
-    jobs: Mutex<BTreeMap<u64, Job>>,
-    next_id: Mutex<u64>,
     multipart: Arc<Multipart>,
 }
 
@@ -108,15 +85,7 @@ struct Outcome {
 
 impl Scheduler {
     pub fn new(multipart: Arc<Multipart>) -> Scheduler {
-        Scheduler {
-            jobs: Mutex::new(BTreeMap::new()),
-            next_id: Mutex::new(1),
-            multipart,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Job>> {
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+        Scheduler { multipart }
     }
 
     /// Queues a job; `fail` (fault injection) makes it end FAILED without doing its work.
@@ -127,40 +96,20 @@ impl Scheduler {
         logs: Logs,
         fail: bool,
     ) -> u64 {
-        let id = {
-            let mut n = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
-            *n += 1;
-            *n - 1
-        };
-        let cancel = Arc::new(AtomicBool::new(false));
-        self.lock().insert(
-            id,
-            Job {
-                name: action.job_name(),
-                state: JobState::Pending,
-                exit_code: 0,
-                start: None,
-                end: None,
-                working_dir: logs.working_dir.clone(),
-                script: format!(
-                    "#!/bin/bash -l\n#SBATCH --job-name={}\n#SBATCH --nodes=1\n#SBATCH --time=0-00:15:00\n",
-                    action.job_name()
-                ),
-                cancel: cancel.clone(),
-            },
+        let mut job = Job::new(
+            action.job_name(),
+            &logs.working_dir,
+            &format!(
+                "#!/bin/bash -l\n#SBATCH --job-name={}\n#SBATCH --nodes=1\n#SBATCH --time=0-00:15:00\n",
+                action.job_name()
+            ),
         );
+        job.limit = TRANSFER_TIME_LIMIT;
+        let cancel = job.cancel.clone();
+        let id = st.slurm.insert(job);
         let (me, st) = (self.clone(), st.clone());
         std::thread::spawn(move || me.run(&st, id, action, logs, fail, cancel));
         id
-    }
-
-    /// Sleeps `d` unless the emulator stops or the job is cancelled (then false).
-    fn set(&self, id: u64, f: impl FnOnce(&mut Job)) {
-        if let Some(job) = self.lock().get_mut(&id) {
-            if job.state != JobState::Cancelled {
-                f(job);
-            }
-        }
     }
 
     fn run(
@@ -175,7 +124,7 @@ impl Scheduler {
         if !st.pause(st.task_delay, &cancel) {
             return;
         }
-        self.set(id, |j| {
+        st.slurm.set(id, |j| {
             j.state = JobState::Running;
             j.start = Some(now_secs());
         });
@@ -195,7 +144,7 @@ impl Scheduler {
         if !st.pause(st.task_delay, &cancel) {
             return;
         }
-        self.set(id, |j| {
+        st.slurm.set(id, |j| {
             j.state = if outcome.failed {
                 JobState::Failed
             } else {
@@ -376,61 +325,23 @@ impl Scheduler {
             }
         }
     }
-
-    /// `GET /compute/{system}/jobs/{id}`'s Job object.
-    pub fn job_json(&self, id: u64) -> Option<Value> {
-        self.lock().get(&id).map(|j| render(id, j))
-    }
-
-    /// All jobs, oldest first, or those with that name.
-    pub fn all_json(&self, name: Option<&str>) -> Vec<Value> {
-        self.lock()
-            .iter()
-            .filter(|(_, j)| name.is_none_or(|n| n == j.name))
-            .map(|(id, j)| render(*id, j))
-            .collect()
-    }
-
-    pub fn metadata_json(&self, id: u64) -> Option<Value> {
-        self.lock().get(&id).map(|j| {
-            json!({"jobId": id.to_string(), "script": j.script, "standardInput": "/dev/null",
-                   "standardOutput": null, "standardError": null})
-        })
-    }
-
-    /// `scancel`: false if the job is unknown.
-    pub fn cancel(&self, id: u64) -> bool {
-        let mut jobs = self.lock();
-        let Some(job) = jobs.get_mut(&id) else {
-            return false;
-        };
-        if matches!(job.state, JobState::Pending | JobState::Running) {
-            job.cancel.store(true, Ordering::SeqCst);
-            job.state = JobState::Cancelled;
-            job.end = Some(now_secs());
-        }
-        true
-    }
 }
 
-fn render(id: u64, j: &Job) -> Value {
-    let (state, reason, signal) = match j.state {
-        JobState::Pending => ("PENDING".to_string(), "None", 0),
-        JobState::Running => ("RUNNING".to_string(), "None", 0),
-        JobState::Completed => ("COMPLETED".to_string(), "None", 0),
-        JobState::Failed => ("FAILED".to_string(), "NonZeroExitCode", 0),
-        JobState::Cancelled => (format!("CANCELLED by {}", own_uid()), "None", 15),
+/// A job as `GET /compute/{system}/jobs/{id}` shows it (transcripts 87, 93–95).
+pub(crate) fn render(id: u64, j: &Job) -> Value {
+    let state = j.state_text();
+    let reason = match j.state {
+        JobState::Failed => "NonZeroExitCode",
+        JobState::Timeout => "TimeLimit",
+        _ => "None",
     };
-    let task_state = state.split(' ').next().unwrap_or("").to_string();
-    let elapsed = j
-        .start
-        .map(|s| j.end.unwrap_or_else(now_secs) - s)
-        .unwrap_or(0);
+    let status = |state: &str, reason: Value| json!({"state": state, "stateReason": reason, "exitCode": j.exit_code, "interruptSignal": j.signal});
+    let elapsed = j.elapsed();
     let started = j.start.is_some();
     let tasks: Vec<Value> = if started {
         vec![json!({
             "id": format!("{id}.batch"), "name": "batch",
-            "status": {"state": task_state, "stateReason": null, "exitCode": j.exit_code, "interruptSignal": signal},
+            "status": status(j.state.word(), Value::Null),
             "time": {"elapsed": elapsed, "start": j.start, "end": j.end, "suspended": 0, "limit": null}
         })]
     } else {
@@ -439,15 +350,15 @@ fn render(id: u64, j: &Job) -> Value {
     json!({
         "jobId": id.to_string(),
         "name": j.name,
-        "status": {"state": state, "stateReason": reason, "exitCode": j.exit_code, "interruptSignal": signal},
+        "status": status(&state, json!(reason)),
         "tasks": tasks,
-        "time": {"elapsed": elapsed, "start": j.start, "end": j.end, "suspended": 0, "limit": TRANSFER_TIME_LIMIT},
-        "account": ACCOUNT,
+        "time": {"elapsed": elapsed, "start": j.start, "end": j.end, "suspended": 0, "limit": j.limit},
+        "account": j.account,
         "allocationNodes": u32::from(started),
-        "cluster": "cluster",
+        "cluster": crate::SYSTEM,
         "group": USER,
         "nodes": if started { "localhost" } else { "None assigned" },
-        "partition": "normal",
+        "partition": j.partition,
         "killRequestUser": null,
         "user": USER,
         "workingDirectory": j.working_dir,

@@ -11,10 +11,11 @@ mod s3;
 
 use self::fs::{own_gid, own_uid, remote_failure, FILESYSTEM, USER};
 use self::http::{field, field_str, json_resp, no_content, uuid4, ApiError};
-use self::jobs::{Action, Logs, Scheduler, ACCOUNT};
+use self::jobs::{render, Action, Logs, Scheduler};
 use self::ops::{json_body, Ctx};
 use self::s3::Multipart;
 use super::server::{Api, Req, Resp};
+use super::slurm::{Batch, ACCOUNT, NO_SBATCH};
 use super::tokens::{bearer, TokenError};
 use super::util::{now_secs, random_hex};
 use super::{State, HOME, OFFLINE_SYSTEM, SYSTEM};
@@ -166,7 +167,7 @@ impl V2 {
             }
             (_, ["compute", sys, "jobs", rest @ ..]) => {
                 system(sys)?;
-                self.compute(req, rest)
+                self.compute(state, req, rest)
             }
             _ => Err(ApiError::new(404, "Not Found")),
         }
@@ -381,7 +382,7 @@ impl V2 {
         Ok(json_resp(status, &body))
     }
 
-    fn compute(&self, req: &mut Req, rest: &[&str]) -> Result<Resp, ApiError> {
+    fn compute(&self, state: &Arc<State>, req: &mut Req, rest: &[&str]) -> Result<Resp, ApiError> {
         let method = req.method.clone();
         let job_id = |raw: &str| -> Result<u64, ApiError> {
             if raw.is_empty() || !raw.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -396,6 +397,7 @@ impl V2 {
             Ok(raw.parse().unwrap_or(0))
         };
         let not_found = || ApiError::new(404, "Job not found.");
+        let slurm = &state.slurm;
         match (method.as_str(), rest) {
             ("GET", []) => {
                 let window = req.query("time_window").unwrap_or("24h");
@@ -408,49 +410,146 @@ impl V2 {
                         &json!(window),
                     ));
                 }
-                let jobs = self.scheduler.all_json(req.query("name"));
+                // One user, so `allusers` lists the same jobs; every job is inside the window.
+                let name = req.query("name");
+                let jobs: Vec<Value> = slurm
+                    .all()
+                    .iter()
+                    .filter(|(_, j)| name.is_none_or(|n| n == j.name))
+                    .map(|(id, j)| render(*id, j))
+                    .collect();
                 Ok(json_resp(200, &json!({ "jobs": jobs })))
             }
             ("POST", []) => {
                 let body = json_body(req)?;
                 let job = body.get("job").cloned().unwrap_or(Value::Null);
-                if field(&job, &["workingDirectory", "working_directory"]).is_none() {
-                    return Err(ApiError::validation(
-                        "body",
-                        "job",
-                        "missing",
-                        "Field required",
-                        &job,
+                let batch = batch(state, &job)?;
+                if !slurm.enabled() {
+                    return Err(ApiError::new(
+                        500,
+                        format!("Unexpected Slurm command response. exit_status:127 std_err:{NO_SBATCH}\n"),
                     ));
                 }
-                Err(ApiError::new(
-                    501,
-                    "Job submission is not implemented by the FirecREST emulator (only transfer jobs run).",
-                ))
+                let id = slurm.submit(state, batch).map_err(|e| {
+                    ApiError::new(
+                        500,
+                        format!("Unexpected Slurm command response. exit_status:1 std_err:{e}\n"),
+                    )
+                })?;
+                Ok(json_resp(201, &json!({"jobId": id.to_string()})))
             }
             ("GET", [id]) => {
-                let job = self.scheduler.job_json(job_id(id)?).ok_or_else(not_found)?;
-                Ok(json_resp(200, &json!({"jobs": [job]})))
+                let id = job_id(id)?;
+                let job = slurm.get(id).ok_or_else(not_found)?;
+                Ok(json_resp(200, &json!({"jobs": [render(id, &job)]})))
             }
             ("GET", [id, "metadata"]) => {
-                let meta = self
-                    .scheduler
-                    .metadata_json(job_id(id)?)
-                    .ok_or_else(not_found)?;
+                let id = job_id(id)?;
+                let j = slurm.get(id).ok_or_else(not_found)?;
+                let meta = json!({"jobId": id.to_string(), "script": j.script, "standardInput": j.stdin,
+                                  "standardOutput": j.stdout, "standardError": j.stderr});
                 Ok(json_resp(200, &json!({"jobs": [meta]})))
             }
-            ("DELETE", [id]) => {
-                if self.scheduler.cancel(job_id(id)?) {
-                    Ok(no_content())
-                } else {
-                    Err(ApiError::new(500, format!(
-                        "Unexpected Slurm command response. exit_status:1 std_err:scancel: error: Kill job error on job id {id}: Invalid job id specified\n"
-                    )))
+            // Accepted, not run: the emulator has no `srun --overlap` into a job's allocation.
+            ("PUT", [id, "attach"]) => {
+                let id = job_id(id)?;
+                let body = json_body(req)?;
+                if field_str(&body, &["command"]).is_none() {
+                    return Err(ApiError::validation(
+                        "body",
+                        "command",
+                        "missing",
+                        "Field required",
+                        &body,
+                    ));
                 }
+                slurm.get(id).ok_or_else(not_found)?;
+                Ok(no_content())
+            }
+            ("DELETE", [id]) => {
+                job_id(id)?;
+                slurm.scancel(id).map_err(|e| {
+                    ApiError::new(
+                        500,
+                        format!("Unexpected Slurm command response. exit_status:1 std_err:{e}\n"),
+                    )
+                })?;
+                Ok(no_content())
             }
             _ => Err(ApiError::new(404, "Not Found")),
         }
     }
+}
+
+/// A `JobDescription` (B9) as a batch job: the script text is spooled, or `scriptPath` read
+/// through the sandbox; the working directory and output files resolve in `Slurm::submit`.
+fn batch(state: &State, job: &Value) -> Result<Batch, ApiError> {
+    let Some(dir) = field_str(job, &["workingDirectory", "working_directory"]) else {
+        return Err(ApiError::validation(
+            "body",
+            "job",
+            "missing",
+            "Field required",
+            job,
+        ));
+    };
+    let text = |names: &[&str]| field_str(job, names).map(str::to_string);
+    let (script, script_file, script_path) =
+        match (text(&["script"]), text(&["scriptPath", "script_path"])) {
+            (Some(script), _) => {
+                let file = state.slurm.spool(&script).map_err(|e| {
+                    ApiError::new(500, format!("Unable to store the job script: {e}"))
+                })?;
+                (script, file, None)
+            }
+            (None, Some(path)) => {
+                let sp = ctx(state).path(Some(&path))?;
+                let script = std::fs::read_to_string(&sp.target).map_err(|e| {
+                    remote_failure(1, &format!("sbatch: error: Unable to open file {path}"), &e)
+                })?;
+                (script, sp.target, Some(sp.remote))
+            }
+            (None, None) => {
+                return Err(ApiError::validation(
+                    "body",
+                    "job",
+                    "value_error",
+                    "Value error, One of 'script' or 'scriptPath' must be set",
+                    job,
+                ))
+            }
+        };
+    let env = match job.get("env") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        _ => vec![("F7T_version".to_string(), "v2.0.0".to_string())],
+    };
+    Ok(Batch {
+        name: text(&["name"]),
+        script,
+        script_file,
+        script_path,
+        working_dir: dir.to_string(),
+        account: text(&["account"]),
+        partition: text(&["partition"]),
+        stdin: text(&["standardInput", "standard_input"]),
+        stdout: text(&["standardOutput", "standard_output"]),
+        stderr: text(&["standardError", "standard_error"]),
+        env,
+    })
 }
 
 /// `<user>/<uuid4>/<basename>`: bucket and key of a transfer's object.

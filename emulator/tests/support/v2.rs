@@ -67,11 +67,20 @@ impl V2 {
         )
     }
 
-    /// Polls the job until `done(state)` holds; panics after 30 s.
+    /// Polls the job until `done(state)` holds; panics after 30 s. A new compute job is not
+    /// listed at first (404 "Job not found."), as on a real scheduler.
     pub fn wait_job(&self, id: &str, done: impl Fn(&str) -> bool) -> Value {
         let start = Instant::now();
         loop {
             let r = self.get(&format!("/compute/cluster/jobs/{id}"));
+            if r.status == 404 && r.text().contains("Job not found") {
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "job {id} never listed"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
             assert_eq!(r.status, 200, "job {id}: {}", r.text());
             let job = r.json()["jobs"][0].clone();
             if done(job["status"]["state"].as_str().unwrap_or("")) {
