@@ -59,6 +59,9 @@ program job
     end if
     call fc_job_close(handle)
     call fc_client_close(client)
+    if (allocated(id)) deallocate (id)
+    if (allocated(result)) deallocate (result)
+    deallocate (system, workdir)
     if (s /= FIRECREST_STATUS_OK) error stop 1
     if (state /= FIRECREST_JOB_COMPLETED) error stop 1
 end program job
