@@ -61,7 +61,8 @@ pub unsafe extern "C" fn firecrest_json_get_string(
 ) -> firecrest_status {
     boundary("firecrest_json_get_string", || {
         let out = Out::new(value_out, "value_out")?;
-        let text = at_pointer(json, pointer, |v, pointer| match v {
+        let text = at_pointer(json, pointer, |v, pointer| {
+            match v {
             // The documented status for a string that no C string can hold.
             Value::String(s) if s.contains('\0') => Err(json_error(format!(
                 "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
@@ -69,6 +70,7 @@ pub unsafe extern "C" fn firecrest_json_get_string(
             Value::String(s) => Ok(s.clone()),
             Value::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
             other => Ok(other.to_string()),
+        }
         })?;
         out.write(c_string(text, "the value")?);
         Ok(())
