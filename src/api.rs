@@ -81,4 +81,7 @@ pub(crate) trait Api: Send + Sync {
     /// The user's jobs on `system`.
     fn jobs(&self, system: &str) -> Result<Vec<JobInfo>>;
     fn cancel_job(&self, system: &str, job_id: &str) -> Result<()>;
+    /// `info` with what the scheduler knows of the job's files where the server says it
+    /// separately (v2's metadata: the script, standard output and error paths).
+    fn job_metadata(&self, system: &str, info: JobInfo) -> Result<JobInfo>;
 }

@@ -115,10 +115,14 @@ impl Job {
         }
     }
 
-    /// The job as the scheduler reports it now (one request, or none once it is final).
+    /// The job as the scheduler reports it now, with its script and output files where the
+    /// server tells them (a request or two; none for the state once it is final).
     pub fn info(&mut self) -> Result<JobInfo> {
         match self.look()? {
-            Some(info) => Ok(info),
+            Some(info) => self
+                .api
+                .job_metadata(&self.system, info)
+                .map_err(|e| e.context(self.what())),
             None => Err(Error::new(
                 ErrorKind::NotFound,
                 format!("{}: the scheduler does not list it yet", self.what()),

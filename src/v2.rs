@@ -443,6 +443,26 @@ impl Api for V2 {
             .collect()
     }
 
+    fn job_metadata(&self, system: &str, mut info: JobInfo) -> Result<JobInfo> {
+        let path = format!(
+            "/compute/{}/jobs/{}/metadata",
+            segment(system)?,
+            segment(&info.job_id)?
+        );
+        let reply = http::get(&self.session, &path, &[], "")?;
+        let meta = &reply.body["jobs"][0];
+        let text = |key: &str| {
+            meta[key]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        info.script = text("script").or(info.script);
+        info.stdout = text("standardOutput").or(info.stdout);
+        info.stderr = text("standardError").or(info.stderr);
+        Ok(info)
+    }
+
     fn cancel_job(&self, system: &str, job_id: &str) -> Result<()> {
         let path = format!("/compute/{}/jobs/{}", segment(system)?, segment(job_id)?);
         http::delete(&self.session, &path, &[], "").map(drop)

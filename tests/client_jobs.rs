@@ -58,6 +58,14 @@ fn a_job_from_text_writes_a_file_in_its_working_directory(api: ApiVersion) {
     assert_eq!(result, format!("hello 42 from {}\n", job.id()));
     let info = job.info().expect("info");
     assert_eq!(info.job_id, job.id());
+    // Where the job's output went, where the server says: v2's metadata does; v1 names the
+    // files only while squeue lists the job, and sacct (a finished job) does not.
+    let stdout_file = format!("slurm-{}.out", job.id());
+    match (api, &info.stdout) {
+        (_, Some(path)) => assert!(path.ends_with(&stdout_file), "{info:?}"),
+        (ApiVersion::V1, None) => {}
+        (_, None) => panic!("no stdout path in {info:?}"),
+    }
     assert_eq!(info.state_code, JobState::Completed.code());
     assert!(info.state.contains("COMPLETED"), "{info:?}");
     // The default output file lands in the working directory.
