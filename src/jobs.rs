@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 /// real schedulers take up to about 20 s to list a new job.
 pub(crate) const UNKNOWN_GRACE: Duration = Duration::from_secs(90);
 
+/// How long a wait tolerates "not listed" for a job attached to by id and never seen yet (it
+/// may have just been submitted elsewhere); a single look at such a job says NotFound at once.
+const ATTACHED_GRACE: Duration = Duration::from_secs(30);
+
 /// One look at something being waited for.
 pub(crate) enum Look<T> {
     Done(T),
@@ -146,6 +150,9 @@ impl Job {
     /// Polls with backoff until the job is final and returns its state (a failed job is a
     /// state, not an error). After `timeout`, `Timeout`: the job keeps running.
     pub fn wait(&mut self, timeout: Duration) -> Result<JobState> {
+        if self.last.is_none() {
+            self.unknown_until = self.unknown_until.max(Instant::now() + ATTACHED_GRACE);
+        }
         let what = self.what();
         let options = self.options.clone();
         poll(&options, timeout, &what, || {

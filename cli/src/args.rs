@@ -403,10 +403,14 @@ pub enum Command {
         #[command(flatten)]
         route: Route,
     },
-    /// Submit a batch script to the workload manager (not supported yet).
+    /// Submit a batch script to the workload manager.
     Submit {
         #[command(flatten)]
         system: System,
+        /// Wait for the job to end; the exit status follows its final state (0 for COMPLETED,
+        /// its exit code for FAILED, 1 otherwise).
+        #[arg(long)]
+        wait: bool,
         /// Working directory of the job.
         #[arg(long)]
         working_dir: String,
@@ -422,7 +426,7 @@ pub enum Command {
         #[arg(long)]
         reservation: Option<String>,
     },
-    /// Retrieve information about submitted jobs (not supported yet).
+    /// Retrieve information about submitted jobs.
     JobInfo {
         #[command(flatten)]
         system: System,
@@ -437,21 +441,21 @@ pub enum Command {
         #[arg(long)]
         time_window: Option<String>,
     },
-    /// Wait for a job to complete (not supported yet).
+    /// Wait for a job to complete; prints the job's information.
     WaitForJob {
         #[command(flatten)]
         system: System,
         /// Job id of the job to wait for.
         jobid: String,
     },
-    /// Retrieve metadata for a current job (not supported yet).
+    /// Retrieve metadata for a current job (script, output files).
     JobMetadata {
         #[command(flatten)]
         system: System,
         /// Job id.
         job: String,
     },
-    /// Cancel job (not supported yet).
+    /// Cancel job.
     Cancel {
         #[command(flatten)]
         system: System,

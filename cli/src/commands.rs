@@ -32,11 +32,6 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
         | GetPartitions { .. }
         | Compress { .. }
         | Extract { .. }
-        | Submit { .. }
-        | JobInfo { .. }
-        | WaitForJob { .. }
-        | JobMetadata { .. }
-        | Cancel { .. }
         | AttachToJob { .. } => {
             return Err(Failure::Unsupported(name.into()));
         }
@@ -84,6 +79,57 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
             Ok(())
         }
         Mkdir { system, path, p } => lib(c.mkdir(&system.system, path, *p)),
+        Submit {
+            system,
+            wait,
+            working_dir,
+            job_script,
+            env_vars,
+            account,
+            partition,
+            reservation,
+        } => submit(
+            c,
+            &system.system,
+            *wait,
+            working_dir,
+            job_script,
+            env_vars,
+            account.account.as_deref(),
+            partition,
+            reservation,
+        ),
+        JobInfo {
+            system,
+            jobid,
+            all_users,
+            account,
+            name: job_name,
+            time_window,
+        } => {
+            ignored(name, "--all-users", *all_users);
+            ignored(name, "--account", account.account.is_some());
+            ignored(name, "--name", job_name.is_some());
+            ignored(name, "--time-window", time_window.is_some());
+            let jobs = match jobid {
+                Some(id) => vec![lib(lib(c.job(&system.system, id))?.info())?],
+                None => lib(c.jobs(&system.system))?,
+            };
+            output::print_json(&jobs);
+            Ok(())
+        }
+        WaitForJob { system, jobid } => {
+            let mut job = lib(c.job(&system.system, jobid))?;
+            lib(job.wait(NO_LIMIT))?;
+            output::print_json(&vec![lib(job.info())?]);
+            Ok(())
+        }
+        JobMetadata { system, job } => {
+            let info = lib(lib(c.job(&system.system, job))?.info())?;
+            output::print_json(&vec![output::job_metadata(&info)]);
+            Ok(())
+        }
+        Cancel { system, job } => lib(lib(c.job(&system.system, job))?.cancel()),
         Mv(args) => lib(c.mv(&args.system.system, &args.source, &args.destination)),
         Chmod { system, path, mode } => lib(c.chmod(&system.system, path, mode)),
         Chown {
@@ -269,4 +315,58 @@ fn head_tail(c: &Client, g: &Global, args: &HeadTail, tail: bool) -> Result<(), 
         output::print_raw(&content);
     }
     Ok(())
+}
+
+/// "No limit" for a wait: a span no job outlives, so deadline arithmetic cannot overflow.
+const NO_LIMIT: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `submit`: a local script, or `remote://PATH` for one on the system; prints `{"jobId": …}`
+/// as the server answers, then with `--wait` the job's final information.
+#[allow(clippy::too_many_arguments)]
+fn submit(
+    c: &Client,
+    system: &str,
+    wait: bool,
+    working_dir: &str,
+    job_script: &str,
+    env_vars: &[String],
+    account: Option<&str>,
+    partition: &Option<String>,
+    reservation: &Option<String>,
+) -> Result<(), Failure> {
+    let script = match job_script.strip_prefix("remote://") {
+        Some(path) => firecrest::JobScript::Remote(path.to_string()),
+        None => firecrest::JobScript::LocalFile(job_script.into()),
+    };
+    let mut spec = firecrest::JobSpec::new(script, working_dir);
+    for var in env_vars {
+        let (k, v) = var
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("--env-var {var:?} is not VAR=VALUE")))?;
+        spec.env.push((k.to_string(), v.to_string()));
+    }
+    spec.account = account.map(str::to_string);
+    spec.partition = partition.clone();
+    spec.reservation = reservation.clone();
+    let mut job = lib(c.submit_job(system, &spec))?;
+    output::print_json(&serde_json::json!({ "jobId": job.id() }));
+    if !wait {
+        return Ok(());
+    }
+    let state = lib(job.wait(NO_LIMIT))?;
+    let info = lib(job.info())?;
+    output::print_json(&vec![info]);
+    match state {
+        firecrest::JobState::Completed => Ok(()),
+        firecrest::JobState::Failed => Err(Failure::JobEnded(
+            format!("job {} ended FAILED", job.id()),
+            job.exit_code()
+                .filter(|c| (1..=255).contains(c))
+                .unwrap_or(1),
+        )),
+        other => Err(Failure::JobEnded(
+            format!("job {} ended {other:?}", job.id()),
+            1,
+        )),
+    }
 }

@@ -29,6 +29,8 @@ pub enum Failure {
     Message(String),
     /// Ctrl-C during a transfer (exit 130).
     Interrupted,
+    /// `submit --wait`: the job ended other than COMPLETED (its exit code, or 1).
+    JobEnded(String, i32),
 }
 
 /// `--debug` (and `--verbose`) lines on stderr. Callers never pass a secret or a token.
@@ -96,6 +98,7 @@ fn report(command: &str, failure: Failure) -> i32 {
         Failure::Lib(e) => (e.message().to_string(), 1),
         Failure::Message(m) => (m, 1),
         Failure::Interrupted => ("interrupted".to_string(), interrupt::EXIT_CODE),
+        Failure::JobEnded(m, code) => (m, code),
     };
     let message = message.replace('\n', " ");
     eprintln!("firecrest: {command}: {}", message.trim());

@@ -227,3 +227,22 @@ mod tests {
         assert_eq!(t, "a     1  x\nbbb  22  y\n");
     }
 }
+
+/// `job-metadata`: v2's metadata keys, from the job's information.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobMetadata<'a> {
+    job_id: &'a str,
+    script: Option<&'a str>,
+    standard_output: Option<&'a str>,
+    standard_error: Option<&'a str>,
+}
+
+pub fn job_metadata(info: &firecrest::JobInfo) -> JobMetadata<'_> {
+    JobMetadata {
+        job_id: &info.job_id,
+        script: info.script.as_deref(),
+        standard_output: info.stdout.as_deref(),
+        standard_error: info.stderr.as_deref(),
+    }
+}

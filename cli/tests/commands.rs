@@ -257,6 +257,105 @@ fn staged_transfers(api: ApiVersion) {
 }
 both!(staged, staged_transfers);
 
+/// submit (--wait), job-info, job-metadata, wait-for-job and cancel; a job's output downloaded.
+fn job_commands(api: ApiVersion) {
+    let emu = start(api);
+    let dir = scratch(&format!("jobs-{api:?}"));
+    let script = dir.join("job.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/bash\necho \"value $MYVAR\" > out.txt\necho printed\n",
+    )
+    .unwrap();
+    let home = emu.home();
+    let script = script.to_str().unwrap();
+    let submitted = run(
+        &emu,
+        &[
+            "submit",
+            "--wait",
+            "--working-dir",
+            &home,
+            "-e",
+            "MYVAR=7",
+            script,
+        ],
+    );
+    let stdout = submitted.ok().stdout;
+    // Two JSON documents: the submission, then the final information.
+    let mut docs = serde_json::Deserializer::from_str(&stdout).into_iter::<serde_json::Value>();
+    let id = docs.next().unwrap().unwrap()["jobId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let info = docs.next().unwrap().unwrap();
+    assert_eq!(info[0]["job_id"], id.as_str());
+    assert_eq!(info[0]["state"], "COMPLETED");
+    assert_eq!(info[0]["exit_code"], 0);
+
+    // Its output, downloaded.
+    let local = dir.join("out.txt");
+    run(
+        &emu,
+        &[
+            "download",
+            &format!("{home}/out.txt"),
+            local.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read_to_string(&local).unwrap(), "value 7\n");
+
+    let listed = run(&emu, &["job-info", &id]).ok().json();
+    assert_eq!(listed[0]["state_code"], 3);
+    let waited = run(&emu, &["wait-for-job", &id]).ok().json();
+    assert_eq!(waited[0]["state"], "COMPLETED");
+    if api == ApiVersion::V2 {
+        let meta = run(&emu, &["job-metadata", &id]).ok().json();
+        assert!(meta[0]["standardOutput"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("slurm-{id}.out")));
+    }
+
+    // A failing job: its exit code is the command's; a running one can be cancelled.
+    std::fs::write(dir.join("fail.sh"), "#!/bin/bash\nexit 4\n").unwrap();
+    let failed = run(
+        &emu,
+        &[
+            "submit",
+            "--wait",
+            "--working-dir",
+            &home,
+            dir.join("fail.sh").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(failed.code, 4, "{}", failed.stderr);
+    put(&emu, &remote(&emu, "sleep.sh"), b"#!/bin/bash\nsleep 60\n");
+    let sleeper = run(
+        &emu,
+        &[
+            "submit",
+            "--working-dir",
+            &home,
+            &format!("remote://{home}/sleep.sh"),
+        ],
+    )
+    .ok()
+    .json();
+    let sleeper = sleeper["jobId"].as_str().unwrap();
+    run(&emu, &["cancel", sleeper]).ok();
+    let ended = run(&emu, &["wait-for-job", sleeper]).ok().json();
+    assert!(
+        ended[0]["state"].as_str().unwrap().starts_with("CANCELLED"),
+        "{ended}"
+    );
+    let unknown = run(&emu, &["job-info", "424242"]);
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("424242"), "{}", unknown.stderr);
+}
+both!(jobs, job_commands);
+
 #[test]
 fn completions_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {

@@ -128,11 +128,6 @@ fn commands_without_a_back_end_say_so() {
         &["get-partitions"],
         &["compress", "/a", "/a.tar.gz"],
         &["extract", "/a.tar.gz", "/a"],
-        &["submit", "--working-dir", "/w", "job.sh"],
-        &["job-info"],
-        &["wait-for-job", "1"],
-        &["job-metadata", "1"],
-        &["cancel", "1"],
         &["attach-to-job", "1", "hostname"],
     ];
     for args in cases {
