@@ -484,8 +484,8 @@ fn text_of(v: &Value) -> Option<String> {
     }
 }
 
-/// A squeue entry. The server swaps two fields: `time` holds the start time.
-fn squeue_info(e: &Value) -> JobInfo {
+/// What squeue and sacct entries share: id, name, state, user, partition, nodes.
+fn job_entry(e: &Value) -> JobInfo {
     let state = text_of(&e["state"]).unwrap_or_default();
     JobInfo {
         job_id: text_of(&e["jobid"]).unwrap_or_default(),
@@ -498,36 +498,36 @@ fn squeue_info(e: &Value) -> JobInfo {
         nodes: text_of(&e["nodelist"]),
         working_directory: None,
         exit_code: None,
-        start_time: text_of(&e["time"]),
+        start_time: None,
         end_time: None,
-        stdout: text_of(&e["job_file_out"]),
-        stderr: text_of(&e["job_file_err"]),
-        script: text_of(&e["job_file"]),
-    }
-}
-
-/// An sacct entry: `exit_code` is "code:signal".
-fn sacct_info(e: &Value) -> JobInfo {
-    let state = text_of(&e["state"]).unwrap_or_default();
-    let job_state = JobState::from_word(&state);
-    JobInfo {
-        job_id: text_of(&e["jobid"]).unwrap_or_default(),
-        name: text_of(&e["name"]).unwrap_or_default(),
-        state_code: job_state.code(),
-        state,
-        user: text_of(&e["user"]),
-        account: None,
-        partition: text_of(&e["partition"]),
-        nodes: text_of(&e["nodelist"]),
-        working_directory: None,
-        exit_code: text_of(&e["exit_code"])
-            .and_then(|c| c.split(':').next().and_then(|n| n.trim().parse().ok()))
-            .filter(|_| job_state.is_final()),
-        start_time: text_of(&e["start_time"]),
-        end_time: text_of(&e["termination_time"]),
         stdout: None,
         stderr: None,
         script: None,
+    }
+}
+
+/// A squeue entry. The server swaps two fields: `time` holds the start time.
+fn squeue_info(e: &Value) -> JobInfo {
+    JobInfo {
+        start_time: text_of(&e["time"]),
+        stdout: text_of(&e["job_file_out"]),
+        stderr: text_of(&e["job_file_err"]),
+        script: text_of(&e["job_file"]),
+        ..job_entry(e)
+    }
+}
+
+/// An sacct entry: `exit_code` is "code:signal", meaningful once the job is final.
+fn sacct_info(e: &Value) -> JobInfo {
+    let info = job_entry(e);
+    let exit_code = text_of(&e["exit_code"])
+        .and_then(|c| c.split(':').next().and_then(|n| n.trim().parse().ok()))
+        .filter(|_| info.job_state().is_final());
+    JobInfo {
+        exit_code,
+        start_time: text_of(&e["start_time"]),
+        end_time: text_of(&e["termination_time"]),
+        ..info
     }
 }
 

@@ -51,14 +51,7 @@ pub(crate) fn drip(len: usize, every: std::time::Duration, connections: usize) -
             let Ok((mut sock, _)) = listener.accept() else {
                 return;
             };
-            let mut raw = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
-                match sock.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => raw.extend_from_slice(&buf[..n]),
-                }
-            }
+            read_head(&mut sock);
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
             );
@@ -87,14 +80,7 @@ pub(crate) fn cut_short(body: &'static [u8], cuts: usize) -> String {
             let Ok((mut sock, _)) = listener.accept() else {
                 return;
             };
-            let mut raw = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
-                match sock.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => raw.extend_from_slice(&buf[..n]),
-                }
-            }
+            read_head(&mut sock);
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
@@ -110,4 +96,16 @@ pub(crate) fn cut_short(body: &'static [u8], cuts: usize) -> String {
         }
     });
     url
+}
+
+/// Reads a request up to the end of its head (the tests' requests have no body).
+fn read_head(sock: &mut std::net::TcpStream) {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        match sock.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
 }
