@@ -84,4 +84,6 @@ pub(crate) trait Api: Send + Sync {
     /// `info` with what the scheduler knows of the job's files where the server says it
     /// separately (v2's metadata: the script, standard output and error paths).
     fn job_metadata(&self, system: &str, info: JobInfo) -> Result<JobInfo>;
+    /// Runs `command` in the context of the running job (`srun --jobid`).
+    fn attach_job(&self, system: &str, job_id: &str, command: &str) -> Result<()>;
 }

@@ -164,6 +164,17 @@ impl Job {
         })
     }
 
+    /// Runs `command` inside the running job (v2; v1 has no such endpoint: Unsupported).
+    pub fn attach(&mut self, command: &str) -> Result<()> {
+        let what = format!("attach to {}", self.what());
+        if command.trim().is_empty() {
+            return Err(Error::invalid_argument("the command is empty").context(what));
+        }
+        self.api
+            .attach_job(&self.system, &self.id, command)
+            .map_err(|e| e.context(what))
+    }
+
     /// Asks the scheduler to cancel the job.
     pub fn cancel(&mut self) -> Result<()> {
         self.api

@@ -429,6 +429,12 @@ impl Api for V1 {
         Ok(info)
     }
 
+    fn attach_job(&self, _system: &str, _job_id: &str, _command: &str) -> Result<()> {
+        Err(Error::unsupported(
+            "FirecREST v1 cannot run a command inside a running job",
+        ))
+    }
+
     fn cancel_job(&self, system: &str, job_id: &str) -> Result<()> {
         let path = format!("/compute/jobs/{}", path_segment(job_id));
         self.task_result(on_system(Method::Delete, &path, system))

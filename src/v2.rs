@@ -463,6 +463,22 @@ impl Api for V2 {
         Ok(info)
     }
 
+    fn attach_job(&self, system: &str, job_id: &str, command: &str) -> Result<()> {
+        let path = format!(
+            "/compute/{}/jobs/{}/attach",
+            segment(system)?,
+            segment(job_id)?
+        );
+        http::send_json(
+            &self.session,
+            Method::Put,
+            &path,
+            json!({"command": command}),
+            "",
+        )
+        .map(drop)
+    }
+
     fn cancel_job(&self, system: &str, job_id: &str) -> Result<()> {
         let path = format!("/compute/{}/jobs/{}", segment(system)?, segment(job_id)?);
         http::delete(&self.session, &path, &[], "").map(drop)

@@ -462,7 +462,7 @@ pub enum Command {
         /// The ID of the job that will be cancelled.
         job: String,
     },
-    /// Attach a process to a job (not supported yet).
+    /// Attach a process to a job (FirecREST v2).
     AttachToJob {
         #[command(flatten)]
         system: System,

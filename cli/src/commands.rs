@@ -31,8 +31,7 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
         | GetReservations { .. }
         | GetPartitions { .. }
         | Compress { .. }
-        | Extract { .. }
-        | AttachToJob { .. } => {
+        | Extract { .. } => {
             return Err(Failure::Unsupported(name.into()));
         }
         Completions { shell } => {
@@ -115,13 +114,13 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
                 Some(id) => vec![lib(lib(c.job(&system.system, id))?.info())?],
                 None => lib(c.jobs(&system.system))?,
             };
-            output::print_json(&jobs);
+            output::print_json(&jobs.iter().map(output::job).collect::<Vec<_>>());
             Ok(())
         }
         WaitForJob { system, jobid } => {
             let mut job = lib(c.job(&system.system, jobid))?;
             lib(job.wait(NO_LIMIT))?;
-            output::print_json(&vec![lib(job.info())?]);
+            output::print_json(&vec![output::job(&lib(job.info())?)]);
             Ok(())
         }
         JobMetadata { system, job } => {
@@ -130,6 +129,11 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
             Ok(())
         }
         Cancel { system, job } => lib(lib(c.job(&system.system, job))?.cancel()),
+        AttachToJob {
+            system,
+            job,
+            command,
+        } => lib(lib(c.job(&system.system, job))?.attach(command)),
         Mv(args) => lib(c.mv(&args.system.system, &args.source, &args.destination)),
         Chmod { system, path, mode } => lib(c.chmod(&system.system, path, mode)),
         Chown {
@@ -355,7 +359,7 @@ fn submit(
     }
     let state = lib(job.wait(NO_LIMIT))?;
     let info = lib(job.info())?;
-    output::print_json(&vec![info]);
+    output::print_json(&vec![output::job(&info)]);
     match state {
         firecrest::JobState::Completed => Ok(()),
         firecrest::JobState::Failed => Err(Failure::JobEnded(

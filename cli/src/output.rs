@@ -246,3 +246,32 @@ pub fn job_metadata(info: &firecrest::JobInfo) -> JobMetadata<'_> {
         standard_error: info.stderr.as_deref(),
     }
 }
+
+/// A job as pyfirecrest prints it (v2's `Job` keys, as far as the library reports them), so that
+/// scripts reading `[0]["status"]["state"]` work with either CLI.
+pub fn job(info: &firecrest::JobInfo) -> serde_json::Value {
+    let number_or_text = |t: &Option<String>| match t {
+        Some(t) => t
+            .parse::<i64>()
+            .map(serde_json::Value::from)
+            .unwrap_or_else(|_| serde_json::Value::from(t.as_str())),
+        None => serde_json::Value::Null,
+    };
+    serde_json::json!({
+        "jobId": info.job_id,
+        "name": info.name,
+        "status": {
+            "state": info.state,
+            "exitCode": info.exit_code,
+        },
+        "time": {
+            "start": number_or_text(&info.start_time),
+            "end": number_or_text(&info.end_time),
+        },
+        "account": info.account,
+        "nodes": info.nodes,
+        "partition": info.partition,
+        "user": info.user,
+        "workingDirectory": info.working_directory,
+    })
+}

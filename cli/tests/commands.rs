@@ -289,9 +289,9 @@ fn job_commands(api: ApiVersion) {
         .unwrap()
         .to_string();
     let info = docs.next().unwrap().unwrap();
-    assert_eq!(info[0]["job_id"], id.as_str());
-    assert_eq!(info[0]["state"], "COMPLETED");
-    assert_eq!(info[0]["exit_code"], 0);
+    assert_eq!(info[0]["jobId"], id.as_str());
+    assert_eq!(info[0]["status"]["state"], "COMPLETED");
+    assert_eq!(info[0]["status"]["exitCode"], 0);
 
     // Its output, downloaded.
     let local = dir.join("out.txt");
@@ -307,9 +307,9 @@ fn job_commands(api: ApiVersion) {
     assert_eq!(std::fs::read_to_string(&local).unwrap(), "value 7\n");
 
     let listed = run(&emu, &["job-info", &id]).ok().json();
-    assert_eq!(listed[0]["state_code"], 3);
+    assert_eq!(listed[0]["status"]["state"], "COMPLETED");
     let waited = run(&emu, &["wait-for-job", &id]).ok().json();
-    assert_eq!(waited[0]["state"], "COMPLETED");
+    assert_eq!(waited[0]["status"]["state"], "COMPLETED");
     if api == ApiVersion::V2 {
         let meta = run(&emu, &["job-metadata", &id]).ok().json();
         assert!(meta[0]["standardOutput"]
@@ -344,10 +344,31 @@ fn job_commands(api: ApiVersion) {
     .ok()
     .json();
     let sleeper = sleeper["jobId"].as_str().unwrap();
+    // Attach once the scheduler lists it running (a fresh job may not be listed yet).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let seen = run(&emu, &["job-info", sleeper]);
+        if seen.code == 0 && seen.json()[0]["status"]["state"] == "RUNNING" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never running");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let attached = run(&emu, &["attach-to-job", sleeper, "hostname"]);
+    match api {
+        ApiVersion::V2 => assert_eq!(attached.code, 0, "{}", attached.stderr),
+        ApiVersion::V1 => {
+            assert_eq!(attached.code, 1);
+            assert!(attached.stderr.contains("v1"), "{}", attached.stderr);
+        }
+    }
     run(&emu, &["cancel", sleeper]).ok();
     let ended = run(&emu, &["wait-for-job", sleeper]).ok().json();
     assert!(
-        ended[0]["state"].as_str().unwrap().starts_with("CANCELLED"),
+        ended[0]["status"]["state"]
+            .as_str()
+            .unwrap()
+            .starts_with("CANCELLED"),
         "{ended}"
     );
     let unknown = run(&emu, &["job-info", "424242"]);

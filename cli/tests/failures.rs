@@ -128,7 +128,6 @@ fn commands_without_a_back_end_say_so() {
         &["get-partitions"],
         &["compress", "/a", "/a.tar.gz"],
         &["extract", "/a.tar.gz", "/a"],
-        &["attach-to-job", "1", "hostname"],
     ];
     for args in cases {
         let line = one_line(&run(&emu, args), 1, args[0]);
