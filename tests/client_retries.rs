@@ -17,7 +17,47 @@ on_both_versions!(
     a_very_long_retry_after_fails_at_once,
     task_creating_post_is_not_repeated_after_a_gateway_error,
     dropped_simple_download_leaves_no_file,
+    a_failing_token_endpoint_is_retried_and_not_a_wrong_secret,
+    an_upload_from_a_path_is_repeated_after_a_503,
 );
+
+/// The token endpoint's path on the emulator.
+fn token_path(emu: &Emulator) -> String {
+    emu.token_url().trim_start_matches(&emu.url()).to_string()
+}
+
+fn a_failing_token_endpoint_is_retried_and_not_a_wrong_secret(api: ApiVersion) {
+    let emu = emulator(api, |_| {});
+    let token = token_path(&emu);
+    emu.add_fault(status_fault(Some("POST"), &token, 503, None, 1));
+    let c = client_for(&emu, api);
+    c.all_systems()
+        .expect("a 503 from the token endpoint is retried");
+    assert_eq!(emu.counter(&format!("POST {token}")), 2);
+
+    // An endpoint that keeps failing is an HTTP failure, not a refused secret.
+    emu.add_fault(status_fault(Some("POST"), &token, 500, None, 0));
+    let e = client_for(&emu, api).all_systems().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Http, "{e}");
+    assert!(e.message().contains("HTTP 500"), "{e}");
+    assert!(!e.message().contains(&emu.client_secret()), "{e}");
+}
+
+fn an_upload_from_a_path_is_repeated_after_a_503(api: ApiVersion) {
+    let (emu, c, _) = detected(api);
+    let upload = ops_path(api, "upload");
+    emu.add_fault(status_fault(Some("POST"), &upload, 503, None, 1));
+    let dir = Scratch::new("upload-503");
+    let local = dir.0.join("again.txt");
+    std::fs::write(&local, b"sent twice, stored once\n").unwrap();
+    c.simple_upload("cluster", &local, &emu.home(), None)
+        .expect("a file is sent again after a 503");
+    assert_eq!(emu.counter(&format!("POST {upload}")), 2);
+    assert_eq!(
+        read_remote(&emu, &remote(&emu, "again.txt")),
+        b"sent twice, stored once\n"
+    );
+}
 
 fn ls(c: &Client, emu: &Emulator) -> firecrest::Result<()> {
     c.list_files("cluster", &emu.home(), ListOptions::default())
