@@ -129,7 +129,7 @@ module firecrest
     public :: firecrest_options_set_token_refresh_margin_s, firecrest_options_set_poll_interval_ms
     public :: firecrest_options_set_parallel_parts, firecrest_options_set_user_agent
     public :: firecrest_options_set_max_answer_bytes, firecrest_options_set_call_timeout_ms
-    public :: firecrest_options_set_low_speed
+    public :: firecrest_options_set_low_speed, firecrest_options_set_fsync
     public :: firecrest_options_free
     public :: firecrest_client_new, firecrest_client_new_from_env, firecrest_client_api_version
     public :: firecrest_client_detect_api_version, firecrest_client_free
@@ -331,6 +331,14 @@ module firecrest
             integer(c_int64_t), value :: bytes_per_second, seconds
             integer(c_int32_t) :: st
         end function firecrest_options_set_low_speed
+
+        function firecrest_options_set_fsync(o, on) result(st) &
+            bind(c, name='firecrest_options_set_fsync')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: o
+            integer(c_int32_t), value :: on
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_fsync
 
         function firecrest_options_set_user_agent(o, user_agent) result(st) &
             bind(c, name='firecrest_options_set_user_agent')

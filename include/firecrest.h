@@ -1165,6 +1165,15 @@ firecrest_status firecrest_options_set_low_speed(struct firecrest_options *o,
                                                  uint64_t seconds);
 
 /**
+ * Whether downloads are flushed to the disk (fsync) before they are renamed into place
+ * (`on` non-zero; default off, as with curl and rsync: a download never appears half-written
+ * either way, fsync adds durability against a crash of the machine at a cost in time).
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT.
+ */
+firecrest_status firecrest_options_set_fsync(struct firecrest_options *o, int32_t on);
+
+/**
  * The connect timeout alone (default 10 s).
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT

@@ -443,7 +443,8 @@ impl Client {
         remote_path: &str,
         local_path: &Path,
     ) -> Result<()> {
-        transfers::write_atomically(local_path, |file| {
+        let sync = self.inner.session.options().fsync_downloads;
+        transfers::write_atomically(local_path, sync, |file| {
             self.simple_download_to(system, remote_path, file)
                 .map(|_| ())
         })

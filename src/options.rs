@@ -38,6 +38,9 @@ pub struct Options {
     /// up (libcurl's CURLOPT_LOW_SPEED_LIMIT/TIME); a limit of 0 turns the check off.
     pub low_speed_limit: u64,
     pub low_speed_time: Duration,
+    /// Downloads reach the disk (fsync) before they are renamed into place. Off by default, as
+    /// with curl and rsync: the rename alone already keeps a half-written file from appearing.
+    pub fsync_downloads: bool,
 }
 
 impl Default for Options {
@@ -57,6 +60,7 @@ impl Default for Options {
             call_timeout: Duration::from_secs(300),
             low_speed_limit: 1024,
             low_speed_time: Duration::from_secs(60),
+            fsync_downloads: false,
         }
     }
 }

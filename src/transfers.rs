@@ -162,7 +162,7 @@ impl Transfer {
     /// only when complete; resumes with `Range` after a dropped connection.
     pub fn finish_download(&mut self, local_path: &Path) -> Result<()> {
         let (url, what) = self.staged_download("finish_download")?;
-        write_atomically(local_path, |file| {
+        write_atomically(local_path, self.session.options().fsync_downloads, |file| {
             self.fetch_into(&url, &what, &mut Sink::File(file))
                 .map(|_| ())
         })
@@ -440,8 +440,11 @@ pub(crate) fn upload_source_size(local_path: &Path) -> Result<u64> {
 /// into place only when complete (an existing file keeps its permissions); a symlink's target
 /// is written, not the link; a character device or FIFO (`/dev/stdout`, a pipe) is written
 /// directly. A directory, or a file that may not be written, is refused before `fill` runs.
+/// `sync`: the data reaches the disk before the rename (`Options::fsync_downloads`), which costs
+/// time and which curl and rsync do not do by default.
 pub(crate) fn write_atomically(
     target: &Path,
+    sync: bool,
     fill: impl FnOnce(&mut File) -> Result<()>,
 ) -> Result<()> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -478,7 +481,7 @@ pub(crate) fn write_atomically(
             if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.file_type().is_symlink()) {
                 return refuse("is a symlink that leads nowhere writable");
             }
-            return write_atomically(&dest, fill);
+            return write_atomically(&dest, sync, fill);
         }
         Ok(m) if m.is_dir() => return refuse("is a directory; give a file name"),
         Ok(m) if m.file_type().is_char_device() || m.file_type().is_fifo() => {
@@ -522,7 +525,9 @@ pub(crate) fn write_atomically(
         .tempfile_in(&dir)
         .map_err(local_error)?;
     fill(tmp.as_file_mut())?;
-    tmp.as_file().sync_all().map_err(local_error)?;
+    if sync {
+        tmp.as_file().sync_all().map_err(local_error)?;
+    }
     tmp.persist(target).map_err(|e| local_error(e.error))?;
     Ok(())
 }
@@ -553,7 +558,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("fc-atomic-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let target = dir.join("out.bin");
-        let err = write_atomically(&target, |f| {
+        let err = write_atomically(&target, false, |f| {
             f.write_all(b"partial").unwrap();
             Err(Error::new(ErrorKind::Transport, "dropped"))
         })
@@ -565,7 +570,7 @@ mod tests {
             0,
             "temp file removed"
         );
-        write_atomically(&target, |f| Ok(f.write_all(b"whole")?)).unwrap();
+        write_atomically(&target, true, |f| Ok(f.write_all(b"whole")?)).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"whole");
         {
             use std::os::unix::fs::PermissionsExt;
@@ -576,7 +581,7 @@ mod tests {
                 "readable and writable by its owner: {mode:o}"
             );
             std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
-            write_atomically(&target, |f| Ok(f.write_all(b"whole")?)).unwrap();
+            write_atomically(&target, false, |f| Ok(f.write_all(b"whole")?)).unwrap();
             let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o640, "an existing file keeps its permissions");
         }
@@ -594,11 +599,11 @@ mod tests {
         let never = |_: &mut File| -> Result<()> { panic!("refused before the transfer") };
 
         // a directory, or a name ending in '/', is refused
-        let e = write_atomically(&dir, never).unwrap_err();
+        let e = write_atomically(&dir, false, never).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
         let slash = PathBuf::from(format!("{}/new/", dir.display()));
         assert_eq!(
-            write_atomically(&slash, never).unwrap_err().kind(),
+            write_atomically(&slash, false, never).unwrap_err().kind(),
             ErrorKind::InvalidArgument
         );
 
@@ -607,7 +612,7 @@ mod tests {
         std::fs::write(&real, b"old").unwrap();
         let link = dir.join("link.txt");
         std::os::unix::fs::symlink("real.txt", &link).unwrap();
-        write_atomically(&link, |f| Ok(f.write_all(b"new")?)).unwrap();
+        write_atomically(&link, false, |f| Ok(f.write_all(b"new")?)).unwrap();
         assert!(std::fs::symlink_metadata(&link)
             .unwrap()
             .file_type()
@@ -615,7 +620,7 @@ mod tests {
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
 
         // a character device is written in place, not replaced
-        write_atomically(Path::new("/dev/null"), |f| Ok(f.write_all(b"x")?)).unwrap();
+        write_atomically(Path::new("/dev/null"), false, |f| Ok(f.write_all(b"x")?)).unwrap();
         use std::os::unix::fs::FileTypeExt;
         assert!(std::fs::metadata("/dev/null")
             .unwrap()
@@ -629,7 +634,7 @@ mod tests {
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
         if std::fs::OpenOptions::new().write(true).open(&ro).is_err() {
             assert_eq!(
-                write_atomically(&ro, never).unwrap_err().kind(),
+                write_atomically(&ro, false, never).unwrap_err().kind(),
                 ErrorKind::Io
             );
             assert_eq!(std::fs::read(&ro).unwrap(), b"keep");

@@ -130,6 +130,22 @@ pub unsafe extern "C" fn firecrest_options_set_low_speed(
     })
 }
 
+/// Whether downloads are flushed to the disk (fsync) before they are renamed into place
+/// (`on` non-zero; default off, as with curl and rsync: a download never appears half-written
+/// either way, fsync adds durability against a crash of the machine at a cost in time).
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_options_set_fsync(
+    o: *mut firecrest_options,
+    on: i32,
+) -> firecrest_status {
+    update("firecrest_options_set_fsync", o, |opts| {
+        opts.fsync_downloads = on != 0;
+        Ok(())
+    })
+}
+
 /// The connect timeout alone (default 10 s).
 ///
 /// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
