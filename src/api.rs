@@ -73,7 +73,9 @@ pub(crate) trait Api: Send + Sync {
     ) -> Result<Transfer>;
     fn external_download(&self, system: &str, remote_path: &str) -> Result<Transfer>;
 
-    // ---- batch jobs; `spec` is checked (a working directory, a non-empty script)
+    // ---- batch jobs; `spec` is checked (a working directory, a non-empty script) and its
+    // script is text or a remote path: the client reads a local script itself
+
     /// The new job's id.
     fn submit_job(&self, system: &str, spec: &JobSpec) -> Result<String>;
     /// None: the scheduler does not list the job (not yet, or not at all).
@@ -86,4 +88,12 @@ pub(crate) trait Api: Send + Sync {
     fn job_metadata(&self, system: &str, info: JobInfo) -> Result<JobInfo>;
     /// Runs `command` in the context of the running job (`srun --jobid`).
     fn attach_job(&self, system: &str, job_id: &str, command: &str) -> Result<()>;
+}
+
+/// A local script reaching an API version: `Client::submit_job` reads it into text first.
+pub(crate) fn local_script_unread() -> crate::error::Error {
+    crate::error::Error::new(
+        crate::error::ErrorKind::Internal,
+        "a local job script reached the API unread",
+    )
 }

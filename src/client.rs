@@ -359,17 +359,10 @@ impl Client {
         remote_dir: &str,
         filename: Option<&str>,
     ) -> Result<()> {
-        let context = |e: Error| e.context(format!("simple_upload {}", local_path.display()));
-        let file = std::fs::File::open(local_path).map_err(|e| context(e.into()))?;
-        let meta = file.metadata().map_err(|e| context(e.into()))?;
-        if !meta.is_file() {
-            // A device or /proc file would upload as something else than it reads.
-            return Err(context(Error::invalid_argument(
-                "the local path is not a regular file",
-            )));
-        }
-        let size = meta.len();
-        drop(file);
+        // The same check as external uploads: a readable regular file (a device or a /proc
+        // file would upload as something else than it reads).
+        let size =
+            transfers::upload_source_size(local_path).map_err(|e| e.context("simple_upload"))?;
         let name = match filename {
             Some(n) => n.to_string(),
             None => local_path

@@ -5,7 +5,7 @@
 
 mod transfer;
 
-use crate::api::Api;
+use crate::api::{local_script_unread, Api};
 use crate::error::{Error, ErrorKind, Result};
 use crate::jobs::{poll, Look};
 use crate::session::Session;
@@ -352,7 +352,7 @@ impl Api for V1 {
     fn submit_job(&self, system: &str, spec: &JobSpec) -> Result<String> {
         let text = match &spec.script {
             JobScript::Text(text) => text.clone(),
-            JobScript::LocalFile(path) => std::fs::read_to_string(path)?,
+            JobScript::LocalFile(_) => return Err(local_script_unread()),
             JobScript::Remote(path) => {
                 let mut bytes = Vec::new();
                 self.simple_download(system, path, &mut bytes)?;

@@ -18,7 +18,7 @@ mod multipart;
 mod systems_cache;
 mod transfer;
 
-use crate::api::Api;
+use crate::api::{local_script_unread, Api};
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
 use crate::transfers::Transfer;
@@ -390,9 +390,7 @@ impl Api for V2 {
         match &spec.script {
             JobScript::Text(text) => job["script"] = json!(text),
             JobScript::Remote(path) => job["scriptPath"] = json!(path),
-            JobScript::LocalFile(path) => {
-                job["script"] = json!(std::fs::read_to_string(path)?);
-            }
+            JobScript::LocalFile(_) => return Err(local_script_unread()),
         }
         let optional = [
             ("name", &spec.name),
