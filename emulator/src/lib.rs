@@ -44,6 +44,7 @@ mod server;
 mod slurm;
 mod sniff;
 mod store;
+mod tar;
 mod tokens;
 mod util;
 mod v1;

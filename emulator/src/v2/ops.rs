@@ -6,14 +6,13 @@ use super::fs::{
 };
 use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
 use crate::atomic::AtomicFile;
-use crate::atomic::TMP_PREFIX;
-use crate::copy::merge_tree;
 use crate::ls::type_char;
 use crate::multipart;
 use crate::portion::{self, Count};
 use crate::sandbox::Sandbox;
 use crate::server::{Body, Req, Resp};
 use crate::sniff;
+pub(crate) use crate::tar::Tar;
 use crate::util::{errtext, sha256_hex};
 use serde_json::{json, Value};
 use std::fs::{self, File};
@@ -581,59 +580,8 @@ fn tar_flag(body: &Value) -> Result<&'static str, ApiError> {
     }
 }
 
-/// A `tar` command line on local paths, run by `ops/*` at once or by a transfer job.
-pub(crate) struct Tar {
-    args: Vec<std::ffi::OsString>,
-    /// The sandbox root, removed from tar's complaints so they show remote paths.
-    root: String,
-    /// For an extraction, the directory the members land in.
-    into: Option<PathBuf>,
-    pub compress: bool,
-}
-
-impl Tar {
-    /// Runs tar: Err(exit code, stderr) on failure. An archive is extracted into a fresh
-    /// directory and merged from there: tar writes through a symlink already in the target
-    /// (`evil -> ../../..` then member `evil/f`), and the OS would resolve it on the host.
-    pub fn run(&self) -> Result<(), (i32, String)> {
-        let Some(into) = &self.into else {
-            return self.tar(&self.args);
-        };
-        let in_dir = |dir: &Path| [self.args.clone(), vec!["-C".into(), dir.into()]].concat();
-        let Ok(stage) = tempfile::Builder::new().prefix(TMP_PREFIX).tempdir_in(into) else {
-            // No such directory (or not one): tar's own complaint says so.
-            return self.tar(&in_dir(into));
-        };
-        // The stage is removed when it goes out of scope.
-        self.tar(&in_dir(stage.path())).and_then(|_| {
-            merge_tree(stage.path(), into).map_err(|e| (2, format!("tar: {}", errtext(&e))))
-        })
-    }
-
-    fn tar(&self, args: &[std::ffi::OsString]) -> Result<(), (i32, String)> {
-        let out = std::process::Command::new("tar")
-            .args(args)
-            .output()
-            .map_err(|e| (127, format!("tar could not run: {e}")))?;
-        if out.status.success() {
-            return Ok(());
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr).replace(&self.root, "");
-        Err((
-            out.status.code().unwrap_or(1),
-            stderr.trim_end().to_string(),
-        ))
-    }
-}
-
 fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, into: Option<PathBuf>) -> Tar {
-    let root = ctx.sandbox.local_lexical("/");
-    Tar {
-        args,
-        root: root.to_string_lossy().trim_end_matches('/').to_string(),
-        compress: into.is_none(),
-        into,
-    }
+    Tar::new(ctx.sandbox, args, into)
 }
 
 /// `compress`: `tar -c` of `path` (relative to its parent) into `targetPath`.
