@@ -20,6 +20,7 @@ on_both_versions!(
     a_small_tree_goes_the_direct_way,
     download_dir_failures_leave_nothing_behind,
     upload_dir_failures_leave_no_remote_archive,
+    the_emulator_extracts_nothing_outside_its_root,
 );
 
 /// Every entry under `dir` by relative path: its kind, mode bits and content (files: sha256;
@@ -345,4 +346,52 @@ fn v2_compress_runs_as_a_job_when_the_command_times_out() {
     c.extract(&sys, &archive, &into).unwrap();
     assert_eq!(emu.counter("POST /filesystem/cluster/transfer/extract"), 1);
     assert_eq!(read_remote(&emu, &format!("{into}/slow/f")), b"f");
+}
+
+/// An archive built by hand as a hostile user could: a member climbing out with `..`, an
+/// absolute one, and a symlink to a host directory followed by a member through it.
+fn hostile_archive(outside: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        let raw = |b: &mut tar::Builder<_>, name: &str| {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(4);
+            h.set_mode(0o644);
+            // Written raw: the tar crate's own setters refuse such names.
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_cksum();
+            b.append(&h, &b"evil"[..]).unwrap();
+        };
+        raw(&mut b, "../../../../../../../../escaped.txt");
+        raw(&mut b, &format!("{}/absolute.txt", outside.display()));
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, "door", outside).unwrap();
+        raw(&mut b, "door/planted.txt");
+        b.into_inner().unwrap().finish().unwrap();
+    }
+    out
+}
+
+/// The server's extraction (the emulator's tar) never writes outside the emulator's root,
+/// whatever the archive holds.
+fn the_emulator_extracts_nothing_outside_its_root(api: ApiVersion) {
+    let (emu, c) = setup(api);
+    let sys = emu.system();
+    let outside = Scratch::new("outside-the-root");
+    let archive = remote(&emu, "hostile.tar.gz");
+    put_remote(&emu, &archive, &hostile_archive(outside.path()));
+    let into = remote(&emu, "landing");
+    c.mkdir(&sys, &into, true).unwrap();
+    // tar refuses some members and may still extract others: either answer is fine, as long
+    // as nothing lands outside.
+    let _ = c.extract(&sys, &archive, &into);
+    assert_eq!(entries(outside.path()), Vec::<String>::new());
+    let root_parent = emu.root().parent().unwrap();
+    assert!(!root_parent.join("escaped.txt").exists());
+    assert!(!Path::new("/escaped.txt").exists());
 }
