@@ -15,6 +15,7 @@ use support::*;
 
 on_both_versions!(
     compress_and_extract,
+    compress_follows_links_inside_the_root_only,
     compress_and_extract_errors,
     a_large_tree_round_trips_with_content_and_modes,
     a_small_tree_goes_the_direct_way,
@@ -81,6 +82,75 @@ fn compress_and_extract(api: ApiVersion) {
     );
 }
 
+/// `dereference`: links inside the tree are archived as what they point to; a link that
+/// resolves outside the emulator's root fails the call and nothing is written.
+fn compress_follows_links_inside_the_root_only(api: ApiVersion) {
+    let (emu, c) = setup(api);
+    let sys = emu.system();
+    let dir = remote(&emu, "linked");
+    put_remote(&emu, &format!("{dir}/a.txt"), b"alpha");
+    std::os::unix::fs::symlink("a.txt", emu.local_path(&format!("{dir}/l"))).unwrap();
+    let (plain, followed) = (remote(&emu, "plain.tgz"), remote(&emu, "followed.tgz"));
+    c.compress(&sys, &dir, &plain, &CompressOptions::default())
+        .unwrap();
+    let deref = CompressOptions {
+        dereference: true,
+        ..Default::default()
+    };
+    c.compress(&sys, &dir, &followed, &deref).unwrap();
+    for (archive, link_kept) in [(&plain, true), (&followed, false)] {
+        let into = format!("{archive}.d");
+        c.mkdir(&sys, &into, false).unwrap();
+        c.extract(&sys, archive, &into).unwrap();
+        let l = emu.local_path(&format!("{into}/linked/l"));
+        let meta = fs::symlink_metadata(&l).unwrap();
+        assert_eq!(meta.file_type().is_symlink(), link_kept, "{archive}");
+        assert_eq!(fs::read(&l).unwrap(), b"alpha");
+    }
+
+    let outside = Scratch::new("deref-outside");
+    fs::write(outside.path().join("host.txt"), b"host secret").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("host.txt"),
+        emu.local_path(&format!("{dir}/out")),
+    )
+    .unwrap();
+    let leak = remote(&emu, "leak.tgz");
+    let e = c.compress(&sys, &dir, &leak, &deref).unwrap_err();
+    assert!(e.message().contains(&format!("{dir}/out")), "{e}");
+    assert!(!emu.local_path(&leak).exists());
+    // Without dereference the link itself is archived, which reads nothing outside.
+    c.compress(&sys, &dir, &leak, &CompressOptions::default())
+        .unwrap();
+}
+
+/// v2's `matchPattern`: the regular files under the source's parent whose `./…` path matches.
+#[test]
+fn v2_compress_with_a_match_pattern() {
+    let (emu, c) = setup(ApiVersion::V2);
+    let sys = emu.system();
+    let dir = remote(&emu, "mixed");
+    put_remote(&emu, &format!("{dir}/keep.txt"), b"keep");
+    put_remote(&emu, &format!("{dir}/sub/also.txt"), b"also");
+    put_remote(&emu, &format!("{dir}/drop.bin"), b"drop");
+    let archive = remote(&emu, "mixed.tgz");
+    let options = CompressOptions {
+        match_pattern: Some(".*\\.txt".into()),
+        ..Default::default()
+    };
+    c.compress(&sys, &dir, &archive, &options).unwrap();
+    let into = remote(&emu, "txt-only");
+    c.mkdir(&sys, &into, false).unwrap();
+    c.extract(&sys, &archive, &into).unwrap();
+    let got = tree(&emu.local_path(&into));
+    let files: Vec<_> = got
+        .iter()
+        .filter(|(_, v)| v.0 == '-')
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(files, ["mixed/keep.txt", "mixed/sub/also.txt"]);
+}
+
 fn compress_and_extract_errors(api: ApiVersion) {
     let (emu, c) = setup(api);
     let sys = emu.system();
@@ -110,25 +180,20 @@ fn compress_and_extract_errors(api: ApiVersion) {
         match_pattern: Some(".*\\.txt".into()),
         ..Default::default()
     };
-    let e = c
-        .compress(
-            &sys,
-            &remote(&emu, "d"),
-            &remote(&emu, "d.tar.gz"),
-            &with_pattern,
-        )
-        .unwrap_err();
-    match api {
+    if api == ApiVersion::V1 {
         // v1 has no such option: refused before any request.
-        ApiVersion::V1 => {
-            assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
-            assert!(e.message().contains("match pattern"), "{e}");
-        }
-        // v2 has it; the emulator declines it (tar would need the server's regex filter).
-        ApiVersion::V2 => {
-            assert_eq!(e.http_status(), 501, "{e}");
-            assert!(e.message().contains("matchPattern"), "{e}");
-        }
+        let before = emu.counter("requests");
+        let e = c
+            .compress(
+                &sys,
+                &remote(&emu, "d"),
+                &remote(&emu, "d.tar.gz"),
+                &with_pattern,
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        assert!(e.message().contains("match pattern"), "{e}");
+        assert_eq!(emu.counter("requests"), before);
     }
     let e = c
         .compress(

@@ -27,8 +27,14 @@ fn check_write_inside(sb: &Sandbox, remote: &str, shown: &str) -> Result<(), Str
 }
 
 /// `tar -czf target -C dirname(src) basename(src)`; a symlink named as `src` is archived as
-/// the link, as tar does without `-h`.
-pub(crate) fn compress(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
+/// the link, as tar does without `-h`. With `dereference`, `--dereference`: what the links
+/// point to is archived, as long as every one of them stays inside the root.
+pub(crate) fn compress(
+    sb: &Sandbox,
+    src: &str,
+    dst: &str,
+    dereference: bool,
+) -> Result<(), String> {
     let (src_remote, src_local) = resolve(sb, src, false, "Cannot stat")?;
     sb.check_read(&src_remote)
         .map_err(|e| format!("tar: {src}: Cannot open: {}", errtext(&e)))?;
@@ -50,7 +56,12 @@ pub(crate) fn compress(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String>
         parent.into_os_string(),
         name,
     ];
-    run(Tar::new(sb, args, None))
+    let tar = Tar::new(sb, args, None);
+    run(if dereference {
+        tar.dereference(src_local)
+    } else {
+        tar
+    })
 }
 
 /// `tar -xf source -C target` (tar recognises the compression itself, as the server's

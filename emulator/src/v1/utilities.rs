@@ -185,15 +185,8 @@ fn serve(call: &mut Call, op: &str, description: &str) -> Result<Resp, Resp> {
         "compress" | "extract" => {
             let src = required(call, "sourcePath", description)?;
             let dst = target(call)?;
-            if op == "compress" && call.flag("dereference") {
-                // tar -h follows links on the host, where a link can climb out of the root.
-                return Err(bad_request(
-                    description,
-                    "dereference is not supported by the FirecREST emulator",
-                ));
-            }
             let r = if op == "compress" {
-                archive::compress(sb, &src, &dst)
+                archive::compress(sb, &src, &dst, call.flag("dereference"))
             } else {
                 archive::extract(sb, &src, &dst)
             };

@@ -589,12 +589,6 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
-    if field(body, &["matchPattern", "match_pattern"]).is_some() {
-        return Err(ApiError::new(
-            501,
-            "matchPattern is not supported by the FirecREST emulator.",
-        ));
-    }
     ctx.writable(
         &dst,
         &dst.target,
@@ -602,26 +596,24 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     )?;
     let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = src.local.file_name().unwrap_or_default().to_os_string();
-    // `tar -h` follows links on the host, where a link inside the tree can climb out of the root
-    // and pull a host file into the archive; the emulator would have to resolve them itself.
-    if field(body, &["dereference"])
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-    {
-        return Err(ApiError::new(
-            501,
-            "dereference is not supported by the FirecREST emulator.",
-        ));
-    }
     let mode = format!("-c{flag}f");
-    let args = vec![
-        mode.into(),
-        dst.target.into_os_string(),
-        "-C".into(),
-        parent.into_os_string(),
-        name,
-    ];
-    Ok(tar(ctx, args, None))
+    let pattern = field_str(body, &["matchPattern", "match_pattern"]).filter(|p| !p.is_empty());
+    let dereference = field(body, &["dereference"])
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut args = vec![mode.into(), dst.target.into_os_string()];
+    if pattern.is_none() {
+        args.extend(["-C".into(), parent.clone().into_os_string(), name]);
+    }
+    let mut cmd = tar(ctx, args, None);
+    if let Some(pattern) = pattern {
+        // As the server: `cd dirname(path); find . -type f -regex PATTERN | tar --files-from -`.
+        cmd = cmd.matching(parent, pattern);
+    }
+    if dereference {
+        cmd = cmd.dereference(src.local);
+    }
+    Ok(cmd)
 }
 
 /// `extract`: `tar -x` of `path` into the directory `targetPath`.
