@@ -1573,11 +1573,8 @@ contains
         procedure(firecrest_progress_cb), optional :: cb
         type(c_ptr), intent(in), optional :: userdata
         integer(c_int32_t) :: st
-        type(c_funptr) :: f
-        f = c_null_funptr
-        if (present(cb)) f = c_funloc(cb)
         st = firecrest_upload_dir(client, fc_c_string(system), fc_c_string(local_dir), &
-            fc_c_string(remote_dir), f, optional_ptr(userdata))
+            fc_c_string(remote_dir), optional_funptr(cb), optional_ptr(userdata))
     end function fc_upload_dir
 
     !> Downloads the remote tree remote_dir as the new local directory local_dir (which must not
@@ -1588,11 +1585,8 @@ contains
         procedure(firecrest_progress_cb), optional :: cb
         type(c_ptr), intent(in), optional :: userdata
         integer(c_int32_t) :: st
-        type(c_funptr) :: f
-        f = c_null_funptr
-        if (present(cb)) f = c_funloc(cb)
         st = firecrest_download_dir(client, fc_c_string(system), fc_c_string(remote_dir), &
-            fc_c_string(local_dir), f, optional_ptr(userdata))
+            fc_c_string(local_dir), optional_funptr(cb), optional_ptr(userdata))
     end function fc_download_dir
 
     !> filename: the remote file's name, or '' to keep the local file's name.
@@ -1795,6 +1789,14 @@ contains
         buf = fc_c_string(s)
         p = c_loc(buf)
     end function optional_c_string
+
+    !> c_funloc of a progress callback, or c_null_funptr when it is absent.
+    function optional_funptr(cb) result(f)
+        procedure(firecrest_progress_cb), optional :: cb
+        type(c_funptr) :: f
+        f = c_null_funptr
+        if (present(cb)) f = c_funloc(cb)
+    end function optional_funptr
 
     pure function optional_ptr(p) result(q)
         type(c_ptr), intent(in), optional :: p
