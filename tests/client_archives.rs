@@ -22,6 +22,7 @@ on_both_versions!(
     download_dir_failures_leave_nothing_behind,
     upload_dir_failures_leave_no_remote_archive,
     the_emulator_extracts_nothing_outside_its_root,
+    a_refusing_progress_callback_stops_and_cleans_up,
 );
 
 /// Every entry under `dir` by relative path: its kind, mode bits and content (files: sha256;
@@ -459,4 +460,34 @@ fn the_emulator_extracts_nothing_outside_its_root(api: ApiVersion) {
     let root_parent = emu.root().parent().unwrap();
     assert!(!root_parent.join("escaped.txt").exists());
     assert!(!Path::new("/escaped.txt").exists());
+}
+
+/// A progress callback that says stop: the call fails with AbortedByCallback, nothing is
+/// extracted remotely or locally, and no archive is left on the server.
+fn a_refusing_progress_callback_stops_and_cleans_up(api: ApiVersion) {
+    let (emu, c) = setup(api);
+    let sys = emu.system();
+    let scratch = Scratch::new("dir-abort");
+    let src = scratch.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    // Above the direct limit, so the staged path's own progress reports are refused.
+    write_file(&src.join("big.bin"), 6 << 20, 9);
+    let remote_dir = remote(&emu, "aborted");
+    let stop: firecrest::ProgressFn = Box::new(|_, _| false);
+    let e = c
+        .upload_dir(&sys, &src, &remote_dir, Some(stop))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AbortedByCallback, "{e}");
+    assert!(!emu.local_path(&format!("{remote_dir}/big.bin")).exists());
+    assert_eq!(leftovers(&emu, &remote_dir), Vec::<String>::new());
+
+    put_remote(&emu, &remote(&emu, "small/f.txt"), b"f");
+    let back = scratch.path().join("back");
+    let stop: firecrest::ProgressFn = Box::new(|_, _| false);
+    let e = c
+        .download_dir(&sys, &remote(&emu, "small"), &back, Some(stop))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AbortedByCallback, "{e}");
+    assert_eq!(entries(scratch.path()), ["src"]);
+    assert_eq!(leftovers(&emu, &emu.home()), Vec::<String>::new());
 }
