@@ -618,8 +618,9 @@ firecrest_status firecrest_groups(const struct firecrest_client *c,
  * Writes a gzip-compressed tar of `source` (a file or directory on `system`) at `target`. The
  * archive holds `source` under its own name (`tar -C dirname(source) basename(source)`).
  * `dereference` non-zero archives what symlinks point to instead of the links. `match_pattern`
- * (nullable) keeps only the files whose path matches this regular expression; FirecREST v1 has
- * no such option (FIRECREST_STATUS_UNSUPPORTED when given). On FirecREST v2, when the server's
+ * (nullable) archives instead the regular files under the parent of `source` whose path
+ * (`./name/...`) matches this regular expression as a whole (the server runs `find . -type f
+ * -regex`); FirecREST v1 has no such option (FIRECREST_STATUS_UNSUPPORTED when given). On FirecREST v2, when the server's
  * command times out the compression runs again as a scheduler job and the call waits for it.
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,

@@ -174,7 +174,9 @@ pub struct ListOptions {
 pub struct CompressOptions {
     /// Archive what symlinks point to rather than the links (`tar --dereference`).
     pub dereference: bool,
-    /// Only the files whose path matches this regular expression (FirecREST v2 only).
+    /// Instead of `source`, the regular files under its parent whose path (`./name/…`)
+    /// matches this regular expression as a whole, as the server's `find . -type f -regex`
+    /// selects them (FirecREST v2 only).
     pub match_pattern: Option<String>,
 }
 
