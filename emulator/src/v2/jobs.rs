@@ -216,6 +216,15 @@ impl Scheduler {
             }
             Action::Ingress { object, target } => {
                 log.out(&format!("{} Ingress File Transfer Job (id:{id})", stamp()));
+                // The server's script tests the target before it waits for the object, and
+                // names an unset variable in its message (hence the double space).
+                if target.target.is_dir() {
+                    log.err(&format!(
+                        "{} targetPath must point to a file path:  is a directory.",
+                        stamp()
+                    ));
+                    return failed(3);
+                }
                 log.out(&format!(
                     "{} Waiting till file to tranfer is available...",
                     stamp()
@@ -253,14 +262,6 @@ impl Scheduler {
                 ) {
                     log.err(&e);
                     return failed(23);
-                }
-                if target.target.is_dir() {
-                    log.err(&format!(
-                        "{} Target path {} is a directory",
-                        stamp(),
-                        target.remote
-                    ));
-                    return failed(3);
                 }
                 let size = fs::metadata(&obj).map(|m| m.len()).unwrap_or(0);
                 if let Err(e) = move_into_place(&obj, &target.local) {
