@@ -63,6 +63,12 @@ module firecrest
     integer(c_int32_t), parameter, public :: FIRECREST_TASK_INVALIDATED = 302
     integer(c_int32_t), parameter, public :: FIRECREST_TASK_FAILED = 400
 
+    ! ---- Listing options (firecrest_list_files_flags), summed ---------------------------------
+    integer(c_int32_t), parameter, public :: FIRECREST_LIST_HIDDEN = 1
+    integer(c_int32_t), parameter, public :: FIRECREST_LIST_RECURSIVE = 2
+    integer(c_int32_t), parameter, public :: FIRECREST_LIST_NUMERIC_IDS = 4
+    integer(c_int32_t), parameter, public :: FIRECREST_LIST_DEREFERENCE = 8
+
     ! ---- Job states (firecrest_job_state, firecrest_job_wait) ---------------------------------
     integer(c_int32_t), parameter, public :: FIRECREST_JOB_PENDING = 1
     integer(c_int32_t), parameter, public :: FIRECREST_JOB_RUNNING = 2
@@ -139,6 +145,7 @@ module firecrest
     public :: firecrest_whoami, firecrest_groups
     ! files on a system
     public :: firecrest_list_files, firecrest_list_files_recursive, firecrest_mkdir
+    public :: firecrest_list_files_flags
     public :: firecrest_mv, firecrest_copy, firecrest_remove, firecrest_chmod, firecrest_chown
     public :: firecrest_symlink, firecrest_file_type, firecrest_stat, firecrest_checksum
     public :: firecrest_head, firecrest_tail, firecrest_view
@@ -157,6 +164,7 @@ module firecrest
     public :: firecrest_job_open, firecrest_job_id, firecrest_job_state, firecrest_job_wait
     public :: firecrest_job_exit_code, firecrest_job_info, firecrest_job_cancel
     public :: firecrest_job_free, firecrest_jobs
+    public :: firecrest_nodes, firecrest_partitions, firecrest_reservations
     public :: firecrest_job_options_new, firecrest_job_options_set_name
     public :: firecrest_job_options_set_account, firecrest_job_options_set_partition
     public :: firecrest_job_options_set_reservation, firecrest_job_options_set_stdout
@@ -479,6 +487,17 @@ module firecrest
             type(c_ptr), intent(out) :: json_out
             integer(c_int32_t) :: st
         end function firecrest_list_files_recursive
+
+        ! flags: a sum of FIRECREST_LIST_HIDDEN, _RECURSIVE, _NUMERIC_IDS, _DEREFERENCE
+        function firecrest_list_files_flags(c, system, path, flags, json_out) result(st) &
+            bind(c, name='firecrest_list_files_flags')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t), value :: flags
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_list_files_flags
 
         function firecrest_mkdir(c, system, path, parents) result(st) bind(c, name='firecrest_mkdir')
             import :: c_ptr, c_char, c_int32_t
@@ -870,6 +889,33 @@ module firecrest
             integer(c_int32_t) :: st
         end function firecrest_jobs
 
+        ! JSON arrays (see the header): nodes, partitions, reservations of a system
+        function firecrest_nodes(c, system, json_out) result(st) bind(c, name='firecrest_nodes')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_nodes
+
+        function firecrest_partitions(c, system, json_out) result(st) &
+            bind(c, name='firecrest_partitions')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_partitions
+
+        function firecrest_reservations(c, system, json_out) result(st) &
+            bind(c, name='firecrest_reservations')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_reservations
+
         function firecrest_job_options_new(opts_out) result(st) &
             bind(c, name='firecrest_job_options_new')
             import :: c_ptr, c_int32_t
@@ -961,6 +1007,7 @@ module firecrest
     public :: fc_auth_close, fc_options_close, fc_client_close, fc_transfer_close
     public :: fc_all_systems, fc_system, fc_parameters, fc_all_services, fc_service
     public :: fc_filesystems, fc_whoami, fc_groups
+    public :: fc_nodes, fc_partitions, fc_reservations, fc_list_files_flags
     public :: fc_list_files, fc_list_files_recursive, fc_mkdir, fc_mv, fc_copy, fc_remove
     public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_checksum
     public :: fc_head, fc_tail, fc_view, fc_simple_upload, fc_simple_download
@@ -1350,7 +1397,51 @@ contains
         json = string_result(st, p)
     end function fc_groups
 
+    ! ---- the scheduler's view of a system -----------------------------------------------------
+
+    function fc_nodes(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_nodes(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_nodes
+
+    function fc_partitions(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_partitions(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_partitions
+
+    function fc_reservations(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_reservations(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_reservations
+
     ! ---- files on a system --------------------------------------------------------------------
+
+    !> flags: a sum of FIRECREST_LIST_HIDDEN, _RECURSIVE, _NUMERIC_IDS and _DEREFERENCE.
+    function fc_list_files_flags(client, system, path, flags, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        integer(c_int32_t), intent(in) :: flags
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_list_files_flags(client, fc_c_string(system), fc_c_string(path), flags, p)
+        json = string_result(st, p)
+    end function fc_list_files_flags
 
     function fc_list_files(client, system, path, show_hidden, json) result(st)
         type(c_ptr), intent(in) :: client

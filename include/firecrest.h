@@ -51,6 +51,26 @@
 
 
 /**
+ * firecrest_list_files_flags(): include names starting with a dot.
+ */
+#define FIRECREST_LIST_HIDDEN 1
+
+/**
+ * firecrest_list_files_flags(): list every subdirectory too.
+ */
+#define FIRECREST_LIST_RECURSIVE 2
+
+/**
+ * firecrest_list_files_flags(): owners and groups as numbers (`ls -n`).
+ */
+#define FIRECREST_LIST_NUMERIC_IDS 4
+
+/**
+ * firecrest_list_files_flags(): describe what symbolic links point to (`ls -L`).
+ */
+#define FIRECREST_LIST_DEREFERENCE 8
+
+/**
  * Waiting in the queue.
  */
 #define FIRECREST_JOB_PENDING 1
@@ -644,6 +664,17 @@ firecrest_status firecrest_list_files_recursive(const struct firecrest_client *c
                                                 char **json_out);
 
 /**
+ * As firecrest_list_files(), with its options as a sum of FIRECREST_LIST_HIDDEN,
+ * FIRECREST_LIST_RECURSIVE, FIRECREST_LIST_NUMERIC_IDS and FIRECREST_LIST_DEREFERENCE (0: none).
+ * Other bits are refused with FIRECREST_STATUS_INVALID_ARGUMENT.
+ */
+firecrest_status firecrest_list_files_flags(const struct firecrest_client *c,
+                                            const char *system,
+                                            const char *path,
+                                            int32_t flags,
+                                            char **json_out);
+
+/**
  * Creates the directory `path` on `system`; with `parents` non-zero also missing parents (and no
  * error if it exists).
  *
@@ -1003,6 +1034,42 @@ void firecrest_job_free(struct firecrest_job *j);
 firecrest_status firecrest_jobs(const struct firecrest_client *c,
                                 const char *system,
                                 char **json_out);
+
+/**
+ * The compute nodes of `system`, as a JSON array of `{"name": string, "state": [string],
+ * "partitions": [string], "features": [string]}` (`state` holds Slurm's words, e.g. "IDLE").
+ * `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * transport, HTTP and API statuses.
+ */
+firecrest_status firecrest_nodes(const struct firecrest_client *c,
+                                 const char *system,
+                                 char **json_out);
+
+/**
+ * The scheduler partitions of `system`, as a JSON array of `{"name": string, "state": string,
+ * "total_cpus": int|null, "total_nodes": int|null, "default": bool|null}` (`default` is null
+ * on FirecREST v2, which does not say). `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * transport, HTTP and API statuses.
+ */
+firecrest_status firecrest_partitions(const struct firecrest_client *c,
+                                      const char *system,
+                                      char **json_out);
+
+/**
+ * The scheduler reservations of `system`, as a JSON array of `{"name": string, "state": string,
+ * "nodes": string, "start_time": string, "end_time": string, "features": [string]}` (times
+ * `YYYY-MM-DDTHH:MM:SS`). `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * transport, HTTP and API statuses.
+ */
+firecrest_status firecrest_reservations(const struct firecrest_client *c,
+                                        const char *system,
+                                        char **json_out);
 
 /**
  * New, empty job options. `*opts_out` is freed with firecrest_job_options_free().

@@ -22,6 +22,11 @@ pub(crate) trait Api: Send + Sync {
     fn whoami(&self, system: &str) -> Result<String>;
     fn groups(&self, system: &str) -> Result<UserGroups>;
 
+    // ---- the scheduler's view of a system
+    fn nodes(&self, system: &str) -> Result<Vec<Node>>;
+    fn partitions(&self, system: &str) -> Result<Vec<Partition>>;
+    fn reservations(&self, system: &str) -> Result<Vec<Reservation>>;
+
     // ---- files on a system
     fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>>;
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()>;

@@ -251,6 +251,29 @@ impl Client {
         self.call(what, |a| a.groups(system))
     }
 
+    // ---- the scheduler's view of a system
+
+    /// The system's compute nodes.
+    pub fn nodes(&self, system: &str) -> Result<Vec<Node>> {
+        let what = || format!("nodes {}", shown(system));
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.nodes(system))
+    }
+
+    /// The system's scheduler partitions.
+    pub fn partitions(&self, system: &str) -> Result<Vec<Partition>> {
+        let what = || format!("partitions {}", shown(system));
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.partitions(system))
+    }
+
+    /// The system's scheduler reservations.
+    pub fn reservations(&self, system: &str) -> Result<Vec<Reservation>> {
+        let what = || format!("reservations {}", shown(system));
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.reservations(system))
+    }
+
     // ---- files on a system
     pub fn list_files(
         &self,

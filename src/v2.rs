@@ -124,6 +124,20 @@ impl V2 {
         Ok(())
     }
 
+    /// `/status/{system}/{what}`'s list (nodes, partitions, reservations); `null` is none.
+    fn status_list(&self, system: &str, what: &str) -> Result<Vec<Value>> {
+        let path = format!("/status/{}/{what}", segment(system)?);
+        let mut reply = http::get(&self.session, &path, &[], "")?;
+        match reply.body[what].take() {
+            Value::Array(list) => Ok(list),
+            Value::Null => Ok(Vec::new()),
+            other => Err(Error::new(
+                ErrorKind::Json,
+                format!("expected a list of {what}, got {other}"),
+            )),
+        }
+    }
+
     /// cp/mv: submit the transfer job and wait for its verdict.
     fn transfer_job_op(&self, system: &str, op: &str, source: &str, target: &str) -> Result<()> {
         check_path(source)?;
@@ -205,12 +219,59 @@ impl Api for V2 {
         Ok(serde_json::from_value(reply.body)?)
     }
 
+    fn nodes(&self, system: &str) -> Result<Vec<Node>> {
+        let listed = self.status_list(system, "nodes")?;
+        Ok(listed
+            .iter()
+            .map(|n| Node {
+                name: text(&n["name"]),
+                state: texts(&n["state"]),
+                partitions: texts(&n["partitions"]),
+                features: texts(&n["features"])
+                    .iter()
+                    .flat_map(|f| feature_list(f))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    fn partitions(&self, system: &str) -> Result<Vec<Partition>> {
+        let listed = self.status_list(system, "partitions")?;
+        Ok(listed
+            .iter()
+            .map(|p| Partition {
+                name: text(&p["name"]),
+                state: text(&p["partition"]),
+                total_cpus: p["cpus"].as_u64(),
+                total_nodes: p["totalNodes"].as_u64(),
+                default: None,
+            })
+            .collect())
+    }
+
+    fn reservations(&self, system: &str) -> Result<Vec<Reservation>> {
+        let listed = self.status_list(system, "reservations")?;
+        Ok(listed
+            .iter()
+            .map(|r| Reservation {
+                name: text(&r["name"]),
+                state: text(&r["state"]),
+                nodes: text(&r["nodeList"]),
+                start_time: text(&r["startTime"]),
+                end_time: text(&r["endTime"]),
+                features: feature_list(&text(&r["features"])),
+            })
+            .collect())
+    }
+
     fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
         check_path(path)?;
         let query = [
             ("path", path.to_string()),
             ("showHidden", options.show_hidden.to_string()),
             ("recursive", options.recursive.to_string()),
+            ("numericUid", options.numeric_uid.to_string()),
+            ("dereference", options.dereference.to_string()),
         ];
         // Read straight into entries: a listing can hold many thousands.
         let answer: LsAnswer = http::get_json(&self.session, &ops_path(system, "ls")?, &query)?;
@@ -305,9 +366,12 @@ impl Api for V2 {
         self.head_tail("tail", "skipHeading", system, path, options)
     }
 
-    /// The file's text (the server's default `size` of 5 MiB from offset 0).
+    /// The file's text from offset 0, as much as the system allows: `size` is sent as the
+    /// system's limit because the server's default (5 MiB) is refused where the limit is lower.
     fn view(&self, system: &str, path: &str) -> Result<String> {
-        output_string(self.ops_get(system, "view", path, &[])?, "view")
+        let size = self.ops_limit(system)?;
+        let output = self.ops_get(system, "view", path, &[("size", size.to_string())])?;
+        output_string(output, "view")
     }
 
     fn simple_upload(
@@ -752,6 +816,24 @@ fn check_path(path: &str) -> Result<()> {
     Ok(())
 }
 
+/// A text field; empty where absent.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A list of words sent as a list or as one comma-separated text.
+fn texts(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().map(text).filter(|t| !t.is_empty()).collect(),
+        Value::String(s) if !s.is_empty() => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
 fn output_string(v: Value, what: &str) -> Result<String> {
     match v {
         Value::String(s) => Ok(s),
@@ -794,9 +876,9 @@ impl V2Entry {
     /// As v1's entry.
     fn into_entry(self) -> FileEntry {
         FileEntry {
-            name: self.name,
+            name: ls_name(self.name),
             kind: self.kind,
-            link_target: self.link_target.filter(|s| !s.is_empty()),
+            link_target: self.link_target.filter(|s| !s.is_empty()).map(ls_name),
             user: self.user,
             group: self.group,
             permissions: self.permissions,

@@ -27,11 +27,7 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
     use Command::*;
     // Commands without a library back end, and the one that needs no server.
     match command {
-        GetNodes { .. }
-        | GetReservations { .. }
-        | GetPartitions { .. }
-        | Compress { .. }
-        | Extract { .. } => {
+        Compress { .. } | Extract { .. } => {
             return Err(Failure::Unsupported(name.into()));
         }
         Completions { shell } => {
@@ -47,6 +43,19 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
         Systems { table, .. } => {
             let systems = lib(c.all_systems())?;
             print_list(g, *table, &systems, output::systems_table, output::system);
+            Ok(())
+        }
+        // JSON lists, as the library's types serialise (the C API's schema).
+        GetNodes { system, .. } => {
+            output::print_json(&lib(c.nodes(&system.system))?);
+            Ok(())
+        }
+        GetPartitions { system, .. } => {
+            output::print_json(&lib(c.partitions(&system.system))?);
+            Ok(())
+        }
+        GetReservations { system, .. } => {
+            output::print_json(&lib(c.reservations(&system.system))?);
             Ok(())
         }
         Id { system } => {
@@ -67,11 +76,11 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
             dereference,
             table,
         } => {
-            ignored(name, "-n/--numeric-uid-gid", *numeric_uid_gid);
-            ignored(name, "-L", *dereference);
             let options = ListOptions {
                 show_hidden: *show_hidden,
                 recursive: *recursive,
+                numeric_uid: *numeric_uid_gid,
+                dereference: *dereference,
             };
             let entries = lib(c.list_files(&system.system, path, options))?;
             print_list(g, *table, &entries, output::ls_table, output::file_entry);

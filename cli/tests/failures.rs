@@ -123,9 +123,6 @@ both!(usage_errors_are_2, usage_errors);
 fn commands_without_a_back_end_say_so() {
     let emu = start(ApiVersion::V2);
     let cases: &[&[&str]] = &[
-        &["get-nodes"],
-        &["get-reservations"],
-        &["get-partitions"],
         &["compress", "/a", "/a.tar.gz"],
         &["extract", "/a.tar.gz", "/a"],
     ];

@@ -388,6 +388,57 @@ pub unsafe extern "C" fn firecrest_jobs(
     })
 }
 
+/// The compute nodes of `system`, as a JSON array of `{"name": string, "state": [string],
+/// "partitions": [string], "features": [string]}` (`state` holds Slurm's words, e.g. "IDLE").
+/// `*json_out` is freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+/// transport, HTTP and API statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_nodes(
+    c: *const firecrest_client,
+    system: *const c_char,
+    json_out: *mut *mut c_char,
+) -> firecrest_status {
+    json_call("firecrest_nodes", c, json_out, |client| {
+        Ok(client.nodes(arg_str(system, "system")?)?)
+    })
+}
+
+/// The scheduler partitions of `system`, as a JSON array of `{"name": string, "state": string,
+/// "total_cpus": int|null, "total_nodes": int|null, "default": bool|null}` (`default` is null
+/// on FirecREST v2, which does not say). `*json_out` is freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+/// transport, HTTP and API statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_partitions(
+    c: *const firecrest_client,
+    system: *const c_char,
+    json_out: *mut *mut c_char,
+) -> firecrest_status {
+    json_call("firecrest_partitions", c, json_out, |client| {
+        Ok(client.partitions(arg_str(system, "system")?)?)
+    })
+}
+
+/// The scheduler reservations of `system`, as a JSON array of `{"name": string, "state": string,
+/// "nodes": string, "start_time": string, "end_time": string, "features": [string]}` (times
+/// `YYYY-MM-DDTHH:MM:SS`). `*json_out` is freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+/// transport, HTTP and API statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_reservations(
+    c: *const firecrest_client,
+    system: *const c_char,
+    json_out: *mut *mut c_char,
+) -> firecrest_status {
+    json_call("firecrest_reservations", c, json_out, |client| {
+        Ok(client.reservations(arg_str(system, "system")?)?)
+    })
+}
+
 /// New, empty job options. `*opts_out` is freed with firecrest_job_options_free().
 ///
 /// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT.
