@@ -136,6 +136,7 @@ module firecrest
     public :: firecrest_options_set_parallel_parts, firecrest_options_set_user_agent
     public :: firecrest_options_set_max_answer_bytes, firecrest_options_set_call_timeout_ms
     public :: firecrest_options_set_low_speed, firecrest_options_set_fsync
+    public :: firecrest_options_set_transfer_account
     public :: firecrest_options_free
     public :: firecrest_client_new, firecrest_client_new_from_env, firecrest_client_api_version
     public :: firecrest_client_detect_api_version, firecrest_client_free
@@ -355,6 +356,14 @@ module firecrest
             character(kind=c_char), intent(in) :: user_agent(*)
             integer(c_int32_t) :: st
         end function firecrest_options_set_user_agent
+
+        function firecrest_options_set_transfer_account(o, account) result(st) &
+            bind(c, name='firecrest_options_set_transfer_account')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: account(*)
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_transfer_account
 
         subroutine firecrest_options_free(o) bind(c, name='firecrest_options_free')
             import :: c_ptr
@@ -1002,7 +1011,7 @@ module firecrest
     public :: fc_options_set_connect_timeout_ms, fc_options_set_ca_file
     public :: fc_options_set_max_retries, fc_options_set_token_refresh_margin_s
     public :: fc_options_set_poll_interval_ms, fc_options_set_parallel_parts
-    public :: fc_options_set_user_agent
+    public :: fc_options_set_user_agent, fc_options_set_transfer_account
     public :: fc_client_new, fc_client_new_from_env, fc_client_detect_api_version
     public :: fc_auth_close, fc_options_close, fc_client_close, fc_transfer_close
     public :: fc_all_systems, fc_system, fc_parameters, fc_all_services, fc_service
@@ -1258,6 +1267,13 @@ contains
         integer(c_int32_t) :: st
         st = firecrest_options_set_user_agent(opts, fc_c_string(user_agent))
     end function fc_options_set_user_agent
+
+    function fc_options_set_transfer_account(opts, account) result(st)
+        type(c_ptr), intent(in) :: opts
+        character(*), intent(in) :: account
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_transfer_account(opts, fc_c_string(account))
+    end function fc_options_set_transfer_account
 
     !> opts may be c_null_ptr (defaults). The auth handle may be closed right after.
     function fc_client_new(firecrest_url, auth, opts, client) result(st)

@@ -1303,6 +1303,17 @@ firecrest_status firecrest_options_set_user_agent(struct firecrest_options *o,
                                                   const char *user_agent);
 
 /**
+ * The scheduler account charged for the jobs FirecREST v2 runs for cp, mv, rm, external
+ * transfers, compress and extract (default: the user's default account where the system needs
+ * one). v1 runs these without the scheduler and ignores it. The string is copied.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (not UTF-8, empty, or with whitespace or control characters).
+ */
+firecrest_status firecrest_options_set_transfer_account(struct firecrest_options *o,
+                                                        const char *account);
+
+/**
  * The largest JSON or text answer the client reads (a listing, a task), in bytes (default
  * 64 MiB); a larger answer fails with FIRECREST_STATUS_HTTP instead of using memory without
  * bound. Downloads are streamed and not limited by it.

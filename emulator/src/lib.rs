@@ -147,6 +147,10 @@ pub struct Config {
     /// v2: the system's `dataOperation.max_ops_file_size` (5 MiB), which bounds direct
     /// transfers, head/tail output and `view`'s `size`.
     pub max_ops_file_size: u64,
+    /// v2: the system's transfer-job directives name `{account}`, so cp, mv, rm jobs, external
+    /// transfers, compress and extract need an `account` (400 without one) and are charged to
+    /// it; off by default, as on the recorded server.
+    pub transfer_jobs_need_account: bool,
 }
 
 impl Default for Config {
@@ -163,6 +167,7 @@ impl Default for Config {
             jobs_enabled: true,
             server_version: v2::APP_VERSION.to_string(),
             max_ops_file_size: v2::MAX_OPS_FILE_SIZE,
+            transfer_jobs_need_account: false,
         }
     }
 }
@@ -237,6 +242,7 @@ fn api_for(config: &Config) -> std::io::Result<Arc<dyn Api>> {
                 config.max_part_size,
                 config.max_ops_file_size,
                 release,
+                config.transfer_jobs_need_account,
             )?))
         }
     }

@@ -89,21 +89,30 @@ impl Scheduler {
     }
 
     /// Queues a job; `fail` (fault injection) makes it end FAILED without doing its work.
+    /// `account`: the one the system's directives put in the script (None: the default).
     pub fn submit(
         self: &Arc<Self>,
         st: &Arc<State>,
         action: Action,
         logs: Logs,
         fail: bool,
+        account: Option<String>,
     ) -> u64 {
+        let account_line = account
+            .as_ref()
+            .map(|a| format!("#SBATCH --account={a}\n"))
+            .unwrap_or_default();
         let mut job = Job::new(
             action.job_name(),
             &logs.working_dir,
             &format!(
-                "#!/bin/bash -l\n#SBATCH --job-name={}\n#SBATCH --nodes=1\n#SBATCH --time=0-00:15:00\n",
+                "#!/bin/bash -l\n#SBATCH --job-name={}\n#SBATCH --nodes=1\n#SBATCH --time=0-00:15:00\n{account_line}",
                 action.job_name()
             ),
         );
+        if let Some(a) = account {
+            job.account = a;
+        }
         job.limit = TRANSFER_TIME_LIMIT;
         let cancel = job.cancel.clone();
         let id = st.slurm.insert(job);

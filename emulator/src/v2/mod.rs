@@ -69,6 +69,10 @@ impl Release {
 const MIN_TOKEN_TTL: i64 = 30;
 /// `dataOperation.datatransfer_jobs_directives` (no `{account}`, so `account` stays optional).
 const TRANSFER_DIRECTIVES: [&str; 2] = ["#SBATCH --nodes=1", "#SBATCH --time=0-00:15:00"];
+/// The directive a system adds when its transfer jobs must be charged to an account.
+const ACCOUNT_DIRECTIVE: &str = "#SBATCH --account={account}";
+/// A second scheduler account of the user (userinfo lists it, not as the default).
+pub(crate) const OTHER_ACCOUNT: &str = "otherproject";
 
 pub(crate) struct V2 {
     multipart: Arc<Multipart>,
@@ -76,12 +80,20 @@ pub(crate) struct V2 {
     started: i64,
     release: Release,
     max_ops: u64,
+    /// The system's transfer-job directives name `{account}`, so a job needs one.
+    needs_account: bool,
 }
 
 impl V2 {
     /// `max_part_size`: the multipart part size published in `maxPartSize`; `max_ops`: the
-    /// system's `max_ops_file_size`.
-    pub fn new(max_part_size: u64, max_ops: u64, release: Release) -> std::io::Result<V2> {
+    /// system's `max_ops_file_size`; `needs_account`: the transfer-job directives name
+    /// `{account}`.
+    pub fn new(
+        max_part_size: u64,
+        max_ops: u64,
+        release: Release,
+        needs_account: bool,
+    ) -> std::io::Result<V2> {
         let multipart = Arc::new(Multipart::new(max_part_size)?);
         Ok(V2 {
             scheduler: Arc::new(Scheduler::new(multipart.clone())),
@@ -89,6 +101,7 @@ impl V2 {
             started: now_secs(),
             release,
             max_ops,
+            needs_account,
         })
     }
 }
@@ -193,7 +206,7 @@ impl V2 {
         match (method.as_str(), seg.as_slice()) {
             ("GET", ["status", "systems"]) => Ok(json_resp(
                 200,
-                &json!({"systems": systems(self.multipart.part_size, self.max_ops)}),
+                &json!({"systems": systems(self.multipart.part_size, self.max_ops, self.needs_account)}),
             )),
             ("GET", ["status", sys, what]) => {
                 system(sys)?;
@@ -244,7 +257,7 @@ fn status_of(what: &str) -> Result<Resp, ApiError> {
             "user": {"id": uid, "name": USER},
             "group": {"id": gid, "name": USER},
             "groups": [{"id": gid, "name": USER}],
-            "accounts": [{"name": ACCOUNT, "default": true}],
+            "accounts": [{"name": ACCOUNT, "default": true}, {"name": OTHER_ACCOUNT, "default": false}],
         }),
         "nodes" => json!({"nodes": [{
             "sockets": 1, "cores": 1, "threads": 1, "cpus": cluster::CPUS, "cpuLoad": 0.0,
@@ -265,7 +278,11 @@ fn status_of(what: &str) -> Result<Resp, ApiError> {
 
 /// `/status/systems`: the shape of transcript 01 (dataOperation's own keys snake_case, the
 /// data_transfer keys camelCase, secrets masked).
-fn systems(part_size: u64, max_ops: u64) -> Value {
+fn systems(part_size: u64, max_ops: u64, needs_account: bool) -> Value {
+    let mut directives: Vec<&str> = TRANSFER_DIRECTIVES.to_vec();
+    if needs_account {
+        directives.push(ACCOUNT_DIRECTIVE);
+    }
     let checked = super::util::iso_time(now_secs()) + "Z";
     let system = |name: &str, healthy: bool| {
         let health = |kind: &str| {
@@ -293,7 +310,7 @@ fn systems(part_size: u64, max_ops: u64) -> Value {
             "lastHealthCheck": checked,
             "fileSystems": [{"path": FILESYSTEM, "dataType": "users", "defaultWorkDir": true}],
             "dataOperation": {
-                "datatransfer_jobs_directives": TRANSFER_DIRECTIVES,
+                "datatransfer_jobs_directives": directives,
                 "max_ops_file_size": max_ops,
                 "data_transfer": {
                     "serviceType": "s3", "name": "s3-storage", "privateUrl": "**********",
@@ -342,9 +359,11 @@ impl V2 {
     fn transfer(&self, state: &Arc<State>, op: &str, req: &mut Req) -> Result<Resp, ApiError> {
         let ctx = ctx(state, self.max_ops);
         let method = req.method.clone();
+        let mut account = req.query("account").map(str::to_string);
         let (action, extra, status) = match (method.as_str(), op) {
             ("POST", "cp" | "mv") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 let src = ctx.body_path(&body)?;
                 let dst = ctx.path(field_str(&body, &["targetPath", "target_path"]))?;
                 let action = if op == "cp" {
@@ -360,6 +379,7 @@ impl V2 {
             }
             ("POST", "upload") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 let target = ctx.body_path(&body)?;
                 let directives = transfer_method(&body)?;
                 let size = field(&directives, &["fileSize", "file_size"])
@@ -383,6 +403,7 @@ impl V2 {
             }
             ("POST", "download") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 let src = ctx.body_path(&body)?;
                 transfer_method(&body)?;
                 std::fs::metadata(&src.target).map_err(|e| {
@@ -396,16 +417,26 @@ impl V2 {
             }
             ("POST", "compress") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 (Action::Tar(ops::compress_cmd(&ctx, &body)?), None, 201)
             }
             ("POST", "extract") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 (Action::Tar(ops::extract_cmd(&ctx, &body)?), None, 201)
             }
             (_, "cp" | "mv" | "rm" | "upload" | "download" | "compress" | "extract") => {
                 return Err(ApiError::new(405, "Method Not Allowed"))
             }
             _ => return Err(ApiError::new(404, "Not Found")),
+        };
+        // The server formats the directives with the account only where they name one.
+        let account = if self.needs_account {
+            Some(account.ok_or_else(|| {
+                ApiError::bad_request("Account parameter is required on this system.")
+            })?)
+        } else {
+            None
         };
         let id = uuid4();
         let log = |name: String| ctx.path(Some(&format!("{HOME}/{name}")));
@@ -417,7 +448,7 @@ impl V2 {
         let log_paths = json!({"outputLog": logs.output.remote, "errorLog": logs.error.remote});
         let job = self
             .scheduler
-            .submit(state, action, logs, req.fail_transfer);
+            .submit(state, action, logs, req.fail_transfer, account);
         let old = self.release.snake_case_directives();
         let job_id = if old {
             json!(job)
