@@ -166,6 +166,7 @@ module firecrest
     public :: firecrest_job_exit_code, firecrest_job_info, firecrest_job_cancel
     public :: firecrest_job_free, firecrest_jobs
     public :: firecrest_nodes, firecrest_partitions, firecrest_reservations
+    public :: firecrest_jobs_filtered
     public :: firecrest_job_options_new, firecrest_job_options_set_name
     public :: firecrest_job_options_set_account, firecrest_job_options_set_partition
     public :: firecrest_job_options_set_reservation, firecrest_job_options_set_stdout
@@ -898,6 +899,17 @@ module firecrest
             integer(c_int32_t) :: st
         end function firecrest_jobs
 
+        ! name, time_window: C strings or c_null_ptr (no filter); see fc_jobs_filtered
+        function firecrest_jobs_filtered(c, system, name, time_window, json_out) result(st) &
+            bind(c, name='firecrest_jobs_filtered')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), value :: name, time_window
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_jobs_filtered
+
         ! JSON arrays (see the header): nodes, partitions, reservations of a system
         function firecrest_nodes(c, system, json_out) result(st) bind(c, name='firecrest_nodes')
             import :: c_ptr, c_char, c_int32_t
@@ -1016,7 +1028,7 @@ module firecrest
     public :: fc_auth_close, fc_options_close, fc_client_close, fc_transfer_close
     public :: fc_all_systems, fc_system, fc_parameters, fc_all_services, fc_service
     public :: fc_filesystems, fc_whoami, fc_groups
-    public :: fc_nodes, fc_partitions, fc_reservations, fc_list_files_flags
+    public :: fc_nodes, fc_partitions, fc_reservations, fc_list_files_flags, fc_jobs_filtered
     public :: fc_list_files, fc_list_files_recursive, fc_mkdir, fc_mv, fc_copy, fc_remove
     public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_checksum
     public :: fc_head, fc_tail, fc_view, fc_simple_upload, fc_simple_download
@@ -1944,5 +1956,18 @@ contains
         st = firecrest_jobs(client, fc_c_string(system), p)
         json = string_result(st, p)
     end function fc_jobs
+
+    !> name: '' for any; time_window: '' for the server's default, else 1h, 8h, 24h, 3d or 7d.
+    function fc_jobs_filtered(client, system, name, time_window, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, name, time_window
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: cname, cwindow
+        type(c_ptr) :: p
+        st = firecrest_jobs_filtered(client, fc_c_string(system), optional_c_string(name, cname), &
+            optional_c_string(time_window, cwindow), p)
+        json = string_result(st, p)
+    end function fc_jobs_filtered
 
 end module firecrest

@@ -1036,6 +1036,21 @@ firecrest_status firecrest_jobs(const struct firecrest_client *c,
                                 char **json_out);
 
 /**
+ * As firecrest_jobs(), keeping only jobs called `name` (NULL: any) and, on FirecREST v2 2.5.7
+ * or later, reaching back `time_window` for ended jobs: "1h", "8h", "24h", "3d" or "7d" (NULL:
+ * the server's default, a day). A time window on v1 or an older v2 server is
+ * FIRECREST_STATUS_UNSUPPORTED. `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (an empty name, an unknown window), FIRECREST_STATUS_UNSUPPORTED, transport and HTTP statuses.
+ */
+firecrest_status firecrest_jobs_filtered(const struct firecrest_client *c,
+                                         const char *system,
+                                         const char *name,
+                                         const char *time_window,
+                                         char **json_out);
+
+/**
  * The compute nodes of `system`, as a JSON array of `{"name": string, "state": [string],
  * "partitions": [string], "features": [string]}` (`state` holds Slurm's words, e.g. "IDLE").
  * `*json_out` is freed with firecrest_string_free().

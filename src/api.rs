@@ -85,8 +85,8 @@ pub(crate) trait Api: Send + Sync {
     fn submit_job(&self, system: &str, spec: &JobSpec) -> Result<String>;
     /// None: the scheduler does not list the job (not yet, or not at all).
     fn job_info(&self, system: &str, job_id: &str) -> Result<Option<JobInfo>>;
-    /// The user's jobs on `system`.
-    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>>;
+    /// The user's jobs on `system`; `filter.name` is checked (not empty).
+    fn jobs(&self, system: &str, filter: &JobFilter) -> Result<Vec<JobInfo>>;
     fn cancel_job(&self, system: &str, job_id: &str) -> Result<()>;
     /// `info` with what the scheduler knows of the job's files where the server says it
     /// separately (v2's metadata: the script, standard output and error paths).

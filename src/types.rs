@@ -540,6 +540,52 @@ pub(crate) fn feature_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// How far back a job list reaches for jobs that have ended (FirecREST v2 2.5.7's
+/// `time_window`; its default is a day). Running and pending jobs are always listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeWindow {
+    Hour,
+    EightHours,
+    Day,
+    ThreeDays,
+    Week,
+}
+
+impl TimeWindow {
+    /// The server's spelling: `1h`, `8h`, `24h`, `3d`, `7d`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeWindow::Hour => "1h",
+            TimeWindow::EightHours => "8h",
+            TimeWindow::Day => "24h",
+            TimeWindow::ThreeDays => "3d",
+            TimeWindow::Week => "7d",
+        }
+    }
+
+    /// From the server's spelling; None for anything else.
+    pub fn parse(text: &str) -> Option<TimeWindow> {
+        [
+            TimeWindow::Hour,
+            TimeWindow::EightHours,
+            TimeWindow::Day,
+            TimeWindow::ThreeDays,
+            TimeWindow::Week,
+        ]
+        .into_iter()
+        .find(|w| w.as_str() == text)
+    }
+}
+
+/// Which of the user's jobs `Client::jobs_filtered` lists: `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobFilter {
+    /// Only jobs of this name.
+    pub name: Option<String>,
+    /// Ended jobs this far back (v2 only; the server's default where `None`).
+    pub time_window: Option<TimeWindow>,
+}
+
 /// A job as the scheduler reports it: one schema on v1 and v2 (`null` where the server does
 /// not say). The C API returns this as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

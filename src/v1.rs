@@ -467,9 +467,20 @@ impl Api for V1 {
         Ok(found)
     }
 
-    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>> {
+    /// squeue lists queued and running jobs only, so there is no window to choose.
+    fn jobs(&self, system: &str, filter: &JobFilter) -> Result<Vec<JobInfo>> {
+        if let Some(window) = filter.time_window {
+            return Err(Error::unsupported(format!(
+                "FirecREST v1 lists only queued and running jobs (squeue); a time window \
+                 ({}) needs FirecREST v2 2.5.7 or later",
+                window.as_str()
+            )));
+        }
         let queued = self.task_result(on_system(Method::Get, "/compute/jobs", system))?;
-        Ok(listed(&queued).map(squeue_info).collect())
+        Ok(listed(&queued)
+            .map(squeue_info)
+            .filter(|j| filter.name.as_ref().is_none_or(|n| *n == j.name))
+            .collect())
     }
 
     /// squeue's answer already names the files.

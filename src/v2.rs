@@ -124,6 +124,12 @@ impl V2 {
         Ok(())
     }
 
+    /// The server's `F7T-AppVersion`, from the cached systems' description.
+    fn app_version(&self) -> Result<Option<String>> {
+        let cached = self.systems.get_or_fetch(|| self.fetch_systems())?;
+        Ok(cached.app_version.clone())
+    }
+
     /// `/status/{system}/{what}`'s list (nodes, partitions, reservations); `null` is none.
     fn status_list(&self, system: &str, what: &str) -> Result<Vec<Value>> {
         let path = format!("/status/{}/{what}", segment(system)?);
@@ -493,16 +499,40 @@ impl Api for V2 {
         jobs::job_report(&self.session, system, job_id)
     }
 
-    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>> {
+    /// `name` and `time_window` exist from 2.5.7 on; older servers ignore unknown query
+    /// parameters, so for them the client matches the name itself and refuses a window.
+    fn jobs(&self, system: &str, filter: &JobFilter) -> Result<Vec<JobInfo>> {
         let path = format!("/compute/{}/jobs", segment(system)?);
-        let reply = http::get(&self.session, &path, &[], "")?;
+        let mut query = Vec::new();
+        if filter.name.is_some() || filter.time_window.is_some() {
+            let version = self.app_version()?;
+            if release_at_least(version.as_deref(), (2, 5, 7)) {
+                if let Some(name) = &filter.name {
+                    query.push(("name", name.clone()));
+                }
+                if let Some(window) = filter.time_window {
+                    query.push(("time_window", window.as_str().to_string()));
+                }
+            } else if let Some(window) = filter.time_window {
+                return Err(Error::unsupported(format!(
+                    "this FirecREST ({}) lists ended jobs of a fixed window; time_window ({}) \
+                     needs 2.5.7 or later",
+                    version.as_deref().unwrap_or("version unknown"),
+                    window.as_str()
+                )));
+            }
+        }
+        let reply = http::get(&self.session, &path, &query, "")?;
         // `null` when the user has none.
-        reply.body["jobs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(jobs::job_info)
-            .collect()
+        let listed = reply.body["jobs"].as_array().into_iter().flatten();
+        let mut jobs = Vec::new();
+        for job in listed {
+            let info = jobs::job_info(job)?;
+            if filter.name.as_ref().is_none_or(|n| *n == info.name) {
+                jobs.push(info);
+            }
+        }
+        Ok(jobs)
     }
 
     fn job_metadata(&self, system: &str, mut info: JobInfo) -> Result<JobInfo> {
@@ -801,6 +831,29 @@ fn filesystems_of(system: &Value) -> Value {
     )
 }
 
+/// Whether `F7T-AppVersion` names `wanted` or a later release. A source build says `2.x.x`
+/// (newer than every release, as is an `x` anywhere); a missing or unreadable version is
+/// taken as older, so the client does not send what the server may not know.
+fn release_at_least(version: Option<&str>, wanted: (u32, u32, u32)) -> bool {
+    let Some(version) = version else {
+        return false;
+    };
+    let mut parts = version
+        .trim()
+        .trim_start_matches('v')
+        .split(['.', '-', '+']);
+    let mut next = || -> Option<u32> {
+        match parts.next()? {
+            "x" => Some(u32::MAX),
+            n => n.parse().ok(),
+        }
+    };
+    match (next(), next(), next()) {
+        (Some(a), Some(b), Some(c)) => (a, b, c) >= wanted,
+        _ => false,
+    }
+}
+
 /// `/filesystem/{system}/ops/{op}`.
 fn ops_path(system: &str, op: &str) -> Result<String> {
     Ok(format!("/filesystem/{}/ops/{op}", segment(system)?))
@@ -924,6 +977,14 @@ mod tests {
         assert!(entry(v).is_err());
         let v = json!({"name":"f","type":"-","user":"u","group":"g","size":7});
         assert_eq!(entry(v).unwrap().size, 7);
+    }
+
+    #[test]
+    fn releases_compared() {
+        let at = |v| release_at_least(v, (2, 5, 7));
+        assert!(at(Some("2.x.x")) && at(Some("2.5.7")) && at(Some("2.6.0")) && at(Some("3.0.0")));
+        assert!(!at(Some("2.5.6")) && !at(Some("2.4.0")) && !at(None) && !at(Some("dev")));
+        assert!(at(Some("v2.5.7-rc1")));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::args::{Command, Global, HeadTail, System};
 use crate::{connect, output, transfer, Failure};
 use clap::CommandFactory;
-use firecrest::{Client, HeadTailOptions, ListOptions};
+use firecrest::{Client, HeadTailOptions, JobFilter, ListOptions, TimeWindow};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -117,11 +117,21 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
         } => {
             ignored(name, "--all-users", *all_users);
             ignored(name, "--account", account.account.is_some());
-            ignored(name, "--name", job_name.is_some());
-            ignored(name, "--time-window", time_window.is_some());
+            let time_window = match time_window.as_deref() {
+                None => None,
+                Some(text) => Some(TimeWindow::parse(text).ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--time-window: '{text}' is not one of 1h, 8h, 24h, 3d, 7d"
+                    ))
+                })?),
+            };
+            let filter = JobFilter {
+                name: job_name.clone(),
+                time_window,
+            };
             let jobs = match jobid {
                 Some(id) => vec![lib(lib(c.job(&system.system, id))?.info())?],
-                None => lib(c.jobs(&system.system))?,
+                None => lib(c.jobs_filtered(&system.system, &filter))?,
             };
             output::print_json(&jobs.iter().map(output::job).collect::<Vec<_>>());
             Ok(())

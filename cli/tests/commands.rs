@@ -40,6 +40,13 @@ fn status_commands(api: ApiVersion) {
     let reservations = run(&emu, &["get-reservations"]).ok().json();
     assert_eq!(reservations[0]["name"], "maintenance", "{reservations}");
 
+    let none = run(&emu, &["job-info", "--name", "no-such-job"])
+        .ok()
+        .json();
+    assert_eq!(none, serde_json::json!([]));
+    let r = run(&emu, &["job-info", "--time-window", "2d"]);
+    assert_eq!(r.code, 2, "an unknown window is a usage error");
+
     let version = run(&emu, &["server-version"]).ok().stdout;
     match api {
         ApiVersion::V2 => assert_eq!(version, "2\n"),

@@ -157,6 +157,21 @@ int main(void) {
     check(firecrest_nodes(c, system, NULL) == FIRECREST_STATUS_NULL_ARGUMENT,
           "nodes: NULL json_out is refused");
 
+    /* the job list, filtered: a name nobody uses lists nothing; a window only v2 honours */
+    if (ok(firecrest_jobs_filtered(c, system, "no-such-job-name", NULL, &json), "jobs_filtered")) {
+        size_t n = 99;
+        check(firecrest_json_array_len(json, "", &n) == FIRECREST_STATUS_OK && n == 0,
+              "jobs_filtered: no job of that name");
+        firecrest_string_free(json);
+    }
+    check(firecrest_jobs_filtered(c, system, NULL, "2d", &json) ==
+              FIRECREST_STATUS_INVALID_ARGUMENT,
+          "jobs_filtered: an unknown window is refused");
+    firecrest_status windowed = firecrest_jobs_filtered(c, system, NULL, "24h", &json);
+    if (windowed == FIRECREST_STATUS_OK) firecrest_string_free(json);
+    check(windowed == (version == 2 ? FIRECREST_STATUS_OK : FIRECREST_STATUS_UNSUPPORTED),
+          "jobs_filtered: a window on v2, UNSUPPORTED on v1");
+
     /* a scratch directory on the system */
     char dir[512], sub[600], a[600], b[600], link[600], copy[600];
     snprintf(dir, sizeof dir, "%s/calls-%ld", home, (long)getpid());

@@ -273,6 +273,10 @@ program errors
     st = fc_reservations(client, system, json)
     call check('reservations', st == FIRECREST_STATUS_OK .and. &
         index(json, '"maintenance"') > 0, json)
+    st = fc_jobs_filtered(client, system, 'no-such-job-name', '', json)
+    call check('jobs filtered by name', st == FIRECREST_STATUS_OK .and. json == '[]', json)
+    st = fc_jobs_filtered(client, system, '', 'fortnight', json)
+    call expect('jobs with an unknown window', st, FIRECREST_STATUS_INVALID_ARGUMENT, 'time_window')
     st = fc_nodes(client, 'no-such-system', json)
     call expect_failure('nodes of an unknown system', st, 'no-such-system')
     st = fc_list_files_flags(client, system, home, FIRECREST_LIST_HIDDEN + FIRECREST_LIST_NUMERIC_IDS, json)
