@@ -25,8 +25,9 @@
 //! - 115 is final (the real server retries while the object is still staged). A staged object
 //!   lost through a `FailTransfer` fault on the store POST gives 115, then 400, as recorded.
 //! - Timestamps are UTC; the system's users are `testuser` (uid 1001) and `root`; `/root` is
-//!   unreadable, and only the home and `/tmp` are writable; reservations, compute nodes and
-//!   partitions, compress, extract and xfer-internal are not emulated.
+//!   unreadable, and only the home and `/tmp` are writable; compress, extract and
+//!   xfer-internal are not emulated; nodes, partitions and reservations are the one of each in
+//!   `slurm::cluster`, not the recorded server's.
 //! - Compute jobs (`slurm`) run the user's scripts for real, as local processes of the user
 //!   running the emulator, with a working directory inside the root; see `slurm` for what of
 //!   Slurm is honoured.
