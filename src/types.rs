@@ -562,9 +562,14 @@ impl TimeWindow {
             TimeWindow::Week => "7d",
         }
     }
+}
 
-    /// From the server's spelling; None for anything else.
-    pub fn parse(text: &str) -> Option<TimeWindow> {
+/// From the server's spelling (`1h`, `8h`, `24h`, `3d`, `7d`); anything else is an
+/// `InvalidArgument` that lists them.
+impl std::str::FromStr for TimeWindow {
+    type Err = crate::error::Error;
+
+    fn from_str(text: &str) -> crate::error::Result<TimeWindow> {
         [
             TimeWindow::Hour,
             TimeWindow::EightHours,
@@ -574,6 +579,11 @@ impl TimeWindow {
         ]
         .into_iter()
         .find(|w| w.as_str() == text)
+        .ok_or_else(|| {
+            crate::error::Error::invalid_argument(format!(
+                "time_window {text:?} is not one of 1h, 8h, 24h, 3d, 7d"
+            ))
+        })
     }
 }
 

@@ -226,7 +226,13 @@ impl Api for V2 {
     }
 
     fn nodes(&self, system: &str) -> Result<Vec<Node>> {
-        let listed = self.status_list(system, "nodes")?;
+        let listed = match self.status_list(system, "nodes") {
+            // The server's word for an empty list; an unknown system is "System not found".
+            Err(e) if e.kind() == ErrorKind::NotFound && e.message().contains("No nodes found") => {
+                Vec::new()
+            }
+            other => other?,
+        };
         Ok(listed
             .iter()
             .map(|n| Node {

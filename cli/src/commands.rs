@@ -119,11 +119,10 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
             ignored(name, "--account", account.account.is_some());
             let time_window = match time_window.as_deref() {
                 None => None,
-                Some(text) => Some(TimeWindow::parse(text).ok_or_else(|| {
-                    Failure::Usage(format!(
-                        "--time-window: '{text}' is not one of 1h, 8h, 24h, 3d, 7d"
-                    ))
-                })?),
+                Some(text) => Some(
+                    text.parse::<TimeWindow>()
+                        .map_err(|e| Failure::Usage(format!("--time-window: {}", e.message())))?,
+                ),
             };
             let filter = JobFilter {
                 name: job_name.clone(),

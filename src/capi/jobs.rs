@@ -407,11 +407,7 @@ pub unsafe extern "C" fn firecrest_jobs_filtered(
         let system = arg_str(system, "system")?;
         let time_window = match opt_str(time_window, "time_window")? {
             None => None,
-            Some(text) => Some(TimeWindow::parse(text).ok_or_else(|| {
-                CError::invalid_argument(format!(
-                    "time_window {text:?} is not one of 1h, 8h, 24h, 3d, 7d"
-                ))
-            })?),
+            Some(text) => Some(text.parse::<TimeWindow>()?),
         };
         let filter = JobFilter {
             name: opt_str(name, "name")?.map(str::to_string),

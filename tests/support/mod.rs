@@ -19,17 +19,20 @@ use std::time::Duration;
 /// `v1` and `v2`, that run it against an emulator of each version.
 #[macro_export]
 macro_rules! on_both_versions {
+    (@tests $body:ident) => {
+        #[test]
+        fn v1() {
+            super::$body(firecrest::ApiVersion::V1);
+        }
+        #[test]
+        fn v2() {
+            super::$body(firecrest::ApiVersion::V2);
+        }
+    };
     ($($body:ident),* $(,)?) => {
         $(
             mod $body {
-                #[test]
-                fn v1() {
-                    super::$body(firecrest::ApiVersion::V1);
-                }
-                #[test]
-                fn v2() {
-                    super::$body(firecrest::ApiVersion::V2);
-                }
+                $crate::on_both_versions!(@tests $body);
             }
         )*
     };
@@ -42,14 +45,7 @@ macro_rules! on_every_server {
     ($($body:ident),* $(,)?) => {
         $(
             mod $body {
-                #[test]
-                fn v1() {
-                    super::$body(firecrest::ApiVersion::V1);
-                }
-                #[test]
-                fn v2() {
-                    super::$body(firecrest::ApiVersion::V2);
-                }
+                $crate::on_both_versions!(@tests $body);
                 #[test]
                 fn v2_4() {
                     $crate::support::as_release("2.4.0", || super::$body(firecrest::ApiVersion::V2));
