@@ -591,11 +591,17 @@ pub(crate) struct RawSystems {
 
 impl RawSystems {
     fn from_answer(mut body: Value, app_version: Option<String>) -> Result<RawSystems> {
+        let shared = body.get_mut("dataOperation").map(Value::take);
         match body.get_mut("systems").map(Value::take) {
-            Some(Value::Array(systems)) => Ok(RawSystems {
-                systems,
-                app_version,
-            }),
+            Some(Value::Array(mut systems)) => {
+                for system in &mut systems {
+                    data_operation_per_system(system, shared.as_ref());
+                }
+                Ok(RawSystems {
+                    systems,
+                    app_version,
+                })
+            }
             _ => Err(Error::new(
                 ErrorKind::Json,
                 "/status/systems answer has no 'systems' list",
@@ -624,6 +630,25 @@ impl RawSystems {
                     ),
                 )
             })
+    }
+}
+
+/// Servers before 2.5.0 publish one `dataOperation` beside the systems (limits, staging) and
+/// each system's `datatransferJobsDirectives` on the system itself; later ones put both in the
+/// system's `dataOperation`. Both are read as the later shape.
+fn data_operation_per_system(system: &mut Value, shared: Option<&Value>) {
+    let Value::Object(entry) = system else {
+        return;
+    };
+    let directives = entry
+        .remove("datatransferJobsDirectives")
+        .or_else(|| entry.remove("datatransfer_jobs_directives"));
+    let data_operation = entry
+        .entry("dataOperation")
+        .or_insert_with(|| shared.cloned().unwrap_or_else(|| json!({})));
+    if let (Some(directives), Value::Object(op)) = (directives, data_operation) {
+        op.entry("datatransfer_jobs_directives")
+            .or_insert(directives);
     }
 }
 
@@ -983,6 +1008,26 @@ mod tests {
         assert!(entry(v).is_err());
         let v = json!({"name":"f","type":"-","user":"u","group":"g","size":7});
         assert_eq!(entry(v).unwrap().size, 7);
+    }
+
+    #[test]
+    fn systems_before_2_5_0() {
+        let old = json!({"systems": [{"name": "c", "datatransferJobsDirectives": ["#SBATCH -A {account}"]}],
+                         "dataOperation": {"max_ops_file_size": 1024, "data_transfer": {"serviceType": "s3"}}});
+        let raw = RawSystems::from_answer(old, Some("2.4.2".into())).unwrap();
+        let op = &raw.find("c").unwrap()["dataOperation"];
+        assert_eq!(op["max_ops_file_size"], 1024);
+        assert_eq!(op["data_transfer"]["serviceType"], "s3");
+        assert_eq!(
+            op["datatransfer_jobs_directives"][0],
+            "#SBATCH -A {account}"
+        );
+        let new = json!({"systems": [{"name": "c", "dataOperation": {"max_ops_file_size": 7}}]});
+        let raw = RawSystems::from_answer(new, None).unwrap();
+        assert_eq!(
+            raw.find("c").unwrap()["dataOperation"]["max_ops_file_size"],
+            7
+        );
     }
 
     #[test]

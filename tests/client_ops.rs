@@ -24,6 +24,13 @@ on_both_versions!(
     scheduler_view,
 );
 
+/// Servers before 2.5.0 publish the limits of direct transfers beside the systems, not in
+/// each: the client reads either.
+#[test]
+fn simple_transfers_on_a_2_4_server() {
+    as_release("2.4.0", || simple_transfers(ApiVersion::V2));
+}
+
 /// Non-ASCII names, which a real v2 server relays as `ls` escapes them (`\303\274`), come back
 /// as the names themselves, link targets too.
 fn names_arrive_as_utf8(api: ApiVersion) {

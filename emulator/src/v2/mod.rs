@@ -59,6 +59,12 @@ impl Release {
         self.number < (2, 5, 0)
     }
 
+    /// Before 2.5.0 one `dataOperation` sat beside the systems, and each system carried its
+    /// own `datatransferJobsDirectives`.
+    fn shared_data_operation(&self) -> bool {
+        self.number < (2, 5, 0)
+    }
+
     /// 2.5.7 added `name` and `time_window` to the job list; older releases ignore unknown
     /// query parameters and list seven days.
     fn job_list_filters(&self) -> bool {
@@ -204,10 +210,14 @@ impl V2 {
         *user = Some(authenticate(state, req)?);
         let method = req.method.clone();
         match (method.as_str(), seg.as_slice()) {
-            ("GET", ["status", "systems"]) => Ok(json_resp(
-                200,
-                &json!({"systems": systems(self.multipart.part_size, self.max_ops, self.needs_account)}),
-            )),
+            ("GET", ["status", "systems"]) => {
+                let mut systems =
+                    systems(self.multipart.part_size, self.max_ops, self.needs_account);
+                if self.release.shared_data_operation() {
+                    return Ok(json_resp(200, &before_2_5_0(&mut systems)));
+                }
+                Ok(json_resp(200, &json!({ "systems": systems })))
+            }
             ("GET", ["status", sys, what]) => {
                 system(sys)?;
                 status_of(what)
@@ -637,6 +647,23 @@ fn batch(state: &State, job: &Value) -> Result<Batch, ApiError> {
         stderr: text(&["standardError", "standard_error"]),
         env,
     })
+}
+
+/// `/status/systems` as servers before 2.5.0 answered it: the (one) `dataOperation` beside the
+/// systems, the transfer-job directives on each system.
+fn before_2_5_0(systems: &mut Value) -> Value {
+    let mut shared = Value::Null;
+    for system in systems.as_array_mut().into_iter().flatten() {
+        if let Some(Value::Object(mut op)) = system
+            .as_object_mut()
+            .and_then(|s| s.remove("dataOperation"))
+        {
+            let directives = op.remove("datatransfer_jobs_directives");
+            system["datatransferJobsDirectives"] = directives.unwrap_or_else(|| json!([]));
+            shared = Value::Object(op);
+        }
+    }
+    json!({"systems": systems.take(), "dataOperation": shared})
 }
 
 /// The keys of a directives object as servers before 2.5.0 sent them (`parts_upload_urls`).
