@@ -339,7 +339,7 @@ impl V2 {
                 let body = json_body(req)?;
                 let src = ctx.body_path(&body)?;
                 transfer_method(&body)?;
-                std::fs::metadata(&src.target).map_err(|e| {
+                std::fs::metadata(src.target.obj()).map_err(|e| {
                     remote_failure(1, &format!("stat: cannot statx '{}'", src.remote), &e)
                 })?;
                 let object = object_name(&src.remote);
@@ -504,10 +504,14 @@ fn batch(state: &State, job: &Value) -> Result<Batch, ApiError> {
             }
             (None, Some(path)) => {
                 let sp = ctx(state).path(Some(&path))?;
-                let script = std::fs::read_to_string(&sp.target).map_err(|e| {
+                let script = std::fs::read_to_string(sp.target.obj()).map_err(|e| {
                     remote_failure(1, &format!("sbatch: error: Unable to open file {path}"), &e)
                 })?;
-                (script, sp.target, Some(sp.remote))
+                // Run from a copy taken now, as sbatch does: the file may change or move.
+                let file = state.slurm.spool(&script).map_err(|e| {
+                    ApiError::new(500, format!("Unable to store the job script: {e}"))
+                })?;
+                (script, file, Some(sp.remote))
             }
             (None, None) => {
                 return Err(ApiError::validation(

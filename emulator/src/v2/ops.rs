@@ -11,7 +11,7 @@ use crate::copy::merge_tree;
 use crate::ls::type_char;
 use crate::multipart;
 use crate::portion::{self, Count};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Local, NewEntry, PinnedDir, Sandbox};
 use crate::server::{Body, Req, Resp};
 use crate::sniff;
 use crate::util::{errtext, sha256_hex};
@@ -45,7 +45,7 @@ impl Ctx<'_> {
 
     /// The sandbox's write rule for writing `local` as `p`; `what` is the command's
     /// complaint, path included.
-    fn writable(&self, p: &RemotePath, local: &Path, what: &str) -> Result<(), ApiError> {
+    fn writable(&self, p: &RemotePath, local: &Local, what: &str) -> Result<(), ApiError> {
         p.writable(self.sandbox, local)
             .map_err(|e| remote_failure(1, what, &e))
     }
@@ -123,16 +123,16 @@ fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let hidden = truthy(req.query("showHidden"));
     let recursive = truthy(req.query("recursive"));
     let meta = if deref {
-        fs::metadata(&p.target)
+        fs::metadata(p.target.obj())
     } else {
-        fs::symlink_metadata(&p.local)
+        fs::symlink_metadata(p.local.entry())
     }
     .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", p.remote), &e))?;
     if !meta.is_dir() {
         let name = req.query("path").unwrap_or(&p.remote);
         return output(
             200,
-            json!([entry(ctx.sandbox, name, &p.local, &meta, numeric)]),
+            json!([entry(ctx.sandbox, name, p.local.entry(), &meta, numeric)]),
         );
     }
     let mut out = Vec::new();
@@ -142,7 +142,9 @@ fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         deref,
         numeric,
     };
-    list_dir(ctx, &p, &p.target, "", &opts, &mut out)?;
+    let top = PinnedDir::at(p.target.obj())
+        .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", p.remote), &e))?;
+    list_dir(ctx, &p, (p.target.remote(), &top), "", &opts, &mut out)?;
     output(200, Value::Array(out))
 }
 
@@ -153,12 +155,13 @@ struct ListOpts {
     numeric: bool,
 }
 
-/// `ls -l [-R]` of one directory: its entries, then (recursive) each subdirectory's, names
-/// relative to the listed path.
+/// `ls -l [-R]` of one directory (its canonical remote path, pinned): its entries, then
+/// (recursive) each subdirectory's, names relative to the listed path. Subdirectories are
+/// pinned without following a symlink; one swapped in meanwhile is skipped.
 fn list_dir(
     ctx: &Ctx,
     top: &RemotePath,
-    dir: &Path,
+    (dir_remote, dir): (&str, &PinnedDir),
     prefix: &str,
     o: &ListOpts,
     out: &mut Vec<Value>,
@@ -179,16 +182,14 @@ fn list_dir(
         )
     };
     // The emulator may run as root, which reads anything; honour the owner's read bit.
-    let mode = fs::metadata(dir)
+    let mode = fs::metadata(dir.path())
         .map(|m| m.permissions().mode())
         .unwrap_or(0);
     if mode & 0o400 == 0 {
         return Err(denied());
     }
-    ctx.sandbox
-        .check_enter(&ctx.sandbox.remote_of(dir))
-        .map_err(|_| denied())?;
-    let rd = fs::read_dir(dir)
+    ctx.sandbox.check_enter(dir_remote).map_err(|_| denied())?;
+    let rd = fs::read_dir(dir.path())
         .map_err(|e| remote_failure(2, &format!("ls: cannot open directory '{shown}'"), &e))?;
     let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
     names.sort();
@@ -198,7 +199,7 @@ fn list_dir(
         if name.starts_with('.') && !o.hidden {
             continue;
         }
-        let local = dir.join(&name);
+        let local = dir.path().join(&name);
         let meta = if o.deref {
             fs::metadata(&local).or_else(|_| fs::symlink_metadata(&local))
         } else {
@@ -208,23 +209,26 @@ fn list_dir(
         let shown_name = format!("{prefix}{name}");
         out.push(entry(ctx.sandbox, &shown_name, &local, &meta, o.numeric));
         if o.recursive && meta.is_dir() {
-            subdirs.push((local, format!("{shown_name}/")));
+            if let Ok(pinned) = PinnedDir::open(&local) {
+                let remote = format!("{}/{name}", dir_remote.trim_end_matches('/'));
+                subdirs.push((remote, pinned, format!("{shown_name}/")));
+            }
         }
     }
-    for (local, prefix) in subdirs {
+    for (remote, pinned, prefix) in subdirs {
         // ls -R reports unreadable subdirectories on stderr and goes on.
-        let _ = list_dir(ctx, top, &local, &prefix, o, out);
+        let _ = list_dir(ctx, top, (&remote, &pinned), &prefix, o, out);
     }
     Ok(())
 }
 
 /// Opens a file for reading as `cmd` would, with its error messages.
 fn open_read(p: &RemotePath, cant_open: &str, is_dir: &str) -> Result<(File, u64), ApiError> {
-    let meta = fs::metadata(&p.target).map_err(|e| remote_failure(1, cant_open, &e))?;
+    let meta = fs::metadata(p.target.obj()).map_err(|e| remote_failure(1, cant_open, &e))?;
     if meta.is_dir() {
         return Err(remote_text(1, is_dir));
     }
-    let f = File::open(&p.target).map_err(|e| remote_failure(1, cant_open, &e))?;
+    let f = File::open(p.target.obj()).map_err(|e| remote_failure(1, cant_open, &e))?;
     Ok((f, meta.len()))
 }
 
@@ -310,7 +314,7 @@ fn checksum(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 /// `file -b`, reduced to the answers that matter to clients.
 fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
-    let meta = fs::symlink_metadata(&p.local).map_err(|e| {
+    let meta = fs::symlink_metadata(p.local.entry()).map_err(|e| {
         remote_text(
             1,
             &format!("file: cannot open `{}' ({})", p.remote, errtext(&e)),
@@ -319,7 +323,7 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let text = match type_char(&meta) {
         'l' => format!(
             "symbolic link to {}",
-            fs::read_link(&p.local)
+            fs::read_link(p.local.entry())
                 .map(|t| ctx.sandbox.link_target_remote(&t))
                 .unwrap_or_default()
         ),
@@ -327,7 +331,8 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         _ if meta.len() == 0 => "empty".to_string(),
         _ => {
             let mut head = Vec::new();
-            let _ = File::open(&p.local).and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head));
+            let _ =
+                File::open(p.local.obj()).and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head));
             sniff::describe(&head)
         }
     };
@@ -337,9 +342,9 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 fn stat(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let meta = if truthy(req.query("dereference")) {
-        fs::metadata(&p.target)
+        fs::metadata(p.target.obj())
     } else {
-        fs::symlink_metadata(&p.local)
+        fs::symlink_metadata(p.local.entry())
     }
     .map_err(|e| remote_failure(1, &format!("stat: cannot statx '{}'", p.remote), &e))?;
     output(
@@ -385,7 +390,7 @@ fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
                 &format!("chmod: invalid mode: '{mode}'\nTry 'chmod --help' for more information."),
             )
         })?;
-    fs::set_permissions(&p.target, fs::Permissions::from_mode(bits))
+    fs::set_permissions(p.target.obj(), fs::Permissions::from_mode(bits))
         .map_err(|e| remote_failure(1, &format!("chmod: cannot access '{}'", p.remote), &e))?;
     output(200, entry_of(ctx.sandbox, &p)?)
 }
@@ -408,7 +413,7 @@ fn chown(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         (_, Some(None)) => return Err(remote_text(1, &format!("chown: invalid group: '{spec}'"))),
         _ => {}
     }
-    let meta = fs::metadata(&p.target)
+    let meta = fs::metadata(p.target.obj())
         .map_err(|e| remote_failure(1, &format!("chown: cannot access '{}'", p.remote), &e))?;
     // Only the emulated user's own names and ids are no-ops; any other user (root included,
     // even when the emulator itself runs as root) is refused as for a non-root user.
@@ -435,13 +440,16 @@ fn mkdir(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         .unwrap_or(false);
     let what = format!("mkdir: cannot create directory '{}'", p.remote);
     ctx.writable(&p, &p.local, &what)?;
-    let r = if parent {
-        fs::create_dir_all(&p.local)
-    } else {
-        fs::create_dir(&p.local)
-    };
-    r.map_err(|e| remote_failure(1, &what, &e))?;
-    output(201, entry_of(ctx.sandbox, &p)?)
+    let sb = ctx.sandbox;
+    if parent {
+        let made = sb.create_dir_all(&p.remote, &|r| sb.check_write(r));
+        made.map_err(|e| remote_failure(1, &what, &e))?;
+        // Resolved again: the entry of `p` was not there when `p` was resolved.
+        return output(201, entry_of(sb, &ctx.path(Some(&p.remote))?)?);
+    }
+    sb.create_new(p.local.remote(), NewEntry::Dir)
+        .map_err(|e| remote_failure(1, &what, &e))?;
+    output(201, entry_of(sb, &p)?)
 }
 
 fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
@@ -449,7 +457,8 @@ fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let link = ctx.path(field_str(body, &["linkPath", "link_path"]))?;
     let what = format!("ln: failed to create symbolic link '{}'", link.remote);
     ctx.writable(&link, &link.local, &what)?;
-    std::os::unix::fs::symlink(ctx.sandbox.link_target_local(&target.remote), &link.local)
+    ctx.sandbox
+        .create_new(link.local.remote(), NewEntry::Symlink(&target.remote))
         .map_err(|e| remote_failure(1, &what, &e))?;
     output(201, entry_of(ctx.sandbox, &link)?)
 }
@@ -457,12 +466,13 @@ fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
 fn rm(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let what = format!("rm: cannot remove '{}'", p.remote);
-    let meta = fs::symlink_metadata(&p.local).map_err(|e| remote_failure(1, &what, &e))?;
+    let meta = fs::symlink_metadata(p.local.entry()).map_err(|e| remote_failure(1, &what, &e))?;
     ctx.writable(&p, &p.local, &what)?;
+    // Both act on the entry in its pinned parent; remove_dir_all descends with O_NOFOLLOW.
     if meta.is_dir() {
-        fs::remove_dir_all(&p.local)
+        fs::remove_dir_all(p.local.entry())
     } else {
-        fs::remove_file(&p.local)
+        fs::remove_file(p.local.entry())
     }
     .map_err(|e| remote_failure(1, &what, &e))?;
     Ok(no_content())
@@ -519,11 +529,11 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             .unwrap_or_else(|| "upload".into());
         let remote = format!("{}/{name}", dir.remote);
         let failed = |e| remote_failure(1, &format!("bash: line 1: {remote}"), &e);
-        let target = dir.target.join(&name);
-        let file = match dir
-            .writable(ctx.sandbox, &target)
-            .and_then(|_| AtomicFile::create(&target))
-        {
+        let inside = format!("{}/{name}", dir.target.remote().trim_end_matches('/'));
+        let file = match ctx.sandbox.resolve(&inside, false).and_then(|(_, target)| {
+            dir.writable(ctx.sandbox, &target)?;
+            AtomicFile::create_in(&target)
+        }) {
             Ok(f) => f,
             Err(e) => {
                 part.discard()?;
@@ -584,10 +594,15 @@ fn tar_flag(body: &Value) -> Result<&'static str, ApiError> {
 /// A `tar` command line on local paths, run by `ops/*` at once or by a transfer job.
 pub(crate) struct Tar {
     args: Vec<std::ffi::OsString>,
-    /// The sandbox root, removed from tar's complaints so they show remote paths.
-    root: String,
+    /// The files the arguments name through their descriptors, held open until tar is done;
+    /// their paths are replaced by the remote ones in tar's complaints.
+    pins: Vec<Local>,
     /// For an extraction, the directory the members land in.
-    into: Option<PathBuf>,
+    into: Option<Local>,
+    /// For a compression, the archive to write (tar writes to stdout, the emulator the file).
+    archive: Option<Local>,
+    /// The sandbox root and how a symlink's target is stored under it.
+    root: PathBuf,
     pub compress: bool,
 }
 
@@ -596,43 +611,71 @@ impl Tar {
     /// directory and merged from there: tar writes through a symlink already in the target
     /// (`evil -> ../../..` then member `evil/f`), and the OS would resolve it on the host.
     pub fn run(&self) -> Result<(), (i32, String)> {
+        if let Some(archive) = &self.archive {
+            let fail = |e: io::Error| {
+                (
+                    2,
+                    format!("tar: {}: Cannot open: {}", archive.remote(), errtext(&e)),
+                )
+            };
+            let out = AtomicFile::create_in(archive).map_err(fail)?;
+            let stdout = out.file().try_clone().map_err(fail)?;
+            self.tar(&self.args, Some(stdout))?;
+            return out.commit().map_err(fail);
+        }
         let Some(into) = &self.into else {
-            return self.tar(&self.args);
+            return self.tar(&self.args, None);
         };
         let in_dir = |dir: &Path| [self.args.clone(), vec!["-C".into(), dir.into()]].concat();
-        let Ok(stage) = tempfile::Builder::new().prefix(TMP_PREFIX).tempdir_in(into) else {
+        let stage = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempdir_in(into.obj())
+            .and_then(|stage| PinnedDir::open(stage.path()).map(|pin| (stage, pin)));
+        let Ok((stage, pinned)) = stage else {
             // No such directory (or not one): tar's own complaint says so.
-            return self.tar(&in_dir(into));
+            return self.tar(&in_dir(into.obj()), None);
         };
         // The stage is removed when it goes out of scope.
-        self.tar(&in_dir(stage.path())).and_then(|_| {
-            merge_tree(stage.path(), into).map_err(|e| (2, format!("tar: {}", errtext(&e))))
-        })
+        let relink = |t: &Path| {
+            t.is_absolute()
+                .then(|| self.root.join(t.strip_prefix("/").unwrap_or(t)))
+        };
+        self.tar(&in_dir(pinned.path()), None).and_then(|_| {
+            PinnedDir::at(into.obj())
+                .and_then(|into| merge_tree(&pinned, &into, &relink))
+                .map_err(|e| (2, format!("tar: {}", errtext(&e))))
+        })?;
+        drop(stage);
+        Ok(())
     }
 
-    fn tar(&self, args: &[std::ffi::OsString]) -> Result<(), (i32, String)> {
-        let out = std::process::Command::new("tar")
-            .args(args)
+    fn tar(&self, args: &[std::ffi::OsString], stdout: Option<File>) -> Result<(), (i32, String)> {
+        let mut cmd = std::process::Command::new("tar");
+        cmd.args(args);
+        if let Some(f) = stdout {
+            cmd.stdout(f);
+        }
+        let out = cmd
             .output()
             .map_err(|e| (127, format!("tar could not run: {e}")))?;
         if out.status.success() {
             return Ok(());
         }
-        let stderr = String::from_utf8_lossy(&out.stderr).replace(&self.root, "");
+        let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let mut named: Vec<(String, &str)> = Vec::new();
+        for l in self.pins.iter().chain(&self.into) {
+            for p in [l.entry(), l.obj()] {
+                named.push((p.to_string_lossy().into_owned(), l.remote()));
+            }
+        }
+        named.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        for (p, remote) in named {
+            stderr = stderr.replace(&p, remote);
+        }
         Err((
             out.status.code().unwrap_or(1),
             stderr.trim_end().to_string(),
         ))
-    }
-}
-
-fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, into: Option<PathBuf>) -> Tar {
-    let root = ctx.sandbox.local_lexical("/");
-    Tar {
-        args,
-        root: root.to_string_lossy().trim_end_matches('/').to_string(),
-        compress: into.is_none(),
-        into,
     }
 }
 
@@ -652,8 +695,19 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
         &dst.target,
         &format!("tar: cannot open '{}'", dst.remote),
     )?;
-    let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let name = src.local.file_name().unwrap_or_default().to_os_string();
+    // The source's name inside its pinned parent directory.
+    let parent = src
+        .local
+        .entry()
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .to_path_buf();
+    let name = src
+        .local
+        .entry()
+        .file_name()
+        .unwrap_or_default()
+        .to_os_string();
     // `tar -h` follows links on the host, where a link inside the tree can climb out of the root
     // and pull a host file into the archive; the emulator would have to resolve them itself.
     if field(body, &["dereference"])
@@ -668,12 +722,19 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let mode = format!("-c{flag}f");
     let args = vec![
         mode.into(),
-        dst.target.into_os_string(),
+        "-".into(),
         "-C".into(),
         parent.into_os_string(),
         name,
     ];
-    Ok(tar(ctx, args, None))
+    Ok(Tar {
+        args,
+        pins: vec![src.local],
+        into: None,
+        archive: Some(dst.target),
+        root: ctx.sandbox.local_lexical("/"),
+        compress: true,
+    })
 }
 
 /// `extract`: `tar -x` of `path` into the directory `targetPath`.
@@ -689,11 +750,18 @@ pub(crate) fn extract_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
     let args = vec![
         format!("-x{flag}f").into(),
-        src.target.into_os_string(),
+        src.target.obj().as_os_str().to_owned(),
         "--no-same-owner".into(),
         "--no-same-permissions".into(),
     ];
-    Ok(tar(ctx, args, Some(dst.target)))
+    Ok(Tar {
+        args,
+        pins: vec![src.target],
+        into: Some(dst.target),
+        archive: None,
+        root: ctx.sandbox.local_lexical("/"),
+        compress: false,
+    })
 }
 
 fn run_tar(cmd: Result<Tar, ApiError>) -> Result<Resp, ApiError> {
