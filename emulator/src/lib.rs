@@ -38,6 +38,7 @@ mod copy;
 mod faults;
 mod ls;
 mod multipart;
+mod perm;
 mod portion;
 mod sandbox;
 mod server;

@@ -5,6 +5,7 @@
 use crate::atomic::TMP_PREFIX;
 use crate::copy::copy_tree;
 use crate::ls::{perm_string, type_char};
+use crate::perm::{must, R, W, X};
 use crate::portion::{self, Count};
 use crate::sandbox::{Local, PinnedDir, Sandbox};
 use crate::sniff;
@@ -396,6 +397,8 @@ fn open_for(sb: &Sandbox, cmd: &str, path: &str) -> Result<(File, u64), String> 
             _ => format!("{cmd}: error reading '{path}': Is a directory"),
         });
     }
+    // As the published user: the emulator may run as root, which reads a mode-000 file.
+    must(&meta, R).map_err(|e| msg(&e))?;
     let f = File::open(local.obj()).map_err(|e| msg(&e))?;
     Ok((f, meta.len()))
 }
@@ -493,6 +496,9 @@ pub(crate) fn upload_target(sb: &Sandbox, dir: &str, name: &str) -> Result<Local
         return Err(fail(io::Error::from_raw_os_error(libc::EISDIR)));
     }
     sb.check_write(&remote).map_err(fail)?;
+    // `cat > dir/name` as the published user: the directory's w and x bits.
+    let (_, dir) = sb.resolve(dir, true).map_err(fail)?;
+    must(&fs::metadata(dir.obj()).map_err(fail)?, W + X).map_err(fail)?;
     Ok(local)
 }
 

@@ -300,7 +300,18 @@ impl V2 {
             ("POST", "cp" | "mv") => {
                 let body = json_body(req)?;
                 let src = ctx.body_path(&body)?;
-                let dst = ctx.path(field_str(&body, &["targetPath", "target_path"]))?;
+                // A required field of the request model: pydantic refuses its absence before
+                // the route looks at the path.
+                let Some(target) = field_str(&body, &["targetPath", "target_path"]) else {
+                    return Err(ApiError::validation(
+                        "body",
+                        "targetPath",
+                        "missing",
+                        "Field required",
+                        &body,
+                    ));
+                };
+                let dst = ctx.path(Some(target))?;
                 let action = if op == "cp" {
                     Action::Copy { src, dst }
                 } else {

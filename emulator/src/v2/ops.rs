@@ -4,12 +4,13 @@
 use super::fs::{
     check, entry, entry_of, lookup_id, own_uid, remote_failure, remote_text, RemotePath, USER,
 };
-use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
+use super::http::{field, field_str, json_resp, no_content, ApiError};
 use crate::atomic::AtomicFile;
 use crate::atomic::TMP_PREFIX;
 use crate::copy::merge_tree;
 use crate::ls::type_char;
 use crate::multipart;
+use crate::perm::{may, must, R, W, X};
 use crate::portion::{self, Count};
 use crate::sandbox::{Local, NewEntry, PinnedDir, Sandbox};
 use crate::server::{Body, Req, Resp};
@@ -85,6 +86,24 @@ fn int_param(req: &Req, name: &str) -> Result<Option<i64>, ApiError> {
     }
 }
 
+/// A boolean query parameter as pydantic reads one (absent → false; `maybe` → validation error).
+pub(crate) fn bool_param(req: &Req, name: &str) -> Result<bool, ApiError> {
+    let Some(v) = req.query(name) else {
+        return Ok(false);
+    };
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "on" | "t" | "true" | "y" | "yes" => Ok(true),
+        "0" | "off" | "f" | "false" | "n" | "no" => Ok(false),
+        _ => Err(ApiError::validation(
+            "query",
+            name,
+            "bool_parsing",
+            "Input should be a valid boolean, unable to interpret input",
+            &json!(v),
+        )),
+    }
+}
+
 pub(crate) fn handle(ctx: &Ctx, op: &str, req: &mut Req) -> Result<Resp, ApiError> {
     match (req.method.as_str(), op) {
         ("GET", "ls") => ls(ctx, req),
@@ -118,10 +137,10 @@ fn output(status: u16, value: Value) -> Result<Resp, ApiError> {
 
 fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
-    let deref = truthy(req.query("dereference"));
-    let numeric = truthy(req.query("numericUid"));
-    let hidden = truthy(req.query("showHidden"));
-    let recursive = truthy(req.query("recursive"));
+    let deref = bool_param(req, "dereference")?;
+    let numeric = bool_param(req, "numericUid")?;
+    let hidden = bool_param(req, "showHidden")?;
+    let recursive = bool_param(req, "recursive")?;
     let meta = if deref {
         fs::metadata(p.target.obj())
     } else {
@@ -175,22 +194,21 @@ fn list_dir(
             format!("/{}", prefix.trim_end_matches('/'))
         }
     );
+    // ls exits with 2 when it cannot list what it was given, with 1 for a subdirectory.
+    let exit = if prefix.is_empty() { 2 } else { 1 };
     let denied = || {
         remote_text(
-            2,
+            exit,
             &format!("ls: cannot open directory '{shown}': Permission denied"),
         )
     };
-    // The emulator may run as root, which reads anything; honour the owner's read bit.
-    let mode = fs::metadata(dir.path())
-        .map(|m| m.permissions().mode())
-        .unwrap_or(0);
-    if mode & 0o400 == 0 {
+    // The emulator may run as root, which reads anything; judge as the published user.
+    if !fs::metadata(dir.path()).is_ok_and(|m| may(&m, R)) {
         return Err(denied());
     }
     ctx.sandbox.check_enter(dir_remote).map_err(|_| denied())?;
     let rd = fs::read_dir(dir.path())
-        .map_err(|e| remote_failure(2, &format!("ls: cannot open directory '{shown}'"), &e))?;
+        .map_err(|e| remote_failure(exit, &format!("ls: cannot open directory '{shown}'"), &e))?;
     let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
     names.sort();
     let mut subdirs = Vec::new();
@@ -215,9 +233,16 @@ fn list_dir(
             }
         }
     }
+    // ls -R reports an unreadable subdirectory on stderr, goes on and exits with 1, which
+    // FirecREST answers with that complaint (403) instead of the listing.
+    let mut failed = None;
     for (remote, pinned, prefix) in subdirs {
-        // ls -R reports unreadable subdirectories on stderr and goes on.
-        let _ = list_dir(ctx, top, (&remote, &pinned), &prefix, o, out);
+        if let Err(e) = list_dir(ctx, top, (&remote, &pinned), &prefix, o, out) {
+            failed.get_or_insert(e);
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok(())
 }
@@ -228,49 +253,82 @@ fn open_read(p: &RemotePath, cant_open: &str, is_dir: &str) -> Result<(File, u64
     if meta.is_dir() {
         return Err(remote_text(1, is_dir));
     }
+    must(&meta, R).map_err(|e| remote_failure(1, cant_open, &e))?;
     let f = File::open(p.target.obj()).map_err(|e| remote_failure(1, cant_open, &e))?;
     Ok((f, meta.len()))
+}
+
+/// What `head`/`tail` make of the option FirecREST builds from a signed count `v`: head gets
+/// `v`, or `-v` with skipTrailing (a leading `-` means "all but the last"); tail gets `v`, or
+/// `+v` with skipHeading (a leading `+` means "from the Nth on", a `-` is dropped). A count
+/// left negative after that is coreutils' "invalid number". Returns (count, skip).
+fn coreutils_count(
+    cmd: &str,
+    what: &str,
+    v: i64,
+    skip: bool,
+    tail: bool,
+) -> Result<(u64, bool), ApiError> {
+    let invalid =
+        |shown: String| remote_text(1, &format!("{cmd}: invalid number of {what}: '{shown}'"));
+    match (tail, skip, v < 0) {
+        // `--N`: head drops one `-` and complains about the rest.
+        (false, true, true) => Err(invalid(v.to_string())),
+        // `+-N`: tail keeps the `+` in its complaint.
+        (true, true, true) => Err(invalid(format!("+{v}"))),
+        (false, _, _) => Ok((v.unsigned_abs(), skip || v < 0)),
+        (true, _, _) => Ok((v.unsigned_abs(), skip)),
+    }
 }
 
 fn head_tail(ctx: &Ctx, req: &Req, tail: bool) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let bytes = int_param(req, "bytes")?;
     let lines = int_param(req, "lines")?;
-    if bytes.is_some() && lines.is_some() {
+    let requested = bool_param(req, if tail { "skipHeading" } else { "skipTrailing" })?;
+    // FirecREST tests the counts for truth: a 0 is no option at all.
+    let given = |v: Option<i64>| v.filter(|n| *n != 0);
+    if given(bytes).is_some() && given(lines).is_some() {
         return Err(ApiError::bad_request(
             "Only one of `bytes` or `lines` can be specified.",
         ));
     }
-    let skip = truthy(req.query(if tail { "skipHeading" } else { "skipTrailing" }));
     let cmd = if tail { "tail" } else { "head" };
+    // Without an option, head and tail print 10 lines whatever skip says.
+    let (count, skip) = match (given(bytes), given(lines)) {
+        (Some(b), _) => {
+            let (n, skip) = coreutils_count(cmd, "bytes", b, requested, tail)?;
+            (Count::Bytes(n), skip)
+        }
+        (_, Some(l)) => {
+            let (n, skip) = coreutils_count(cmd, "lines", l, requested, tail)?;
+            (Count::Lines(n), skip)
+        }
+        _ => (Count::Lines(10), false),
+    };
     let (mut f, size) = open_read(
         &p,
         &format!("{cmd}: cannot open '{}' for reading", p.remote),
         &format!("{cmd}: error reading '{}': Is a directory", p.remote),
     )?;
-    let (n, count) = match (bytes, lines) {
-        (Some(b), _) => (b.unsigned_abs(), Count::Bytes(b.unsigned_abs())),
-        (_, Some(l)) => (l.unsigned_abs(), Count::Lines(l.unsigned_abs())),
-        _ => (10, Count::Lines(10)),
-    };
     let failed = |e| remote_failure(1, &format!("{cmd}: error reading '{}'", p.remote), &e);
     let range = portion::range(&mut f, size, count, tail, skip, ctx.max_ops).map_err(failed)?;
     if range.1.saturating_sub(range.0) > ctx.max_ops {
         return Err(ApiError::new(413, "Command output exceeded buffer limit."));
     }
     let content = portion::read(&mut f, range, ctx.max_ops).map_err(failed)?;
-    let n = n as i64;
-    let (start, end) = match (tail, skip) {
-        (false, false) => (0, n),
-        (false, true) => (0, -n),
-        (true, false) => (-n, -1),
-        (true, true) => (n, -1),
+    // The positions FirecREST reports, computed from the counts as given (signs and all).
+    let (start, end) = match (lines.or(bytes), tail) {
+        (Some(n), false) => (0, if requested { -n } else { n }),
+        (Some(n), true) => (if requested { n } else { -n }, -1),
+        (None, false) => (0, 10),
+        (None, true) => (10, -1),
     };
     output(
         200,
         json!({
             "content": String::from_utf8_lossy(&content),
-            "contentType": if matches!(count, Count::Bytes(_)) { "bytes" } else { "lines" },
+            "contentType": if given(bytes).is_some() { "bytes" } else { "lines" },
             "startPosition": start,
             "endPosition": end,
         }),
@@ -312,14 +370,20 @@ fn checksum(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 }
 
 /// `file -b`, reduced to the answers that matter to clients.
+/// `file -b`, reduced to the answers that matter to clients. `file` reports a file it cannot
+/// open on stdout and exits 0, so FirecREST answers 200 with that text.
 fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
-    let meta = fs::symlink_metadata(p.local.entry()).map_err(|e| {
-        remote_text(
-            1,
-            &format!("file: cannot open `{}' ({})", p.remote, errtext(&e)),
-        )
-    })?;
+    let given = req.query("path").unwrap_or(&p.remote);
+    let meta = match fs::symlink_metadata(p.local.entry()) {
+        Ok(m) => m,
+        Err(e) => {
+            return output(
+                200,
+                json!(format!("cannot open `{given}' ({})", errtext(&e))),
+            )
+        }
+    };
     let text = match type_char(&meta) {
         'l' => format!(
             "symbolic link to {}",
@@ -329,6 +393,7 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         ),
         'd' => "directory".to_string(),
         _ if meta.len() == 0 => "empty".to_string(),
+        _ if !may(&meta, R) => "regular file, no read permission".to_string(),
         _ => {
             let mut head = Vec::new();
             let _ =
@@ -341,17 +406,26 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 
 fn stat(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
-    let meta = if truthy(req.query("dereference")) {
+    let meta = if bool_param(req, "dereference")? {
         fs::metadata(p.target.obj())
     } else {
         fs::symlink_metadata(p.local.entry())
     }
     .map_err(|e| remote_failure(1, &format!("stat: cannot statx '{}'", p.remote), &e))?;
+    // A symlink's size is the length of its target, which the emulator may store prefixed
+    // with its root: the size of the target as the user gave it.
+    let size = if meta.file_type().is_symlink() {
+        fs::read_link(p.local.entry())
+            .map(|t| ctx.sandbox.link_target_remote(&t).len() as u64)
+            .unwrap_or(meta.size())
+    } else {
+        meta.size()
+    };
     output(
         200,
         json!({
             "mode": meta.mode(), "ino": meta.ino(), "dev": meta.dev(), "nlink": meta.nlink(),
-            "uid": meta.uid(), "gid": meta.gid(), "size": meta.size(),
+            "uid": meta.uid(), "gid": meta.gid(), "size": size,
             "atime": meta.atime(), "ctime": meta.ctime(), "mtime": meta.mtime(),
         }),
     )
@@ -375,7 +449,16 @@ fn download(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 
 fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let p = ctx.body_path(body)?;
-    let mode = field_str(body, &["mode"]).unwrap_or("");
+    // `mode` is a required field of the request model: pydantic refuses its absence.
+    let Some(mode) = field_str(body, &["mode"]) else {
+        return Err(ApiError::validation(
+            "body",
+            "mode",
+            "missing",
+            "Field required",
+            body,
+        ));
+    };
     ctx.writable(
         &p,
         &p.target,
@@ -532,6 +615,8 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
         let inside = format!("{}/{name}", dir.target.remote().trim_end_matches('/'));
         let file = match ctx.sandbox.resolve(&inside, false).and_then(|(_, target)| {
             dir.writable(ctx.sandbox, &target)?;
+            // `cat > dir/name` as the published user: the directory's w and x bits.
+            must(&fs::metadata(dir.target.obj())?, W + X)?;
             AtomicFile::create_in(&target)
         }) {
             Ok(f) => f,
