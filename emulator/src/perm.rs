@@ -17,10 +17,14 @@ pub(crate) const X: u32 = 1;
 /// kernel judges a user who is not root: the owner's bits for the owner, the group's for the
 /// group, the others' else (no supplementary groups, no ACLs).
 pub(crate) fn may(meta: &Metadata, want: u32) -> bool {
-    let mode = meta.mode();
-    let bits = if meta.uid() == rustix::process::getuid().as_raw() {
+    may_mode(meta.mode(), meta.uid(), meta.gid(), want)
+}
+
+/// [`may`] on a raw mode and owner.
+pub(crate) fn may_mode(mode: u32, uid: u32, gid: u32, want: u32) -> bool {
+    let bits = if uid == rustix::process::getuid().as_raw() {
         mode >> 6
-    } else if meta.gid() == rustix::process::getgid().as_raw() {
+    } else if gid == rustix::process::getgid().as_raw() {
         mode >> 3
     } else {
         mode

@@ -70,9 +70,26 @@ impl Local {
         self.obj != self.entry || self._pins.len() == 1
     }
 
-    /// ENOENT or ENOTDIR when a directory on the way is missing or is not one.
+    /// ENOENT, ENOTDIR or EACCES when a directory on the way is missing, is not one, or may
+    /// not be searched by the user.
     pub fn unreachable(&self) -> Option<io::Error> {
         self.below.map(io::Error::from_raw_os_error)
+    }
+
+    /// stat of the object (following a final symlink only if the resolution did).
+    pub fn metadata(&self) -> io::Result<std::fs::Metadata> {
+        match self.unreachable() {
+            Some(e) => Err(e),
+            None => std::fs::metadata(&self.obj),
+        }
+    }
+
+    /// lstat of the entry.
+    pub fn symlink_metadata(&self) -> io::Result<std::fs::Metadata> {
+        match self.unreachable() {
+            Some(e) => Err(e),
+            None => std::fs::symlink_metadata(&self.entry),
+        }
     }
 
     /// The last component of the remote path (empty for the root).
@@ -81,9 +98,10 @@ impl Local {
     }
 }
 
-/// A path below a missing directory (ENOENT) or below a file (ENOTDIR): a `Local` on which
-/// every call fails with that error, as the call on the real path would, and which nobody can
-/// make exist meanwhile (nothing can be created in `/proc`, nor below `/dev/null`).
+/// A path below a missing directory (ENOENT), a file (ENOTDIR) or a directory the user may not
+/// search (EACCES): a `Local` whose `metadata`/`symlink_metadata` fail with that error, as on
+/// the real path, and whose paths lead nowhere anyone can create (nothing can be made in
+/// `/proc`, nor below `/dev/null`), so a call on them fails too (ENOENT where EACCES is due).
 fn dangling(
     stack: &[(OsString, Arc<OwnedFd>)],
     comp: &OsStr,
@@ -263,12 +281,17 @@ impl Sandbox {
                 Err(e) if e == rustix::io::Errno::NOENT && is_last => {
                     return Ok(self.leaf(&root, &stack, parent, &comp, None));
                 }
-                Err(e) if e == rustix::io::Errno::NOENT || e == rustix::io::Errno::NOTDIR => {
+                Err(e)
+                    if e == rustix::io::Errno::NOENT
+                        || e == rustix::io::Errno::NOTDIR
+                        || e == rustix::io::Errno::ACCESS =>
+                {
                     return Ok(dangling(&stack, &comp, &pending, e.raw_os_error()));
                 }
                 Err(e) => return Err(e.into()),
             };
-            let kind = rustix::fs::FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode);
+            let st = rustix::fs::fstat(&fd)?;
+            let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
             match kind {
                 rustix::fs::FileType::Symlink => {
                     if is_last && !follow_last {
@@ -288,7 +311,16 @@ impl Sandbox {
                         pending.push(OsString::from(c));
                     }
                 }
-                rustix::fs::FileType::Directory => stack.push((comp, Arc::new(fd))),
+                rustix::fs::FileType::Directory => {
+                    // Looking up a name inside takes the search bit, for the published user as
+                    // for the kernel (the emulator itself may be root).
+                    let searchable =
+                        crate::perm::may_mode(st.st_mode, st.st_uid, st.st_gid, crate::perm::X);
+                    if !pending.is_empty() && !searchable {
+                        return Ok(dangling(&stack, &comp, &pending, libc::EACCES));
+                    }
+                    stack.push((comp, Arc::new(fd)));
+                }
                 _ if is_last => {
                     return Ok(self.leaf(&root, &stack, parent, &comp, Some(Arc::new(fd))));
                 }
@@ -383,6 +415,9 @@ impl Sandbox {
         kind: NewEntry,
     ) -> io::Result<(Local, Option<std::fs::File>)> {
         let (_, l) = self.resolve(remote, false)?;
+        if let Some(e) = l.unreachable() {
+            return Err(e);
+        }
         let file = match kind {
             NewEntry::File => Some(
                 std::fs::OpenOptions::new()

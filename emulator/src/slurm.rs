@@ -429,7 +429,7 @@ impl Slurm {
         st.sandbox
             .check_enter(&dir_remote)
             .map_err(|e| format!("sbatch: error: chdir({}): {e}", b.working_dir))?;
-        if !dir.pinned() || !dir.obj().is_dir() {
+        if !dir.pinned() || !dir.metadata().is_ok_and(|m| m.is_dir()) {
             return Err(format!(
                 "sbatch: error: chdir({}): No such file or directory",
                 b.working_dir

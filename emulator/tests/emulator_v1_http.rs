@@ -693,3 +693,34 @@ fn upload_with_the_file_before_its_target_lands_whole() {
         bytes
     );
 }
+
+/// Mode bits hold for the published user even when the emulator runs as root (as in CI): a
+/// mode-000 file cannot be read, a mode-000 directory takes no upload, and nothing is written.
+#[test]
+fn mode_000_is_refused_as_to_a_user_who_is_not_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Session::new(Config::default());
+    make_fixtures(&s.emu);
+    let home = s.emu.local_path("/home/testuser");
+    std::fs::set_permissions(home.join("hello.txt"), PermissionsExt::from_mode(0o000)).unwrap();
+    let a = s.get("/utilities/head?targetPath=/home/testuser/hello.txt");
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert!(a.header("X-Permission-Denied").is_some(), "{:?}", a.headers);
+    std::fs::set_permissions(home.join("dir1"), PermissionsExt::from_mode(0o000)).unwrap();
+    let (ct, body) = multipart(&[
+        ("targetPath", None, b"/home/testuser/dir1"),
+        ("file", Some("up.txt"), b"data"),
+    ]);
+    let a = send(
+        &s.agent,
+        "POST",
+        &format!("{}/utilities/upload", s.emu.url()),
+        &[("Authorization", &s.auth), ("X-Machine-Name", "cluster")],
+        Some((&ct, body)),
+    )
+    .unwrap();
+    std::fs::set_permissions(home.join("dir1"), PermissionsExt::from_mode(0o755)).unwrap();
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert!(a.header("X-Permission-Denied").is_some(), "{:?}", a.headers);
+    assert!(!home.join("dir1/up.txt").exists());
+}

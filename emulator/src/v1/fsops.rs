@@ -79,7 +79,8 @@ pub(crate) fn ls(sb: &Sandbox, path: &str, hidden: bool, recursive: bool) -> Res
     let (remote, local) = sb
         .resolve(path, false)
         .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
-    let meta = fs::symlink_metadata(local.entry())
+    let meta = local
+        .symlink_metadata()
         .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
     if !meta.is_dir() || !local.pinned() {
         sb.check_read(&remote)
@@ -123,7 +124,7 @@ pub(crate) fn mkdir(sb: &Sandbox, path: &str, parents: bool) -> Result<(), Strin
     if parents {
         // mkdir -p: the directories on the way may be missing too.
         if let Ok((_, local)) = sb.resolve(path, true) {
-            if local.pinned() && fs::metadata(local.obj()).is_ok_and(|m| m.is_dir()) {
+            if local.pinned() && local.metadata().is_ok_and(|m| m.is_dir()) {
                 return Ok(());
             }
         }
@@ -133,10 +134,13 @@ pub(crate) fn mkdir(sb: &Sandbox, path: &str, parents: bool) -> Result<(), Strin
             .map_err(fail);
     }
     let (remote, local) = sb.resolve(path, false).map_err(fail)?;
-    if local.entry().symlink_metadata().is_ok() {
+    if local.symlink_metadata().is_ok() {
         return Err(fail(io::Error::from_raw_os_error(libc::EEXIST)));
     }
     sb.check_write(&remote).map_err(fail)?;
+    if let Some(e) = local.unreachable() {
+        return Err(fail(e));
+    }
     fs::create_dir(local.entry()).map_err(fail)
 }
 
@@ -154,9 +158,12 @@ fn ends(
 ) -> Result<Ends, String> {
     let not_found = |e: io::Error| format!("{cmd}: cannot stat '{src}': {}", errtext(&e));
     let (src_remote, src_local) = sb.resolve(src, follow_src).map_err(not_found)?;
-    src_local.entry().symlink_metadata().map_err(not_found)?;
+    src_local.symlink_metadata().map_err(not_found)?;
     let (mut dst_remote, mut dst_local) = sb.resolve(dst, true).map_err(dst_fail)?;
-    if dst_local.pinned() && dst_local.obj().is_dir() && !src_local.name().is_empty() {
+    if dst_local.pinned()
+        && dst_local.metadata().is_ok_and(|m| m.is_dir())
+        && !src_local.name().is_empty()
+    {
         let inside = format!("{}/{}", dst_remote.trim_end_matches('/'), src_local.name());
         (dst_remote, dst_local) = sb.resolve(&inside, false).map_err(dst_fail)?;
     }
@@ -182,7 +189,7 @@ pub(crate) fn copy(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
         .map_err(|e| format!("cp: cannot open '{src}' for reading: {}", errtext(&e)))?;
     sb.check_write(&dst_remote).map_err(fail)?;
     let inside = dst_remote == src_remote || dst_remote.starts_with(&format!("{src_remote}/"));
-    if inside && src_local.obj().is_dir() {
+    if inside && src_local.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(format!(
             "cp: cannot copy a directory, '{src}', into itself, '{dst}'"
         ));
@@ -254,7 +261,8 @@ fn parse_mode(mode: &str, old: u32, is_dir: bool) -> Option<u32> {
 pub(crate) fn chmod(sb: &Sandbox, path: &str, mode: &str) -> Result<String, String> {
     let (remote, local) = resolve_read(sb, path, true)
         .map_err(|e| format!("chmod: cannot access '{path}': {}", errtext(&e)))?;
-    let meta = fs::metadata(local.obj())
+    let meta = local
+        .metadata()
         .map_err(|e| format!("chmod: cannot access '{path}': {}", errtext(&e)))?;
     let old = meta.mode() & 0o7777;
     let new = parse_mode(mode, old, meta.is_dir()).ok_or_else(|| {
@@ -296,7 +304,8 @@ pub(crate) fn chown(sb: &Sandbox, path: &str, owner: &str, group: &str) -> Resul
     }
     let (remote, local) = resolve_read(sb, path, true)
         .map_err(|e| format!("chown: cannot access '{path}': {}", errtext(&e)))?;
-    fs::metadata(local.obj())
+    local
+        .metadata()
         .map_err(|e| format!("chown: cannot access '{path}': {}", errtext(&e)))?;
     if owner == "root" || group == "root" || sb.check_write(&remote).is_err() {
         let what = if owner.is_empty() {
@@ -324,10 +333,13 @@ pub(crate) fn symlink(sb: &Sandbox, target: &str, link: &str) -> Result<(), Stri
         )
     };
     let (remote, local) = sb.resolve(link, false).map_err(fail)?;
-    if local.entry().symlink_metadata().is_ok() {
+    if local.symlink_metadata().is_ok() {
         return Err(fail(io::Error::from_raw_os_error(libc::EEXIST)));
     }
     sb.check_write(&remote).map_err(fail)?;
+    if let Some(e) = local.unreachable() {
+        return Err(fail(e));
+    }
     std::os::unix::fs::symlink(sb.link_target_local(target), local.entry()).map_err(fail)
 }
 
@@ -337,7 +349,7 @@ pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
         Ok(r) => r,
         Err(e) => return Ok(format!("cannot open `{path}' ({})", errtext(&e))),
     };
-    let meta = match fs::symlink_metadata(local.entry()) {
+    let meta = match local.symlink_metadata() {
         Ok(m) => m,
         Err(e) => return Ok(format!("cannot open `{path}' ({})", errtext(&e))),
     };
@@ -364,7 +376,7 @@ pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
 pub(crate) fn stat(sb: &Sandbox, path: &str, dereference: bool) -> Result<Value, String> {
     let fail = |e: io::Error| format!("stat: cannot statx '{path}': {}", errtext(&e));
     let (remote, local) = resolve_read(sb, path, dereference).map_err(fail)?;
-    let meta = fs::symlink_metadata(local.entry()).map_err(fail)?;
+    let meta = local.symlink_metadata().map_err(fail)?;
     let (_, id) = owner_of(sb, &remote);
     Ok(json!({
         "mode": meta.mode(),
@@ -389,7 +401,7 @@ fn open_for(sb: &Sandbox, cmd: &str, path: &str) -> Result<(File, u64), String> 
         _ => format!("{cmd}: cannot open '{path}' for reading: {}", errtext(e)),
     };
     let (_, local) = resolve_read(sb, path, true).map_err(|e| msg(&e))?;
-    let meta = fs::metadata(local.obj()).map_err(|e| msg(&e))?;
+    let meta = local.metadata().map_err(|e| msg(&e))?;
     if meta.is_dir() {
         return Err(match cmd {
             "sha256sum" => format!("sha256sum: {path}: Is a directory"),
@@ -459,7 +471,7 @@ pub(crate) fn tail(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, Str
 pub(crate) fn fsize(sb: &Sandbox, path: &str) -> Result<u64, String> {
     let fail = |e: io::Error| format!("stat: cannot statx '{path}': {}", errtext(&e));
     let (_, local) = resolve_read(sb, path, true).map_err(fail)?;
-    fs::metadata(local.obj()).map(|m| m.len()).map_err(fail)
+    local.metadata().map(|m| m.len()).map_err(fail)
 }
 
 /// The open file behind a download (the "base64" step).
@@ -471,7 +483,7 @@ pub(crate) fn open_download(sb: &Sandbox, path: &str) -> Result<(File, u64), Str
 pub(crate) fn rm(sb: &Sandbox, path: &str) -> Result<(), String> {
     let fail = |e: io::Error| format!("rm: cannot remove '{path}': {}", errtext(&e));
     let (remote, local) = sb.resolve(path, false).map_err(fail)?;
-    let meta = fs::symlink_metadata(local.entry()).map_err(fail)?;
+    let meta = local.symlink_metadata().map_err(fail)?;
     sb.check_write(&remote).map_err(fail)?;
     // Both remove the entry in its pinned parent; remove_dir_all descends with openat and
     // O_NOFOLLOW, so a symlink swapped in below is unlinked, not followed.
@@ -492,13 +504,13 @@ pub(crate) fn upload_target(sb: &Sandbox, dir: &str, name: &str) -> Result<Local
     if let Some(e) = local.unreachable() {
         return Err(fail(e));
     }
-    if local.pinned() && local.obj().is_dir() {
+    if local.pinned() && local.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(fail(io::Error::from_raw_os_error(libc::EISDIR)));
     }
     sb.check_write(&remote).map_err(fail)?;
     // `cat > dir/name` as the published user: the directory's w and x bits.
     let (_, dir) = sb.resolve(dir, true).map_err(fail)?;
-    must(&fs::metadata(dir.obj()).map_err(fail)?, W + X).map_err(fail)?;
+    must(&dir.metadata().map_err(fail)?, W + X).map_err(fail)?;
     Ok(local)
 }
 

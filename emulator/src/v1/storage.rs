@@ -56,7 +56,7 @@ fn writable_dir(state: &State, dir: &str) -> Result<(), String> {
     let probe = format!("{}/.firecrest-probe", dir.trim_end_matches('/'));
     let fail = |e: io::Error| format!("touch: cannot touch '{probe}': {}", errtext(&e));
     let (remote, local) = state.sandbox.resolve(dir, true).map_err(fail)?;
-    let meta = std::fs::metadata(local.obj()).map_err(fail)?;
+    let meta = local.metadata().map_err(fail)?;
     if !meta.is_dir() {
         return Err(fail(io::Error::from_raw_os_error(libc::ENOTDIR)));
     }
@@ -251,7 +251,7 @@ fn readable_file(state: &State, path: &str) -> Result<File, String> {
     let fail = |e: io::Error| format!("head: cannot open '{path}' for reading: {}", errtext(&e));
     let (remote, local) = state.sandbox.resolve(path, true).map_err(fail)?;
     state.sandbox.check_read(&remote).map_err(fail)?;
-    let meta = std::fs::metadata(local.obj()).map_err(fail)?;
+    let meta = local.metadata().map_err(fail)?;
     if meta.is_dir() {
         return Err(format!("head: error reading '{path}': Is a directory"));
     }

@@ -107,7 +107,9 @@ pub(crate) fn entry(
 
 /// The entry of `path` itself, named by its full remote path (mkdir, chmod, symlink…).
 pub(crate) fn entry_of(sandbox: &Sandbox, path: &RemotePath) -> Result<Value, ApiError> {
-    let meta = std::fs::symlink_metadata(path.local.entry())
+    let meta = path
+        .local
+        .symlink_metadata()
         .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", path.remote), &e))?;
     Ok(entry(
         sandbox,

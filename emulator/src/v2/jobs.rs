@@ -259,7 +259,7 @@ impl Scheduler {
                     log.err(&e);
                     return failed(23);
                 }
-                if target.target.pinned() && target.target.obj().is_dir() {
+                if target.target.pinned() && target.target.metadata().is_ok_and(|m| m.is_dir()) {
                     log.err(&format!(
                         "{} Target path {} is a directory",
                         stamp(),
@@ -285,7 +285,7 @@ impl Scheduler {
             }
             Action::Egress { src, object } => {
                 log.out(&format!("{} Upload File Job (id:{id})", stamp()));
-                let size = match fs::metadata(src.target.obj()) {
+                let size = match src.target.metadata() {
                     Ok(m) if m.is_file() => m.len(),
                     _ => {
                         log.err(&format!("File {} not found", src.remote));
@@ -469,7 +469,7 @@ fn writable(st: &State, what: &str, p: &RemotePath, local: &Local) -> Result<(),
 /// The target of `cp`/`mv`: inside `dst` when it is an existing directory, reached through the
 /// sandbox's resolution (the OS would follow a symlink at `dst.local` out of the root).
 fn destination(st: &State, src: &RemotePath, dst: &RemotePath) -> Result<Local, String> {
-    if dst.target.pinned() && dst.target.obj().is_dir() {
+    if dst.target.pinned() && dst.target.metadata().is_ok_and(|m| m.is_dir()) {
         let inside = format!(
             "{}/{}",
             dst.target.remote().trim_end_matches('/'),
@@ -494,7 +494,7 @@ fn missing(cmd: &str, verb: &str, p: &RemotePath) -> String {
 
 /// `cp --force -Rd`: recursive, symlinks copied as links.
 fn copy(src: &RemotePath, dst: &RemotePath, to: &Local) -> Result<(), String> {
-    if fs::symlink_metadata(src.local.entry()).is_err() {
+    if src.local.symlink_metadata().is_err() {
         return Err(missing("cp", "stat", src));
     }
     copy_tree(src.local.entry(), to.entry())
@@ -502,7 +502,7 @@ fn copy(src: &RemotePath, dst: &RemotePath, to: &Local) -> Result<(), String> {
 }
 
 fn mv(src: &RemotePath, dst: &RemotePath, to: &Local) -> Result<(), String> {
-    if fs::symlink_metadata(src.local.entry()).is_err() {
+    if src.local.symlink_metadata().is_err() {
         return Err(missing("mv", "stat", src));
     }
     fs::rename(src.local.entry(), to.entry())
@@ -510,8 +510,10 @@ fn mv(src: &RemotePath, dst: &RemotePath, to: &Local) -> Result<(), String> {
 }
 
 fn rm(path: &RemotePath) -> Result<(), String> {
-    let meta =
-        fs::symlink_metadata(path.local.entry()).map_err(|_| missing("rm", "remove", path))?;
+    let meta = path
+        .local
+        .symlink_metadata()
+        .map_err(|_| missing("rm", "remove", path))?;
     let r = if meta.is_dir() {
         fs::remove_dir_all(path.local.entry())
     } else {

@@ -350,7 +350,7 @@ impl V2 {
                 let body = json_body(req)?;
                 let src = ctx.body_path(&body)?;
                 transfer_method(&body)?;
-                std::fs::metadata(src.target.obj()).map_err(|e| {
+                src.target.metadata().map_err(|e| {
                     remote_failure(1, &format!("stat: cannot statx '{}'", src.remote), &e)
                 })?;
                 let object = object_name(&src.remote);

@@ -142,9 +142,9 @@ fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let hidden = bool_param(req, "showHidden")?;
     let recursive = bool_param(req, "recursive")?;
     let meta = if deref {
-        fs::metadata(p.target.obj())
+        p.target.metadata()
     } else {
-        fs::symlink_metadata(p.local.entry())
+        p.local.symlink_metadata()
     }
     .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", p.remote), &e))?;
     if !meta.is_dir() {
@@ -249,7 +249,10 @@ fn list_dir(
 
 /// Opens a file for reading as `cmd` would, with its error messages.
 fn open_read(p: &RemotePath, cant_open: &str, is_dir: &str) -> Result<(File, u64), ApiError> {
-    let meta = fs::metadata(p.target.obj()).map_err(|e| remote_failure(1, cant_open, &e))?;
+    let meta = p
+        .target
+        .metadata()
+        .map_err(|e| remote_failure(1, cant_open, &e))?;
     if meta.is_dir() {
         return Err(remote_text(1, is_dir));
     }
@@ -375,7 +378,7 @@ fn checksum(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let given = req.query("path").unwrap_or(&p.remote);
-    let meta = match fs::symlink_metadata(p.local.entry()) {
+    let meta = match p.local.symlink_metadata() {
         Ok(m) => m,
         Err(e) => {
             return output(
@@ -407,9 +410,9 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 fn stat(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let meta = if bool_param(req, "dereference")? {
-        fs::metadata(p.target.obj())
+        p.target.metadata()
     } else {
-        fs::symlink_metadata(p.local.entry())
+        p.local.symlink_metadata()
     }
     .map_err(|e| remote_failure(1, &format!("stat: cannot statx '{}'", p.remote), &e))?;
     // A symlink's size is the length of its target, which the emulator may store prefixed
@@ -473,6 +476,9 @@ fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
                 &format!("chmod: invalid mode: '{mode}'\nTry 'chmod --help' for more information."),
             )
         })?;
+    p.target
+        .metadata()
+        .map_err(|e| remote_failure(1, &format!("chmod: cannot access '{}'", p.remote), &e))?;
     fs::set_permissions(p.target.obj(), fs::Permissions::from_mode(bits))
         .map_err(|e| remote_failure(1, &format!("chmod: cannot access '{}'", p.remote), &e))?;
     output(200, entry_of(ctx.sandbox, &p)?)
@@ -496,7 +502,9 @@ fn chown(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         (_, Some(None)) => return Err(remote_text(1, &format!("chown: invalid group: '{spec}'"))),
         _ => {}
     }
-    let meta = fs::metadata(p.target.obj())
+    let meta = p
+        .target
+        .metadata()
         .map_err(|e| remote_failure(1, &format!("chown: cannot access '{}'", p.remote), &e))?;
     // Only the emulated user's own names and ids are no-ops; any other user (root included,
     // even when the emulator itself runs as root) is refused as for a non-root user.
@@ -549,7 +557,10 @@ fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
 fn rm(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let what = format!("rm: cannot remove '{}'", p.remote);
-    let meta = fs::symlink_metadata(p.local.entry()).map_err(|e| remote_failure(1, &what, &e))?;
+    let meta = p
+        .local
+        .symlink_metadata()
+        .map_err(|e| remote_failure(1, &what, &e))?;
     ctx.writable(&p, &p.local, &what)?;
     // Both act on the entry in its pinned parent; remove_dir_all descends with O_NOFOLLOW.
     if meta.is_dir() {
@@ -616,7 +627,7 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
         let file = match ctx.sandbox.resolve(&inside, false).and_then(|(_, target)| {
             dir.writable(ctx.sandbox, &target)?;
             // `cat > dir/name` as the published user: the directory's w and x bits.
-            must(&fs::metadata(dir.target.obj())?, W + X)?;
+            must(&dir.target.metadata()?, W + X)?;
             AtomicFile::create_in(&target)
         }) {
             Ok(f) => f,

@@ -126,9 +126,28 @@ def main():
            "/transfer/cp", body={"path": f})
     record("23", "ls-showhidden-maybe", "ls showHidden=maybe", "GET", "/ops/ls",
            {"path": DIR, "showHidden": "maybe"})
+    shut = f"{DIR}/shut"
+    record("24", "mkdir-shut", "mkdir of shut/", "POST", "/ops/mkdir", body={"path": shut})
+    upload("25", "upload-into-shut", "upload of shut/inner.txt", shut, "inner.txt", FILE_TXT)
+    chmod("26", "chmod-shut-000", "chmod 000 of the directory shut/", shut, "000")
+    inner = {"path": f"{shut}/inner.txt"}
+    record("27", "head-below-mode-000", "head of a file in a mode-000 directory", "GET",
+           "/ops/head", inner)
+    record("28", "stat-below-mode-000", "stat of a file in a mode-000 directory", "GET",
+           "/ops/stat", inner)
+    record("29", "ls-below-mode-000", "ls of a file in a mode-000 directory", "GET",
+           "/ops/ls", inner)
+    record("30", "chmod-below-mode-000", "chmod of a file in a mode-000 directory", "PUT",
+           "/ops/chmod", body={"path": f"{shut}/inner.txt", "mode": "644"})
+    record("31", "mkdir-below-mode-000", "mkdir in a mode-000 directory", "POST",
+           "/ops/mkdir", body={"path": f"{shut}/sub"})
+    record("32", "rm-below-mode-000", "rm of a file in a mode-000 directory", "DELETE",
+           "/ops/rm", inner)
+    record("33", "ls-mode-000", "ls of the mode-000 directory itself", "GET", "/ops/ls",
+           {"path": shut})
     # Clean up (not recorded).
     base = f"{URL}/filesystem/{SYSTEM}"
-    for p in (f"{DIR}/locked", f"{DIR}/secret.txt"):
+    for p in (shut, f"{DIR}/locked", f"{DIR}/secret.txt"):
         requests.put(f"{base}/ops/chmod", headers=AUTH, json={"path": p, "mode": "700"})
     requests.delete(f"{base}/ops/rm", headers=AUTH, params={"path": DIR})
 
