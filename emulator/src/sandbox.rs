@@ -446,6 +446,17 @@ impl Sandbox {
         target.to_string_lossy().into_owned()
     }
 
+    /// The size `stat` reports for `local` (its lstat `meta`): a symlink's is the length of its
+    /// target as the user gave it, not of the root-prefixed one the emulator may store.
+    pub fn size_of(&self, local: &Local, meta: &std::fs::Metadata) -> u64 {
+        if !meta.file_type().is_symlink() {
+            return meta.len();
+        }
+        std::fs::read_link(local.entry())
+            .map(|t| self.link_target_remote(&t).len() as u64)
+            .unwrap_or(meta.len())
+    }
+
     /// What to store in a new symlink pointing to the remote `target`: an absolute target is
     /// stored as its local path so the OS (and `curl`, `cat`…) also resolve it inside the root.
     pub fn link_target_local(&self, target: &str) -> PathBuf {

@@ -415,15 +415,7 @@ fn stat(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         p.local.symlink_metadata()
     }
     .map_err(|e| remote_failure(1, &format!("stat: cannot statx '{}'", p.remote), &e))?;
-    // A symlink's size is the length of its target, which the emulator may store prefixed
-    // with its root: the size of the target as the user gave it.
-    let size = if meta.file_type().is_symlink() {
-        fs::read_link(p.local.entry())
-            .map(|t| ctx.sandbox.link_target_remote(&t).len() as u64)
-            .unwrap_or(meta.size())
-    } else {
-        meta.size()
-    };
+    let size = ctx.sandbox.size_of(&p.local, &meta);
     output(
         200,
         json!({

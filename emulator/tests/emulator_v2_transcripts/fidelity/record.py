@@ -103,18 +103,19 @@ def main():
     record("11", "ls-recursive-mode-000", "recursive ls of a tree holding a mode-000 directory",
            "GET", "/ops/ls", {"path": DIR, "recursive": "true"})
     f = f"{DIR}/file.txt"
-    record("12", "head-negative-lines", "head lines=-5", "GET", "/ops/head",
-           {"path": f, "lines": "-5"})
-    record("13", "head-negative-lines-skip", "head lines=-5 skipTrailing=true", "GET",
-           "/ops/head", {"path": f, "lines": "-5", "skipTrailing": "true"})
-    record("14", "head-negative-bytes", "head bytes=-7", "GET", "/ops/head",
-           {"path": f, "bytes": "-7"})
-    record("15", "tail-negative-bytes", "tail bytes=-7", "GET", "/ops/tail",
-           {"path": f, "bytes": "-7"})
-    record("16", "tail-negative-bytes-skip", "tail bytes=-7 skipHeading=true", "GET",
-           "/ops/tail", {"path": f, "bytes": "-7", "skipHeading": "true"})
-    record("17", "tail-negative-lines", "tail lines=-3", "GET", "/ops/tail",
-           {"path": f, "lines": "-3"})
+    # (number, command, query beyond the path): head and tail with negative counts.
+    for number, cmd, query in [
+        ("12", "head", {"lines": "-5"}),
+        ("13", "head", {"lines": "-5", "skipTrailing": "true"}),
+        ("14", "head", {"bytes": "-7"}),
+        ("15", "tail", {"bytes": "-7"}),
+        ("16", "tail", {"bytes": "-7", "skipHeading": "true"}),
+        ("17", "tail", {"lines": "-3"}),
+    ]:
+        what = "lines" if "lines" in query else "bytes"
+        name = f"{cmd}-negative-{what}" + ("-skip" if len(query) > 1 else "")
+        text = " ".join(f"{k}={v}" for k, v in query.items())
+        record(number, name, f"{cmd} {text}", "GET", f"/ops/{cmd}", {"path": f, **query})
     record("18", "file-missing", "file of a missing path", "GET", "/ops/file",
            {"path": f"{DIR}/does-not-exist"})
     record("19", "symlink", "symlink link -> file.txt", "POST", "/ops/symlink",
