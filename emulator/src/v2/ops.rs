@@ -6,8 +6,6 @@ use super::fs::{
 };
 use super::http::{field, field_str, json_resp, no_content, ApiError};
 use crate::atomic::AtomicFile;
-use crate::atomic::TMP_PREFIX;
-use crate::copy::merge_tree;
 use crate::ls::type_char;
 use crate::multipart;
 use crate::perm::{may, must, R, W, X};
@@ -15,12 +13,13 @@ use crate::portion::{self, Count};
 use crate::sandbox::{Local, NewEntry, PinnedDir, Sandbox};
 use crate::server::{Body, Req, Resp};
 use crate::sniff;
+pub(crate) use crate::tar::Tar;
 use crate::util::{errtext, sha256_hex};
 use serde_json::{json, Value};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What the operations need from the emulator.
 pub(crate) struct Ctx<'a> {
@@ -679,150 +678,39 @@ fn tar_flag(body: &Value) -> Result<&'static str, ApiError> {
     }
 }
 
-/// A `tar` command line on local paths, run by `ops/*` at once or by a transfer job.
-pub(crate) struct Tar {
-    args: Vec<std::ffi::OsString>,
-    /// The files the arguments name through their descriptors, held open until tar is done;
-    /// their paths are replaced by the remote ones in tar's complaints.
-    pins: Vec<Local>,
-    /// For an extraction, the directory the members land in.
-    into: Option<Local>,
-    /// For a compression, the archive to write (tar writes to stdout, the emulator the file).
-    archive: Option<Local>,
-    /// The sandbox root and how a symlink's target is stored under it.
-    root: PathBuf,
-    pub compress: bool,
-}
-
-impl Tar {
-    /// Runs tar: Err(exit code, stderr) on failure. An archive is extracted into a fresh
-    /// directory and merged from there: tar writes through a symlink already in the target
-    /// (`evil -> ../../..` then member `evil/f`), and the OS would resolve it on the host.
-    pub fn run(&self) -> Result<(), (i32, String)> {
-        if let Some(archive) = &self.archive {
-            let fail = |e: io::Error| {
-                (
-                    2,
-                    format!("tar: {}: Cannot open: {}", archive.remote(), errtext(&e)),
-                )
-            };
-            let out = AtomicFile::create_in(archive).map_err(fail)?;
-            let stdout = out.file().try_clone().map_err(fail)?;
-            self.tar(&self.args, Some(stdout))?;
-            return out.commit().map_err(fail);
-        }
-        let Some(into) = &self.into else {
-            return self.tar(&self.args, None);
-        };
-        let in_dir = |dir: &Path| [self.args.clone(), vec!["-C".into(), dir.into()]].concat();
-        let stage = tempfile::Builder::new()
-            .prefix(TMP_PREFIX)
-            .tempdir_in(into.obj())
-            .and_then(|stage| PinnedDir::open(stage.path()).map(|pin| (stage, pin)));
-        let Ok((stage, pinned)) = stage else {
-            // No such directory (or not one): tar's own complaint says so.
-            return self.tar(&in_dir(into.obj()), None);
-        };
-        // The stage is removed when it goes out of scope.
-        let relink = |t: &Path| {
-            t.is_absolute()
-                .then(|| self.root.join(t.strip_prefix("/").unwrap_or(t)))
-        };
-        self.tar(&in_dir(pinned.path()), None).and_then(|_| {
-            PinnedDir::at(into.obj())
-                .and_then(|into| merge_tree(&pinned, &into, &relink))
-                .map_err(|e| (2, format!("tar: {}", errtext(&e))))
-        })?;
-        drop(stage);
-        Ok(())
-    }
-
-    fn tar(&self, args: &[std::ffi::OsString], stdout: Option<File>) -> Result<(), (i32, String)> {
-        let mut cmd = std::process::Command::new("tar");
-        cmd.args(args);
-        if let Some(f) = stdout {
-            cmd.stdout(f);
-        }
-        let out = cmd
-            .output()
-            .map_err(|e| (127, format!("tar could not run: {e}")))?;
-        if out.status.success() {
-            return Ok(());
-        }
-        let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let mut named: Vec<(String, &str)> = Vec::new();
-        for l in self.pins.iter().chain(&self.into) {
-            for p in [l.entry(), l.obj()] {
-                named.push((p.to_string_lossy().into_owned(), l.remote()));
-            }
-        }
-        named.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
-        for (p, remote) in named {
-            stderr = stderr.replace(&p, remote);
-        }
-        Err((
-            out.status.code().unwrap_or(1),
-            stderr.trim_end().to_string(),
-        ))
-    }
-}
-
 /// `compress`: `tar -c` of `path` (relative to its parent) into `targetPath`.
 pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
-    if field(body, &["matchPattern", "match_pattern"]).is_some() {
-        return Err(ApiError::new(
-            501,
-            "matchPattern is not supported by the FirecREST emulator.",
-        ));
-    }
     ctx.writable(
         &dst,
         &dst.target,
         &format!("tar: cannot open '{}'", dst.remote),
     )?;
-    // The source's name inside its pinned parent directory.
-    let parent = src
-        .local
-        .entry()
-        .parent()
-        .unwrap_or(Path::new("/"))
-        .to_path_buf();
-    let name = src
-        .local
-        .entry()
-        .file_name()
-        .unwrap_or_default()
-        .to_os_string();
-    // `tar -h` follows links on the host, where a link inside the tree can climb out of the root
-    // and pull a host file into the archive; the emulator would have to resolve them itself.
-    if field(body, &["dereference"])
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-    {
-        return Err(ApiError::new(
-            501,
-            "dereference is not supported by the FirecREST emulator.",
-        ));
-    }
+    // The source's name inside its pinned parent directory (held by `src.local`).
+    let entry = src.local.entry();
+    let parent = entry.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = entry.file_name().unwrap_or_default().to_os_string();
     let mode = format!("-c{flag}f");
-    let args = vec![
-        mode.into(),
-        "-".into(),
-        "-C".into(),
-        parent.into_os_string(),
-        name,
-    ];
-    Ok(Tar {
-        args,
-        pins: vec![src.local],
-        into: None,
-        archive: Some(dst.target),
-        root: ctx.sandbox.local_lexical("/"),
-        compress: true,
-    })
+    let pattern = field_str(body, &["matchPattern", "match_pattern"]).filter(|p| !p.is_empty());
+    let dereference = field(body, &["dereference"])
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    // tar writes the archive to stdout; the emulator puts it in place (Tar::archive).
+    let mut args = vec![mode.into(), "-".into()];
+    if pattern.is_none() {
+        args.extend(["-C".into(), parent.clone().into_os_string(), name]);
+    }
+    let mut cmd = Tar::new(ctx.sandbox, args, vec![src.local.clone()], None).archive(dst.target);
+    if let Some(pattern) = pattern {
+        // As the server: `cd dirname(path); find . -type f -regex PATTERN | tar --files-from -`.
+        cmd = cmd.matching(parent, pattern);
+    }
+    if dereference {
+        cmd = cmd.dereference(src.local);
+    }
+    Ok(cmd)
 }
 
 /// `extract`: `tar -x` of `path` into the directory `targetPath`.
@@ -842,14 +730,12 @@ pub(crate) fn extract_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
         "--no-same-owner".into(),
         "--no-same-permissions".into(),
     ];
-    Ok(Tar {
+    Ok(Tar::new(
+        ctx.sandbox,
         args,
-        pins: vec![src.target],
-        into: Some(dst.target),
-        archive: None,
-        root: ctx.sandbox.local_lexical("/"),
-        compress: false,
-    })
+        vec![src.target],
+        Some(dst.target),
+    ))
 }
 
 fn run_tar(cmd: Result<Tar, ApiError>) -> Result<Resp, ApiError> {
