@@ -42,6 +42,8 @@ pub(crate) struct Local {
     entry: PathBuf,
     obj: PathBuf,
     _pins: Arc<Vec<Arc<OwnedFd>>>,
+    /// Whether `obj` is the object's own descriptor.
+    pinned: bool,
     /// Below a missing directory or a file: the error every call on it fails with.
     below: Option<i32>,
 }
@@ -60,14 +62,17 @@ impl Local {
     }
 
     /// The file or directory itself, pinned when it existed at resolution (open, stat, chmod,
-    /// read_dir, a child created inside it); else, or for a symlink kept unfollowed, the entry.
+    /// read_dir, a child created inside it). When it did not exist, or was a symlink kept
+    /// unfollowed, a path where nothing exists: a call that follows the last component must
+    /// not follow whatever appeared at the entry since (a symlink out of the root); create at
+    /// the entry instead.
     pub fn obj(&self) -> &Path {
         &self.obj
     }
 
     /// Whether the object existed (and was not a symlink kept unfollowed) when resolved.
     pub fn pinned(&self) -> bool {
-        self.obj != self.entry || self._pins.len() == 1
+        self.pinned
     }
 
     /// ENOENT, ENOTDIR or EACCES when a directory on the way is missing, is not one, or may
@@ -117,20 +122,25 @@ fn dangling(
         remote.push('/');
         remote.push_str(&n.to_string_lossy());
     }
-    let base = if errno == libc::ENOTDIR {
-        "/dev/null"
-    } else {
-        "/proc/.firecrest-emulator-missing"
-    };
     let name = pending.first().map_or(comp, |c| c.as_os_str());
-    let path = Path::new(base).join("missing").join(name);
+    let path = if errno == libc::ENOTDIR {
+        Path::new("/dev/null/missing").join(name)
+    } else {
+        nowhere(name)
+    };
     Local {
         remote,
         entry: path.clone(),
         obj: path,
         _pins: Arc::new(Vec::new()),
+        pinned: false,
         below: Some(errno),
     }
+}
+
+/// A path named `name` where nothing is and nothing can be created (ENOENT for every call).
+fn nowhere(name: &OsStr) -> PathBuf {
+    Path::new("/proc/.firecrest-emulator-missing/missing").join(name)
 }
 
 /// How a descriptor is named for path-based calls, in this process and in its children.
@@ -335,6 +345,7 @@ impl Sandbox {
                 entry: path.clone(),
                 obj: path,
                 _pins: Arc::new(vec![root]),
+                pinned: true,
                 below: None,
             });
         };
@@ -361,19 +372,21 @@ impl Sandbox {
         remote.push_str(&name.to_string_lossy());
         let entry = fd_path(&parent).join(name);
         let mut pins = vec![root.clone(), parent];
+        let pinned = obj.is_some();
         let obj = match obj {
             Some(fd) => {
                 let p = fd_path(&fd);
                 pins.push(fd);
                 p
             }
-            None => entry.clone(),
+            None => nowhere(name),
         };
         Local {
             remote,
             entry,
             obj,
             _pins: Arc::new(pins),
+            pinned,
             below: None,
         }
     }

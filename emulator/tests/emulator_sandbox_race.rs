@@ -1,7 +1,8 @@
-//! The sandbox under a race: while requests read, write, chmod, create and remove files below
-//! a directory, another thread swaps that directory for a relative symlink climbing out of the
-//! root (`../../../../outside`) and back, as fast as it can. Whatever each request resolved,
-//! nothing outside the root may be read, written, changed or removed, on either API version.
+//! The sandbox under a race: while requests read, write, chmod, create, archive, extract and
+//! remove files below a directory, another thread swaps that directory for a relative symlink
+//! climbing out of the root (`../../../../outside`) and back, as fast as it can. Whatever each
+//! request resolved, nothing outside the root may be read, written, changed or removed, on
+//! either API version.
 //!
 //! The run lasts `FIRECREST_RACE_SECS` seconds per version (default 3).
 
@@ -48,6 +49,19 @@ fn setup(api: ApiVersion) -> Setup {
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join("secret"), b"inside\n").unwrap();
     std::fs::write(d.join("victim"), b"inside\n").unwrap();
+    // An archive beside `d` whose member an extraction into `d` writes.
+    let member = tempfile::tempdir().unwrap();
+    std::fs::write(member.path().join("member.txt"), b"member\n").unwrap();
+    let archive = emu.local_path(&format!("{RACE}/arc.tar.gz"));
+    let made = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(member.path())
+        .arg("member.txt")
+        .status()
+        .unwrap();
+    assert!(made.success());
     Setup {
         emu,
         outside,
@@ -125,6 +139,15 @@ fn requests(emu: &Emulator, api: ApiVersion) -> Vec<Arc<Request>> {
                     json(a, "PUT", "chmod", serde_json::json!({"path": format!("{RACE}/d/secret"), "mode": mode}));
                     json(a, "POST", "mkdir", serde_json::json!({"path": format!("{RACE}/d/new-{n}")}));
                     json(a, "POST", "symlink", serde_json::json!({"path": format!("{RACE}/d/secret"), "linkPath": format!("{RACE}/d/link-{n}")}));
+                    false
+                }));
+            }
+            {
+                let json = json.clone();
+                out.push(Arc::new(move |a: &ureq::Agent, n| {
+                    let arc = format!("{RACE}/arc.tar.gz");
+                    json(a, "POST", "compress", serde_json::json!({"path": format!("{RACE}/d/secret"), "targetPath": format!("{RACE}/d/arc-{n}.tar.gz")}));
+                    json(a, "POST", "extract", serde_json::json!({"path": arc, "targetPath": format!("{RACE}/d")}));
                     false
                 }));
             }
@@ -221,6 +244,17 @@ fn requests(emu: &Emulator, api: ApiVersion) -> Vec<Arc<Request>> {
                             ("targetPath", &secret),
                             ("linkPath", &format!("{RACE}/d/link-{n}")),
                         ],
+                    );
+                    let archive = format!("{RACE}/d/arc-{n}.tar.gz");
+                    let compress = [("sourcePath", secret.as_str()), ("targetPath", &archive)];
+                    send(a, "POST", "compress", &compress);
+                    let arc = format!("{RACE}/arc.tar.gz");
+                    let into = format!("{RACE}/d");
+                    send(
+                        a,
+                        "POST",
+                        "extract",
+                        &[("sourcePath", &arc), ("targetPath", &into)],
                     );
                     false
                 }));
