@@ -152,6 +152,23 @@ fn requests(emu: &Emulator, api: ApiVersion) -> Vec<Arc<Request>> {
                 }));
             }
             {
+                // Transfer jobs do their work later, on the files resolved at submission.
+                let (base, auth) = (base.clone(), auth.clone());
+                out.push(Arc::new(move |a: &ureq::Agent, n| {
+                    let h = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+                    let job = |op: &str, body: serde_json::Value| {
+                        let url = format!("{base}/filesystem/cluster/transfer/{op}");
+                        call(a, "POST", &url, &h, Some(body.to_string().into_bytes()));
+                    };
+                    let secret = format!("{RACE}/d/secret");
+                    job("cp", serde_json::json!({"path": secret, "targetPath": format!("{RACE}/d/cp-{n}")}));
+                    job("mv", serde_json::json!({"path": format!("{RACE}/d/cp-{}", n.saturating_sub(1)), "targetPath": format!("{RACE}/d/mv-{n}")}));
+                    // Jobs are threads of the emulator: a few dozen a second is plenty.
+                    std::thread::sleep(Duration::from_millis(20));
+                    false
+                }));
+            }
+            {
                 let (base, auth) = (base.clone(), auth.clone());
                 out.push(Arc::new(move |a: &ureq::Agent, n| {
                     let (ct, body) = multipart(&[("file", Some(&format!("up-{n}")), b"uploaded")]);
@@ -367,14 +384,33 @@ fn race(api: ApiVersion) -> (usize, Setup, Vec<(String, u32, Vec<u8>)>) {
     for w in workers {
         w.join().unwrap();
     }
+    // The last transfer jobs run while the swaps go on, then finish.
+    std::thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);
     let swaps = swapper.join().unwrap();
     assert!(swaps > 100, "the swapper hardly ran ({swaps} swaps)");
+    std::thread::sleep(Duration::from_millis(500));
     (escapes.load(Ordering::SeqCst), s, before)
 }
 
 fn check(api: ApiVersion) {
     let (read_escapes, s, before) = race(api);
+    // The mix did its work, inside: each kind of write left something in `d`.
+    let inside: Vec<String> = std::fs::read_dir(s.emu.local_path(&format!("{RACE}/d")))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let made = match api {
+        ApiVersion::V2 => ["up-", "new-", "link-", "arc-", "member.txt", "cp-", "mv-"].as_slice(),
+        ApiVersion::V1 => ["mv-", "new-", "link-", "arc-", "member.txt"].as_slice(),
+    };
+    for prefix in made {
+        assert!(
+            inside.iter().any(|n| n.starts_with(prefix)),
+            "{api:?}: nothing named {prefix}* was made inside; the directory holds {inside:?}"
+        );
+    }
     let after = snapshot(&s.outside);
     let changed = after.iter().filter(|e| !before.contains(e)).count()
         + before.iter().filter(|e| !after.contains(e)).count();
