@@ -6,6 +6,7 @@
 
 pub mod c;
 pub mod py;
+pub mod tls;
 
 use firecrest::{ApiVersion, Auth, Client, ErrorKind, Options};
 use firecrest_emulator::{Config, Emulator, Fault, FaultAction};
