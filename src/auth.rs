@@ -166,11 +166,22 @@ impl Auth {
         }
     }
 
-    /// What must never appear in a message: the client secret, a static token, the cached token.
+    /// What must never appear in a message: the client secret (as written and as sent), a
+    /// static token, the cached token. A provider's tokens are not kept here; the session
+    /// redacts the one it sent.
     pub(crate) fn secrets(&self) -> Vec<String> {
         let mut out = Vec::new();
         match &self.inner.kind {
-            AuthKind::ClientCredentials { client_secret, .. } => out.push(client_secret.clone()),
+            AuthKind::ClientCredentials {
+                client_id,
+                client_secret,
+                ..
+            } => {
+                // As it goes on the wire too: form-encoded in the body, inside Basic's base64.
+                out.push(client_secret.clone());
+                out.push(transport::percent_encode(client_secret));
+                out.push(basic_credentials(client_id, client_secret));
+            }
             AuthKind::Static(token) => out.push(token.clone()),
             AuthKind::Provider(_) => {}
         }
@@ -211,13 +222,7 @@ impl Auth {
                 form.push(("client_secret", client_secret.clone()));
             }
             ClientAuthMethod::SecretBasic => {
-                // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-                let pair = format!(
-                    "{}:{}",
-                    transport::percent_encode(client_id),
-                    transport::percent_encode(client_secret)
-                );
-                let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
+                let b64 = basic_credentials(client_id, client_secret);
                 req = req.header("Authorization", format!("Basic {b64}"));
             }
         }
@@ -245,6 +250,17 @@ impl Auth {
 
 /// When a token fetched at `started` stops being handed out; None (reuse until a 401) when its
 /// lifetime is unknown or reaches beyond what an Instant can hold.
+/// The credentials of `Authorization: Basic`: RFC 6749 §2.3.1 form-urlencodes both parts
+/// before base64.
+fn basic_credentials(client_id: &str, client_secret: &str) -> String {
+    let pair = format!(
+        "{}:{}",
+        transport::percent_encode(client_id),
+        transport::percent_encode(client_secret)
+    );
+    base64::engine::general_purpose::STANDARD.encode(pair)
+}
+
 fn refresh_at(started: Instant, lifetime: Option<Duration>, margin: Duration) -> Option<Instant> {
     started.checked_add(reuse_time(lifetime?, margin))
 }

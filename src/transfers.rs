@@ -459,10 +459,7 @@ pub(crate) struct LocalFile<'a> {
 
 impl LocalFile<'_> {
     fn named(&self, e: io::Error) -> io::Error {
-        io::Error::new(
-            e.kind(),
-            format!("local file {}: {e}", self.path.display()),
-        )
+        io::Error::new(e.kind(), format!("local file {}: {e}", self.path.display()))
     }
 }
 

@@ -498,13 +498,22 @@ fn a_full_disk_or_a_directory_names_the_local_path(api: ApiVersion) {
 
     let e = c.simple_download("cluster", &src, full).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io, "{e}");
-    assert!(e.message().contains("/dev/full"), "names the local file: {e}");
-    assert!(e.message().contains("full.bin"), "names the remote file: {e}");
+    assert!(
+        e.message().contains("/dev/full"),
+        "names the local file: {e}"
+    );
+    assert!(
+        e.message().contains("full.bin"),
+        "names the remote file: {e}"
+    );
 
     let mut t = c.external_download("cluster", &src).unwrap();
     let e = t.finish_download(full).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io, "{e}");
-    assert!(e.message().contains("/dev/full"), "names the local file: {e}");
+    assert!(
+        e.message().contains("/dev/full"),
+        "names the local file: {e}"
+    );
 
     let dir = Scratch::new("full-or-dir");
     let downloads = || emu.counter(&format!("GET {}", ops_path(api, "download")));

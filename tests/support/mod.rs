@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod c;
+pub mod liar;
 pub mod py;
 pub mod tls;
 
