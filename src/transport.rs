@@ -45,7 +45,7 @@ use retry::{retry_after, with_retry_note, MAX_RETRY_WAIT};
 use std::io;
 use std::time::SystemTime;
 use ureq::http;
-use url::{append_query, bad_request, form_urlencode, without_query};
+use url::{append_query, bad_request, form_urlencode, query_secrets, without_query};
 
 pub(crate) use classify::{body_text, io_error, status_kind, xml_field, ErrorResponse};
 pub(crate) use request::{LowSpeed, Method, Request, Stream};
@@ -215,6 +215,16 @@ impl Transport {
     /// Sends `req` (full URL, credentials set), repeating it where that is safe, and classifies
     /// error answers. The request is borrowed, so a caller may send it again (after a 401).
     pub(crate) fn send(&self, req: &mut Request<'_>) -> Result<Response> {
+        let result = self.send_repeating(req);
+        if req.bearer.is_some() {
+            return result;
+        }
+        // A request without a token is a presigned URL (or the token endpoint): its query is
+        // the credential, and a store may echo it in its error.
+        result.map_err(|e| e.redact(&query_secrets(&req.url)))
+    }
+
+    fn send_repeating(&self, req: &mut Request<'_>) -> Result<Response> {
         let mut attempt: u32 = 0;
         loop {
             let result = self.send_once(req);

@@ -267,3 +267,56 @@ fn redirects_carry_no_credentials(api: ApiVersion) {
         assert!(!echo(&s).contains("client_secret"), "{}", echo(&s));
     }
 }
+
+/// A store that echoes the presigned URL it was asked for (S3 puts the request in some error
+/// bodies): the signature never reaches a message, and no local file is left. v1's task flow,
+/// played by the liar.
+#[test]
+fn a_store_echoing_the_presigned_url_leaks_no_signature() {
+    const SIGNATURE: &str = "5ig0a7ure0f0the0presigned0url";
+    let liar = Liar::start(|s| {
+        let base = format!("http://{}", s.header("host").unwrap());
+        match (s.method.as_str(), s.path.split('?').next().unwrap()) {
+            (_, "/token") => token_answer(),
+            ("POST", "/storage/xfer-external/download") => {
+                Answer::json(201, r#"{"success":"Task created","task_id":"t1"}"#)
+            }
+            ("GET", "/tasks/t1") => Answer::json(
+                200,
+                &serde_json::json!({"task": {
+                    "task_id": "t1", "status": "117", "description": "Started upload from filesystem to Object Storage",
+                    "data": {"url": format!(
+                        "{base}/s3/bucket/f.bin?X-Amz-Credential=AK%2F20260101&X-Amz-Signature={SIGNATURE}"
+                    )}
+                }})
+                .to_string(),
+            ),
+            _ => {
+                let xml = format!(
+                    "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>{} {} \
+                     was refused</Message></Error>",
+                    s.method, s.path
+                );
+                Answer::full(403, "", "application/xml", xml.as_bytes())
+            }
+        }
+    });
+    let auth = Auth::client_credentials("id", SECRET, format!("{}/token", liar.url()));
+    let c = client(&liar.url(), auth, ApiVersion::V1);
+    let mut t = c.external_download("cluster", "/home/u/f.bin").unwrap();
+    let dir = Scratch::new("liar-store");
+    let target = dir.path().join("f.bin");
+    let e = t.finish_download(&target).unwrap_err();
+    assert_eq!(e.http_status(), 403, "{e}");
+    assert!(
+        e.message().contains("AccessDenied"),
+        "keeps the store's text: {e}"
+    );
+    assert!(!e.message().contains(SIGNATURE), "signature leaked: {e}");
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    let link = t.object_storage_link().unwrap();
+    assert!(
+        link.contains(SIGNATURE),
+        "the link itself is the user's to have"
+    );
+}
