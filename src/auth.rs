@@ -237,10 +237,7 @@ impl Auth {
                 ),
             ));
         }
-        let lifetime = answer
-            .expires_in
-            .map(transport::saturating_secs)
-            .or_else(|| jwt_lifetime(&answer.access_token));
+        let lifetime = answer.lifetime();
         Ok(CachedToken {
             refresh_at: refresh_at(started, lifetime, margin),
             token: answer.access_token,
@@ -261,7 +258,11 @@ fn basic_credentials(client_id: &str, client_secret: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(pair)
 }
 
-fn refresh_at(started: Instant, lifetime: Option<Duration>, margin: Duration) -> Option<Instant> {
+pub(crate) fn refresh_at(
+    started: Instant,
+    lifetime: Option<Duration>,
+    margin: Duration,
+) -> Option<Instant> {
     started.checked_add(reuse_time(lifetime?, margin))
 }
 
@@ -280,11 +281,20 @@ fn reuse_time(lifetime: Duration, margin: Duration) -> Duration {
 }
 
 #[derive(serde::Deserialize)]
-struct TokenAnswer {
+pub(crate) struct TokenAnswer {
     #[serde(default)]
     access_token: String,
     #[serde(default)]
     expires_in: Option<f64>,
+}
+
+impl TokenAnswer {
+    /// How long the token lives: `expires_in`, else the JWT's `exp`; None when unknown.
+    pub(crate) fn lifetime(&self) -> Option<Duration> {
+        self.expires_in
+            .map(transport::saturating_secs)
+            .or_else(|| jwt_lifetime(&self.access_token))
+    }
 }
 
 /// A refused grant (a 4xx answer) is an authorization failure; a failing endpoint (5xx) is an

@@ -424,7 +424,7 @@ fn download(
     }
 }
 
-fn content_range_start(v: Option<&str>) -> Option<u64> {
+pub(crate) fn content_range_start(v: Option<&str>) -> Option<u64> {
     // "bytes 100-199/200"
     let v = v?.trim().strip_prefix("bytes")?.trim_start();
     v.split('-').next()?.trim().parse().ok()

@@ -49,6 +49,8 @@ use url::{append_query, bad_request, form_urlencode, query_secrets, without_quer
 
 pub(crate) use classify::{body_text, io_error, status_kind, xml_field, ErrorResponse};
 pub(crate) use request::{LowSpeed, Method, Request, Stream};
+#[cfg(test)]
+pub(crate) use retry::parse_retry_after;
 pub(crate) use retry::{backoff, poll_delay, saturating_secs};
 pub(crate) use url::{path_segment, percent_encode, redact_query};
 
