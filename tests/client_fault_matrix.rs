@@ -92,8 +92,12 @@ struct Family {
     method: &'static str,
     path: String,
     kind: Kind,
-    run: Box<dyn Fn(&Emulator, &Client, &Path, usize) -> firecrest::Result<Option<Vec<u8>>>>,
+    run: Box<Run>,
 }
+
+/// A family's call: (emulator, client, local scratch directory, case number) → the data the
+/// local file must hold, if the call writes one.
+type Run = dyn Fn(&Emulator, &Client, &Path, usize) -> firecrest::Result<Option<Vec<u8>>>;
 
 fn options(api: ApiVersion) -> Options {
     Options {
