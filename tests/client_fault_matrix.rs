@@ -345,33 +345,26 @@ fn run_family(api: ApiVersion, name: &str) {
     eprintln!("{}", report.join("\n"));
 }
 
-fn status(api: ApiVersion) {
-    run_family(api, "status")
+/// One test body per family, each running the whole fault column.
+macro_rules! families {
+    ($($name:ident),*) => {
+        $(
+            fn $name(api: ApiVersion) {
+                run_family(api, stringify!($name))
+            }
+        )*
+    };
 }
-fn list(api: ApiVersion) {
-    run_family(api, "list")
-}
-fn mkdir(api: ApiVersion) {
-    run_family(api, "mkdir")
-}
-fn simple_download(api: ApiVersion) {
-    run_family(api, "simple_download")
-}
-fn simple_upload(api: ApiVersion) {
-    run_family(api, "simple_upload")
-}
-fn token(api: ApiVersion) {
-    run_family(api, "token")
-}
-fn transfer_creation(api: ApiVersion) {
-    run_family(api, "transfer_creation")
-}
-fn transfer_polling(api: ApiVersion) {
-    run_family(api, "transfer_polling")
-}
-fn store_download(api: ApiVersion) {
-    run_family(api, "store_download")
-}
-fn store_upload(api: ApiVersion) {
-    run_family(api, "store_upload")
-}
+
+families!(
+    status,
+    list,
+    mkdir,
+    simple_download,
+    simple_upload,
+    token,
+    transfer_creation,
+    transfer_polling,
+    store_download,
+    store_upload
+);

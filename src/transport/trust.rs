@@ -52,11 +52,7 @@ fn system_roots() -> (Vec<Certificate<'static>>, String) {
         .copied()
         .collect::<Vec<_>>();
     if !found.certs.is_empty() {
-        let certs = found
-            .certs
-            .iter()
-            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
-            .collect();
+        let certs = owned(&found.certs);
         let described = if from_env.is_empty() {
             "the system's trust store".to_string()
         } else {
@@ -64,10 +60,7 @@ fn system_roots() -> (Vec<Certificate<'static>>, String) {
         };
         return (certs, described);
     }
-    let certs = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
-        .collect();
+    let certs = owned(webpki_root_certs::TLS_SERVER_ROOT_CERTS);
     let described = if from_env.is_empty() {
         "the built-in Mozilla roots (no system trust store found)".to_string()
     } else {
@@ -79,6 +72,14 @@ fn system_roots() -> (Vec<Certificate<'static>>, String) {
         )
     };
     (certs, described)
+}
+
+/// DER certificates as ureq takes them.
+fn owned(certs: &[rustls::pki_types::CertificateDer<'_>]) -> Vec<Certificate<'static>> {
+    certs
+        .iter()
+        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+        .collect()
 }
 
 fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>> {

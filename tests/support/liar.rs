@@ -138,7 +138,9 @@ fn serve(mut sock: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>) {
     while matches!(sock.read(&mut rest), Ok(n) if n > 0) {}
 }
 
-fn read_request(sock: &mut TcpStream) -> Option<Seen> {
+/// Reads one request: its head, then as much body as its Content-Length announces. None when
+/// the peer closes (or fails) first.
+pub fn read_request(sock: &mut impl Read) -> Option<Seen> {
     let mut raw = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     let end = loop {

@@ -101,35 +101,11 @@ impl TlsFront {
 fn serve(config: Arc<rustls::ServerConfig>, tcp: TcpStream, backend: &str) -> std::io::Result<()> {
     let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = rustls::StreamOwned::new(conn, tcp);
-    // The request head, then as much body as it announces.
-    let mut data = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(i) = find(&data, b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = tls.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        data.extend_from_slice(&buf[..n]);
+    let Some(request) = super::liar::read_request(&mut tls) else {
+        return Ok(());
     };
-    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
-    let length: usize = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0);
-    while data.len() < head_end + length {
-        let n = tls.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
     let mut forwarded = String::new();
-    for line in head.trim_end().lines() {
+    for line in request.head.trim_end().lines() {
         if !line.to_ascii_lowercase().starts_with("connection:") {
             forwarded.push_str(line);
             forwarded.push_str("\r\n");
@@ -138,14 +114,10 @@ fn serve(config: Arc<rustls::ServerConfig>, tcp: TcpStream, backend: &str) -> st
     forwarded.push_str("Connection: close\r\n\r\n");
     let mut up = TcpStream::connect(backend)?;
     up.write_all(forwarded.as_bytes())?;
-    up.write_all(&data[head_end..])?;
+    up.write_all(&request.body)?;
     let mut answer = Vec::new();
     up.read_to_end(&mut answer)?;
     tls.write_all(&answer)?;
     tls.conn.send_close_notify();
     tls.flush()
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
