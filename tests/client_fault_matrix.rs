@@ -12,19 +12,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use support::*;
 
-on_both_versions!(
-    status,
-    list,
-    mkdir,
-    simple_download,
-    simple_upload,
-    token,
-    transfer_creation,
-    transfer_polling,
-    store_download,
-    store_upload,
-);
-
 const TIMEOUT: Duration = Duration::from_secs(2);
 /// No case may take longer: four attempts of a 2 s call, backoff and Retry-After included, and
 /// slack for a loaded machine.
@@ -345,7 +332,7 @@ fn run_family(api: ApiVersion, name: &str) {
     eprintln!("{}", report.join("\n"));
 }
 
-/// One test body per family, each running the whole fault column.
+/// One test body per family, each running the whole fault column, on both versions.
 macro_rules! families {
     ($($name:ident),*) => {
         $(
@@ -353,6 +340,7 @@ macro_rules! families {
                 run_family(api, stringify!($name))
             }
         )*
+        on_both_versions!($($name),*);
     };
 }
 
