@@ -46,6 +46,11 @@ pub struct Options {
     /// Downloads reach the disk (fsync) before they are renamed into place. Off by default, as
     /// with curl and rsync: the rename alone already keeps a half-written file from appearing.
     pub fsync_downloads: bool,
+    /// The scheduler account charged for the jobs FirecREST v2 runs on the user's behalf: cp,
+    /// mv, rm (when it becomes a job), external transfers, compress, extract. `None`: the user's
+    /// default account where the system's job directives need one, else none. v1 runs these
+    /// operations without the scheduler, so it has no use for it.
+    pub transfer_account: Option<String>,
 }
 
 impl Default for Options {
@@ -67,6 +72,7 @@ impl Default for Options {
             low_speed_limit: 1024,
             low_speed_time: Duration::from_secs(60),
             fsync_downloads: false,
+            transfer_account: None,
         }
     }
 }
@@ -75,8 +81,24 @@ impl Options {
     /// Refuses what no request could carry: a User-Agent with control characters (a CR/LF
     /// would split the header).
     pub(crate) fn check(&self) -> Result<()> {
-        check_header_value("user_agent", &self.user_agent)
+        check_header_value("user_agent", &self.user_agent)?;
+        if let Some(account) = &self.transfer_account {
+            check_account(account)?;
+        }
+        Ok(())
     }
+}
+
+/// A scheduler account name: not empty, no whitespace or control characters (it becomes part
+/// of a job's `#SBATCH --account=` line).
+pub(crate) fn check_account(account: &str) -> Result<()> {
+    if account.is_empty() || account.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid_argument(format!(
+            "transfer_account {account:?} is not a scheduler account name \
+             (empty, or with whitespace or control characters)"
+        )));
+    }
+    Ok(())
 }
 
 /// A header value has no control characters (tab aside): a CR or LF would end the header.

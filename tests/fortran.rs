@@ -41,8 +41,38 @@ const BIG_SIZE: usize = 3 * 1024 * 1024 + 17;
 on_both_versions!(
     tour_runs_with_the_shared_library,
     errors_reach_fortran_with_status_and_message,
-    job_program_runs
+    job_program_runs,
+    directories_from_fortran
 );
+
+/// tests/fortran/dirs.f90: upload_dir, compress, extract and download_dir with a progress
+/// callback; the program checks itself, and here the tree it downloaded is compared with the
+/// one it uploaded.
+fn directories_from_fortran(api: ApiVersion) {
+    let name = format!("dirs-f-v{}", api.number());
+    let Some((scratch, _emu, stdout)) =
+        build_and_run("tests/fortran/dirs.f90", api, Link::Shared, &name)
+    else {
+        return;
+    };
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert!(!stdout.contains("FAILED"), "{stdout}");
+    use std::os::unix::fs::PermissionsExt;
+    for file in ["top.txt", "sub/run.sh"] {
+        let (a, b) = (
+            scratch.0.join("tree").join(file),
+            scratch.0.join("back").join(file),
+        );
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{file}"
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&a), mode(&b), "{file}");
+    }
+    assert!(!scratch.0.join("none").exists());
+}
 
 /// examples-c/job.f90 submits a job in the home, waits for it and reads what it wrote.
 fn job_program_runs(api: ApiVersion) {
@@ -491,6 +521,10 @@ fn module_matches_the_library() {
         let name = format!("FIRECREST_JOB_{name}");
         assert_eq!(constant(&name), state.code(), "{name}");
         assert_eq!(header_value(&name), state.code(), "{name}");
+    }
+    for name in ["HIDDEN", "RECURSIVE", "NUMERIC_IDS", "DEREFERENCE"] {
+        let name = format!("FIRECREST_LIST_{name}");
+        assert_eq!(constant(&name), header_value(&name), "{name}");
     }
     // The statuses only C has (no Rust error kind): the module's values are the header's.
     for name in ["NULL_ARGUMENT", "BUFFER_TOO_SMALL", "PANIC"] {

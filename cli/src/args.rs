@@ -199,21 +199,21 @@ pub enum Command {
         #[arg(long)]
         table: bool,
     },
-    /// Retrieves information about the compute nodes of the scheduler (not supported yet).
+    /// Retrieves information about the compute nodes of the scheduler (JSON).
     GetNodes {
         #[command(flatten)]
         system: System,
         #[command(flatten)]
         pager: Pager,
     },
-    /// Retrieves information about the scheduler reservations (not supported yet).
+    /// Retrieves information about the scheduler reservations (JSON).
     GetReservations {
         #[command(flatten)]
         system: System,
         #[command(flatten)]
         pager: Pager,
     },
-    /// Retrieves information about the scheduler partitions (not supported yet).
+    /// Retrieves information about the scheduler partitions (JSON).
     GetPartitions {
         #[command(flatten)]
         system: System,
@@ -237,10 +237,10 @@ pub enum Command {
         /// Recursively list directories encountered.
         #[arg(short = 'R', long)]
         recursive: bool,
-        /// Print numeric UID and GID instead of names (not passed yet: names are printed).
+        /// Print numeric UID and GID instead of names.
         #[arg(short = 'n', long)]
         numeric_uid_gid: bool,
-        /// Show the file a symbolic link references (not passed yet: the link is shown).
+        /// Show the file a symbolic link references.
         #[arg(short = 'L')]
         dereference: bool,
         /// Print an `ls -l` style table instead of JSON.
@@ -295,7 +295,7 @@ pub enum Command {
         #[command(flatten)]
         account: Account,
     },
-    /// Compress files using gzip compression (not supported yet).
+    /// Compress files using gzip compression.
     Compress {
         #[command(flatten)]
         system: System,
@@ -314,7 +314,7 @@ pub enum Command {
         #[command(flatten)]
         account: Account,
     },
-    /// Extract files (not supported yet).
+    /// Extract a gzip-compressed tar archive into an existing directory.
     Extract(SourceDestination),
     /// Determine file type.
     File {
@@ -383,6 +383,9 @@ pub enum Command {
         source: String,
         /// The destination path (default: the source's name in the current directory).
         destination: Option<String>,
+        /// Download a whole directory (as one archive; the local directory must not exist).
+        #[arg(short = 'r', long)]
+        recursive: bool,
         #[command(flatten)]
         account: Account,
         #[command(flatten)]
@@ -398,6 +401,9 @@ pub enum Command {
         destination_directory: String,
         /// The name of the file in the system (default: the source's name).
         filename: Option<String>,
+        /// Upload a whole directory (as one archive), merged into an existing one.
+        #[arg(short = 'r', long)]
+        recursive: bool,
         #[command(flatten)]
         account: Account,
         #[command(flatten)]

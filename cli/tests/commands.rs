@@ -32,6 +32,21 @@ fn status_commands(api: ApiVersion) {
     assert_eq!(id["user"]["name"], "testuser");
     assert!(id["groups"].is_array());
 
+    let nodes = run(&emu, &["get-nodes"]).ok().json();
+    assert_eq!(nodes[0]["name"], "localhost", "{nodes}");
+    assert_eq!(nodes[0]["partitions"][0], "normal", "{nodes}");
+    let partitions = run(&emu, &["get-partitions"]).ok().json();
+    assert_eq!(partitions[0]["name"], "normal", "{partitions}");
+    let reservations = run(&emu, &["get-reservations"]).ok().json();
+    assert_eq!(reservations[0]["name"], "maintenance", "{reservations}");
+
+    let none = run(&emu, &["job-info", "--name", "no-such-job"])
+        .ok()
+        .json();
+    assert_eq!(none, serde_json::json!([]));
+    let r = run(&emu, &["job-info", "--time-window", "2d"]);
+    assert_eq!(r.code, 2, "an unknown window is a usage error");
+
     let version = run(&emu, &["server-version"]).ok().stdout;
     match api {
         ApiVersion::V2 => assert_eq!(version, "2\n"),
@@ -89,6 +104,19 @@ fn file_commands(api: ApiVersion) {
     let l = entries.iter().find(|e| e["name"] == "link").unwrap();
     assert_eq!(l["type"], "l");
     assert!(l["linkTarget"].as_str().unwrap().ends_with("a.txt"), "{l}");
+
+    let followed = run(&emu, &["ls", "-L", "-n", &home]).ok().json();
+    let l = followed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "link")
+        .unwrap();
+    assert_eq!(l["type"], "-", "-L describes the target: {l}");
+    assert!(
+        l["user"].as_str().unwrap().parse::<u32>().is_ok(),
+        "-n: {l}"
+    );
 
     let all = run(&emu, &["ls", "-a", &home]).ok().json();
     assert!(all
@@ -256,6 +284,50 @@ fn staged_transfers(api: ApiVersion) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 both!(staged, staged_transfers);
+
+/// compress and extract on the server; `upload -r` and `download -r` move a whole tree.
+fn archives_and_directories(api: ApiVersion) {
+    let emu = start(api);
+    let dir = scratch(&format!("dirs-{api:?}"));
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("sub/a.txt"), b"a\n").unwrap();
+    std::fs::write(tree.join("b.bin"), pattern(70_000, 3)).unwrap();
+
+    let home = emu.home();
+    run(&emu, &["upload", "-r", tree.to_str().unwrap(), &home]).ok();
+    let up = remote(&emu, "tree");
+    assert_eq!(
+        std::fs::read(emu.local_path(&format!("{up}/sub/a.txt"))).unwrap(),
+        b"a\n"
+    );
+
+    let archive = remote(&emu, "tree.tar.gz");
+    run(&emu, &["compress", &up, &archive]).ok();
+    let into = remote(&emu, "into");
+    run(&emu, &["mkdir", &into]).ok();
+    run(&emu, &["extract", &archive, &into]).ok();
+    assert_eq!(
+        std::fs::read(emu.local_path(&format!("{into}/tree/b.bin"))).unwrap(),
+        pattern(70_000, 3)
+    );
+
+    // Into an existing local directory: the tree arrives under its own name.
+    let back = dir.join("back");
+    std::fs::create_dir(&back).unwrap();
+    run(&emu, &["download", "-r", &up, back.to_str().unwrap()]).ok();
+    assert_eq!(std::fs::read(back.join("tree/sub/a.txt")).unwrap(), b"a\n");
+    assert_eq!(
+        std::fs::read(back.join("tree/b.bin")).unwrap(),
+        pattern(70_000, 3)
+    );
+    // Again: the directory exists, so it is refused and left as it is.
+    let again = run(&emu, &["download", "-r", &up, back.to_str().unwrap()]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("exists"), "{}", again.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+both!(archives, archives_and_directories);
 
 /// submit (--wait), job-info, job-metadata, wait-for-job and cancel; a job's output downloaded.
 fn job_commands(api: ApiVersion) {
