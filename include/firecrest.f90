@@ -131,7 +131,8 @@ module firecrest
     public :: firecrest_auth_callback_new, firecrest_auth_free
     public :: firecrest_options_new, firecrest_options_set_api_version
     public :: firecrest_options_set_timeout_ms, firecrest_options_set_connect_timeout_ms
-    public :: firecrest_options_set_ca_file, firecrest_options_set_max_retries
+    public :: firecrest_options_set_ca_file, firecrest_options_set_ca_file_only
+    public :: firecrest_options_set_max_retries
     public :: firecrest_options_set_token_refresh_margin_s, firecrest_options_set_poll_interval_ms
     public :: firecrest_options_set_parallel_parts, firecrest_options_set_user_agent
     public :: firecrest_options_set_max_answer_bytes, firecrest_options_set_call_timeout_ms
@@ -279,6 +280,14 @@ module firecrest
             character(kind=c_char), intent(in) :: pem_path(*)
             integer(c_int32_t) :: st
         end function firecrest_options_set_ca_file
+
+        function firecrest_options_set_ca_file_only(o, pem_path) result(st) &
+            bind(c, name='firecrest_options_set_ca_file_only')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: pem_path(*)
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_ca_file_only
 
         function firecrest_options_set_max_retries(o, retries) result(st) &
             bind(c, name='firecrest_options_set_max_retries')
@@ -1064,6 +1073,7 @@ module firecrest
     public :: fc_auth_client_credentials_new, fc_auth_static_token_new, fc_auth_callback_new
     public :: fc_options_new, fc_options_set_api_version, fc_options_set_timeout_ms
     public :: fc_options_set_connect_timeout_ms, fc_options_set_ca_file
+    public :: fc_options_set_ca_file_only
     public :: fc_options_set_max_retries, fc_options_set_token_refresh_margin_s
     public :: fc_options_set_poll_interval_ms, fc_options_set_parallel_parts
     public :: fc_options_set_user_agent, fc_options_set_transfer_account
@@ -1280,6 +1290,13 @@ contains
         integer(c_int32_t) :: st
         st = firecrest_options_set_ca_file(opts, fc_c_string(pem_path))
     end function fc_options_set_ca_file
+
+    function fc_options_set_ca_file_only(opts, pem_path) result(st)
+        type(c_ptr), intent(in) :: opts
+        character(*), intent(in) :: pem_path
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_ca_file_only(opts, fc_c_string(pem_path))
+    end function fc_options_set_ca_file_only
 
     function fc_options_set_max_retries(opts, retries) result(st)
         type(c_ptr), intent(in) :: opts

@@ -1352,13 +1352,25 @@ firecrest_status firecrest_options_set_fsync(struct firecrest_options *o, int32_
 firecrest_status firecrest_options_set_connect_timeout_ms(struct firecrest_options *o, uint64_t ms);
 
 /**
- * A PEM file of extra CA certificates to trust (e.g. a centre's own CA). The path is a local path
- * (bytes); the file is read when the client is created.
+ * A PEM file of CA certificates trusted besides the system's store (e.g. a centre's own CA). The
+ * system's store is the one curl reads: SSL_CERT_FILE and SSL_CERT_DIR when set, otherwise the
+ * distribution's bundle (the library's built-in Mozilla roots where the machine has none). The
+ * path is a local path (bytes); the file is read when the client is created.
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
  * (empty).
  */
 firecrest_status firecrest_options_set_ca_file(struct firecrest_options *o, const char *pem_path);
+
+/**
+ * Trusts only the CA certificates of this PEM file, not the system's store (a private
+ * deployment, a test CA). The file is read when the client is created.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (empty).
+ */
+firecrest_status firecrest_options_set_ca_file_only(struct firecrest_options *o,
+                                                    const char *pem_path);
 
 /**
  * Retries after the first attempt (default 3), for HTTP 429/502/503/504 and for transport

@@ -166,11 +166,22 @@ impl Auth {
         }
     }
 
-    /// What must never appear in a message: the client secret, a static token, the cached token.
+    /// What must never appear in a message: the client secret (as written and as sent), a
+    /// static token, the cached token. A provider's tokens are not kept here; the session
+    /// redacts the one it sent.
     pub(crate) fn secrets(&self) -> Vec<String> {
         let mut out = Vec::new();
         match &self.inner.kind {
-            AuthKind::ClientCredentials { client_secret, .. } => out.push(client_secret.clone()),
+            AuthKind::ClientCredentials {
+                client_id,
+                client_secret,
+                ..
+            } => {
+                // As it goes on the wire too: form-encoded in the body, inside Basic's base64.
+                out.push(client_secret.clone());
+                out.push(transport::percent_encode(client_secret));
+                out.push(basic_credentials(client_id, client_secret));
+            }
             AuthKind::Static(token) => out.push(token.clone()),
             AuthKind::Provider(_) => {}
         }
@@ -211,13 +222,7 @@ impl Auth {
                 form.push(("client_secret", client_secret.clone()));
             }
             ClientAuthMethod::SecretBasic => {
-                // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-                let pair = format!(
-                    "{}:{}",
-                    transport::percent_encode(client_id),
-                    transport::percent_encode(client_secret)
-                );
-                let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
+                let b64 = basic_credentials(client_id, client_secret);
                 req = req.header("Authorization", format!("Basic {b64}"));
             }
         }
@@ -232,10 +237,7 @@ impl Auth {
                 ),
             ));
         }
-        let lifetime = answer
-            .expires_in
-            .map(transport::saturating_secs)
-            .or_else(|| jwt_lifetime(&answer.access_token));
+        let lifetime = answer.lifetime();
         Ok(CachedToken {
             refresh_at: refresh_at(started, lifetime, margin),
             token: answer.access_token,
@@ -245,7 +247,22 @@ impl Auth {
 
 /// When a token fetched at `started` stops being handed out; None (reuse until a 401) when its
 /// lifetime is unknown or reaches beyond what an Instant can hold.
-fn refresh_at(started: Instant, lifetime: Option<Duration>, margin: Duration) -> Option<Instant> {
+/// The credentials of `Authorization: Basic`: RFC 6749 §2.3.1 form-urlencodes both parts
+/// before base64.
+fn basic_credentials(client_id: &str, client_secret: &str) -> String {
+    let pair = format!(
+        "{}:{}",
+        transport::percent_encode(client_id),
+        transport::percent_encode(client_secret)
+    );
+    base64::engine::general_purpose::STANDARD.encode(pair)
+}
+
+pub(crate) fn refresh_at(
+    started: Instant,
+    lifetime: Option<Duration>,
+    margin: Duration,
+) -> Option<Instant> {
     started.checked_add(reuse_time(lifetime?, margin))
 }
 
@@ -264,11 +281,20 @@ fn reuse_time(lifetime: Duration, margin: Duration) -> Duration {
 }
 
 #[derive(serde::Deserialize)]
-struct TokenAnswer {
+pub(crate) struct TokenAnswer {
     #[serde(default)]
     access_token: String,
     #[serde(default)]
     expires_in: Option<f64>,
+}
+
+impl TokenAnswer {
+    /// How long the token lives: `expires_in`, else the JWT's `exp`; None when unknown.
+    pub(crate) fn lifetime(&self) -> Option<Duration> {
+        self.expires_in
+            .map(transport::saturating_secs)
+            .or_else(|| jwt_lifetime(&self.access_token))
+    }
 }
 
 /// A refused grant (a 4xx answer) is an authorization failure; a failing endpoint (5xx) is an

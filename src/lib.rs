@@ -69,6 +69,9 @@ mod v1;
 #[forbid(unsafe_code)]
 mod v2;
 
+#[cfg(test)]
+mod properties;
+
 pub use auth::{Auth, ClientAuthMethod, TokenProvider};
 pub use client::Client;
 pub use error::{Error, ErrorKind, Result};

@@ -15,8 +15,13 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// Longest silence while reading or writing a body (not the whole transfer).
     pub io_timeout: Duration,
-    /// A PEM file of extra trusted CA certificates.
+    /// A PEM file of CA certificates trusted besides the system's store (`SSL_CERT_FILE`,
+    /// `SSL_CERT_DIR`, else the distribution's bundle; the built-in Mozilla roots where the
+    /// machine has no store).
     pub ca_file: Option<PathBuf>,
+    /// Trust only the certificates of `ca_file`, not the system's store (a private deployment,
+    /// a test CA).
+    pub ca_file_only: bool,
     /// Retries after the first attempt (429, 502/503/504, transport errors on safe requests).
     pub max_retries: u32,
     /// A cached token is refreshed this long before it expires (v2 refuses tokens with < 30 s left).
@@ -55,6 +60,7 @@ impl Default for Options {
             connect_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(60),
             ca_file: None,
+            ca_file_only: false,
             max_retries: 3,
             token_refresh_margin: Duration::from_secs(60),
             user_agent: format!("firecrest-rs/{}", env!("CARGO_PKG_VERSION")),

@@ -67,7 +67,13 @@ impl Session {
         req.resolve(&self.base_url);
         let token = self.token().map_err(|e| e.context(req.context_text()))?;
         req.set_bearer(&token);
-        match self.http.send(&mut req) {
+        // The token sent is redacted here as well: a provider's tokens are nowhere else.
+        let send = |req: &mut Request<'_>, token: &String| {
+            self.http
+                .send(req)
+                .map_err(|e| e.redact(std::slice::from_ref(token)))
+        };
+        match send(&mut req, &token) {
             Err(e)
                 if e.http_status() == 401
                     && req.has_bearer()
@@ -77,7 +83,7 @@ impl Session {
                 self.auth.invalidate(&token);
                 let token = self.token().map_err(|e| e.context(req.context_text()))?;
                 req.set_bearer(&token);
-                self.http.send(&mut req)
+                send(&mut req, &token)
             }
             other => other,
         }

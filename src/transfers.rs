@@ -51,6 +51,9 @@ pub struct Transfer {
     last_status: TransferState,
     progress: Option<ProgressFn>,
     ready_timeout: Duration,
+    /// `finish_upload` sent the file: a second call would send it again (or, once the server
+    /// has moved on, read the finished task as if it were a form).
+    upload_sent: bool,
 }
 
 /// pyfirecrest's names for the two kinds of handle.
@@ -83,6 +86,7 @@ impl Transfer {
             last_status: initial_status,
             progress: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,
+            upload_sent: false,
         }
     }
 
@@ -152,10 +156,21 @@ impl Transfer {
     /// after waiting for the form (status 111) if it is not there yet.
     pub fn finish_upload(&mut self) -> Result<()> {
         self.expect(Direction::Upload, "finish_upload")?;
-        self.wait_ready()?;
+        let status = self.wait_ready()?;
+        if self.upload_sent || status.code() > TransferState::UploadUrlReady.code() {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                format!(
+                    "finish_upload: {}: the file was already sent (status {status})",
+                    self.backend.describe()
+                ),
+            ));
+        }
         let progress = &mut self.progress;
         self.backend
-            .finish_upload(&mut |done, total| progress.as_mut().is_none_or(|p| p(done, total)))
+            .finish_upload(&mut |done, total| progress.as_mut().is_none_or(|p| p(done, total)))?;
+        self.upload_sent = true;
+        Ok(())
     }
 
     /// Waits for the link, then streams it into a temporary file beside `local_path`, renamed
@@ -179,7 +194,7 @@ impl Transfer {
         Ok((self.object_storage_link()?, self.backend.describe()))
     }
 
-    fn fetch_into(&mut self, url: &str, what: &str, sink: &mut Sink<'_>) -> Result<u64> {
+    fn fetch_into(&mut self, url: &str, what: &str, sink: &mut Sink<'_, '_>) -> Result<u64> {
         download(&self.session, url, what, sink, &mut self.progress)
     }
 
@@ -275,12 +290,12 @@ pub(crate) trait Backend: Send {
 
 /// Where a staged download goes: a file can start over when the store ignores `Range`,
 /// a caller's writer cannot.
-enum Sink<'a> {
-    File(&'a mut File),
+enum Sink<'a, 'f> {
+    File(&'a mut LocalFile<'f>),
     Writer(&'a mut dyn Write),
 }
 
-impl Sink<'_> {
+impl Sink<'_, '_> {
     fn out(&mut self) -> &mut dyn Write {
         match self {
             Sink::File(f) => *f,
@@ -292,8 +307,8 @@ impl Sink<'_> {
     fn restart(&mut self) -> io::Result<bool> {
         match self {
             Sink::File(f) => {
-                f.set_len(0)?;
-                f.rewind()?;
+                f.file.set_len(0)?;
+                f.file.rewind()?;
                 Ok(true)
             }
             Sink::Writer(_) => Ok(false),
@@ -307,7 +322,7 @@ fn download(
     session: &Session,
     url: &str,
     what: &str,
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, '_>,
     progress: &mut Option<ProgressFn>,
 ) -> Result<u64> {
     let max_failures = session.options().max_retries;
@@ -409,7 +424,7 @@ fn download(
     }
 }
 
-fn content_range_start(v: Option<&str>) -> Option<u64> {
+pub(crate) fn content_range_start(v: Option<&str>) -> Option<u64> {
     // "bytes 100-199/200"
     let v = v?.trim().strip_prefix("bytes")?.trim_start();
     v.split('-').next()?.trim().parse().ok()
@@ -435,6 +450,29 @@ pub(crate) fn upload_source_size(local_path: &Path) -> Result<u64> {
     Ok(meta.len())
 }
 
+/// The file a download is written to, named in its write errors: a full disk or a quota says
+/// which local file it stopped (the messages above it name only the remote side).
+pub(crate) struct LocalFile<'a> {
+    file: &'a mut File,
+    path: &'a Path,
+}
+
+impl LocalFile<'_> {
+    fn named(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), format!("local file {}: {e}", self.path.display()))
+    }
+}
+
+impl Write for LocalFile<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf).map_err(|e| self.named(e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush().map_err(|e| self.named(e))
+    }
+}
+
 /// Writes a download to `target` through `fill`, as curl's `-o` would but without ever leaving
 /// half a file: a new or regular file is filled under a temporary name beside it and renamed
 /// into place only when complete (an existing file keeps its permissions); a symlink's target
@@ -445,7 +483,7 @@ pub(crate) fn upload_source_size(local_path: &Path) -> Result<u64> {
 pub(crate) fn write_atomically(
     target: &Path,
     sync: bool,
-    fill: impl FnOnce(&mut File) -> Result<()>,
+    fill: impl FnOnce(&mut LocalFile<'_>) -> Result<()>,
 ) -> Result<()> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     let local_error = |e: io::Error| {
@@ -489,7 +527,10 @@ pub(crate) fn write_atomically(
                 .write(true)
                 .open(target)
                 .map_err(local_error)?;
-            return fill(&mut file);
+            return fill(&mut LocalFile {
+                file: &mut file,
+                path: target,
+            });
         }
         Ok(m) if m.is_file() => {
             // Opening for writing without truncating changes nothing; it fails as writing would.
@@ -524,7 +565,10 @@ pub(crate) fn write_atomically(
         .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(&dir)
         .map_err(local_error)?;
-    fill(tmp.as_file_mut())?;
+    fill(&mut LocalFile {
+        file: tmp.as_file_mut(),
+        path: target,
+    })?;
     if sync {
         tmp.as_file().sync_all().map_err(local_error)?;
     }
@@ -596,7 +640,7 @@ mod tests {
     fn destinations_are_written_as_curl_would_and_refused_before_any_transfer() {
         let dir = std::env::temp_dir().join(format!("fc-dest-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let never = |_: &mut File| -> Result<()> { panic!("refused before the transfer") };
+        let never = |_: &mut LocalFile<'_>| -> Result<()> { panic!("refused before the transfer") };
 
         // a directory, or a name ending in '/', is refused
         let e = write_atomically(&dir, false, never).unwrap_err();

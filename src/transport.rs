@@ -31,6 +31,7 @@ mod classify;
 mod multipart;
 mod request;
 mod retry;
+mod trust;
 mod url;
 #[cfg(test)]
 pub(crate) mod wire;
@@ -42,13 +43,14 @@ use multipart::MultipartLayout;
 use request::Body;
 use retry::{retry_after, with_retry_note, MAX_RETRY_WAIT};
 use std::io;
-use std::path::Path;
 use std::time::SystemTime;
 use ureq::http;
-use url::{append_query, bad_request, form_urlencode, without_query};
+use url::{append_query, bad_request, form_urlencode, query_secrets, without_query};
 
 pub(crate) use classify::{body_text, io_error, status_kind, xml_field, ErrorResponse};
 pub(crate) use request::{LowSpeed, Method, Request, Stream};
+#[cfg(test)]
+pub(crate) use retry::parse_retry_after;
 pub(crate) use retry::{backoff, poll_delay, saturating_secs};
 pub(crate) use url::{path_segment, percent_encode, redact_query};
 
@@ -182,6 +184,8 @@ pub(crate) struct Transport {
     max_answer_bytes: u64,
     call_timeout: std::time::Duration,
     low_speed: (u64, std::time::Duration),
+    /// What the agent trusts, in words, for certificate errors.
+    trusted: String,
 }
 
 impl Transport {
@@ -194,14 +198,14 @@ impl Transport {
             .timeout_per_write(Some(options.io_timeout))
             .timeout_recv_response(Some(options.io_timeout))
             .max_idle_connections_per_host(8);
-        if let Some(ca_file) = &options.ca_file {
-            config = config.tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(load_ca_file(ca_file)?)
-                    .build(),
-            );
-        }
+        let trust = trust::trust(options)?;
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(trust.roots)
+                .build(),
+        );
         Ok(Transport {
+            trusted: trust.described,
             agent: config.build().into(),
             max_retries: options.max_retries,
             max_answer_bytes: options.max_answer_bytes,
@@ -213,6 +217,16 @@ impl Transport {
     /// Sends `req` (full URL, credentials set), repeating it where that is safe, and classifies
     /// error answers. The request is borrowed, so a caller may send it again (after a 401).
     pub(crate) fn send(&self, req: &mut Request<'_>) -> Result<Response> {
+        let result = self.send_repeating(req);
+        if req.bearer.is_some() {
+            return result;
+        }
+        // A request without a token is a presigned URL (or the token endpoint): its query is
+        // the credential, and a store may echo it in its error.
+        result.map_err(|e| e.redact(&query_secrets(&req.url)))
+    }
+
+    fn send_repeating(&self, req: &mut Request<'_>) -> Result<Response> {
         let mut attempt: u32 = 0;
         loop {
             let result = self.send_once(req);
@@ -369,7 +383,10 @@ impl Transport {
                 "aborted by the progress callback",
             ));
         }
-        result.map_err(|e| without_query(map_ureq_error(e), &url))
+        result.map_err(|e| {
+            let e = trust::explain(map_ureq_error(e), &url, &self.trusted);
+            without_query(e, &url)
+        })
     }
 
     fn run_bytes(
@@ -423,31 +440,6 @@ impl Transport {
 /// Reads and drops the rest of the body so that the connection returns to the pool.
 fn discard(mut resp: http::Response<ureq::Body>) {
     let _ = io::copy(&mut resp.body_mut().as_reader(), &mut io::sink());
-}
-
-fn load_ca_file(path: &Path) -> Result<ureq::tls::RootCerts> {
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("ca_file {}: {e}", path.display())))?;
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
-            Ok(_) => {}
-            Err(e) => {
-                return Err(Error::new(
-                    ErrorKind::Tls,
-                    format!("ca_file {}: {e}", path.display()),
-                ))
-            }
-        }
-    }
-    if certs.is_empty() {
-        return Err(Error::invalid_argument(format!(
-            "ca_file {}: no PEM certificate found",
-            path.display()
-        )));
-    }
-    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
 #[cfg(test)]

@@ -732,3 +732,33 @@ impl RawTask {
         })
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::properties::{any_json, config};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Whatever a task or a squeue/sacct entry holds, it is read or refused, never a panic.
+        #[test]
+        fn any_task_or_job_answer_is_read_or_refused(v in any_json()) {
+            if let Ok(raw) = serde_json::from_value::<RawTask>(v.clone()) {
+                let _ = raw.into_task();
+            }
+            let _ = squeue_info(&v);
+            let _ = sacct_info(&v);
+        }
+
+        /// A task status is read as the server writes it, a string or a number.
+        #[test]
+        fn a_task_status_is_read_in_either_spelling(code in any::<i32>(), quoted in any::<bool>()) {
+            let status = if quoted { Value::from(format!(" {code}")) } else { Value::from(code) };
+            let raw: RawTask =
+                serde_json::from_value(serde_json::json!({"task_id": "t", "status": status})).unwrap();
+            prop_assert_eq!(raw.into_task().unwrap().status, code);
+        }
+    }
+}

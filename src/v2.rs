@@ -14,7 +14,7 @@
 //!   description (`systems_cache`, 5 minutes); health is always asked afresh.
 
 mod http;
-mod jobs;
+pub(crate) mod jobs;
 mod multipart;
 mod systems_cache;
 mod transfer;

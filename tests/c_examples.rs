@@ -145,7 +145,14 @@ fn calls(api: ApiVersion) {
 
 #[test]
 fn edges_dynamic_v1() {
-    if let Some(t) = Setup::new("edges", &["edges"], ApiVersion::V1) {
+    if let Some(mut t) = Setup::new("edges", &["edges"], ApiVersion::V1) {
+        // An HTTPS front of the same emulator, signed by a CA only a scratch file holds.
+        let ca = support::tls::TestCa::new("edges CA");
+        let pem = t.scratch.path().join("edges-ca.pem");
+        ca.write_pem(&pem);
+        let front = support::tls::TlsFront::start(&ca, &t.emu.url());
+        t.env.push(("FIRECREST_TLS_URL", front.url(&t.emu.url())));
+        t.env.push(("FIRECREST_TLS_CA", pem.display().to_string()));
         check_c_test(&t.run(&[], "edges", &[]), "edges (dynamic, v1)");
     }
 }

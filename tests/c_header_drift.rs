@@ -60,6 +60,7 @@ fn every_required_function_is_declared() {
         "firecrest_options_set_api_version",
         "firecrest_options_set_timeout_ms",
         "firecrest_options_set_ca_file",
+        "firecrest_options_set_ca_file_only",
         "firecrest_options_set_max_retries",
         "firecrest_options_free",
         "firecrest_client_new",

@@ -24,6 +24,8 @@ on_every_server!(
     staged_download_that_keeps_dropping_leaves_no_file,
     progress_callback_can_abort,
     wait_times_out,
+    a_second_finish_upload_is_refused_as_already_sent,
+    a_full_disk_or_a_directory_names_the_local_path,
 );
 
 const LONG: Duration = Duration::from_secs(60);
@@ -480,4 +482,84 @@ fn common_external_transfers(api: ApiVersion) {
     down.finish_download(&dir.join("back.bin")).unwrap();
     assert_eq!(sha256_file(&dir.join("back.bin")), sum);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Sending an upload's file again, at once or after the transfer ended, is a state error that
+/// says so (v1 used to report the finished task's data as a missing form: a JSON error).
+fn a_second_finish_upload_is_refused_as_already_sent(api: ApiVersion) {
+    let emu = emulator(api, |_| {});
+    let c = client(&emu);
+    let dir = Scratch::new("xup-twice");
+    let local = dir.path().join("twice.bin");
+    std::fs::write(&local, pattern(10_000, 3)).unwrap();
+    let target = upload_target(api, &emu, "twice.bin");
+
+    let mut t = c.external_upload("cluster", &local, &target).unwrap();
+    t.finish_upload().unwrap();
+    let e = t.finish_upload().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState, "{e}");
+    assert!(e.message().contains("already sent"), "{e}");
+
+    let mut t = c.external_upload("cluster", &local, &target).unwrap();
+    t.finish_upload().unwrap();
+    assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone);
+    let store_posts = emu.counter("POST /s3") + emu.counter("PUT /s3");
+    let e = t.finish_upload().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState, "{e}");
+    assert!(e.message().contains("already sent"), "{e}");
+    assert_eq!(
+        emu.counter("POST /s3") + emu.counter("PUT /s3"),
+        store_posts,
+        "nothing sent again"
+    );
+}
+
+/// A download into a full disk says which local file could not be written; a directory, or a
+/// name ending in `/`, is refused before anything is fetched. Nothing is left behind.
+fn a_full_disk_or_a_directory_names_the_local_path(api: ApiVersion) {
+    let emu = emulator(api, |_| {});
+    let c = client(&emu);
+    let src = remote(&emu, "full.bin");
+    put_remote(&emu, &src, &pattern(200_000, 5));
+    let full = std::path::Path::new("/dev/full");
+
+    let e = c.simple_download("cluster", &src, full).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(
+        e.message().contains("/dev/full"),
+        "names the local file: {e}"
+    );
+    assert!(
+        e.message().contains("full.bin"),
+        "names the remote file: {e}"
+    );
+
+    let mut t = c.external_download("cluster", &src).unwrap();
+    let e = t.finish_download(full).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(
+        e.message().contains("/dev/full"),
+        "names the local file: {e}"
+    );
+
+    let dir = Scratch::new("full-or-dir");
+    let downloads = || emu.counter(&format!("GET {}", ops_path(api, "download")));
+    let fetched = emu.counter("GET /s3");
+    let before = downloads();
+    let slash = dir.path().join("new/");
+    let slash = std::path::PathBuf::from(format!("{}/", slash.display()));
+    for target in [dir.path().to_path_buf(), slash] {
+        let e = c.simple_download("cluster", &src, &target).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(
+            e.message().contains(&*target.to_string_lossy()),
+            "names the local path: {e}"
+        );
+        assert!(!e.message().contains("Not a directory"), "{e}");
+        let e = t.finish_download(&target).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    }
+    assert_eq!(downloads(), before, "refused before any download");
+    assert_eq!(emu.counter("GET /s3"), fetched, "refused before any fetch");
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }

@@ -229,4 +229,56 @@ mod tests {
         let s = unsafe { firecrest_json_array_len(j.as_ptr(), c"/0".as_ptr(), &mut len) };
         assert_eq!(s, firecrest_status::Json);
     }
+
+    mod properties {
+        use super::*;
+        use crate::properties::{any_json, config};
+        use proptest::prelude::*;
+
+        /// A key as an RFC 6901 reference token: `~` is `~0`, `/` is `~1`.
+        fn escape(key: &str) -> String {
+            key.replace('~', "~0").replace('/', "~1")
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Any document and any pointer give a status, never a panic; a pointer that does
+            /// not start with '/' is refused as an argument.
+            #[test]
+            fn any_document_and_pointer_give_a_status(
+                doc in any_json(),
+                text in "[^\\x00]{0,40}",
+                pointer in "(/|~|~0|~1|[a-z0-9])*",
+            ) {
+                for json in [doc.to_string(), text] {
+                    let (s, _) = get_string(&json, &pointer);
+                    let _ = get_int(&json, &pointer);
+                    if !pointer.is_empty() && !pointer.starts_with('/') {
+                        prop_assert_eq!(s, firecrest_status::InvalidArgument);
+                    }
+                    let (j, p) = (CString::new(json).unwrap(), CString::new(pointer.clone()).unwrap());
+                    let mut len = 0usize;
+                    let _ = unsafe { firecrest_json_array_len(j.as_ptr(), p.as_ptr(), &mut len) };
+                }
+            }
+
+            /// Keys with `~` and `/` are found through their escaped tokens, at any depth.
+            #[test]
+            fn escaped_keys_find_their_values(
+                keys in prop::collection::vec("[a-z~/]{0,6}", 1..4),
+                value in "[a-zA-Z0-9 ]{0,12}",
+            ) {
+                let mut doc = Value::from(value.clone());
+                for key in keys.iter().rev() {
+                    doc = serde_json::json!({ key.as_str(): doc });
+                }
+                let pointer: String = keys.iter().map(|k| format!("/{}", escape(k))).collect();
+                prop_assert_eq!(
+                    get_string(&doc.to_string(), &pointer),
+                    (firecrest_status::Ok, Some(value))
+                );
+            }
+        }
+    }
 }

@@ -161,8 +161,10 @@ pub unsafe extern "C" fn firecrest_options_set_connect_timeout_ms(
     })
 }
 
-/// A PEM file of extra CA certificates to trust (e.g. a centre's own CA). The path is a local path
-/// (bytes); the file is read when the client is created.
+/// A PEM file of CA certificates trusted besides the system's store (e.g. a centre's own CA). The
+/// system's store is the one curl reads: SSL_CERT_FILE and SSL_CERT_DIR when set, otherwise the
+/// distribution's bundle (the library's built-in Mozilla roots where the machine has none). The
+/// path is a local path (bytes); the file is read when the client is created.
 ///
 /// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
 /// (empty).
@@ -173,6 +175,24 @@ pub unsafe extern "C" fn firecrest_options_set_ca_file(
 ) -> firecrest_status {
     update("firecrest_options_set_ca_file", o, |opts| {
         opts.ca_file = Some(arg_path(pem_path, "pem_path")?.to_path_buf());
+        opts.ca_file_only = false;
+        Ok(())
+    })
+}
+
+/// Trusts only the CA certificates of this PEM file, not the system's store (a private
+/// deployment, a test CA). The file is read when the client is created.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (empty).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_options_set_ca_file_only(
+    o: *mut firecrest_options,
+    pem_path: *const c_char,
+) -> firecrest_status {
+    update("firecrest_options_set_ca_file_only", o, |opts| {
+        opts.ca_file = Some(arg_path(pem_path, "pem_path")?.to_path_buf());
+        opts.ca_file_only = true;
         Ok(())
     })
 }

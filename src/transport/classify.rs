@@ -248,6 +248,11 @@ pub(crate) fn map_ureq_error(e: ureq::Error) -> Error {
 
 /// An `io::Error` from reading or writing a body: ureq's own errors travel inside it.
 pub(crate) fn io_error(e: &io::Error) -> Error {
+    // rustls reports a refused certificate or a failed handshake as an I/O error carrying its
+    // own error: that is TLS, not the local disk or the network.
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        return Error::new(ErrorKind::Tls, inner.to_string());
+    }
     if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
         let kind = match inner {
             ureq::Error::Timeout(_) => ErrorKind::Timeout,

@@ -52,6 +52,28 @@ pub(super) fn bad_request(url: &str, e: http::Error) -> Error {
     Error::invalid_argument(format!("bad request {}: {e}", redact_query(url)))
 }
 
+/// What of a presigned URL's query must not be shown: the whole query, and each value long
+/// enough to be a signature, credential or session token, as written and decoded.
+pub(super) fn query_secrets(url: &str) -> Vec<String> {
+    let Some((_, query)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    let mut out = vec![query.to_string()];
+    for value in query
+        .split('&')
+        .filter_map(|kv| kv.split_once('=').map(|(_, v)| v))
+    {
+        if value.len() >= 8 {
+            out.push(value.to_string());
+            let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            if decoded != value {
+                out.push(decoded.into_owned());
+            }
+        }
+    }
+    out
+}
+
 /// Some ureq errors quote the URI ("… is missing host"); a presigned URL's query is a credential.
 pub(super) fn without_query(err: Error, url: &str) -> Error {
     match url.split_once('?') {
@@ -78,5 +100,14 @@ mod tests {
             redact_query("http://s3/b/k?X-Amz-Signature=secret"),
             "http://s3/b/k?…"
         );
+        assert_eq!(
+            query_secrets("http://s3/b/k?X-Amz-Credential=AK%2F2026&X-Amz-Expires=3600&s=x"),
+            [
+                "X-Amz-Credential=AK%2F2026&X-Amz-Expires=3600&s=x",
+                "AK%2F2026",
+                "AK/2026"
+            ]
+        );
+        assert!(query_secrets("http://h/a").is_empty());
     }
 }

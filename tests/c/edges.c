@@ -3,7 +3,8 @@
  * names what was wrong. Needs the emulator's (or a FirecREST's) variables: FIRECREST_URL,
  * FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET, AUTH_TOKEN_URL, FIRECREST_SYSTEM, FIRECREST_HOME,
  * and the test-only export (build with -DFIRECREST_TEST_EXPORTS against a library built with the
- * cargo feature `test-exports`). Prints "edges: N passed, M failed"; exit status 0 when none failed.
+ * cargo feature `test-exports`). With FIRECREST_TLS_URL and FIRECREST_TLS_CA it also checks trust
+ * (an HTTPS front whose CA only that PEM file holds). Prints "edges: N passed, M failed"; exit status 0 when none failed.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -206,6 +207,38 @@ int main(void) {
            "client_new(missing CA file)");
     check(never == NULL, "no client written on failure");
     firecrest_options_free(ca);
+
+    /* ---- trust: an HTTPS FirecREST whose CA (FIRECREST_TLS_CA) is not in the system's store is
+     * refused as TLS, naming the host; trusting that CA alone reaches it. Optional: the test
+     * driver sets both variables. */
+    const char *tls_url = getenv("FIRECREST_TLS_URL"), *tls_ca = getenv("FIRECREST_TLS_CA");
+    if (tls_url && tls_ca) {
+        firecrest_auth *cc = NULL;
+        check(firecrest_auth_client_credentials_new(client_id, secret, token_url, &cc) ==
+                  FIRECREST_STATUS_OK,
+              "client_credentials_new (TLS)");
+        firecrest_client *tc = NULL;
+        check(firecrest_client_new(tls_url, cc, NULL, &tc) == FIRECREST_STATUS_OK,
+              "client_new(https)");
+        expect(firecrest_all_systems(tc, &json), FIRECREST_STATUS_TLS, "localhost:",
+               "all_systems(untrusted certificate)");
+        check(json == NULL, "no output written on a TLS failure");
+        firecrest_client_free(tc);
+        tc = NULL;
+        firecrest_options *only = NULL;
+        firecrest_options_new(&only);
+        check(firecrest_options_set_ca_file_only(only, tls_ca) == FIRECREST_STATUS_OK,
+              "set_ca_file_only");
+        check(firecrest_client_new(tls_url, cc, only, &tc) == FIRECREST_STATUS_OK,
+              "client_new(https, ca_file_only)");
+        check(firecrest_all_systems(tc, &json) == FIRECREST_STATUS_OK && json != NULL,
+              "all_systems over TLS with the CA trusted");
+        firecrest_string_free(json);
+        json = NULL;
+        firecrest_client_free(tc);
+        firecrest_options_free(only);
+        firecrest_auth_free(cc);
+    }
     firecrest_auth_free(auth);
     auth = NULL;
 

@@ -5,7 +5,9 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod c;
+pub mod liar;
 pub mod py;
+pub mod tls;
 
 use firecrest::{ApiVersion, Auth, Client, ErrorKind, Options};
 use firecrest_emulator::{Config, Emulator, Fault, FaultAction};
