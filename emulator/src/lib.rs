@@ -362,7 +362,8 @@ impl Emulator {
         self.state.faults.clear()
     }
     /// Named counters: `requests`, `token_requests`, and per route `"<METHOD> <path>"`
-    /// (e.g. `"GET /utilities/ls"`, `"GET /tasks/*"`, `"POST /s3"`).
+    /// (e.g. `"GET /utilities/ls"`, `"GET /tasks/*"`, `"POST /s3"`), and `"<METHOD> <path> Range"`
+    /// for the requests among those that carried a `Range` header.
     pub fn counter(&self, name: &str) -> u64 {
         self.state.counters.get(name)
     }

@@ -277,6 +277,17 @@ impl Resp {
         self
     }
 
+    /// Werkzeug's page for a `Range` beyond the end of the file sent.
+    pub fn flask_416(size: u64) -> Resp {
+        Resp::new(416)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .header("Content-Range", format!("bytes */{size}"))
+            .bytes(
+                b"<!doctype html>\n<html lang=en>\n<title>416 Requested Range Not Satisfiable</title>\n<h1>Requested Range Not Satisfiable</h1>\n<p>The server cannot provide the requested range.</p>\n"
+                    .to_vec(),
+            )
+    }
+
     /// Flask's page for an unhandled exception.
     pub fn flask_500() -> Resp {
         Resp::new(500)
@@ -406,6 +417,12 @@ impl Shared {
         state
             .counters
             .add(&format!("{} {}", req.method, route_key(&req.path)));
+        if req.header("Range").is_some() {
+            // Tests see whether a client resumed (a range asked for), whatever the answer.
+            state
+                .counters
+                .add(&format!("{} {} Range", req.method, route_key(&req.path)));
+        }
         let matched = state.faults.matching(&req.method, &req.path);
         if let Some(d) = matched.delay {
             tokio::time::sleep(d).await;

@@ -512,7 +512,7 @@ fn get_object(state: &State, req: &Req, bucket: &str, key: &str) -> Resp {
 }
 
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` → inclusive (first, last); None if unsatisfiable.
-fn parse_range(h: &str, size: u64) -> Option<(u64, u64)> {
+pub(crate) fn parse_range(h: &str, size: u64) -> Option<(u64, u64)> {
     let spec = h.trim().strip_prefix("bytes=")?;
     let spec = spec.split(',').next()?.trim();
     let (a, b) = spec.split_once('-')?;

@@ -254,6 +254,46 @@ fn stacked_faults_answer_one_request_each_in_order() {
     assert_eq!(s.emu.counter("GET /utilities/ls"), 3);
 }
 
+/// Flask's send_file is conditional: a download asked for from a byte on (as a client resumes
+/// a cut one) is answered 206 with that part; past the end 416; an unparsable Range is ignored.
+#[test]
+fn utilities_download_answers_ranges_as_flask_does() {
+    let s = Session::new(Config::default());
+    make_fixtures(&s.emu);
+    let url = format!(
+        "{}/utilities/download?sourcePath=/home/testuser/hello.txt",
+        s.emu.url()
+    );
+    let ask = |range: &str| {
+        send(
+            &s.agent,
+            "GET",
+            &url,
+            &[
+                ("Authorization", &s.auth),
+                ("X-Machine-Name", "cluster"),
+                ("Range", range),
+            ],
+            None,
+        )
+        .unwrap()
+    };
+    let whole = hello_text().into_bytes();
+    let a = ask("bytes=1000-");
+    assert_eq!(a.status, 206);
+    assert_eq!(a.header("Content-Range"), Some("bytes 1000-1589/1590"));
+    assert_eq!(a.header("Content-Length"), Some("590"));
+    assert_eq!(a.body, &whole[1000..]);
+    let a = ask("bytes=1590-");
+    assert_eq!(a.status, 416);
+    assert_eq!(a.header("Content-Range"), Some("bytes */1590"));
+    let a = ask("pages=1-2");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body, whole);
+    assert_eq!(s.emu.counter("GET /utilities/download Range"), 3);
+    assert_eq!(s.emu.counter("GET /utilities/download"), 3);
+}
+
 #[test]
 fn drop_after_cuts_the_body_and_closes_the_connection() {
     let s = Session::new(Config::default());

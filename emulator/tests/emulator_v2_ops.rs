@@ -336,3 +336,28 @@ fn copy_and_move_into_home_itself() {
     assert_eq!(std::fs::read(local("b")).unwrap(), b"b");
     assert!(!local("d/b").exists());
 }
+
+/// The server's download route answers with a plain `Response(content=…)`, which does not look
+/// at `Range`: a client resuming a cut download gets the whole file again with 200.
+#[test]
+fn ops_download_ignores_range_as_the_server_does() {
+    let v2 = emulator();
+    let data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(v2.emu.local_path("/home/testuser/r.bin"), &data).unwrap();
+    let auth = v2.bearer();
+    let r = call(
+        &v2.agent,
+        "GET",
+        &v2.url("/filesystem/cluster/ops/download?path=/home/testuser/r.bin"),
+        &[("Authorization", &auth), ("Range", "bytes=1000-")],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Range"), None);
+    assert_eq!(r.header("Accept-Ranges"), None);
+    assert_eq!(r.body, data);
+    assert_eq!(
+        v2.emu.counter("GET /filesystem/cluster/ops/download Range"),
+        1
+    );
+}

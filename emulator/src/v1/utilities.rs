@@ -8,6 +8,7 @@ use crate::atomic::AtomicFile;
 use crate::multipart::{self, Flow};
 use crate::sandbox::Local;
 use crate::server::{Body, Resp};
+use crate::store;
 use crate::USER;
 use serde_json::{json, Value};
 use std::fs::File;
@@ -291,7 +292,7 @@ fn download(call: &Call) -> Result<Resp, Resp> {
         Ok(size) if size > UTILITIES_MAX_BYTES => return Ok(size_limit("Failed to download file")),
         Ok(_) => {}
     }
-    let (file, len) = match fsops::open_download(sb, &p) {
+    let (mut file, len) = match fsops::open_download(sb, &p) {
         Ok(f) => f,
         Err(e) => return Ok(command_failed("base64", &e)),
     };
@@ -304,7 +305,23 @@ fn download(call: &Call) -> Result<Resp, Resp> {
         )
         .header("Cache-Control", "no-cache")
         .header("Accept-Ranges", "bytes");
-    resp.body = Body::File(file, len);
+    // Flask's send_file is conditional: a satisfiable byte range gets 206 and that part, one
+    // beyond the end 416, and a header Werkzeug cannot parse is ignored (the whole file).
+    let mut part_len = len;
+    if let Some(range) = call.req.header("Range") {
+        if store::parse_range(&range, u64::MAX).is_some() {
+            let Some((first, last)) = store::parse_range(&range, len) else {
+                return Ok(Resp::flask_416(len));
+            };
+            if file.seek(SeekFrom::Start(first)).is_err() {
+                return Ok(Resp::flask_500());
+            }
+            resp.status = 206;
+            resp = resp.header("Content-Range", format!("bytes {first}-{last}/{len}"));
+            part_len = last - first + 1;
+        }
+    }
+    resp.body = Body::File(file, part_len);
     Ok(resp)
 }
 
