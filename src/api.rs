@@ -3,10 +3,9 @@
 //! above does both, the same way for every version.
 
 use crate::error::Result;
-use crate::transfers::Transfer;
+use crate::transfers::{DownloadSink, Transfer};
 use crate::transport::Stream;
 use crate::types::*;
-use std::io::Write;
 use std::path::Path;
 
 pub(crate) trait Api: Send + Sync {
@@ -68,11 +67,13 @@ pub(crate) trait Api: Send + Sync {
         remote_dir: &str,
         filename: &str,
     ) -> Result<()>;
+    /// A download cut mid-body is sent again within the transport's budget, resumed with
+    /// `Range` where the server honours it, else started over in `sink` if it can be.
     fn simple_download(
         &self,
         system: &str,
         remote_path: &str,
-        writer: &mut dyn Write,
+        sink: &mut dyn DownloadSink,
     ) -> Result<u64>;
 
     // ---- v1 tasks

@@ -508,7 +508,7 @@ impl Client {
     ) -> Result<()> {
         let sync = self.inner.session.options().fsync_downloads;
         transfers::write_atomically(local_path, sync, |file| {
-            self.simple_download_to(system, remote_path, file)
+            self.simple_download_into(system, remote_path, file)
                 .map(|_| ())
         })
     }
@@ -519,8 +519,18 @@ impl Client {
         remote_path: &str,
         writer: &mut dyn Write,
     ) -> Result<u64> {
+        self.simple_download_into(system, remote_path, &mut transfers::Appending(writer))
+    }
+
+    /// Into a sink that may start over when a cut download cannot resume.
+    pub(crate) fn simple_download_into(
+        &self,
+        system: &str,
+        remote_path: &str,
+        sink: &mut dyn transfers::DownloadSink,
+    ) -> Result<u64> {
         self.on_path("simple_download", system, remote_path, |a| {
-            a.simple_download(system, remote_path, writer)
+            a.simple_download(system, remote_path, sink)
         })
     }
 

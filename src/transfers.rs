@@ -178,14 +178,13 @@ impl Transfer {
     pub fn finish_download(&mut self, local_path: &Path) -> Result<()> {
         let (url, what) = self.staged_download("finish_download")?;
         write_atomically(local_path, self.session.options().fsync_downloads, |file| {
-            self.fetch_into(&url, &what, &mut Sink::File(file))
-                .map(|_| ())
+            self.fetch_into(&url, &what, file).map(|_| ())
         })
     }
 
     pub fn finish_download_to(&mut self, writer: &mut dyn Write) -> Result<u64> {
         let (url, what) = self.staged_download("finish_download_to")?;
-        self.fetch_into(&url, &what, &mut Sink::Writer(writer))
+        self.fetch_into(&url, &what, &mut Appending(writer))
     }
 
     /// The link of a download once staged, and what the transfer is (for messages).
@@ -194,8 +193,18 @@ impl Transfer {
         Ok((self.object_storage_link()?, self.backend.describe()))
     }
 
-    fn fetch_into(&mut self, url: &str, what: &str, sink: &mut Sink<'_, '_>) -> Result<u64> {
-        download(&self.session, url, what, sink, &mut self.progress)
+    /// GETs the presigned URL (no credentials) into `sink`, resumed with `Range` after a cut.
+    fn fetch_into(&mut self, url: &str, what: &str, sink: &mut dyn DownloadSink) -> Result<u64> {
+        let context = format!("{what}: download from staging");
+        let progress = &mut self.progress;
+        resumable_get(
+            &self.session,
+            &|| Request::absolute(Method::Get, url).context(context.clone()),
+            &context,
+            sink,
+            &mut |done, total| progress.as_mut().is_none_or(|p| p(done, total)),
+            Retries::WithoutProgress,
+        )
     }
 
     /// The presigned URL of the staged object (download: once ready; upload: the URL the
@@ -211,6 +220,9 @@ impl Transfer {
         Ok(())
     }
 
+    /// The callback of `finish_upload` and `finish_download*`. A download that has to start
+    /// over (the store ignored `Range` after a cut) does not report fewer bytes: the count stays
+    /// at the highest reported until the new body passes it.
     pub fn set_progress(&mut self, progress: Option<ProgressFn>) {
         self.progress = progress;
     }
@@ -288,54 +300,96 @@ pub(crate) trait Backend: Send {
     fn describe(&self) -> String;
 }
 
-/// Where a staged download goes: a file can start over when the store ignores `Range`,
-/// a caller's writer cannot.
-enum Sink<'a, 'f> {
-    File(&'a mut LocalFile<'f>),
-    Writer(&'a mut dyn Write),
+/// Where a download goes. A server that ignores `Range` sends the file again from its first
+/// byte: a file of our own can start over, a caller's writer (or a device) cannot.
+pub(crate) trait DownloadSink: Write {
+    /// Empties what was written so far; false where that is impossible.
+    fn restart(&mut self) -> io::Result<bool>;
 }
 
-impl Sink<'_, '_> {
-    fn out(&mut self) -> &mut dyn Write {
-        match self {
-            Sink::File(f) => *f,
-            Sink::Writer(w) => *w,
-        }
+/// A caller's writer: appended to, never started over.
+pub(crate) struct Appending<'a>(pub(crate) &'a mut dyn Write);
+
+impl Write for Appending<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
     }
 
-    /// Truncates to empty; false if impossible.
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl DownloadSink for Appending<'_> {
     fn restart(&mut self) -> io::Result<bool> {
-        match self {
-            Sink::File(f) => {
-                f.file.set_len(0)?;
-                f.file.rewind()?;
-                Ok(true)
-            }
-            Sink::Writer(_) => Ok(false),
-        }
+        Ok(false)
     }
 }
 
-/// GETs a presigned URL (no credentials) into `sink`. A connection that drops mid-body is
-/// reopened with `Range: bytes=<done>-`, up to `max_retries` times in a row without progress.
-fn download(
+/// Bytes kept in memory (a script read before it is submitted): emptied.
+impl DownloadSink for Vec<u8> {
+    fn restart(&mut self) -> io::Result<bool> {
+        self.clear();
+        Ok(true)
+    }
+}
+
+/// A file the library opened itself (a temporary file): emptied and rewound.
+impl DownloadSink for File {
+    fn restart(&mut self) -> io::Result<bool> {
+        self.set_len(0)?;
+        self.rewind()?;
+        Ok(true)
+    }
+}
+
+/// How often a download cut mid-body is sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retries {
+    /// Staged downloads (large, from a store): `max_retries` failures in a row without a
+    /// byte of progress; any progress earns a fresh budget.
+    WithoutProgress,
+    /// Simple downloads, which are held to the transport's budget for one call: `max_retries`
+    /// repetitions in all, only after a cut (reset, early end, short body), never after a
+    /// timeout (the low-speed rule is this call's deadline), and none that would start after
+    /// `call_timeout` has passed since the first request.
+    PerCall,
+}
+
+/// GETs what `request` describes into `sink`. A body that breaks off is asked for again with
+/// `Range: bytes=<done>-`; an answer of 206 must resume exactly there, a 200 sends the whole
+/// file again, which a sink that can start over takes from its first byte (else the cut is
+/// reported). A failure writing the sink (a full disk) is never retried.
+///
+/// `progress` sees (bytes done, bytes total; 0 when unknown) and never goes backwards: after
+/// a start over it stays at the highest count reported until the new body passes it (it is
+/// still called on every chunk, so the callback can abort meanwhile).
+pub(crate) fn resumable_get(
     session: &Session,
-    url: &str,
-    what: &str,
-    sink: &mut Sink<'_, '_>,
-    progress: &mut Option<ProgressFn>,
+    request: &dyn Fn() -> Request<'static>,
+    context: &str,
+    sink: &mut dyn DownloadSink,
+    progress: &mut dyn FnMut(u64, u64) -> bool,
+    retries: Retries,
 ) -> Result<u64> {
-    let max_failures = session.options().max_retries;
-    let context = format!("{what}: download from staging");
+    let max_retries = session.options().max_retries;
+    let call_timeout = session.options().call_timeout;
+    let started = Instant::now();
+    let prefixed = |msg: String| {
+        if context.is_empty() {
+            msg
+        } else {
+            format!("{context}: {msg}")
+        }
+    };
+    let local = |e: io::Error| Error::new(ErrorKind::Io, prefixed(e.to_string())).with_source(e);
     let mut done: u64 = 0;
+    let mut reported: u64 = 0;
     let mut failures: u32 = 0;
     let mut buf = vec![0u8; CHUNK];
     loop {
         // identity: a compressed answer would make byte offsets meaningless for Range.
-        let mut req = Request::absolute(Method::Get, url)
-            .header("Accept-Encoding", "identity")
-            .context(context.clone())
-            .download();
+        let mut req = request().header("Accept-Encoding", "identity").download();
         if done > 0 {
             req = req.header("Range", format!("bytes={done}-"));
         }
@@ -346,21 +400,23 @@ fn download(
                 if start != Some(done) {
                     return Err(Error::new(
                         ErrorKind::Transport,
-                        format!("{context}: the store resumed at {start:?}, not at byte {done}"),
+                        prefixed(format!(
+                            "the server resumed at {start:?}, not at byte {done}"
+                        )),
                     ));
                 }
                 resp.content_length().map(|n| n + done)
             }
             (_, 0) => resp.content_length(),
             _ => {
-                // The store ignored Range: start over if the sink allows it.
-                if !sink.restart().map_err(|e| io_context(e, &context))? {
+                // The server ignored Range: start over if the sink allows it.
+                if !sink.restart().map_err(local)? {
                     return Err(Error::new(
                         ErrorKind::Transport,
-                        format!(
-                            "{context}: the connection dropped after {done} bytes and the store \
+                        prefixed(format!(
+                            "the connection dropped after {done} bytes and the server \
                              does not support Range, so the download cannot resume"
-                        ),
+                        )),
                     ));
                 }
                 done = 0;
@@ -377,50 +433,62 @@ fn download(
                 Ok(0) => break Ok(()),
                 Ok(n) => {
                     speed.count(n);
-                    sink.out()
-                        .write_all(&buf[..n])
-                        .map_err(|e| io_context(e, &context))?;
+                    sink.write_all(&buf[..n]).map_err(local)?;
                     done += n as u64;
-                    failures = 0;
-                    if let Some(p) = progress.as_mut() {
-                        if !p(done, total.unwrap_or(0)) {
-                            return Err(Error::new(
-                                ErrorKind::AbortedByCallback,
-                                format!("{context}: aborted by the progress callback after {done} bytes"),
-                            ));
-                        }
+                    if retries == Retries::WithoutProgress {
+                        failures = 0;
+                    }
+                    reported = reported.max(done);
+                    if !progress(reported, total.unwrap_or(0)) {
+                        return Err(Error::new(
+                            ErrorKind::AbortedByCallback,
+                            prefixed(format!(
+                                "aborted by the progress callback after {done} bytes"
+                            )),
+                        ));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => break Err(transport::io_error(&e)),
             }
         };
-        let short = total.is_some_and(|t| done < t);
-        match outcome {
-            Ok(()) if !short => {
-                sink.out().flush().map_err(|e| io_context(e, &context))?;
+        let failure = match outcome {
+            Ok(()) if total.is_none_or(|t| done >= t) => {
+                sink.flush().map_err(local)?;
                 return Ok(done);
             }
-            Ok(()) | Err(_) if failures < max_failures => {
-                failures += 1;
-                std::thread::sleep(transport::backoff(failures - 1));
-            }
-            Ok(()) => {
-                return Err(Error::new(
-                    ErrorKind::Transport,
-                    format!(
-                        "{context}: the connection closed after {done} of {} bytes",
-                        total.unwrap_or(0)
-                    ),
-                ))
-            }
+            Ok(()) => Error::new(
+                ErrorKind::Transport,
+                format!(
+                    "the connection closed after {done} of {} bytes",
+                    total.unwrap_or(0)
+                ),
+            ),
             Err(e) => {
-                return Err(Error::new(
-                    e.kind(),
-                    format!("{context}: after {done} bytes: {}", e.message()),
-                ))
+                let msg = format!("after {done} bytes: {}", e.message());
+                e.with_message(msg)
             }
+        };
+        let wait = transport::backoff(failures);
+        let again = failures < max_retries
+            && match retries {
+                Retries::WithoutProgress => true,
+                Retries::PerCall => {
+                    failure.kind() == ErrorKind::Transport
+                        && started.elapsed() + wait < call_timeout
+                }
+            };
+        if !again {
+            let note = match (retries, failures) {
+                (Retries::PerCall, 1) => " (after 1 retry)".to_string(),
+                (Retries::PerCall, n) if n > 1 => format!(" (after {n} retries)"),
+                _ => String::new(),
+            };
+            let msg = prefixed(format!("{}{note}", failure.message()));
+            return Err(failure.with_message(msg));
         }
+        failures += 1;
+        std::thread::sleep(wait);
     }
 }
 
@@ -428,10 +496,6 @@ pub(crate) fn content_range_start(v: Option<&str>) -> Option<u64> {
     // "bytes 100-199/200"
     let v = v?.trim().strip_prefix("bytes")?.trim_start();
     v.split('-').next()?.trim().parse().ok()
-}
-
-fn io_context(e: io::Error, context: &str) -> Error {
-    Error::new(ErrorKind::Io, format!("{context}: {e}"))
 }
 
 /// The size of the regular, readable file an upload sends; checked before any request.
@@ -455,6 +519,17 @@ pub(crate) fn upload_source_size(local_path: &Path) -> Result<u64> {
 pub(crate) struct LocalFile<'a> {
     file: &'a mut File,
     path: &'a Path,
+    /// The temporary file beside the target (not a device or FIFO written in place).
+    temporary: bool,
+}
+
+impl DownloadSink for LocalFile<'_> {
+    fn restart(&mut self) -> io::Result<bool> {
+        if !self.temporary {
+            return Ok(false);
+        }
+        self.file.restart().map_err(|e| self.named(e))
+    }
 }
 
 impl LocalFile<'_> {
@@ -530,6 +605,7 @@ pub(crate) fn write_atomically(
             return fill(&mut LocalFile {
                 file: &mut file,
                 path: target,
+                temporary: false,
             });
         }
         Ok(m) if m.is_file() => {
@@ -568,6 +644,7 @@ pub(crate) fn write_atomically(
     fill(&mut LocalFile {
         file: tmp.as_file_mut(),
         path: target,
+        temporary: true,
     })?;
     if sync {
         tmp.as_file().sync_all().map_err(local_error)?;

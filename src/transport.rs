@@ -134,9 +134,11 @@ impl Response {
         self.speed
     }
 
-    /// Streams the body into `writer` (simple downloads). A failure reading is classified as the
+    /// Streams the body into `writer` (the downloads themselves go through
+    /// `transfers::resumable_get`, which also sends a cut one again). A failure reading is classified as the
     /// network's (Transport, Timeout…), one writing as local (Io); a body shorter or longer than
     /// its announced length is an error, not a silently truncated file.
+    #[cfg(test)]
     pub(crate) fn copy_to(self, writer: &mut dyn io::Write) -> Result<u64> {
         let context = self.context.clone();
         let expected = self.content_length();

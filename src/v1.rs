@@ -9,12 +9,11 @@ use crate::api::{local_script_unread, Api};
 use crate::error::{Error, ErrorKind, Result};
 use crate::jobs::{poll, Look};
 use crate::session::Session;
-use crate::transfers::Transfer;
+use crate::transfers::{self, DownloadSink, Retries, Transfer};
 use crate::transport::{path_segment, Method, Request, Stream};
 use crate::types::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -373,12 +372,20 @@ impl Api for V1 {
         &self,
         system: &str,
         remote_path: &str,
-        writer: &mut dyn Write,
+        sink: &mut dyn DownloadSink,
     ) -> Result<u64> {
-        let req = on_system(Method::Get, "/utilities/download", system)
-            .query("sourcePath", remote_path)
-            .download();
-        self.session.send(req)?.copy_to(writer)
+        // Flask's send_file answers a Range with 206, so a cut download resumes.
+        transfers::resumable_get(
+            &self.session,
+            &|| {
+                on_system(Method::Get, "/utilities/download", system)
+                    .query("sourcePath", remote_path)
+            },
+            "",
+            sink,
+            &mut |_, _| true,
+            Retries::PerCall,
+        )
     }
 
     fn task(&self, task_id: &str) -> Result<Task> {

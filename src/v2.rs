@@ -22,11 +22,10 @@ mod transfer;
 use crate::api::{local_script_unread, Api};
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
-use crate::transfers::Transfer;
+use crate::transfers::{DownloadSink, Transfer};
 use crate::transport::{Method, Stream};
 use crate::types::*;
 use serde_json::{json, Value};
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -461,7 +460,7 @@ impl Api for V2 {
         &self,
         system: &str,
         remote_path: &str,
-        writer: &mut dyn Write,
+        sink: &mut dyn DownloadSink,
     ) -> Result<u64> {
         let size = self.stat(system, remote_path, true)?.size.max(0) as u64;
         let limit = self.ops_limit(system)?;
@@ -478,7 +477,7 @@ impl Api for V2 {
             &self.session,
             &ops_path(system, "download")?,
             &query,
-            writer,
+            sink,
             "",
         )
     }

@@ -16,7 +16,8 @@ on_both_versions!(
     retries_exhausted,
     a_very_long_retry_after_fails_at_once,
     task_creating_post_is_not_repeated_after_a_gateway_error,
-    dropped_simple_download_leaves_no_file,
+    a_simple_download_cut_once_resumes_or_starts_over,
+    a_simple_download_cut_every_time_fails_in_bounded_time_and_leaves_no_file,
     a_failing_token_endpoint_is_retried_and_not_a_wrong_secret,
     an_upload_from_a_path_is_repeated_after_a_503,
 );
@@ -155,7 +156,67 @@ fn task_creating_post_is_not_repeated_after_a_gateway_error(api: ApiVersion) {
     assert_eq!(emu.counter(&format!("POST {start}")), 1);
 }
 
-fn dropped_simple_download_leaves_no_file(api: ApiVersion) {
+/// `GET <download path>` on `api`, as the emulator's counters name it.
+fn download_counter(api: ApiVersion) -> String {
+    format!("GET {}", ops_path(api, "download"))
+}
+
+fn a_simple_download_cut_once_resumes_or_starts_over(api: ApiVersion) {
+    let (emu, c, _) = detected(api);
+    let data = pattern(1 << 20, 5);
+    put_remote(&emu, &remote(&emu, "cut.bin"), &data);
+    emu.add_fault(fault(
+        Some("GET"),
+        &ops_path(api, "download"),
+        FaultAction::DropAfter { bytes: 300_000 },
+        1,
+    ));
+    let dir = scratch("cut-once");
+    let target = dir.join("cut.bin");
+    c.simple_download("cluster", &remote(&emu, "cut.bin"), &target)
+        .expect("a download cut once is sent again");
+    // Identical bytes: v1 (Flask's send_file) resumed at byte 300000 with a 206; v2 (a plain
+    // Response) ignored the Range and the temporary file started over from byte 0.
+    assert_eq!(std::fs::read(&target).unwrap(), data);
+    assert_eq!(
+        entries(&dir),
+        vec!["cut.bin".to_string()],
+        "no temporary file left"
+    );
+    let counter = download_counter(api);
+    assert_eq!(emu.counter(&counter), 2);
+    assert_eq!(
+        emu.counter(&format!("{counter} Range")),
+        1,
+        "the second asked to resume"
+    );
+
+    // Into a caller's writer: v1 resumes; v2 cannot take back what the writer already has.
+    emu.add_fault(fault(
+        Some("GET"),
+        &ops_path(api, "download"),
+        FaultAction::DropAfter { bytes: 300_000 },
+        1,
+    ));
+    let mut out = Vec::new();
+    let result = c.simple_download_to("cluster", &remote(&emu, "cut.bin"), &mut out);
+    match api {
+        ApiVersion::V1 => {
+            assert_eq!(result.unwrap(), data.len() as u64);
+            assert_eq!(out, data);
+        }
+        _ => {
+            let e = result.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
+            assert!(e.message().contains("does not support Range"), "{e}");
+            assert!(e.message().contains("cut.bin"), "{e}");
+        }
+    }
+    assert_eq!(emu.counter(&counter), 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn a_simple_download_cut_every_time_fails_in_bounded_time_and_leaves_no_file(api: ApiVersion) {
     let (emu, c, _) = detected(api);
     let data = pattern(1 << 20, 3);
     put_remote(&emu, &remote(&emu, "d.bin"), &data);
@@ -163,21 +224,42 @@ fn dropped_simple_download_leaves_no_file(api: ApiVersion) {
         Some("GET"),
         &ops_path(api, "download"),
         FaultAction::DropAfter { bytes: 100_000 },
-        1,
+        0,
     ));
     let dir = scratch("drop-simple");
     let target = dir.join("d.bin");
+    let started = Instant::now();
     let e = c
         .simple_download("cluster", &remote(&emu, "d.bin"), &target)
         .unwrap_err();
-    assert!(e.kind().is_transient_transport(), "{e:?}");
+    // The default budget: 3 retries, backing off 0.25 + 0.5 + 1 s (with jitter).
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e:?}");
     assert!(e.message().contains("d.bin"), "{e}");
+    assert!(e.message().contains("after 3 retries"), "{e}");
+    assert_eq!(emu.counter(&download_counter(api)), 4);
     assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
-    // The network failed, not the local disk: the caller may try again, and the next attempt
-    // succeeds and replaces nothing but the target.
+
+    // An existing destination is left as it was.
+    std::fs::write(&target, b"keep me\n").unwrap();
+    let e = c
+        .simple_download("cluster", &remote(&emu, "d.bin"), &target)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e:?}");
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep me\n");
+    assert_eq!(entries(&dir), vec!["d.bin".to_string()]);
+
+    // The network failed, not the local disk: the next attempt succeeds and replaces nothing
+    // but the target.
+    emu.clear_faults();
     c.simple_download("cluster", &remote(&emu, "d.bin"), &target)
         .unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), data);
+    assert_eq!(entries(&dir), vec!["d.bin".to_string()]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -267,7 +267,7 @@ impl Client {
                 t.finish_download_to(local.as_file_mut())?;
             }
             _ => {
-                self.simple_download_to(system, remote_archive, local.as_file_mut())?;
+                self.simple_download_into(system, remote_archive, local.as_file_mut())?;
                 direct_progress(progress, size)?;
             }
         }

@@ -3,10 +3,10 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
+use crate::transfers::{self, DownloadSink, Retries};
 use crate::transport::xml_field;
 use crate::transport::{body_text, status_kind, ErrorResponse, Method, Request, Response, Stream};
 use serde_json::Value;
-use std::io::Write;
 
 /// A successful v2 answer: the JSON body (`Null` for 204) and the server's version header.
 pub(crate) struct Reply {
@@ -98,16 +98,23 @@ pub(crate) fn upload(
     Ok(())
 }
 
-/// `ops/download`: the raw bytes into `writer`; checks the length the server announced.
+/// `ops/download`: the raw bytes into `sink`; checks the length the server announced. The
+/// server answers a Range with the whole file (200), so a cut download starts over.
 pub(crate) fn download(
     c: &Session,
     path: &str,
     query: &[(&str, String)],
-    writer: &mut dyn Write,
+    sink: &mut dyn DownloadSink,
     what: &str,
 ) -> Result<u64> {
-    c.send(build(Method::Get, path, query, what).download())?
-        .copy_to(writer)
+    transfers::resumable_get(
+        c,
+        &|| build(Method::Get, path, query, what),
+        what,
+        sink,
+        &mut |_, _| true,
+        Retries::PerCall,
+    )
 }
 
 /// v2 error bodies: 401/403/404/429 keep their kinds; anything else the server explains is
