@@ -675,6 +675,48 @@ mod tests {
     }
 
     #[test]
+    fn a_download_started_over_empties_its_sink_and_progress_never_goes_back() {
+        use crate::transport::wire::cut_short;
+        // Larger than a read: the body started over arrives in several chunks, each fewer
+        // bytes than the half already reported.
+        let body: &'static [u8] = Vec::leak((0..1u32 << 20).map(|i| (i % 251) as u8).collect());
+        let len = body.len() as u64;
+        let options = crate::options::Options::default();
+        let get = |url: &str| {
+            let session =
+                Session::new(url, crate::auth::Auth::static_token("t"), options.clone()).unwrap();
+            let url = format!("{url}/f");
+            move |sink: &mut dyn DownloadSink, seen: &mut Vec<u64>| {
+                resumable_get(
+                    &session,
+                    &|| Request::absolute(Method::Get, &url),
+                    "",
+                    sink,
+                    &mut |done, total| {
+                        assert_eq!(total, len);
+                        seen.push(done);
+                        true
+                    },
+                    Retries::PerCall,
+                )
+            }
+        };
+        // The server ignores Range and cuts its first answer halfway: the sink starts over.
+        let (mut sink, mut seen) = (Vec::new(), Vec::new());
+        let n = get(&cut_short(body, 1))(&mut sink, &mut seen).unwrap();
+        assert_eq!(n, len);
+        assert!(sink == body, "the sink holds the body once");
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        assert_eq!(seen.last(), Some(&len));
+
+        // A caller's writer cannot take back what it has: the cut is reported.
+        let mut out = Vec::new();
+        let e = get(&cut_short(body, 1))(&mut Appending(&mut out), &mut seen).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
+        assert!(e.message().contains("does not support Range"), "{e}");
+    }
+
+    #[test]
     fn atomic_write_leaves_nothing_on_failure() {
         let dir = std::env::temp_dir().join(format!("fc-atomic-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
