@@ -51,7 +51,8 @@ mod v2;
 
 pub use faults::parse_fault;
 
-use faults::{Counters, Faults};
+pub use faults::SeenRequest;
+use faults::{Counters, Faults, Seen};
 use sandbox::Sandbox;
 use server::Api;
 use std::path::{Path, PathBuf};
@@ -140,6 +141,12 @@ pub struct Config {
     pub job_queue_delay: Duration,
     /// false: the scheduler refuses every submission (v1 tasks end 400, v2 answers an error).
     pub jobs_enabled: bool,
+    /// An API key accepted in place of a bearer token (in `api_key_header`), as a gateway in
+    /// front of FirecREST (Kong's key-auth) accepts one: a right key is the user `testuser`, a
+    /// wrong one is Kong's 401. None: keys are not looked at.
+    pub api_key: Option<String>,
+    /// The header an API key travels in (`X-API-Key`, pyfirecrest's default).
+    pub api_key_header: String,
 }
 
 impl Default for Config {
@@ -154,6 +161,8 @@ impl Default for Config {
             max_part_size: 1024 * 1024,
             job_queue_delay: Duration::from_millis(100),
             jobs_enabled: true,
+            api_key: None,
+            api_key_header: "X-API-Key".to_string(),
         }
     }
 }
@@ -166,6 +175,9 @@ pub(crate) struct State {
     pub store: Store,
     pub faults: Faults,
     pub counters: Counters,
+    pub seen: Seen,
+    /// (header, key) of the API key accepted, if any.
+    pub api_key: Option<(String, String)>,
     pub task_delay: Duration,
     pub slurm: slurm::Slurm,
     stopping: AtomicBool,
@@ -249,6 +261,11 @@ impl Emulator {
             base_url,
             faults: Faults::default(),
             counters: Counters::default(),
+            seen: Seen::default(),
+            api_key: config
+                .api_key
+                .clone()
+                .map(|k| (config.api_key_header.clone(), k)),
             task_delay: config.task_delay,
             slurm: slurm::Slurm::new(config.job_queue_delay, config.jobs_enabled)?,
             stopping: AtomicBool::new(false),
@@ -317,6 +334,10 @@ impl Emulator {
     /// (e.g. `"GET /utilities/ls"`, `"GET /tasks/*"`, `"POST /s3"`).
     pub fn counter(&self, name: &str) -> u64 {
         self.state.counters.get(name)
+    }
+    /// Every request received so far (method, path, `X-Correlation-ID`), oldest first.
+    pub fn requests_seen(&self) -> Vec<SeenRequest> {
+        self.state.seen.all()
     }
     /// How long presigned staging forms and URLs stay valid (STORAGE_TEMPURL_EXP_TIME;
     /// default 7 days). Affects forms and URLs issued afterwards.
