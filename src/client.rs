@@ -120,6 +120,22 @@ fn require_job_id(id: &str) -> Result<()> {
     }
 }
 
+/// Runs `f` with `id` as the `X-Correlation-ID` of every request the calling thread makes
+/// inside it, whatever client makes them (pyfirecrest's `correlation_id` context manager). The
+/// id must be a UUID: FirecREST v2 refuses any other (HTTP 400).
+///
+/// ```
+/// # fn main() -> firecrest::Result<()> {
+/// let seen = firecrest::with_correlation_id("2b1c7e4c-5a0e-4d38-9d0c-6f7e3f1b9a11", || 42)?;
+/// assert_eq!(seen, 42);
+/// # Ok(())
+/// # }
+/// ```
+pub fn with_correlation_id<T>(id: &str, f: impl FnOnce() -> T) -> Result<T> {
+    crate::transport::correlation::check("correlation id", id)?;
+    Ok(crate::transport::correlation::with_id(id.to_string(), f))
+}
+
 fn require_system_path(system: &str, path: &str) -> Result<()> {
     require_system(system)?;
     require("path", path)
@@ -185,7 +201,10 @@ impl Client {
         what: impl FnOnce() -> String,
         op: impl FnOnce(&dyn Api) -> Result<T>,
     ) -> Result<T> {
-        self.api().and_then(op).map_err(|e| e.context(what()))
+        self.inner
+            .session
+            .call(|| self.api().and_then(op))
+            .map_err(|e| e.context(what()))
     }
 
     /// Compares the SHA-256 of a local file with the server's checksum of `remote_path`;

@@ -53,9 +53,13 @@ pub mod error;
 #[forbid(unsafe_code)]
 pub mod jobs;
 #[forbid(unsafe_code)]
+mod logging;
+#[forbid(unsafe_code)]
 pub mod options;
 #[forbid(unsafe_code)]
 mod session;
+// Ending a token command's process group (libc::killpg) is its one unsafe call.
+mod sys;
 #[forbid(unsafe_code)]
 pub mod transfers;
 #[forbid(unsafe_code)]
@@ -68,7 +72,7 @@ mod v1;
 mod v2;
 
 pub use auth::{Auth, ClientAuthMethod, TokenProvider};
-pub use client::Client;
+pub use client::{with_correlation_id, Client};
 pub use error::{Error, ErrorKind, Result};
 pub use jobs::Job;
 pub use options::Options;

@@ -41,6 +41,10 @@ pub struct Options {
     /// Downloads reach the disk (fsync) before they are renamed into place. Off by default, as
     /// with curl and rsync: the rename alone already keeps a half-written file from appearing.
     pub fsync_downloads: bool,
+    /// The `X-Correlation-ID` of every request of this client, a UUID (FirecREST v2 refuses
+    /// anything else); None: a fresh random one for each call. A thread's own choice
+    /// (`firecrest::with_correlation_id`) overrides it.
+    pub correlation_id: Option<String>,
 }
 
 impl Default for Options {
@@ -61,15 +65,20 @@ impl Default for Options {
             low_speed_limit: 1024,
             low_speed_time: Duration::from_secs(60),
             fsync_downloads: false,
+            correlation_id: None,
         }
     }
 }
 
 impl Options {
     /// Refuses what no request could carry: a User-Agent with control characters (a CR/LF
-    /// would split the header).
+    /// would split the header), a correlation id that is not a UUID.
     pub(crate) fn check(&self) -> Result<()> {
-        check_header_value("user_agent", &self.user_agent)
+        check_header_value("user_agent", &self.user_agent)?;
+        if let Some(id) = &self.correlation_id {
+            crate::transport::correlation::check("correlation_id", id)?;
+        }
+        Ok(())
     }
 }
 

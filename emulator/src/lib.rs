@@ -296,6 +296,11 @@ impl Emulator {
     pub fn client_secret(&self) -> String {
         self.state.tokens.client_secret.clone()
     }
+    /// A fresh access token for the user, as the token endpoint issues them (for tests of token
+    /// sources that get their tokens elsewhere: a command, a file).
+    pub fn access_token(&self) -> String {
+        self.state.tokens.issue(&self.state.base_url)
+    }
     /// FIRECREST_SYSTEM: the available system.
     pub fn system(&self) -> String {
         SYSTEM.to_string()
