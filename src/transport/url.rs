@@ -46,9 +46,10 @@ pub(crate) fn redact_query(url: &str) -> String {
     }
 }
 
-/// A URL as the log shows it: the query stays (FirecREST's parameters help debugging) but the
-/// value of every parameter that signs or authorizes (S3's `X-Amz-*`, `Signature`, a key or a
-/// token) is replaced.
+/// A URL as the log shows it: the query stays (FirecREST's parameters, a presigned URL's date
+/// and lifetime help debugging) but the value of every parameter that signs or authorizes (S3's
+/// `X-Amz-Signature` and `X-Amz-Credential`, `Signature`, `AWSAccessKeyId`, a key, a token) is
+/// replaced.
 pub(crate) fn loggable_url(url: &str) -> String {
     let Some((base, query)) = url.split_once('?') else {
         return url.to_string();
@@ -71,9 +72,9 @@ fn is_credential_parameter(name: &str) -> bool {
     let name = percent_encoding::percent_decode_str(name)
         .decode_utf8_lossy()
         .to_ascii_lowercase();
-    name.starts_with("x-amz-")
-        || name.starts_with("x-goog-")
-        || ["signature", "sig", "awsaccesskeyid", "policy", "credential"].contains(&name.as_str())
+    ["sig", "awsaccesskeyid", "policy"].contains(&name.as_str())
+        || name.contains("signature")
+        || name.contains("credential")
         || name.contains("token")
         || name.contains("key")
         || name.contains("secret")
@@ -114,9 +115,9 @@ mod tests {
         );
         assert_eq!(
             loggable_url(
-                "http://s3/b/k?X-Amz-Credential=AK%2F1&X-Amz-Signature=s1g&partNumber=2&Signature=s2&AWSAccessKeyId=AK&uploadId=u"
+                "http://s3/b/k?X-Amz-Credential=AK%2F1&X-Amz-Date=20261206T000000Z&X-Amz-Signature=s1g&X-Amz-Security-Token=t&partNumber=2&Signature=s2&AWSAccessKeyId=AK&uploadId=u&X-Goog-Signature=g"
             ),
-            "http://s3/b/k?X-Amz-Credential=<redacted>&X-Amz-Signature=<redacted>&partNumber=2&Signature=<redacted>&AWSAccessKeyId=<redacted>&uploadId=u"
+            "http://s3/b/k?X-Amz-Credential=<redacted>&X-Amz-Date=20261206T000000Z&X-Amz-Signature=<redacted>&X-Amz-Security-Token=<redacted>&partNumber=2&Signature=<redacted>&AWSAccessKeyId=<redacted>&uploadId=u&X-Goog-Signature=<redacted>"
         );
         assert_eq!(
             loggable_url("http://h/a?targetPath=%2Fx"),
