@@ -535,17 +535,20 @@ impl Client {
                 }
             });
         checked.map_err(|e| e.context(what()))?;
-        let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
-        let id = api
-            .submit_job(system, &spec)
-            .map_err(|e| e.context(what()))?;
-        Ok(Job::new(
-            api,
-            self.inner.session.options(),
-            system,
-            &id,
-            true,
-        ))
+        // One call: the submission and the job's later requests share its correlation id.
+        self.inner.session.call(|| {
+            let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
+            let id = api
+                .submit_job(system, &spec)
+                .map_err(|e| e.context(what()))?;
+            Ok(Job::new(
+                api,
+                self.inner.session.options(),
+                system,
+                &id,
+                true,
+            ))
+        })
     }
 
     /// A handle for a job that already exists (no request).
@@ -554,14 +557,16 @@ impl Client {
         require_system(system)
             .and_then(|()| require_job_id(job_id))
             .map_err(|e| e.context(what()))?;
-        let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
-        Ok(Job::new(
-            api,
-            self.inner.session.options(),
-            system,
-            job_id,
-            false,
-        ))
+        self.inner.session.call(|| {
+            let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
+            Ok(Job::new(
+                api,
+                self.inner.session.options(),
+                system,
+                job_id,
+                false,
+            ))
+        })
     }
 
     /// The user's jobs on `system`, as the scheduler lists them.

@@ -5,7 +5,10 @@
 
 mod support;
 
-use firecrest::{with_correlation_id, ApiVersion, Auth, Client, ErrorKind, ListOptions, Options};
+use firecrest::{
+    with_correlation_id, ApiVersion, Auth, Client, ErrorKind, JobScript, JobSpec, ListOptions,
+    Options, TransferState,
+};
 use firecrest_emulator::Emulator;
 use std::time::{Duration, Instant};
 use support::*;
@@ -16,6 +19,7 @@ on_both_versions!(
     token_command_tokens_are_cached_until_they_expire,
     failing_and_hanging_token_commands_are_auth_errors,
     api_keys,
+    transfers_and_jobs_keep_the_id_of_the_call_that_made_them,
 );
 
 const ID: &str = "2b1c7e4c-5a0e-4d38-9d0c-6f7e3f1b9a11";
@@ -255,4 +259,42 @@ fn api_keys(api: ApiVersion) {
         let e = Client::new(&emu.url(), bad, options(Some(api))).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e:?}");
     }
+}
+
+fn transfers_and_jobs_keep_the_id_of_the_call_that_made_them(api: ApiVersion) {
+    let (emu, c) = setup(api);
+    put_remote(&emu, &remote(&emu, "data.bin"), &pattern(3000, 1));
+    let n = emu.requests_seen().len();
+    let mut t = c
+        .external_download("cluster", &remote(&emu, "data.bin"))
+        .unwrap();
+    t.wait(TransferState::DownloadReady, Duration::from_secs(60))
+        .unwrap();
+    let mut data = Vec::new();
+    t.finish_download_to(&mut data).unwrap();
+    assert_eq!(data.len(), 3000);
+    let seen = ids_seen(&emu, n);
+    assert!(
+        seen.len() >= 3,
+        "create, poll(s), staged download: {seen:?}"
+    );
+    assert!(
+        seen.iter().all(|s| s.is_some() && *s == seen[0]),
+        "{seen:?}"
+    );
+
+    let n = emu.requests_seen().len();
+    let spec = JobSpec::new(JobScript::Text("#!/bin/bash\necho hi\n".into()), emu.home());
+    let mut job = c.submit_job("cluster", &spec).unwrap();
+    job.wait(Duration::from_secs(60)).unwrap();
+    let seen = ids_seen(&emu, n);
+    assert!(seen.len() >= 2, "submit, poll(s): {seen:?}");
+    assert!(
+        seen.iter().all(|s| s.is_some() && *s == seen[0]),
+        "{seen:?}"
+    );
+    // The thread's own choice still wins.
+    let n = emu.requests_seen().len();
+    with_correlation_id(ID, || job.state().unwrap()).unwrap();
+    assert!(ids_seen(&emu, n).iter().all(|s| s.as_deref() == Some(ID)));
 }
