@@ -10,7 +10,9 @@
 !    handle and set it to c_null_ptr, so closing twice is harmless.
 !
 ! Every fallible call returns a status, FIRECREST_STATUS_OK (0) on success. After a failure,
-! fc_last_error() tells what went wrong on this thread. A string output of a failed fc_* call is
+! fc_last_error() tells what went wrong on this thread, fc_last_error_correlation_id() the
+! X-Correlation-ID of the failing request (for the centre's support). FIRECREST_LOG=debug in the
+! environment prints the library's log on stderr. A string output of a failed fc_* call is
 ! the empty string. Handles must not be copied and used after one copy was closed.
 !
 ! Build: gfortran -std=f2018 -c firecrest.f90, link with -lfirecrest (or libfirecrest.a plus
