@@ -87,14 +87,9 @@ pub unsafe extern "C" fn firecrest_auth_client_credentials_new(
     auth_out: *mut *mut firecrest_auth,
 ) -> firecrest_status {
     boundary("firecrest_auth_client_credentials_new", || {
-        let client_id = non_empty(arg_str(client_id, "client_id")?, "client_id")?;
-        let client_secret = non_empty(arg_str(client_secret, "client_secret")?, "client_secret")?;
-        let token_url = non_empty(arg_str(token_url, "token_url")?, "token_url")?;
+        let (id, secret, url) = credentials(client_id, client_secret, token_url)?;
         let out = Out::new(auth_out, "auth_out")?;
-        new_auth(
-            Auth::client_credentials(client_id, client_secret, token_url),
-            out,
-        );
+        new_auth(Auth::client_credentials(id, secret, url), out);
         Ok(())
     })
 }
@@ -117,14 +112,9 @@ pub unsafe extern "C" fn firecrest_auth_client_credentials_basic_new(
     auth_out: *mut *mut firecrest_auth,
 ) -> firecrest_status {
     boundary("firecrest_auth_client_credentials_basic_new", || {
-        let client_id = non_empty(arg_str(client_id, "client_id")?, "client_id")?;
-        let client_secret = non_empty(arg_str(client_secret, "client_secret")?, "client_secret")?;
-        let token_url = non_empty(arg_str(token_url, "token_url")?, "token_url")?;
+        let (id, secret, url) = credentials(client_id, client_secret, token_url)?;
         let out = Out::new(auth_out, "auth_out")?;
-        new_auth(
-            Auth::client_credentials_basic(client_id, client_secret, token_url),
-            out,
-        );
+        new_auth(Auth::client_credentials_basic(id, secret, url), out);
         Ok(())
     })
 }
@@ -246,6 +236,22 @@ pub unsafe extern "C" fn firecrest_auth_free(auth: *mut firecrest_auth) {
     if !auth.is_null() {
         boundary_or("firecrest_auth_free", (), || drop(Box::from_raw(auth)));
     }
+}
+
+/// The three strings of client credentials, each required and not empty.
+///
+/// # Safety
+/// As `arg_str`, for each pointer.
+unsafe fn credentials<'a>(
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    token_url: *const c_char,
+) -> Result<(&'a str, &'a str, &'a str), super::boundary::CError> {
+    Ok((
+        non_empty(arg_str(client_id, "client_id")?, "client_id")?,
+        non_empty(arg_str(client_secret, "client_secret")?, "client_secret")?,
+        non_empty(arg_str(token_url, "token_url")?, "token_url")?,
+    ))
 }
 
 fn non_empty<'a>(s: &'a str, name: &str) -> Result<&'a str> {
