@@ -5,8 +5,8 @@
 mod support;
 
 use firecrest::ApiVersion;
-use support::c::{build, c_toolchain, check_c_test, run, show};
-use support::{emulator, emulator_env, Scratch};
+use support::c::{build, c_toolchain, check_c_test, run, show, VALGRIND};
+use support::{emulator, emulator_env, tool_available, Scratch};
 
 on_both_versions!(debugging_from_c, firecrest_log_writes_stderr_lines);
 
@@ -41,6 +41,12 @@ fn debugging_from_c(api: ApiVersion) {
             .any(|r| r.correlation_id.as_deref() == Some(fresh)),
         "{fresh} never reached the emulator"
     );
+    // The new functions leak nothing and touch no freed memory (the log callback's closure, the
+    // correlation ids, the token command's pipes and threads).
+    if api == ApiVersion::V2 && tool_available("valgrind", "memory checks of the C programs") {
+        let out = run(&scratch, VALGRIND, &dir.join("debug"), &[], &env);
+        check_c_test(&out, "debug under valgrind");
+    }
 }
 
 fn firecrest_log_writes_stderr_lines(api: ApiVersion) {
