@@ -56,7 +56,11 @@ impl Api for V2 {
         if req.path.starts_with(s3::PREFIX) {
             return Some(self.multipart.handle(state, req));
         }
-        // The outermost middleware refuses an X-Request-ID or X-Correlation-ID that is not a
+        // A wrong API key is the gateway's answer, before FirecREST sees the request.
+        if let Some(Err(text)) = super::tokens::api_key_user(state, req) {
+            return Some(Resp::json(401, json!({ "message": text })));
+        }
+        // FirecREST's outermost middleware refuses an X-Request-ID or X-Correlation-ID that is not a
         // UUID: a bare 400, before routing and without FirecREST's headers.
         if ["x-request-id", "x-correlation-id"]
             .iter()
@@ -110,10 +114,8 @@ fn is_uuid(v: &str) -> bool {
 /// Authenticates as FirecREST v2 does; returns the user name. An API key is checked first, as
 /// the gateway in front of FirecREST would.
 fn authenticate(state: &State, req: &Req) -> Result<String, ApiError> {
-    match super::tokens::api_key_user(state, req) {
-        Some(Ok(user)) => return Ok(user),
-        Some(Err(text)) => return Err(ApiError::new(401, text)),
-        None => {}
+    if let Some(Ok(user)) = super::tokens::api_key_user(state, req) {
+        return Ok(user);
     }
     let Some(token) = bearer(req) else {
         return Err(
