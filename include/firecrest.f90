@@ -168,6 +168,8 @@ module firecrest
     public :: firecrest_head, firecrest_tail, firecrest_view
     public :: firecrest_simple_upload, firecrest_simple_download
     public :: firecrest_simple_upload_buffer, firecrest_simple_download_cb
+    ! archives and whole directories
+    public :: firecrest_compress, firecrest_extract, firecrest_upload_dir, firecrest_download_dir
     ! external transfers
     public :: firecrest_external_upload, firecrest_external_download
     public :: firecrest_transfer_status, firecrest_transfer_last_status, firecrest_transfer_wait
@@ -682,6 +684,47 @@ module firecrest
         end function firecrest_checksum
 
         ! filename is nullable: c_null_ptr keeps the local file's name
+        ! match_pattern: c_loc of a NUL-terminated string, or c_null_ptr for none
+        function firecrest_compress(c, system, source, target, dereference, match_pattern) &
+            result(st) bind(c, name='firecrest_compress')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), source(*), target(*)
+            integer(c_int32_t), value :: dereference
+            type(c_ptr), value :: match_pattern
+            integer(c_int32_t) :: st
+        end function firecrest_compress
+
+        function firecrest_extract(c, system, source, target_dir) result(st) &
+            bind(c, name='firecrest_extract')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), source(*), target_dir(*)
+            integer(c_int32_t) :: st
+        end function firecrest_extract
+
+        ! cb: c_funloc of a procedure(firecrest_progress_cb), or c_null_funptr
+        function firecrest_upload_dir(c, system, local_dir, remote_dir, cb, userdata) result(st) &
+            bind(c, name='firecrest_upload_dir')
+            import :: c_ptr, c_char, c_funptr, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), local_dir(*), remote_dir(*)
+            type(c_funptr), value :: cb
+            type(c_ptr), value :: userdata
+            integer(c_int32_t) :: st
+        end function firecrest_upload_dir
+
+        ! cb: c_funloc of a procedure(firecrest_progress_cb), or c_null_funptr
+        function firecrest_download_dir(c, system, remote_dir, local_dir, cb, userdata) &
+            result(st) bind(c, name='firecrest_download_dir')
+            import :: c_ptr, c_char, c_funptr, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), remote_dir(*), local_dir(*)
+            type(c_funptr), value :: cb
+            type(c_ptr), value :: userdata
+            integer(c_int32_t) :: st
+        end function firecrest_download_dir
+
         function firecrest_simple_upload(c, system, local_path, remote_dir, filename) result(st) &
             bind(c, name='firecrest_simple_upload')
             import :: c_ptr, c_char, c_int32_t
@@ -1056,6 +1099,7 @@ module firecrest
     public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_checksum
     public :: fc_head, fc_tail, fc_view, fc_simple_upload, fc_simple_download
     public :: fc_simple_upload_buffer, fc_simple_download_cb
+    public :: fc_compress, fc_extract, fc_upload_dir, fc_download_dir
     public :: fc_external_upload, fc_external_download
     public :: fc_transfer_status, fc_transfer_last_status, fc_transfer_wait
     public :: fc_transfer_finish_download, fc_transfer_object_storage_link
@@ -1690,6 +1734,51 @@ contains
         sha256 = string_result(st, p)
     end function fc_checksum
 
+    !> A gzip-compressed tar of source at target. match_pattern: a regular expression the
+    !> archived paths must match (FirecREST v2 only), or '' for all.
+    function fc_compress(client, system, source, target, dereference, match_pattern) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, source, target, match_pattern
+        logical, intent(in) :: dereference
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: cpattern
+        st = firecrest_compress(client, fc_c_string(system), fc_c_string(source), &
+            fc_c_string(target), c_flag(dereference), optional_c_string(match_pattern, cpattern))
+    end function fc_compress
+
+    !> Extracts the gzip-compressed tar source into the existing directory target_dir.
+    function fc_extract(client, system, source, target_dir) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, source, target_dir
+        integer(c_int32_t) :: st
+        st = firecrest_extract(client, fc_c_string(system), fc_c_string(source), &
+            fc_c_string(target_dir))
+    end function fc_extract
+
+    !> Uploads the local tree local_dir so that remote_dir holds its contents (merged into an
+    !> existing remote_dir). cb (optional): a bind(c) procedure(firecrest_progress_cb).
+    function fc_upload_dir(client, system, local_dir, remote_dir, cb, userdata) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, local_dir, remote_dir
+        procedure(firecrest_progress_cb), optional :: cb
+        type(c_ptr), intent(in), optional :: userdata
+        integer(c_int32_t) :: st
+        st = firecrest_upload_dir(client, fc_c_string(system), fc_c_string(local_dir), &
+            fc_c_string(remote_dir), optional_funptr(cb), optional_ptr(userdata))
+    end function fc_upload_dir
+
+    !> Downloads the remote tree remote_dir as the new local directory local_dir (which must not
+    !> exist; it appears whole or not at all). cb as in fc_upload_dir.
+    function fc_download_dir(client, system, remote_dir, local_dir, cb, userdata) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, remote_dir, local_dir
+        procedure(firecrest_progress_cb), optional :: cb
+        type(c_ptr), intent(in), optional :: userdata
+        integer(c_int32_t) :: st
+        st = firecrest_download_dir(client, fc_c_string(system), fc_c_string(remote_dir), &
+            fc_c_string(local_dir), optional_funptr(cb), optional_ptr(userdata))
+    end function fc_download_dir
+
     !> filename: the remote file's name, or '' to keep the local file's name.
     function fc_simple_upload(client, system, local_path, remote_dir, filename) result(st)
         type(c_ptr), intent(in) :: client
@@ -1890,6 +1979,14 @@ contains
         buf = fc_c_string(s)
         p = c_loc(buf)
     end function optional_c_string
+
+    !> c_funloc of a progress callback, or c_null_funptr when it is absent.
+    function optional_funptr(cb) result(f)
+        procedure(firecrest_progress_cb), optional :: cb
+        type(c_funptr) :: f
+        f = c_null_funptr
+        if (present(cb)) f = c_funloc(cb)
+    end function optional_funptr
 
     pure function optional_ptr(p) result(q)
         type(c_ptr), intent(in), optional :: p

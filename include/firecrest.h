@@ -398,19 +398,19 @@ typedef int32_t (*firecrest_token_cb)(void *userdata, char *buf, size_t buf_len)
 typedef void (*firecrest_log_cb)(void *userdata, int32_t level, const char *message);
 
 /**
- * Receives downloaded data: `len` bytes at `data`, valid only during the call (copy what you
- * keep). Return 0 to go on; a non-zero return stops the download, which then fails with
- * FIRECREST_STATUS_ABORTED_BY_CALLBACK. Called on the thread that called the download function.
- */
-typedef int32_t (*firecrest_write_cb)(void *userdata, const uint8_t *data, size_t len);
-
-/**
  * Progress of a transfer's data: `done` of `total` bytes (`total` 0 = unknown). Return 0 to go
  * on; a non-zero return stops the transfer, which then fails with
  * FIRECREST_STATUS_ABORTED_BY_CALLBACK. Called on the thread that called
  * firecrest_transfer_finish_upload() or firecrest_transfer_finish_download().
  */
 typedef int32_t (*firecrest_progress_cb)(void *userdata, uint64_t done, uint64_t total);
+
+/**
+ * Receives downloaded data: `len` bytes at `data`, valid only during the call (copy what you
+ * keep). Return 0 to go on; a non-zero return stops the download, which then fails with
+ * FIRECREST_STATUS_ABORTED_BY_CALLBACK. Called on the thread that called the download function.
+ */
+typedef int32_t (*firecrest_write_cb)(void *userdata, const uint8_t *data, size_t len);
 
 #ifdef __cplusplus
 extern "C" {
@@ -751,6 +751,94 @@ firecrest_status firecrest_set_log_callback(firecrest_log_cb cb, void *userdata,
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_INVALID_ARGUMENT (not UTF-8, not a UUID).
  */
 firecrest_status firecrest_set_correlation_id(const char *correlation_id);
+
+/**
+ * Writes a gzip-compressed tar of `source` (a file or directory on `system`) at `target`. The
+ * archive holds `source` under its own name (`tar -C dirname(source) basename(source)`).
+ * `dereference` non-zero archives what symlinks point to instead of the links. `match_pattern`
+ * (nullable) archives instead the regular files under the parent of `source` whose path
+ * (`./name/...`) matches this regular expression as a whole (the server runs `find . -type f
+ * -regex`); FirecREST v1 has no such option (FIRECREST_STATUS_UNSUPPORTED when given). On FirecREST v2, when the server's
+ * command times out the compression runs again as a scheduler job and the call waits for it.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * FIRECREST_STATUS_UNSUPPORTED, FIRECREST_STATUS_NOT_FOUND or FIRECREST_STATUS_API_ERROR (no such
+ * source, not permitted; the message has the server's text), FIRECREST_STATUS_TASK_FAILED (the
+ * v2 job failed), transport and HTTP statuses.
+ */
+firecrest_status firecrest_compress(const struct firecrest_client *c,
+                                    const char *system,
+                                    const char *source,
+                                    const char *target,
+                                    int32_t dereference,
+                                    const char *match_pattern);
+
+/**
+ * Extracts the gzip-compressed tar `source` on `system` into the existing directory
+ * `target_dir` (members already there are replaced, others kept). On FirecREST v2, when the
+ * server's command times out the extraction runs again as a scheduler job and the call waits.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * FIRECREST_STATUS_NOT_FOUND or FIRECREST_STATUS_API_ERROR (no such archive or directory, not
+ * permitted, not an archive), FIRECREST_STATUS_TASK_FAILED, transport and HTTP statuses.
+ */
+firecrest_status firecrest_extract(const struct firecrest_client *c,
+                                   const char *system,
+                                   const char *source,
+                                   const char *target_dir);
+
+/**
+ * Uploads the local directory tree `local_dir` (bytes) so that `remote_dir` on `system` holds
+ * its contents (`local_dir/a/b` arrives as `remote_dir/a/b`), like `cp -R local_dir/.
+ * remote_dir`: `remote_dir` and its parents are created if missing; into an existing
+ * `remote_dir` the tree is merged (files of the same name replaced, others kept).
+ *
+ * The tree travels as one gzip-compressed tar: packed locally, sent directly or through the
+ * staging area by its size, extracted by the server, then the remote archive
+ * (`remote_dir/.firecrest-upload-<random>.tar.gz`) is removed, also when a step fails.
+ * Permission bits travel (the server's extraction applies the user's umask); symlinks travel
+ * as links and must point inside the tree; devices, FIFOs and sockets are refused.
+ *
+ * `cb` (nullable) follows the archive's bytes as firecrest_transfer_set_progress() describes
+ * (a direct send reports once, at its end); a non-zero return stops the call with
+ * FIRECREST_STATUS_ABORTED_BY_CALLBACK. `userdata` is passed back unchanged.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (also: `local_dir` is not a directory), FIRECREST_STATUS_IO (reading the tree; a link out of
+ * it), FIRECREST_STATUS_ABORTED_BY_CALLBACK, FIRECREST_STATUS_API_ERROR,
+ * FIRECREST_STATUS_TASK_FAILED, transport and HTTP statuses.
+ */
+firecrest_status firecrest_upload_dir(const struct firecrest_client *c,
+                                      const char *system,
+                                      const char *local_dir,
+                                      const char *remote_dir,
+                                      firecrest_progress_cb cb,
+                                      void *userdata);
+
+/**
+ * Downloads the directory tree `remote_dir` on `system` as the new local directory
+ * `local_dir` (bytes), like `cp -R remote_dir local_dir`. `local_dir` must not exist
+ * (FIRECREST_STATUS_INVALID_ARGUMENT otherwise) and its parent must: the tree is unpacked into
+ * a temporary directory beside it and renamed into place at the end, so on failure nothing is
+ * left behind.
+ *
+ * The server compresses the tree into `.<name>.firecrest-<random>.tar.gz` in `remote_dir`'s
+ * parent (which must be writable); the archive comes directly or through the staging area by
+ * its size and is removed remotely, also when a step fails. Permission bits travel; symlinks
+ * travel as links and must point inside the tree; an archive member that would land outside
+ * `local_dir` fails the call. `cb` and `userdata` as in firecrest_upload_dir().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * FIRECREST_STATUS_IO (writing the tree; a member out of it), FIRECREST_STATUS_ABORTED_BY_CALLBACK,
+ * FIRECREST_STATUS_NOT_FOUND or FIRECREST_STATUS_API_ERROR (no such directory, not permitted),
+ * FIRECREST_STATUS_TASK_FAILED, transport and HTTP statuses.
+ */
+firecrest_status firecrest_download_dir(const struct firecrest_client *c,
+                                        const char *system,
+                                        const char *remote_dir,
+                                        const char *local_dir,
+                                        firecrest_progress_cb cb,
+                                        void *userdata);
 
 /**
  * The entries of the directory `path` on `system` (like `ls -l`), as JSON: an array of

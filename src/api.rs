@@ -44,6 +44,16 @@ pub(crate) trait Api: Send + Sync {
     fn head(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String>;
     fn tail(&self, system: &str, path: &str, options: HeadTailOptions) -> Result<String>;
     fn view(&self, system: &str, path: &str) -> Result<String>;
+    /// A gzip-compressed tar of `source` (relative to its parent directory) at `target`.
+    fn compress(
+        &self,
+        system: &str,
+        source: &str,
+        target: &str,
+        options: &CompressOptions,
+    ) -> Result<()>;
+    /// Extracts the gzip-compressed tar `source` into the existing directory `target_dir`.
+    fn extract(&self, system: &str, source: &str, target_dir: &str) -> Result<()>;
     /// `body` is a file range (sent again after a 429/503 or a refused token) or a one-shot
     /// reader (sent once).
     fn simple_upload(

@@ -19,6 +19,8 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+mod dirs;
+
 /// A FirecREST client: thread-safe, cheap to clone (clones share the connection pool, the
 /// token cache and what was learnt about the server).
 #[derive(Clone)]
@@ -368,6 +370,51 @@ impl Client {
     }
     pub fn view(&self, system: &str, path: &str) -> Result<String> {
         self.on_path("view", system, path, |a| a.view(system, path))
+    }
+
+    /// Writes a gzip-compressed tar of `source` (a file or directory, archived relative to its
+    /// parent, so the archive holds `basename(source)/…`) at `target`. On v2 a command that
+    /// times out on the server (408) is run again as a transfer job and waited for.
+    pub fn compress(
+        &self,
+        system: &str,
+        source: &str,
+        target: &str,
+        options: &CompressOptions,
+    ) -> Result<()> {
+        if let Some(pattern) = &options.match_pattern {
+            require("match_pattern", pattern)
+                .map_err(|e| e.context(format!("compress {}:{}", shown(system), shown(source))))?;
+        }
+        self.source_target("compress", system, source, target, |a| {
+            a.compress(system, source, target, options)
+        })
+    }
+    /// Extracts the gzip-compressed tar `source` into the existing directory `target_dir`
+    /// (members already there are replaced, others kept, as `tar -x` does).
+    pub fn extract(&self, system: &str, source: &str, target_dir: &str) -> Result<()> {
+        self.source_target("extract", system, source, target_dir, |a| {
+            a.extract(system, source, target_dir)
+        })
+    }
+
+    /// The largest file the direct (non-staged) path moves in `direction`, from the server's
+    /// `UTILITIES_MAX_FILE_SIZE` (v2: its `max_ops_file_size`; a v2 download travels base64-
+    /// encoded, so 3/4 of it). None when the server publishes no limit.
+    pub fn direct_transfer_limit(&self, direction: transfers::Direction) -> Result<Option<u64>> {
+        let parameters = self.parameters()?;
+        // UTILITIES_MAX_FILE_SIZE is in MB (MiB: the v2 server's byte limit / 2^20).
+        let Some(limit_mb) = parameters
+            .get("UTILITIES_MAX_FILE_SIZE")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+        else {
+            return Ok(None);
+        };
+        let limit = (limit_mb * 1048576.0) as u64;
+        if direction == transfers::Direction::Download && self.api()?.version() == ApiVersion::V2 {
+            return Ok(Some(limit / 4 * 3));
+        }
+        Ok(Some(limit))
     }
 
     /// Streams a local file into `remote_dir` (named `filename`, default the local basename).

@@ -44,6 +44,8 @@
 #[forbid(unsafe_code)]
 mod api;
 #[forbid(unsafe_code)]
+mod archive;
+#[forbid(unsafe_code)]
 pub mod auth;
 mod capi;
 #[forbid(unsafe_code)]

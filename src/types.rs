@@ -169,6 +169,17 @@ pub struct ListOptions {
     pub recursive: bool,
 }
 
+/// Options of `compress` (the archive is a gzip-compressed tar on both API versions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompressOptions {
+    /// Archive what symlinks point to rather than the links (`tar --dereference`).
+    pub dereference: bool,
+    /// Instead of `source`, the regular files under its parent whose path (`./name/…`)
+    /// matches this regular expression as a whole, as the server's `find . -type f -regex`
+    /// selects them (FirecREST v2 only).
+    pub match_pattern: Option<String>,
+}
+
 /// Options of `head` and `tail`: at most one of `bytes` and `lines` (default 10 lines).
 /// `skip` is v1's `skip_ending`/`skip_beginning` (v2's `skipTrailing`/`skipHeading`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -240,6 +240,35 @@ impl Api for V1 {
         )
     }
 
+    fn compress(
+        &self,
+        system: &str,
+        source: &str,
+        target: &str,
+        options: &CompressOptions,
+    ) -> Result<()> {
+        if options.match_pattern.is_some() {
+            return Err(Error::unsupported(
+                "FirecREST v1 compresses a whole file or directory: a match pattern needs v2",
+            ));
+        }
+        let mut form = vec![("sourcePath", source), ("targetPath", target)];
+        if options.dereference {
+            // The server tests the field's presence and truth, as pyfirecrest sends it.
+            form.push(("dereference", "true"));
+        }
+        self.send_discard(on_system(Method::Post, "/utilities/compress", system).form(form))
+    }
+
+    fn extract(&self, system: &str, source: &str, target_dir: &str) -> Result<()> {
+        // `type` (the server's name for it) auto: the archive type follows the file's suffix.
+        self.send_discard(on_system(Method::Post, "/utilities/extract", system).form([
+            ("sourcePath", source),
+            ("targetPath", target_dir),
+            ("type", "auto"),
+        ]))
+    }
+
     fn symlink(&self, system: &str, target: &str, link_path: &str) -> Result<()> {
         self.send_discard(
             on_system(Method::Post, "/utilities/symlink", system)

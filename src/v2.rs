@@ -6,7 +6,8 @@
 //! - `parameters`: assembled from `/status/systems` and the `F7T-AppVersion` header in v1's
 //!   sections (`general`, `utilities`, `storage`, `compute`); sizes in MB (MiB) as v1 does.
 //! - `mv`, `copy`: transfer jobs, waited for; success needs COMPLETED and the success line.
-//! - `remove`: `ops/rm`; when that times out (408) the `transfer/rm` job, as pyfirecrest does.
+//! - `remove`, `compress`, `extract`: `ops/*`; when that times out (408) the `transfer/*` job,
+//!   as pyfirecrest does.
 //! - Small transfers are refused locally above `dataOperation.max_ops_file_size` (downloads:
 //!   above the base64-encoded size that fits, about 0.75 × the limit).
 //! - Those limits and the transfer-job directives come from a cached `/status/systems`
@@ -137,6 +138,22 @@ impl V2 {
         TransferJob::from_answer(system, &reply.body)?.wait(&self.session, jobs::FILES_DONE)
     }
 
+    /// compress/extract: `ops/{op}` at once; when the server's command times out there (408),
+    /// the same body as a `transfer/{op}` job, waited for, as pyfirecrest does.
+    fn ops_or_job(&self, system: &str, op: &str, path: &str, mut body: Value) -> Result<()> {
+        match self.ops_send(Method::Post, system, op, path, body.clone()) {
+            Err(e) if e.http_status() == 408 => {
+                if let Some(account) = jobs::account(self, system)? {
+                    body["account"] = json!(account);
+                }
+                let jobpath = format!("/filesystem/{}/transfer/{op}", segment(system)?);
+                let reply = http::send_json(&self.session, Method::Post, &jobpath, body, "")?;
+                TransferJob::from_answer(system, &reply.body)?.wait(&self.session, jobs::FILES_DONE)
+            }
+            other => other,
+        }
+    }
+
     /// head/tail: at most one of bytes and lines; `skip` is skipTrailing (head) / skipHeading (tail).
     fn head_tail(
         &self,
@@ -263,6 +280,32 @@ impl Api for V2 {
             }
             other => other.map(drop),
         }
+    }
+
+    fn compress(
+        &self,
+        system: &str,
+        source: &str,
+        target: &str,
+        options: &CompressOptions,
+    ) -> Result<()> {
+        check_path(target)?;
+        let mut body = json!({
+            "path": source,
+            "targetPath": target,
+            "dereference": options.dereference,
+            "compression": "gzip",
+        });
+        if let Some(pattern) = &options.match_pattern {
+            body["matchPattern"] = json!(pattern);
+        }
+        self.ops_or_job(system, "compress", source, body)
+    }
+
+    fn extract(&self, system: &str, source: &str, target_dir: &str) -> Result<()> {
+        check_path(target_dir)?;
+        let body = json!({"path": source, "targetPath": target_dir, "compression": "gzip"});
+        self.ops_or_job(system, "extract", source, body)
     }
 
     fn symlink(&self, system: &str, target: &str, link_path: &str) -> Result<()> {

@@ -42,7 +42,8 @@ on_both_versions!(
     tour_runs_with_the_shared_library,
     errors_reach_fortran_with_status_and_message,
     job_program_runs,
-    debugging_from_fortran
+    debugging_from_fortran,
+    directories_from_fortran
 );
 
 /// tests/fortran/debug.f90: Basic client credentials, a token command, an API key, correlation
@@ -70,6 +71,35 @@ fn debugging_from_fortran(api: ApiVersion) {
         "{fresh} never reached the emulator"
     );
     assert!(!stdout.contains(&emu.client_secret()), "{stdout}");
+}
+
+/// tests/fortran/dirs.f90: upload_dir, compress, extract and download_dir with a progress
+/// callback; the program checks itself, and here the tree it downloaded is compared with the
+/// one it uploaded.
+fn directories_from_fortran(api: ApiVersion) {
+    let name = format!("dirs-f-v{}", api.number());
+    let Some((scratch, _emu, stdout)) =
+        build_and_run("tests/fortran/dirs.f90", api, Link::Shared, &name)
+    else {
+        return;
+    };
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert!(!stdout.contains("FAILED"), "{stdout}");
+    use std::os::unix::fs::PermissionsExt;
+    for file in ["top.txt", "sub/run.sh"] {
+        let (a, b) = (
+            scratch.0.join("tree").join(file),
+            scratch.0.join("back").join(file),
+        );
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{file}"
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&a), mode(&b), "{file}");
+    }
+    assert!(!scratch.0.join("none").exists());
 }
 
 /// examples-c/job.f90 submits a job in the home, waits for it and reads what it wrote.

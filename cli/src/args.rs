@@ -310,7 +310,7 @@ pub enum Command {
         #[command(flatten)]
         account: Account,
     },
-    /// Compress files using gzip compression (not supported yet).
+    /// Compress files using gzip compression.
     Compress {
         #[command(flatten)]
         system: System,
@@ -329,7 +329,7 @@ pub enum Command {
         #[command(flatten)]
         account: Account,
     },
-    /// Extract files (not supported yet).
+    /// Extract a gzip-compressed tar archive into an existing directory.
     Extract(SourceDestination),
     /// Determine file type.
     File {
@@ -398,6 +398,9 @@ pub enum Command {
         source: String,
         /// The destination path (default: the source's name in the current directory).
         destination: Option<String>,
+        /// Download a whole directory (as one archive; the local directory must not exist).
+        #[arg(short = 'r', long)]
+        recursive: bool,
         #[command(flatten)]
         account: Account,
         #[command(flatten)]
@@ -413,6 +416,9 @@ pub enum Command {
         destination_directory: String,
         /// The name of the file in the system (default: the source's name).
         filename: Option<String>,
+        /// Upload a whole directory (as one archive), merged into an existing one.
+        #[arg(short = 'r', long)]
+        recursive: bool,
         #[command(flatten)]
         account: Account,
         #[command(flatten)]

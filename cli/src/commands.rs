@@ -3,7 +3,7 @@
 use crate::args::{Command, Global, HeadTail, System};
 use crate::{connect, output, transfer, Failure};
 use clap::CommandFactory;
-use firecrest::{Client, HeadTailOptions, ListOptions};
+use firecrest::{Client, CompressOptions, HeadTailOptions, ListOptions};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -27,11 +27,7 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
     use Command::*;
     // Commands without a library back end, and the one that needs no server.
     match command {
-        GetNodes { .. }
-        | GetReservations { .. }
-        | GetPartitions { .. }
-        | Compress { .. }
-        | Extract { .. } => {
+        GetNodes { .. } | GetReservations { .. } | GetPartitions { .. } => {
             return Err(Failure::Unsupported(name.into()));
         }
         Completions { shell } => {
@@ -152,6 +148,21 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
             ignored(name, "-L/--dereference", *dereference);
             lib(c.copy(&system.system, source, destination))
         }
+        Compress {
+            system,
+            source,
+            destination,
+            dereference,
+            regexp,
+            ..
+        } => {
+            let options = CompressOptions {
+                dereference: *dereference,
+                match_pattern: regexp.clone(),
+            };
+            lib(c.compress(&system.system, source, destination, &options))
+        }
+        Extract(a) => lib(c.extract(&a.system.system, &a.source, &a.destination)),
         File { system, path } => {
             let kind = lib(c.file_type(&system.system, path))?;
             print_text(g, kind.trim_end());
@@ -205,9 +216,30 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
             system,
             source,
             destination,
+            recursive: true,
+            ..
+        } => transfer::download_dir(c, &system.system, source, destination.as_deref()),
+        Download {
+            system,
+            source,
+            destination,
             route,
             ..
         } => transfer::download(c, g, &system.system, source, destination.as_deref(), route),
+        Upload {
+            system,
+            source,
+            destination_directory,
+            filename,
+            recursive: true,
+            ..
+        } => transfer::upload_dir(
+            c,
+            &system.system,
+            Path::new(source),
+            destination_directory,
+            filename.as_deref(),
+        ),
         Upload {
             system,
             source,

@@ -4,7 +4,7 @@
 
 use crate::args::{Global, Route};
 use crate::{interrupt, Failure};
-use firecrest::{ApiVersion, Client, Direction, ProgressFn, Transfer, TransferState};
+use firecrest::{Client, Direction, ProgressFn, Transfer, TransferState};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -42,19 +42,12 @@ fn choose(
     if route.staged || route.direct {
         return Ok(route.staged);
     }
-    let parameters = client.parameters().map_err(Failure::Lib)?;
-    // UTILITIES_MAX_FILE_SIZE is in MB (MiB: the v2 server's byte limit / 2^20).
-    let Some(limit_mb) = parameters
-        .get("UTILITIES_MAX_FILE_SIZE")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-    else {
+    let limit = client
+        .direct_transfer_limit(direction)
+        .map_err(Failure::Lib)?;
+    let Some(limit) = limit else {
         return Ok(false);
     };
-    let mut limit = (limit_mb * 1048576.0) as u64;
-    if direction == Direction::Download && client.known_api_version() == Some(ApiVersion::V2) {
-        // v2 sends direct downloads base64-encoded through that buffer: 3/4 of it fits.
-        limit = limit / 4 * 3;
-    }
     Ok(size > limit)
 }
 
@@ -137,6 +130,42 @@ pub fn download(
         return Err(Failure::Interrupted);
     }
     result
+}
+
+/// `upload -r`: the local directory `source` becomes `directory/<name>` (its own name unless
+/// `name` says), merged into a directory already there.
+pub fn upload_dir(
+    client: &Client,
+    system: &str,
+    source: &Path,
+    directory: &str,
+    name: Option<&str>,
+) -> Result<(), Failure> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => base_name(&source.to_string_lossy()).to_string(),
+    };
+    let remote = format!("{}/{name}", directory.trim_end_matches('/'));
+    client
+        .upload_dir(system, source, &remote, None)
+        .map_err(Failure::Lib)
+}
+
+/// `download -r`: the remote directory `source` becomes the new local directory `destination`
+/// (default: its name here; inside `destination` when that is an existing directory).
+pub fn download_dir(
+    client: &Client,
+    system: &str,
+    source: &str,
+    destination: Option<&str>,
+) -> Result<(), Failure> {
+    let mut target = PathBuf::from(destination.unwrap_or_else(|| base_name(source)));
+    if target.is_dir() {
+        target.push(base_name(source));
+    }
+    client
+        .download_dir(system, source, &target, None)
+        .map_err(Failure::Lib)
 }
 
 /// A bar on stderr when it is a terminal, hidden otherwise (scripts, logs, tests).

@@ -257,6 +257,50 @@ fn staged_transfers(api: ApiVersion) {
 }
 both!(staged, staged_transfers);
 
+/// compress and extract on the server; `upload -r` and `download -r` move a whole tree.
+fn archives_and_directories(api: ApiVersion) {
+    let emu = start(api);
+    let dir = scratch(&format!("dirs-{api:?}"));
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("sub/a.txt"), b"a\n").unwrap();
+    std::fs::write(tree.join("b.bin"), pattern(70_000, 3)).unwrap();
+
+    let home = emu.home();
+    run(&emu, &["upload", "-r", tree.to_str().unwrap(), &home]).ok();
+    let up = remote(&emu, "tree");
+    assert_eq!(
+        std::fs::read(emu.local_path(&format!("{up}/sub/a.txt"))).unwrap(),
+        b"a\n"
+    );
+
+    let archive = remote(&emu, "tree.tar.gz");
+    run(&emu, &["compress", &up, &archive]).ok();
+    let into = remote(&emu, "into");
+    run(&emu, &["mkdir", &into]).ok();
+    run(&emu, &["extract", &archive, &into]).ok();
+    assert_eq!(
+        std::fs::read(emu.local_path(&format!("{into}/tree/b.bin"))).unwrap(),
+        pattern(70_000, 3)
+    );
+
+    // Into an existing local directory: the tree arrives under its own name.
+    let back = dir.join("back");
+    std::fs::create_dir(&back).unwrap();
+    run(&emu, &["download", "-r", &up, back.to_str().unwrap()]).ok();
+    assert_eq!(std::fs::read(back.join("tree/sub/a.txt")).unwrap(), b"a\n");
+    assert_eq!(
+        std::fs::read(back.join("tree/b.bin")).unwrap(),
+        pattern(70_000, 3)
+    );
+    // Again: the directory exists, so it is refused and left as it is.
+    let again = run(&emu, &["download", "-r", &up, back.to_str().unwrap()]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("exists"), "{}", again.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+both!(archives, archives_and_directories);
+
 /// submit (--wait), job-info, job-metadata, wait-for-job and cancel; a job's output downloaded.
 fn job_commands(api: ApiVersion) {
     let emu = start(api);

@@ -168,11 +168,16 @@ fn same_lines_same_answers() {
         let target = format!("{link}-{who}");
         let copy = remote(&emu, &format!("copy-{who}.txt"));
         let moved = remote(&emu, &format!("moved-{who}.txt"));
+        let archive = remote(&emu, &format!("archive-{who}.tar.gz"));
+        let out = remote(&emu, &format!("out-{who}"));
         for args in [
             vec!["symlink", file.as_str(), &target],
             vec!["cp", &file, &copy],
             vec!["mv", &copy, &moved],
             vec!["rm", "--force", &target],
+            vec!["compress", &moved, &archive],
+            vec!["mkdir", &out],
+            vec!["extract", &archive, &out],
         ] {
             let r = run_with(bin, &env, &args);
             assert_eq!(
@@ -184,6 +189,8 @@ fn same_lines_same_answers() {
         }
         assert!(emu.local_path(&moved).is_file(), "{who}");
         assert!(emu.local_path(&target).symlink_metadata().is_err(), "{who}");
+        let extracted = format!("{out}/moved-{who}.txt");
+        assert!(emu.local_path(&extracted).is_file(), "{who}: {extracted}");
     }
     let names = |v: Value| -> Vec<String> {
         let mut n: Vec<String> = v

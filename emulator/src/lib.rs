@@ -26,7 +26,8 @@
 //!   lost through a `FailTransfer` fault on the store POST gives 115, then 400, as recorded.
 //! - Timestamps are UTC; the system's users are `testuser` (uid 1001) and `root`; `/root` is
 //!   unreadable, and only the home and `/tmp` are writable; reservations, compute nodes and
-//!   partitions, compress, extract and xfer-internal are not emulated.
+//!   partitions and xfer-internal are not emulated; compress with `dereference` follows only
+//!   links that resolve inside the root (another fails as unreadable).
 //! - Compute jobs (`slurm`) run the user's scripts for real, as local processes of the user
 //!   running the emulator, with a working directory inside the root; see `slurm` for what of
 //!   Slurm is honoured.
@@ -44,6 +45,7 @@ mod server;
 mod slurm;
 mod sniff;
 mod store;
+mod tar;
 mod tokens;
 mod util;
 mod v1;

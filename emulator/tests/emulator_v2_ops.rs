@@ -264,8 +264,39 @@ fn compress_does_not_follow_links_out_of_the_root() {
         "/filesystem/cluster/ops/compress",
         &json!({"path": "/home/testuser/tree", "targetPath": "/home/testuser/t.tgz", "dereference": true}),
     );
-    assert_eq!(r.status, 501, "{}", r.text());
+    // The link is refused as one the user could not read; nothing of the host is archived.
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text().contains("/home/testuser/tree/host"),
+        "{}",
+        r.text()
+    );
     assert!(!local("t.tgz").exists(), "an archive was written");
+    // A link that stays inside the root is followed: its target's content is archived.
+    std::fs::remove_file(local("tree/host")).unwrap();
+    std::fs::write(local("real.txt"), b"real").unwrap();
+    std::os::unix::fs::symlink("../real.txt", local("tree/inside")).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/tree", "targetPath": "/home/testuser/t.tgz", "dereference": true}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    let listing = std::process::Command::new("tar")
+        .args(["-tvzf"])
+        .arg(local("t.tgz"))
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        listing.starts_with('d') && listing.contains("\n-"),
+        "{listing}"
+    );
+    assert!(
+        !listing.contains("\nl"),
+        "a link was archived as a link: {listing}"
+    );
+    std::fs::remove_file(local("t.tgz")).unwrap();
     // Without dereference the link is archived as a link, as tar does.
     let r = v2.send_json(
         "POST",

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod boundary;
 pub mod client;
 pub mod debug;
+pub mod dirs;
 pub mod files;
 pub mod jobs;
 pub mod json;

@@ -83,6 +83,20 @@ impl Userdata {
     }
 }
 
+/// The C caller's progress callback as the Rust one (None when `cb` is NULL).
+pub(crate) fn progress_fn(
+    cb: firecrest_progress_cb,
+    userdata: *mut c_void,
+) -> Option<transfers::ProgressFn> {
+    cb.map(|cb| {
+        let userdata = Userdata(userdata);
+        Box::new(move |done: u64, total: u64| {
+            // SAFETY: the caller gave this callback and userdata for this purpose.
+            unsafe { cb(userdata.ptr(), done, total) == 0 }
+        }) as transfers::ProgressFn
+    })
+}
+
 fn new_transfer(transfer: Transfer, out: Out<*mut firecrest_transfer>) {
     // SAFETY: checked by Out::new.
     unsafe { out.write(Box::into_raw(Box::new(firecrest_transfer { transfer }))) }
@@ -345,14 +359,7 @@ pub unsafe extern "C" fn firecrest_transfer_set_progress(
     userdata: *mut c_void,
 ) -> firecrest_status {
     with_transfer("firecrest_transfer_set_progress", t, |transfer| {
-        let progress = cb.map(|cb| {
-            let userdata = Userdata(userdata);
-            Box::new(move |done: u64, total: u64| {
-                // SAFETY: the caller gave this callback and userdata for this purpose.
-                unsafe { cb(userdata.ptr(), done, total) == 0 }
-            }) as transfers::ProgressFn
-        });
-        transfer.set_progress(progress);
+        transfer.set_progress(progress_fn(cb, userdata));
         Ok(())
     })
 }

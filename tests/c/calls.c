@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int passed = 0, failed = 0;
@@ -90,6 +91,114 @@ static int32_t to_memory(void *userdata, const uint8_t *data, size_t len) {
     memcpy(m->data + m->len, data, len);
     m->len += len;
     return 0;
+}
+
+/* Progress of a directory transfer: counts the calls, keeps the last byte count. */
+struct progress {
+    int calls;
+    uint64_t done;
+};
+
+static int32_t count_progress(void *userdata, uint64_t done, uint64_t total) {
+    struct progress *p = userdata;
+    p->calls++;
+    p->done = done;
+    (void)total;
+    return 0;
+}
+
+static int write_text(const char *path, const char *text, mode_t mode) {
+    FILE *f = fopen(path, "w");
+    if (!f) return 0;
+    fputs(text, f);
+    fclose(f);
+    return chmod(path, mode) == 0;
+}
+
+/* The text of a small local file (at most 255 bytes), "" when unreadable. */
+static const char *read_text(const char *path) {
+    static char buf[256];
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return buf;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static mode_t mode_of(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (st.st_mode & 0777) : 0;
+}
+
+/* compress, extract, upload_dir and download_dir, in the remote directory `dir`. */
+static void directories(firecrest_client *c, const char *system, const char *dir, const char *tmp,
+                        int32_t version) {
+    char local[600], p[1024], remote_tree[700], archive[720], ex[720], back[600];
+    snprintf(local, sizeof local, "%s/calls-tree-%ld", tmp, (long)getpid());
+    snprintf(p, sizeof p, "%s/sub", local);
+    check(mkdir(local, 0755) == 0 && mkdir(p, 0750) == 0, "a local tree");
+    snprintf(p, sizeof p, "%s/sub/run.sh", local);
+    check(write_text(p, "#!/bin/sh\necho hi\n", 0755), "local run.sh");
+    snprintf(p, sizeof p, "%s/notes.txt", local);
+    check(write_text(p, "private notes\n", 0600), "local notes.txt");
+
+    snprintf(remote_tree, sizeof remote_tree, "%s/tree", dir);
+    struct progress prog = {0, 0};
+    if (ok(firecrest_upload_dir(c, system, local, remote_tree, count_progress, &prog),
+           "upload_dir")) {
+        check(prog.calls >= 1 && prog.done > 0, "upload_dir reported progress");
+        char *text = NULL;
+        snprintf(p, sizeof p, "%s/sub/run.sh", remote_tree);
+        if (ok(firecrest_head(c, system, p, 0, 0, 0, &text), "head of an uploaded file")) {
+            check(strcmp(text, "#!/bin/sh\necho hi\n") == 0, "uploaded content");
+            firecrest_string_free(text);
+        }
+    }
+    check(firecrest_upload_dir(c, system, NULL, remote_tree, NULL, NULL) ==
+              FIRECREST_STATUS_NULL_ARGUMENT,
+          "upload_dir(NULL local_dir)");
+    snprintf(p, sizeof p, "%s/notes.txt", local);
+    check(firecrest_upload_dir(c, system, p, remote_tree, NULL, NULL) ==
+              FIRECREST_STATUS_INVALID_ARGUMENT,
+          "upload_dir of a file");
+
+    snprintf(archive, sizeof archive, "%s/tree.tar.gz", dir);
+    snprintf(ex, sizeof ex, "%s/ex", dir);
+    ok(firecrest_compress(c, system, remote_tree, archive, 0, NULL), "compress");
+    ok(firecrest_mkdir(c, system, ex, 1), "mkdir for extract");
+    if (ok(firecrest_extract(c, system, archive, ex), "extract")) {
+        char *text = NULL;
+        snprintf(p, sizeof p, "%s/tree/notes.txt", ex);
+        if (ok(firecrest_head(c, system, p, 0, 0, 0, &text), "head of an extracted file")) {
+            check(strcmp(text, "private notes\n") == 0, "extracted content");
+            firecrest_string_free(text);
+        }
+    }
+    firecrest_status s = firecrest_compress(c, system, remote_tree, archive, 0, ".*\\.sh");
+    check(version == 1 ? s == FIRECREST_STATUS_UNSUPPORTED : s == FIRECREST_STATUS_OK,
+          "compress with a match pattern: UNSUPPORTED on v1, done on v2");
+
+    snprintf(back, sizeof back, "%s/calls-back-%ld", tmp, (long)getpid());
+    if (ok(firecrest_download_dir(c, system, remote_tree, back, NULL, NULL), "download_dir")) {
+        snprintf(p, sizeof p, "%s/sub/run.sh", back);
+        check(strcmp(read_text(p), "#!/bin/sh\necho hi\n") == 0 && mode_of(p) == 0755,
+              "downloaded run.sh: content and mode 755");
+        snprintf(p, sizeof p, "%s/notes.txt", back);
+        check(strcmp(read_text(p), "private notes\n") == 0 && mode_of(p) == 0600,
+              "downloaded notes.txt: content and mode 600");
+        snprintf(p, sizeof p, "%s/sub", back);
+        check(mode_of(p) == 0750, "downloaded sub: mode 750");
+    }
+    check(firecrest_download_dir(c, system, remote_tree, back, NULL, NULL) ==
+              FIRECREST_STATUS_INVALID_ARGUMENT,
+          "download_dir onto an existing directory");
+    snprintf(p, sizeof p, "%s/none", dir);
+    snprintf(back, sizeof back, "%s/calls-none-%ld", tmp, (long)getpid());
+    check(firecrest_download_dir(c, system, p, back, NULL, NULL) != FIRECREST_STATUS_OK &&
+              mode_of(back) == 0,
+          "download_dir of a missing directory fails and leaves nothing");
 }
 
 int main(void) {
@@ -260,6 +369,8 @@ int main(void) {
         }
         firecrest_transfer_free(t);
     }
+
+    directories(c, system, dir, tmp ? tmp : "/tmp", version);
 
     ok(firecrest_remove(c, system, dir), "remove(dir)");
     check(firecrest_list_files(c, system, dir, 0, &json) != FIRECREST_STATUS_OK,

@@ -133,6 +133,18 @@ def witness(env, work):
         client.simple_delete(system, f"{remote_dir}/{name}")
     check_names(client.list_files(system, remote_dir), ["small.bin"], "only small.bin left after the deletions")
 
+    step("compress / extract (utilities)")
+    client.mkdir(system, f"{remote_dir}/tree/sub", p=True)
+    client.simple_upload(system, io.BytesIO(b"packed\n"), f"{remote_dir}/tree/sub", filename="a.txt")
+    archive = client.compress(system, f"{remote_dir}/tree", f"{remote_dir}/tree.tar.gz")
+    check(archive == f"{remote_dir}/tree.tar.gz", "compress returns the archive's path", archive)
+    client.mkdir(system, f"{remote_dir}/out")
+    client.extract(system, f"{remote_dir}/tree.tar.gz", f"{remote_dir}/out")
+    check(client.head(system, f"{remote_dir}/out/tree/sub/a.txt") == "packed\n", "extract gives the packed file")
+    for name in ("tree", "tree.tar.gz", "out"):
+        client.simple_delete(system, f"{remote_dir}/{name}")
+    check_names(client.list_files(system, remote_dir), ["small.bin"], "only small.bin left after the archives")
+
     step("external_upload + finish_upload")
     big_path = os.path.join(work, "big.bin")
     big = random_file(big_path, 3 * 1024 * 1024 + 4099)

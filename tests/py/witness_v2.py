@@ -127,6 +127,23 @@ def witness(env, work):
         client.rm(system, f"{remote_dir}/{name}")
     check_names(client.list_files(system, remote_dir), ["small.bin"], "only small.bin left after the deletions")
 
+    step("compress / extract (ops), also with a match pattern")
+    client.mkdir(system, f"{remote_dir}/tree/sub", create_parents=True)
+    client.upload(system, io.BytesIO(b"packed\n"), f"{remote_dir}/tree/sub", "a.txt", file_size=7)
+    client.upload(system, io.BytesIO(b"skip\n"), f"{remote_dir}/tree", "b.bin", file_size=5)
+    client.compress(system, f"{remote_dir}/tree", f"{remote_dir}/tree.tar.gz")
+    client.mkdir(system, f"{remote_dir}/out")
+    client.extract(system, f"{remote_dir}/tree.tar.gz", f"{remote_dir}/out")
+    check(client.view(system, f"{remote_dir}/out/tree/sub/a.txt") == "packed\n", "extract gives the packed file")
+    client.compress(system, f"{remote_dir}/tree", f"{remote_dir}/txt.tar.gz", match_pattern=".*\\.txt")
+    client.mkdir(system, f"{remote_dir}/txt")
+    client.extract(system, f"{remote_dir}/txt.tar.gz", f"{remote_dir}/txt")
+    kept = [e["name"] for e in client.list_files(system, f"{remote_dir}/txt/tree")]
+    check(kept == ["sub"], "the match pattern kept only the .txt file's directory", kept)
+    for name in ("tree", "tree.tar.gz", "out", "txt.tar.gz", "txt"):
+        client.rm(system, f"{remote_dir}/{name}")
+    check_names(client.list_files(system, remote_dir), ["small.bin"], "only small.bin left after the archives")
+
     step("upload (multi-part S3, waits for the transfer job)")
     big_path = os.path.join(work, "big.bin")
     size = max(2 * part_size + part_size // 2, client.MAX_DIRECT_UPLOAD_SIZE) + 4099

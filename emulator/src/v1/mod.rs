@@ -1,6 +1,7 @@
 //! FirecREST v1 routes: status, utilities, tasks and external transfers, as the real v1.16
 //! micro-services answer behind their gateway (one base URL).
 
+mod archive;
 mod compute;
 mod errors;
 mod fsops;

@@ -1,5 +1,6 @@
 //! `/utilities/*`: blocking file operations on the emulated cluster.
 
+use super::archive;
 use super::errors::{bad_request, command_failed};
 use super::fsops::{self, Portion, USER_ID};
 use super::{check_machine, optional, required, Call, Service, UTILITIES_MAX_BYTES};
@@ -180,6 +181,16 @@ fn serve(call: &mut Call, op: &str, description: &str) -> Result<Resp, Resp> {
                 Ok(out) => ok(200, "Success to checksum file.", json!(out)),
                 Err(e) => command_failed(op, &e),
             }
+        }
+        "compress" | "extract" => {
+            let src = required(call, "sourcePath", description)?;
+            let dst = target(call)?;
+            let r = if op == "compress" {
+                archive::compress(sb, &src, &dst, call.flag("dereference"))
+            } else {
+                archive::extract(sb, &src, &dst)
+            };
+            done(op, 201, r)
         }
         "head" | "tail" | "view" => head_tail(call, op, description)?,
         "download" => download(call)?,

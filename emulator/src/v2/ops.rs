@@ -6,14 +6,13 @@ use super::fs::{
 };
 use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
 use crate::atomic::AtomicFile;
-use crate::atomic::TMP_PREFIX;
-use crate::copy::merge_tree;
 use crate::ls::type_char;
 use crate::multipart;
 use crate::portion::{self, Count};
 use crate::sandbox::Sandbox;
 use crate::server::{Body, Req, Resp};
 use crate::sniff;
+pub(crate) use crate::tar::Tar;
 use crate::util::{errtext, sha256_hex};
 use serde_json::{json, Value};
 use std::fs::{self, File};
@@ -581,59 +580,8 @@ fn tar_flag(body: &Value) -> Result<&'static str, ApiError> {
     }
 }
 
-/// A `tar` command line on local paths, run by `ops/*` at once or by a transfer job.
-pub(crate) struct Tar {
-    args: Vec<std::ffi::OsString>,
-    /// The sandbox root, removed from tar's complaints so they show remote paths.
-    root: String,
-    /// For an extraction, the directory the members land in.
-    into: Option<PathBuf>,
-    pub compress: bool,
-}
-
-impl Tar {
-    /// Runs tar: Err(exit code, stderr) on failure. An archive is extracted into a fresh
-    /// directory and merged from there: tar writes through a symlink already in the target
-    /// (`evil -> ../../..` then member `evil/f`), and the OS would resolve it on the host.
-    pub fn run(&self) -> Result<(), (i32, String)> {
-        let Some(into) = &self.into else {
-            return self.tar(&self.args);
-        };
-        let in_dir = |dir: &Path| [self.args.clone(), vec!["-C".into(), dir.into()]].concat();
-        let Ok(stage) = tempfile::Builder::new().prefix(TMP_PREFIX).tempdir_in(into) else {
-            // No such directory (or not one): tar's own complaint says so.
-            return self.tar(&in_dir(into));
-        };
-        // The stage is removed when it goes out of scope.
-        self.tar(&in_dir(stage.path())).and_then(|_| {
-            merge_tree(stage.path(), into).map_err(|e| (2, format!("tar: {}", errtext(&e))))
-        })
-    }
-
-    fn tar(&self, args: &[std::ffi::OsString]) -> Result<(), (i32, String)> {
-        let out = std::process::Command::new("tar")
-            .args(args)
-            .output()
-            .map_err(|e| (127, format!("tar could not run: {e}")))?;
-        if out.status.success() {
-            return Ok(());
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr).replace(&self.root, "");
-        Err((
-            out.status.code().unwrap_or(1),
-            stderr.trim_end().to_string(),
-        ))
-    }
-}
-
 fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, into: Option<PathBuf>) -> Tar {
-    let root = ctx.sandbox.local_lexical("/");
-    Tar {
-        args,
-        root: root.to_string_lossy().trim_end_matches('/').to_string(),
-        compress: into.is_none(),
-        into,
-    }
+    Tar::new(ctx.sandbox, args, into)
 }
 
 /// `compress`: `tar -c` of `path` (relative to its parent) into `targetPath`.
@@ -641,12 +589,6 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
     let dst = ctx.path(field_str(body, &["targetPath", "target_path"]))?;
     let flag = tar_flag(body)?;
-    if field(body, &["matchPattern", "match_pattern"]).is_some() {
-        return Err(ApiError::new(
-            501,
-            "matchPattern is not supported by the FirecREST emulator.",
-        ));
-    }
     ctx.writable(
         &dst,
         &dst.target,
@@ -654,26 +596,24 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     )?;
     let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = src.local.file_name().unwrap_or_default().to_os_string();
-    // `tar -h` follows links on the host, where a link inside the tree can climb out of the root
-    // and pull a host file into the archive; the emulator would have to resolve them itself.
-    if field(body, &["dereference"])
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-    {
-        return Err(ApiError::new(
-            501,
-            "dereference is not supported by the FirecREST emulator.",
-        ));
-    }
     let mode = format!("-c{flag}f");
-    let args = vec![
-        mode.into(),
-        dst.target.into_os_string(),
-        "-C".into(),
-        parent.into_os_string(),
-        name,
-    ];
-    Ok(tar(ctx, args, None))
+    let pattern = field_str(body, &["matchPattern", "match_pattern"]).filter(|p| !p.is_empty());
+    let dereference = field(body, &["dereference"])
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut args = vec![mode.into(), dst.target.into_os_string()];
+    if pattern.is_none() {
+        args.extend(["-C".into(), parent.clone().into_os_string(), name]);
+    }
+    let mut cmd = tar(ctx, args, None);
+    if let Some(pattern) = pattern {
+        // As the server: `cd dirname(path); find . -type f -regex PATTERN | tar --files-from -`.
+        cmd = cmd.matching(parent, pattern);
+    }
+    if dereference {
+        cmd = cmd.dereference(src.local);
+    }
+    Ok(cmd)
 }
 
 /// `extract`: `tar -x` of `path` into the directory `targetPath`.

@@ -1,0 +1,94 @@
+//! `/utilities/compress` and `/utilities/extract`: the server runs `tar -czvf target -C
+//! dirname(src) basename(src)` and an extraction into a directory; the emulator runs tar on the
+//! sandbox's local paths, and its complaints go through the utilities' error rules.
+
+use crate::sandbox::Sandbox;
+use crate::tar::Tar;
+use crate::util::errtext;
+use std::ffi::OsString;
+use std::path::Path;
+
+/// Paths resolved inside the sandbox, with tar's wording for a refusal.
+fn resolve(
+    sb: &Sandbox,
+    path: &str,
+    follow_last: bool,
+    verb: &str,
+) -> Result<(String, std::path::PathBuf), String> {
+    sb.resolve(path, follow_last)
+        .map_err(|e| format!("tar: {path}: {verb}: {}", errtext(&e)))
+}
+
+/// The sandbox's write rule for creating entries inside the directory `remote` (the
+/// directory itself may be a writable root, such as home).
+fn check_write_inside(sb: &Sandbox, remote: &str, shown: &str) -> Result<(), String> {
+    sb.check_write(&format!("{}/.", remote.trim_end_matches('/')))
+        .map_err(|e| format!("tar: {shown}: Cannot open: {}", errtext(&e)))
+}
+
+/// `tar -czf target -C dirname(src) basename(src)`; a symlink named as `src` is archived as
+/// the link, as tar does without `-h`. With `dereference`, `--dereference`: what the links
+/// point to is archived, as long as every one of them stays inside the root.
+pub(crate) fn compress(
+    sb: &Sandbox,
+    src: &str,
+    dst: &str,
+    dereference: bool,
+) -> Result<(), String> {
+    let (src_remote, src_local) = resolve(sb, src, false, "Cannot stat")?;
+    sb.check_read(&src_remote)
+        .map_err(|e| format!("tar: {src}: Cannot open: {}", errtext(&e)))?;
+    if std::fs::symlink_metadata(&src_local).is_err() {
+        return Err(format!(
+            "tar: {src}: Cannot stat: No such file or directory\n\
+             tar: Exiting with failure status due to previous errors"
+        ));
+    }
+    let (dst_remote, dst_local) = resolve(sb, dst, true, "Cannot open")?;
+    sb.check_write(&dst_remote)
+        .map_err(|e| format!("tar (child): {dst}: Cannot open: {}", errtext(&e)))?;
+    let parent = src_local.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = src_local.file_name().unwrap_or_default().to_os_string();
+    let args: Vec<OsString> = vec![
+        "-czf".into(),
+        dst_local.into_os_string(),
+        "-C".into(),
+        parent.into_os_string(),
+        name,
+    ];
+    let tar = Tar::new(sb, args, None);
+    run(if dereference {
+        tar.dereference(src_local)
+    } else {
+        tar
+    })
+}
+
+/// `tar -xf source -C target` (tar recognises the compression itself, as the server's
+/// `type=auto` does from the suffix). Members never land outside `target`: the extraction
+/// happens in a fresh directory and is merged from there.
+pub(crate) fn extract(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
+    let (src_remote, src_local) = resolve(sb, src, true, "Cannot open")?;
+    sb.check_read(&src_remote)
+        .map_err(|e| format!("tar: {src}: Cannot open: {}", errtext(&e)))?;
+    let (dst_remote, dst_local) = resolve(sb, dst, true, "Cannot open")?;
+    check_write_inside(sb, &dst_remote, dst)?;
+    if !dst_local.is_dir() {
+        return Err(format!(
+            "tar: {dst}: Cannot open: No such file or directory\n\
+             tar: Error is not recoverable: exiting now"
+        ));
+    }
+    // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
+    let args: Vec<OsString> = vec![
+        "-xf".into(),
+        src_local.into_os_string(),
+        "--no-same-owner".into(),
+        "--no-same-permissions".into(),
+    ];
+    run(Tar::new(sb, args, Some(dst_local)))
+}
+
+fn run(tar: Tar) -> Result<(), String> {
+    tar.run().map_err(|(_, stderr)| stderr)
+}
