@@ -65,6 +65,12 @@ module firecrest
     integer(c_int32_t), parameter, public :: FIRECREST_TASK_INVALIDATED = 302
     integer(c_int32_t), parameter, public :: FIRECREST_TASK_FAILED = 400
 
+    ! ---- Listing options (firecrest_list_files_flags), summed ---------------------------------
+    integer(c_int32_t), parameter, public :: FIRECREST_LIST_HIDDEN = 1
+    integer(c_int32_t), parameter, public :: FIRECREST_LIST_RECURSIVE = 2
+    integer(c_int32_t), parameter, public :: FIRECREST_LIST_NUMERIC_IDS = 4
+    integer(c_int32_t), parameter, public :: FIRECREST_LIST_DEREFERENCE = 8
+
     ! ---- Job states (firecrest_job_state, firecrest_job_wait) ---------------------------------
     integer(c_int32_t), parameter, public :: FIRECREST_JOB_PENDING = 1
     integer(c_int32_t), parameter, public :: FIRECREST_JOB_RUNNING = 2
@@ -154,6 +160,7 @@ module firecrest
     public :: firecrest_options_set_max_answer_bytes, firecrest_options_set_call_timeout_ms
     public :: firecrest_options_set_low_speed, firecrest_options_set_fsync
     public :: firecrest_options_set_correlation_id
+    public :: firecrest_options_set_transfer_account
     public :: firecrest_options_free
     public :: firecrest_client_new, firecrest_client_new_from_env, firecrest_client_api_version
     public :: firecrest_client_detect_api_version, firecrest_client_free
@@ -163,6 +170,7 @@ module firecrest
     public :: firecrest_whoami, firecrest_groups
     ! files on a system
     public :: firecrest_list_files, firecrest_list_files_recursive, firecrest_mkdir
+    public :: firecrest_list_files_flags
     public :: firecrest_mv, firecrest_copy, firecrest_remove, firecrest_chmod, firecrest_chown
     public :: firecrest_symlink, firecrest_file_type, firecrest_stat, firecrest_checksum
     public :: firecrest_head, firecrest_tail, firecrest_view
@@ -183,6 +191,8 @@ module firecrest
     public :: firecrest_job_open, firecrest_job_id, firecrest_job_state, firecrest_job_wait
     public :: firecrest_job_exit_code, firecrest_job_info, firecrest_job_cancel
     public :: firecrest_job_free, firecrest_jobs
+    public :: firecrest_nodes, firecrest_partitions, firecrest_reservations
+    public :: firecrest_jobs_filtered
     public :: firecrest_job_options_new, firecrest_job_options_set_name
     public :: firecrest_job_options_set_account, firecrest_job_options_set_partition
     public :: firecrest_job_options_set_reservation, firecrest_job_options_set_stdout
@@ -438,6 +448,14 @@ module firecrest
             integer(c_int32_t) :: st
         end function firecrest_options_set_user_agent
 
+        function firecrest_options_set_transfer_account(o, account) result(st) &
+            bind(c, name='firecrest_options_set_transfer_account')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: o
+            character(kind=c_char), intent(in) :: account(*)
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_transfer_account
+
         subroutine firecrest_options_free(o) bind(c, name='firecrest_options_free')
             import :: c_ptr
             type(c_ptr), value :: o
@@ -569,6 +587,17 @@ module firecrest
             type(c_ptr), intent(out) :: json_out
             integer(c_int32_t) :: st
         end function firecrest_list_files_recursive
+
+        ! flags: a sum of FIRECREST_LIST_HIDDEN, _RECURSIVE, _NUMERIC_IDS, _DEREFERENCE
+        function firecrest_list_files_flags(c, system, path, flags, json_out) result(st) &
+            bind(c, name='firecrest_list_files_flags')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*), path(*)
+            integer(c_int32_t), value :: flags
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_list_files_flags
 
         function firecrest_mkdir(c, system, path, parents) result(st) bind(c, name='firecrest_mkdir')
             import :: c_ptr, c_char, c_int32_t
@@ -1001,6 +1030,44 @@ module firecrest
             integer(c_int32_t) :: st
         end function firecrest_jobs
 
+        ! name, time_window: C strings or c_null_ptr (no filter); see fc_jobs_filtered
+        function firecrest_jobs_filtered(c, system, name, time_window, json_out) result(st) &
+            bind(c, name='firecrest_jobs_filtered')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), value :: name, time_window
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_jobs_filtered
+
+        ! JSON arrays (see the header): nodes, partitions, reservations of a system
+        function firecrest_nodes(c, system, json_out) result(st) bind(c, name='firecrest_nodes')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_nodes
+
+        function firecrest_partitions(c, system, json_out) result(st) &
+            bind(c, name='firecrest_partitions')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_partitions
+
+        function firecrest_reservations(c, system, json_out) result(st) &
+            bind(c, name='firecrest_reservations')
+            import :: c_ptr, c_char, c_int32_t
+            type(c_ptr), value :: c
+            character(kind=c_char), intent(in) :: system(*)
+            type(c_ptr), intent(out) :: json_out
+            integer(c_int32_t) :: st
+        end function firecrest_reservations
+
         function firecrest_job_options_new(opts_out) result(st) &
             bind(c, name='firecrest_job_options_new')
             import :: c_ptr, c_int32_t
@@ -1090,11 +1157,12 @@ module firecrest
     public :: fc_options_set_connect_timeout_ms, fc_options_set_ca_file
     public :: fc_options_set_max_retries, fc_options_set_token_refresh_margin_s
     public :: fc_options_set_poll_interval_ms, fc_options_set_parallel_parts
-    public :: fc_options_set_user_agent
+    public :: fc_options_set_user_agent, fc_options_set_transfer_account
     public :: fc_client_new, fc_client_new_from_env, fc_client_detect_api_version
     public :: fc_auth_close, fc_options_close, fc_client_close, fc_transfer_close
     public :: fc_all_systems, fc_system, fc_parameters, fc_all_services, fc_service
     public :: fc_filesystems, fc_whoami, fc_groups
+    public :: fc_nodes, fc_partitions, fc_reservations, fc_list_files_flags, fc_jobs_filtered
     public :: fc_list_files, fc_list_files_recursive, fc_mkdir, fc_mv, fc_copy, fc_remove
     public :: fc_chmod, fc_chown, fc_symlink, fc_file_type, fc_stat, fc_checksum
     public :: fc_head, fc_tail, fc_view, fc_simple_upload, fc_simple_download
@@ -1445,6 +1513,12 @@ contains
             st = firecrest_options_set_correlation_id(opts, c_loc(c))
         end if
     end function fc_options_set_correlation_id
+    function fc_options_set_transfer_account(opts, account) result(st)
+        type(c_ptr), intent(in) :: opts
+        character(*), intent(in) :: account
+        integer(c_int32_t) :: st
+        st = firecrest_options_set_transfer_account(opts, fc_c_string(account))
+    end function fc_options_set_transfer_account
 
     !> opts may be c_null_ptr (defaults). The auth handle may be closed right after.
     function fc_client_new(firecrest_url, auth, opts, client) result(st)
@@ -1584,7 +1658,51 @@ contains
         json = string_result(st, p)
     end function fc_groups
 
+    ! ---- the scheduler's view of a system -----------------------------------------------------
+
+    function fc_nodes(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_nodes(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_nodes
+
+    function fc_partitions(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_partitions(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_partitions
+
+    function fc_reservations(client, system, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_reservations(client, fc_c_string(system), p)
+        json = string_result(st, p)
+    end function fc_reservations
+
     ! ---- files on a system --------------------------------------------------------------------
+
+    !> flags: a sum of FIRECREST_LIST_HIDDEN, _RECURSIVE, _NUMERIC_IDS and _DEREFERENCE.
+    function fc_list_files_flags(client, system, path, flags, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, path
+        integer(c_int32_t), intent(in) :: flags
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_list_files_flags(client, fc_c_string(system), fc_c_string(path), flags, p)
+        json = string_result(st, p)
+    end function fc_list_files_flags
 
     function fc_list_files(client, system, path, show_hidden, json) result(st)
         type(c_ptr), intent(in) :: client
@@ -2124,5 +2242,18 @@ contains
         st = firecrest_jobs(client, fc_c_string(system), p)
         json = string_result(st, p)
     end function fc_jobs
+
+    !> name: '' for any; time_window: '' for the server's default, else 1h, 8h, 24h, 3d or 7d.
+    function fc_jobs_filtered(client, system, name, time_window, json) result(st)
+        type(c_ptr), intent(in) :: client
+        character(*), intent(in) :: system, name, time_window
+        character(:), allocatable, intent(out) :: json
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: cname, cwindow
+        type(c_ptr) :: p
+        st = firecrest_jobs_filtered(client, fc_c_string(system), optional_c_string(name, cname), &
+            optional_c_string(time_window, cwindow), p)
+        json = string_result(st, p)
+    end function fc_jobs_filtered
 
 end module firecrest

@@ -85,6 +85,26 @@
 #define FIRECREST_LOG_TRACE 5
 
 /**
+ * firecrest_list_files_flags(): include names starting with a dot.
+ */
+#define FIRECREST_LIST_HIDDEN 1
+
+/**
+ * firecrest_list_files_flags(): list every subdirectory too.
+ */
+#define FIRECREST_LIST_RECURSIVE 2
+
+/**
+ * firecrest_list_files_flags(): owners and groups as numbers (`ls -n`).
+ */
+#define FIRECREST_LIST_NUMERIC_IDS 4
+
+/**
+ * firecrest_list_files_flags(): describe what symbolic links point to (`ls -L`).
+ */
+#define FIRECREST_LIST_DEREFERENCE 8
+
+/**
  * Waiting in the queue.
  */
 #define FIRECREST_JOB_PENDING 1
@@ -870,6 +890,17 @@ firecrest_status firecrest_list_files_recursive(const struct firecrest_client *c
                                                 char **json_out);
 
 /**
+ * As firecrest_list_files(), with its options as a sum of FIRECREST_LIST_HIDDEN,
+ * FIRECREST_LIST_RECURSIVE, FIRECREST_LIST_NUMERIC_IDS and FIRECREST_LIST_DEREFERENCE (0: none).
+ * Other bits are refused with FIRECREST_STATUS_INVALID_ARGUMENT.
+ */
+firecrest_status firecrest_list_files_flags(const struct firecrest_client *c,
+                                            const char *system,
+                                            const char *path,
+                                            int32_t flags,
+                                            char **json_out);
+
+/**
  * Creates the directory `path` on `system`; with `parents` non-zero also missing parents (and no
  * error if it exists).
  *
@@ -1231,6 +1262,57 @@ firecrest_status firecrest_jobs(const struct firecrest_client *c,
                                 char **json_out);
 
 /**
+ * As firecrest_jobs(), keeping only jobs called `name` (NULL: any) and, on FirecREST v2 2.5.7
+ * or later, reaching back `time_window` for ended jobs: "1h", "8h", "24h", "3d" or "7d" (NULL:
+ * the server's default, a day). A time window on v1 or an older v2 server is
+ * FIRECREST_STATUS_UNSUPPORTED. `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (an empty name, an unknown window), FIRECREST_STATUS_UNSUPPORTED, transport and HTTP statuses.
+ */
+firecrest_status firecrest_jobs_filtered(const struct firecrest_client *c,
+                                         const char *system,
+                                         const char *name,
+                                         const char *time_window,
+                                         char **json_out);
+
+/**
+ * The compute nodes of `system`, as a JSON array of `{"name": string, "state": [string],
+ * "partitions": [string], "features": [string]}` (`state` holds Slurm's words, e.g. "IDLE").
+ * `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * transport, HTTP and API statuses.
+ */
+firecrest_status firecrest_nodes(const struct firecrest_client *c,
+                                 const char *system,
+                                 char **json_out);
+
+/**
+ * The scheduler partitions of `system`, as a JSON array of `{"name": string, "state": string,
+ * "total_cpus": int|null, "total_nodes": int|null, "default": bool|null}` (`default` is null
+ * on FirecREST v2, which does not say). `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * transport, HTTP and API statuses.
+ */
+firecrest_status firecrest_partitions(const struct firecrest_client *c,
+                                      const char *system,
+                                      char **json_out);
+
+/**
+ * The scheduler reservations of `system`, as a JSON array of `{"name": string, "state": string,
+ * "nodes": string, "start_time": string, "end_time": string, "features": [string]}` (times
+ * `YYYY-MM-DDTHH:MM:SS`). `*json_out` is freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+ * transport, HTTP and API statuses.
+ */
+firecrest_status firecrest_reservations(const struct firecrest_client *c,
+                                        const char *system,
+                                        char **json_out);
+
+/**
  * New, empty job options. `*opts_out` is freed with firecrest_job_options_free().
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT.
@@ -1460,6 +1542,17 @@ firecrest_status firecrest_options_set_parallel_parts(struct firecrest_options *
  */
 firecrest_status firecrest_options_set_user_agent(struct firecrest_options *o,
                                                   const char *user_agent);
+
+/**
+ * The scheduler account charged for the jobs FirecREST v2 runs for cp, mv, rm, external
+ * transfers, compress and extract (default: the user's default account where the system needs
+ * one). v1 runs these without the scheduler and ignores it. The string is copied.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (not UTF-8, empty, or with whitespace or control characters).
+ */
+firecrest_status firecrest_options_set_transfer_account(struct firecrest_options *o,
+                                                        const char *account);
 
 /**
  * The largest JSON or text answer the client reads (a listing, a task), in bytes (default

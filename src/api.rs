@@ -22,6 +22,11 @@ pub(crate) trait Api: Send + Sync {
     fn whoami(&self, system: &str) -> Result<String>;
     fn groups(&self, system: &str) -> Result<UserGroups>;
 
+    // ---- the scheduler's view of a system
+    fn nodes(&self, system: &str) -> Result<Vec<Node>>;
+    fn partitions(&self, system: &str) -> Result<Vec<Partition>>;
+    fn reservations(&self, system: &str) -> Result<Vec<Reservation>>;
+
     // ---- files on a system
     fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>>;
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()>;
@@ -90,8 +95,8 @@ pub(crate) trait Api: Send + Sync {
     fn submit_job(&self, system: &str, spec: &JobSpec) -> Result<String>;
     /// None: the scheduler does not list the job (not yet, or not at all).
     fn job_info(&self, system: &str, job_id: &str) -> Result<Option<JobInfo>>;
-    /// The user's jobs on `system`.
-    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>>;
+    /// The user's jobs on `system`; `filter.name` is checked (not empty).
+    fn jobs(&self, system: &str, filter: &JobFilter) -> Result<Vec<JobInfo>>;
     fn cancel_job(&self, system: &str, job_id: &str) -> Result<()>;
     /// `info` with what the scheduler knows of the job's files where the server says it
     /// separately (v2's metadata: the script, standard output and error paths).

@@ -272,6 +272,29 @@ impl Client {
         self.call(what, |a| a.groups(system))
     }
 
+    // ---- the scheduler's view of a system
+
+    /// The system's compute nodes.
+    pub fn nodes(&self, system: &str) -> Result<Vec<Node>> {
+        let what = || format!("nodes {}", shown(system));
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.nodes(system))
+    }
+
+    /// The system's scheduler partitions.
+    pub fn partitions(&self, system: &str) -> Result<Vec<Partition>> {
+        let what = || format!("partitions {}", shown(system));
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.partitions(system))
+    }
+
+    /// The system's scheduler reservations.
+    pub fn reservations(&self, system: &str) -> Result<Vec<Reservation>> {
+        let what = || format!("reservations {}", shown(system));
+        require_system(system).map_err(|e| e.context(what()))?;
+        self.call(what, |a| a.reservations(system))
+    }
+
     // ---- files on a system
     pub fn list_files(
         &self,
@@ -616,11 +639,28 @@ impl Client {
         })
     }
 
-    /// The user's jobs on `system`, as the scheduler lists them.
+    /// The user's jobs on `system`, as the scheduler lists them (on FirecREST v2 from 2.5.7,
+    /// ended jobs of the last day; before, of the last week).
     pub fn jobs(&self, system: &str) -> Result<Vec<JobInfo>> {
+        self.jobs_filtered(system, &JobFilter::default())
+    }
+
+    /// The user's jobs on `system` that `filter` keeps. A name is matched on every version
+    /// (by the client where the server cannot); a time window needs FirecREST v2 2.5.7 or
+    /// later (`Unsupported` on v1 and on older v2 servers, which list a fixed window).
+    pub fn jobs_filtered(&self, system: &str, filter: &JobFilter) -> Result<Vec<JobInfo>> {
         let what = || format!("jobs {}", shown(system));
         require_system(system).map_err(|e| e.context(what()))?;
-        self.call(what, |a| a.jobs(system))
+        if let Some(name) = &filter.name {
+            // The server's bound (OpenPBS's longest job name).
+            if name.is_empty() || name.contains('\0') || name.chars().count() > 235 {
+                return Err(Error::invalid_argument(format!(
+                    "job name {name:?}: empty, NUL-carrying or longer than 235 characters"
+                ))
+                .context(what()));
+            }
+        }
+        self.call(what, |a| a.jobs(system, filter))
     }
 
     // ---- the shapes most operations share

@@ -45,6 +45,11 @@ pub struct Options {
     /// anything else); None: a fresh random one for each call. A thread's own choice
     /// (`firecrest::with_correlation_id`) overrides it.
     pub correlation_id: Option<String>,
+    /// The scheduler account charged for the jobs FirecREST v2 runs on the user's behalf: cp,
+    /// mv, rm (when it becomes a job), external transfers, compress, extract. `None`: the user's
+    /// default account where the system's job directives need one, else none. v1 runs these
+    /// operations without the scheduler, so it has no use for it.
+    pub transfer_account: Option<String>,
 }
 
 impl Default for Options {
@@ -66,6 +71,7 @@ impl Default for Options {
             low_speed_time: Duration::from_secs(60),
             fsync_downloads: false,
             correlation_id: None,
+            transfer_account: None,
         }
     }
 }
@@ -78,8 +84,23 @@ impl Options {
         if let Some(id) = &self.correlation_id {
             crate::transport::correlation::check("correlation_id", id)?;
         }
+        if let Some(account) = &self.transfer_account {
+            check_account(account)?;
+        }
         Ok(())
     }
+}
+
+/// A scheduler account name: not empty, no whitespace or control characters (it becomes part
+/// of a job's `#SBATCH --account=` line).
+pub(crate) fn check_account(account: &str) -> Result<()> {
+    if account.is_empty() || account.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid_argument(format!(
+            "transfer_account {account:?} is not a scheduler account name \
+             (empty, or with whitespace or control characters)"
+        )));
+    }
+    Ok(())
 }
 
 /// A header value has no control characters (tab aside): a CR or LF would end the header.

@@ -162,11 +162,44 @@ pub struct Task {
     pub data: serde_json::Value,
 }
 
+/// A name as the server's `ls --quoting-style=c` left it, with the bytes it printed as octal
+/// escapes (every non-ASCII byte, so `\303\274` for `ü`) put back. The server unquotes the
+/// name but not these escapes. Only octal escapes are decoded, and only when the bytes form
+/// UTF-8: anything else keeps the server's text, so a name is never made up.
+pub(crate) fn ls_name(name: String) -> String {
+    if !name.contains('\\') {
+        return name;
+    }
+    let raw = name.as_bytes();
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let digits = raw
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)) && d[0] <= b'3');
+        match (raw[i], digits) {
+            (b'\\', Some(d)) => {
+                bytes.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (b, _) => {
+                bytes.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap_or(name)
+}
+
 /// Options of `list_files`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListOptions {
     pub show_hidden: bool,
     pub recursive: bool,
+    /// Owners and groups as numbers (`ls -n`), not names.
+    pub numeric_uid: bool,
+    /// Describe what symbolic links point to, not the links (`ls -L`).
+    pub dereference: bool,
 }
 
 /// Options of `compress` (the archive is a gzip-compressed tar on both API versions).
@@ -469,6 +502,111 @@ impl JobSpec {
     }
 }
 
+/// A compute node as the scheduler describes it (v1 `scontrol show nodes`, v2
+/// `/status/{system}/nodes`). The C API returns these as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    /// Slurm's state words, e.g. `["IDLE"]` or `["MIXED", "DRAIN"]`.
+    pub state: Vec<String>,
+    pub partitions: Vec<String>,
+    /// The node's active features; empty where Slurm says `(null)`.
+    pub features: Vec<String>,
+}
+
+/// A scheduler partition (v1 `scontrol show partitions`, v2 `/status/{system}/partitions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    pub name: String,
+    /// `UP`, `DOWN`, `DRAIN`, `INACTIVE`.
+    pub state: String,
+    pub total_cpus: Option<u64>,
+    pub total_nodes: Option<u64>,
+    /// Whether jobs without a partition go here (v1 only; `null` on v2).
+    pub default: Option<bool>,
+}
+
+/// A scheduler reservation (v1 `scontrol show reservations`, v2
+/// `/status/{system}/reservations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub name: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub state: String,
+    /// The node list in Slurm's notation (`nid[001-004]`).
+    pub nodes: String,
+    /// `YYYY-MM-DDTHH:MM:SS`, the scheduler's time.
+    pub start_time: String,
+    pub end_time: String,
+    /// Empty where Slurm says `(null)`.
+    pub features: Vec<String>,
+}
+
+/// Slurm's feature text (`a,b`, `a&b`, `(null)`) as a list.
+pub(crate) fn feature_list(text: &str) -> Vec<String> {
+    text.split([',', '&'])
+        .map(str::trim)
+        .filter(|f| !f.is_empty() && *f != "(null)")
+        .map(str::to_string)
+        .collect()
+}
+
+/// How far back a job list reaches for jobs that have ended (FirecREST v2 2.5.7's
+/// `time_window`; its default is a day). Running and pending jobs are always listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeWindow {
+    Hour,
+    EightHours,
+    Day,
+    ThreeDays,
+    Week,
+}
+
+impl TimeWindow {
+    /// The server's spelling: `1h`, `8h`, `24h`, `3d`, `7d`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeWindow::Hour => "1h",
+            TimeWindow::EightHours => "8h",
+            TimeWindow::Day => "24h",
+            TimeWindow::ThreeDays => "3d",
+            TimeWindow::Week => "7d",
+        }
+    }
+}
+
+/// From the server's spelling (`1h`, `8h`, `24h`, `3d`, `7d`); anything else is an
+/// `InvalidArgument` that lists them.
+impl std::str::FromStr for TimeWindow {
+    type Err = crate::error::Error;
+
+    fn from_str(text: &str) -> crate::error::Result<TimeWindow> {
+        [
+            TimeWindow::Hour,
+            TimeWindow::EightHours,
+            TimeWindow::Day,
+            TimeWindow::ThreeDays,
+            TimeWindow::Week,
+        ]
+        .into_iter()
+        .find(|w| w.as_str() == text)
+        .ok_or_else(|| {
+            crate::error::Error::invalid_argument(format!(
+                "time_window {text:?} is not one of 1h, 8h, 24h, 3d, 7d"
+            ))
+        })
+    }
+}
+
+/// Which of the user's jobs `Client::jobs_filtered` lists: `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobFilter {
+    /// Only jobs of this name.
+    pub name: Option<String>,
+    /// Ended jobs this far back (v2 only; the server's default where `None`).
+    pub time_window: Option<TimeWindow>,
+}
+
 /// A job as the scheduler reports it: one schema on v1 and v2 (`null` where the server does
 /// not say). The C API returns this as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -498,5 +636,22 @@ pub struct JobInfo {
 impl JobInfo {
     pub fn job_state(&self) -> JobState {
         JobState::from_word(&self.state)
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::ls_name;
+
+    #[test]
+    fn octal_escapes_become_utf8() {
+        assert_eq!(ls_name(r"\303\274nicode.txt".into()), "ünicode.txt");
+        assert_eq!(ls_name(r"a\342\202\254b".into()), "a€b");
+        assert_eq!(ls_name("plain".into()), "plain");
+        // Not UTF-8 once decoded, or not an escape: the server's text stays.
+        assert_eq!(ls_name(r"x\377".into()), r"x\377");
+        assert_eq!(ls_name(r"back\slash".into()), r"back\slash");
+        assert_eq!(ls_name(r"end\30".into()), r"end\30");
+        assert_eq!(ls_name(r"tab\011".into()), "tab\t");
     }
 }

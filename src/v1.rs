@@ -118,9 +118,9 @@ struct RawEntry {
 impl RawEntry {
     fn into_entry(self) -> FileEntry {
         FileEntry {
-            name: self.name,
+            name: ls_name(self.name),
             kind: self.kind,
-            link_target: self.link_target.filter(|t| !t.is_empty()),
+            link_target: self.link_target.filter(|t| !t.is_empty()).map(ls_name),
             user: self.user,
             group: self.group,
             permissions: self.permissions,
@@ -180,6 +180,48 @@ impl Api for V1 {
         self.get_member(V1::whoami_request(system).query("groups", "true"), "output")
     }
 
+    fn nodes(&self, system: &str) -> Result<Vec<Node>> {
+        let data = self.task_result(on_system(Method::Get, "/compute/nodes", system))?;
+        Ok(listed(&data)
+            .map(|n| Node {
+                name: text_of(&n["NodeName"]).unwrap_or_default(),
+                state: words(&n["State"]),
+                partitions: words(&n["Partitions"]),
+                features: words(&n["ActiveFeatures"])
+                    .iter()
+                    .flat_map(|f| feature_list(f))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    fn partitions(&self, system: &str) -> Result<Vec<Partition>> {
+        let data = self.task_result(on_system(Method::Get, "/compute/partitions", system))?;
+        Ok(listed(&data)
+            .map(|p| Partition {
+                name: text_of(&p["PartitionName"]).unwrap_or_default(),
+                state: text_of(&p["State"]).unwrap_or_default(),
+                total_cpus: count_of(&p["TotalCPUs"]),
+                total_nodes: count_of(&p["TotalNodes"]),
+                default: text_of(&p["Default"]).map(|d| d.eq_ignore_ascii_case("YES")),
+            })
+            .collect())
+    }
+
+    fn reservations(&self, system: &str) -> Result<Vec<Reservation>> {
+        let data = self.task_result(on_system(Method::Get, "/compute/reservations", system))?;
+        Ok(listed(&data)
+            .map(|r| Reservation {
+                name: text_of(&r["ReservationName"]).unwrap_or_default(),
+                state: text_of(&r["State"]).unwrap_or_default(),
+                nodes: text_of(&r["Nodes"]).unwrap_or_default(),
+                start_time: text_of(&r["StartTime"]).unwrap_or_default(),
+                end_time: text_of(&r["EndTime"]).unwrap_or_default(),
+                features: feature_list(&text_of(&r["Features"]).unwrap_or_default()),
+            })
+            .collect())
+    }
+
     fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
         let mut req = on_system(Method::Get, "/utilities/ls", system).query("targetPath", path);
         if options.show_hidden {
@@ -187,6 +229,12 @@ impl Api for V1 {
         }
         if options.recursive {
             req = req.query("recursive", "true");
+        }
+        if options.numeric_uid {
+            req = req.query("numericUid", "true");
+        }
+        if options.dereference {
+            req = req.query("followLinks", "true");
         }
         let answer: Output<Vec<RawEntry>> = self.session.send(req)?.json()?;
         Ok(answer
@@ -448,9 +496,20 @@ impl Api for V1 {
         Ok(found)
     }
 
-    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>> {
+    /// squeue lists queued and running jobs only, so there is no window to choose.
+    fn jobs(&self, system: &str, filter: &JobFilter) -> Result<Vec<JobInfo>> {
+        if let Some(window) = filter.time_window {
+            return Err(Error::unsupported(format!(
+                "FirecREST v1 lists only queued and running jobs (squeue); a time window \
+                 ({}) needs FirecREST v2 2.5.7 or later",
+                window.as_str()
+            )));
+        }
         let queued = self.task_result(on_system(Method::Get, "/compute/jobs", system))?;
-        Ok(listed(&queued).map(squeue_info).collect())
+        Ok(listed(&queued)
+            .map(squeue_info)
+            .filter(|j| filter.name.as_ref().is_none_or(|n| *n == j.name))
+            .collect())
     }
 
     /// squeue's answer already names the files.
@@ -509,6 +568,21 @@ fn listed(data: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
         Value::Array(a) => Box::new(a.iter()),
         _ => Box::new(std::iter::empty()),
     }
+}
+
+/// A list of words that `scontrol`'s parser gives as a list or as one comma-separated text.
+fn words(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().filter_map(text_of).collect(),
+        other => text_of(other)
+            .map(|t| t.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// A count sent as a number or as its text.
+fn count_of(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str()?.trim().parse().ok())
 }
 
 fn text_of(v: &Value) -> Option<String> {

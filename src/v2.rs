@@ -125,6 +125,26 @@ impl V2 {
         Ok(())
     }
 
+    /// The server's `F7T-AppVersion`, from the cached systems' description.
+    fn app_version(&self) -> Result<Option<String>> {
+        let cached = self.systems.get_or_fetch(|| self.fetch_systems())?;
+        Ok(cached.app_version.clone())
+    }
+
+    /// `/status/{system}/{what}`'s list (nodes, partitions, reservations); `null` is none.
+    fn status_list(&self, system: &str, what: &str) -> Result<Vec<Value>> {
+        let path = format!("/status/{}/{what}", segment(system)?);
+        let mut reply = http::get(&self.session, &path, &[], "")?;
+        match reply.body[what].take() {
+            Value::Array(list) => Ok(list),
+            Value::Null => Ok(Vec::new()),
+            other => Err(Error::new(
+                ErrorKind::Json,
+                format!("expected a list of {what}, got {other}"),
+            )),
+        }
+    }
+
     /// cp/mv: submit the transfer job and wait for its verdict.
     fn transfer_job_op(&self, system: &str, op: &str, source: &str, target: &str) -> Result<()> {
         check_path(source)?;
@@ -222,12 +242,65 @@ impl Api for V2 {
         Ok(serde_json::from_value(reply.body)?)
     }
 
+    fn nodes(&self, system: &str) -> Result<Vec<Node>> {
+        let listed = match self.status_list(system, "nodes") {
+            // The server's word for an empty list; an unknown system is "System not found".
+            Err(e) if e.kind() == ErrorKind::NotFound && e.message().contains("No nodes found") => {
+                Vec::new()
+            }
+            other => other?,
+        };
+        Ok(listed
+            .iter()
+            .map(|n| Node {
+                name: text(&n["name"]),
+                state: texts(&n["state"]),
+                partitions: texts(&n["partitions"]),
+                features: texts(&n["features"])
+                    .iter()
+                    .flat_map(|f| feature_list(f))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    fn partitions(&self, system: &str) -> Result<Vec<Partition>> {
+        let listed = self.status_list(system, "partitions")?;
+        Ok(listed
+            .iter()
+            .map(|p| Partition {
+                name: text(&p["name"]),
+                state: text(&p["partition"]),
+                total_cpus: p["cpus"].as_u64(),
+                total_nodes: p["totalNodes"].as_u64(),
+                default: None,
+            })
+            .collect())
+    }
+
+    fn reservations(&self, system: &str) -> Result<Vec<Reservation>> {
+        let listed = self.status_list(system, "reservations")?;
+        Ok(listed
+            .iter()
+            .map(|r| Reservation {
+                name: text(&r["name"]),
+                state: text(&r["state"]),
+                nodes: text(&r["nodeList"]),
+                start_time: text(&r["startTime"]),
+                end_time: text(&r["endTime"]),
+                features: feature_list(&text(&r["features"])),
+            })
+            .collect())
+    }
+
     fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
         check_path(path)?;
         let query = [
             ("path", path.to_string()),
             ("showHidden", options.show_hidden.to_string()),
             ("recursive", options.recursive.to_string()),
+            ("numericUid", options.numeric_uid.to_string()),
+            ("dereference", options.dereference.to_string()),
         ];
         // Read straight into entries: a listing can hold many thousands.
         let answer: LsAnswer = http::get_json(&self.session, &ops_path(system, "ls")?, &query)?;
@@ -348,9 +421,12 @@ impl Api for V2 {
         self.head_tail("tail", "skipHeading", system, path, options)
     }
 
-    /// The file's text (the server's default `size` of 5 MiB from offset 0).
+    /// The file's text from offset 0, as much as the system allows: `size` is sent as the
+    /// system's limit because the server's default (5 MiB) is refused where the limit is lower.
     fn view(&self, system: &str, path: &str) -> Result<String> {
-        output_string(self.ops_get(system, "view", path, &[])?, "view")
+        let size = self.ops_limit(system)?;
+        let output = self.ops_get(system, "view", path, &[("size", size.to_string())])?;
+        output_string(output, "view")
     }
 
     fn simple_upload(
@@ -472,16 +548,40 @@ impl Api for V2 {
         jobs::job_report(&self.session, system, job_id)
     }
 
-    fn jobs(&self, system: &str) -> Result<Vec<JobInfo>> {
+    /// `name` and `time_window` exist from 2.5.7 on; older servers ignore unknown query
+    /// parameters, so for them the client matches the name itself and refuses a window.
+    fn jobs(&self, system: &str, filter: &JobFilter) -> Result<Vec<JobInfo>> {
         let path = format!("/compute/{}/jobs", segment(system)?);
-        let reply = http::get(&self.session, &path, &[], "")?;
+        let mut query = Vec::new();
+        if filter.name.is_some() || filter.time_window.is_some() {
+            let version = self.app_version()?;
+            if release_at_least(version.as_deref(), (2, 5, 7)) {
+                if let Some(name) = &filter.name {
+                    query.push(("name", name.clone()));
+                }
+                if let Some(window) = filter.time_window {
+                    query.push(("time_window", window.as_str().to_string()));
+                }
+            } else if let Some(window) = filter.time_window {
+                return Err(Error::unsupported(format!(
+                    "this FirecREST ({}) lists ended jobs of a fixed window; time_window ({}) \
+                     needs 2.5.7 or later",
+                    version.as_deref().unwrap_or("version unknown"),
+                    window.as_str()
+                )));
+            }
+        }
+        let reply = http::get(&self.session, &path, &query, "")?;
         // `null` when the user has none.
-        reply.body["jobs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(jobs::job_info)
-            .collect()
+        let listed = reply.body["jobs"].as_array().into_iter().flatten();
+        let mut jobs = Vec::new();
+        for job in listed {
+            let info = jobs::job_info(job)?;
+            if filter.name.as_ref().is_none_or(|n| *n == info.name) {
+                jobs.push(info);
+            }
+        }
+        Ok(jobs)
     }
 
     fn job_metadata(&self, system: &str, mut info: JobInfo) -> Result<JobInfo> {
@@ -534,11 +634,17 @@ pub(crate) struct RawSystems {
 
 impl RawSystems {
     fn from_answer(mut body: Value, app_version: Option<String>) -> Result<RawSystems> {
+        let shared = body.get_mut("dataOperation").map(Value::take);
         match body.get_mut("systems").map(Value::take) {
-            Some(Value::Array(systems)) => Ok(RawSystems {
-                systems,
-                app_version,
-            }),
+            Some(Value::Array(mut systems)) => {
+                for system in &mut systems {
+                    data_operation_per_system(system, shared.as_ref());
+                }
+                Ok(RawSystems {
+                    systems,
+                    app_version,
+                })
+            }
             _ => Err(Error::new(
                 ErrorKind::Json,
                 "/status/systems answer has no 'systems' list",
@@ -567,6 +673,25 @@ impl RawSystems {
                     ),
                 )
             })
+    }
+}
+
+/// Servers before 2.5.0 publish one `dataOperation` beside the systems (limits, staging) and
+/// each system's `datatransferJobsDirectives` on the system itself; later ones put both in the
+/// system's `dataOperation`. Both are read as the later shape.
+fn data_operation_per_system(system: &mut Value, shared: Option<&Value>) {
+    let Value::Object(entry) = system else {
+        return;
+    };
+    let directives = entry
+        .remove("datatransferJobsDirectives")
+        .or_else(|| entry.remove("datatransfer_jobs_directives"));
+    let data_operation = entry
+        .entry("dataOperation")
+        .or_insert_with(|| shared.cloned().unwrap_or_else(|| json!({})));
+    if let (Some(directives), Value::Object(op)) = (directives, data_operation) {
+        op.entry("datatransfer_jobs_directives")
+            .or_insert(directives);
     }
 }
 
@@ -780,6 +905,29 @@ fn filesystems_of(system: &Value) -> Value {
     )
 }
 
+/// Whether `F7T-AppVersion` names `wanted` or a later release. A source build says `2.x.x`
+/// (newer than every release, as is an `x` anywhere); a missing or unreadable version is
+/// taken as older, so the client does not send what the server may not know.
+fn release_at_least(version: Option<&str>, wanted: (u32, u32, u32)) -> bool {
+    let Some(version) = version else {
+        return false;
+    };
+    let mut parts = version
+        .trim()
+        .trim_start_matches('v')
+        .split(['.', '-', '+']);
+    let mut next = || -> Option<u32> {
+        match parts.next()? {
+            "x" => Some(u32::MAX),
+            n => n.parse().ok(),
+        }
+    };
+    match (next(), next(), next()) {
+        (Some(a), Some(b), Some(c)) => (a, b, c) >= wanted,
+        _ => false,
+    }
+}
+
 /// `/filesystem/{system}/ops/{op}`.
 fn ops_path(system: &str, op: &str) -> Result<String> {
     Ok(format!("/filesystem/{}/ops/{op}", segment(system)?))
@@ -793,6 +941,24 @@ fn check_path(path: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A text field; empty where absent.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A list of words sent as a list or as one comma-separated text.
+fn texts(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().map(text).filter(|t| !t.is_empty()).collect(),
+        Value::String(s) if !s.is_empty() => vec![s.clone()],
+        _ => Vec::new(),
+    }
 }
 
 fn output_string(v: Value, what: &str) -> Result<String> {
@@ -837,9 +1003,9 @@ impl V2Entry {
     /// As v1's entry.
     fn into_entry(self) -> FileEntry {
         FileEntry {
-            name: self.name,
+            name: ls_name(self.name),
             kind: self.kind,
-            link_target: self.link_target.filter(|s| !s.is_empty()),
+            link_target: self.link_target.filter(|s| !s.is_empty()).map(ls_name),
             user: self.user,
             group: self.group,
             permissions: self.permissions,
@@ -885,6 +1051,34 @@ mod tests {
         assert!(entry(v).is_err());
         let v = json!({"name":"f","type":"-","user":"u","group":"g","size":7});
         assert_eq!(entry(v).unwrap().size, 7);
+    }
+
+    #[test]
+    fn systems_before_2_5_0() {
+        let old = json!({"systems": [{"name": "c", "datatransferJobsDirectives": ["#SBATCH -A {account}"]}],
+                         "dataOperation": {"max_ops_file_size": 1024, "data_transfer": {"serviceType": "s3"}}});
+        let raw = RawSystems::from_answer(old, Some("2.4.2".into())).unwrap();
+        let op = &raw.find("c").unwrap()["dataOperation"];
+        assert_eq!(op["max_ops_file_size"], 1024);
+        assert_eq!(op["data_transfer"]["serviceType"], "s3");
+        assert_eq!(
+            op["datatransfer_jobs_directives"][0],
+            "#SBATCH -A {account}"
+        );
+        let new = json!({"systems": [{"name": "c", "dataOperation": {"max_ops_file_size": 7}}]});
+        let raw = RawSystems::from_answer(new, None).unwrap();
+        assert_eq!(
+            raw.find("c").unwrap()["dataOperation"]["max_ops_file_size"],
+            7
+        );
+    }
+
+    #[test]
+    fn releases_compared() {
+        let at = |v| release_at_least(v, (2, 5, 7));
+        assert!(at(Some("2.x.x")) && at(Some("2.5.7")) && at(Some("2.6.0")) && at(Some("3.0.0")));
+        assert!(!at(Some("2.5.6")) && !at(Some("2.4.0")) && !at(None) && !at(Some("dev")));
+        assert!(at(Some("v2.5.7-rc1")));
     }
 
     #[test]

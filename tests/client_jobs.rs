@@ -3,10 +3,12 @@
 
 mod support;
 
-use firecrest::{ApiVersion, Client, ErrorKind, JobScript, JobSpec, JobState};
+use firecrest::{
+    ApiVersion, Client, ErrorKind, JobFilter, JobScript, JobSpec, JobState, TimeWindow,
+};
 use firecrest_emulator::Emulator;
 use std::time::Duration;
-use support::setup;
+use support::{as_release, setup};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -38,7 +40,15 @@ on_both_versions!(
     waiting_with_a_timeout_leaves_the_job_running,
     unknown_jobs_and_systems_and_bad_input_are_clear_errors,
     the_job_list_has_the_users_jobs,
+    the_job_list_filters_by_name,
 );
+
+/// A v2 server before 2.5.7 ignores `name` and `time_window`: the client matches the name
+/// itself and refuses a window it cannot honour.
+#[test]
+fn the_job_list_filters_by_name_on_a_2_5_6_server() {
+    as_release("2.5.6", || the_job_list_filters_by_name(ApiVersion::V2));
+}
 
 fn a_job_from_text_writes_a_file_in_its_working_directory(api: ApiVersion) {
     let (emu, client) = setup(api);
@@ -261,4 +271,64 @@ fn the_job_list_has_the_users_jobs(api: ApiVersion) {
     }
     job.cancel().unwrap();
     job.wait(LONG).unwrap();
+}
+
+fn the_job_list_filters_by_name(api: ApiVersion) {
+    let (emu, client) = setup(api);
+    let sys = emu.system();
+    let dir = workdir(&emu, &client, "job-filter");
+    let named = |name: &str| {
+        let mut spec = text("#!/bin/bash\nsleep 30\n", &dir);
+        spec.name = Some(name.to_string());
+        client.submit_job(&sys, &spec).unwrap()
+    };
+    let (mut alpha, mut beta) = (named("alpha"), named("beta"));
+    let by_name = JobFilter {
+        name: Some("alpha".into()),
+        ..Default::default()
+    };
+    let deadline = std::time::Instant::now() + LONG;
+    loop {
+        let jobs = client.jobs_filtered(&sys, &by_name).unwrap();
+        assert!(jobs.iter().all(|j| j.name == "alpha"), "{jobs:?}");
+        assert!(!jobs.iter().any(|j| j.job_id == beta.id()), "{jobs:?}");
+        if jobs.iter().any(|j| j.job_id == alpha.id()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{jobs:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let window = JobFilter {
+        time_window: Some(TimeWindow::Day),
+        ..Default::default()
+    };
+    let newest = api == ApiVersion::V2 && emu_is_newest(&client);
+    match client.jobs_filtered(&sys, &window) {
+        Ok(jobs) => assert!(newest, "a window where none can be honoured: {jobs:?}"),
+        Err(e) => {
+            assert!(!newest, "{e}");
+            assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+            assert!(e.message().contains("2.5.7"), "{e}");
+        }
+    }
+    let empty = JobFilter {
+        name: Some(String::new()),
+        ..Default::default()
+    };
+    let e = client.jobs_filtered(&sys, &empty).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    for job in [&mut alpha, &mut beta] {
+        job.cancel().unwrap();
+        job.wait(LONG).unwrap();
+    }
+}
+
+/// Whether the server says it is 2.5.7 or later (a source build, `2.x.x`, is).
+fn emu_is_newest(client: &Client) -> bool {
+    let version = client
+        .parameters()
+        .unwrap()
+        .get("FIRECREST_VERSION")
+        .unwrap_or_default();
+    version == "2.x.x" || version.as_str() >= "2.5.7"
 }

@@ -19,7 +19,136 @@ on_both_versions!(
     errors_name_system_and_path,
     simple_transfers,
     simple_file_round_trip,
+    names_arrive_as_utf8,
+    listing_numeric_ids_and_dereferenced,
+    scheduler_view,
 );
+
+/// Servers before 2.5.0 publish the limits of direct transfers beside the systems, not in
+/// each: the client reads either.
+#[test]
+fn simple_transfers_on_a_2_4_server() {
+    as_release("2.4.0", || simple_transfers(ApiVersion::V2));
+}
+
+/// Non-ASCII names, which a real v2 server relays as `ls` escapes them (`\303\274`), come back
+/// as the names themselves, link targets too.
+fn names_arrive_as_utf8(api: ApiVersion) {
+    let emu = emulator(api, |_| {});
+    let c = client(&emu);
+    let dir = remote(&emu, "n\u{e4}mes");
+    put_remote(&emu, &format!("{dir}/\u{fc}ber \u{20ac}.txt"), b"x");
+    std::os::unix::fs::symlink(
+        emu.local_path(&format!("{dir}/\u{fc}ber \u{20ac}.txt")),
+        emu.local_path(&format!("{dir}/l\u{ee}nk")),
+    )
+    .unwrap();
+    let entries = c
+        .list_files("cluster", &dir, ListOptions::default())
+        .unwrap();
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    assert!(names.contains(&"\u{fc}ber \u{20ac}.txt"), "{names:?}");
+    let link = entries.iter().find(|e| e.kind == "l").expect("the link");
+    assert_eq!(link.name, "l\u{ee}nk");
+    assert_eq!(
+        link.link_target.as_deref(),
+        Some(format!("{dir}/\u{fc}ber \u{20ac}.txt").as_str())
+    );
+    let home = c
+        .list_files(
+            "cluster",
+            &emu.home(),
+            ListOptions {
+                recursive: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(
+        home.iter()
+            .any(|e| e.name == "n\u{e4}mes/\u{fc}ber \u{20ac}.txt"),
+        "{home:?}"
+    );
+}
+
+fn listing_numeric_ids_and_dereferenced(api: ApiVersion) {
+    let emu = emulator(api, |_| {});
+    let c = client(&emu);
+    let dir = remote(&emu, "opts");
+    put_remote(&emu, &format!("{dir}/data.txt"), b"12345");
+    std::os::unix::fs::symlink(
+        emu.local_path(&format!("{dir}/data.txt")),
+        emu.local_path(&format!("{dir}/link")),
+    )
+    .unwrap();
+    let list = |options| c.list_files("cluster", &dir, options).unwrap();
+    let plain = list(ListOptions::default());
+    let link = plain.iter().find(|e| e.name == "link").unwrap();
+    assert_eq!(link.kind, "l");
+    assert!(link.user.parse::<u32>().is_err(), "a name: {}", link.user);
+
+    let numeric = list(ListOptions {
+        numeric_uid: true,
+        ..Default::default()
+    });
+    let data = numeric.iter().find(|e| e.name == "data.txt").unwrap();
+    assert!(data.user.parse::<u32>().is_ok(), "a number: {}", data.user);
+    assert!(
+        data.group.parse::<u32>().is_ok(),
+        "a number: {}",
+        data.group
+    );
+
+    let followed = list(ListOptions {
+        dereference: true,
+        ..Default::default()
+    });
+    let link = followed.iter().find(|e| e.name == "link").unwrap();
+    assert_eq!((link.kind.as_str(), link.size), ("-", 5), "{link:?}");
+    assert_eq!(link.link_target, None);
+}
+
+/// Nodes, partitions and reservations: one shape on both versions (v1 through a compute task,
+/// v2 from `/status/{system}/…`), from the emulator's one node, partition and reservation.
+fn scheduler_view(api: ApiVersion) {
+    let emu = emulator(api, |_| {});
+    let c = client(&emu);
+    let nodes = c.nodes("cluster").unwrap();
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
+    assert_eq!(nodes[0].name, "localhost");
+    assert_eq!(nodes[0].state, ["IDLE"]);
+    assert_eq!(nodes[0].partitions, ["normal"]);
+    assert!(nodes[0].features.is_empty(), "(null) is no feature");
+
+    let partitions = c.partitions("cluster").unwrap();
+    assert_eq!(partitions.len(), 1, "{partitions:?}");
+    let p = &partitions[0];
+    assert_eq!((p.name.as_str(), p.state.as_str()), ("normal", "UP"));
+    assert_eq!((p.total_cpus, p.total_nodes), (Some(2), Some(1)));
+    let default = match api {
+        ApiVersion::V1 => Some(true),
+        ApiVersion::V2 => None,
+    };
+    assert_eq!(p.default, default);
+
+    let reservations = c.reservations("cluster").unwrap();
+    assert_eq!(reservations.len(), 1, "{reservations:?}");
+    let r = &reservations[0];
+    assert_eq!(
+        (r.name.as_str(), r.nodes.as_str()),
+        ("maintenance", "localhost")
+    );
+    assert_eq!(r.state, "INACTIVE");
+    assert_eq!(
+        (r.start_time.as_str(), r.end_time.as_str()),
+        ("2030-01-01T08:00:00", "2030-01-01T12:00:00")
+    );
+
+    let e = c.nodes("nope").unwrap_err();
+    assert!(e.message().contains("nodes nope"), "{e}");
+    let e = c.partitions("").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}
 
 const TEXT: &str = "line 1\nline 2\nline 3\nline 4\nline 5\n";
 
@@ -234,7 +363,7 @@ fn listing(api: ApiVersion) {
             &home,
             ListOptions {
                 show_hidden: true,
-                recursive: false,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -245,8 +374,8 @@ fn listing(api: ApiVersion) {
             "cluster",
             &home,
             ListOptions {
-                show_hidden: false,
                 recursive: true,
+                ..Default::default()
             },
         )
         .unwrap();

@@ -82,3 +82,19 @@ fn v2_client_refuses_files_over_the_limit() {
     assert_eq!(n as usize, fits);
     assert_eq!(sha256_hex(&sink), sha256_hex(&data));
 }
+
+/// A v2 system whose `max_ops_file_size` is below the server's default `view` size (5 MiB)
+/// refuses a `view` without `size` (400); the client sends the system's limit, and gets up to
+/// that many bytes.
+#[test]
+fn v2_view_fits_a_lower_system_limit() {
+    let limit = 64 * 1024;
+    let emu = emulator(ApiVersion::V2, |c| c.max_ops_file_size = limit);
+    let c = client(&emu);
+    let path = remote(&emu, "small.txt");
+    put_remote(&emu, &path, b"small\n");
+    assert_eq!(c.view("cluster", &path).unwrap(), "small\n");
+    let long = remote(&emu, "long.txt");
+    put_remote(&emu, &long, &vec![b'x'; limit as usize * 2]);
+    assert_eq!(c.view("cluster", &long).unwrap().len(), limit as usize);
+}

@@ -12,10 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::*;
 
-on_both_versions!(
+on_every_server!(
     common_external_transfers,
     external_download_end_to_end,
     external_upload_end_to_end,
+    upload_to_a_directory_keeps_the_file_name,
     wait_drives_a_whole_upload,
     failed_transfers_are_task_failed_with_the_message,
     creation_errors_name_the_path,
@@ -187,6 +188,32 @@ fn external_upload_end_to_end(api: ApiVersion) {
     );
     assert!(c.verify_checksum("cluster", &remote_file, &local).unwrap());
     assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A directory target means the same on both versions, as for `cp`: the file goes inside it
+/// under its local name; any other path is the file's own.
+fn upload_to_a_directory_keeps_the_file_name(api: ApiVersion) {
+    let emu = emulator(api, |_| {});
+    let c = client(&emu);
+    let dir = scratch("xup-dir");
+    let local = dir.join("big.bin");
+    std::fs::write(&local, pattern(70_000, 3)).unwrap();
+    let sub = remote(&emu, "dest");
+    c.mkdir("cluster", &sub, false).unwrap();
+    for target in [sub.clone(), format!("{sub}/")] {
+        let mut t = c.external_upload("cluster", &local, &target).unwrap();
+        t.finish_upload().unwrap();
+        assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone, "{target}");
+        let placed = format!("{sub}/big.bin");
+        assert_eq!(read_remote(&emu, &placed), pattern(70_000, 3), "{target}");
+        c.remove("cluster", &placed).unwrap();
+    }
+    let named = format!("{sub}/other.bin");
+    let mut t = c.external_upload("cluster", &local, &named).unwrap();
+    t.finish_upload().unwrap();
+    assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone);
+    assert_eq!(read_remote(&emu, &named), pattern(70_000, 3));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

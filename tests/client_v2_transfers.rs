@@ -270,3 +270,55 @@ fn an_upload_has_no_single_link() {
         "{e}"
     );
 }
+
+/// The account charged for transfer jobs: the user's default where the system's directives need
+/// one, or the caller's choice (`Options::transfer_account`) for cp, mv, rm and external
+/// transfers alike.
+#[test]
+fn transfer_jobs_are_charged_to_the_chosen_account() {
+    let emu = emulator(ApiVersion::V2, |c| c.transfer_jobs_need_account = true);
+    let charged = |c: &Client, name: &str| -> Vec<String> {
+        let jobs = c.jobs("cluster").unwrap();
+        jobs.iter()
+            .filter(|j| j.name == name)
+            .map(|j| j.account.clone().unwrap_or_default())
+            .collect()
+    };
+    let src = remote(&emu, "a.txt");
+    put_remote(&emu, &src, b"account\n");
+
+    let c = client(&emu);
+    c.copy("cluster", &src, &remote(&emu, "b.txt")).unwrap();
+    assert_eq!(charged(&c, "CopyFiles"), ["testproject"]);
+
+    let chosen = client_with(
+        &emu,
+        Options {
+            transfer_account: Some("otherproject".into()),
+            ..fast_options()
+        },
+    );
+    chosen
+        .copy("cluster", &src, &remote(&emu, "c.txt"))
+        .unwrap();
+    chosen
+        .mv("cluster", &remote(&emu, "c.txt"), &remote(&emu, "d.txt"))
+        .unwrap();
+    assert_eq!(charged(&c, "CopyFiles"), ["testproject", "otherproject"]);
+    assert_eq!(charged(&c, "MoveFiles"), ["otherproject"]);
+    let (_dir, mut t) = start_upload(&emu, &chosen, 1000, &remote(&emu, "up.bin"));
+    t.finish_upload().unwrap();
+    assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone);
+    assert_eq!(charged(&c, "IngressFileTransfer"), ["otherproject"]);
+
+    let e = Client::new(
+        &emu.url(),
+        auth(&emu),
+        Options {
+            transfer_account: Some("two words".into()),
+            ..fast_options()
+        },
+    )
+    .expect_err("a bad account is refused");
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}

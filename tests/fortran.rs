@@ -550,6 +550,10 @@ fn module_matches_the_library() {
         assert_eq!(constant(&name), state.code(), "{name}");
         assert_eq!(header_value(&name), state.code(), "{name}");
     }
+    for name in ["HIDDEN", "RECURSIVE", "NUMERIC_IDS", "DEREFERENCE"] {
+        let name = format!("FIRECREST_LIST_{name}");
+        assert_eq!(constant(&name), header_value(&name), "{name}");
+    }
     // The statuses only C has (no Rust error kind): the module's values are the header's.
     for name in ["NULL_ARGUMENT", "BUFFER_TOO_SMALL", "PANIC"] {
         let name = format!("FIRECREST_STATUS_{name}");

@@ -214,21 +214,21 @@ pub enum Command {
         #[arg(long)]
         table: bool,
     },
-    /// Retrieves information about the compute nodes of the scheduler (not supported yet).
+    /// Retrieves information about the compute nodes of the scheduler (JSON).
     GetNodes {
         #[command(flatten)]
         system: System,
         #[command(flatten)]
         pager: Pager,
     },
-    /// Retrieves information about the scheduler reservations (not supported yet).
+    /// Retrieves information about the scheduler reservations (JSON).
     GetReservations {
         #[command(flatten)]
         system: System,
         #[command(flatten)]
         pager: Pager,
     },
-    /// Retrieves information about the scheduler partitions (not supported yet).
+    /// Retrieves information about the scheduler partitions (JSON).
     GetPartitions {
         #[command(flatten)]
         system: System,
@@ -252,10 +252,10 @@ pub enum Command {
         /// Recursively list directories encountered.
         #[arg(short = 'R', long)]
         recursive: bool,
-        /// Print numeric UID and GID instead of names (not passed yet: names are printed).
+        /// Print numeric UID and GID instead of names.
         #[arg(short = 'n', long)]
         numeric_uid_gid: bool,
-        /// Show the file a symbolic link references (not passed yet: the link is shown).
+        /// Show the file a symbolic link references.
         #[arg(short = 'L')]
         dereference: bool,
         /// Print an `ls -l` style table instead of JSON.

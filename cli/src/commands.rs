@@ -3,7 +3,7 @@
 use crate::args::{Command, Global, HeadTail, System};
 use crate::{connect, output, transfer, Failure};
 use clap::CommandFactory;
-use firecrest::{Client, CompressOptions, HeadTailOptions, ListOptions};
+use firecrest::{Client, CompressOptions, HeadTailOptions, JobFilter, ListOptions, TimeWindow};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -25,16 +25,10 @@ fn ignored(command: &str, flag: &str, given: bool) {
 
 pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
     use Command::*;
-    // Commands without a library back end, and the one that needs no server.
-    match command {
-        GetNodes { .. } | GetReservations { .. } | GetPartitions { .. } => {
-            return Err(Failure::Unsupported(name.into()));
-        }
-        Completions { shell } => {
-            completions(*shell);
-            return Ok(());
-        }
-        _ => {}
+    // The one command that needs no server.
+    if let Completions { shell } = command {
+        completions(*shell);
+        return Ok(());
     }
     let client = connect::client(g)?;
     let c = &client;
@@ -43,6 +37,19 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
         Systems { table, .. } => {
             let systems = lib(c.all_systems())?;
             print_list(g, *table, &systems, output::systems_table, output::system);
+            Ok(())
+        }
+        // JSON lists, as the library's types serialise (the C API's schema).
+        GetNodes { system, .. } => {
+            output::print_json(&lib(c.nodes(&system.system))?);
+            Ok(())
+        }
+        GetPartitions { system, .. } => {
+            output::print_json(&lib(c.partitions(&system.system))?);
+            Ok(())
+        }
+        GetReservations { system, .. } => {
+            output::print_json(&lib(c.reservations(&system.system))?);
             Ok(())
         }
         Id { system } => {
@@ -63,11 +70,11 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
             dereference,
             table,
         } => {
-            ignored(name, "-n/--numeric-uid-gid", *numeric_uid_gid);
-            ignored(name, "-L", *dereference);
             let options = ListOptions {
                 show_hidden: *show_hidden,
                 recursive: *recursive,
+                numeric_uid: *numeric_uid_gid,
+                dereference: *dereference,
             };
             let entries = lib(c.list_files(&system.system, path, options))?;
             print_list(g, *table, &entries, output::ls_table, output::file_entry);
@@ -104,11 +111,20 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
         } => {
             ignored(name, "--all-users", *all_users);
             ignored(name, "--account", account.account.is_some());
-            ignored(name, "--name", job_name.is_some());
-            ignored(name, "--time-window", time_window.is_some());
+            let time_window = match time_window.as_deref() {
+                None => None,
+                Some(text) => Some(
+                    text.parse::<TimeWindow>()
+                        .map_err(|e| Failure::Usage(format!("--time-window: {}", e.message())))?,
+                ),
+            };
+            let filter = JobFilter {
+                name: job_name.clone(),
+                time_window,
+            };
             let jobs = match jobid {
                 Some(id) => vec![lib(lib(c.job(&system.system, id))?.info())?],
-                None => lib(c.jobs(&system.system))?,
+                None => lib(c.jobs_filtered(&system.system, &filter))?,
             };
             output::print_json(&jobs.iter().map(output::job).collect::<Vec<_>>());
             Ok(())

@@ -32,6 +32,21 @@ fn status_commands(api: ApiVersion) {
     assert_eq!(id["user"]["name"], "testuser");
     assert!(id["groups"].is_array());
 
+    let nodes = run(&emu, &["get-nodes"]).ok().json();
+    assert_eq!(nodes[0]["name"], "localhost", "{nodes}");
+    assert_eq!(nodes[0]["partitions"][0], "normal", "{nodes}");
+    let partitions = run(&emu, &["get-partitions"]).ok().json();
+    assert_eq!(partitions[0]["name"], "normal", "{partitions}");
+    let reservations = run(&emu, &["get-reservations"]).ok().json();
+    assert_eq!(reservations[0]["name"], "maintenance", "{reservations}");
+
+    let none = run(&emu, &["job-info", "--name", "no-such-job"])
+        .ok()
+        .json();
+    assert_eq!(none, serde_json::json!([]));
+    let r = run(&emu, &["job-info", "--time-window", "2d"]);
+    assert_eq!(r.code, 2, "an unknown window is a usage error");
+
     let version = run(&emu, &["server-version"]).ok().stdout;
     match api {
         ApiVersion::V2 => assert_eq!(version, "2\n"),
@@ -89,6 +104,19 @@ fn file_commands(api: ApiVersion) {
     let l = entries.iter().find(|e| e["name"] == "link").unwrap();
     assert_eq!(l["type"], "l");
     assert!(l["linkTarget"].as_str().unwrap().ends_with("a.txt"), "{l}");
+
+    let followed = run(&emu, &["ls", "-L", "-n", &home]).ok().json();
+    let l = followed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "link")
+        .unwrap();
+    assert_eq!(l["type"], "-", "-L describes the target: {l}");
+    assert!(
+        l["user"].as_str().unwrap().parse::<u32>().is_ok(),
+        "-n: {l}"
+    );
 
     let all = run(&emu, &["ls", "-a", &home]).ok().json();
     assert!(all

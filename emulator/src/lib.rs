@@ -25,9 +25,10 @@
 //! - 115 is final (the real server retries while the object is still staged). A staged object
 //!   lost through a `FailTransfer` fault on the store POST gives 115, then 400, as recorded.
 //! - Timestamps are UTC; the system's users are `testuser` (uid 1001) and `root`; `/root` is
-//!   unreadable, and only the home and `/tmp` are writable; reservations, compute nodes and
-//!   partitions and xfer-internal are not emulated; compress with `dereference` follows only
-//!   links that resolve inside the root (another fails as unreadable).
+//!   unreadable, and only the home and `/tmp` are writable; xfer-internal is not emulated;
+//!   nodes, partitions and reservations are the one of each in `slurm::cluster`, not the
+//!   recorded server's; compress with `dereference` follows only links that resolve inside the
+//!   root (another fails as unreadable).
 //! - Compute jobs (`slurm`) run the user's scripts for real, as local processes of the user
 //!   running the emulator, with a working directory inside the root; see `slurm` for what of
 //!   Slurm is honoured.
@@ -149,6 +150,17 @@ pub struct Config {
     pub api_key: Option<String>,
     /// The header an API key travels in (`X-API-Key`, pyfirecrest's default).
     pub api_key_header: String,
+    /// v2: the release answered as, `F7T-AppVersion` (`2.x.x`, a source build newer than every
+    /// release, by default). Before 2.5.0 transfer directives are snake_case; before 2.5.7 the
+    /// job list ignores `name` and `time_window`. See [`Config::check`].
+    pub server_version: String,
+    /// v2: the system's `dataOperation.max_ops_file_size` (5 MiB), which bounds direct
+    /// transfers, head/tail output and `view`'s `size`.
+    pub max_ops_file_size: u64,
+    /// v2: the system's transfer-job directives name `{account}`, so cp, mv, rm jobs, external
+    /// transfers, compress and extract need an `account` (400 without one) and are charged to
+    /// it; off by default, as on the recorded server.
+    pub transfer_jobs_need_account: bool,
 }
 
 impl Default for Config {
@@ -165,7 +177,26 @@ impl Default for Config {
             jobs_enabled: true,
             api_key: None,
             api_key_header: "X-API-Key".to_string(),
+            server_version: v2::APP_VERSION.to_string(),
+            max_ops_file_size: v2::MAX_OPS_FILE_SIZE,
+            transfer_jobs_need_account: false,
         }
+    }
+}
+
+impl Config {
+    /// The settings a server could not have: an unknown v2 release, a zero size.
+    pub fn check(&self) -> Result<(), String> {
+        if v2::Release::parse(&self.server_version).is_none() {
+            return Err(format!(
+                "server version '{}' is not a 2.x.y release (e.g. 2.4.0) or 2.x.x",
+                self.server_version
+            ));
+        }
+        if self.max_ops_file_size == 0 || self.max_part_size == 0 {
+            return Err("max_ops_file_size and max_part_size must be at least 1 byte".into());
+        }
+        Ok(())
     }
 }
 
@@ -216,7 +247,19 @@ impl State {
 fn api_for(config: &Config) -> std::io::Result<Arc<dyn Api>> {
     match config.api {
         ApiVersion::V1 => Ok(Arc::new(v1::V1::new())),
-        ApiVersion::V2 => Ok(Arc::new(v2::V2::new(config.max_part_size)?)),
+        ApiVersion::V2 => {
+            let release = config
+                .check()
+                .and_then(|()| v2::Release::parse(&config.server_version).ok_or_else(String::new));
+            let release =
+                release.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            Ok(Arc::new(v2::V2::new(
+                config.max_part_size,
+                config.max_ops_file_size,
+                release,
+                config.transfer_jobs_need_account,
+            )?))
+        }
     }
 }
 

@@ -32,6 +32,11 @@ OPTIONS:
     --max-part-size BYTES  v2: S3 multipart part size published as maxPartSize (default 1048576)
     --job-queue-delay-ms MS  how long a compute job stays PENDING (default 100); a v2 job is
                            listed (not 404) after half of it
+    --server-version V     v2: answer as release V (e.g. 2.4.0: snake_case transfer directives;
+                           before 2.5.7 the job list ignores name/time_window); default 2.x.x
+    --max-ops-size BYTES   v2: dataOperation.max_ops_file_size (default 5242880)
+    --transfer-account on|off  v2: transfer-job directives name {account}, so those jobs need
+                           an account (default off)
     --jobs on|off          off: the scheduler refuses submissions (default on). Jobs run the
                            user's scripts as local processes under the root, as this user
     --fault SPEC           inject a fault (repeatable), see below
@@ -126,6 +131,17 @@ fn parse_args() -> Result<Args, String> {
                 }
                 config.max_part_size = v;
             }
+            "--server-version" => config.server_version = value("--server-version")?,
+            "--transfer-account" => {
+                config.transfer_jobs_need_account = match value("--transfer-account")?.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    other => return Err(format!("--transfer-account: '{other}' is not on or off")),
+                }
+            }
+            "--max-ops-size" => {
+                config.max_ops_file_size = number("--max-ops-size", value("--max-ops-size")?)?
+            }
             "--job-queue-delay-ms" => {
                 config.job_queue_delay = Duration::from_millis(number(
                     "--job-queue-delay-ms",
@@ -143,6 +159,7 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument '{other}' (see --help)")),
         }
     }
+    config.check()?;
     Ok(Args {
         config,
         url_ttl,

@@ -29,6 +29,21 @@ const DEFAULT_LIMIT: u64 = 86_400;
 /// (the recorded v1 server had no Slurm; transcripts 76–80).
 pub(crate) const NO_SBATCH: &str = "bash: line 1: sbatch: command not found";
 
+/// The emulated cluster as `scontrol show` describes it: one node in one partition, and one
+/// reservation (so that clients see every field of it filled).
+pub(crate) mod cluster {
+    pub(crate) const NODE: &str = "localhost";
+    pub(crate) const CPUS: u32 = 2;
+    pub(crate) const NODE_STATE: &str = "IDLE";
+    pub(crate) const PARTITION_STATE: &str = "UP";
+    pub(crate) const RESERVATION: &str = "maintenance";
+    pub(crate) const RESERVATION_STATE: &str = "INACTIVE";
+    pub(crate) const RESERVATION_START: &str = "2030-01-01T08:00:00";
+    pub(crate) const RESERVATION_END: &str = "2030-01-01T12:00:00";
+    /// Slurm prints a feature-less node's or reservation's features as `(null)`.
+    pub(crate) const NO_FEATURES: &str = "(null)";
+}
+
 /// The same for any Slurm command.
 pub(crate) fn no_command(cmd: &str) -> String {
     format!("bash: line 1: {cmd}: command not found")

@@ -1,7 +1,7 @@
 //! Files on a system: listing, metadata, small changes, and the small (direct) transfers.
 
 use super::boundary::CResult as Result;
-use super::boundary::{arg_path, arg_str, firecrest_status, flag, opt_str, write_optional};
+use super::boundary::{arg_path, arg_str, firecrest_status, flag, opt_str, write_optional, CError};
 use super::client::{firecrest_client, json_call, text_call, with_client};
 use super::stream::{arg_bytes, firecrest_write_cb, CallbackWriter};
 use crate::types::{HeadTailOptions, ListOptions};
@@ -25,15 +25,8 @@ pub unsafe extern "C" fn firecrest_list_files(
     show_hidden: i32,
     json_out: *mut *mut c_char,
 ) -> firecrest_status {
-    list_files(
-        "firecrest_list_files",
-        c,
-        system,
-        path,
-        show_hidden,
-        0,
-        json_out,
-    )
+    let flags = list_flags(show_hidden, 0);
+    list_files("firecrest_list_files", c, system, path, flags, json_out)
 }
 
 /// As firecrest_list_files(), and with `recursive` non-zero the entries of every subdirectory too
@@ -48,7 +41,32 @@ pub unsafe extern "C" fn firecrest_list_files_recursive(
     json_out: *mut *mut c_char,
 ) -> firecrest_status {
     let name = "firecrest_list_files_recursive";
-    list_files(name, c, system, path, show_hidden, recursive, json_out)
+    let flags = list_flags(show_hidden, recursive);
+    list_files(name, c, system, path, flags, json_out)
+}
+
+/// firecrest_list_files_flags(): include names starting with a dot.
+pub const FIRECREST_LIST_HIDDEN: i32 = 1;
+/// firecrest_list_files_flags(): list every subdirectory too.
+pub const FIRECREST_LIST_RECURSIVE: i32 = 2;
+/// firecrest_list_files_flags(): owners and groups as numbers (`ls -n`).
+pub const FIRECREST_LIST_NUMERIC_IDS: i32 = 4;
+/// firecrest_list_files_flags(): describe what symbolic links point to (`ls -L`).
+pub const FIRECREST_LIST_DEREFERENCE: i32 = 8;
+
+/// As firecrest_list_files(), with its options as a sum of FIRECREST_LIST_HIDDEN,
+/// FIRECREST_LIST_RECURSIVE, FIRECREST_LIST_NUMERIC_IDS and FIRECREST_LIST_DEREFERENCE (0: none).
+/// Other bits are refused with FIRECREST_STATUS_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_list_files_flags(
+    c: *const firecrest_client,
+    system: *const c_char,
+    path: *const c_char,
+    flags: i32,
+    json_out: *mut *mut c_char,
+) -> firecrest_status {
+    let name = "firecrest_list_files_flags";
+    list_files(name, c, system, path, flags, json_out)
 }
 
 unsafe fn list_files(
@@ -56,19 +74,42 @@ unsafe fn list_files(
     c: *const firecrest_client,
     system: *const c_char,
     path: *const c_char,
-    show_hidden: i32,
-    recursive: i32,
+    flags: i32,
     json_out: *mut *mut c_char,
 ) -> firecrest_status {
     let args = || system_and_path(system, path);
     json_call(function, c, json_out, |client| {
         let (system, path) = args()?;
+        let known = FIRECREST_LIST_HIDDEN
+            | FIRECREST_LIST_RECURSIVE
+            | FIRECREST_LIST_NUMERIC_IDS
+            | FIRECREST_LIST_DEREFERENCE;
+        if flags & !known != 0 {
+            return Err(CError::invalid_argument(format!(
+                "flags: unknown bits {:#x} (FIRECREST_LIST_* sum to at most {known:#x})",
+                flags & !known
+            )));
+        }
         let options = ListOptions {
-            show_hidden: flag(show_hidden),
-            recursive: flag(recursive),
+            show_hidden: flags & FIRECREST_LIST_HIDDEN != 0,
+            recursive: flags & FIRECREST_LIST_RECURSIVE != 0,
+            numeric_uid: flags & FIRECREST_LIST_NUMERIC_IDS != 0,
+            dereference: flags & FIRECREST_LIST_DEREFERENCE != 0,
         };
         Ok(client.list_files(system, path, options)?)
     })
+}
+
+/// The FIRECREST_LIST_* bits of the two older listing calls' 0/1 arguments.
+fn list_flags(show_hidden: i32, recursive: i32) -> i32 {
+    let mut flags = 0;
+    if flag(show_hidden) {
+        flags |= FIRECREST_LIST_HIDDEN;
+    }
+    if flag(recursive) {
+        flags |= FIRECREST_LIST_RECURSIVE;
+    }
+    flags
 }
 
 /// Creates the directory `path` on `system`; with `parents` non-zero also missing parents (and no

@@ -8,7 +8,7 @@ use super::boundary::{
 use super::client::{firecrest_client, json_call, with_client};
 use super::strings::{c_json, c_string};
 use crate::jobs::Job;
-use crate::types::{JobScript, JobSpec, JobState};
+use crate::types::{JobFilter, JobScript, JobSpec, JobState, TimeWindow};
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -385,6 +385,86 @@ pub unsafe extern "C" fn firecrest_jobs(
 ) -> firecrest_status {
     json_call("firecrest_jobs", c, json_out, |client| {
         Ok(client.jobs(arg_str(system, "system")?)?)
+    })
+}
+
+/// As firecrest_jobs(), keeping only jobs called `name` (NULL: any) and, on FirecREST v2 2.5.7
+/// or later, reaching back `time_window` for ended jobs: "1h", "8h", "24h", "3d" or "7d" (NULL:
+/// the server's default, a day). A time window on v1 or an older v2 server is
+/// FIRECREST_STATUS_UNSUPPORTED. `*json_out` is freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (an empty name, an unknown window), FIRECREST_STATUS_UNSUPPORTED, transport and HTTP statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_jobs_filtered(
+    c: *const firecrest_client,
+    system: *const c_char,
+    name: *const c_char,
+    time_window: *const c_char,
+    json_out: *mut *mut c_char,
+) -> firecrest_status {
+    json_call("firecrest_jobs_filtered", c, json_out, |client| {
+        let system = arg_str(system, "system")?;
+        let time_window = match opt_str(time_window, "time_window")? {
+            None => None,
+            Some(text) => Some(text.parse::<TimeWindow>()?),
+        };
+        let filter = JobFilter {
+            name: opt_str(name, "name")?.map(str::to_string),
+            time_window,
+        };
+        Ok(client.jobs_filtered(system, &filter)?)
+    })
+}
+
+/// The compute nodes of `system`, as a JSON array of `{"name": string, "state": [string],
+/// "partitions": [string], "features": [string]}` (`state` holds Slurm's words, e.g. "IDLE").
+/// `*json_out` is freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+/// transport, HTTP and API statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_nodes(
+    c: *const firecrest_client,
+    system: *const c_char,
+    json_out: *mut *mut c_char,
+) -> firecrest_status {
+    json_call("firecrest_nodes", c, json_out, |client| {
+        Ok(client.nodes(arg_str(system, "system")?)?)
+    })
+}
+
+/// The scheduler partitions of `system`, as a JSON array of `{"name": string, "state": string,
+/// "total_cpus": int|null, "total_nodes": int|null, "default": bool|null}` (`default` is null
+/// on FirecREST v2, which does not say). `*json_out` is freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+/// transport, HTTP and API statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_partitions(
+    c: *const firecrest_client,
+    system: *const c_char,
+    json_out: *mut *mut c_char,
+) -> firecrest_status {
+    json_call("firecrest_partitions", c, json_out, |client| {
+        Ok(client.partitions(arg_str(system, "system")?)?)
+    })
+}
+
+/// The scheduler reservations of `system`, as a JSON array of `{"name": string, "state": string,
+/// "nodes": string, "start_time": string, "end_time": string, "features": [string]}` (times
+/// `YYYY-MM-DDTHH:MM:SS`). `*json_out` is freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT,
+/// transport, HTTP and API statuses.
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_reservations(
+    c: *const firecrest_client,
+    system: *const c_char,
+    json_out: *mut *mut c_char,
+) -> firecrest_status {
+    json_call("firecrest_reservations", c, json_out, |client| {
+        Ok(client.reservations(arg_str(system, "system")?)?)
     })
 }
 

@@ -269,6 +269,25 @@ pub unsafe extern "C" fn firecrest_options_set_user_agent(
     })
 }
 
+/// The scheduler account charged for the jobs FirecREST v2 runs for cp, mv, rm, external
+/// transfers, compress and extract (default: the user's default account where the system needs
+/// one). v1 runs these without the scheduler and ignores it. The string is copied.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, empty, or with whitespace or control characters).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_options_set_transfer_account(
+    o: *mut firecrest_options,
+    account: *const c_char,
+) -> firecrest_status {
+    update("firecrest_options_set_transfer_account", o, |opts| {
+        let account = arg_str(account, "account")?;
+        crate::options::check_account(account)?;
+        opts.transfer_account = Some(account.to_string());
+        Ok(())
+    })
+}
+
 /// The largest JSON or text answer the client reads (a listing, a task), in bytes (default
 /// 64 MiB); a larger answer fails with FIRECREST_STATUS_HTTP instead of using memory without
 /// bound. Downloads are streamed and not limited by it.

@@ -194,10 +194,14 @@ fn last_chars(s: &str, n: usize) -> &str {
     }
 }
 
-/// The scheduler account a transfer job must name: when the system's
-/// `datatransfer_jobs_directives` use `{account}`, the server refuses jobs without one (400),
-/// so the user's default account (`userinfo.accounts[].default`) is sent; otherwise none.
+/// The scheduler account a transfer job names (every job-backed operation asks here): the
+/// caller's `Options::transfer_account` when set; else, when the system's
+/// `datatransfer_jobs_directives` use `{account}` (the server refuses jobs without one, 400),
+/// the user's default account (`userinfo.accounts[].default`); otherwise none.
 pub(crate) fn account(c: &V2, system: &str) -> Result<Option<String>> {
+    if let Some(chosen) = &c.session.options().transfer_account {
+        return Ok(Some(chosen.clone()));
+    }
     let entry = c.described_system(system)?;
     if !needs_account(&entry) {
         return Ok(None);

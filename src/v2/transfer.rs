@@ -11,6 +11,7 @@
 use super::jobs::{self, Seen, TransferJob};
 use super::multipart::{self, Plan};
 use super::{check_path, http, segment, V2};
+use crate::api::Api;
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
 use crate::transfers::{upload_source_size, Backend, Direction, Transfer, TransferState};
@@ -30,10 +31,6 @@ pub(crate) fn external_upload(
     local_path: &Path,
     remote_path: &str,
 ) -> Result<Transfer> {
-    let what = format!(
-        "external_upload {} -> {system}:{remote_path}",
-        local_path.display()
-    );
     check_path(remote_path)?;
     let size = upload_source_size(local_path)?;
     if size == 0 {
@@ -42,8 +39,13 @@ pub(crate) fn external_upload(
              use simple_upload for empty and small files",
         ));
     }
+    let target = upload_target(c, system, local_path, remote_path)?;
+    let what = format!(
+        "external_upload {} -> {system}:{target}",
+        local_path.display()
+    );
     let directives = json!({"transferMethod": "s3", "fileSize": size});
-    let (job, directives) = submit(c, system, "upload", remote_path, directives)?;
+    let (job, directives) = submit(c, system, "upload", &target, directives)?;
     let plan = Plan {
         part_urls: directives["partsUploadUrls"]
             .as_array()
@@ -79,6 +81,32 @@ pub(crate) fn external_download(c: &V2, system: &str, remote_path: &str) -> Resu
     ))
 }
 
+/// The file path an upload to `remote_path` writes. v2's ingress job refuses a directory as
+/// its target, and only after the whole file has been staged; v1 and `cp` put the file inside
+/// the directory under its own name. Asking first gives both versions that one meaning.
+fn upload_target(c: &V2, system: &str, local_path: &Path, remote_path: &str) -> Result<String> {
+    match c.stat(system, remote_path, true) {
+        Ok(stat) if is_directory(stat.mode) => {
+            let name = local_path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| Error::invalid_argument("the local file name is not UTF-8"))?;
+            let target = format!("{}/{name}", remote_path.trim_end_matches('/'));
+            check_path(&target)?;
+            Ok(target)
+        }
+        Ok(_) => Ok(remote_path.to_string()),
+        // A new file: the job creates it (or reports why it cannot).
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(remote_path.to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `S_IFDIR` in a `stat` mode.
+fn is_directory(mode: i64) -> bool {
+    mode & 0o170000 == 0o040000
+}
+
 /// POST `transfer/{op}`: the job and the answer's `transferDirectives`.
 fn submit(
     c: &V2,
@@ -94,7 +122,35 @@ fn submit(
     }
     let answer = http::send_json(&c.session, Method::Post, &path, body, "")?.body;
     let job = TransferJob::from_answer(system, &answer)?;
-    Ok((job, answer["transferDirectives"].clone()))
+    Ok((job, camel_case_keys(answer["transferDirectives"].clone())))
+}
+
+/// Servers before 2.5.0 spelled the directives' keys in snake_case (`parts_upload_urls`), later
+/// ones in camelCase; both are read as camelCase, as pyfirecrest does.
+fn camel_case_keys(directives: Value) -> Value {
+    let Value::Object(map) = directives else {
+        return directives;
+    };
+    let mut out = serde_json::Map::new();
+    for (key, value) in map {
+        let mut camel = String::with_capacity(key.len());
+        let mut upper = false;
+        for ch in key.chars() {
+            match ch {
+                '_' if !camel.is_empty() => upper = true,
+                _ if upper => {
+                    camel.extend(ch.to_uppercase());
+                    upper = false;
+                }
+                _ => camel.push(ch),
+            }
+        }
+        // A server that sent both spellings: the camelCase one wins.
+        if camel == key || !out.contains_key(&camel) {
+            out.insert(camel, value);
+        }
+    }
+    Value::Object(out)
 }
 
 fn required_url(directives: &Value, key: &str) -> Result<String> {
@@ -275,5 +331,23 @@ impl Backend for JobTransfer {
              system's ttl passes and the staged object expires with the bucket's lifecycle rule",
             self.what
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_in_either_spelling() {
+        let old = json!({"transfer_method": "s3", "parts_upload_urls": ["u"],
+                         "complete_upload_url": "c", "max_part_size": 5});
+        let new = json!({"transferMethod": "s3", "partsUploadUrls": ["u"],
+                         "completeUploadUrl": "c", "maxPartSize": 5});
+        assert_eq!(camel_case_keys(old), new);
+        assert_eq!(camel_case_keys(new.clone()), new);
+        let both = json!({"download_url": "old", "downloadUrl": "new"});
+        assert_eq!(camel_case_keys(both)["downloadUrl"], "new");
+        assert_eq!(camel_case_keys(json!(null)), json!(null));
     }
 }

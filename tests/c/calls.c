@@ -238,6 +238,49 @@ int main(void) {
         firecrest_string_free(json);
     }
 
+    /* the scheduler's view: the emulator has node localhost in partition normal and one
+       reservation, the same on both versions */
+    if (ok(firecrest_nodes(c, system, &json), "nodes")) {
+        check(field_is(json, "/0/name", "localhost") && field_is(json, "/0/partitions/0", "normal")
+                  && field_is(json, "/0/state/0", "IDLE"),
+              "nodes: name, partitions, state");
+        size_t n = 99;
+        check(firecrest_json_array_len(json, "/0/features", &n) == FIRECREST_STATUS_OK && n == 0,
+              "nodes: (null) features are an empty list");
+        firecrest_string_free(json);
+    }
+    if (ok(firecrest_partitions(c, system, &json), "partitions")) {
+        int64_t cpus = 0;
+        check(field_is(json, "/0/name", "normal") && field_is(json, "/0/state", "UP")
+                  && firecrest_json_get_int(json, "/0/total_cpus", &cpus) == FIRECREST_STATUS_OK
+                  && cpus == 2,
+              "partitions: name, state, total_cpus");
+        firecrest_string_free(json);
+    }
+    if (ok(firecrest_reservations(c, system, &json), "reservations")) {
+        check(field_is(json, "/0/name", "maintenance") && field_is(json, "/0/nodes", "localhost")
+                  && field_is(json, "/0/start_time", "2030-01-01T08:00:00"),
+              "reservations: name, nodes, start_time");
+        firecrest_string_free(json);
+    }
+    check(firecrest_nodes(c, system, NULL) == FIRECREST_STATUS_NULL_ARGUMENT,
+          "nodes: NULL json_out is refused");
+
+    /* the job list, filtered: a name nobody uses lists nothing; a window only v2 honours */
+    if (ok(firecrest_jobs_filtered(c, system, "no-such-job-name", NULL, &json), "jobs_filtered")) {
+        size_t n = 99;
+        check(firecrest_json_array_len(json, "", &n) == FIRECREST_STATUS_OK && n == 0,
+              "jobs_filtered: no job of that name");
+        firecrest_string_free(json);
+    }
+    check(firecrest_jobs_filtered(c, system, NULL, "2d", &json) ==
+              FIRECREST_STATUS_INVALID_ARGUMENT,
+          "jobs_filtered: an unknown window is refused");
+    firecrest_status windowed = firecrest_jobs_filtered(c, system, NULL, "24h", &json);
+    if (windowed == FIRECREST_STATUS_OK) firecrest_string_free(json);
+    check(windowed == (version == 2 ? FIRECREST_STATUS_OK : FIRECREST_STATUS_UNSUPPORTED),
+          "jobs_filtered: a window on v2, UNSUPPORTED on v1");
+
     /* a scratch directory on the system */
     char dir[512], sub[600], a[600], b[600], link[600], copy[600];
     snprintf(dir, sizeof dir, "%s/calls-%ld", home, (long)getpid());

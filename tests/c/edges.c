@@ -186,6 +186,12 @@ int main(void) {
               firecrest_options_set_parallel_parts(o, 2) == FIRECREST_STATUS_OK &&
               firecrest_options_set_user_agent(o, "edges.c") == FIRECREST_STATUS_OK,
           "option setters");
+    expect(firecrest_options_set_transfer_account(o, "two words"),
+           FIRECREST_STATUS_INVALID_ARGUMENT, "transfer_account", "account with a space");
+    expect(firecrest_options_set_transfer_account(o, ""), FIRECREST_STATUS_INVALID_ARGUMENT,
+           "account", "empty account");
+    check(firecrest_options_set_transfer_account(o, "testproject") == FIRECREST_STATUS_OK,
+          "set_transfer_account");
 
     /* ---- client construction: a malformed URL, an unreadable CA file */
     firecrest_client *never = NULL;

@@ -265,6 +265,25 @@ program errors
     text = fc_status_str(FIRECREST_STATUS_AUTH)//' '//fc_status_str(FIRECREST_STATUS_NOT_FOUND)
     call check('status names', index(text, 'AUTH') > 0 .and. index(text, 'NOT_FOUND') > 0, text)
 
+    ! the scheduler's view: one node, partition and reservation on the emulator
+    st = fc_nodes(client, system, json)
+    call check('nodes', st == FIRECREST_STATUS_OK .and. index(json, '"localhost"') > 0, json)
+    st = fc_partitions(client, system, json)
+    call check('partitions', st == FIRECREST_STATUS_OK .and. index(json, '"normal"') > 0, json)
+    st = fc_reservations(client, system, json)
+    call check('reservations', st == FIRECREST_STATUS_OK .and. &
+        index(json, '"maintenance"') > 0, json)
+    st = fc_jobs_filtered(client, system, 'no-such-job-name', '', json)
+    call check('jobs filtered by name', st == FIRECREST_STATUS_OK .and. json == '[]', json)
+    st = fc_jobs_filtered(client, system, '', 'fortnight', json)
+    call expect('jobs with an unknown window', st, FIRECREST_STATUS_INVALID_ARGUMENT, 'time_window')
+    st = fc_nodes(client, 'no-such-system', json)
+    call expect_failure('nodes of an unknown system', st, 'no-such-system')
+    st = fc_list_files_flags(client, system, home, FIRECREST_LIST_HIDDEN + FIRECREST_LIST_NUMERIC_IDS, json)
+    call check('list with flags', st == FIRECREST_STATUS_OK .and. index(json, '"user"') > 0, json)
+    st = fc_list_files_flags(client, system, home, 64, json)
+    call expect('list with an unknown flag', st, FIRECREST_STATUS_INVALID_ARGUMENT, 'flags')
+
     ! JSON helpers: a missing field names the pointer, bad JSON is JSON
     st = fc_json_get_int('{"a": 1}', '/b', number)
     call expect_failure('json missing pointer', st, '/b')

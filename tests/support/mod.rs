@@ -19,20 +19,53 @@ use std::time::Duration;
 /// `v1` and `v2`, that run it against an emulator of each version.
 #[macro_export]
 macro_rules! on_both_versions {
+    (@tests $body:ident) => {
+        #[test]
+        fn v1() {
+            super::$body(firecrest::ApiVersion::V1);
+        }
+        #[test]
+        fn v2() {
+            super::$body(firecrest::ApiVersion::V2);
+        }
+    };
     ($($body:ident),* $(,)?) => {
         $(
             mod $body {
+                $crate::on_both_versions!(@tests $body);
+            }
+        )*
+    };
+}
+
+/// As `on_both_versions!`, with a third test, `v2_4`, against a v2 server before 2.5.0 (its
+/// transfer directives in snake_case; see `as_release`).
+#[macro_export]
+macro_rules! on_every_server {
+    ($($body:ident),* $(,)?) => {
+        $(
+            mod $body {
+                $crate::on_both_versions!(@tests $body);
                 #[test]
-                fn v1() {
-                    super::$body(firecrest::ApiVersion::V1);
-                }
-                #[test]
-                fn v2() {
-                    super::$body(firecrest::ApiVersion::V2);
+                fn v2_4() {
+                    $crate::support::as_release("2.4.0", || super::$body(firecrest::ApiVersion::V2));
                 }
             }
         )*
     };
+}
+
+thread_local! {
+    /// The v2 release `emulator` starts on this thread (None: the emulator's default).
+    static RELEASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with every v2 emulator it starts answering as `release` (e.g. `2.4.0`).
+pub fn as_release<T>(release: &str, f: impl FnOnce() -> T) -> T {
+    RELEASE.with(|r| *r.borrow_mut() = Some(release.to_string()));
+    let out = f();
+    RELEASE.with(|r| *r.borrow_mut() = None);
+    out
 }
 
 /// True on CI (`CI` set to anything but empty, `0` or `false`), where nothing may be skipped.
@@ -71,6 +104,9 @@ pub fn emulator(api: ApiVersion, tweak: impl FnOnce(&mut Config)) -> Emulator {
         api: firecrest_emulator::ApiVersion::from_number(api.number()).expect("v1 or v2"),
         ..Config::default()
     };
+    if let Some(release) = RELEASE.with(|r| r.borrow().clone()) {
+        config.server_version = release;
+    }
     tweak(&mut config);
     Emulator::start(config).expect("emulator starts")
 }

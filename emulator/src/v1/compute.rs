@@ -13,7 +13,9 @@ use super::tasks::Tasks;
 use super::{check_machine, optional, required, Call, Service};
 use crate::multipart::{self, Flow};
 use crate::server::Resp;
-use crate::slurm::{no_command, resolve_checked, Access, Batch, Job, JobState, NO_SBATCH};
+use crate::slurm::{
+    cluster, no_command, resolve_checked, Access, Batch, Job, JobState, NO_SBATCH, PARTITION,
+};
 use crate::util::iso_time;
 use crate::{State, HOME, SYSTEM};
 use serde_json::{json, Map, Value};
@@ -39,6 +41,9 @@ pub(super) fn route(tasks: &Arc<Tasks>, call: &mut Call, path: &str) -> Option<R
         ("POST", "jobs/path") => from_path(tasks, call),
         ("GET", "jobs") => query(tasks, call, "squeue", squeue),
         ("GET", "acct") => query(tasks, call, "sacct", sacct),
+        ("GET", "nodes") => scontrol(tasks, call, "nodes", nodes),
+        ("GET", "partitions") => scontrol(tasks, call, "partitions", partitions),
+        ("GET", "reservations") => scontrol(tasks, call, "reservations", reservations),
         ("DELETE", id) if id.starts_with("jobs/") && !id[5..].contains('/') => {
             cancel(tasks, call, &id[5..])
         }
@@ -287,6 +292,65 @@ fn query(
     let mut r = task_created(&id);
     r.status = 200;
     Ok(r)
+}
+
+/// `scontrol show {what}` as a task: its records, filtered by the comma list in the query
+/// parameter of the same name (`nodes`, `partitions`, `reservations`).
+fn scontrol(
+    tasks: &Arc<Tasks>,
+    call: &mut Call,
+    what: &'static str,
+    records: fn() -> Vec<(&'static str, Value)>,
+) -> Result<Resp, Resp> {
+    check_machine(
+        call,
+        Service::Storage,
+        &format!("Failed to retrieve {what} information"),
+    )?;
+    let wanted: Option<Vec<String>> = call
+        .param(what)
+        .map(|list| list.split(',').map(str::to_string).collect());
+    let id = new_task(tasks, call);
+    finish(tasks, call.state, &id, move |st| {
+        if !st.slurm.enabled() {
+            return Err(no_command("scontrol"));
+        }
+        let chosen: Vec<Value> = records()
+            .into_iter()
+            .filter(|(name, _)| wanted.as_ref().is_none_or(|w| w.iter().any(|n| n == name)))
+            .map(|(_, record)| record)
+            .collect();
+        Ok(Value::Array(chosen))
+    });
+    let mut r = task_created(&id);
+    r.status = 200;
+    Ok(r)
+}
+
+/// `scontrol show nodes` as FirecREST v1 parses it (the keys pyfirecrest's NodeInfo lists).
+fn nodes() -> Vec<(&'static str, Value)> {
+    vec![(
+        cluster::NODE,
+        json!({"NodeName": cluster::NODE, "ActiveFeatures": [cluster::NO_FEATURES],
+               "Partitions": [PARTITION], "State": [cluster::NODE_STATE]}),
+    )]
+}
+
+fn partitions() -> Vec<(&'static str, Value)> {
+    vec![(
+        PARTITION,
+        json!({"PartitionName": PARTITION, "State": cluster::PARTITION_STATE, "Default": "YES",
+               "TotalCPUs": cluster::CPUS.to_string(), "TotalNodes": "1"}),
+    )]
+}
+
+fn reservations() -> Vec<(&'static str, Value)> {
+    vec![(
+        cluster::RESERVATION,
+        json!({"ReservationName": cluster::RESERVATION, "State": cluster::RESERVATION_STATE,
+               "Nodes": cluster::NODE, "StartTime": cluster::RESERVATION_START,
+               "EndTime": cluster::RESERVATION_END, "Features": cluster::NO_FEATURES}),
+    )]
 }
 
 fn cancel(tasks: &Arc<Tasks>, call: &mut Call, job: &str) -> Result<Resp, Resp> {

@@ -75,11 +75,18 @@ fn sorted_children(local: &Path, hidden: bool) -> io::Result<Vec<String>> {
     Ok(names)
 }
 
-/// `ls -l [-A] [-R]`: entries of a directory (basenames, or `sub/name` when recursive), or the
-/// path itself when it is not a directory.
-pub(crate) fn ls(sb: &Sandbox, path: &str, hidden: bool, recursive: bool) -> Result<Value, String> {
+/// `ls -l [-A] [-R] [-L]`: entries of a directory (basenames, or `sub/name` when recursive), or
+/// the path itself when it is not a directory. `follow` (`-L`) describes what links point to; a
+/// dangling link is shown as itself.
+pub(crate) fn ls(
+    sb: &Sandbox,
+    path: &str,
+    hidden: bool,
+    recursive: bool,
+    follow: bool,
+) -> Result<Value, String> {
     let (remote, local) = sb
-        .resolve(path, false)
+        .resolve(path, follow)
         .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
     let meta = fs::symlink_metadata(&local)
         .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
@@ -99,7 +106,12 @@ pub(crate) fn ls(sb: &Sandbox, path: &str, hidden: bool, recursive: bool) -> Res
         let mut subdirs = Vec::new();
         for n in names {
             let child = dir.join(&n);
-            let Ok(m) = fs::symlink_metadata(&child) else {
+            let followed = if follow {
+                fs::metadata(&child).ok()
+            } else {
+                None
+            };
+            let Some(m) = followed.or_else(|| fs::symlink_metadata(&child).ok()) else {
                 continue;
             };
             let shown = format!("{prefix}{n}");

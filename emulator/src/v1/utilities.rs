@@ -105,7 +105,8 @@ fn serve(call: &mut Call, op: &str, description: &str) -> Result<Resp, Resp> {
         }
         "ls" => {
             let p = target(call)?;
-            match fsops::ls(sb, &p, call.flag("showhidden"), call.flag("recursive")) {
+            let (hidden, recursive) = (call.flag("showhidden"), call.flag("recursive"));
+            match fsops::ls(sb, &p, hidden, recursive, call.flag("followLinks")) {
                 Ok(v) => ok(200, "List of contents", ls_options(call, v)),
                 Err(e) => command_failed(op, &e),
             }

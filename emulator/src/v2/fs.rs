@@ -94,15 +94,36 @@ pub(crate) fn entry(
         None => meta.len(),
     };
     json!({
-        "name": name,
+        "name": ls_c_name(name),
         "type": kind.to_string(),
-        "linkTarget": link_target,
+        "linkTarget": link_target.as_deref().map(ls_c_name),
         "user": id_name(meta.uid(), own_uid(), "/etc/passwd", numeric),
         "group": id_name(meta.gid(), own_gid(), "/etc/group", numeric),
         "permissions": perm_string(meta.mode()),
         "lastModified": iso_time(meta.mtime()),
         "size": size.to_string(),
     })
+}
+
+/// A name as the server relays it: `ls --quoting-style=c` in the C locale prints every byte
+/// outside printable ASCII as an escape, and the server's `shlex.split` then removes the
+/// quotes and the `\\`/`\"` escapes but keeps the others as text (`ü` arrives as `\303\274`).
+pub(crate) fn ls_c_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for &b in name.as_bytes() {
+        match b {
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            0x0b => out.push_str("\\v"),
+            0x0c => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    out
 }
 
 /// The entry of `path` itself, named by its full remote path (mkdir, chmod, symlink…).
@@ -214,5 +235,12 @@ mod tests {
     fn date_lines() {
         assert_eq!(date_line(1_795_715_435), "Thu Nov 26 17:50:35 UTC 2026");
         assert_eq!(date_line(0), "Thu Jan  1 00:00:00 UTC 1970");
+    }
+
+    #[test]
+    fn names_as_ls_quotes_them() {
+        assert_eq!(ls_c_name("\u{fc}n.txt"), "\\303\\274n.txt");
+        assert_eq!(ls_c_name("a b\"c\\d"), "a b\"c\\d");
+        assert_eq!(ls_c_name("x\ny\u{1}"), "x\\ny\\001");
     }
 }

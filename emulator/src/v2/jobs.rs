@@ -89,21 +89,30 @@ impl Scheduler {
     }
 
     /// Queues a job; `fail` (fault injection) makes it end FAILED without doing its work.
+    /// `account`: the one the system's directives put in the script (None: the default).
     pub fn submit(
         self: &Arc<Self>,
         st: &Arc<State>,
         action: Action,
         logs: Logs,
         fail: bool,
+        account: Option<String>,
     ) -> u64 {
+        let account_line = account
+            .as_ref()
+            .map(|a| format!("#SBATCH --account={a}\n"))
+            .unwrap_or_default();
         let mut job = Job::new(
             action.job_name(),
             &logs.working_dir,
             &format!(
-                "#!/bin/bash -l\n#SBATCH --job-name={}\n#SBATCH --nodes=1\n#SBATCH --time=0-00:15:00\n",
+                "#!/bin/bash -l\n#SBATCH --job-name={}\n#SBATCH --nodes=1\n#SBATCH --time=0-00:15:00\n{account_line}",
                 action.job_name()
             ),
         );
+        if let Some(a) = account {
+            job.account = a;
+        }
         job.limit = TRANSFER_TIME_LIMIT;
         let cancel = job.cancel.clone();
         let id = st.slurm.insert(job);
@@ -216,6 +225,15 @@ impl Scheduler {
             }
             Action::Ingress { object, target } => {
                 log.out(&format!("{} Ingress File Transfer Job (id:{id})", stamp()));
+                // The server's script tests the target before it waits for the object, and
+                // names an unset variable in its message (hence the double space).
+                if target.target.is_dir() {
+                    log.err(&format!(
+                        "{} targetPath must point to a file path:  is a directory.",
+                        stamp()
+                    ));
+                    return failed(3);
+                }
                 log.out(&format!(
                     "{} Waiting till file to tranfer is available...",
                     stamp()
@@ -253,14 +271,6 @@ impl Scheduler {
                 ) {
                     log.err(&e);
                     return failed(23);
-                }
-                if target.target.is_dir() {
-                    log.err(&format!(
-                        "{} Target path {} is a directory",
-                        stamp(),
-                        target.remote
-                    ));
-                    return failed(3);
                 }
                 let size = fs::metadata(&obj).map(|m| m.len()).unwrap_or(0);
                 if let Err(e) = move_into_place(&obj, &target.local) {

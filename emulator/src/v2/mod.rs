@@ -15,7 +15,7 @@ use self::jobs::{render, Action, Logs, Scheduler};
 use self::ops::{json_body, Ctx};
 use self::s3::Multipart;
 use super::server::{Api, Req, Resp};
-use super::slurm::{Batch, ACCOUNT, NO_SBATCH};
+use super::slurm::{cluster, Batch, ACCOUNT, NO_SBATCH, PARTITION};
 use super::tokens::{bearer, TokenError};
 use super::util::{now_secs, random_hex};
 use super::{State, HOME, OFFLINE_SYSTEM, SYSTEM};
@@ -24,28 +24,90 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// `F7T-AppVersion` of the recorded server (a source build reports the literal `2.x.x`).
-const APP_VERSION: &str = "2.x.x";
+pub(crate) const APP_VERSION: &str = "2.x.x";
 /// `dataOperation.max_ops_file_size`, as on the recorded server.
 pub(crate) const MAX_OPS_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+/// The release a server answers as: what differs between releases follows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Release {
+    /// The `F7T-AppVersion` header.
+    pub(crate) name: String,
+    /// (major, minor, patch); a source build (`2.x.x`) is newer than every release.
+    number: (u32, u32, u32),
+}
+
+impl Release {
+    pub(crate) fn parse(name: &str) -> Option<Release> {
+        let mut parts = name.split('.');
+        let mut next = || -> Option<u32> {
+            match parts.next()? {
+                "x" => Some(u32::MAX),
+                n => n.parse().ok(),
+            }
+        };
+        let number = (next()?, next()?, next()?);
+        (parts.next().is_none() && number.0 == 2).then(|| Release {
+            name: name.to_string(),
+            number,
+        })
+    }
+
+    /// Before 2.5.0 the transfer directives of an answer kept their Python (snake_case) names
+    /// and a transfer job's id was a number.
+    fn snake_case_directives(&self) -> bool {
+        self.number < (2, 5, 0)
+    }
+
+    /// Before 2.5.0 one `dataOperation` sat beside the systems, and each system carried its
+    /// own `datatransferJobsDirectives`.
+    fn shared_data_operation(&self) -> bool {
+        self.number < (2, 5, 0)
+    }
+
+    /// 2.5.7 added `name` and `time_window` to the job list; older releases ignore unknown
+    /// query parameters and list seven days.
+    fn job_list_filters(&self) -> bool {
+        self.number >= (2, 5, 7)
+    }
+}
 /// FirecREST's `min_token_ttl`: tokens closer to expiry are refused.
 const MIN_TOKEN_TTL: i64 = 30;
 /// `dataOperation.datatransfer_jobs_directives` (no `{account}`, so `account` stays optional).
 const TRANSFER_DIRECTIVES: [&str; 2] = ["#SBATCH --nodes=1", "#SBATCH --time=0-00:15:00"];
+/// The directive a system adds when its transfer jobs must be charged to an account.
+const ACCOUNT_DIRECTIVE: &str = "#SBATCH --account={account}";
+/// A second scheduler account of the user (userinfo lists it, not as the default).
+pub(crate) const OTHER_ACCOUNT: &str = "otherproject";
 
 pub(crate) struct V2 {
     multipart: Arc<Multipart>,
     scheduler: Arc<Scheduler>,
     started: i64,
+    release: Release,
+    max_ops: u64,
+    /// The system's transfer-job directives name `{account}`, so a job needs one.
+    needs_account: bool,
 }
 
 impl V2 {
-    /// `max_part_size`: the multipart part size published in `maxPartSize`.
-    pub fn new(max_part_size: u64) -> std::io::Result<V2> {
+    /// `max_part_size`: the multipart part size published in `maxPartSize`; `max_ops`: the
+    /// system's `max_ops_file_size`; `needs_account`: the transfer-job directives name
+    /// `{account}`.
+    pub fn new(
+        max_part_size: u64,
+        max_ops: u64,
+        release: Release,
+        needs_account: bool,
+    ) -> std::io::Result<V2> {
         let multipart = Arc::new(Multipart::new(max_part_size)?);
         Ok(V2 {
             scheduler: Arc::new(Scheduler::new(multipart.clone())),
             multipart,
             started: now_secs(),
+            release,
+            max_ops,
+            needs_account,
         })
     }
 }
@@ -76,12 +138,12 @@ impl Api for V2 {
                 (e.into_resp(user.as_deref()), unhandled)
             }
         };
-        Some(decorate(resp, req, unhandled))
+        Some(decorate(resp, req, unhandled, &self.release.name))
     }
 }
 
 /// The headers of FirecREST's middleware (transcripts: lower-case names).
-fn decorate(resp: Resp, req: &Req, unhandled: bool) -> Resp {
+fn decorate(resp: Resp, req: &Req, unhandled: bool, app_version: &str) -> Resp {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -90,7 +152,7 @@ fn decorate(resp: Resp, req: &Req, unhandled: bool) -> Resp {
             "f7t-timestamp",
             format!("{}.{:06}", now.as_secs(), now.subsec_micros()),
         )
-        .header("f7t-appversion", APP_VERSION);
+        .header("f7t-appversion", app_version);
     if !unhandled {
         // Echoed as sent (checked above), or a fresh one as 32 hex digits.
         for name in ["x-request-id", "x-correlation-id"] {
@@ -171,17 +233,21 @@ impl V2 {
         *user = Some(authenticate(state, req)?);
         let method = req.method.clone();
         match (method.as_str(), seg.as_slice()) {
-            ("GET", ["status", "systems"]) => Ok(json_resp(
-                200,
-                &json!({"systems": systems(self.multipart.part_size)}),
-            )),
+            ("GET", ["status", "systems"]) => {
+                let mut systems =
+                    systems(self.multipart.part_size, self.max_ops, self.needs_account);
+                if self.release.shared_data_operation() {
+                    return Ok(json_resp(200, &before_2_5_0(&mut systems)));
+                }
+                Ok(json_resp(200, &json!({ "systems": systems })))
+            }
             ("GET", ["status", sys, what]) => {
                 system(sys)?;
                 status_of(what)
             }
             (_, ["filesystem", sys, "ops", op]) => {
                 system(sys)?;
-                let ctx = ctx(state);
+                let ctx = ctx(state, self.max_ops);
                 ops::handle(&ctx, op, req)
             }
             (_, ["filesystem", sys, "transfer", op]) => {
@@ -197,11 +263,11 @@ impl V2 {
     }
 }
 
-fn ctx(state: &State) -> Ctx<'_> {
+fn ctx(state: &State, max_ops: u64) -> Ctx<'_> {
     Ctx {
         sandbox: &state.sandbox,
         system: SYSTEM,
-        max_ops: MAX_OPS_FILE_SIZE,
+        max_ops,
     }
 }
 
@@ -224,17 +290,20 @@ fn status_of(what: &str) -> Result<Resp, ApiError> {
             "user": {"id": uid, "name": USER},
             "group": {"id": gid, "name": USER},
             "groups": [{"id": gid, "name": USER}],
-            "accounts": [{"name": ACCOUNT, "default": true}],
+            "accounts": [{"name": ACCOUNT, "default": true}, {"name": OTHER_ACCOUNT, "default": false}],
         }),
         "nodes" => json!({"nodes": [{
-            "sockets": 1, "cores": 1, "threads": 1, "cpus": 2, "cpuLoad": 0.0, "freeMemory": 1024,
-            "features": "(null)", "name": "localhost", "address": "127.0.0.1", "hostname": "localhost",
-            "state": ["IDLE"], "partitions": ["normal"], "weight": 1, "allocMemory": 0,
-            "allocCpus": 0, "idleCpus": 2}]}),
-        "partitions" => {
-            json!({"partitions": [{"name": "normal", "cpus": 2, "totalNodes": 1, "partition": "UP"}]})
-        }
-        "reservations" => json!({"reservations": []}),
+            "sockets": 1, "cores": 1, "threads": 1, "cpus": cluster::CPUS, "cpuLoad": 0.0,
+            "freeMemory": 1024, "features": cluster::NO_FEATURES, "name": cluster::NODE,
+            "address": "127.0.0.1", "hostname": cluster::NODE, "state": [cluster::NODE_STATE],
+            "partitions": [PARTITION], "weight": 1, "allocMemory": 0, "allocCpus": 0,
+            "idleCpus": cluster::CPUS}]}),
+        "partitions" => json!({"partitions": [{"name": PARTITION, "cpus": cluster::CPUS,
+            "totalNodes": 1, "partition": cluster::PARTITION_STATE}]}),
+        "reservations" => json!({"reservations": [{"name": cluster::RESERVATION,
+            "nodeList": cluster::NODE, "startTime": cluster::RESERVATION_START,
+            "endTime": cluster::RESERVATION_END, "features": cluster::NO_FEATURES,
+            "state": cluster::RESERVATION_STATE}]}),
         _ => return Err(ApiError::new(404, "Not Found")),
     };
     Ok(json_resp(200, &body))
@@ -242,7 +311,11 @@ fn status_of(what: &str) -> Result<Resp, ApiError> {
 
 /// `/status/systems`: the shape of transcript 01 (dataOperation's own keys snake_case, the
 /// data_transfer keys camelCase, secrets masked).
-fn systems(part_size: u64) -> Value {
+fn systems(part_size: u64, max_ops: u64, needs_account: bool) -> Value {
+    let mut directives: Vec<&str> = TRANSFER_DIRECTIVES.to_vec();
+    if needs_account {
+        directives.push(ACCOUNT_DIRECTIVE);
+    }
     let checked = super::util::iso_time(now_secs()) + "Z";
     let system = |name: &str, healthy: bool| {
         let health = |kind: &str| {
@@ -270,8 +343,8 @@ fn systems(part_size: u64) -> Value {
             "lastHealthCheck": checked,
             "fileSystems": [{"path": FILESYSTEM, "dataType": "users", "defaultWorkDir": true}],
             "dataOperation": {
-                "datatransfer_jobs_directives": TRANSFER_DIRECTIVES,
-                "max_ops_file_size": MAX_OPS_FILE_SIZE,
+                "datatransfer_jobs_directives": directives,
+                "max_ops_file_size": max_ops,
                 "data_transfer": {
                     "serviceType": "s3", "name": "s3-storage", "privateUrl": "**********",
                     "publicUrl": "http://127.0.0.1", "accessKeyId": "**********",
@@ -317,11 +390,13 @@ fn transfer_method(body: &Value) -> Result<Value, ApiError> {
 
 impl V2 {
     fn transfer(&self, state: &Arc<State>, op: &str, req: &mut Req) -> Result<Resp, ApiError> {
-        let ctx = ctx(state);
+        let ctx = ctx(state, self.max_ops);
         let method = req.method.clone();
+        let mut account = req.query("account").map(str::to_string);
         let (action, extra, status) = match (method.as_str(), op) {
             ("POST", "cp" | "mv") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 let src = ctx.body_path(&body)?;
                 let dst = ctx.path(field_str(&body, &["targetPath", "target_path"]))?;
                 let action = if op == "cp" {
@@ -337,6 +412,7 @@ impl V2 {
             }
             ("POST", "upload") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 let target = ctx.body_path(&body)?;
                 let directives = transfer_method(&body)?;
                 let size = field(&directives, &["fileSize", "file_size"])
@@ -360,6 +436,7 @@ impl V2 {
             }
             ("POST", "download") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 let src = ctx.body_path(&body)?;
                 transfer_method(&body)?;
                 std::fs::metadata(&src.target).map_err(|e| {
@@ -373,16 +450,26 @@ impl V2 {
             }
             ("POST", "compress") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 (Action::Tar(ops::compress_cmd(&ctx, &body)?), None, 201)
             }
             ("POST", "extract") => {
                 let body = json_body(req)?;
+                account = field_str(&body, &["account"]).map(str::to_string);
                 (Action::Tar(ops::extract_cmd(&ctx, &body)?), None, 201)
             }
             (_, "cp" | "mv" | "rm" | "upload" | "download" | "compress" | "extract") => {
                 return Err(ApiError::new(405, "Method Not Allowed"))
             }
             _ => return Err(ApiError::new(404, "Not Found")),
+        };
+        // The server formats the directives with the account only where they name one.
+        let account = if self.needs_account {
+            Some(account.ok_or_else(|| {
+                ApiError::bad_request("Account parameter is required on this system.")
+            })?)
+        } else {
+            None
         };
         let id = uuid4();
         let log = |name: String| ctx.path(Some(&format!("{HOME}/{name}")));
@@ -394,13 +481,19 @@ impl V2 {
         let log_paths = json!({"outputLog": logs.output.remote, "errorLog": logs.error.remote});
         let job = self
             .scheduler
-            .submit(state, action, logs, req.fail_transfer);
+            .submit(state, action, logs, req.fail_transfer, account);
+        let old = self.release.snake_case_directives();
+        let job_id = if old {
+            json!(job)
+        } else {
+            json!(job.to_string())
+        };
         let job_json = json!({
-            "jobId": job.to_string(), "system": SYSTEM, "workingDirectory": HOME, "logs": log_paths,
+            "jobId": job_id, "system": SYSTEM, "workingDirectory": HOME, "logs": log_paths,
         });
         let mut body = json!({ "transferJob": job_json });
         if let Some(extra) = extra {
-            body["transferDirectives"] = extra;
+            body["transferDirectives"] = if old { snake_case_keys(extra) } else { extra };
         }
         Ok(json_resp(status, &body))
     }
@@ -423,7 +516,11 @@ impl V2 {
         let slurm = &state.slurm;
         match (method.as_str(), rest) {
             ("GET", []) => {
-                let window = req.query("time_window").unwrap_or("24h");
+                let filters = self.release.job_list_filters();
+                let window = req
+                    .query("time_window")
+                    .filter(|_| filters)
+                    .unwrap_or("24h");
                 if !["1h", "8h", "24h", "3d", "7d"].contains(&window) {
                     return Err(ApiError::validation(
                         "query",
@@ -434,7 +531,7 @@ impl V2 {
                     ));
                 }
                 // One user, so `allusers` lists the same jobs; every job is inside the window.
-                let name = req.query("name");
+                let name = req.query("name").filter(|_| filters);
                 let jobs: Vec<Value> = slurm
                     .all()
                     .iter()
@@ -526,7 +623,7 @@ fn batch(state: &State, job: &Value) -> Result<Batch, ApiError> {
                 (script, file, None)
             }
             (None, Some(path)) => {
-                let sp = ctx(state).path(Some(&path))?;
+                let sp = ctx(state, MAX_OPS_FILE_SIZE).path(Some(&path))?;
                 let script = std::fs::read_to_string(&sp.target).map_err(|e| {
                     remote_failure(1, &format!("sbatch: error: Unable to open file {path}"), &e)
                 })?;
@@ -575,6 +672,42 @@ fn batch(state: &State, job: &Value) -> Result<Batch, ApiError> {
     })
 }
 
+/// `/status/systems` as servers before 2.5.0 answered it: the (one) `dataOperation` beside the
+/// systems, the transfer-job directives on each system.
+fn before_2_5_0(systems: &mut Value) -> Value {
+    let mut shared = Value::Null;
+    for system in systems.as_array_mut().into_iter().flatten() {
+        if let Some(Value::Object(mut op)) = system
+            .as_object_mut()
+            .and_then(|s| s.remove("dataOperation"))
+        {
+            let directives = op.remove("datatransfer_jobs_directives");
+            system["datatransferJobsDirectives"] = directives.unwrap_or_else(|| json!([]));
+            shared = Value::Object(op);
+        }
+    }
+    json!({"systems": systems.take(), "dataOperation": shared})
+}
+
+/// The keys of a directives object as servers before 2.5.0 sent them (`parts_upload_urls`).
+fn snake_case_keys(directives: Value) -> Value {
+    let Value::Object(map) = directives else {
+        return directives;
+    };
+    let snake = |key: &str| {
+        key.chars().fold(String::new(), |mut out, c| {
+            if c.is_ascii_uppercase() {
+                out.push('_');
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+            out
+        })
+    };
+    Value::Object(map.into_iter().map(|(k, v)| (snake(&k), v)).collect())
+}
+
 /// `<user>/<uuid4>/<basename>`: bucket and key of a transfer's object.
 fn object_name(remote: &str) -> String {
     let base = Path::new(remote)
@@ -582,4 +715,27 @@ fn object_name(remote: &str) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
     format!("{USER}/{}/{base}", uuid4())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases() {
+        let r = |v: &str| Release::parse(v).unwrap();
+        assert!(r("2.4.0").snake_case_directives() && !r("2.4.0").job_list_filters());
+        assert!(!r("2.5.0").snake_case_directives() && !r("2.5.6").job_list_filters());
+        assert!(r("2.5.7").job_list_filters() && r(APP_VERSION).job_list_filters());
+        for bad in ["", "2.5", "1.16.6", "2.5.x.1", "v2.5.0"] {
+            assert!(Release::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn old_directive_spelling() {
+        let camel = json!({"transferMethod": "s3", "partsUploadUrls": [], "maxPartSize": 1});
+        let snake = json!({"transfer_method": "s3", "parts_upload_urls": [], "max_part_size": 1});
+        assert_eq!(snake_case_keys(camel), snake);
+    }
 }

@@ -274,8 +274,21 @@ fn head_tail(ctx: &Ctx, req: &Req, tail: bool) -> Result<Resp, ApiError> {
 
 fn view(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
-    let size = int_param(req, "size")?.unwrap_or(ctx.max_ops as i64);
-    let offset = int_param(req, "offset")?.unwrap_or(0).max(0) as u64;
+    // The server's default is 5 MiB whatever the system's limit, so a system with a lower
+    // limit refuses a `view` that does not send `size`.
+    let size = int_param(req, "size")?.unwrap_or(5 * 1024 * 1024);
+    let offset = int_param(req, "offset")?.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::bad_request(
+            "`offset` value must be an integer value equal or greater than 0",
+        ));
+    }
+    let offset = offset as u64;
+    if size <= 0 {
+        return Err(ApiError::bad_request(
+            "`size` value must be an integer value greater than 0",
+        ));
+    }
     if size > ctx.max_ops as i64 {
         return Err(ApiError::bad_request(format!(
             "`size` value must be less than {} bytes",
