@@ -2,6 +2,7 @@
 //! or aborted upload or transfer never leaves a half-written file (v1 uploads and staging
 //! copies, v2 `ops/upload` and transfer jobs).
 
+use crate::sandbox::Local;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -16,6 +17,8 @@ pub(crate) const TMP_PREFIX: &str = ".firecrest-emulator-";
 pub(crate) struct AtomicFile {
     file: NamedTempFile,
     dest: PathBuf,
+    /// Keeps the directory descriptors behind a sandbox path open until the rename.
+    _pin: Option<Local>,
 }
 
 impl AtomicFile {
@@ -31,11 +34,27 @@ impl AtomicFile {
             .prefix(TMP_PREFIX)
             .rand_bytes(16)
             .permissions(fs::Permissions::from_mode(0o666))
-            .tempfile_in(dir)?;
+            .tempfile_in(dir)
+            // tempfile names the directory in its error: a descriptor path, not for messages.
+            .map_err(|e| io::Error::new(e.kind(), crate::util::errtext(&e)))?;
         Ok(AtomicFile {
             file,
             dest: dest.to_path_buf(),
+            _pin: None,
         })
+    }
+
+    /// At a file resolved through the sandbox: the temporary is created in its pinned
+    /// directory and renamed over its entry (replacing a symlink there, never following it).
+    pub fn create_in(local: &Local) -> io::Result<AtomicFile> {
+        let mut f = AtomicFile::create(local.entry())?;
+        f._pin = Some(local.clone());
+        Ok(f)
+    }
+
+    /// The temporary file (for handing to a child process as its output).
+    pub fn file(&self) -> &File {
+        self.file.as_file()
     }
 
     pub fn commit(mut self) -> io::Result<()> {
@@ -55,11 +74,11 @@ impl Write for AtomicFile {
 
 /// Moves a finished file (a staged object) to `target`; a copy through an `AtomicFile` when
 /// the two are on different filesystems.
-pub(crate) fn move_into_place(from: &Path, target: &Path) -> io::Result<()> {
-    if fs::rename(from, target).is_ok() {
+pub(crate) fn move_into_place(from: &Path, target: &Local) -> io::Result<()> {
+    if fs::rename(from, target.entry()).is_ok() {
         return Ok(());
     }
-    let mut out = AtomicFile::create(target)?;
+    let mut out = AtomicFile::create_in(target)?;
     io::copy(&mut File::open(from)?, &mut out)?;
     out.commit()?;
     let _ = fs::remove_file(from);

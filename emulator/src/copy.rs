@@ -2,14 +2,17 @@
 //! --preserve=all` for v1's `utilities/copy` and v2's copy job, and the merge of an extracted
 //! archive into its target directory.
 
-use std::fs::{self, File};
+use crate::sandbox::PinnedDir;
+use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Copies a tree without following symlinks, keeping modes and times. A symlink already at a
 /// destination is replaced, never written through: its target is interpreted by the OS, not by
-/// the sandbox, so following it could write outside the root.
+/// the sandbox, so following it could write outside the root. `src` and `dst` are entries in
+/// pinned directories; every directory below is pinned before it is entered (a symlink
+/// swapped in for one meanwhile fails the copy), and files are opened with `O_NOFOLLOW`.
 pub(crate) fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(src)?;
     if fs::symlink_metadata(dst).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -19,38 +22,73 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path) -> io::Result<()> {
         let _ = fs::remove_file(dst);
         return std::os::unix::fs::symlink(fs::read_link(src)?, dst);
     }
+    let mode = fs::Permissions::from_mode(meta.mode() & 0o7777);
     if meta.is_dir() {
-        if !dst.is_dir() {
+        if !fs::symlink_metadata(dst).is_ok_and(|m| m.is_dir()) {
             fs::create_dir(dst)?;
         }
-        for e in fs::read_dir(src)? {
+        let (from, to) = (PinnedDir::open(src)?, PinnedDir::open(dst)?);
+        for e in fs::read_dir(from.path())? {
             let e = e?;
-            copy_tree(&e.path(), &dst.join(e.file_name()))?;
+            copy_tree(
+                &from.path().join(e.file_name()),
+                &to.path().join(e.file_name()),
+            )?;
         }
-    } else {
-        fs::copy(src, dst)?;
+        // Through the pinned descriptor: chmod on the path could follow a swapped-in link.
+        fs::set_permissions(to.path(), mode)?;
+        if let (Ok(t), Ok(d)) = (meta.modified(), File::open(to.path())) {
+            let _ = d.set_modified(t);
+        }
+        return Ok(());
     }
-    fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+    let nofollow = libc::O_NOFOLLOW;
+    let mut input = OpenOptions::new()
+        .read(true)
+        .custom_flags(nofollow)
+        .open(src)?;
+    let out = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(nofollow)
+        .open(dst)?;
+    io::copy(&mut input, &mut &out)?;
+    out.set_permissions(mode)?;
     if let Ok(t) = meta.modified() {
-        if let Ok(f) = File::options().write(!meta.is_dir()).read(true).open(dst) {
-            let _ = f.set_modified(t);
-        }
+        let _ = out.set_modified(t);
     }
     Ok(())
 }
 
 /// Moves the entries of `from` into the directory `into`, merging into directories already
-/// there and replacing files and symlinks (never following them, as `copy_tree`).
-pub(crate) fn merge_tree(from: &Path, into: &Path) -> io::Result<()> {
-    for e in fs::read_dir(from)? {
+/// there and replacing files and symlinks (never following them, as `copy_tree`). Both are
+/// pinned, and so is every directory merged into below them. A symlink whose target `relink`
+/// maps is stored with the new target (an archive's absolute targets, made to stay in the
+/// root when the OS follows them).
+pub(crate) fn merge_tree(
+    from: &PinnedDir,
+    into: &PinnedDir,
+    relink: &dyn Fn(&Path) -> Option<std::path::PathBuf>,
+) -> io::Result<()> {
+    for e in fs::read_dir(from.path())? {
         let e = e?;
-        let (src, dst) = (e.path(), into.join(e.file_name()));
+        let (src, dst) = (
+            from.path().join(e.file_name()),
+            into.path().join(e.file_name()),
+        );
+        if e.file_type()?.is_symlink() {
+            if let Some(target) = relink(&fs::read_link(&src)?) {
+                fs::remove_file(&src)?;
+                std::os::unix::fs::symlink(target, &src)?;
+            }
+        }
         match fs::symlink_metadata(&dst) {
             Ok(m) if m.is_dir() => {
                 if !e.file_type()?.is_dir() {
                     return Err(io::Error::from_raw_os_error(libc::EISDIR));
                 }
-                merge_tree(&src, &dst)?;
+                merge_tree(&PinnedDir::open(&src)?, &PinnedDir::open(&dst)?, relink)?;
             }
             Ok(_) if e.file_type()?.is_dir() => {
                 // rename cannot put a directory over a file or symlink; tar replaces it too.
@@ -100,7 +138,12 @@ mod tests {
         fs::write(from.join("d/a"), b"a").unwrap();
         fs::write(into.join("d/keep"), b"keep").unwrap();
         std::os::unix::fs::symlink("../outside", into.join("evil")).unwrap();
-        merge_tree(&from, &into).unwrap();
+        merge_tree(
+            &PinnedDir::open(&from).unwrap(),
+            &PinnedDir::open(&into).unwrap(),
+            &|_| None,
+        )
+        .unwrap();
         assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
         assert_eq!(fs::read(into.join("evil/f")).unwrap(), b"new");
         assert_eq!(fs::read(into.join("d/a")).unwrap(), b"a");

@@ -11,7 +11,9 @@
 //!
 //! Layout: `server` (HTTP on hyper and tokio, synchronous handlers on the blocking pool, faults
 //! applied, counters), `tokens` (token endpoint, JWTs), `sandbox` (remote paths → files under
-//! the root, no escape), `store` (staging object store under `/s3/`), `multipart` (multer over
+//! the root, no escape: walked with `openat(O_PATH|O_NOFOLLOW)` and used through the held
+//! descriptors, named `/proc/<pid>/fd/<n>`, so `/proc` must be mounted), `perm` (mode bits as
+//! the published user sees them, also when the emulator runs as root), `store` (staging object store under `/s3/`), `multipart` (multer over
 //! the request body), `slurm` (the job table and compute jobs as local processes), `faults`,
 //! the file mechanics both
 //! versions share (`atomic` temp-and-rename writes, `copy` of trees, `portion` for head/tail),
@@ -40,6 +42,7 @@ mod copy;
 mod faults;
 mod ls;
 mod multipart;
+mod perm;
 mod portion;
 mod sandbox;
 mod server;

@@ -8,12 +8,14 @@
 //! process group (SIGTERM, then SIGKILL after a grace period) and reap it; a job's leftover
 //! background processes are killed when its script ends, as Slurm ends a job's steps.
 
+use crate::sandbox::Local;
 use crate::util::now_secs;
 use crate::{State, SYSTEM};
 use rustix::process::{kill_process_group, Pid, Signal};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::path::PathBuf;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -280,7 +282,7 @@ pub(crate) fn resolve_checked(
     remote: &str,
     access: Access,
     what: &str,
-) -> Result<(String, PathBuf), String> {
+) -> Result<(String, Local), String> {
     let fail = |e: std::io::Error| format!("{what} {remote}: {e}");
     let (canonical, local) = st.sandbox.resolve(remote, true).map_err(fail)?;
     match access {
@@ -316,11 +318,13 @@ struct Run {
     id: u64,
     program: Vec<String>,
     script_file: PathBuf,
-    dir: PathBuf,
+    /// Held open until the job starts: the process gets its directory and files through them.
+    dir: Local,
     env: Vec<(String, String)>,
-    stdin: PathBuf,
-    stdout: PathBuf,
-    stderr: PathBuf,
+    /// None: /dev/null.
+    stdin: Option<Local>,
+    stdout: Local,
+    stderr: Local,
     limit: Duration,
     cancel: Arc<AtomicBool>,
 }
@@ -427,7 +431,8 @@ impl Slurm {
             None => DEFAULT_LIMIT,
         };
         let name = b.name.clone().or(d.name).unwrap_or_else(|| {
-            b.script_file
+            let file = b.script_path.as_deref().map(Path::new);
+            file.unwrap_or(&b.script_file)
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "sbatch".into())
@@ -439,7 +444,7 @@ impl Slurm {
         st.sandbox
             .check_enter(&dir_remote)
             .map_err(|e| format!("sbatch: error: chdir({}): {e}", b.working_dir))?;
-        if !dir.is_dir() {
+        if !dir.pinned() || !dir.metadata().is_ok_and(|m| m.is_dir()) {
             return Err(format!(
                 "sbatch: error: chdir({}): No such file or directory",
                 b.working_dir
@@ -457,13 +462,16 @@ impl Slurm {
         let (out_remote, stdout) = writable(&out_pattern)?;
         let (err_remote, stderr) = writable(&err_pattern)?;
         let (in_remote, stdin) = match &b.stdin {
-            Some(p) => resolve_checked(
-                st,
-                &absolute(&dir_remote, p),
-                Access::Read,
-                "sbatch: error:",
-            )?,
-            None => ("/dev/null".to_string(), PathBuf::from("/dev/null")),
+            Some(p) => {
+                let (r, l) = resolve_checked(
+                    st,
+                    &absolute(&dir_remote, p),
+                    Access::Read,
+                    "sbatch: error:",
+                )?;
+                (r, Some(l))
+            }
+            None => ("/dev/null".to_string(), None),
         };
         let program = match b.script.lines().next().and_then(|l| l.strip_prefix("#!")) {
             Some(line) if !line.trim().is_empty() => {
@@ -535,7 +543,8 @@ impl Slurm {
                 if let Ok(mut f) = OpenOptions::new()
                     .create(true)
                     .append(true)
-                    .open(&run.stderr)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(run.stderr.entry())
                 {
                     use std::io::Write;
                     let _ = writeln!(f, "slurmstepd: error: execve(): {}: {e}", run.program[0]);
@@ -606,22 +615,30 @@ fn spawn(run: &Run) -> std::io::Result<Child> {
     use std::os::unix::process::CommandExt;
     // Slurm's default `--open-mode=truncate`; appending writes keep stdout and stderr in order
     // when they share a file.
-    let open = |p: &PathBuf| {
-        let f = OpenOptions::new().create(true).append(true).open(p)?;
+    // Each in its pinned directory, never through a symlink in the last component.
+    let open = |p: &Local| {
+        let f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(p.entry())?;
         f.set_len(0)?;
         Ok::<File, std::io::Error>(f)
     };
     let out = open(&run.stdout)?;
-    let err = if run.stderr == run.stdout {
+    let err = if run.stderr.remote() == run.stdout.remote() {
         out.try_clone()?
     } else {
         open(&run.stderr)?
     };
-    let stdin = File::open(&run.stdin)?;
+    let stdin = match &run.stdin {
+        Some(l) => File::open(l.obj())?,
+        None => File::open("/dev/null")?,
+    };
     Command::new(&run.program[0])
         .args(&run.program[1..])
         .arg(&run.script_file)
-        .current_dir(&run.dir)
+        .current_dir(run.dir.obj())
         .envs(run.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::from(stdin))
         .stdout(Stdio::from(out))

@@ -2,20 +2,30 @@
 //! v2's `ops/compress|extract` and their transfer jobs: the real servers run tar too, so its
 //! own complaints (with the root taken out) are what the client sees.
 
-use crate::atomic::TMP_PREFIX;
+use crate::atomic::{AtomicFile, TMP_PREFIX};
 use crate::copy::merge_tree;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Local, PinnedDir, Sandbox};
 use crate::util::errtext;
 use std::ffi::OsString;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// A `tar` command line on local paths, run by `ops/*` at once or by a transfer job.
+/// A `tar` command line on local paths, run by `ops/*` at once or by a transfer job. The paths
+/// name files through the descriptors of sandbox [`Local`]s, which the `Tar` holds until it has
+/// run (a job may run long after the request), so a directory swapped for a symlink meanwhile
+/// changes nothing.
 pub(crate) struct Tar {
     args: Vec<OsString>,
     /// The sandbox root, removed from tar's complaints so they show remote paths.
     root: String,
+    /// The files the arguments name, held open; their paths become the remote ones in tar's
+    /// complaints.
+    pins: Vec<Local>,
     /// For an extraction, the directory the members land in.
-    into: Option<PathBuf>,
+    into: Option<Local>,
+    /// For an archive being made, its file: tar writes to stdout (`-f -`) and the emulator
+    /// into the file, created beside it and renamed (never through a symlink there).
+    archive: Option<Local>,
     pub compress: bool,
     /// The sandbox root on the host, which every file tar reads must stay under.
     root_dir: PathBuf,
@@ -62,25 +72,39 @@ fn links_stay_inside(root: &Path, path: &Path, depth: usize) -> Result<(), PathB
 }
 
 impl Tar {
-    /// `args` on paths under `sandbox`'s root; `into`: the directory an extraction fills
-    /// (None for an archive being made).
-    pub fn new(sandbox: &Sandbox, args: Vec<OsString>, into: Option<PathBuf>) -> Tar {
+    /// `args` on paths of `pins` (held open until tar has run); `into`: the directory an
+    /// extraction fills (None for an archive being made, see [`Tar::archive`]).
+    pub fn new(
+        sandbox: &Sandbox,
+        args: Vec<OsString>,
+        pins: Vec<Local>,
+        into: Option<Local>,
+    ) -> Tar {
         let root = sandbox.local_lexical("/");
         Tar {
             args,
             root: root.to_string_lossy().trim_end_matches('/').to_string(),
+            pins,
             compress: into.is_none(),
             into,
+            archive: None,
             root_dir: root,
             follow_links_in: None,
             pattern: None,
         }
     }
 
-    /// Adds `--dereference`, for the tree at `source` (a local path under the root).
-    pub fn dereference(mut self, source: PathBuf) -> Tar {
+    /// The archive a compression writes (its `args` name the file `-`).
+    pub fn archive(mut self, file: Local) -> Tar {
+        self.archive = Some(file);
+        self
+    }
+
+    /// Adds `--dereference`, for the tree at `source` (its entry in its pinned directory).
+    pub fn dereference(mut self, source: Local) -> Tar {
         self.args.push("--dereference".into());
-        self.follow_links_in = Some(source);
+        self.follow_links_in = Some(source.entry().to_path_buf());
+        self.pins.push(source);
         self
     }
 
@@ -91,9 +115,21 @@ impl Tar {
         self
     }
 
-    /// The remote form of a local path, for tar-like complaints.
-    fn shown(&self, local: &Path) -> String {
-        local.to_string_lossy().replace(&self.root, "")
+    /// Local paths in `text` (descriptor paths of the pins, or under the root) in their remote
+    /// form, for tar-like complaints.
+    fn shown(&self, text: &str) -> String {
+        let mut named: Vec<(String, &str)> = Vec::new();
+        for l in self.pins.iter().chain(&self.into).chain(&self.archive) {
+            for p in [l.entry(), l.obj()] {
+                named.push((p.to_string_lossy().into_owned(), l.remote()));
+            }
+        }
+        named.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        let mut text = text.to_string();
+        for (p, remote) in named {
+            text = text.replace(&p, remote);
+        }
+        text.replace(&self.root, "")
     }
 
     /// The checks and selections to do right before tar runs (a job may run long after the
@@ -101,7 +137,7 @@ impl Tar {
     fn prepare(&self) -> Result<Option<tempfile::NamedTempFile>, (i32, String)> {
         if let Some(tree) = &self.follow_links_in {
             links_stay_inside(&self.root_dir, tree, 0).map_err(|link| {
-                let link = self.shown(&link);
+                let link = self.shown(&link.to_string_lossy());
                 (2, format!("tar: {link}: Cannot stat: Permission denied"))
             })?;
         }
@@ -115,7 +151,7 @@ impl Tar {
             .output()
             .map_err(|e| (127, format!("find could not run: {e}")))?;
         if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr).replace(&self.root, "");
+            let stderr = self.shown(&String::from_utf8_lossy(&out.stderr));
             return Err((
                 out.status.code().unwrap_or(1),
                 stderr.trim_end().to_string(),
@@ -133,42 +169,69 @@ impl Tar {
     pub fn run(&self) -> Result<(), (i32, String)> {
         let list = self.prepare()?;
         let Some(into) = &self.into else {
-            let Some(list) = list else {
-                return self.tar(&self.args);
-            };
-            let dir = self
-                .pattern
-                .as_ref()
-                .map(|(d, _)| d.clone())
-                .unwrap_or_default();
             let mut args = self.args.clone();
-            args.extend(["-C".into(), dir.into_os_string(), "--null".into()]);
-            args.extend([
-                "--files-from".into(),
-                list.path().as_os_str().to_os_string(),
-            ]);
-            return self.tar(&args);
+            if let Some(list) = &list {
+                let dir = self
+                    .pattern
+                    .as_ref()
+                    .map(|(d, _)| d.clone())
+                    .unwrap_or_default();
+                args.extend(["-C".into(), dir.into_os_string(), "--null".into()]);
+                args.extend([
+                    "--files-from".into(),
+                    list.path().as_os_str().to_os_string(),
+                ]);
+            }
+            let Some(archive) = &self.archive else {
+                return self.tar(&args, None);
+            };
+            let fail = |e: std::io::Error| {
+                let shown = archive.remote();
+                (2, format!("tar: {shown}: Cannot open: {}", errtext(&e)))
+            };
+            let out = AtomicFile::create_in(archive).map_err(fail)?;
+            let stdout = out.file().try_clone().map_err(fail)?;
+            self.tar(&args, Some(stdout))?;
+            return out.commit().map_err(fail);
         };
         let in_dir = |dir: &Path| [self.args.clone(), vec!["-C".into(), dir.into()]].concat();
-        let Ok(stage) = tempfile::Builder::new().prefix(TMP_PREFIX).tempdir_in(into) else {
+        let stage = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempdir_in(into.obj())
+            .and_then(|stage| PinnedDir::open(stage.path()).map(|pin| (stage, pin)));
+        let Ok((stage, pinned)) = stage else {
             // No such directory (or not one): tar's own complaint says so.
-            return self.tar(&in_dir(into));
+            return self.tar(&in_dir(into.obj()), None);
         };
-        // The stage is removed when it goes out of scope.
-        self.tar(&in_dir(stage.path())).and_then(|_| {
-            merge_tree(stage.path(), into).map_err(|e| (2, format!("tar: {}", errtext(&e))))
-        })
+        // An archive's absolute symlink targets are remote paths: stored under the root, as the
+        // symlink endpoints store them, so that the OS also resolves them inside.
+        let relink = |t: &Path| {
+            t.is_absolute()
+                .then(|| self.root_dir.join(t.strip_prefix("/").unwrap_or(t)))
+        };
+        self.tar(&in_dir(pinned.path()), None).and_then(|_| {
+            PinnedDir::at(into.obj())
+                .and_then(|into| merge_tree(&pinned, &into, &relink))
+                .map_err(|e| (2, format!("tar: {}", errtext(&e))))
+        })?;
+        // The stage is removed here, after the merge.
+        drop(stage);
+        Ok(())
     }
 
-    fn tar(&self, args: &[OsString]) -> Result<(), (i32, String)> {
-        let out = std::process::Command::new("tar")
-            .args(args)
+    fn tar(&self, args: &[OsString], stdout: Option<File>) -> Result<(), (i32, String)> {
+        let mut cmd = std::process::Command::new("tar");
+        cmd.args(args);
+        if let Some(f) = stdout {
+            cmd.stdout(f);
+        }
+        let out = cmd
             .output()
             .map_err(|e| (127, format!("tar could not run: {e}")))?;
         if out.status.success() {
             return Ok(());
         }
-        let stderr = String::from_utf8_lossy(&out.stderr).replace(&self.root, "");
+        let stderr = self.shown(&String::from_utf8_lossy(&out.stderr));
         Err((
             out.status.code().unwrap_or(1),
             stderr.trim_end().to_string(),

@@ -50,6 +50,19 @@ impl Session {
         .unwrap()
     }
 
+    /// POST utilities/upload with a multipart body.
+    fn upload(&self, content_type: &str, body: Vec<u8>) -> Answer {
+        let url = format!("{}/utilities/upload", self.emu.url());
+        send(
+            &self.agent,
+            "POST",
+            &url,
+            &[("Authorization", &self.auth), ("X-Machine-Name", "cluster")],
+            Some((content_type, body)),
+        )
+        .unwrap()
+    }
+
     fn task(&self, id: &str) -> Value {
         self.get(&format!("/tasks/{id}")).json()["task"].clone()
     }
@@ -588,14 +601,7 @@ fn utilities_size_limits() {
         ("targetPath", None, b"/home/testuser"),
         ("file", Some("big.bin"), &big),
     ]);
-    let a = send(
-        &s.agent,
-        "POST",
-        &format!("{}/utilities/upload", s.emu.url()),
-        &[("Authorization", &s.auth), ("X-Machine-Name", "cluster")],
-        Some((&ct, body)),
-    )
-    .unwrap();
+    let a = s.upload(&ct, body);
     assert_eq!(a.status, 413);
     assert!(!s.emu.local_path("/home/testuser/big.bin").exists());
     std::fs::write(s.emu.local_path("/home/testuser/big.bin"), &big).unwrap();
@@ -609,14 +615,7 @@ fn utilities_size_limits() {
         ("targetPath", None, b"/home/testuser"),
         ("file", Some("small.bin"), &big[..1000]),
     ]);
-    let a = send(
-        &s.agent,
-        "POST",
-        &format!("{}/utilities/upload", s.emu.url()),
-        &[("Authorization", &s.auth), ("X-Machine-Name", "cluster")],
-        Some((&ct, body)),
-    )
-    .unwrap();
+    let a = s.upload(&ct, body);
     assert_eq!(a.status, 201);
     assert_eq!(
         std::fs::read(s.emu.local_path("/home/testuser/small.bin")).unwrap(),
@@ -679,17 +678,34 @@ fn upload_with_the_file_before_its_target_lands_whole() {
         ("file", Some("late-target.bin"), &bytes),
         ("targetPath", None, b"/home/testuser"),
     ]);
-    let a = send(
-        &s.agent,
-        "POST",
-        &format!("{}/utilities/upload", s.emu.url()),
-        &[("Authorization", &s.auth), ("X-Machine-Name", "cluster")],
-        Some((&ct, body)),
-    )
-    .unwrap();
+    let a = s.upload(&ct, body);
     assert_eq!(a.status, 201);
     assert_eq!(
         std::fs::read(s.emu.local_path("/home/testuser/late-target.bin")).unwrap(),
         bytes
     );
+}
+
+/// Mode bits hold for the published user even when the emulator runs as root (as in CI): a
+/// mode-000 file cannot be read, a mode-000 directory takes no upload, and nothing is written.
+#[test]
+fn mode_000_is_refused_as_to_a_user_who_is_not_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Session::new(Config::default());
+    make_fixtures(&s.emu);
+    let home = s.emu.local_path("/home/testuser");
+    std::fs::set_permissions(home.join("hello.txt"), PermissionsExt::from_mode(0o000)).unwrap();
+    let a = s.get("/utilities/head?targetPath=/home/testuser/hello.txt");
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert!(a.header("X-Permission-Denied").is_some(), "{:?}", a.headers);
+    std::fs::set_permissions(home.join("dir1"), PermissionsExt::from_mode(0o000)).unwrap();
+    let (ct, body) = multipart(&[
+        ("targetPath", None, b"/home/testuser/dir1"),
+        ("file", Some("up.txt"), b"data"),
+    ]);
+    let a = s.upload(&ct, body);
+    std::fs::set_permissions(home.join("dir1"), PermissionsExt::from_mode(0o755)).unwrap();
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert!(a.header("X-Permission-Denied").is_some(), "{:?}", a.headers);
+    assert!(!home.join("dir1/up.txt").exists());
 }

@@ -2,7 +2,7 @@
 //! dirname(src) basename(src)` and an extraction into a directory; the emulator runs tar on the
 //! sandbox's local paths, and its complaints go through the utilities' error rules.
 
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Local, Sandbox};
 use crate::tar::Tar;
 use crate::util::errtext;
 use std::ffi::OsString;
@@ -14,7 +14,7 @@ fn resolve(
     path: &str,
     follow_last: bool,
     verb: &str,
-) -> Result<(String, std::path::PathBuf), String> {
+) -> Result<(String, Local), String> {
     sb.resolve(path, follow_last)
         .map_err(|e| format!("tar: {path}: {verb}: {}", errtext(&e)))
 }
@@ -38,7 +38,7 @@ pub(crate) fn compress(
     let (src_remote, src_local) = resolve(sb, src, false, "Cannot stat")?;
     sb.check_read(&src_remote)
         .map_err(|e| format!("tar: {src}: Cannot open: {}", errtext(&e)))?;
-    if std::fs::symlink_metadata(&src_local).is_err() {
+    if src_local.symlink_metadata().is_err() {
         return Err(format!(
             "tar: {src}: Cannot stat: No such file or directory\n\
              tar: Exiting with failure status due to previous errors"
@@ -47,16 +47,19 @@ pub(crate) fn compress(
     let (dst_remote, dst_local) = resolve(sb, dst, true, "Cannot open")?;
     sb.check_write(&dst_remote)
         .map_err(|e| format!("tar (child): {dst}: Cannot open: {}", errtext(&e)))?;
-    let parent = src_local.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let name = src_local.file_name().unwrap_or_default().to_os_string();
+    // The source's name inside its pinned parent directory; tar writes the archive to stdout
+    // and the emulator puts it in place (Tar::archive).
+    let entry = src_local.entry();
+    let parent = entry.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = entry.file_name().unwrap_or_default().to_os_string();
     let args: Vec<OsString> = vec![
         "-czf".into(),
-        dst_local.into_os_string(),
+        "-".into(),
         "-C".into(),
         parent.into_os_string(),
         name,
     ];
-    let tar = Tar::new(sb, args, None);
+    let tar = Tar::new(sb, args, vec![src_local.clone()], None).archive(dst_local);
     run(if dereference {
         tar.dereference(src_local)
     } else {
@@ -73,7 +76,7 @@ pub(crate) fn extract(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> 
         .map_err(|e| format!("tar: {src}: Cannot open: {}", errtext(&e)))?;
     let (dst_remote, dst_local) = resolve(sb, dst, true, "Cannot open")?;
     check_write_inside(sb, &dst_remote, dst)?;
-    if !dst_local.is_dir() {
+    if !dst_local.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(format!(
             "tar: {dst}: Cannot open: No such file or directory\n\
              tar: Error is not recoverable: exiting now"
@@ -82,11 +85,11 @@ pub(crate) fn extract(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> 
     // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
     let args: Vec<OsString> = vec![
         "-xf".into(),
-        src_local.into_os_string(),
+        src_local.obj().as_os_str().to_owned(),
         "--no-same-owner".into(),
         "--no-same-permissions".into(),
     ];
-    run(Tar::new(sb, args, Some(dst_local)))
+    run(Tar::new(sb, args, vec![src_local], Some(dst_local)))
 }
 
 fn run(tar: Tar) -> Result<(), String> {

@@ -134,14 +134,19 @@ fn submit(
         const WHAT: &str = "sbatch: error: Unable to open file";
         let (canonical, local) = resolve_checked(st, &remote, Access::Read, WHAT)?;
         let script =
-            std::fs::read_to_string(&local).map_err(|e| format!("{WHAT} {remote}: {e}"))?;
+            std::fs::read_to_string(local.obj()).map_err(|e| format!("{WHAT} {remote}: {e}"))?;
+        // Run from a copy taken now, as sbatch does: the file may change or move.
+        let script_file = st
+            .slurm
+            .spool(&script)
+            .map_err(|e| format!("{WHAT} {remote}: {e}"))?;
         let dir = Path::new(&canonical)
             .parent()
             .map_or("/".to_string(), |p| p.to_string_lossy().into_owned());
         let batch = Batch {
             name: None,
             script,
-            script_file: local,
+            script_file,
             script_path: Some(canonical.clone()),
             working_dir: dir,
             account,
@@ -227,11 +232,16 @@ fn upload(tasks: &Arc<Tasks>, call: &mut Call) -> Result<Resp, Resp> {
     };
     let id = new_task(tasks, call);
     let remote = format!("{HOME}/firecrest/{id}/{name}");
-    let local = call.state.sandbox.local_lexical(&remote);
-    let stored = local
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|_| std::fs::write(&local, &data));
+    // Through the sandbox: `firecrest/` in the home may be a symlink the user planted.
+    let sb = &call.state.sandbox;
+    let stored = sb
+        .create_dir_all(&format!("{HOME}/firecrest/{id}"), &|r| sb.check_write(r))
+        .and_then(|_| sb.resolve(&remote, true))
+        .and_then(|(_, local)| {
+            let mut f = crate::atomic::AtomicFile::create_in(&local)?;
+            std::io::Write::write_all(&mut f, &data)?;
+            f.commit()
+        });
     if let Err(e) = stored {
         tasks.update(
             &id,
@@ -397,7 +407,7 @@ fn tail(st: &State, remote: Option<&str>) -> String {
         return String::new();
     };
     let mut buf = Vec::new();
-    if let Ok(mut f) = std::fs::File::open(local) {
+    if let Ok(mut f) = std::fs::File::open(local.obj()) {
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         let _ = f.seek(SeekFrom::Start(len.saturating_sub(DATA_TAIL)));
         let _ = f.read_to_end(&mut buf);

@@ -5,8 +5,9 @@
 use crate::atomic::TMP_PREFIX;
 use crate::copy::copy_tree;
 use crate::ls::{perm_string, type_char};
+use crate::perm::{must, R, W, X};
 use crate::portion::{self, Count};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Local, PinnedDir, Sandbox};
 use crate::sniff;
 use crate::util::errtext;
 use crate::util::{iso_time, sha256_hex};
@@ -15,16 +16,12 @@ use serde_json::{json, Value};
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(crate) const USER_ID: i64 = 1001;
 
-fn enoent() -> io::Error {
-    io::Error::from_raw_os_error(libc::ENOENT)
-}
-
 /// Resolves `path` and applies the sandbox's read rule.
-fn resolve_read(sb: &Sandbox, path: &str, follow: bool) -> io::Result<(String, PathBuf)> {
+fn resolve_read(sb: &Sandbox, path: &str, follow: bool) -> io::Result<(String, Local)> {
     let (remote, local) = sb.resolve(path, follow)?;
     sb.check_read(&remote)?;
     Ok((remote, local))
@@ -38,6 +35,7 @@ fn owner_of(sb: &Sandbox, remote: &str) -> (&'static str, i64) {
     }
 }
 
+/// `local` is the entry (never followed).
 fn ls_entry(sb: &Sandbox, name: &str, remote: &str, local: &Path, meta: &Metadata) -> Value {
     let link_target = if meta.file_type().is_symlink() {
         fs::read_link(local)
@@ -88,26 +86,36 @@ pub(crate) fn ls(
     let (remote, local) = sb
         .resolve(path, follow)
         .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
-    let meta = fs::symlink_metadata(&local)
+    let meta = local
+        .symlink_metadata()
         .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
-    if !meta.is_dir() {
+    if !meta.is_dir() || !local.pinned() {
         sb.check_read(&remote)
             .map_err(|e| format!("ls: cannot access '{path}': {}", errtext(&e)))?;
-        return Ok(json!([ls_entry(sb, path, &remote, &local, &meta)]));
+        return Ok(json!([ls_entry(sb, path, &remote, local.entry(), &meta)]));
     }
     sb.check_enter(&remote)
         .map_err(|e| format!("ls: cannot open directory '{path}': {}", errtext(&e)))?;
     let mut out = Vec::new();
-    let mut dirs = vec![(String::new(), local)];
-    // ls -R lists a directory, then each of its subdirectories in order (depth first).
-    while let Some((prefix, dir)) = dirs.pop() {
-        let names = sorted_children(&dir, hidden)
+    let top = PinnedDir::at(local.obj())
+        .map_err(|e| format!("ls: cannot open directory '{path}': {}", errtext(&e)))?;
+    let mut dirs = vec![(String::new(), remote.clone(), top)];
+    // ls -R lists a directory, then each of its subdirectories in order (depth first). Each
+    // subdirectory is pinned without following a symlink: one swapped in meanwhile is skipped.
+    while let Some((prefix, dir_remote, dir)) = dirs.pop() {
+        let names = sorted_children(dir.path(), hidden)
             .map_err(|e| format!("ls: cannot open directory '{path}': {}", errtext(&e)))?;
         let mut subdirs = Vec::new();
         for n in names {
-            let child = dir.join(&n);
+            let child = dir.path().join(&n);
+            let child_remote = format!("{}/{n}", dir_remote.trim_end_matches('/'));
+            // -L describes what a link points to, resolved beneath the root as every path is;
+            // a dangling link is shown as itself.
             let followed = if follow {
-                fs::metadata(&child).ok()
+                sb.resolve(&child_remote, true)
+                    .ok()
+                    .filter(|(_, l)| l.pinned())
+                    .and_then(|(_, l)| l.metadata().ok())
             } else {
                 None
             };
@@ -115,10 +123,11 @@ pub(crate) fn ls(
                 continue;
             };
             let shown = format!("{prefix}{n}");
-            let child_remote = sb.remote_of(&child);
             out.push(ls_entry(sb, &shown, &child_remote, &child, &m));
             if recursive && m.is_dir() {
-                subdirs.push((format!("{shown}/"), child));
+                if let Ok(pinned) = PinnedDir::open(&child) {
+                    subdirs.push((format!("{shown}/"), child_remote, pinned));
+                }
             }
         }
         dirs.extend(subdirs.into_iter().rev());
@@ -129,24 +138,31 @@ pub(crate) fn ls(
 /// `mkdir [-p]`.
 pub(crate) fn mkdir(sb: &Sandbox, path: &str, parents: bool) -> Result<(), String> {
     let fail = |e: io::Error| format!("mkdir: cannot create directory '{path}': {}", errtext(&e));
-    let (remote, local) = sb.resolve(path, false).map_err(fail)?;
-    if parents && local.is_dir() {
-        return Ok(());
+    if parents {
+        // mkdir -p: the directories on the way may be missing too.
+        if let Ok((_, local)) = sb.resolve(path, true) {
+            if local.pinned() && local.metadata().is_ok_and(|m| m.is_dir()) {
+                return Ok(());
+            }
+        }
+        return sb
+            .create_dir_all(path, &|r| sb.check_write(r))
+            .map(drop)
+            .map_err(fail);
     }
+    let (remote, local) = sb.resolve(path, false).map_err(fail)?;
     if local.symlink_metadata().is_ok() {
         return Err(fail(io::Error::from_raw_os_error(libc::EEXIST)));
     }
     sb.check_write(&remote).map_err(fail)?;
-    let r = if parents {
-        fs::create_dir_all(&local)
-    } else {
-        fs::create_dir(&local)
-    };
-    r.map_err(fail)
+    if let Some(e) = local.unreachable() {
+        return Err(fail(e));
+    }
+    fs::create_dir(local.entry()).map_err(fail)
 }
 
 /// Source and destination of mv and cp, resolved; (remote, local) each.
-type Ends = ((String, PathBuf), (String, PathBuf));
+type Ends = ((String, Local), (String, Local));
 
 /// Resolves the source of `cmd` (which must exist, else `cannot stat`) and its destination; a
 /// destination that is a directory receives the source's name.
@@ -161,11 +177,12 @@ fn ends(
     let (src_remote, src_local) = sb.resolve(src, follow_src).map_err(not_found)?;
     src_local.symlink_metadata().map_err(not_found)?;
     let (mut dst_remote, mut dst_local) = sb.resolve(dst, true).map_err(dst_fail)?;
-    if dst_local.is_dir() {
-        if let Some(name) = src_local.file_name() {
-            dst_local.push(name);
-            dst_remote = sb.remote_of(&dst_local);
-        }
+    if dst_local.pinned()
+        && dst_local.metadata().is_ok_and(|m| m.is_dir())
+        && !src_local.name().is_empty()
+    {
+        let inside = format!("{}/{}", dst_remote.trim_end_matches('/'), src_local.name());
+        (dst_remote, dst_local) = sb.resolve(&inside, false).map_err(dst_fail)?;
     }
     Ok(((src_remote, src_local), (dst_remote, dst_local)))
 }
@@ -177,7 +194,7 @@ pub(crate) fn rename(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
         ends(sb, "mv", (src, false), dst, &denied)?;
     sb.check_write(&src_remote).map_err(denied)?;
     sb.check_write(&dst_remote).map_err(denied)?;
-    fs::rename(&src_local, &dst_local).map_err(denied)
+    fs::rename(src_local.entry(), dst_local.entry()).map_err(denied)
 }
 
 /// `cp --force -dR --preserve=all`.
@@ -188,12 +205,13 @@ pub(crate) fn copy(sb: &Sandbox, src: &str, dst: &str) -> Result<(), String> {
     sb.check_read(&src_remote)
         .map_err(|e| format!("cp: cannot open '{src}' for reading: {}", errtext(&e)))?;
     sb.check_write(&dst_remote).map_err(fail)?;
-    if dst_local.starts_with(&src_local) && src_local.is_dir() {
+    let inside = dst_remote == src_remote || dst_remote.starts_with(&format!("{src_remote}/"));
+    if inside && src_local.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(format!(
             "cp: cannot copy a directory, '{src}', into itself, '{dst}'"
         ));
     }
-    copy_tree(&src_local, &dst_local).map_err(fail)
+    copy_tree(src_local.entry(), dst_local.entry()).map_err(fail)
 }
 
 /// Applies a chmod mode (octal or symbolic `u+x,go-w`) to `old`; None if invalid.
@@ -260,7 +278,8 @@ fn parse_mode(mode: &str, old: u32, is_dir: bool) -> Option<u32> {
 pub(crate) fn chmod(sb: &Sandbox, path: &str, mode: &str) -> Result<String, String> {
     let (remote, local) = resolve_read(sb, path, true)
         .map_err(|e| format!("chmod: cannot access '{path}': {}", errtext(&e)))?;
-    let meta = fs::metadata(&local)
+    let meta = local
+        .metadata()
         .map_err(|e| format!("chmod: cannot access '{path}': {}", errtext(&e)))?;
     let old = meta.mode() & 0o7777;
     let new = parse_mode(mode, old, meta.is_dir()).ok_or_else(|| {
@@ -268,7 +287,7 @@ pub(crate) fn chmod(sb: &Sandbox, path: &str, mode: &str) -> Result<String, Stri
     })?;
     sb.check_write(&remote)
         .map_err(|_| format!("chmod: changing permissions of '{path}': Operation not permitted"))?;
-    fs::set_permissions(&local, fs::Permissions::from_mode(new))
+    fs::set_permissions(local.obj(), fs::Permissions::from_mode(new))
         .map_err(|e| format!("chmod: changing permissions of '{path}': {}", errtext(&e)))?;
     Ok(if new == old {
         format!(
@@ -302,7 +321,9 @@ pub(crate) fn chown(sb: &Sandbox, path: &str, owner: &str, group: &str) -> Resul
     }
     let (remote, local) = resolve_read(sb, path, true)
         .map_err(|e| format!("chown: cannot access '{path}': {}", errtext(&e)))?;
-    fs::metadata(&local).map_err(|e| format!("chown: cannot access '{path}': {}", errtext(&e)))?;
+    local
+        .metadata()
+        .map_err(|e| format!("chown: cannot access '{path}': {}", errtext(&e)))?;
     if owner == "root" || group == "root" || sb.check_write(&remote).is_err() {
         let what = if owner.is_empty() {
             "group"
@@ -332,11 +353,11 @@ pub(crate) fn symlink(sb: &Sandbox, target: &str, link: &str) -> Result<(), Stri
     if local.symlink_metadata().is_ok() {
         return Err(fail(io::Error::from_raw_os_error(libc::EEXIST)));
     }
-    if !local.parent().is_some_and(|p| p.is_dir()) {
-        return Err(fail(enoent()));
-    }
     sb.check_write(&remote).map_err(fail)?;
-    std::os::unix::fs::symlink(sb.link_target_local(target), &local).map_err(fail)
+    if let Some(e) = local.unreachable() {
+        return Err(fail(e));
+    }
+    std::os::unix::fs::symlink(sb.link_target_local(target), local.entry()).map_err(fail)
 }
 
 /// `file -b` (a few common answers; `file` prints errors on stdout and succeeds).
@@ -345,12 +366,12 @@ pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
         Ok(r) => r,
         Err(e) => return Ok(format!("cannot open `{path}' ({})", errtext(&e))),
     };
-    let meta = match fs::symlink_metadata(&local) {
+    let meta = match local.symlink_metadata() {
         Ok(m) => m,
         Err(e) => return Ok(format!("cannot open `{path}' ({})", errtext(&e))),
     };
     if meta.file_type().is_symlink() {
-        let t = fs::read_link(&local)
+        let t = fs::read_link(local.entry())
             .map(|t| sb.link_target_remote(&t))
             .unwrap_or_default();
         return Ok(format!("symbolic link to {t}"));
@@ -362,7 +383,7 @@ pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
         return Ok("empty".to_string());
     }
     let mut head = Vec::new();
-    File::open(&local)
+    File::open(local.obj())
         .and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head))
         .map_err(|e| format!("cannot open `{path}' ({})", errtext(&e)))?;
     Ok(sniff::describe(&head))
@@ -372,7 +393,7 @@ pub(crate) fn file_type(sb: &Sandbox, path: &str) -> Result<String, String> {
 pub(crate) fn stat(sb: &Sandbox, path: &str, dereference: bool) -> Result<Value, String> {
     let fail = |e: io::Error| format!("stat: cannot statx '{path}': {}", errtext(&e));
     let (remote, local) = resolve_read(sb, path, dereference).map_err(fail)?;
-    let meta = fs::symlink_metadata(&local).map_err(fail)?;
+    let meta = local.symlink_metadata().map_err(fail)?;
     let (_, id) = owner_of(sb, &remote);
     Ok(json!({
         "mode": meta.mode(),
@@ -381,7 +402,7 @@ pub(crate) fn stat(sb: &Sandbox, path: &str, dereference: bool) -> Result<Value,
         "nlink": meta.nlink(),
         "uid": id,
         "gid": id,
-        "size": meta.size(),
+        "size": sb.size_of(&local, &meta),
         "atime": meta.atime(),
         "mtime": meta.mtime(),
         "ctime": meta.ctime(),
@@ -397,7 +418,7 @@ fn open_for(sb: &Sandbox, cmd: &str, path: &str) -> Result<(File, u64), String> 
         _ => format!("{cmd}: cannot open '{path}' for reading: {}", errtext(e)),
     };
     let (_, local) = resolve_read(sb, path, true).map_err(|e| msg(&e))?;
-    let meta = fs::metadata(&local).map_err(|e| msg(&e))?;
+    let meta = local.metadata().map_err(|e| msg(&e))?;
     if meta.is_dir() {
         return Err(match cmd {
             "sha256sum" => format!("sha256sum: {path}: Is a directory"),
@@ -405,7 +426,9 @@ fn open_for(sb: &Sandbox, cmd: &str, path: &str) -> Result<(File, u64), String> 
             _ => format!("{cmd}: error reading '{path}': Is a directory"),
         });
     }
-    let f = File::open(&local).map_err(|e| msg(&e))?;
+    // As the published user: the emulator may run as root, which reads a mode-000 file.
+    must(&meta, R).map_err(|e| msg(&e))?;
+    let f = File::open(local.obj()).map_err(|e| msg(&e))?;
     Ok((f, meta.len()))
 }
 
@@ -465,7 +488,7 @@ pub(crate) fn tail(sb: &Sandbox, path: &str, p: &Portion) -> Result<Vec<u8>, Str
 pub(crate) fn fsize(sb: &Sandbox, path: &str) -> Result<u64, String> {
     let fail = |e: io::Error| format!("stat: cannot statx '{path}': {}", errtext(&e));
     let (_, local) = resolve_read(sb, path, true).map_err(fail)?;
-    fs::metadata(&local).map(|m| m.len()).map_err(fail)
+    local.metadata().map(|m| m.len()).map_err(fail)
 }
 
 /// The open file behind a download (the "base64" step).
@@ -477,30 +500,34 @@ pub(crate) fn open_download(sb: &Sandbox, path: &str) -> Result<(File, u64), Str
 pub(crate) fn rm(sb: &Sandbox, path: &str) -> Result<(), String> {
     let fail = |e: io::Error| format!("rm: cannot remove '{path}': {}", errtext(&e));
     let (remote, local) = sb.resolve(path, false).map_err(fail)?;
-    let meta = fs::symlink_metadata(&local).map_err(fail)?;
+    let meta = local.symlink_metadata().map_err(fail)?;
     sb.check_write(&remote).map_err(fail)?;
+    // Both remove the entry in its pinned parent; remove_dir_all descends with openat and
+    // O_NOFOLLOW, so a symlink swapped in below is unlinked, not followed.
     if meta.is_dir() {
-        fs::remove_dir_all(&local).map_err(fail)
+        fs::remove_dir_all(local.entry()).map_err(fail)
     } else {
-        fs::remove_file(&local).map_err(fail)
+        fs::remove_file(local.entry()).map_err(fail)
     }
 }
 
 /// Where `cat > 'dir/name'` writes, checked like bash would: the directory must exist.
-pub(crate) fn upload_target(sb: &Sandbox, dir: &str, name: &str) -> Result<PathBuf, String> {
+/// The result is written through an `AtomicFile` at its entry: a temporary created
+/// exclusively in the pinned directory, renamed over the name.
+pub(crate) fn upload_target(sb: &Sandbox, dir: &str, name: &str) -> Result<Local, String> {
     let shown = format!("{}/{name}", dir.trim_end_matches('/'));
     let fail = |e: io::Error| format!("bash: line 1: {shown}: {}", errtext(&e));
     let (remote, local) = sb.resolve(&shown, true).map_err(fail)?;
-    let parent = local.parent().map(Path::to_path_buf).unwrap_or_default();
-    match fs::metadata(&parent) {
-        Ok(m) if !m.is_dir() => return Err(fail(io::Error::from_raw_os_error(libc::ENOTDIR))),
-        Ok(_) => {}
-        Err(e) => return Err(fail(e)),
+    if let Some(e) = local.unreachable() {
+        return Err(fail(e));
     }
-    if local.is_dir() {
+    if local.pinned() && local.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(fail(io::Error::from_raw_os_error(libc::EISDIR)));
     }
     sb.check_write(&remote).map_err(fail)?;
+    // `cat > dir/name` as the published user: the directory's w and x bits.
+    let (_, dir) = sb.resolve(dir, true).map_err(fail)?;
+    must(&dir.metadata().map_err(fail)?, W + X).map_err(fail)?;
     Ok(local)
 }
 

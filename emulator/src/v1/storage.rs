@@ -56,7 +56,7 @@ fn writable_dir(state: &State, dir: &str) -> Result<(), String> {
     let probe = format!("{}/.firecrest-probe", dir.trim_end_matches('/'));
     let fail = |e: io::Error| format!("touch: cannot touch '{probe}': {}", errtext(&e));
     let (remote, local) = state.sandbox.resolve(dir, true).map_err(fail)?;
-    let meta = std::fs::metadata(&local).map_err(fail)?;
+    let meta = local.metadata().map_err(fail)?;
     if !meta.is_dir() {
         return Err(fail(io::Error::from_raw_os_error(libc::ENOTDIR)));
     }
@@ -219,7 +219,7 @@ impl Upload {
             .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
         let (remote, local) = state.sandbox.resolve(&self.target, true)?;
         state.sandbox.check_write(&remote)?;
-        let mut out = AtomicFile::create(&local)?;
+        let mut out = AtomicFile::create_in(&local)?;
         io::copy(&mut File::open(object)?, &mut out)?;
         out.commit()
     }
@@ -251,11 +251,11 @@ fn readable_file(state: &State, path: &str) -> Result<File, String> {
     let fail = |e: io::Error| format!("head: cannot open '{path}' for reading: {}", errtext(&e));
     let (remote, local) = state.sandbox.resolve(path, true).map_err(fail)?;
     state.sandbox.check_read(&remote).map_err(fail)?;
-    let meta = std::fs::metadata(&local).map_err(fail)?;
+    let meta = local.metadata().map_err(fail)?;
     if meta.is_dir() {
         return Err(format!("head: error reading '{path}': Is a directory"));
     }
-    File::open(&local).map_err(fail)
+    File::open(local.obj()).map_err(fail)
 }
 
 struct Download {

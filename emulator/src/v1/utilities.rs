@@ -6,12 +6,12 @@ use super::fsops::{self, Portion, USER_ID};
 use super::{check_machine, optional, required, Call, Service, UTILITIES_MAX_BYTES};
 use crate::atomic::AtomicFile;
 use crate::multipart::{self, Flow};
+use crate::sandbox::Local;
 use crate::server::{Body, Resp};
 use crate::USER;
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
-use std::path::Path;
 
 fn ok(status: u16, description: &str, output: Value) -> Resp {
     Resp::json(
@@ -362,7 +362,7 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
         let mut sink = match target {
             Some(t) if !super::has_forbidden_char(&t) && !super::has_forbidden_char(&name) => {
                 match fsops::upload_target(sb, &t, &name) {
-                    Ok(local) => Sink::File(AtomicFile::create(&local)?),
+                    Ok(local) => Sink::File(AtomicFile::create_in(&local)?),
                     Err(e) => {
                         early = Some(command_failed(OP, &e));
                         return Ok(Flow::Stop);
@@ -421,8 +421,8 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
     })
 }
 
-fn write_spooled(local: &Path, Spool(mut spool): Spool) -> io::Result<()> {
-    let mut f = AtomicFile::create(local)?;
+fn write_spooled(local: &Local, Spool(mut spool): Spool) -> io::Result<()> {
+    let mut f = AtomicFile::create_in(local)?;
     spool.seek(SeekFrom::Start(0))?;
     io::copy(&mut spool, &mut f)?;
     f.commit()

@@ -3,13 +3,13 @@
 
 use super::http::ApiError;
 use crate::ls::{perm_string, type_char};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Local, Sandbox};
 use crate::util::{errtext, iso_time};
 use serde_json::{json, Value};
 use std::fs::Metadata;
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The one configured filesystem (`fileSystems[0].path`); every path must lie under it.
 pub(crate) const FILESYSTEM: &str = "/home";
@@ -19,18 +19,18 @@ pub(crate) const FILESYSTEM: &str = "/home";
 pub(crate) struct RemotePath {
     /// Normalised absolute remote path (what messages show).
     pub remote: String,
-    /// The local path, a symlink in the last component kept (lstat, rm, rename).
-    pub local: PathBuf,
-    /// The local path with every symlink followed inside the sandbox (stat, read).
-    pub target: PathBuf,
+    /// The local file, a symlink in the last component kept (lstat, rm, rename).
+    pub local: Local,
+    /// The local file with every symlink followed inside the sandbox (stat, read).
+    pub target: Local,
 }
 
 impl RemotePath {
     /// The sandbox's write rule for writing `local` (this path's `local`, its `target`, or a
     /// file inside it), judged where it is after symlinks (as v1 does), so a link can carry
     /// a write neither somewhere the user may not write nor away from a directory they may.
-    pub fn writable(&self, sandbox: &Sandbox, local: &Path) -> io::Result<()> {
-        sandbox.check_write(&sandbox.remote_of(local))
+    pub fn writable(&self, sandbox: &Sandbox, local: &Local) -> io::Result<()> {
+        sandbox.check_write(local.remote())
     }
 }
 
@@ -73,7 +73,7 @@ pub(crate) fn check(
     })
 }
 
-/// The `ls -l` entry of a file, named `name`.
+/// The `ls -l` entry of a file, named `name`; `local` is its entry (never followed).
 pub(crate) fn entry(
     sandbox: &Sandbox,
     name: &str,
@@ -128,9 +128,17 @@ pub(crate) fn ls_c_name(name: &str) -> String {
 
 /// The entry of `path` itself, named by its full remote path (mkdir, chmod, symlink…).
 pub(crate) fn entry_of(sandbox: &Sandbox, path: &RemotePath) -> Result<Value, ApiError> {
-    let meta = std::fs::symlink_metadata(&path.local)
+    let meta = path
+        .local
+        .symlink_metadata()
         .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", path.remote), &e))?;
-    Ok(entry(sandbox, &path.remote, &path.local, &meta, false))
+    Ok(entry(
+        sandbox,
+        &path.remote,
+        path.local.entry(),
+        &meta,
+        false,
+    ))
 }
 
 /// The emulated user owns whatever the emulator process owns.

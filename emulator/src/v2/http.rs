@@ -108,14 +108,6 @@ pub(crate) fn field_str<'v>(body: &'v Value, names: &[&str]) -> Option<&'v str> 
     field(body, names).and_then(Value::as_str)
 }
 
-/// Query booleans as FastAPI reads them.
-pub(crate) fn truthy(v: Option<&str>) -> bool {
-    matches!(
-        v.map(str::to_ascii_lowercase).as_deref(),
-        Some("true" | "1" | "yes" | "on")
-    )
-}
-
 /// A version-4 UUID string.
 pub(crate) fn uuid4() -> String {
     let h = random_hex(16);

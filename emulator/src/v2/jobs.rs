@@ -8,6 +8,7 @@ use super::ops::Tar;
 use super::s3::Multipart;
 use crate::atomic::move_into_place;
 use crate::copy::copy_tree;
+use crate::sandbox::Local;
 use crate::slurm::{Job, JobState};
 use crate::util::now_secs;
 use crate::State;
@@ -15,7 +16,7 @@ use md5::Digest;
 use serde_json::{json, Value};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -201,14 +202,18 @@ impl Scheduler {
         };
         match action {
             Action::Copy { src, dst } => {
-                let r = writable(st, "cp: cannot create", dst, &destination(src, dst))
-                    .and_then(|_| copy(src, dst));
+                let r = destination(st, src, dst).and_then(|to| {
+                    writable(st, "cp: cannot create", dst, &to)?;
+                    copy(src, dst, &to)
+                });
                 shell("Copy Files", "copied", "copy", r)
             }
             Action::Move { src, dst } => {
-                let r = writable(st, "mv: cannot move to", dst, &destination(src, dst))
-                    .and_then(|_| writable(st, "mv: cannot remove", src, &src.local))
-                    .and_then(|_| mv(src, dst));
+                let r = destination(st, src, dst).and_then(|to| {
+                    writable(st, "mv: cannot move to", dst, &to)?;
+                    writable(st, "mv: cannot remove", src, &src.local)?;
+                    mv(src, dst, &to)
+                });
                 shell("Move Files", "moved", "move", r)
             }
             Action::Tar(t) => {
@@ -227,7 +232,7 @@ impl Scheduler {
                 log.out(&format!("{} Ingress File Transfer Job (id:{id})", stamp()));
                 // The server's script tests the target before it waits for the object, and
                 // names an unset variable in its message (hence the double space).
-                if target.target.is_dir() {
+                if target.target.pinned() && target.target.metadata().is_ok_and(|m| m.is_dir()) {
                     log.err(&format!(
                         "{} targetPath must point to a file path:  is a directory.",
                         stamp()
@@ -290,7 +295,7 @@ impl Scheduler {
             }
             Action::Egress { src, object } => {
                 log.out(&format!("{} Upload File Job (id:{id})", stamp()));
-                let size = match fs::metadata(&src.target) {
+                let size = match src.target.metadata() {
                     Ok(m) if m.is_file() => m.len(),
                     _ => {
                         log.err(&format!("File {} not found", src.remote));
@@ -310,7 +315,7 @@ impl Scheduler {
                     log.out(&format!("[INFO] Uploading part {n}..."));
                 }
                 let (bucket, key) = object.split_once('/').unwrap_or((object, ""));
-                let put = fs::File::open(&src.target).and_then(|f| {
+                let put = fs::File::open(src.target.obj()).and_then(|f| {
                     let mut parts = PartMd5s::new(f, self.multipart.part_size);
                     st.store.put_file(bucket, key, &mut parts)?;
                     Ok(parts.finish())
@@ -426,10 +431,11 @@ fn stamp() -> String {
     date_line(now_secs())
 }
 
-/// Appends lines to the job's output and error logs.
+/// Appends lines to the job's output and error logs (in their pinned directories, never
+/// through a symlink in the last component).
 struct JobLog {
-    out: PathBuf,
-    err: PathBuf,
+    out: Local,
+    err: Local,
 }
 
 impl JobLog {
@@ -444,8 +450,12 @@ impl JobLog {
         log
     }
 
-    fn append(&self, path: &Path, line: Option<&str>) {
-        let opened = OpenOptions::new().create(true).append(true).open(path);
+    fn append(&self, path: &Local, line: Option<&str>) {
+        let opened = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path.entry());
         if let (Ok(mut f), Some(line)) = (opened, line) {
             let _ = writeln!(f, "{line}");
         }
@@ -461,18 +471,27 @@ impl JobLog {
 }
 
 /// The sandbox's write permission (home and /tmp only), as the job's command would report it.
-fn writable(st: &State, what: &str, p: &RemotePath, local: &Path) -> Result<(), String> {
+fn writable(st: &State, what: &str, p: &RemotePath, local: &Local) -> Result<(), String> {
     p.writable(&st.sandbox, local)
         .map_err(|_| format!("{what} '{}': Permission denied", p.remote))
 }
 
 /// The target of `cp`/`mv`: inside `dst` when it is an existing directory, reached through the
 /// sandbox's resolution (the OS would follow a symlink at `dst.local` out of the root).
-fn destination(src: &RemotePath, dst: &RemotePath) -> PathBuf {
-    if dst.target.is_dir() {
-        dst.target.join(src.local.file_name().unwrap_or_default())
+fn destination(st: &State, src: &RemotePath, dst: &RemotePath) -> Result<Local, String> {
+    if dst.target.pinned() && dst.target.metadata().is_ok_and(|m| m.is_dir()) {
+        let inside = format!(
+            "{}/{}",
+            dst.target.remote().trim_end_matches('/'),
+            src.local.name()
+        );
+        let (_, to) = st
+            .sandbox
+            .resolve(&inside, false)
+            .map_err(|e| format!("cp: cannot create '{}': {e}", dst.remote))?;
+        Ok(to)
     } else {
-        dst.local.clone()
+        Ok(dst.local.clone())
     }
 }
 
@@ -484,28 +503,31 @@ fn missing(cmd: &str, verb: &str, p: &RemotePath) -> String {
 }
 
 /// `cp --force -Rd`: recursive, symlinks copied as links.
-fn copy(src: &RemotePath, dst: &RemotePath) -> Result<(), String> {
-    if fs::symlink_metadata(&src.local).is_err() {
+fn copy(src: &RemotePath, dst: &RemotePath, to: &Local) -> Result<(), String> {
+    if src.local.symlink_metadata().is_err() {
         return Err(missing("cp", "stat", src));
     }
-    let to = destination(src, dst);
-    copy_tree(&src.local, &to).map_err(|e| format!("cp: cannot create '{}': {e}", dst.remote))
+    copy_tree(src.local.entry(), to.entry())
+        .map_err(|e| format!("cp: cannot create '{}': {e}", dst.remote))
 }
 
-fn mv(src: &RemotePath, dst: &RemotePath) -> Result<(), String> {
-    if fs::symlink_metadata(&src.local).is_err() {
+fn mv(src: &RemotePath, dst: &RemotePath, to: &Local) -> Result<(), String> {
+    if src.local.symlink_metadata().is_err() {
         return Err(missing("mv", "stat", src));
     }
-    fs::rename(&src.local, destination(src, dst))
+    fs::rename(src.local.entry(), to.entry())
         .map_err(|e| format!("mv: cannot move '{}' to '{}': {e}", src.remote, dst.remote))
 }
 
 fn rm(path: &RemotePath) -> Result<(), String> {
-    let meta = fs::symlink_metadata(&path.local).map_err(|_| missing("rm", "remove", path))?;
+    let meta = path
+        .local
+        .symlink_metadata()
+        .map_err(|_| missing("rm", "remove", path))?;
     let r = if meta.is_dir() {
-        fs::remove_dir_all(&path.local)
+        fs::remove_dir_all(path.local.entry())
     } else {
-        fs::remove_file(&path.local)
+        fs::remove_file(path.local.entry())
     };
     r.map_err(|e| format!("rm: cannot remove '{}': {e}", path.remote))
 }

@@ -398,7 +398,18 @@ impl V2 {
                 let body = json_body(req)?;
                 account = field_str(&body, &["account"]).map(str::to_string);
                 let src = ctx.body_path(&body)?;
-                let dst = ctx.path(field_str(&body, &["targetPath", "target_path"]))?;
+                // A required field of the request model: pydantic refuses its absence before
+                // the route looks at the path.
+                let Some(target) = field_str(&body, &["targetPath", "target_path"]) else {
+                    return Err(ApiError::validation(
+                        "body",
+                        "targetPath",
+                        "missing",
+                        "Field required",
+                        &body,
+                    ));
+                };
+                let dst = ctx.path(Some(target))?;
                 let action = if op == "cp" {
                     Action::Copy { src, dst }
                 } else {
@@ -439,7 +450,7 @@ impl V2 {
                 account = field_str(&body, &["account"]).map(str::to_string);
                 let src = ctx.body_path(&body)?;
                 transfer_method(&body)?;
-                std::fs::metadata(&src.target).map_err(|e| {
+                src.target.metadata().map_err(|e| {
                     remote_failure(1, &format!("stat: cannot statx '{}'", src.remote), &e)
                 })?;
                 let object = object_name(&src.remote);
@@ -624,10 +635,14 @@ fn batch(state: &State, job: &Value) -> Result<Batch, ApiError> {
             }
             (None, Some(path)) => {
                 let sp = ctx(state, MAX_OPS_FILE_SIZE).path(Some(&path))?;
-                let script = std::fs::read_to_string(&sp.target).map_err(|e| {
+                let script = std::fs::read_to_string(sp.target.obj()).map_err(|e| {
                     remote_failure(1, &format!("sbatch: error: Unable to open file {path}"), &e)
                 })?;
-                (script, sp.target, Some(sp.remote))
+                // Run from a copy taken now, as sbatch does: the file may change or move.
+                let file = state.slurm.spool(&script).map_err(|e| {
+                    ApiError::new(500, format!("Unable to store the job script: {e}"))
+                })?;
+                (script, file, Some(sp.remote))
             }
             (None, None) => {
                 return Err(ApiError::validation(

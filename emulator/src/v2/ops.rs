@@ -4,12 +4,13 @@
 use super::fs::{
     check, entry, entry_of, lookup_id, own_uid, remote_failure, remote_text, RemotePath, USER,
 };
-use super::http::{field, field_str, json_resp, no_content, truthy, ApiError};
+use super::http::{field, field_str, json_resp, no_content, ApiError};
 use crate::atomic::AtomicFile;
 use crate::ls::type_char;
 use crate::multipart;
+use crate::perm::{may, must, R, W, X};
 use crate::portion::{self, Count};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Local, NewEntry, PinnedDir, Sandbox};
 use crate::server::{Body, Req, Resp};
 use crate::sniff;
 pub(crate) use crate::tar::Tar;
@@ -18,7 +19,7 @@ use serde_json::{json, Value};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What the operations need from the emulator.
 pub(crate) struct Ctx<'a> {
@@ -44,7 +45,7 @@ impl Ctx<'_> {
 
     /// The sandbox's write rule for writing `local` as `p`; `what` is the command's
     /// complaint, path included.
-    fn writable(&self, p: &RemotePath, local: &Path, what: &str) -> Result<(), ApiError> {
+    fn writable(&self, p: &RemotePath, local: &Local, what: &str) -> Result<(), ApiError> {
         p.writable(self.sandbox, local)
             .map_err(|e| remote_failure(1, what, &e))
     }
@@ -84,6 +85,24 @@ fn int_param(req: &Req, name: &str) -> Result<Option<i64>, ApiError> {
     }
 }
 
+/// A boolean query parameter as pydantic reads one (absent → false; `maybe` → validation error).
+pub(crate) fn bool_param(req: &Req, name: &str) -> Result<bool, ApiError> {
+    let Some(v) = req.query(name) else {
+        return Ok(false);
+    };
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "on" | "t" | "true" | "y" | "yes" => Ok(true),
+        "0" | "off" | "f" | "false" | "n" | "no" => Ok(false),
+        _ => Err(ApiError::validation(
+            "query",
+            name,
+            "bool_parsing",
+            "Input should be a valid boolean, unable to interpret input",
+            &json!(v),
+        )),
+    }
+}
+
 pub(crate) fn handle(ctx: &Ctx, op: &str, req: &mut Req) -> Result<Resp, ApiError> {
     match (req.method.as_str(), op) {
         ("GET", "ls") => ls(ctx, req),
@@ -117,21 +136,21 @@ fn output(status: u16, value: Value) -> Result<Resp, ApiError> {
 
 fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
-    let deref = truthy(req.query("dereference"));
-    let numeric = truthy(req.query("numericUid"));
-    let hidden = truthy(req.query("showHidden"));
-    let recursive = truthy(req.query("recursive"));
+    let deref = bool_param(req, "dereference")?;
+    let numeric = bool_param(req, "numericUid")?;
+    let hidden = bool_param(req, "showHidden")?;
+    let recursive = bool_param(req, "recursive")?;
     let meta = if deref {
-        fs::metadata(&p.target)
+        p.target.metadata()
     } else {
-        fs::symlink_metadata(&p.local)
+        p.local.symlink_metadata()
     }
     .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", p.remote), &e))?;
     if !meta.is_dir() {
         let name = req.query("path").unwrap_or(&p.remote);
         return output(
             200,
-            json!([entry(ctx.sandbox, name, &p.local, &meta, numeric)]),
+            json!([entry(ctx.sandbox, name, p.local.entry(), &meta, numeric)]),
         );
     }
     let mut out = Vec::new();
@@ -141,7 +160,9 @@ fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
         deref,
         numeric,
     };
-    list_dir(ctx, &p, &p.target, "", &opts, &mut out)?;
+    let top = PinnedDir::at(p.target.obj())
+        .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", p.remote), &e))?;
+    list_dir(ctx, &p, (p.target.remote(), &top), "", &opts, &mut out)?;
     output(200, Value::Array(out))
 }
 
@@ -152,12 +173,13 @@ struct ListOpts {
     numeric: bool,
 }
 
-/// `ls -l [-R]` of one directory: its entries, then (recursive) each subdirectory's, names
-/// relative to the listed path.
+/// `ls -l [-R]` of one directory (its canonical remote path, pinned): its entries, then
+/// (recursive) each subdirectory's, names relative to the listed path. Subdirectories are
+/// pinned without following a symlink; one swapped in meanwhile is skipped.
 fn list_dir(
     ctx: &Ctx,
     top: &RemotePath,
-    dir: &Path,
+    (dir_remote, dir): (&str, &PinnedDir),
     prefix: &str,
     o: &ListOpts,
     out: &mut Vec<Value>,
@@ -171,24 +193,21 @@ fn list_dir(
             format!("/{}", prefix.trim_end_matches('/'))
         }
     );
+    // ls exits with 2 when it cannot list what it was given, with 1 for a subdirectory.
+    let exit = if prefix.is_empty() { 2 } else { 1 };
     let denied = || {
         remote_text(
-            2,
+            exit,
             &format!("ls: cannot open directory '{shown}': Permission denied"),
         )
     };
-    // The emulator may run as root, which reads anything; honour the owner's read bit.
-    let mode = fs::metadata(dir)
-        .map(|m| m.permissions().mode())
-        .unwrap_or(0);
-    if mode & 0o400 == 0 {
+    // The emulator may run as root, which reads anything; judge as the published user.
+    if !fs::metadata(dir.path()).is_ok_and(|m| may(&m, R)) {
         return Err(denied());
     }
-    ctx.sandbox
-        .check_enter(&ctx.sandbox.remote_of(dir))
-        .map_err(|_| denied())?;
-    let rd = fs::read_dir(dir)
-        .map_err(|e| remote_failure(2, &format!("ls: cannot open directory '{shown}'"), &e))?;
+    ctx.sandbox.check_enter(dir_remote).map_err(|_| denied())?;
+    let rd = fs::read_dir(dir.path())
+        .map_err(|e| remote_failure(exit, &format!("ls: cannot open directory '{shown}'"), &e))?;
     let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
     names.sort();
     let mut subdirs = Vec::new();
@@ -197,75 +216,129 @@ fn list_dir(
         if name.starts_with('.') && !o.hidden {
             continue;
         }
-        let local = dir.join(&name);
-        let meta = if o.deref {
-            fs::metadata(&local).or_else(|_| fs::symlink_metadata(&local))
+        let local = dir.path().join(&name);
+        let remote = format!("{}/{name}", dir_remote.trim_end_matches('/'));
+        // dereference describes what a link points to, resolved beneath the root as every
+        // path is; a dangling link is shown as itself.
+        let followed = if o.deref {
+            ctx.sandbox
+                .resolve(&remote, true)
+                .ok()
+                .filter(|(_, l)| l.pinned())
+                .and_then(|(_, l)| l.metadata().ok())
         } else {
-            fs::symlink_metadata(&local)
+            None
         };
-        let Ok(meta) = meta else { continue };
+        let Some(meta) = followed.or_else(|| fs::symlink_metadata(&local).ok()) else {
+            continue;
+        };
         let shown_name = format!("{prefix}{name}");
         out.push(entry(ctx.sandbox, &shown_name, &local, &meta, o.numeric));
         if o.recursive && meta.is_dir() {
-            subdirs.push((local, format!("{shown_name}/")));
+            if let Ok(pinned) = PinnedDir::open(&local) {
+                subdirs.push((remote, pinned, format!("{shown_name}/")));
+            }
         }
     }
-    for (local, prefix) in subdirs {
-        // ls -R reports unreadable subdirectories on stderr and goes on.
-        let _ = list_dir(ctx, top, &local, &prefix, o, out);
+    // ls -R reports an unreadable subdirectory on stderr, goes on and exits with 1, which
+    // FirecREST answers with that complaint (403) instead of the listing.
+    let mut failed = None;
+    for (remote, pinned, prefix) in subdirs {
+        if let Err(e) = list_dir(ctx, top, (&remote, &pinned), &prefix, o, out) {
+            failed.get_or_insert(e);
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok(())
 }
 
 /// Opens a file for reading as `cmd` would, with its error messages.
 fn open_read(p: &RemotePath, cant_open: &str, is_dir: &str) -> Result<(File, u64), ApiError> {
-    let meta = fs::metadata(&p.target).map_err(|e| remote_failure(1, cant_open, &e))?;
+    let meta = p
+        .target
+        .metadata()
+        .map_err(|e| remote_failure(1, cant_open, &e))?;
     if meta.is_dir() {
         return Err(remote_text(1, is_dir));
     }
-    let f = File::open(&p.target).map_err(|e| remote_failure(1, cant_open, &e))?;
+    must(&meta, R).map_err(|e| remote_failure(1, cant_open, &e))?;
+    let f = File::open(p.target.obj()).map_err(|e| remote_failure(1, cant_open, &e))?;
     Ok((f, meta.len()))
+}
+
+/// What `head`/`tail` make of the option FirecREST builds from a signed count `v`: head gets
+/// `v`, or `-v` with skipTrailing (a leading `-` means "all but the last"); tail gets `v`, or
+/// `+v` with skipHeading (a leading `+` means "from the Nth on", a `-` is dropped). A count
+/// left negative after that is coreutils' "invalid number". Returns (count, skip).
+fn coreutils_count(
+    cmd: &str,
+    what: &str,
+    v: i64,
+    skip: bool,
+    tail: bool,
+) -> Result<(u64, bool), ApiError> {
+    let invalid =
+        |shown: String| remote_text(1, &format!("{cmd}: invalid number of {what}: '{shown}'"));
+    match (tail, skip, v < 0) {
+        // `--N`: head drops one `-` and complains about the rest.
+        (false, true, true) => Err(invalid(v.to_string())),
+        // `+-N`: tail keeps the `+` in its complaint.
+        (true, true, true) => Err(invalid(format!("+{v}"))),
+        (false, _, _) => Ok((v.unsigned_abs(), skip || v < 0)),
+        (true, _, _) => Ok((v.unsigned_abs(), skip)),
+    }
 }
 
 fn head_tail(ctx: &Ctx, req: &Req, tail: bool) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let bytes = int_param(req, "bytes")?;
     let lines = int_param(req, "lines")?;
-    if bytes.is_some() && lines.is_some() {
+    let requested = bool_param(req, if tail { "skipHeading" } else { "skipTrailing" })?;
+    // FirecREST tests the counts for truth: a 0 is no option at all.
+    let given = |v: Option<i64>| v.filter(|n| *n != 0);
+    if given(bytes).is_some() && given(lines).is_some() {
         return Err(ApiError::bad_request(
             "Only one of `bytes` or `lines` can be specified.",
         ));
     }
-    let skip = truthy(req.query(if tail { "skipHeading" } else { "skipTrailing" }));
     let cmd = if tail { "tail" } else { "head" };
+    // Without an option, head and tail print 10 lines whatever skip says.
+    let (count, skip) = match (given(bytes), given(lines)) {
+        (Some(b), _) => {
+            let (n, skip) = coreutils_count(cmd, "bytes", b, requested, tail)?;
+            (Count::Bytes(n), skip)
+        }
+        (_, Some(l)) => {
+            let (n, skip) = coreutils_count(cmd, "lines", l, requested, tail)?;
+            (Count::Lines(n), skip)
+        }
+        _ => (Count::Lines(10), false),
+    };
     let (mut f, size) = open_read(
         &p,
         &format!("{cmd}: cannot open '{}' for reading", p.remote),
         &format!("{cmd}: error reading '{}': Is a directory", p.remote),
     )?;
-    let (n, count) = match (bytes, lines) {
-        (Some(b), _) => (b.unsigned_abs(), Count::Bytes(b.unsigned_abs())),
-        (_, Some(l)) => (l.unsigned_abs(), Count::Lines(l.unsigned_abs())),
-        _ => (10, Count::Lines(10)),
-    };
     let failed = |e| remote_failure(1, &format!("{cmd}: error reading '{}'", p.remote), &e);
     let range = portion::range(&mut f, size, count, tail, skip, ctx.max_ops).map_err(failed)?;
     if range.1.saturating_sub(range.0) > ctx.max_ops {
         return Err(ApiError::new(413, "Command output exceeded buffer limit."));
     }
     let content = portion::read(&mut f, range, ctx.max_ops).map_err(failed)?;
-    let n = n as i64;
-    let (start, end) = match (tail, skip) {
-        (false, false) => (0, n),
-        (false, true) => (0, -n),
-        (true, false) => (-n, -1),
-        (true, true) => (n, -1),
+    // The positions FirecREST reports, computed from the counts as given (signs and all).
+    let (start, end) = match (lines.or(bytes), tail) {
+        (Some(n), false) => (0, if requested { -n } else { n }),
+        (Some(n), true) => (if requested { n } else { -n }, -1),
+        (None, false) => (0, 10),
+        (None, true) => (10, -1),
     };
     output(
         200,
         json!({
             "content": String::from_utf8_lossy(&content),
-            "contentType": if matches!(count, Count::Bytes(_)) { "bytes" } else { "lines" },
+            "contentType": if given(bytes).is_some() { "bytes" } else { "lines" },
             "startPosition": start,
             "endPosition": end,
         }),
@@ -320,26 +393,34 @@ fn checksum(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 }
 
 /// `file -b`, reduced to the answers that matter to clients.
+/// `file -b`, reduced to the answers that matter to clients. `file` reports a file it cannot
+/// open on stdout and exits 0, so FirecREST answers 200 with that text.
 fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
-    let meta = fs::symlink_metadata(&p.local).map_err(|e| {
-        remote_text(
-            1,
-            &format!("file: cannot open `{}' ({})", p.remote, errtext(&e)),
-        )
-    })?;
+    let given = req.query("path").unwrap_or(&p.remote);
+    let meta = match p.local.symlink_metadata() {
+        Ok(m) => m,
+        Err(e) => {
+            return output(
+                200,
+                json!(format!("cannot open `{given}' ({})", errtext(&e))),
+            )
+        }
+    };
     let text = match type_char(&meta) {
         'l' => format!(
             "symbolic link to {}",
-            fs::read_link(&p.local)
+            fs::read_link(p.local.entry())
                 .map(|t| ctx.sandbox.link_target_remote(&t))
                 .unwrap_or_default()
         ),
         'd' => "directory".to_string(),
         _ if meta.len() == 0 => "empty".to_string(),
+        _ if !may(&meta, R) => "regular file, no read permission".to_string(),
         _ => {
             let mut head = Vec::new();
-            let _ = File::open(&p.local).and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head));
+            let _ =
+                File::open(p.local.obj()).and_then(|f| f.take(sniff::HEAD).read_to_end(&mut head));
             sniff::describe(&head)
         }
     };
@@ -348,17 +429,18 @@ fn file_type(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 
 fn stat(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
-    let meta = if truthy(req.query("dereference")) {
-        fs::metadata(&p.target)
+    let meta = if bool_param(req, "dereference")? {
+        p.target.metadata()
     } else {
-        fs::symlink_metadata(&p.local)
+        p.local.symlink_metadata()
     }
     .map_err(|e| remote_failure(1, &format!("stat: cannot statx '{}'", p.remote), &e))?;
+    let size = ctx.sandbox.size_of(&p.local, &meta);
     output(
         200,
         json!({
             "mode": meta.mode(), "ino": meta.ino(), "dev": meta.dev(), "nlink": meta.nlink(),
-            "uid": meta.uid(), "gid": meta.gid(), "size": meta.size(),
+            "uid": meta.uid(), "gid": meta.gid(), "size": size,
             "atime": meta.atime(), "ctime": meta.ctime(), "mtime": meta.mtime(),
         }),
     )
@@ -382,7 +464,16 @@ fn download(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
 
 fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let p = ctx.body_path(body)?;
-    let mode = field_str(body, &["mode"]).unwrap_or("");
+    // `mode` is a required field of the request model: pydantic refuses its absence.
+    let Some(mode) = field_str(body, &["mode"]) else {
+        return Err(ApiError::validation(
+            "body",
+            "mode",
+            "missing",
+            "Field required",
+            body,
+        ));
+    };
     ctx.writable(
         &p,
         &p.target,
@@ -397,7 +488,10 @@ fn chmod(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
                 &format!("chmod: invalid mode: '{mode}'\nTry 'chmod --help' for more information."),
             )
         })?;
-    fs::set_permissions(&p.target, fs::Permissions::from_mode(bits))
+    p.target
+        .metadata()
+        .map_err(|e| remote_failure(1, &format!("chmod: cannot access '{}'", p.remote), &e))?;
+    fs::set_permissions(p.target.obj(), fs::Permissions::from_mode(bits))
         .map_err(|e| remote_failure(1, &format!("chmod: cannot access '{}'", p.remote), &e))?;
     output(200, entry_of(ctx.sandbox, &p)?)
 }
@@ -420,7 +514,9 @@ fn chown(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         (_, Some(None)) => return Err(remote_text(1, &format!("chown: invalid group: '{spec}'"))),
         _ => {}
     }
-    let meta = fs::metadata(&p.target)
+    let meta = p
+        .target
+        .metadata()
         .map_err(|e| remote_failure(1, &format!("chown: cannot access '{}'", p.remote), &e))?;
     // Only the emulated user's own names and ids are no-ops; any other user (root included,
     // even when the emulator itself runs as root) is refused as for a non-root user.
@@ -447,13 +543,16 @@ fn mkdir(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
         .unwrap_or(false);
     let what = format!("mkdir: cannot create directory '{}'", p.remote);
     ctx.writable(&p, &p.local, &what)?;
-    let r = if parent {
-        fs::create_dir_all(&p.local)
-    } else {
-        fs::create_dir(&p.local)
-    };
-    r.map_err(|e| remote_failure(1, &what, &e))?;
-    output(201, entry_of(ctx.sandbox, &p)?)
+    let sb = ctx.sandbox;
+    if parent {
+        let made = sb.create_dir_all(&p.remote, &|r| sb.check_write(r));
+        made.map_err(|e| remote_failure(1, &what, &e))?;
+        // Resolved again: the entry of `p` was not there when `p` was resolved.
+        return output(201, entry_of(sb, &ctx.path(Some(&p.remote))?)?);
+    }
+    sb.create_new(p.local.remote(), NewEntry::Dir)
+        .map_err(|e| remote_failure(1, &what, &e))?;
+    output(201, entry_of(sb, &p)?)
 }
 
 fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
@@ -461,7 +560,8 @@ fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
     let link = ctx.path(field_str(body, &["linkPath", "link_path"]))?;
     let what = format!("ln: failed to create symbolic link '{}'", link.remote);
     ctx.writable(&link, &link.local, &what)?;
-    std::os::unix::fs::symlink(ctx.sandbox.link_target_local(&target.remote), &link.local)
+    ctx.sandbox
+        .create_new(link.local.remote(), NewEntry::Symlink(&target.remote))
         .map_err(|e| remote_failure(1, &what, &e))?;
     output(201, entry_of(ctx.sandbox, &link)?)
 }
@@ -469,12 +569,16 @@ fn symlink(ctx: &Ctx, body: &Value) -> Result<Resp, ApiError> {
 fn rm(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     let p = ctx.query_path(req)?;
     let what = format!("rm: cannot remove '{}'", p.remote);
-    let meta = fs::symlink_metadata(&p.local).map_err(|e| remote_failure(1, &what, &e))?;
+    let meta = p
+        .local
+        .symlink_metadata()
+        .map_err(|e| remote_failure(1, &what, &e))?;
     ctx.writable(&p, &p.local, &what)?;
+    // Both act on the entry in its pinned parent; remove_dir_all descends with O_NOFOLLOW.
     if meta.is_dir() {
-        fs::remove_dir_all(&p.local)
+        fs::remove_dir_all(p.local.entry())
     } else {
-        fs::remove_file(&p.local)
+        fs::remove_file(p.local.entry())
     }
     .map_err(|e| remote_failure(1, &what, &e))?;
     Ok(no_content())
@@ -531,11 +635,13 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
             .unwrap_or_else(|| "upload".into());
         let remote = format!("{}/{name}", dir.remote);
         let failed = |e| remote_failure(1, &format!("bash: line 1: {remote}"), &e);
-        let target = dir.target.join(&name);
-        let file = match dir
-            .writable(ctx.sandbox, &target)
-            .and_then(|_| AtomicFile::create(&target))
-        {
+        let inside = format!("{}/{name}", dir.target.remote().trim_end_matches('/'));
+        let file = match ctx.sandbox.resolve(&inside, false).and_then(|(_, target)| {
+            dir.writable(ctx.sandbox, &target)?;
+            // `cat > dir/name` as the published user: the directory's w and x bits.
+            must(&dir.target.metadata()?, W + X)?;
+            AtomicFile::create_in(&target)
+        }) {
             Ok(f) => f,
             Err(e) => {
                 part.discard()?;
@@ -593,10 +699,6 @@ fn tar_flag(body: &Value) -> Result<&'static str, ApiError> {
     }
 }
 
-fn tar(ctx: &Ctx, args: Vec<std::ffi::OsString>, into: Option<PathBuf>) -> Tar {
-    Tar::new(ctx.sandbox, args, into)
-}
-
 /// `compress`: `tar -c` of `path` (relative to its parent) into `targetPath`.
 pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     let src = ctx.body_path(body)?;
@@ -607,18 +709,21 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
         &dst.target,
         &format!("tar: cannot open '{}'", dst.remote),
     )?;
-    let parent = src.local.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let name = src.local.file_name().unwrap_or_default().to_os_string();
+    // The source's name inside its pinned parent directory (held by `src.local`).
+    let entry = src.local.entry();
+    let parent = entry.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = entry.file_name().unwrap_or_default().to_os_string();
     let mode = format!("-c{flag}f");
     let pattern = field_str(body, &["matchPattern", "match_pattern"]).filter(|p| !p.is_empty());
     let dereference = field(body, &["dereference"])
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let mut args = vec![mode.into(), dst.target.into_os_string()];
+    // tar writes the archive to stdout; the emulator puts it in place (Tar::archive).
+    let mut args = vec![mode.into(), "-".into()];
     if pattern.is_none() {
         args.extend(["-C".into(), parent.clone().into_os_string(), name]);
     }
-    let mut cmd = tar(ctx, args, None);
+    let mut cmd = Tar::new(ctx.sandbox, args, vec![src.local.clone()], None).archive(dst.target);
     if let Some(pattern) = pattern {
         // As the server: `cd dirname(path); find . -type f -regex PATTERN | tar --files-from -`.
         cmd = cmd.matching(parent, pattern);
@@ -642,11 +747,16 @@ pub(crate) fn extract_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
     // --no-same-owner/-permissions: an archive must not plant setuid files or foreign owners.
     let args = vec![
         format!("-x{flag}f").into(),
-        src.target.into_os_string(),
+        src.target.obj().as_os_str().to_owned(),
         "--no-same-owner".into(),
         "--no-same-permissions".into(),
     ];
-    Ok(tar(ctx, args, Some(dst.target)))
+    Ok(Tar::new(
+        ctx.sandbox,
+        args,
+        vec![src.target],
+        Some(dst.target),
+    ))
 }
 
 fn run_tar(cmd: Result<Tar, ApiError>) -> Result<Resp, ApiError> {
