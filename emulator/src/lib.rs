@@ -57,7 +57,8 @@ mod v2;
 
 pub use faults::parse_fault;
 
-use faults::{Counters, Faults};
+pub use faults::SeenRequest;
+use faults::{Counters, Faults, Seen};
 use sandbox::Sandbox;
 use server::Api;
 use std::path::{Path, PathBuf};
@@ -146,6 +147,12 @@ pub struct Config {
     pub job_queue_delay: Duration,
     /// false: the scheduler refuses every submission (v1 tasks end 400, v2 answers an error).
     pub jobs_enabled: bool,
+    /// An API key accepted in place of a bearer token (in `api_key_header`), as a gateway in
+    /// front of FirecREST (Kong's key-auth) accepts one: a right key is the user `testuser`, a
+    /// wrong one is Kong's 401. None: keys are not looked at.
+    pub api_key: Option<String>,
+    /// The header an API key travels in (`X-API-Key`, pyfirecrest's default).
+    pub api_key_header: String,
     /// v2: the release answered as, `F7T-AppVersion` (`2.x.x`, a source build newer than every
     /// release, by default). Before 2.5.0 transfer directives are snake_case; before 2.5.7 the
     /// job list ignores `name` and `time_window`. See [`Config::check`].
@@ -171,6 +178,8 @@ impl Default for Config {
             max_part_size: 1024 * 1024,
             job_queue_delay: Duration::from_millis(100),
             jobs_enabled: true,
+            api_key: None,
+            api_key_header: "X-API-Key".to_string(),
             server_version: v2::APP_VERSION.to_string(),
             max_ops_file_size: v2::MAX_OPS_FILE_SIZE,
             transfer_jobs_need_account: false,
@@ -202,6 +211,9 @@ pub(crate) struct State {
     pub store: Store,
     pub faults: Faults,
     pub counters: Counters,
+    pub seen: Seen,
+    /// (header, key) of the API key accepted, if any.
+    pub api_key: Option<(String, String)>,
     pub task_delay: Duration,
     pub slurm: slurm::Slurm,
     stopping: AtomicBool,
@@ -297,6 +309,11 @@ impl Emulator {
             base_url,
             faults: Faults::default(),
             counters: Counters::default(),
+            seen: Seen::default(),
+            api_key: config
+                .api_key
+                .clone()
+                .map(|k| (config.api_key_header.clone(), k)),
             task_delay: config.task_delay,
             slurm: slurm::Slurm::new(config.job_queue_delay, config.jobs_enabled)?,
             stopping: AtomicBool::new(false),
@@ -326,6 +343,11 @@ impl Emulator {
     }
     pub fn client_secret(&self) -> String {
         self.state.tokens.client_secret.clone()
+    }
+    /// A fresh access token for the user, as the token endpoint issues them (for tests of token
+    /// sources that get their tokens elsewhere: a command, a file).
+    pub fn access_token(&self) -> String {
+        self.state.tokens.issue(&self.state.base_url)
     }
     /// FIRECREST_SYSTEM: the available system.
     pub fn system(&self) -> String {
@@ -365,6 +387,10 @@ impl Emulator {
     /// (e.g. `"GET /utilities/ls"`, `"GET /tasks/*"`, `"POST /s3"`).
     pub fn counter(&self, name: &str) -> u64 {
         self.state.counters.get(name)
+    }
+    /// Every request received so far (method, path, `X-Correlation-ID`), oldest first.
+    pub fn requests_seen(&self) -> Vec<SeenRequest> {
+        self.state.seen.all()
     }
     /// How long presigned staging forms and URLs stay valid (STORAGE_TEMPURL_EXP_TIME;
     /// default 7 days). Affects forms and URLs issued afterwards.

@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod boundary;
 pub mod client;
+pub mod debug;
 pub mod dirs;
 pub mod files;
 pub mod jobs;

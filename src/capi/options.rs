@@ -330,6 +330,28 @@ pub unsafe extern "C" fn firecrest_options_set_max_answer_bytes(
     })
 }
 
+/// The `X-Correlation-ID` of every request of clients made with these options: a UUID (e.g.
+/// "2b1c7e4c-5a0e-4d38-9d0c-6f7e3f1b9a11"), since FirecREST v2 refuses any other. NULL (the
+/// default): a fresh random id for each call. firecrest_set_correlation_id() overrides it on
+/// one thread. After a failure, firecrest_last_error_correlation_id() gives the id that failed.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT (`o`),
+/// FIRECREST_STATUS_INVALID_ARGUMENT (not UTF-8, not a UUID).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_options_set_correlation_id(
+    o: *mut firecrest_options,
+    correlation_id: *const c_char,
+) -> firecrest_status {
+    update("firecrest_options_set_correlation_id", o, |opts| {
+        let id = super::boundary::opt_str(correlation_id, "correlation_id")?;
+        if let Some(id) = id {
+            crate::transport::correlation::check("argument `correlation_id`", id)?;
+        }
+        opts.correlation_id = id.map(str::to_string);
+        Ok(())
+    })
+}
+
 /// Frees options. NULL is a no-op; freeing twice is undefined behaviour. Clients made with them
 /// keep their own copy.
 #[no_mangle]
