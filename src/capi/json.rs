@@ -2,7 +2,7 @@
 
 use super::boundary::{arg_str, boundary, firecrest_status, Out};
 use super::boundary::{CError, CResult};
-use super::strings::c_string;
+use super::strings::{c_string, handed_json};
 use serde_json::Value;
 use std::ffi::c_char;
 
@@ -10,21 +10,31 @@ fn json_error(message: String) -> CError {
     CError::new(firecrest_status::Json, message)
 }
 
-/// Parses `json` and runs `f` on the value `pointer` designates.
+/// Parses `json` and runs `f` on the value `pointer` designates. A JSON text this library
+/// returned is parsed once, on the first get, and shared by the later ones.
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
     f: impl FnOnce(&Value, &str) -> CResult<T>,
 ) -> CResult<T> {
-    let text = arg_str(json, "json")?;
+    let handed = handed_json(json);
+    let text = match handed {
+        Some(_) => None,
+        None => Some(arg_str(json, "json")?),
+    };
     let pointer = arg_str(pointer, "pointer")?;
     if !pointer.is_empty() && !pointer.starts_with('/') {
         return Err(CError::invalid_argument(format!(
             "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
         )));
     }
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
+    let doc = match (handed, text) {
+        (Some(doc), _) => doc?,
+        (None, text) => std::sync::Arc::new(
+            serde_json::from_str(text.unwrap_or_default())
+                .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?,
+        ),
+    };
     let value = doc.pointer(pointer).ok_or_else(|| {
         CError::invalid_argument(format!(
             "argument `pointer` (\"{pointer}\") matches nothing in the JSON"
@@ -47,6 +57,10 @@ fn type_name(v: &Value) -> &'static str {
 /// The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON
 /// text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
 /// object as compact JSON text.
+///
+/// A JSON text this library returned (and not yet freed) is parsed once, at the first get, and
+/// the later gets on it share that: reading every entry of a large listing costs one parse. Such
+/// a text must not be changed in place; copy it first.
 ///
 /// On success `*value_out` receives the text, freed with firecrest_string_free().
 ///
@@ -184,6 +198,33 @@ mod tests {
         let mut out = -1i64;
         let s = unsafe { firecrest_json_get_int(j.as_ptr(), p.as_ptr(), &mut out) };
         (s, out)
+    }
+
+    #[test]
+    fn a_text_the_library_handed_out_is_parsed_once_and_forgotten_when_freed() {
+        let entries: Vec<serde_json::Value> = (0..50)
+            .map(|i| serde_json::json!({"name": format!("f{i}"), "size": i}))
+            .collect();
+        let p = crate::capi::strings::c_json(&entries).unwrap();
+        let doc = unsafe { handed_json(p) }.expect("registered").unwrap();
+        for i in 0..50 {
+            let ptr = CString::new(format!("/{i}/name")).unwrap();
+            let mut out: *mut c_char = std::ptr::null_mut();
+            let s = unsafe { firecrest_json_get_string(p, ptr.as_ptr(), &mut out) };
+            assert_eq!(s, firecrest_status::Ok);
+            let got = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+            unsafe { crate::capi::strings::firecrest_string_free(out) };
+            assert_eq!(got, format!("f{i}"));
+            let mut n = -1i64;
+            let ptr = CString::new(format!("/{i}/size")).unwrap();
+            let s = unsafe { firecrest_json_get_int(p, ptr.as_ptr(), &mut n) };
+            assert_eq!((s, n), (firecrest_status::Ok, i));
+        }
+        // Every get used the one parsed document.
+        let again = unsafe { handed_json(p) }.unwrap().unwrap();
+        assert!(std::sync::Arc::ptr_eq(&doc, &again));
+        unsafe { crate::capi::strings::firecrest_string_free(p) };
+        assert!(unsafe { handed_json(p) }.is_none());
     }
 
     #[test]
