@@ -2,8 +2,8 @@
 
 use super::boundary::{arg_str, boundary, firecrest_status, Out};
 use super::boundary::{CError, CResult};
+use super::jsondoc::Node;
 use super::strings::{c_string, handed_json};
-use serde_json::Value;
 use std::ffi::c_char;
 
 fn json_error(message: String) -> CError {
@@ -15,7 +15,7 @@ fn json_error(message: String) -> CError {
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
-    f: impl FnOnce(&Value, &str) -> CResult<T>,
+    f: impl FnOnce(&Node<'_>, &str) -> CResult<T>,
 ) -> CResult<T> {
     let handed = handed_json(json);
     let text = match handed {
@@ -28,12 +28,18 @@ unsafe fn at_pointer<T>(
             "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
         )));
     }
-    let doc = match (handed, text) {
-        (Some(doc), _) => doc?,
-        (None, text) => std::sync::Arc::new(
-            serde_json::from_str(text.unwrap_or_default())
-                .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?,
-        ),
+    let parsed: Node<'_>;
+    let shared;
+    let doc: &Node<'_> = match (handed, text) {
+        (Some(doc), _) => {
+            shared = doc?;
+            &shared
+        }
+        (None, text) => {
+            parsed = serde_json::from_str(text.unwrap_or_default())
+                .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
+            &parsed
+        }
     };
     let value = doc.pointer(pointer).ok_or_else(|| {
         CError::invalid_argument(format!(
@@ -43,15 +49,20 @@ unsafe fn at_pointer<T>(
     f(value, pointer)
 }
 
-fn type_name(v: &Value) -> &'static str {
+fn type_name(v: &Node<'_>) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Node::Null => "null",
+        Node::Bool(_) => "a boolean",
+        Node::Number(_) => "a number",
+        Node::Str(_) => "a string",
+        Node::Array(_) => "an array",
+        Node::Object(_) => "an object",
     }
+}
+
+/// Compact JSON text of a value (serialising a parsed document cannot fail).
+fn json_text(v: &Node<'_>) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON
@@ -78,12 +89,12 @@ pub unsafe extern "C" fn firecrest_json_get_string(
         let text = at_pointer(json, pointer, |v, pointer| {
             match v {
             // The documented status for a string that no C string can hold.
-            Value::String(s) if s.contains('\0') => Err(json_error(format!(
+            Node::Str(s) if s.contains('\0') => Err(json_error(format!(
                 "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
             ))),
-            Value::String(s) => Ok(s.clone()),
-            Value::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
-            other => Ok(other.to_string()),
+            Node::Str(s) => Ok(s.to_string()),
+            Node::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
+            other => Ok(json_text(other)),
         }
         })?;
         out.write(c_string(text, "the value")?);
@@ -109,14 +120,14 @@ pub unsafe extern "C" fn firecrest_json_get_int(
         let out = Out::new(value_out, "value_out")?;
         let n = at_pointer(json, pointer, |v, pointer| {
             let n = match v {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.trim().parse::<i64>().ok(),
+                Node::Number(n) => n.as_i64(),
+                Node::Str(s) => s.trim().parse::<i64>().ok(),
                 _ => None,
             };
             // A number or boolean is shown; a string or container may be a presigned URL or
             // a whole answer, which does not belong in an error message.
             let shown = match v {
-                Value::Number(_) | Value::Bool(_) => format!(" ({v})"),
+                Node::Number(_) | Node::Bool(_) => format!(" ({})", json_text(v)),
                 _ => String::new(),
             };
             n.ok_or_else(|| {
@@ -148,7 +159,7 @@ pub unsafe extern "C" fn firecrest_json_array_len(
     boundary("firecrest_json_array_len", || {
         let out = Out::new(len_out, "len_out")?;
         let n = at_pointer(json, pointer, |v, pointer| match v {
-            Value::Array(a) => Ok(a.len()),
+            Node::Array(a) => Ok(a.len()),
             other => Err(json_error(format!(
                 "the value at \"{pointer}\" is {}, not an array",
                 type_name(other)

@@ -1,8 +1,8 @@
 //! Strings the library hands to C: allocated here, freed only by firecrest_string_free().
 
 use super::boundary::{firecrest_status, CError, CResult};
+use super::jsondoc::Node;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -12,7 +12,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 /// not once per value (which made reading a large listing quadratic).
 struct Handed {
     len: usize,
-    doc: Option<Arc<Value>>,
+    /// Borrows from the text, which outlives it: the entry goes before the text is freed.
+    doc: Option<Arc<Node<'static>>>,
 }
 
 /// Keyed by the text's address; an entry is removed by firecrest_string_free() before the
@@ -28,7 +29,7 @@ fn handed() -> std::sync::MutexGuard<'static, HashMap<usize, Handed>> {
 ///
 /// # Safety
 /// `p` is NULL or a valid NUL-terminated string.
-pub(crate) unsafe fn handed_json(p: *const c_char) -> Option<CResult<Arc<Value>>> {
+pub(crate) unsafe fn handed_json(p: *const c_char) -> Option<CResult<Arc<Node<'static>>>> {
     let len = {
         let map = handed();
         let h = map.get(&(p as usize))?;
@@ -40,8 +41,8 @@ pub(crate) unsafe fn handed_json(p: *const c_char) -> Option<CResult<Arc<Value>>
     // Parsed outside the lock: other threads' getters on other texts go on meanwhile.
     // SAFETY: the library allocated `len` bytes and a NUL at `p`, and C has not freed them
     // (firecrest_string_free removes the entry first).
-    let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
-    let doc = match serde_json::from_slice::<Value>(bytes) {
+    let bytes: &'static [u8] = std::slice::from_raw_parts(p.cast::<u8>(), len);
+    let doc = match serde_json::from_slice::<Node<'static>>(bytes) {
         Ok(v) => Arc::new(v),
         // Changed in place by the caller: not the text handed out any more.
         Err(e) => {
