@@ -319,9 +319,17 @@ fn same_content(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Writes back what earlier phases left dirty in the page cache, so that no phase pays for
+/// the one before (a 1 GiB download right after another is otherwise throttled by the kernel).
+fn settle() {
+    // SAFETY: sync has no arguments and cannot fail.
+    unsafe { libc::sync() };
+}
+
 /// curl with its wall time and peak RSS (KiB, from /usr/bin/time when there is one).
 fn timed_curl(args: &[String]) -> Option<(f64, u64)> {
     which("curl")?;
+    settle();
     let time = Path::new("/usr/bin/time");
     let mut cmd = if time.exists() {
         let mut c = Command::new(time);
@@ -378,6 +386,7 @@ fn transfers(a: &Args, api: &str) {
         let mut up = client.external_upload(&system, &src, &remote).unwrap();
         let data = up.object_storage_data().unwrap();
         let curl = curl_upload(api, &data, &src, &local);
+        settle();
         reset_peak_rss();
         let t = Instant::now();
         up.finish_upload().unwrap();
@@ -420,6 +429,7 @@ fn transfers(a: &Args, api: &str) {
         let url = down.object_storage_link().unwrap();
         let curl_dst = local.join("curl-down.bin");
         let curl = timed_curl(&["-o".into(), curl_dst.display().to_string(), url]);
+        settle();
         reset_peak_rss();
         let t = Instant::now();
         down.finish_download(&dst).unwrap();
