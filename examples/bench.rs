@@ -327,13 +327,13 @@ fn settle() {
 }
 
 /// curl with its wall time and peak RSS (KiB, from /usr/bin/time when there is one).
-fn timed_curl(args: &[String]) -> Option<(f64, u64)> {
+fn timed_curl(args: &[String]) -> Option<Curl> {
     which("curl")?;
     settle();
     let time = Path::new("/usr/bin/time");
     let mut cmd = if time.exists() {
         let mut c = Command::new(time);
-        c.args(["-f", "maxrss_kib %M", "curl"]);
+        c.args(["-f", "maxrss_kib %M cpu_s %U %S", "curl"]);
         c
     } else {
         Command::new("curl")
@@ -349,15 +349,50 @@ fn timed_curl(args: &[String]) -> Option<(f64, u64)> {
         );
         return None;
     }
-    let rss = field(&String::from_utf8_lossy(&out.stderr), "maxrss_kib").unwrap_or(0.0);
-    Some((secs, rss as u64))
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = field(&stderr, "maxrss_kib").unwrap_or(0.0);
+    // "cpu_s USER SYS": the number after the key is the user time, the next the system time.
+    let words: Vec<&str> = stderr.split_whitespace().collect();
+    let cpu = words
+        .iter()
+        .position(|w| *w == "cpu_s")
+        .map(|i| {
+            let n = |k: usize| words.get(i + k).and_then(|w| w.parse::<f64>().ok());
+            n(1).unwrap_or(0.0) + n(2).unwrap_or(0.0)
+        })
+        .unwrap_or(0.0);
+    Some(Curl {
+        secs,
+        rss_kib: rss as u64,
+        cpu,
+    })
+}
+
+/// What curl took for one transfer: wall seconds, peak RSS, CPU seconds (user + system).
+struct Curl {
+    secs: f64,
+    rss_kib: u64,
+    cpu: f64,
+}
+
+/// CPU seconds (user + system) this process has used so far.
+fn cpu_secs() -> f64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let u = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        u
+    };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
 }
 
 struct Row {
     what: String,
     ours: f64,
     ours_rss: u64,
-    curl: Option<(f64, u64)>,
+    ours_cpu: f64,
+    curl: Option<Curl>,
 }
 
 fn transfers(a: &Args, api: &str) {
@@ -388,13 +423,14 @@ fn transfers(a: &Args, api: &str) {
         let curl = curl_upload(api, &data, &src, &local);
         settle();
         reset_peak_rss();
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_secs());
         up.finish_upload().unwrap();
         let ours = t.elapsed().as_secs_f64();
         rows.push(Row {
             what: format!("upload {mib} MiB"),
             ours,
             ours_rss: peak_rss_kib(),
+            ours_cpu: cpu_secs() - cpu,
             curl,
         });
         assert_eq!(up.wait(UploadDone, LONG).unwrap(), UploadDone);
@@ -431,13 +467,14 @@ fn transfers(a: &Args, api: &str) {
         let curl = timed_curl(&["-o".into(), curl_dst.display().to_string(), url]);
         settle();
         reset_peak_rss();
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_secs());
         down.finish_download(&dst).unwrap();
         let ours = t.elapsed().as_secs_f64();
         rows.push(Row {
             what: format!("download {mib} MiB"),
             ours,
             ours_rss: peak_rss_kib(),
+            ours_cpu: cpu_secs() - cpu,
             curl,
         });
         down.invalidate_object_storage_link().ok();
@@ -452,24 +489,33 @@ fn transfers(a: &Args, api: &str) {
     }
     println!("\n## transfers, {api}: data phase against curl on the same presigned URL");
     println!(
-        "{:<20} {:>9} {:>9} {:>14} {:>10} {:>10}",
-        "transfer", "ours MiB/s", "curl MiB/s", "ours/curl", "ours RSS", "curl RSS"
+        "{:<20} {:>9} {:>9} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "transfer",
+        "ours MiB/s",
+        "curl MiB/s",
+        "ours/curl",
+        "ours RSS",
+        "curl RSS",
+        "ours CPU",
+        "curl CPU"
     );
     for r in &rows {
         let mib: f64 = r.what.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let (curl_speed, curl_rss) = match r.curl {
-            Some((s, rss)) => (mib / s, rss as f64 / 1024.0),
-            None => (0.0, 0.0),
+        let (curl_speed, curl_rss, curl_cpu) = match &r.curl {
+            Some(c) => (mib / c.secs, c.rss_kib as f64 / 1024.0, c.cpu),
+            None => (0.0, 0.0, 0.0),
         };
         let ours_speed = mib / r.ours;
         println!(
-            "{:<20} {:>9.0} {:>9.0} {:>14} {:>9.1}M {:>9.1}M",
+            "{:<20} {:>9.0} {:>9.0} {:>10} {:>9.1}M {:>9.1}M {:>8.2}s {:>8.2}s",
             r.what,
             ours_speed,
             curl_speed,
             ratio(curl_speed, ours_speed),
             r.ours_rss as f64 / 1024.0,
-            curl_rss
+            curl_rss,
+            r.ours_cpu,
+            curl_cpu
         );
     }
     for line in py_uploads {
@@ -482,12 +528,7 @@ fn transfers(a: &Args, api: &str) {
 
 /// curl sending `src` where the staging instructions `data` say: v1's presigned form, or v2's
 /// part URLs (parts cut beforehand, not timed; sent 4 at a time, as the client does).
-fn curl_upload(
-    api: &str,
-    data: &serde_json::Value,
-    src: &Path,
-    local: &Path,
-) -> Option<(f64, u64)> {
+fn curl_upload(api: &str, data: &serde_json::Value, src: &Path, local: &Path) -> Option<Curl> {
     if api == "v1" {
         let url = data["url"].as_str()?.to_string();
         let mut args = Vec::new();
