@@ -219,6 +219,20 @@ fn ratio(ours: f64, theirs: f64) -> String {
     }
 }
 
+/// Runs `bench/<name>` with pyfirecrest's Python and the emulator's environment: None when
+/// there is no such Python, else the script's output (None if it failed).
+fn run_python(
+    a: &Args,
+    emu: &Emulator,
+    name: &str,
+    args: &[&std::ffi::OsStr],
+) -> Option<Option<String>> {
+    let python = a.python.as_ref()?;
+    let mut cmd = Command::new(python);
+    cmd.arg(script(&a.work, name)).args(args);
+    Some(run_with_env(emu, &mut cmd))
+}
+
 fn script(dir: &Path, name: &str) -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("bench")
@@ -252,16 +266,13 @@ fn listings(a: &Args, api: &str) {
             .listing_bin
             .as_ref()
             .and_then(|bin| run_with_env(&emu, Command::new(bin).args([dir.as_str(), c_repeat])));
-        let py = a.python.as_ref().and_then(|p| {
-            run_with_env(
-                &emu,
-                Command::new(p).arg(script(&a.work, "listing.py")).args([
-                    dir.as_str(),
-                    py_repeat,
-                    api,
-                ]),
-            )
-        });
+        let py = run_python(
+            a,
+            &emu,
+            "listing.py",
+            &[dir.as_ref(), py_repeat.as_ref(), api.as_ref()],
+        )
+        .flatten();
         let c = c.and_then(|o| field(&o, "cpu_us_per_call")).unwrap_or(0.0);
         let py = py.and_then(|o| field(&o, "cpu_us_per_call")).unwrap_or(0.0);
         println!("{n:<14} {c:>14.0} {py:>16.0} {:>18}", ratio(c, py));
@@ -395,6 +406,21 @@ struct Row {
     curl: Option<Curl>,
 }
 
+/// This library's side of a transfer phase, `run`, beside curl's: wall time, peak RSS, CPU.
+fn measure(what: String, curl: Option<Curl>, run: impl FnOnce()) -> Row {
+    settle();
+    reset_peak_rss();
+    let (t, cpu) = (Instant::now(), cpu_secs());
+    run();
+    Row {
+        what,
+        ours: t.elapsed().as_secs_f64(),
+        ours_rss: peak_rss_kib(),
+        ours_cpu: cpu_secs() - cpu,
+        curl,
+    }
+}
+
 fn transfers(a: &Args, api: &str) {
     let root = a.work.join(format!("root-xfer-{api}"));
     let local = a.work.join(format!("local-{api}"));
@@ -421,31 +447,20 @@ fn transfers(a: &Args, api: &str) {
         let mut up = client.external_upload(&system, &src, &remote).unwrap();
         let data = up.object_storage_data().unwrap();
         let curl = curl_upload(api, &data, &src, &local);
-        settle();
-        reset_peak_rss();
-        let (t, cpu) = (Instant::now(), cpu_secs());
-        up.finish_upload().unwrap();
-        let ours = t.elapsed().as_secs_f64();
-        rows.push(Row {
-            what: format!("upload {mib} MiB"),
-            ours,
-            ours_rss: peak_rss_kib(),
-            ours_cpu: cpu_secs() - cpu,
-            curl,
-        });
+        rows.push(measure(format!("upload {mib} MiB"), curl, || {
+            up.finish_upload().unwrap()
+        }));
         assert_eq!(up.wait(UploadDone, LONG).unwrap(), UploadDone);
         if api == "v2" {
             // pyfirecrest's own v2 upload of the same file: it gives up on a completion that
             // takes the server more than 5 s.
-            let py = a.python.as_ref().map(|p| {
-                run_with_env(
-                    &emu,
-                    Command::new(p)
-                        .arg(script(&a.work, "py_upload.py"))
-                        .arg(&src)
-                        .args([home.as_str(), &format!("py-{mib}.bin")]),
-                )
-            });
+            let name = format!("py-{mib}.bin");
+            let py = run_python(
+                a,
+                &emu,
+                "py_upload.py",
+                &[src.as_ref(), home.as_ref(), name.as_ref()],
+            );
             if let Some(out) = py {
                 match out.as_deref().and_then(|o| field(o, "upload_s")) {
                     Some(s) => py_uploads.push(format!("{mib} MiB: succeeded in {s:.1} s")),
@@ -465,18 +480,9 @@ fn transfers(a: &Args, api: &str) {
         let url = down.object_storage_link().unwrap();
         let curl_dst = local.join("curl-down.bin");
         let curl = timed_curl(&["-o".into(), curl_dst.display().to_string(), url]);
-        settle();
-        reset_peak_rss();
-        let (t, cpu) = (Instant::now(), cpu_secs());
-        down.finish_download(&dst).unwrap();
-        let ours = t.elapsed().as_secs_f64();
-        rows.push(Row {
-            what: format!("download {mib} MiB"),
-            ours,
-            ours_rss: peak_rss_kib(),
-            ours_cpu: cpu_secs() - cpu,
-            curl,
-        });
+        rows.push(measure(format!("download {mib} MiB"), curl, || {
+            down.finish_download(&dst).unwrap()
+        }));
         down.invalidate_object_storage_link().ok();
         assert!(
             same_content(&src, &dst),
@@ -677,15 +683,14 @@ fn small_files(a: &Args, api: &str) {
     let (up, down) = (run(true), run(false));
     let py_dir = format!("{home}/small-py");
     client.mkdir(&system, &py_dir, true).unwrap();
-    let py = a.python.as_ref().and_then(|p| {
-        run_with_env(
-            &emu,
-            Command::new(p)
-                .arg(script(&a.work, "small_files.py"))
-                .arg(&local)
-                .args([py_dir.as_str(), &n.to_string(), api]),
-        )
-    });
+    let count = n.to_string();
+    let args: [&std::ffi::OsStr; 4] = [
+        local.as_ref(),
+        py_dir.as_ref(),
+        count.as_ref(),
+        api.as_ref(),
+    ];
+    let py = run_python(a, &emu, "small_files.py", &args).flatten();
     let py_up = py
         .as_deref()
         .and_then(|o| field(o, "upload_s"))

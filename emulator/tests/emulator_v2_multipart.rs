@@ -234,15 +234,14 @@ fn bad_completion_documents_get_s3_errors() {
     );
 }
 
-#[test]
-fn download_through_the_store_with_ranges() {
-    let v2 = emulator();
-    let data = pattern(2 * PART + 123, 7);
-    std::fs::write(v2.emu.local_path("/home/testuser/out.bin"), &data).unwrap();
+/// Writes `data` at `remote` and stages it for download through the store: the transfer's
+/// answer and its download URL, once the egress job has completed.
+fn stage_download(v2: &V2, remote: &str, data: &[u8]) -> (Value, String) {
+    std::fs::write(v2.emu.local_path(remote), data).unwrap();
     let r = v2.send_json(
         "POST",
         "/filesystem/cluster/transfer/download",
-        &json!({"source_path": "/home/testuser/out.bin", "transfer_directives": {"transferMethod": "s3"}}),
+        &json!({"source_path": remote, "transfer_directives": {"transferMethod": "s3"}}),
     );
     assert_eq!(r.status, 201, "{}", r.text());
     let t = r.json();
@@ -253,6 +252,14 @@ fn download_through_the_store_with_ranges() {
     let job = v2.wait_job(&job_id(&t), |s| s != "PENDING" && s != "RUNNING");
     assert_eq!(job["status"]["state"], "COMPLETED");
     assert_eq!(job["name"], "OutgressFileTransfer");
+    (t, url)
+}
+
+#[test]
+fn download_through_the_store_with_ranges() {
+    let v2 = emulator();
+    let data = pattern(2 * PART + 123, 7);
+    let (t, url) = stage_download(&v2, "/home/testuser/out.bin", &data);
     let log = output_log(&v2, &t);
     assert!(
         log.contains("[INFO] Multipart file upload successfully completed"),
@@ -317,20 +324,7 @@ fn staged_objects_expire_as_under_a_lifecycle_rule() {
         ..Config::default()
     });
     let data = pattern(PART + 5, 4);
-    std::fs::write(v2.emu.local_path("/home/testuser/old.bin"), &data).unwrap();
-    let r = v2.send_json(
-        "POST",
-        "/filesystem/cluster/transfer/download",
-        &json!({"source_path": "/home/testuser/old.bin", "transfer_directives": {"transferMethod": "s3"}}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let t = r.json();
-    let url = t["transferDirectives"]["downloadUrl"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let job = v2.wait_job(&job_id(&t), |s| s != "PENDING" && s != "RUNNING");
-    assert_eq!(job["status"]["state"], "COMPLETED");
+    let (_, url) = stage_download(&v2, "/home/testuser/old.bin", &data);
     // Gone once it is older than the rule's age, however valid the URL still is.
     let started = std::time::Instant::now();
     let gone = loop {
