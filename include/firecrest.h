@@ -1388,6 +1388,10 @@ void firecrest_job_options_free(struct firecrest_job_options *o);
  * text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
  * object as compact JSON text.
  *
+ * A JSON text this library returned (and not yet freed) is parsed once, at the first get, and
+ * the later gets on it share that: reading every entry of a large listing costs one parse. Such
+ * a text must not be changed in place; copy it first.
+ *
  * On success `*value_out` receives the text, freed with firecrest_string_free().
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
@@ -1528,8 +1532,10 @@ firecrest_status firecrest_options_set_token_refresh_margin_s(struct firecrest_o
                                                               uint64_t seconds);
 
 /**
- * The polling backoff of firecrest_transfer_wait(): the first delay, doubling up to the longest.
- * Defaults 100 ms and 5000 ms.
+ * The polling of firecrest_transfer_wait() and firecrest_job_wait(): `initial_ms` first,
+ * doubling up to half a second, then a tenth of the time waited so far, at most `max_ms`; an
+ * end is so noticed at most 10 % of the wait (or half a second) late. Defaults 100 ms and
+ * 5000 ms.
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
  * (0, or `initial_ms` > `max_ms`).

@@ -24,8 +24,8 @@ pub(crate) enum Look<T> {
     NotYet(String),
 }
 
-/// Calls `look` with the backoff of `options` (first delay `poll_initial`, doubling up to
-/// `poll_max`) until it is done, an error, or `timeout` has passed (then `Timeout`, naming
+/// Calls `look` on the schedule of `options` (`poll_initial` doubling to half a second, then a
+/// tenth of the time waited so far, at most `poll_max`: see `poll_delay`) until it is done, an error, or `timeout` has passed (then `Timeout`, naming
 /// `what` and the last state seen). The only waiting loop for scheduler jobs.
 pub(crate) fn poll<T>(
     options: &Options,
@@ -47,7 +47,7 @@ pub(crate) fn poll<T>(
                 format!("{what}: still {last} after {:.1} s", elapsed.as_secs_f64()),
             ));
         }
-        let delay = poll_delay(options.poll_initial, options.poll_max, round);
+        let delay = poll_delay(options.poll_initial, options.poll_max, round, elapsed);
         std::thread::sleep(delay.min(timeout - elapsed));
         round = round.saturating_add(1);
     }

@@ -27,9 +27,11 @@ pub struct Options {
     /// A cached token is refreshed this long before it expires (v2 refuses tokens with < 30 s left).
     pub token_refresh_margin: Duration,
     pub user_agent: String,
-    /// First delay of the polling backoff in `Transfer::wait` and job waits.
+    /// First delay between looks in `Transfer::wait` and job waits; it doubles up to half a
+    /// second, then the delay is a tenth of the time waited so far: an end is noticed at most
+    /// 10 % of the wait (or half a second) late.
     pub poll_initial: Duration,
-    /// Longest delay of the polling backoff.
+    /// Longest delay between looks.
     pub poll_max: Duration,
     /// v2 multipart uploads: parts sent at once.
     pub parallel_parts: usize,

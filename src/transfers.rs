@@ -122,7 +122,8 @@ impl Transfer {
         self.last_status
     }
 
-    /// Polls with backoff until the status is `until`, or a terminal status is reached.
+    /// Polls (`poll_initial` doubling to half a second, then a tenth of the time waited so far,
+    /// at most `poll_max`) until the status is `until`, or a terminal status is reached.
     /// Success terminal (114, 117, 200) or `until` → Ok(status); failure terminal (115, 118,
     /// 400, 302) → Err(TaskFailed) carrying the task's message; `timeout` → Err(Timeout).
     ///
@@ -160,8 +161,9 @@ impl Transfer {
                 )
                 .with_task_status(s));
             }
-            std::thread::sleep(transport::poll_delay(initial, max, round).min(timeout - elapsed));
-            round += 1;
+            let delay = transport::poll_delay(initial, max, round, elapsed);
+            std::thread::sleep(delay.min(timeout - elapsed));
+            round = round.saturating_add(1);
         }
     }
 

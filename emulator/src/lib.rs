@@ -164,6 +164,9 @@ pub struct Config {
     /// transfers, compress and extract need an `account` (400 without one) and are charged to
     /// it; off by default, as on the recorded server.
     pub transfer_jobs_need_account: bool,
+    /// Staged objects older than this are deleted, as the bucket's lifecycle rule does on a
+    /// real deployment (v2 default: 10 days).
+    pub staging_expiry: Duration,
 }
 
 impl Default for Config {
@@ -183,6 +186,7 @@ impl Default for Config {
             server_version: v2::APP_VERSION.to_string(),
             max_ops_file_size: v2::MAX_OPS_FILE_SIZE,
             transfer_jobs_need_account: false,
+            staging_expiry: Duration::from_secs(10 * 86_400),
         }
     }
 }
@@ -280,6 +284,7 @@ pub struct Emulator {
     root: PathBuf,
     temp_root: Option<TempDir>,
     store_dir: Option<TempDir>,
+    sweeper: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Emulator {
@@ -322,12 +327,26 @@ impl Emulator {
             state.faults.add(f);
         }
         let server = server::Server::start(listener, state.clone(), api)?;
+        let sweeper = {
+            let state = state.clone();
+            let age = config.staging_expiry;
+            // A tenth of the age between sweeps: an object outlives its age by at most 10 %.
+            let every = (age / 10).clamp(Duration::from_millis(50), Duration::from_secs(60));
+            std::thread::Builder::new()
+                .name("staging-lifecycle".into())
+                .spawn(move || {
+                    while state.pause(every, &AtomicBool::new(false)) {
+                        state.store.expire(age);
+                    }
+                })?
+        };
         Ok(Emulator {
             state,
             server,
             root,
             temp_root,
             store_dir: Some(store_dir),
+            sweeper: Some(sweeper),
         })
     }
     /// FIRECREST_URL
@@ -410,6 +429,9 @@ impl Emulator {
         self.server.stop();
         // Compute jobs end with the emulator: their process groups are killed and reaped.
         self.state.slurm.stop_all();
+        if let Some(t) = self.sweeper.take() {
+            let _ = t.join();
+        }
         for dir in [self.temp_root.take(), self.store_dir.take()]
             .into_iter()
             .flatten()
