@@ -18,7 +18,11 @@ const PREAMBLE: &str = r#"/*
  *   trailing *_out pointers and are written only on success. After a failure,
  *   firecrest_last_error_message() and firecrest_last_error_http_status() give details on the
  *   calling thread; the message names the argument, system or path and carries FirecREST's own
- *   error text, never a secret or a token.
+ *   error text, never a secret or a token. firecrest_last_error_correlation_id() gives the
+ *   X-Correlation-ID of the failing request, which the centre's support can find in their logs.
+ * - Debugging: FIRECREST_LOG=error|warn|info|debug|trace in the environment prints the library's
+ *   log on stderr (each request's method, URL without signatures, status, duration and
+ *   correlation id; retries; token refreshes); firecrest_set_log_callback() takes it instead.
  * - Strings in: NUL-terminated UTF-8 (local file paths: any bytes). NULL where a pointer is
  *   required gives FIRECREST_STATUS_NULL_ARGUMENT; arguments marked nullable may be NULL.
  * - Strings out (char **..._out): allocated by the library, owned by the caller, freed with

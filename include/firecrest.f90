@@ -10,7 +10,9 @@
 !    handle and set it to c_null_ptr, so closing twice is harmless.
 !
 ! Every fallible call returns a status, FIRECREST_STATUS_OK (0) on success. After a failure,
-! fc_last_error() tells what went wrong on this thread. A string output of a failed fc_* call is
+! fc_last_error() tells what went wrong on this thread, fc_last_error_correlation_id() the
+! X-Correlation-ID of the failing request (for the centre's support). FIRECREST_LOG=debug in the
+! environment prints the library's log on stderr. A string output of a failed fc_* call is
 ! the empty string. Handles must not be copied and used after one copy was closed.
 !
 ! Build: gfortran -std=f2018 -c firecrest.f90, link with -lfirecrest (or libfirecrest.a plus
@@ -84,13 +86,21 @@ module firecrest
     integer(c_int32_t), parameter, public :: FIRECREST_JOB_OTHER_FINAL = 98
     integer(c_int32_t), parameter, public :: FIRECREST_JOB_OTHER = 99
 
+    ! ---- Log levels (firecrest_set_log_callback) -----------------------------------------------
+    integer(c_int32_t), parameter, public :: FIRECREST_LOG_OFF = 0
+    integer(c_int32_t), parameter, public :: FIRECREST_LOG_ERROR = 1
+    integer(c_int32_t), parameter, public :: FIRECREST_LOG_WARN = 2
+    integer(c_int32_t), parameter, public :: FIRECREST_LOG_INFO = 3
+    integer(c_int32_t), parameter, public :: FIRECREST_LOG_DEBUG = 4
+    integer(c_int32_t), parameter, public :: FIRECREST_LOG_TRACE = 5
+
     ! ---- API versions for firecrest_options_set_api_version -----------------------------------
     integer(c_int32_t), parameter, public :: FIRECREST_API_DETECT = 0
     integer(c_int32_t), parameter, public :: FIRECREST_API_V1 = 1
     integer(c_int32_t), parameter, public :: FIRECREST_API_V2 = 2
 
     ! ---- callbacks: write them as bind(c) functions, pass c_funloc(f) ------------------------
-    public :: firecrest_token_cb, firecrest_progress_cb, firecrest_write_cb
+    public :: firecrest_token_cb, firecrest_progress_cb, firecrest_write_cb, firecrest_log_cb
     abstract interface
         ! Writes a NUL-terminated access token into buf (buf_len bytes, NUL included);
         ! returns 0, or non-zero to fail the request (FIRECREST_STATUS_ABORTED_BY_CALLBACK).
@@ -101,6 +111,15 @@ module firecrest
             integer(c_size_t), value :: buf_len
             integer(c_int32_t) :: rc
         end function firecrest_token_cb
+
+        ! One log record: its level (FIRECREST_LOG_*) and its NUL-terminated text, valid only
+        ! during the call. Called on the thread that made the request.
+        subroutine firecrest_log_cb(userdata, level, message) bind(c)
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: userdata
+            integer(c_int32_t), value :: level
+            type(c_ptr), value :: message
+        end subroutine firecrest_log_cb
 
         ! Bytes done and total (0 = unknown); returns 0 to continue, non-zero to abort.
         function firecrest_progress_cb(userdata, done, total) result(rc) bind(c)
@@ -126,9 +145,13 @@ module firecrest
     ! library
     public :: firecrest_version, firecrest_status_str, firecrest_last_error_message
     public :: firecrest_last_error_http_status, firecrest_string_free, firecrest_test_panic
+    public :: firecrest_last_error_correlation_id, firecrest_set_correlation_id
+    public :: firecrest_set_log_callback
     ! authorization, options, client
     public :: firecrest_auth_client_credentials_new, firecrest_auth_static_token_new
     public :: firecrest_auth_callback_new, firecrest_auth_free
+    public :: firecrest_auth_client_credentials_basic_new, firecrest_auth_token_command_new
+    public :: firecrest_auth_api_key_new
     public :: firecrest_options_new, firecrest_options_set_api_version
     public :: firecrest_options_set_timeout_ms, firecrest_options_set_connect_timeout_ms
     public :: firecrest_options_set_ca_file, firecrest_options_set_ca_file_only
@@ -137,6 +160,7 @@ module firecrest
     public :: firecrest_options_set_parallel_parts, firecrest_options_set_user_agent
     public :: firecrest_options_set_max_answer_bytes, firecrest_options_set_call_timeout_ms
     public :: firecrest_options_set_low_speed, firecrest_options_set_fsync
+    public :: firecrest_options_set_correlation_id
     public :: firecrest_options_set_transfer_account
     public :: firecrest_options_free
     public :: firecrest_client_new, firecrest_client_new_from_env, firecrest_client_api_version
@@ -206,6 +230,34 @@ module firecrest
             integer(c_int32_t) :: http
         end function firecrest_last_error_http_status
 
+        ! Same buffer rules as firecrest_last_error_message; '' when the failure was no request's.
+        function firecrest_last_error_correlation_id(buf, buf_len, len_out) result(st) &
+            bind(c, name='firecrest_last_error_correlation_id')
+            import :: c_char, c_size_t, c_int32_t
+            character(kind=c_char), intent(out) :: buf(*)
+            integer(c_size_t), value :: buf_len
+            integer(c_size_t), intent(out) :: len_out
+            integer(c_int32_t) :: st
+        end function firecrest_last_error_correlation_id
+
+        ! correlation_id: a NUL-terminated UUID, or c_null_ptr to go back to the default.
+        function firecrest_set_correlation_id(correlation_id) result(st) &
+            bind(c, name='firecrest_set_correlation_id')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: correlation_id
+            integer(c_int32_t) :: st
+        end function firecrest_set_correlation_id
+
+        ! cb: c_funloc of a procedure(firecrest_log_cb), or c_null_funptr to stop.
+        function firecrest_set_log_callback(cb, userdata, max_level) result(st) &
+            bind(c, name='firecrest_set_log_callback')
+            import :: c_funptr, c_ptr, c_int32_t
+            type(c_funptr), value :: cb
+            type(c_ptr), value :: userdata
+            integer(c_int32_t), value :: max_level
+            integer(c_int32_t) :: st
+        end function firecrest_set_log_callback
+
         subroutine firecrest_string_free(s) bind(c, name='firecrest_string_free')
             import :: c_ptr
             type(c_ptr), value :: s
@@ -227,6 +279,34 @@ module firecrest
             type(c_ptr), intent(out) :: auth_out
             integer(c_int32_t) :: st
         end function firecrest_auth_client_credentials_new
+
+        function firecrest_auth_client_credentials_basic_new(client_id, client_secret, &
+            token_url, auth_out) result(st) &
+            bind(c, name='firecrest_auth_client_credentials_basic_new')
+            import :: c_char, c_ptr, c_int32_t
+            character(kind=c_char), intent(in) :: client_id(*), client_secret(*), token_url(*)
+            type(c_ptr), intent(out) :: auth_out
+            integer(c_int32_t) :: st
+        end function firecrest_auth_client_credentials_basic_new
+
+        function firecrest_auth_token_command_new(command, timeout_ms, auth_out) result(st) &
+            bind(c, name='firecrest_auth_token_command_new')
+            import :: c_char, c_ptr, c_int64_t, c_int32_t
+            character(kind=c_char), intent(in) :: command(*)
+            integer(c_int64_t), value :: timeout_ms
+            type(c_ptr), intent(out) :: auth_out
+            integer(c_int32_t) :: st
+        end function firecrest_auth_token_command_new
+
+        ! header_name: a NUL-terminated name, or c_null_ptr for X-API-Key.
+        function firecrest_auth_api_key_new(api_key, header_name, auth_out) result(st) &
+            bind(c, name='firecrest_auth_api_key_new')
+            import :: c_char, c_ptr, c_int32_t
+            character(kind=c_char), intent(in) :: api_key(*)
+            type(c_ptr), value :: header_name
+            type(c_ptr), intent(out) :: auth_out
+            integer(c_int32_t) :: st
+        end function firecrest_auth_api_key_new
 
         function firecrest_auth_static_token_new(access_token, auth_out) result(st) &
             bind(c, name='firecrest_auth_static_token_new')
@@ -360,6 +440,14 @@ module firecrest
             integer(c_int32_t), value :: on
             integer(c_int32_t) :: st
         end function firecrest_options_set_fsync
+
+        ! correlation_id: a NUL-terminated UUID, or c_null_ptr for a fresh id per call.
+        function firecrest_options_set_correlation_id(o, correlation_id) result(st) &
+            bind(c, name='firecrest_options_set_correlation_id')
+            import :: c_ptr, c_int32_t
+            type(c_ptr), value :: o, correlation_id
+            integer(c_int32_t) :: st
+        end function firecrest_options_set_correlation_id
 
         function firecrest_options_set_user_agent(o, user_agent) result(st) &
             bind(c, name='firecrest_options_set_user_agent')
@@ -1070,7 +1158,10 @@ module firecrest
     ! ---- Fortran helpers ----------------------------------------------------------------------
     public :: fc_c_string, fc_take_string, fc_copy_to_buffer, fc_int_str
     public :: fc_version, fc_status_str, fc_last_error, fc_error
+    public :: fc_last_error_correlation_id, fc_set_correlation_id, fc_set_log_callback
     public :: fc_auth_client_credentials_new, fc_auth_static_token_new, fc_auth_callback_new
+    public :: fc_auth_client_credentials_basic_new, fc_auth_token_command_new
+    public :: fc_auth_api_key_new, fc_options_set_correlation_id
     public :: fc_options_new, fc_options_set_api_version, fc_options_set_timeout_ms
     public :: fc_options_set_connect_timeout_ms, fc_options_set_ca_file
     public :: fc_options_set_ca_file_only
@@ -1233,6 +1324,50 @@ contains
         s = fc_status_str(status)//' ('//fc_int_str(int(status))//'): '//fc_last_error()
     end function fc_error
 
+    !> The X-Correlation-ID of the request behind the last failure on this thread, to give the
+    !> centre's support ('' when that failure was not a request's).
+    function fc_last_error_correlation_id() result(id)
+        character(:), allocatable :: id
+        character(kind=c_char) :: buf(128)
+        integer(c_size_t) :: needed
+        integer :: i, n
+        needed = 0
+        id = ''
+        if (firecrest_last_error_correlation_id(buf, int(size(buf), c_size_t), needed) &
+            /= FIRECREST_STATUS_OK) return
+        n = int(needed)
+        deallocate (id)
+        allocate (character(len=n) :: id)
+        do i = 1, n
+            id(i:i) = buf(i)
+        end do
+    end function fc_last_error_correlation_id
+
+    !> The X-Correlation-ID (a UUID) of every later request of this thread; '' goes back to the
+    !> client's own or a fresh id per call.
+    function fc_set_correlation_id(id) result(st)
+        character(*), intent(in) :: id
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: c
+        if (len_trim(id) == 0) then
+            st = firecrest_set_correlation_id(c_null_ptr)
+        else
+            c = fc_c_string(id)
+            st = firecrest_set_correlation_id(c_loc(c))
+        end if
+    end function fc_set_correlation_id
+
+    !> Sends the library's log records up to max_level (FIRECREST_LOG_*) to cb; userdata
+    !> (optional) is passed to it. FIRECREST_LOG_OFF stops them.
+    function fc_set_log_callback(cb, max_level, userdata) result(st)
+        procedure(firecrest_log_cb) :: cb
+        integer, intent(in) :: max_level
+        type(c_ptr), intent(in), optional :: userdata
+        integer(c_int32_t) :: st
+        st = firecrest_set_log_callback(c_funloc(cb), optional_ptr(userdata), &
+            int(max_level, c_int32_t))
+    end function fc_set_log_callback
+
     ! ---- handles ------------------------------------------------------------------------------
 
     function fc_auth_client_credentials_new(client_id, client_secret, token_url, auth) result(st)
@@ -1243,6 +1378,46 @@ contains
         st = firecrest_auth_client_credentials_new(fc_c_string(client_id), &
             fc_c_string(client_secret), fc_c_string(token_url), auth)
     end function fc_auth_client_credentials_new
+
+    !> Client credentials sent by HTTP Basic authentication (client_secret_basic).
+    function fc_auth_client_credentials_basic_new(client_id, client_secret, token_url, auth) &
+        result(st)
+        character(*), intent(in) :: client_id, client_secret, token_url
+        type(c_ptr), intent(out) :: auth
+        integer(c_int32_t) :: st
+        auth = c_null_ptr
+        st = firecrest_auth_client_credentials_basic_new(fc_c_string(client_id), &
+            fc_c_string(client_secret), fc_c_string(token_url), auth)
+    end function fc_auth_client_credentials_basic_new
+
+    !> Tokens printed by `sh -c command`; timeout_ms (optional, default 60000) bounds each run.
+    function fc_auth_token_command_new(command, auth, timeout_ms) result(st)
+        character(*), intent(in) :: command
+        type(c_ptr), intent(out) :: auth
+        integer, intent(in), optional :: timeout_ms
+        integer(c_int32_t) :: st
+        integer(c_int64_t) :: ms
+        auth = c_null_ptr
+        ms = 0
+        if (present(timeout_ms)) ms = int(timeout_ms, c_int64_t)
+        st = firecrest_auth_token_command_new(fc_c_string(command), ms, auth)
+    end function fc_auth_token_command_new
+
+    !> An API key sent in header_name (optional, default X-API-Key) on every request.
+    function fc_auth_api_key_new(api_key, auth, header_name) result(st)
+        character(*), intent(in) :: api_key
+        type(c_ptr), intent(out) :: auth
+        character(*), intent(in), optional :: header_name
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: h
+        auth = c_null_ptr
+        if (present(header_name)) then
+            h = fc_c_string(header_name)
+            st = firecrest_auth_api_key_new(fc_c_string(api_key), c_loc(h), auth)
+        else
+            st = firecrest_auth_api_key_new(fc_c_string(api_key), c_null_ptr, auth)
+        end if
+    end function fc_auth_api_key_new
 
     function fc_auth_static_token_new(access_token, auth) result(st)
         character(*), intent(in) :: access_token
@@ -1341,6 +1516,20 @@ contains
         st = firecrest_options_set_user_agent(opts, fc_c_string(user_agent))
     end function fc_options_set_user_agent
 
+    !> The X-Correlation-ID (a UUID) of every request of clients made with opts; '' for a
+    !> fresh id per call.
+    function fc_options_set_correlation_id(opts, id) result(st)
+        type(c_ptr), intent(in) :: opts
+        character(*), intent(in) :: id
+        integer(c_int32_t) :: st
+        character(kind=c_char, len=:), allocatable, target :: c
+        if (len_trim(id) == 0) then
+            st = firecrest_options_set_correlation_id(opts, c_null_ptr)
+        else
+            c = fc_c_string(id)
+            st = firecrest_options_set_correlation_id(opts, c_loc(c))
+        end if
+    end function fc_options_set_correlation_id
     function fc_options_set_transfer_account(opts, account) result(st)
         type(c_ptr), intent(in) :: opts
         character(*), intent(in) :: account

@@ -6,7 +6,11 @@
  *   trailing *_out pointers and are written only on success. After a failure,
  *   firecrest_last_error_message() and firecrest_last_error_http_status() give details on the
  *   calling thread; the message names the argument, system or path and carries FirecREST's own
- *   error text, never a secret or a token.
+ *   error text, never a secret or a token. firecrest_last_error_correlation_id() gives the
+ *   X-Correlation-ID of the failing request, which the centre's support can find in their logs.
+ * - Debugging: FIRECREST_LOG=error|warn|info|debug|trace in the environment prints the library's
+ *   log on stderr (each request's method, URL without signatures, status, duration and
+ *   correlation id; retries; token refreshes); firecrest_set_log_callback() takes it instead.
  * - Strings in: NUL-terminated UTF-8 (local file paths: any bytes). NULL where a pointer is
  *   required gives FIRECREST_STATUS_NULL_ARGUMENT; arguments marked nullable may be NULL.
  * - Strings out (char **..._out): allocated by the library, owned by the caller, freed with
@@ -49,6 +53,36 @@
 /** The version as one comparable number, e.g. 0.1.0 -> 100 (MAJOR*10000 + MINOR*100 + PATCH). */
 #define FIRECREST_VERSION_NUMBER (FIRECREST_VERSION_MAJOR * 10000 + FIRECREST_VERSION_MINOR * 100 + FIRECREST_VERSION_PATCH)
 
+
+/**
+ * No records (firecrest_set_log_callback()).
+ */
+#define FIRECREST_LOG_OFF 0
+
+/**
+ * Failures only.
+ */
+#define FIRECREST_LOG_ERROR 1
+
+/**
+ * Failures and a token command or token endpoint that failed.
+ */
+#define FIRECREST_LOG_WARN 2
+
+/**
+ * Also retries (why, after how long) and token refreshes.
+ */
+#define FIRECREST_LOG_INFO 3
+
+/**
+ * Also every request: method, URL (signatures removed), status, duration, correlation id.
+ */
+#define FIRECREST_LOG_DEBUG 4
+
+/**
+ * Everything the library logs.
+ */
+#define FIRECREST_LOG_TRACE 5
 
 /**
  * firecrest_list_files_flags(): include names starting with a dot.
@@ -374,6 +408,16 @@ typedef struct firecrest_transfer firecrest_transfer;
 typedef int32_t (*firecrest_token_cb)(void *userdata, char *buf, size_t buf_len);
 
 /**
+ * Receives one log record: its level (a FIRECREST_LOG_* value) and its text, one line without a
+ * newline, NUL-terminated and valid only during the call. Records never contain a secret, a
+ * token, an Authorization header or a presigned URL's signature.
+ *
+ * It is called on the thread that made the request, so from several threads at once when
+ * clients are used from several threads; it must not call back into the library.
+ */
+typedef void (*firecrest_log_cb)(void *userdata, int32_t level, const char *message);
+
+/**
  * Progress of a transfer's data: `done` of `total` bytes (`total` 0 = unknown). Return 0 to go
  * on; a non-zero return stops the transfer, which then fails with
  * FIRECREST_STATUS_ABORTED_BY_CALLBACK. Called on the thread that called
@@ -408,6 +452,62 @@ firecrest_status firecrest_auth_client_credentials_new(const char *client_id,
                                                        const char *client_secret,
                                                        const char *token_url,
                                                        struct firecrest_auth **auth_out);
+
+/**
+ * OAuth2 client credentials sent by HTTP Basic authentication (`client_secret_basic`, pyfirecrest's
+ * `client_auth_method="client_secret_basic"`): as firecrest_auth_client_credentials_new(), but
+ * `client_id:client_secret` travel in the token request's Authorization header instead of its
+ * form, as some identity providers require.
+ *
+ * On success `*auth_out` receives a new object, freed with firecrest_auth_free(). The strings
+ * are copied.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (not UTF-8, or empty).
+ */
+firecrest_status firecrest_auth_client_credentials_basic_new(const char *client_id,
+                                                             const char *client_secret,
+                                                             const char *token_url,
+                                                             struct firecrest_auth **auth_out);
+
+/**
+ * Tokens printed by a command (pyfirecrest's `TokenCommandAuth`): `/bin/sh -c command`, whose
+ * standard output, trimmed of surrounding white space, is the access token. A token that is a
+ * JWT is reused until shortly before its `exp` (firecrest_options_set_token_refresh_margin_s(),
+ * 60 s by default); any other token is asked for before every request. A command
+ * that exits non-zero, prints nothing, or runs longer than `timeout_ms` (0: 60 000) fails the
+ * request that needed the token with FIRECREST_STATUS_AUTH, and the message quotes the end of
+ * its standard error (without the token or anything shaped like one). The command itself is
+ * never shown in messages or logs.
+ *
+ * The command runs with the calling program's environment and working directory, on the thread
+ * that needs the token (one at a time per auth object).
+ *
+ * On success `*auth_out` receives a new object, freed with firecrest_auth_free(). The string
+ * is copied.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (not UTF-8, or only white space).
+ */
+firecrest_status firecrest_auth_token_command_new(const char *command,
+                                                  uint64_t timeout_ms,
+                                                  struct firecrest_auth **auth_out);
+
+/**
+ * An API key (pyfirecrest's `ApiKeyAuth`), sent as it is on every request in the header
+ * `header_name` (nullable: "X-API-Key") instead of `Authorization: Bearer`. There is no
+ * refresh: a refused key is FIRECREST_STATUS_UNAUTHORIZED. Operations that read the user from the
+ * token (firecrest_whoami() without a system) need a system with an API key.
+ *
+ * On success `*auth_out` receives a new object, freed with firecrest_auth_free(). The strings
+ * are copied.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (not UTF-8, an empty key, a key with control characters, a header name that is not one).
+ */
+firecrest_status firecrest_auth_api_key_new(const char *api_key,
+                                            const char *header_name,
+                                            struct firecrest_auth **auth_out);
 
 /**
  * A fixed access token, sent as it is (no refresh).
@@ -456,6 +556,18 @@ void firecrest_auth_free(struct firecrest_auth *auth);
  * FIRECREST_STATUS_NULL_ARGUMENT (`buf` NULL with `buf_len` > 0).
  */
 firecrest_status firecrest_last_error_message(char *buf, size_t buf_len, size_t *len_out);
+
+/**
+ * Copies the `X-Correlation-ID` of the request behind the last failure on the calling thread
+ * into `buf` (NUL-terminated): the id to give the centre's support, who can find the request
+ * in their logs with it. Empty when that failure was not a request's (a NULL or malformed
+ * argument, a local file) or there was none. `buf`, `buf_len` and `len_out` work as in
+ * firecrest_last_error_message(); a 37-byte buffer holds any id the library generates.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_BUFFER_TOO_SMALL, or
+ * FIRECREST_STATUS_NULL_ARGUMENT (`buf` NULL with `buf_len` > 0).
+ */
+firecrest_status firecrest_last_error_correlation_id(char *buf, size_t buf_len, size_t *len_out);
 
 /**
  * The HTTP status of the response behind the last failure on the calling thread; 0 when that
@@ -633,6 +745,32 @@ firecrest_status firecrest_whoami(const struct firecrest_client *c,
 firecrest_status firecrest_groups(const struct firecrest_client *c,
                                   const char *system,
                                   char **json_out);
+
+/**
+ * Sends the library's log records up to `max_level` (a FIRECREST_LOG_* value) to `cb`, for the
+ * whole process (libcurl's CURLOPT_DEBUGFUNCTION, for all clients at once). `cb` NULL or
+ * FIRECREST_LOG_OFF stops the records. A callback replaces the lines the environment variable
+ * FIRECREST_LOG=error|warn|info|debug|trace writes to stderr without any code.
+ *
+ * `cb` and `userdata` are stored until replaced: they must stay valid until then and be safe to
+ * call from every thread that uses a client.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_INVALID_ARGUMENT (`max_level` out of range),
+ * FIRECREST_STATUS_INVALID_STATE (the program installed another Rust `log` logger, which receives
+ * the records instead).
+ */
+firecrest_status firecrest_set_log_callback(firecrest_log_cb cb, void *userdata, int32_t max_level);
+
+/**
+ * Sets the `X-Correlation-ID` of every request the calling thread makes from now on, with any
+ * client (pyfirecrest's `correlation_id`): a UUID (e.g. "2b1c7e4c-5a0e-4d38-9d0c-6f7e3f1b9a11"),
+ * since FirecREST v2 refuses any other. NULL goes back to the client's own
+ * (firecrest_options_set_correlation_id()) or a fresh random id for each call. Other threads are
+ * not affected: a program that runs requests on several threads sets an id on each.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_INVALID_ARGUMENT (not UTF-8, not a UUID).
+ */
+firecrest_status firecrest_set_correlation_id(const char *correlation_id);
 
 /**
  * Writes a gzip-compressed tar of `source` (a file or directory on `system`) at `target`. The
@@ -1250,6 +1388,10 @@ void firecrest_job_options_free(struct firecrest_job_options *o);
  * text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
  * object as compact JSON text.
  *
+ * A JSON text this library returned (and not yet freed) is parsed once, at the first get, and
+ * the later gets on it share that: reading every entry of a large listing costs one parse. Such
+ * a text must not be changed in place; copy it first.
+ *
  * On success `*value_out` receives the text, freed with firecrest_string_free().
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
@@ -1390,8 +1532,10 @@ firecrest_status firecrest_options_set_token_refresh_margin_s(struct firecrest_o
                                                               uint64_t seconds);
 
 /**
- * The polling backoff of firecrest_transfer_wait(): the first delay, doubling up to the longest.
- * Defaults 100 ms and 5000 ms.
+ * The polling of firecrest_transfer_wait() and firecrest_job_wait(): `initial_ms` first,
+ * doubling up to half a second, then a tenth of the time waited so far, at most `max_ms`; an
+ * end is so noticed at most 10 % of the wait (or half a second) late. Defaults 100 ms and
+ * 5000 ms.
  *
  * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
  * (0, or `initial_ms` > `max_ms`).
@@ -1438,6 +1582,18 @@ firecrest_status firecrest_options_set_transfer_account(struct firecrest_options
  */
 firecrest_status firecrest_options_set_max_answer_bytes(struct firecrest_options *o,
                                                         uint64_t bytes);
+
+/**
+ * The `X-Correlation-ID` of every request of clients made with these options: a UUID (e.g.
+ * "2b1c7e4c-5a0e-4d38-9d0c-6f7e3f1b9a11"), since FirecREST v2 refuses any other. NULL (the
+ * default): a fresh random id for each call. firecrest_set_correlation_id() overrides it on
+ * one thread. After a failure, firecrest_last_error_correlation_id() gives the id that failed.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT (`o`),
+ * FIRECREST_STATUS_INVALID_ARGUMENT (not UTF-8, not a UUID).
+ */
+firecrest_status firecrest_options_set_correlation_id(struct firecrest_options *o,
+                                                      const char *correlation_id);
 
 /**
  * Frees options. NULL is a no-op; freeing twice is undefined behaviour. Clients made with them

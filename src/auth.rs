@@ -1,7 +1,11 @@
-//! Authorization: OAuth2 client credentials, a static token, or a user-supplied provider.
+//! Authorization: OAuth2 client credentials, a token command, a static token, a user-supplied
+//! provider, or an API key.
 //!
-//! The token cache (reuse until `expires_in` minus a margin, single-flight refresh, drop on 401)
-//! lives behind `Auth` so that every client built from one `Auth` shares its tokens.
+//! The token cache (reuse until `expires_in` or the JWT's `exp` minus a margin, single-flight
+//! refresh, drop on 401) lives behind `Auth` so that every client built from one `Auth` shares
+//! its tokens.
+
+mod command;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{self, ErrorResponse, Method, Request, Transport};
@@ -54,21 +58,49 @@ pub(crate) enum AuthKind {
         token_url: String,
         method: ClientAuthMethod,
     },
+    /// `sh -c command`: its output is the token (cached until the JWT's `exp`, if it has one).
+    TokenCommand {
+        command: String,
+        timeout: Duration,
+    },
     Static(String),
     Provider(Box<dyn TokenProvider>),
+    /// A key sent as it is in its own header, in place of a bearer token.
+    ApiKey {
+        header: String,
+        key: String,
+    },
+}
+
+/// The default header of an API key (pyfirecrest's `ApiKeyAuth`).
+pub const API_KEY_HEADER: &str = "X-API-Key";
+
+/// How long a token command may run by default before it is stopped.
+pub const TOKEN_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What authorizes one request: a bearer token, or an API key in its header.
+pub(crate) enum Credential {
+    Bearer(String),
+    Header { name: String, value: String },
 }
 
 pub(crate) struct AuthInner {
     pub(crate) kind: AuthKind,
-    /// Client credentials only. Held while a token is fetched, so that concurrent callers wait
-    /// for that one request instead of sending their own (single flight).
+    /// Client credentials and token commands. Held while a token is fetched, so that
+    /// concurrent callers wait for that one request instead of sending their own (single flight).
     cache: Mutex<Option<CachedToken>>,
+    /// The last token a provider gave, so that messages can be cleaned of it too.
+    last_provided: Mutex<Option<String>>,
 }
 
 struct CachedToken {
     token: String,
-    /// When the token stops being handed out (expiry minus the margin); None: until a 401.
+    /// When the token stops being handed out (expiry minus the margin); None: see
+    /// `until_refused`.
     refresh_at: Option<Instant>,
+    /// With no known expiry: reuse until a 401 (client credentials) or not at all (a token
+    /// command's token that is not a JWT is asked for every time, as pyfirecrest does).
+    until_refused: bool,
 }
 
 impl Auth {
@@ -91,6 +123,80 @@ impl Auth {
 
     pub fn provider(provider: impl TokenProvider + 'static) -> Auth {
         Auth::from_kind(AuthKind::Provider(Box::new(provider)))
+    }
+
+    /// Tokens printed by a command (pyfirecrest's `TokenCommandAuth`): `sh -c command`, whose
+    /// standard output, trimmed, is the token. A JWT is reused until shortly before its `exp`
+    /// (the client's `token_refresh_margin`); any other token is asked for on every request, as
+    /// pyfirecrest does. A command that fails, prints nothing, or runs longer than
+    /// [`TOKEN_COMMAND_TIMEOUT`] (see [`Auth::with_command_timeout`]) is an `Auth` error that
+    /// quotes its standard error.
+    pub fn token_command(command: impl Into<String>) -> Auth {
+        Auth::from_kind(AuthKind::TokenCommand {
+            command: command.into(),
+            timeout: TOKEN_COMMAND_TIMEOUT,
+        })
+    }
+
+    /// How long a token command may run; no effect on other kinds of authorization.
+    pub fn with_command_timeout(self, timeout: Duration) -> Auth {
+        match &self.inner.kind {
+            AuthKind::TokenCommand { command, .. } => Auth::from_kind(AuthKind::TokenCommand {
+                command: command.clone(),
+                timeout,
+            }),
+            _ => self,
+        }
+    }
+
+    /// An API key sent on every request in its own header (pyfirecrest's `ApiKeyAuth`),
+    /// [`API_KEY_HEADER`] unless [`Auth::with_api_key_header`] names another.
+    pub fn api_key(key: impl Into<String>) -> Auth {
+        Auth::from_kind(AuthKind::ApiKey {
+            header: API_KEY_HEADER.to_string(),
+            key: key.into(),
+        })
+    }
+
+    /// The header an API key travels in; no effect on other kinds of authorization.
+    pub fn with_api_key_header(self, header: impl Into<String>) -> Auth {
+        match &self.inner.kind {
+            AuthKind::ApiKey { key, .. } => Auth::from_kind(AuthKind::ApiKey {
+                header: header.into(),
+                key: key.clone(),
+            }),
+            _ => self,
+        }
+    }
+
+    /// Refuses what no request could carry: an empty command, key or header name, a header
+    /// name that is not a token, a key with control characters.
+    pub(crate) fn check(&self) -> Result<()> {
+        match &self.inner.kind {
+            AuthKind::TokenCommand { command, .. } if command.trim().is_empty() => {
+                Err(Error::invalid_argument("the token command is empty"))
+            }
+            AuthKind::ApiKey { header, key } => {
+                if key.is_empty() {
+                    return Err(Error::invalid_argument("the API key is empty"));
+                }
+                let token_char =
+                    |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+                if header.is_empty() || !header.bytes().all(token_char) {
+                    return Err(Error::invalid_argument(format!(
+                        "the API key header name {:?} is not an HTTP header name",
+                        header.chars().take(100).collect::<String>()
+                    )));
+                }
+                if key.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f) {
+                    return Err(Error::invalid_argument(
+                        "the API key contains a control character, which no HTTP header may carry",
+                    ));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Client credentials with HTTP Basic authentication of the client (`client_secret_basic`).
@@ -126,7 +232,19 @@ impl Auth {
             inner: Arc::new(AuthInner {
                 kind,
                 cache: Mutex::new(None),
+                last_provided: Mutex::new(None),
             }),
+        }
+    }
+
+    /// What authorizes the next request: an API key, or a token as [`Auth::token`] gives.
+    pub(crate) fn credential(&self, http: &Transport, margin: Duration) -> Result<Credential> {
+        match &self.inner.kind {
+            AuthKind::ApiKey { header, key } => Ok(Credential::Header {
+                name: header.clone(),
+                value: key.clone(),
+            }),
+            _ => self.token(http, margin).map(Credential::Bearer),
         }
     }
 
@@ -135,20 +253,36 @@ impl Auth {
     pub(crate) fn token(&self, http: &Transport, margin: Duration) -> Result<String> {
         match &self.inner.kind {
             AuthKind::Static(token) => Ok(token.clone()),
-            AuthKind::Provider(p) => p.token().map_err(|e| {
-                // A C token callback that refuses keeps its documented status.
-                let kind = match e.kind() {
-                    ErrorKind::AbortedByCallback => ErrorKind::AbortedByCallback,
-                    _ => ErrorKind::Auth,
-                };
-                Error::new(kind, format!("token provider: {}", e.message()))
-            }),
-            AuthKind::ClientCredentials { .. } => {
+            AuthKind::ApiKey { .. } => Err(Error::new(
+                ErrorKind::Auth,
+                "an API key is not an access token (pass a system to ask the server)",
+            )),
+            AuthKind::Provider(p) => {
+                let token = p.token().map_err(|e| {
+                    // A C token callback that refuses keeps its documented status.
+                    let kind = match e.kind() {
+                        ErrorKind::AbortedByCallback => ErrorKind::AbortedByCallback,
+                        _ => ErrorKind::Auth,
+                    };
+                    Error::new(kind, format!("token provider: {}", e.message()))
+                })?;
+                *self
+                    .inner
+                    .last_provided
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+                Ok(token)
+            }
+            AuthKind::ClientCredentials { .. } | AuthKind::TokenCommand { .. } => {
                 let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some(c) = cache.as_ref() {
-                    if c.refresh_at.is_none_or(|t| Instant::now() < t) {
+                    if c.refresh_at.is_some_and(|t| Instant::now() < t)
+                        || (c.refresh_at.is_none() && c.until_refused)
+                    {
                         return Ok(c.token.clone());
                     }
+                    log::info!(target: crate::logging::TARGET,
+                        "token: the cached access token is due for refresh");
                 }
                 let fresh = self.fetch(http, margin.max(MIN_REFRESH_MARGIN))?;
                 let token = fresh.token.clone();
@@ -167,8 +301,8 @@ impl Auth {
     }
 
     /// What must never appear in a message: the client secret (as written and as sent), a
-    /// static token, the cached token. A provider's tokens are not kept here; the session
-    /// redacts the one it sent.
+    /// static token, an API key, the cached token. A provider's tokens are not kept here; the
+    /// session redacts the one it sent.
     pub(crate) fn secrets(&self) -> Vec<String> {
         let mut out = Vec::new();
         match &self.inner.kind {
@@ -183,20 +317,45 @@ impl Auth {
                 out.push(basic_credentials(client_id, client_secret));
             }
             AuthKind::Static(token) => out.push(token.clone()),
-            AuthKind::Provider(_) => {}
+            AuthKind::ApiKey { key, .. } => out.push(key.clone()),
+            AuthKind::Provider(_) | AuthKind::TokenCommand { .. } => {}
         }
         let cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
         out.extend(cache.as_ref().map(|c| c.token.clone()));
+        drop(cache);
+        let provided = self
+            .inner
+            .last_provided
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        out.extend(provided.clone());
         out.retain(|s| !s.is_empty());
         out
     }
 
     /// Whether asking again may give a different token.
     pub(crate) fn can_refresh(&self) -> bool {
-        !matches!(self.inner.kind, AuthKind::Static(_))
+        !matches!(
+            self.inner.kind,
+            AuthKind::Static(_) | AuthKind::ApiKey { .. }
+        )
     }
 
     fn fetch(&self, http: &Transport, margin: Duration) -> Result<CachedToken> {
+        if let AuthKind::TokenCommand { command, timeout } = &self.inner.kind {
+            log::info!(target: crate::logging::TARGET, "token: running the token command");
+            let started = Instant::now();
+            let token = command::run(command, *timeout).inspect_err(|e| {
+                log::warn!(target: crate::logging::TARGET, "token: {}", e.message());
+            })?;
+            let lifetime = jwt_lifetime(&token);
+            log_new_token(lifetime, started.elapsed());
+            return Ok(CachedToken {
+                refresh_at: refresh_at(started, lifetime, margin),
+                token,
+                until_refused: false,
+            });
+        }
         let AuthKind::ClientCredentials {
             client_id,
             client_secret,
@@ -227,7 +386,16 @@ impl Auth {
             }
         }
         let started = Instant::now();
-        let answer: TokenAnswer = http.send(&mut req.form(form))?.json()?;
+        log::info!(target: crate::logging::TARGET,
+            "token: requesting a new access token from {}", transport::redact_query(token_url));
+        let answer: TokenAnswer = http
+            .send(&mut req.form(form))
+            .and_then(|r| r.json())
+            .inspect_err(|e| {
+                log::warn!(target: crate::logging::TARGET,
+                    "token: the token endpoint refused or failed ({:?}, HTTP {})",
+                    e.kind(), e.http_status());
+            })?;
         if answer.access_token.is_empty() {
             return Err(Error::new(
                 ErrorKind::Auth,
@@ -238,10 +406,22 @@ impl Auth {
             ));
         }
         let lifetime = answer.lifetime();
+        log_new_token(lifetime, started.elapsed());
         Ok(CachedToken {
             refresh_at: refresh_at(started, lifetime, margin),
             token: answer.access_token,
+            until_refused: true,
         })
+    }
+}
+
+/// Says that a new token arrived and how long it lives, never the token.
+fn log_new_token(lifetime: Option<Duration>, took: Duration) {
+    match lifetime {
+        Some(l) => log::info!(target: crate::logging::TARGET,
+            "token: new access token after {} ms, valid for {} s", took.as_millis(), l.as_secs()),
+        None => log::info!(target: crate::logging::TARGET,
+            "token: new access token after {} ms, expiry unknown", took.as_millis()),
     }
 }
 
@@ -387,6 +567,16 @@ impl fmt::Debug for Auth {
                 .finish(),
             AuthKind::Static(_) => f.write_str("Auth::StaticToken(<redacted>)"),
             AuthKind::Provider(_) => f.write_str("Auth::Provider"),
+            AuthKind::TokenCommand { timeout, .. } => f
+                .debug_struct("Auth::TokenCommand")
+                .field("command", &"<not shown>")
+                .field("timeout", timeout)
+                .finish(),
+            AuthKind::ApiKey { header, .. } => f
+                .debug_struct("Auth::ApiKey")
+                .field("header", header)
+                .field("key", &"<redacted>")
+                .finish(),
         }
     }
 }

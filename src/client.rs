@@ -122,6 +122,22 @@ fn require_job_id(id: &str) -> Result<()> {
     }
 }
 
+/// Runs `f` with `id` as the `X-Correlation-ID` of every request the calling thread makes
+/// inside it, whatever client makes them (pyfirecrest's `correlation_id` context manager). The
+/// id must be a UUID: FirecREST v2 refuses any other (HTTP 400).
+///
+/// ```
+/// # fn main() -> firecrest::Result<()> {
+/// let seen = firecrest::with_correlation_id("2b1c7e4c-5a0e-4d38-9d0c-6f7e3f1b9a11", || 42)?;
+/// assert_eq!(seen, 42);
+/// # Ok(())
+/// # }
+/// ```
+pub fn with_correlation_id<T>(id: &str, f: impl FnOnce() -> T) -> Result<T> {
+    crate::transport::correlation::check("correlation id", id)?;
+    Ok(crate::transport::correlation::with_id(id.to_string(), f))
+}
+
 fn require_system_path(system: &str, path: &str) -> Result<()> {
     require_system(system)?;
     require("path", path)
@@ -187,7 +203,10 @@ impl Client {
         what: impl FnOnce() -> String,
         op: impl FnOnce(&dyn Api) -> Result<T>,
     ) -> Result<T> {
-        self.api().and_then(op).map_err(|e| e.context(what()))
+        self.inner
+            .session
+            .call(|| self.api().and_then(op))
+            .map_err(|e| e.context(what()))
     }
 
     /// Compares the SHA-256 of a local file with the server's checksum of `remote_path`;
@@ -596,17 +615,20 @@ impl Client {
                 }
             });
         checked.map_err(|e| e.context(what()))?;
-        let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
-        let id = api
-            .submit_job(system, &spec)
-            .map_err(|e| e.context(what()))?;
-        Ok(Job::new(
-            api,
-            self.inner.session.options(),
-            system,
-            &id,
-            true,
-        ))
+        // One call: the submission and the job's later requests share its correlation id.
+        self.inner.session.call(|| {
+            let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
+            let id = api
+                .submit_job(system, &spec)
+                .map_err(|e| e.context(what()))?;
+            Ok(Job::new(
+                api,
+                self.inner.session.options(),
+                system,
+                &id,
+                true,
+            ))
+        })
     }
 
     /// A handle for a job that already exists (no request).
@@ -615,14 +637,16 @@ impl Client {
         require_system(system)
             .and_then(|()| require_job_id(job_id))
             .map_err(|e| e.context(what()))?;
-        let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
-        Ok(Job::new(
-            api,
-            self.inner.session.options(),
-            system,
-            job_id,
-            false,
-        ))
+        self.inner.session.call(|| {
+            let api = Arc::clone(self.shared_api().map_err(|e| e.context(what()))?);
+            Ok(Job::new(
+                api,
+                self.inner.session.options(),
+                system,
+                job_id,
+                false,
+            ))
+        })
     }
 
     /// The user's jobs on `system`, as the scheduler lists them (on FirecREST v2 from 2.5.7,

@@ -69,9 +69,12 @@ pub struct Error {
     message: String,
     http_status: u16,
     /// The FirecREST error header (`X-Invalid-Path`, …) when there was one: (name, value).
-    error_header: Option<(String, String)>,
+    /// Boxed: rare, and it keeps `Error` (in every `Result`) small.
+    error_header: Option<Box<(String, String)>>,
     /// The transfer's state when the error ends a transfer (115, 118, 400).
     task_status: Option<TransferState>,
+    /// The `X-Correlation-ID` of the request that failed, for the centre's support.
+    correlation_id: Option<String>,
     /// The lower-level error this one explains (shared, so that `Error` stays `Clone`).
     #[source]
     source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
@@ -85,6 +88,7 @@ impl Error {
             http_status: 0,
             error_header: None,
             task_status: None,
+            correlation_id: None,
             source: None,
         }
     }
@@ -109,7 +113,16 @@ impl Error {
     }
 
     pub fn with_error_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Error {
-        self.error_header = Some((name.into(), value.into()));
+        self.error_header = Some(Box::new((name.into(), value.into())));
+        self
+    }
+
+    /// Names the `X-Correlation-ID` of the request that failed (the first one named is kept:
+    /// it is the innermost, the request itself).
+    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Error {
+        if self.correlation_id.is_none() {
+            self.correlation_id = Some(id.into());
+        }
         self
     }
 
@@ -142,7 +155,7 @@ impl Error {
             if self.message.contains(secret.as_str()) {
                 self.message = self.message.replace(secret.as_str(), "<redacted>");
             }
-            if let Some((_, value)) = self.error_header.as_mut() {
+            if let Some((_, value)) = self.error_header.as_deref_mut() {
                 if value.contains(secret.as_str()) {
                     *value = value.replace(secret.as_str(), "<redacted>");
                 }
@@ -166,12 +179,19 @@ impl Error {
 
     pub fn error_header(&self) -> Option<(&str, &str)> {
         self.error_header
-            .as_ref()
+            .as_deref()
             .map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     pub fn task_status(&self) -> Option<TransferState> {
         self.task_status
+    }
+
+    /// The `X-Correlation-ID` the failing request carried: what to hand to the centre's
+    /// support so that they can find it in their logs. None when no request failed (a bad
+    /// argument, a local file).
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.correlation_id.as_deref()
     }
 }
 
@@ -183,6 +203,7 @@ impl fmt::Debug for Error {
             .field("http_status", &self.http_status)
             .field("error_header", &self.error_header)
             .field("task_status", &self.task_status)
+            .field("correlation_id", &self.correlation_id)
             .finish()
     }
 }

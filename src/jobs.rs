@@ -4,7 +4,7 @@
 use crate::api::Api;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
-use crate::transport::poll_delay;
+use crate::transport::{correlation, poll_delay};
 use crate::types::{JobInfo, JobState};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,8 +24,8 @@ pub(crate) enum Look<T> {
     NotYet(String),
 }
 
-/// Calls `look` with the backoff of `options` (first delay `poll_initial`, doubling up to
-/// `poll_max`) until it is done, an error, or `timeout` has passed (then `Timeout`, naming
+/// Calls `look` on the schedule of `options` (`poll_initial` doubling to half a second, then a
+/// tenth of the time waited so far, at most `poll_max`: see `poll_delay`) until it is done, an error, or `timeout` has passed (then `Timeout`, naming
 /// `what` and the last state seen). The only waiting loop for scheduler jobs.
 pub(crate) fn poll<T>(
     options: &Options,
@@ -47,7 +47,7 @@ pub(crate) fn poll<T>(
                 format!("{what}: still {last} after {:.1} s", elapsed.as_secs_f64()),
             ));
         }
-        let delay = poll_delay(options.poll_initial, options.poll_max, round);
+        let delay = poll_delay(options.poll_initial, options.poll_max, round, elapsed);
         std::thread::sleep(delay.min(timeout - elapsed));
         round = round.saturating_add(1);
     }
@@ -63,6 +63,9 @@ pub struct Job {
     /// Until then the scheduler may not list the job yet.
     unknown_until: Instant,
     last: Option<JobInfo>,
+    /// The X-Correlation-ID of the call that submitted or attached to the job: its later
+    /// requests carry it too.
+    correlation_id: String,
 }
 
 impl std::fmt::Debug for Job {
@@ -95,7 +98,16 @@ impl Job {
             id: id.to_string(),
             unknown_until: Instant::now() + grace,
             last: None,
+            correlation_id: correlation::current()
+                .or_else(|| options.correlation_id.clone())
+                .unwrap_or_else(correlation::fresh),
         }
+    }
+
+    /// Runs `f` under the job's correlation id (unless the thread chose one).
+    fn traced<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let id = self.correlation_id.clone();
+        correlation::call(Some(&id), || f(self))
     }
 
     pub fn id(&self) -> &str {
@@ -113,6 +125,10 @@ impl Job {
     /// Asks the scheduler once. A job it does not list yet, shortly after submission, is
     /// pending; one it does not know at all is `NotFound`.
     pub fn state(&mut self) -> Result<JobState> {
+        self.traced(|this| this.state_untraced())
+    }
+
+    fn state_untraced(&mut self) -> Result<JobState> {
         match self.look()? {
             Some(info) => Ok(info.job_state()),
             None => Ok(JobState::Pending),
@@ -122,6 +138,10 @@ impl Job {
     /// The job as the scheduler reports it now, with its script and output files where the
     /// server tells them (a request or two; none for the state once it is final).
     pub fn info(&mut self) -> Result<JobInfo> {
+        self.traced(|this| this.info_untraced())
+    }
+
+    fn info_untraced(&mut self) -> Result<JobInfo> {
         match self.look()? {
             Some(info) => self
                 .api
@@ -150,6 +170,10 @@ impl Job {
     /// Polls with backoff until the job is final and returns its state (a failed job is a
     /// state, not an error). After `timeout`, `Timeout`: the job keeps running.
     pub fn wait(&mut self, timeout: Duration) -> Result<JobState> {
+        self.traced(|this| this.wait_untraced(timeout))
+    }
+
+    fn wait_untraced(&mut self, timeout: Duration) -> Result<JobState> {
         if self.last.is_none() {
             self.unknown_until = self.unknown_until.max(Instant::now() + ATTACHED_GRACE);
         }
@@ -166,6 +190,10 @@ impl Job {
 
     /// Runs `command` inside the running job (v2; v1 has no such endpoint: Unsupported).
     pub fn attach(&mut self, command: &str) -> Result<()> {
+        self.traced(|this| this.attach_untraced(command))
+    }
+
+    fn attach_untraced(&mut self, command: &str) -> Result<()> {
         let what = format!("attach to {}", self.what());
         if command.trim().is_empty() {
             return Err(Error::invalid_argument("the command is empty").context(what));
@@ -177,6 +205,10 @@ impl Job {
 
     /// Asks the scheduler to cancel the job.
     pub fn cancel(&mut self) -> Result<()> {
+        self.traced(|this| this.cancel_untraced())
+    }
+
+    fn cancel_untraced(&mut self) -> Result<()> {
         self.api
             .cancel_job(&self.system, &self.id)
             .map_err(|e| e.context(format!("cancel {}", self.what())))

@@ -55,9 +55,13 @@ pub mod error;
 #[forbid(unsafe_code)]
 pub mod jobs;
 #[forbid(unsafe_code)]
+mod logging;
+#[forbid(unsafe_code)]
 pub mod options;
 #[forbid(unsafe_code)]
 mod session;
+// Ending a token command's process group (libc::killpg) is its one unsafe call.
+mod sys;
 #[forbid(unsafe_code)]
 pub mod transfers;
 #[forbid(unsafe_code)]
@@ -73,7 +77,7 @@ mod v2;
 mod properties;
 
 pub use auth::{Auth, ClientAuthMethod, TokenProvider};
-pub use client::Client;
+pub use client::{with_correlation_id, Client};
 pub use error::{Error, ErrorKind, Result};
 pub use jobs::Job;
 pub use options::Options;

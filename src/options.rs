@@ -27,9 +27,11 @@ pub struct Options {
     /// A cached token is refreshed this long before it expires (v2 refuses tokens with < 30 s left).
     pub token_refresh_margin: Duration,
     pub user_agent: String,
-    /// First delay of the polling backoff in `Transfer::wait` and job waits.
+    /// First delay between looks in `Transfer::wait` and job waits; it doubles up to half a
+    /// second, then the delay is a tenth of the time waited so far: an end is noticed at most
+    /// 10 % of the wait (or half a second) late.
     pub poll_initial: Duration,
-    /// Longest delay of the polling backoff.
+    /// Longest delay between looks.
     pub poll_max: Duration,
     /// v2 multipart uploads: parts sent at once.
     pub parallel_parts: usize,
@@ -46,6 +48,10 @@ pub struct Options {
     /// Downloads reach the disk (fsync) before they are renamed into place. Off by default, as
     /// with curl and rsync: the rename alone already keeps a half-written file from appearing.
     pub fsync_downloads: bool,
+    /// The `X-Correlation-ID` of every request of this client, a UUID (FirecREST v2 refuses
+    /// anything else); None: a fresh random one for each call. A thread's own choice
+    /// (`firecrest::with_correlation_id`) overrides it.
+    pub correlation_id: Option<String>,
     /// The scheduler account charged for the jobs FirecREST v2 runs on the user's behalf: cp,
     /// mv, rm (when it becomes a job), external transfers, compress, extract. `None`: the user's
     /// default account where the system's job directives need one, else none. v1 runs these
@@ -72,6 +78,7 @@ impl Default for Options {
             low_speed_limit: 1024,
             low_speed_time: Duration::from_secs(60),
             fsync_downloads: false,
+            correlation_id: None,
             transfer_account: None,
         }
     }
@@ -79,9 +86,12 @@ impl Default for Options {
 
 impl Options {
     /// Refuses what no request could carry: a User-Agent with control characters (a CR/LF
-    /// would split the header).
+    /// would split the header), a correlation id that is not a UUID.
     pub(crate) fn check(&self) -> Result<()> {
         check_header_value("user_agent", &self.user_agent)?;
+        if let Some(id) = &self.correlation_id {
+            crate::transport::correlation::check("correlation_id", id)?;
+        }
         if let Some(account) = &self.transfer_account {
             check_account(account)?;
         }

@@ -3,10 +3,10 @@
 //! attaches a token, and after a 401 asks for a new token and sends the request once more
 //! (a token may expire early or be revoked).
 
-use crate::auth::{self, Auth};
+use crate::auth::{self, Auth, Credential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
-use crate::transport::{Request, Response, Transport};
+use crate::transport::{correlation, Request, Response, Transport};
 
 pub(crate) struct Session {
     http: Transport,
@@ -24,6 +24,8 @@ impl Session {
             )));
         }
         options.check()?;
+        auth.check()?;
+        crate::logging::init_from_env();
         Ok(Session {
             http: Transport::new(&options)?,
             base_url,
@@ -56,8 +58,32 @@ impl Session {
     /// can be sent again and the token source can give another token. No error that leaves
     /// carries the client's secret or a token, whatever the server echoed.
     pub(crate) fn send(&self, req: Request<'_>) -> Result<Response> {
-        self.send_authorized(req)
-            .map_err(|e| e.redact(&self.auth.secrets()))
+        correlation::call(self.options.correlation_id.as_deref(), || {
+            self.send_authorized(req)
+        })
+        .map_err(|e| e.redact(&self.auth.secrets()))
+    }
+
+    /// Runs one call of the client under one correlation id (see `transport::correlation`).
+    pub(crate) fn call<T>(&self, f: impl FnOnce() -> T) -> T {
+        correlation::call(self.options.correlation_id.as_deref(), f)
+    }
+
+    fn authorize(&self, req: &mut Request<'_>) -> Result<Option<String>> {
+        let credential = self
+            .auth
+            .credential(&self.http, self.options.token_refresh_margin)
+            .map_err(|e| e.redact(&self.auth.secrets()).context(req.context_text()))?;
+        Ok(match credential {
+            Credential::Bearer(token) => {
+                req.set_credential("Authorization", format!("Bearer {token}"));
+                Some(token)
+            }
+            Credential::Header { name, value } => {
+                req.set_credential(&name, value);
+                None
+            }
+        })
     }
 
     fn send_authorized(&self, mut req: Request<'_>) -> Result<Response> {
@@ -65,24 +91,27 @@ impl Session {
             return self.http.send(&mut req);
         }
         req.resolve(&self.base_url);
-        let token = self.token().map_err(|e| e.context(req.context_text()))?;
-        req.set_bearer(&token);
+        let token = self.authorize(&mut req)?;
         // The token sent is redacted here as well: a provider's tokens are nowhere else.
-        let send = |req: &mut Request<'_>, token: &String| {
-            self.http
-                .send(req)
-                .map_err(|e| e.redact(std::slice::from_ref(token)))
+        let send = |req: &mut Request<'_>, token: &Option<String>| {
+            self.http.send(req).map_err(|e| match token {
+                Some(t) => e.redact(std::slice::from_ref(t)),
+                None => e,
+            })
         };
         match send(&mut req, &token) {
             Err(e)
                 if e.http_status() == 401
-                    && req.has_bearer()
+                    && req.has_credential()
                     && req.replayable()
                     && self.auth.can_refresh() =>
             {
-                self.auth.invalidate(&token);
-                let token = self.token().map_err(|e| e.context(req.context_text()))?;
-                req.set_bearer(&token);
+                log::info!(target: crate::logging::TARGET,
+                    "HTTP 401: asking for a new token and sending the request once more");
+                if let Some(token) = &token {
+                    self.auth.invalidate(token);
+                }
+                let token = self.authorize(&mut req)?;
                 send(&mut req, &token)
             }
             other => other,

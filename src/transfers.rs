@@ -8,7 +8,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
-use crate::transport::{self, Method, Request};
+use crate::transport::{self, correlation, Method, Request};
 pub use crate::types::TransferState;
 use sha2::Digest;
 use std::fs::File;
@@ -54,6 +54,9 @@ pub struct Transfer {
     /// `finish_upload` sent the file: a second call would send it again (or, once the server
     /// has moved on, read the finished task as if it were a form).
     upload_sent: bool,
+    /// The X-Correlation-ID of the call that created the transfer: its polls and staging
+    /// requests carry it too, so the centre sees one operation (as pyfirecrest does).
+    correlation_id: String,
 }
 
 /// pyfirecrest's names for the two kinds of handle.
@@ -87,7 +90,16 @@ impl Transfer {
             progress: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,
             upload_sent: false,
+            correlation_id: correlation::current()
+                .or_else(|| session.options().correlation_id.clone())
+                .unwrap_or_else(correlation::fresh),
         }
+    }
+
+    /// Runs `f` under the transfer's correlation id (unless the thread chose one).
+    fn traced<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let id = self.correlation_id.clone();
+        correlation::call(Some(&id), || f(self))
     }
 
     pub fn direction(&self) -> Direction {
@@ -96,6 +108,10 @@ impl Transfer {
 
     /// Asks the server once; returns the state (a failure state is a value here).
     pub fn status(&mut self) -> Result<TransferState> {
+        self.traced(|this| this.status_untraced())
+    }
+
+    fn status_untraced(&mut self) -> Result<TransferState> {
         let s = self.backend.poll()?;
         self.last_status = s;
         Ok(s)
@@ -106,12 +122,17 @@ impl Transfer {
         self.last_status
     }
 
-    /// Polls with backoff until the status is `until`, or a terminal status is reached.
+    /// Polls (`poll_initial` doubling to half a second, then a tenth of the time waited so far,
+    /// at most `poll_max`) until the status is `until`, or a terminal status is reached.
     /// Success terminal (114, 117, 200) or `until` → Ok(status); failure terminal (115, 118,
     /// 400, 302) → Err(TaskFailed) carrying the task's message; `timeout` → Err(Timeout).
     ///
     /// A progress status already past `until` (e.g. 113 while waiting for 111) also returns.
     pub fn wait(&mut self, until: TransferState, timeout: Duration) -> Result<TransferState> {
+        self.traced(|this| this.wait_untraced(until, timeout))
+    }
+
+    fn wait_untraced(&mut self, until: TransferState, timeout: Duration) -> Result<TransferState> {
         let start = Instant::now();
         let opts = self.session.options();
         let (initial, max) = (opts.poll_initial, opts.poll_max);
@@ -140,14 +161,19 @@ impl Transfer {
                 )
                 .with_task_status(s));
             }
-            std::thread::sleep(transport::poll_delay(initial, max, round).min(timeout - elapsed));
-            round += 1;
+            let delay = transport::poll_delay(initial, max, round, elapsed);
+            std::thread::sleep(delay.min(timeout - elapsed));
+            round = round.saturating_add(1);
         }
     }
 
     /// The staging instructions: v1 `data.msg.parameters` (upload) or `data` (download);
     /// v2 `transferDirectives`. Waits until they exist (upload 111, download 117).
     pub fn object_storage_data(&mut self) -> Result<serde_json::Value> {
+        self.traced(|this| this.object_storage_data_untraced())
+    }
+
+    fn object_storage_data_untraced(&mut self) -> Result<serde_json::Value> {
         self.wait_ready()?;
         self.backend.object_storage_data()
     }
@@ -155,6 +181,10 @@ impl Transfer {
     /// Sends the local file to the staging area (v1 presigned form / v2 multipart parts),
     /// after waiting for the form (status 111) if it is not there yet.
     pub fn finish_upload(&mut self) -> Result<()> {
+        self.traced(|this| this.finish_upload_untraced())
+    }
+
+    fn finish_upload_untraced(&mut self) -> Result<()> {
         self.expect(Direction::Upload, "finish_upload")?;
         let status = self.wait_ready()?;
         if self.upload_sent || status.code() > TransferState::UploadUrlReady.code() {
@@ -176,6 +206,10 @@ impl Transfer {
     /// Waits for the link, then streams it into a temporary file beside `local_path`, renamed
     /// only when complete; resumes with `Range` after a dropped connection.
     pub fn finish_download(&mut self, local_path: &Path) -> Result<()> {
+        self.traced(|this| this.finish_download_untraced(local_path))
+    }
+
+    fn finish_download_untraced(&mut self, local_path: &Path) -> Result<()> {
         let (url, what) = self.staged_download("finish_download")?;
         write_atomically(local_path, self.session.options().fsync_downloads, |file| {
             self.fetch_into(&url, &what, file).map(|_| ())
@@ -183,6 +217,10 @@ impl Transfer {
     }
 
     pub fn finish_download_to(&mut self, writer: &mut dyn Write) -> Result<u64> {
+        self.traced(|this| this.finish_download_to_untraced(writer))
+    }
+
+    fn finish_download_to_untraced(&mut self, writer: &mut dyn Write) -> Result<u64> {
         let (url, what) = self.staged_download("finish_download_to")?;
         self.fetch_into(&url, &what, &mut Appending(writer))
     }
@@ -210,11 +248,19 @@ impl Transfer {
     /// The presigned URL of the staged object (download: once ready; upload: the URL the
     /// form is sent to).
     pub fn object_storage_link(&mut self) -> Result<String> {
+        self.traced(|this| this.object_storage_link_untraced())
+    }
+
+    fn object_storage_link_untraced(&mut self) -> Result<String> {
         self.wait_ready()?;
         self.backend.download_url()
     }
 
     pub fn invalidate_object_storage_link(&mut self) -> Result<()> {
+        self.traced(|this| this.invalidate_object_storage_link_untraced())
+    }
+
+    fn invalidate_object_storage_link_untraced(&mut self) -> Result<()> {
         self.backend.invalidate()?;
         self.last_status = TransferState::Invalidated;
         Ok(())

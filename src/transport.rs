@@ -28,6 +28,7 @@
 //! this file sends and reads.
 
 mod classify;
+pub(crate) mod correlation;
 mod multipart;
 mod request;
 mod retry;
@@ -44,8 +45,9 @@ use request::Body;
 use retry::{retry_after, with_retry_note, MAX_RETRY_WAIT};
 use std::io;
 use std::time::SystemTime;
+use std::time::{Duration, Instant};
 use ureq::http;
-use url::{append_query, bad_request, form_urlencode, query_secrets, without_query};
+use url::{append_query, bad_request, form_urlencode, loggable_url, query_secrets, without_query};
 
 pub(crate) use classify::{body_text, io_error, status_kind, xml_field, ErrorResponse};
 pub(crate) use request::{LowSpeed, Method, Request, Stream};
@@ -53,6 +55,9 @@ pub(crate) use request::{LowSpeed, Method, Request, Stream};
 pub(crate) use retry::parse_retry_after;
 pub(crate) use retry::{backoff, poll_delay, saturating_secs};
 pub(crate) use url::{path_segment, percent_encode, redact_query};
+
+/// The header that carries the correlation id.
+pub(crate) const CORRELATION_HEADER: &str = "X-Correlation-ID";
 
 /// A successful answer (status < 400, no FirecREST error header).
 pub(crate) struct Response {
@@ -218,25 +223,46 @@ impl Transport {
 
     /// Sends `req` (full URL, credentials set), repeating it where that is safe, and classifies
     /// error answers. The request is borrowed, so a caller may send it again (after a 401).
+    /// Every attempt carries the call's correlation id (a fresh one outside any call), and an
+    /// error names it.
     pub(crate) fn send(&self, req: &mut Request<'_>) -> Result<Response> {
-        let result = self.send_repeating(req);
-        if req.bearer.is_some() {
+        let id = correlation::current().unwrap_or_else(correlation::fresh);
+        let result = self
+            .send_with_id(req, &id)
+            .map_err(|e| e.with_correlation_id(id.as_str()));
+        if req.credential.is_some() {
             return result;
         }
-        // A request without a token is a presigned URL (or the token endpoint): its query is
-        // the credential, and a store may echo it in its error.
+        // A request without a credential is a presigned URL (or the token endpoint): its query
+        // is the credential, and a store may echo it in its error.
         result.map_err(|e| e.redact(&query_secrets(&req.url)))
     }
 
-    fn send_repeating(&self, req: &mut Request<'_>) -> Result<Response> {
+    fn send_with_id(&self, req: &mut Request<'_>, id: &str) -> Result<Response> {
         let mut attempt: u32 = 0;
+        let shown = loggable_url(&append_query(&req.url, &req.query));
+        let method = req.method_name();
         loop {
-            let result = self.send_once(req);
+            let started = Instant::now();
+            let result = self.send_once(req, id);
+            let took = started.elapsed();
             let can_repeat = req.body.replayable() && attempt < self.max_retries;
             match result {
                 Err(e) => {
+                    log::debug!(target: crate::logging::TARGET,
+                        "{method} {shown}: no answer ({:?}) after {} ms [{CORRELATION_HEADER}: {id}]",
+                        e.kind(), took.as_millis());
                     if can_repeat && req.idempotent && e.kind().is_transient_transport() {
-                        std::thread::sleep(backoff(attempt));
+                        let wait = backoff(attempt);
+                        log_retry(
+                            method,
+                            &shown,
+                            &format!("{:?}", e.kind()),
+                            wait,
+                            attempt,
+                            self.max_retries,
+                        );
+                        std::thread::sleep(wait);
                         attempt += 1;
                         continue;
                     }
@@ -244,6 +270,9 @@ impl Transport {
                 }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
+                    log::debug!(target: crate::logging::TARGET,
+                        "{method} {shown} -> {status} in {} ms [{CORRELATION_HEADER}: {id}]",
+                        took.as_millis());
                     let wait = match status {
                         429 | 503 => Some(
                             retry_after(resp.headers(), SystemTime::now())
@@ -255,10 +284,21 @@ impl Transport {
                     if let Some(wait) = wait {
                         if can_repeat && wait <= MAX_RETRY_WAIT {
                             discard(resp);
+                            log_retry(
+                                method,
+                                &shown,
+                                &format!("HTTP {status}"),
+                                wait,
+                                attempt,
+                                self.max_retries,
+                            );
                             std::thread::sleep(wait);
                             attempt += 1;
                             continue;
                         }
+                        log::info!(target: crate::logging::TARGET,
+                            "{method} {shown}: HTTP {status} not retried (wait {} ms, {attempt} of {} retries used)",
+                            wait.as_millis(), self.max_retries);
                     }
                     let mut resp = self.check(resp, req, attempt)?;
                     // An answer read whole is read here, so that a GET whose body breaks off
@@ -268,7 +308,16 @@ impl Transport {
                             Ok(bytes) => resp.read = Some(bytes),
                             // Not a Timeout: the call's deadline is the deadline.
                             Err(e) if can_repeat && e.kind() == ErrorKind::Transport => {
-                                std::thread::sleep(backoff(attempt));
+                                let wait = backoff(attempt);
+                                log_retry(
+                                    method,
+                                    &shown,
+                                    "the answer broke off",
+                                    wait,
+                                    attempt,
+                                    self.max_retries,
+                                );
+                                std::thread::sleep(wait);
                                 attempt += 1;
                                 continue;
                             }
@@ -303,13 +352,14 @@ impl Transport {
         }
     }
 
-    fn send_once(&self, req: &mut Request<'_>) -> Result<http::Response<ureq::Body>> {
+    fn send_once(&self, req: &mut Request<'_>, id: &str) -> Result<http::Response<ureq::Body>> {
         let url = append_query(&req.url, &req.query);
         let mut builder = http::Request::builder()
             .method(req.method.as_http())
-            .uri(&url);
-        if let Some(token) = &req.bearer {
-            builder = builder.header("Authorization", format!("Bearer {token}"));
+            .uri(&url)
+            .header(CORRELATION_HEADER, id);
+        if let Some((name, value)) = &req.credential {
+            builder = builder.header(name.as_str(), value.as_str());
         }
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
@@ -437,6 +487,12 @@ impl Transport {
         });
         Err(with_retry_note(err, retries))
     }
+}
+
+/// Says why a request is sent again, after how long, and how many retries are left.
+fn log_retry(method: &str, url: &str, why: &str, wait: Duration, attempt: u32, max: u32) {
+    log::info!(target: crate::logging::TARGET,
+        "{method} {url}: {why}, retry {} of {max} in {} ms", attempt + 1, wait.as_millis());
 }
 
 /// Reads and drops the rest of the body so that the connection returns to the pool.

@@ -41,6 +41,7 @@ on_both_versions!(
     unknown_jobs_and_systems_and_bad_input_are_clear_errors,
     the_job_list_has_the_users_jobs,
     the_job_list_filters_by_name,
+    a_finished_job_is_noticed_with_few_looks,
 );
 
 /// A v2 server before 2.5.7 ignores `name` and `time_window`: the client matches the name
@@ -214,6 +215,51 @@ fn waiting_with_a_timeout_leaves_the_job_running(api: ApiVersion) {
     );
     job.cancel().unwrap();
     assert_eq!(job.wait(LONG).unwrap(), JobState::Cancelled);
+}
+
+/// The most looks the default schedule makes in a wait of `secs`: the first, four doubling
+/// delays to half a second, one look per half second up to 5 s, then one per 10 % growth.
+fn looks_allowed(secs: f64) -> u64 {
+    let half_seconds = (secs.min(5.0) / 0.5).ceil();
+    let growth = (secs.max(5.0) / 5.0).ln() / 1.1f64.ln();
+    (1.0 + 4.0 + half_seconds + growth.ceil() + 1.0) as u64
+}
+
+/// A job running about two seconds is waited for with the default schedule: the requests sent
+/// stay within what that schedule allows for the time the wait took (few, where a fixed short
+/// interval would make dozens), and the wait ends with the job.
+fn a_finished_job_is_noticed_with_few_looks(api: ApiVersion) {
+    let emu = support::emulator(api, |_| {});
+    let options = firecrest::Options {
+        api_version: Some(api),
+        ..firecrest::Options::default()
+    };
+    let client = support::client_with(&emu, options);
+    let dir = workdir(&emu, &client, "job-looks");
+    let mut job = client
+        .submit_job(&emu.system(), &text("#!/bin/bash\nsleep 2\n", &dir))
+        .unwrap();
+    // One look, to learn how many requests a look costs on this version.
+    let before = emu.counter("requests");
+    job.state().unwrap();
+    let per_look = emu.counter("requests") - before;
+    assert!(per_look >= 1);
+    let before = emu.counter("requests");
+    let started = std::time::Instant::now();
+    assert_eq!(job.wait(LONG).unwrap(), JobState::Completed);
+    let waited = started.elapsed().as_secs_f64();
+    let sent = emu.counter("requests") - before;
+    let allowed = per_look * looks_allowed(waited);
+    assert!(
+        sent <= allowed,
+        "{sent} requests in a wait of {waited:.2} s; the schedule allows {allowed}"
+    );
+    // A doubling from 100 ms would have made no more looks, but a fixed 100 ms interval
+    // (which also notices within 10 %) makes about ten a second.
+    assert!(
+        sent < per_look * (waited * 10.0) as u64,
+        "{sent} requests in {waited:.2} s"
+    );
 }
 
 fn unknown_jobs_and_systems_and_bad_input_are_clear_errors(api: ApiVersion) {

@@ -42,8 +42,36 @@ on_both_versions!(
     tour_runs_with_the_shared_library,
     errors_reach_fortran_with_status_and_message,
     job_program_runs,
+    debugging_from_fortran,
     directories_from_fortran
 );
+
+/// tests/fortran/debug.f90: Basic client credentials, a token command, an API key, correlation
+/// ids and the log callback through the module's helpers.
+fn debugging_from_fortran(api: ApiVersion) {
+    let name = format!("debug-f-v{}", api.number());
+    let Some((_scratch, emu, stdout)) =
+        build_and_run("tests/fortran/debug.f90", api, Link::Shared, &name)
+    else {
+        return;
+    };
+    let summary = stdout.lines().last().unwrap_or("");
+    assert!(
+        summary.starts_with("debug: ") && summary.ends_with(" passed, 0 failed"),
+        "{stdout}"
+    );
+    let fresh = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("fresh id: "))
+        .unwrap_or_else(|| panic!("no fresh id:\n{stdout}"));
+    assert!(
+        emu.requests_seen()
+            .iter()
+            .any(|r| r.correlation_id.as_deref() == Some(fresh)),
+        "{fresh} never reached the emulator"
+    );
+    assert!(!stdout.contains(&emu.client_secret()), "{stdout}");
+}
 
 /// tests/fortran/dirs.f90: upload_dir, compress, extract and download_dir with a progress
 /// callback; the program checks itself, and here the tree it downloaded is compared with the

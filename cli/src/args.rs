@@ -14,7 +14,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         - client credentials: FIRECREST_CLIENT_ID, FIRECREST_CLIENT_SECRET and AUTH_TOKEN_URL\n  \
           (or --client-id, --client-secret, --token-url);\n\
         - a token command: FIRECREST_TOKEN_COMMAND (or --token-command), a shell command whose\n  \
-          stdout is the bearer token, run again whenever a token is needed.",
+          stdout is the bearer token, run again when a token is needed (a JWT is kept until\n  \
+          shortly before it expires);\n\
+        - an API key: FIRECREST_API_KEY (or --api-key), sent in the header\n  \
+          FIRECREST_API_KEY_HEADER (--api-key-header, X-API-Key).\n\n\
+        Debugging: --verbose shows retries and token refreshes, --debug every request (method,\n\
+        URL without signatures, status, duration, X-Correlation-ID); a failure names the\n\
+        X-Correlation-ID of its request, for the centre's support.",
     disable_version_flag = true
 )]
 pub struct Cli {
@@ -70,7 +76,7 @@ pub struct Global {
         value_name = "COMMAND"
     )]
     pub token_command: Option<String>,
-    /// API key (e.g. for a service account); not supported yet.
+    /// API key (e.g. for a service account), sent on every request in --api-key-header.
     #[arg(long, env = "FIRECREST_API_KEY", hide_env_values = true, global = true)]
     pub api_key: Option<String>,
     /// API key mode only: the name of the header carrying the key.
@@ -90,7 +96,16 @@ pub struct Global {
         value_name = "VERSION"
     )]
     pub api_version: Option<String>,
-    /// Enable verbose mode (what is done, on stderr; never a secret).
+    /// The X-Correlation-ID of every request (a UUID); a fresh one per command otherwise.
+    #[arg(
+        long,
+        env = "FIRECREST_CORRELATION_ID",
+        global = true,
+        value_name = "UUID"
+    )]
+    pub correlation_id: Option<String>,
+    /// Enable verbose mode (what is done, retries and token refreshes, on stderr; never a
+    /// secret).
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Seconds to wait for the FirecREST server to send data before giving up.

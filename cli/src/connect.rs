@@ -5,8 +5,7 @@
 
 use crate::args::{ClientAuthMethod, Global};
 use crate::Failure;
-use firecrest::{ApiVersion, Auth, Client, Error, ErrorKind, Options};
-use std::process::{Command, Stdio};
+use firecrest::{ApiVersion, Auth, Client, Options};
 use std::time::Duration;
 
 pub fn client(g: &Global) -> Result<Client, Failure> {
@@ -21,6 +20,7 @@ pub fn client(g: &Global) -> Result<Client, Failure> {
     let mut options = Options {
         api_version: g.api_version.as_deref().and_then(api_version),
         user_agent: format!("firecrest-cli/{}", env!("CARGO_PKG_VERSION")),
+        correlation_id: g.correlation_id.clone().filter(|c| !c.is_empty()),
         ..Options::default()
     };
     if let Some(t) = g.timeout.filter(|t| t.is_finite() && *t > 0.0) {
@@ -63,13 +63,15 @@ fn auth(g: &Global) -> Result<Auth, Failure> {
                 .into(),
         ));
     }
-    if g.api_key.is_some() {
-        // The library cannot send a custom header (X-API-Key) yet.
-        return Err(Failure::Unsupported("--api-key (FIRECREST_API_KEY)".into()));
+    if let Some(key) = &g.api_key {
+        crate::debug(g, || {
+            format!("authentication: API key in {}", g.api_key_header)
+        });
+        return Ok(Auth::api_key(key).with_api_key_header(&g.api_key_header));
     }
     if let Some(command) = &g.token_command {
         crate::debug(g, || "authentication: token command".into());
-        return Ok(Auth::provider(token_command(command.clone())));
+        return Ok(Auth::token_command(command));
     }
     match (&g.client_id, &g.client_secret, &g.token_url) {
         (Some(id), Some(secret), Some(token_url)) => {
@@ -102,32 +104,6 @@ fn auth(g: &Global) -> Result<Auth, Failure> {
                 missing.join(", ")
             )))
         }
-    }
-}
-
-/// A token provider that runs `sh -c COMMAND` and takes its trimmed stdout, each time the
-/// library needs a token (as pyfirecrest does). Its output never appears in a message.
-fn token_command(command: String) -> impl Fn() -> firecrest::Result<String> + Send + Sync {
-    move || {
-        let failed = |why: String| Error::new(ErrorKind::Auth, format!("token command: {why}"));
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(&command)
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| failed(format!("cannot run sh: {e}")))?;
-        if !out.status.success() {
-            return Err(failed(format!("exited with {}", out.status)));
-        }
-        let token = String::from_utf8(out.stdout)
-            .map_err(|_| failed("its output is not UTF-8".into()))?
-            .trim()
-            .to_string();
-        if token.is_empty() {
-            return Err(failed("printed no token".into()));
-        }
-        Ok(token)
     }
 }
 

@@ -40,6 +40,41 @@ pub fn debug(g: &Global, line: impl FnOnce() -> String) {
     }
 }
 
+/// The library's log records on stderr: `--verbose` its retries and token refreshes, `--debug`
+/// also every request. The library never puts a secret, a token or a signature in them.
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target().starts_with("firecrest")
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            eprintln!(
+                "firecrest: {}: {}",
+                record.level().as_str().to_ascii_lowercase(),
+                record.args()
+            );
+        }
+    }
+    fn flush(&self) {}
+}
+
+static STDERR_LOG: StderrLog = StderrLog;
+
+fn start_logging(g: &Global) {
+    let level = if g.debug {
+        log::LevelFilter::Debug
+    } else if g.verbose {
+        log::LevelFilter::Info
+    } else {
+        return;
+    };
+    if log::set_logger(&STDERR_LOG).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
 fn main() {
     std::process::exit(run());
 }
@@ -78,6 +113,7 @@ fn run() -> i32 {
         eprintln!("firecrest: Missing command.");
         return 2;
     };
+    start_logging(g);
     let started = std::time::Instant::now();
     let result = commands::run(command, name, g);
     debug(g, || {
@@ -95,7 +131,11 @@ fn report(command: &str, failure: Failure) -> i32 {
         Failure::Usage(m) => (m, 2),
         Failure::Unsupported(what) if what == command => ("not supported yet".to_string(), 1),
         Failure::Unsupported(what) => (format!("{what}: not supported yet"), 1),
-        Failure::Lib(e) => (e.message().to_string(), 1),
+        // The request's id, as pyfirecrest's exceptions show it, for the centre's support.
+        Failure::Lib(e) => match e.correlation_id() {
+            Some(id) => (format!("{} [X-Correlation-ID: {id}]", e.message()), 1),
+            None => (e.message().to_string(), 1),
+        },
         Failure::Message(m) => (m, 1),
         Failure::Interrupted => ("interrupted".to_string(), interrupt::EXIT_CODE),
         Failure::JobEnded(m, code) => (m, code),

@@ -127,14 +127,71 @@ fn options_without_a_back_end_say_so() {
         r.code, 2,
         "an API key with client credentials: mutually exclusive"
     );
-    let env: Vec<_> = env_of(&emu)
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("FIRECREST_CLIENT") && k != "AUTH_TOKEN_URL")
-        .chain([("FIRECREST_API_KEY".to_string(), "k".to_string())])
-        .collect();
-    let r = run_with(Path::new(BIN), &env, &["ls", "/x"]);
-    assert!(one_line(&r, 1, "ls").contains("--api-key (FIRECREST_API_KEY): not supported yet"));
 }
+
+/// An API key (FIRECREST_API_KEY, --api-key-header), a chosen correlation id, and the id of a
+/// failing request on the error line; --debug shows each request with its id.
+fn api_keys_and_correlation_ids(api: ApiVersion) {
+    let emu = firecrest_emulator::Emulator::start(firecrest_emulator::Config {
+        api,
+        api_key: Some("k3y-cli-0123456789".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let env = |key: &str| -> Vec<(String, String)> {
+        env_of(&emu)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("FIRECREST_CLIENT") && k != "AUTH_TOKEN_URL")
+            .chain([("FIRECREST_API_KEY".to_string(), key.to_string())])
+            .collect()
+    };
+    let home = emu.home();
+    let listed = run_with(Path::new(BIN), &env("k3y-cli-0123456789"), &["ls", &home]).ok();
+    assert!(listed.json().is_array());
+    let r = run_with(Path::new(BIN), &env("wr0ng-cli-key"), &["ls", &home]);
+    let line = one_line(&r, 1, "ls");
+    assert!(!line.contains("wr0ng-cli-key"), "{line}");
+    let r = run_with(
+        Path::new(BIN),
+        &env("k3y-cli-0123456789"),
+        &["--api-key-header", "X-Other", "ls", &home],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+
+    let id = "2b1c7e4c-5a0e-4d38-9d0c-6f7e3f1b9a11";
+    let missing = remote(&emu, "missing");
+    let r = run(&emu, &["--correlation-id", id, "stat", &missing]);
+    let line = one_line(&r, 1, "stat");
+    assert!(
+        line.ends_with(&format!("[X-Correlation-ID: {id}]")),
+        "{line}"
+    );
+    assert!(emu
+        .requests_seen()
+        .iter()
+        .any(|s| s.correlation_id.as_deref() == Some(id)));
+    // A fresh id otherwise, on the error line and in the --debug lines of the same request.
+    let r = run(&emu, &["--debug", "stat", &missing]);
+    let last = r.stderr.lines().last().unwrap_or("");
+    let fresh = last
+        .rsplit_once("[X-Correlation-ID: ")
+        .map(|(_, id)| id.trim_end_matches(']'))
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    assert_ne!(fresh, id);
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("firecrest: debug: GET ") && l.contains(fresh)),
+        "{}",
+        r.stderr
+    );
+    let r = run(&emu, &["--correlation-id", "not-a-uuid", "ls", &home]);
+    assert!(one_line(&r, 1, "ls").contains("not a UUID"), "{}", r.stderr);
+}
+both!(
+    api_keys_and_correlation_ids_work,
+    api_keys_and_correlation_ids
+);
 
 /// An access token, fetched as any client would.
 fn token(emu: &firecrest_emulator::Emulator) -> String {

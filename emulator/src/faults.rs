@@ -129,6 +129,39 @@ impl Counters {
     }
 }
 
+/// One request as the emulator received it, for tests that check what a client sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub method: String,
+    /// The decoded path, without the query.
+    pub path: String,
+    /// The `X-Correlation-ID` header, if the request had one.
+    pub correlation_id: Option<String>,
+}
+
+/// The requests received, oldest first (the most recent `SEEN_LIMIT`).
+#[derive(Default)]
+pub(crate) struct Seen {
+    list: Mutex<std::collections::VecDeque<SeenRequest>>,
+}
+
+const SEEN_LIMIT: usize = 100_000;
+
+impl Seen {
+    pub fn add(&self, r: SeenRequest) {
+        let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        if list.len() == SEEN_LIMIT {
+            list.pop_front();
+        }
+        list.push_back(r);
+    }
+
+    pub fn all(&self) -> Vec<SeenRequest> {
+        let list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        list.iter().cloned().collect()
+    }
+}
+
 /// The `--fault` syntax, documented in the binary's `--help`:
 /// `[METHOD ]PATH_PREFIX=ACTION[*TIMES]` with ACTION one of `STATUS`, `STATUS:RETRY_AFTER`,
 /// `drop:BYTES`, `delay:MS`, `fail`. TIMES defaults to 1; 0 means forever.

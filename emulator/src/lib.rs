@@ -57,7 +57,8 @@ mod v2;
 
 pub use faults::parse_fault;
 
-use faults::{Counters, Faults};
+pub use faults::SeenRequest;
+use faults::{Counters, Faults, Seen};
 use sandbox::Sandbox;
 use server::Api;
 use std::path::{Path, PathBuf};
@@ -146,6 +147,12 @@ pub struct Config {
     pub job_queue_delay: Duration,
     /// false: the scheduler refuses every submission (v1 tasks end 400, v2 answers an error).
     pub jobs_enabled: bool,
+    /// An API key accepted in place of a bearer token (in `api_key_header`), as a gateway in
+    /// front of FirecREST (Kong's key-auth) accepts one: a right key is the user `testuser`, a
+    /// wrong one is Kong's 401. None: keys are not looked at.
+    pub api_key: Option<String>,
+    /// The header an API key travels in (`X-API-Key`, pyfirecrest's default).
+    pub api_key_header: String,
     /// v2: the release answered as, `F7T-AppVersion` (`2.x.x`, a source build newer than every
     /// release, by default). Before 2.5.0 transfer directives are snake_case; before 2.5.7 the
     /// job list ignores `name` and `time_window`. See [`Config::check`].
@@ -157,6 +164,9 @@ pub struct Config {
     /// transfers, compress and extract need an `account` (400 without one) and are charged to
     /// it; off by default, as on the recorded server.
     pub transfer_jobs_need_account: bool,
+    /// Staged objects older than this are deleted, as the bucket's lifecycle rule does on a
+    /// real deployment (v2 default: 10 days).
+    pub staging_expiry: Duration,
 }
 
 impl Default for Config {
@@ -171,9 +181,12 @@ impl Default for Config {
             max_part_size: 1024 * 1024,
             job_queue_delay: Duration::from_millis(100),
             jobs_enabled: true,
+            api_key: None,
+            api_key_header: "X-API-Key".to_string(),
             server_version: v2::APP_VERSION.to_string(),
             max_ops_file_size: v2::MAX_OPS_FILE_SIZE,
             transfer_jobs_need_account: false,
+            staging_expiry: Duration::from_secs(10 * 86_400),
         }
     }
 }
@@ -202,6 +215,9 @@ pub(crate) struct State {
     pub store: Store,
     pub faults: Faults,
     pub counters: Counters,
+    pub seen: Seen,
+    /// (header, key) of the API key accepted, if any.
+    pub api_key: Option<(String, String)>,
     pub task_delay: Duration,
     pub slurm: slurm::Slurm,
     stopping: AtomicBool,
@@ -268,6 +284,7 @@ pub struct Emulator {
     root: PathBuf,
     temp_root: Option<TempDir>,
     store_dir: Option<TempDir>,
+    sweeper: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Emulator {
@@ -297,6 +314,11 @@ impl Emulator {
             base_url,
             faults: Faults::default(),
             counters: Counters::default(),
+            seen: Seen::default(),
+            api_key: config
+                .api_key
+                .clone()
+                .map(|k| (config.api_key_header.clone(), k)),
             task_delay: config.task_delay,
             slurm: slurm::Slurm::new(config.job_queue_delay, config.jobs_enabled)?,
             stopping: AtomicBool::new(false),
@@ -305,12 +327,26 @@ impl Emulator {
             state.faults.add(f);
         }
         let server = server::Server::start(listener, state.clone(), api)?;
+        let sweeper = {
+            let state = state.clone();
+            let age = config.staging_expiry;
+            // A tenth of the age between sweeps: an object outlives its age by at most 10 %.
+            let every = (age / 10).clamp(Duration::from_millis(50), Duration::from_secs(60));
+            std::thread::Builder::new()
+                .name("staging-lifecycle".into())
+                .spawn(move || {
+                    while state.pause(every, &AtomicBool::new(false)) {
+                        state.store.expire(age);
+                    }
+                })?
+        };
         Ok(Emulator {
             state,
             server,
             root,
             temp_root,
             store_dir: Some(store_dir),
+            sweeper: Some(sweeper),
         })
     }
     /// FIRECREST_URL
@@ -326,6 +362,11 @@ impl Emulator {
     }
     pub fn client_secret(&self) -> String {
         self.state.tokens.client_secret.clone()
+    }
+    /// A fresh access token for the user, as the token endpoint issues them (for tests of token
+    /// sources that get their tokens elsewhere: a command, a file).
+    pub fn access_token(&self) -> String {
+        self.state.tokens.issue(&self.state.base_url)
     }
     /// FIRECREST_SYSTEM: the available system.
     pub fn system(&self) -> String {
@@ -367,6 +408,10 @@ impl Emulator {
     pub fn counter(&self, name: &str) -> u64 {
         self.state.counters.get(name)
     }
+    /// Every request received so far (method, path, `X-Correlation-ID`), oldest first.
+    pub fn requests_seen(&self) -> Vec<SeenRequest> {
+        self.state.seen.all()
+    }
     /// How long presigned staging forms and URLs stay valid (STORAGE_TEMPURL_EXP_TIME;
     /// default 7 days). Affects forms and URLs issued afterwards.
     pub fn set_url_ttl(&self, ttl: Duration) {
@@ -385,6 +430,9 @@ impl Emulator {
         self.server.stop();
         // Compute jobs end with the emulator: their process groups are killed and reaped.
         self.state.slurm.stop_all();
+        if let Some(t) = self.sweeper.take() {
+            let _ = t.join();
+        }
         for dir in [self.temp_root.take(), self.store_dir.take()]
             .into_iter()
             .flatten()

@@ -29,6 +29,8 @@ OPTIONS:
     --task-delay-ms MS     spacing of task state changes (default 20)
     --url-ttl S            validity of presigned staging forms and URLs (default 604800)
     --storage-max-mb MB    largest staging object (STORAGE_MAX_FILE_SIZE, default 5120)
+    --staging-expiry-s S   staged objects are deleted this long after they were made, as by
+                           the bucket's lifecycle rule (default 864000, 10 days)
     --max-part-size BYTES  v2: S3 multipart part size published as maxPartSize (default 1048576)
     --job-queue-delay-ms MS  how long a compute job stays PENDING (default 100); a v2 job is
                            listed (not 404) after half of it
@@ -119,6 +121,10 @@ fn parse_args() -> Result<Args, String> {
             "--task-delay-ms" => {
                 config.task_delay =
                     Duration::from_millis(number("--task-delay-ms", value("--task-delay-ms")?)?)
+            }
+            "--staging-expiry-s" => {
+                config.staging_expiry =
+                    Duration::from_secs(number("--staging-expiry-s", value("--staging-expiry-s")?)?)
             }
             "--url-ttl" => url_ttl = Some(number("--url-ttl", value("--url-ttl")?)?),
             "--storage-max-mb" => {

@@ -414,6 +414,11 @@ impl Shared {
         let state = &self.state;
         let mut req = Req::new(request, Handle::current());
         state.counters.add("requests");
+        state.seen.add(crate::SeenRequest {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            correlation_id: req.header("x-correlation-id"),
+        });
         state
             .counters
             .add(&format!("{} {}", req.method, route_key(&req.path)));

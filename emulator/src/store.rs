@@ -6,7 +6,11 @@
 //!   part must come after the fields (S3 ignores fields after the file). The body is streamed to a
 //!   temporary file and renamed into place when complete, so a half-sent object never exists.
 //! * Presigned GET URLs (`X-Amz-*` query, HMAC-signed, expiring) with `Range` support.
-//! * Objects live on disk in a directory of their own, outside the systems' root.
+//! * Objects live on disk in a directory of their own, outside the systems' root. An object
+//!   completed from multipart parts is kept as its chain of part files (completing it costs no
+//!   copy, as in S3) and joined into one file the first time it is read whole.
+//! * Objects expire as under a bucket lifecycle rule: a sweeper deletes those older than the
+//!   configured age.
 
 use super::atomic::AtomicFile;
 use super::multipart::{self, Flow};
@@ -32,6 +36,9 @@ const REGION: &str = "us-east-1";
 const ACCESS_KEY: &str = "emulator_access_key";
 /// The largest object one POST may create (S3's single-upload limit is 5 GB).
 pub(crate) const DEFAULT_MAX_OBJECT: u64 = 5120 * 1024 * 1024;
+/// The directory of the store holding chained objects' parts (not a bucket: bucket names
+/// cannot start with a dot).
+const CHAINS_DIR: &str = ".parts";
 
 pub(crate) struct Store {
     dir: PathBuf,
@@ -41,8 +48,18 @@ pub(crate) struct Store {
     url_ttl: AtomicU64,
     max_object: AtomicU64,
     etags: Mutex<HashMap<String, String>>,
+    /// Objects completed from parts, by `bucket/key`: the part files in order, not yet joined.
+    /// Joining happens under this lock, so a reader never sees half a join.
+    chains: Mutex<HashMap<String, Chain>>,
     /// Objects whose upload carried a `FailTransfer` fault: the transfer that takes them fails.
     failed: Mutex<HashSet<String>>,
+}
+
+/// A multipart object still as its parts: a directory of the store holding them.
+struct Chain {
+    dir: PathBuf,
+    parts: Vec<PathBuf>,
+    created: std::time::SystemTime,
 }
 
 fn s3_error(status: u16, code: &str, message: &str) -> Resp {
@@ -72,8 +89,89 @@ impl Store {
             url_ttl: AtomicU64::new(url_ttl),
             max_object: AtomicU64::new(DEFAULT_MAX_OBJECT),
             etags: Mutex::new(HashMap::new()),
+            chains: Mutex::new(HashMap::new()),
             failed: Mutex::new(HashSet::new()),
         }
+    }
+
+    fn chains(&self) -> std::sync::MutexGuard<'_, HashMap<String, Chain>> {
+        self.chains.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_etag(&self, id: String, etag: String) {
+        self.etags
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, etag);
+    }
+
+    /// Makes the part files `parts` (in order) the object `bucket/key`, replacing any earlier
+    /// object of that name, without copying a byte: the parts are moved into the store and
+    /// joined only when the object is read whole. `etag` is S3's multipart ETag.
+    pub fn adopt_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        parts: &[&Path],
+        etag: String,
+    ) -> io::Result<()> {
+        let path = self
+            .object_path(bucket, key)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "invalid object key"))?;
+        let holder = self.dir.join(CHAINS_DIR).join(random_hex(12));
+        std::fs::create_dir_all(&holder)?;
+        let mut moved: Vec<PathBuf> = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            let to = holder.join(i.to_string());
+            if let Err(e) = move_file(part, &to) {
+                // Give back the parts already taken: the upload stays completable.
+                for (from, back) in moved.iter().zip(parts) {
+                    let _ = move_file(from, back);
+                }
+                let _ = std::fs::remove_dir_all(&holder);
+                return Err(e);
+            }
+            moved.push(to);
+        }
+        let id = format!("{bucket}/{key}");
+        let chain = Chain {
+            dir: holder,
+            parts: moved,
+            created: std::time::SystemTime::now(),
+        };
+        let mut chains = self.chains();
+        let _ = std::fs::remove_file(&path);
+        if let Some(old) = chains.insert(id.clone(), chain) {
+            let _ = std::fs::remove_dir_all(old.dir);
+        }
+        self.set_etag(id, etag);
+        Ok(())
+    }
+
+    /// Joins a chained object into one file at its place: the first part is kept and the others
+    /// appended to it (a copy inside the kernel), then it is renamed into place.
+    fn join(&self, bucket: &str, key: &str) -> io::Result<()> {
+        let id = format!("{bucket}/{key}");
+        let mut chains = self.chains();
+        let Some(chain) = chains.get(&id) else {
+            return Ok(());
+        };
+        let path = self
+            .object_path(bucket, key)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "invalid object key"))?;
+        let first = &chain.parts[0];
+        let mut out = std::fs::OpenOptions::new().append(true).open(first)?;
+        for part in &chain.parts[1..] {
+            // File to file: std copies with copy_file_range, the bytes never enter this process.
+            io::copy(&mut File::open(part)?, &mut out)?;
+        }
+        drop(out);
+        std::fs::create_dir_all(path.parent().unwrap_or(&self.dir))?;
+        std::fs::rename(first, &path)?;
+        if let Some(chain) = chains.remove(&id) {
+            let _ = std::fs::remove_dir_all(chain.dir);
+        }
+        Ok(())
     }
 
     pub fn url_ttl(&self) -> u64 {
@@ -97,14 +195,19 @@ impl Store {
     }
 
     fn object_path(&self, bucket: &str, key: &str) -> Option<PathBuf> {
-        (safe_name(bucket) && safe_name(key)).then(|| self.dir.join(bucket).join(key))
+        // No bucket starts with a dot, which keeps the chains' directory out of reach.
+        (safe_name(bucket) && !bucket.starts_with('.') && safe_name(key))
+            .then(|| self.dir.join(bucket).join(key))
     }
 
     pub fn exists(&self, bucket: &str, key: &str) -> bool {
-        self.object_path(bucket, key).is_some_and(|p| p.is_file())
+        self.chains().contains_key(&format!("{bucket}/{key}"))
+            || self.object_path(bucket, key).is_some_and(|p| p.is_file())
     }
 
+    /// The object's file, a chained object joined first.
     pub fn object_file(&self, bucket: &str, key: &str) -> Option<PathBuf> {
+        self.join(bucket, key).ok()?;
         self.object_path(bucket, key).filter(|p| p.is_file())
     }
 
@@ -119,6 +222,9 @@ impl Store {
         if let Some(p) = self.object_path(bucket, key) {
             let _ = std::fs::remove_file(p);
         }
+        if let Some(chain) = self.chains().remove(&format!("{bucket}/{key}")) {
+            let _ = std::fs::remove_dir_all(chain.dir);
+        }
         self.etags
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -130,8 +236,17 @@ impl Store {
         let Some(dir) = self.object_path(bucket, prefix) else {
             return 0;
         };
-        let n = count_files(&dir);
+        let mut n = count_files(&dir);
         let _ = std::fs::remove_dir_all(&dir);
+        let under = format!("{bucket}/{prefix}/");
+        self.chains().retain(|id, chain| {
+            let gone = id.starts_with(&under);
+            if gone {
+                n += 1;
+                let _ = std::fs::remove_dir_all(&chain.dir);
+            }
+            !gone
+        });
         self.etags
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -139,11 +254,92 @@ impl Store {
         n
     }
 
-    /// Streams `src` into the object `bucket/key` (the cluster side of a download).
+    /// Streams `src` into the object `bucket/key` (the cluster side of a download), its ETag
+    /// the MD5 of the bytes.
     pub fn put_file(&self, bucket: &str, key: &str, src: &mut dyn Read) -> io::Result<u64> {
         let mut w = self.writer(bucket, key)?;
         io::copy(src, &mut w)?;
         w.commit(self)
+    }
+
+    /// Streams `src` into the object `bucket/key` with the ETag `etag()` gives once `src` is
+    /// read (a multipart ETag `src` computed on the way): the bytes are hashed once.
+    pub fn put_file_tagged<R: Read>(
+        &self,
+        bucket: &str,
+        key: &str,
+        src: &mut R,
+        etag: impl FnOnce(&mut R) -> String,
+    ) -> io::Result<u64> {
+        let mut w = self.writer(bucket, key)?;
+        w.md5 = None;
+        io::copy(src, &mut w)?;
+        let tag = etag(src);
+        w.etag = Some(tag);
+        w.commit(self)
+    }
+
+    /// Deletes the objects created longer than `age` ago, as a bucket lifecycle rule expires
+    /// them; returns how many went.
+    pub fn expire(&self, age: std::time::Duration) -> usize {
+        let now = std::time::SystemTime::now();
+        let old = |t: std::time::SystemTime| now.duration_since(t).is_ok_and(|d| d >= age);
+        let mut gone = 0;
+        let mut chains = self.chains();
+        let expired: Vec<String> = chains
+            .iter()
+            .filter(|(_, c)| old(c.created))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            if let Some(chain) = chains.remove(&id) {
+                let _ = std::fs::remove_dir_all(chain.dir);
+                self.forget(&id);
+                gone += 1;
+            }
+        }
+        drop(chains);
+        let mut stack = vec![self.dir.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let Ok(meta) = e.metadata() else { continue };
+                if meta.is_dir() {
+                    if e.file_name() != CHAINS_DIR || dir != self.dir {
+                        stack.push(e.path());
+                    }
+                } else if meta.modified().is_ok_and(old) {
+                    // Objects being written are temporary files; only whole objects expire.
+                    let name = e.file_name();
+                    if name
+                        .to_string_lossy()
+                        .starts_with(super::atomic::TMP_PREFIX)
+                    {
+                        continue;
+                    }
+                    if std::fs::remove_file(e.path()).is_ok() {
+                        if let Ok(rel) = e.path().strip_prefix(&self.dir) {
+                            self.forget(&rel.to_string_lossy());
+                        }
+                        gone += 1;
+                    }
+                }
+            }
+        }
+        gone
+    }
+
+    fn forget(&self, id: &str) {
+        self.etags
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        self.failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     fn writer(&self, bucket: &str, key: &str) -> io::Result<ObjectWriter> {
@@ -155,7 +351,8 @@ impl Store {
         Ok(ObjectWriter {
             file: AtomicFile::create(&path)?,
             id: format!("{bucket}/{key}"),
-            md5: Md5::new(),
+            md5: Some(Md5::new()),
+            etag: None,
             len: 0,
         })
     }
@@ -223,6 +420,18 @@ impl Store {
     }
 }
 
+/// Moves one of the store's own files (never a path a client named): a rename, or a copy
+/// when the upload's directory is on another filesystem.
+fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+    match std::fs::rename(from, to) {
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+            std::fs::copy(from, to)?;
+            std::fs::remove_file(from)
+        }
+        other => other,
+    }
+}
+
 fn count_files(dir: &Path) -> usize {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return 0;
@@ -242,14 +451,18 @@ fn count_files(dir: &Path) -> usize {
 struct ObjectWriter {
     file: AtomicFile,
     id: String,
-    md5: Md5,
+    /// The MD5 of what passed, the ETag, unless `etag` is given.
+    md5: Option<Md5>,
+    etag: Option<String>,
     len: u64,
 }
 
 impl Write for ObjectWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.write(buf)?;
-        self.md5.update(&buf[..n]);
+        if let Some(md5) = &mut self.md5 {
+            md5.update(&buf[..n]);
+        }
         self.len += n as u64;
         Ok(n)
     }
@@ -261,12 +474,16 @@ impl Write for ObjectWriter {
 impl ObjectWriter {
     fn commit(self, store: &Store) -> io::Result<u64> {
         self.file.commit()?;
-        let etag = hex::encode(self.md5.finalize());
-        store
-            .etags
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(self.id, etag);
+        let etag = match (self.etag, self.md5) {
+            (Some(etag), _) => etag,
+            (None, Some(md5)) => hex::encode(md5.finalize()),
+            (None, None) => String::new(),
+        };
+        // A file object replaces a chained one of the same name.
+        if let Some(old) = store.chains().remove(&self.id) {
+            let _ = std::fs::remove_dir_all(old.dir);
+        }
+        store.set_etag(self.id, etag);
         Ok(self.len)
     }
 }

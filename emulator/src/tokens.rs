@@ -151,6 +151,18 @@ pub(crate) fn bearer(req: &Req) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// What the gateway makes of an API key: None when the emulator takes no keys or the request
+/// carries none (the bearer token decides), else the user or Kong key-auth's 401 text.
+pub(crate) fn api_key_user(state: &State, req: &Req) -> Option<Result<String, &'static str>> {
+    let (header, key) = state.api_key.as_ref()?;
+    let sent = req.header(header)?;
+    Some(if same_bytes(sent.as_bytes(), key.as_bytes()) {
+        Ok(state.tokens.user.clone())
+    } else {
+        Err("Invalid authentication credentials")
+    })
+}
+
 fn token_error(status: u16, error: &str, description: &str) -> Resp {
     Resp::json(
         status,

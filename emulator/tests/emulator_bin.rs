@@ -35,8 +35,13 @@ impl Drop for Running {
 }
 
 fn start(args: &[&str]) -> Running {
+    start_with(args, &[])
+}
+
+fn start_with(args: &[&str], env: &[(&str, &std::path::Path)]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_firecrest-emulator"))
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -123,6 +128,27 @@ fn prints_six_lines_serves_and_exits_0_on_sigterm() {
     // A root given by the user is kept.
     assert!(root.join("home/testuser/made-by-test").is_dir());
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn sigterm_and_sigint_remove_the_temporary_storage() {
+    for (api, signal) in [("v1", Signal::TERM), ("v2", Signal::INT)] {
+        let tmp = std::env::temp_dir().join(format!("emu-bin-tmp-{api}-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let r = start_with(&["--api", api], &[("TMPDIR", &tmp)]);
+        let made = std::fs::read_dir(&tmp).unwrap().count();
+        assert!(
+            made > 0,
+            "{api}: the root and the staging area are temporary"
+        );
+        assert_eq!(stop(r, signal), 0);
+        let left: Vec<_> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{api}: left behind {left:?}");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
 }
 
 #[test]

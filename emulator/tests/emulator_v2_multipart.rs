@@ -234,15 +234,14 @@ fn bad_completion_documents_get_s3_errors() {
     );
 }
 
-#[test]
-fn download_through_the_store_with_ranges() {
-    let v2 = emulator();
-    let data = pattern(2 * PART + 123, 7);
-    std::fs::write(v2.emu.local_path("/home/testuser/out.bin"), &data).unwrap();
+/// Writes `data` at `remote` and stages it for download through the store: the transfer's
+/// answer and its download URL, once the egress job has completed.
+fn stage_download(v2: &V2, remote: &str, data: &[u8]) -> (Value, String) {
+    std::fs::write(v2.emu.local_path(remote), data).unwrap();
     let r = v2.send_json(
         "POST",
         "/filesystem/cluster/transfer/download",
-        &json!({"source_path": "/home/testuser/out.bin", "transfer_directives": {"transferMethod": "s3"}}),
+        &json!({"source_path": remote, "transfer_directives": {"transferMethod": "s3"}}),
     );
     assert_eq!(r.status, 201, "{}", r.text());
     let t = r.json();
@@ -253,6 +252,14 @@ fn download_through_the_store_with_ranges() {
     let job = v2.wait_job(&job_id(&t), |s| s != "PENDING" && s != "RUNNING");
     assert_eq!(job["status"]["state"], "COMPLETED");
     assert_eq!(job["name"], "OutgressFileTransfer");
+    (t, url)
+}
+
+#[test]
+fn download_through_the_store_with_ranges() {
+    let v2 = emulator();
+    let data = pattern(2 * PART + 123, 7);
+    let (t, url) = stage_download(&v2, "/home/testuser/out.bin", &data);
     let log = output_log(&v2, &t);
     assert!(
         log.contains("[INFO] Multipart file upload successfully completed"),
@@ -282,6 +289,58 @@ fn download_through_the_store_with_ranges() {
     assert_eq!(r.body, &data[data.len() - 10..]);
     let r = range(&format!("bytes={}-", data.len() + 5));
     assert_eq!(r.status, 416);
+}
+
+#[test]
+fn a_completed_upload_has_the_multipart_etag_and_its_parts_become_the_file() {
+    let v2 = emulator();
+    let data = pattern(3 * PART + 17, 9);
+    let target = "/home/testuser/etag.bin";
+    let t = open_upload(&v2, target, data.len());
+    let (parts, complete) = urls(&t);
+    let mut etags = Vec::new();
+    let mut md5s = Md5::new();
+    for (i, url) in parts.iter().enumerate() {
+        let chunk = &data[i * PART..((i + 1) * PART).min(data.len())];
+        let r = put(&v2, url, chunk);
+        assert_eq!(r.status, 200, "{}", r.text());
+        md5s.update(Md5::digest(chunk));
+        etags.push((i as u32 + 1, r.header("etag").unwrap().to_string()));
+    }
+    let r = post_xml(&v2, &complete, &complete_xml(&etags));
+    assert_eq!(r.status, 200, "{}", r.text());
+    // S3's ETag of a multipart object: the MD5 of the parts' MD5s, dash, the part count.
+    let expected = format!("<ETag>\"{}-4\"</ETag>", hex(&md5s.finalize()));
+    assert!(r.text().contains(&expected), "{}", r.text());
+    let job = v2.wait_job(&job_id(&t), |s| s != "PENDING" && s != "RUNNING");
+    assert_eq!(job["status"]["state"], "COMPLETED");
+    assert_eq!(std::fs::read(v2.emu.local_path(target)).unwrap(), data);
+}
+
+#[test]
+fn staged_objects_expire_as_under_a_lifecycle_rule() {
+    let v2 = V2::start(Config {
+        staging_expiry: Duration::from_millis(300),
+        ..Config::default()
+    });
+    let data = pattern(PART + 5, 4);
+    let (_, url) = stage_download(&v2, "/home/testuser/old.bin", &data);
+    // Gone once it is older than the rule's age, however valid the URL still is.
+    let started = std::time::Instant::now();
+    let gone = loop {
+        let r = call(&v2.agent, "GET", &url, &[], None);
+        if r.status == 404 {
+            break r;
+        }
+        assert_eq!(r.status, 200);
+        assert!(started.elapsed() < Duration::from_secs(30), "never expired");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        gone.text().contains("<Code>NoSuchKey</Code>"),
+        "{}",
+        gone.text()
+    );
 }
 
 #[test]

@@ -87,14 +87,100 @@ pub unsafe extern "C" fn firecrest_auth_client_credentials_new(
     auth_out: *mut *mut firecrest_auth,
 ) -> firecrest_status {
     boundary("firecrest_auth_client_credentials_new", || {
-        let client_id = non_empty(arg_str(client_id, "client_id")?, "client_id")?;
-        let client_secret = non_empty(arg_str(client_secret, "client_secret")?, "client_secret")?;
-        let token_url = non_empty(arg_str(token_url, "token_url")?, "token_url")?;
+        let (id, secret, url) = credentials(client_id, client_secret, token_url)?;
         let out = Out::new(auth_out, "auth_out")?;
-        new_auth(
-            Auth::client_credentials(client_id, client_secret, token_url),
-            out,
-        );
+        new_auth(Auth::client_credentials(id, secret, url), out);
+        Ok(())
+    })
+}
+
+/// OAuth2 client credentials sent by HTTP Basic authentication (`client_secret_basic`, pyfirecrest's
+/// `client_auth_method="client_secret_basic"`): as firecrest_auth_client_credentials_new(), but
+/// `client_id:client_secret` travel in the token request's Authorization header instead of its
+/// form, as some identity providers require.
+///
+/// On success `*auth_out` receives a new object, freed with firecrest_auth_free(). The strings
+/// are copied.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, or empty).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_auth_client_credentials_basic_new(
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    token_url: *const c_char,
+    auth_out: *mut *mut firecrest_auth,
+) -> firecrest_status {
+    boundary("firecrest_auth_client_credentials_basic_new", || {
+        let (id, secret, url) = credentials(client_id, client_secret, token_url)?;
+        let out = Out::new(auth_out, "auth_out")?;
+        new_auth(Auth::client_credentials_basic(id, secret, url), out);
+        Ok(())
+    })
+}
+
+/// Tokens printed by a command (pyfirecrest's `TokenCommandAuth`): `/bin/sh -c command`, whose
+/// standard output, trimmed of surrounding white space, is the access token. A token that is a
+/// JWT is reused until shortly before its `exp` (firecrest_options_set_token_refresh_margin_s(),
+/// 60 s by default); any other token is asked for before every request. A command
+/// that exits non-zero, prints nothing, or runs longer than `timeout_ms` (0: 60 000) fails the
+/// request that needed the token with FIRECREST_STATUS_AUTH, and the message quotes the end of
+/// its standard error (without the token or anything shaped like one). The command itself is
+/// never shown in messages or logs.
+///
+/// The command runs with the calling program's environment and working directory, on the thread
+/// that needs the token (one at a time per auth object).
+///
+/// On success `*auth_out` receives a new object, freed with firecrest_auth_free(). The string
+/// is copied.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, or only white space).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_auth_token_command_new(
+    command: *const c_char,
+    timeout_ms: u64,
+    auth_out: *mut *mut firecrest_auth,
+) -> firecrest_status {
+    boundary("firecrest_auth_token_command_new", || {
+        let command = arg_str(command, "command")?;
+        let out = Out::new(auth_out, "auth_out")?;
+        let mut auth = Auth::token_command(command);
+        if timeout_ms > 0 {
+            auth = auth.with_command_timeout(std::time::Duration::from_millis(timeout_ms));
+        }
+        auth.check()?;
+        new_auth(auth, out);
+        Ok(())
+    })
+}
+
+/// An API key (pyfirecrest's `ApiKeyAuth`), sent as it is on every request in the header
+/// `header_name` (nullable: "X-API-Key") instead of `Authorization: Bearer`. There is no
+/// refresh: a refused key is FIRECREST_STATUS_UNAUTHORIZED. Operations that read the user from the
+/// token (firecrest_whoami() without a system) need a system with an API key.
+///
+/// On success `*auth_out` receives a new object, freed with firecrest_auth_free(). The strings
+/// are copied.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, an empty key, a key with control characters, a header name that is not one).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_auth_api_key_new(
+    api_key: *const c_char,
+    header_name: *const c_char,
+    auth_out: *mut *mut firecrest_auth,
+) -> firecrest_status {
+    boundary("firecrest_auth_api_key_new", || {
+        let key = arg_str(api_key, "api_key")?;
+        let header = super::boundary::opt_str(header_name, "header_name")?;
+        let out = Out::new(auth_out, "auth_out")?;
+        let mut auth = Auth::api_key(key);
+        if let Some(h) = header {
+            auth = auth.with_api_key_header(h);
+        }
+        auth.check()?;
+        new_auth(auth, out);
         Ok(())
     })
 }
@@ -150,6 +236,22 @@ pub unsafe extern "C" fn firecrest_auth_free(auth: *mut firecrest_auth) {
     if !auth.is_null() {
         boundary_or("firecrest_auth_free", (), || drop(Box::from_raw(auth)));
     }
+}
+
+/// The three strings of client credentials, each required and not empty.
+///
+/// # Safety
+/// As `arg_str`, for each pointer.
+unsafe fn credentials<'a>(
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    token_url: *const c_char,
+) -> Result<(&'a str, &'a str, &'a str), super::boundary::CError> {
+    Ok((
+        non_empty(arg_str(client_id, "client_id")?, "client_id")?,
+        non_empty(arg_str(client_secret, "client_secret")?, "client_secret")?,
+        non_empty(arg_str(token_url, "token_url")?, "token_url")?,
+    ))
 }
 
 fn non_empty<'a>(s: &'a str, name: &str) -> Result<&'a str> {

@@ -201,6 +201,7 @@ pub(crate) struct CError {
     status: firecrest_status,
     message: String,
     http_status: u16,
+    correlation_id: Option<String>,
 }
 
 impl CError {
@@ -209,6 +210,7 @@ impl CError {
             status,
             message: message.into(),
             http_status: 0,
+            correlation_id: None,
         }
     }
 
@@ -230,6 +232,7 @@ impl From<Error> for CError {
             status: e.kind().into(),
             message,
             http_status: e.http_status(),
+            correlation_id: e.correlation_id().map(str::to_string),
         }
     }
 }
@@ -239,6 +242,7 @@ pub(crate) type CResult<T> = std::result::Result<T, CError>;
 struct LastError {
     message: String,
     http_status: u16,
+    correlation_id: Option<String>,
 }
 
 thread_local! {
@@ -251,6 +255,7 @@ fn set_last_error(function: &str, e: &CError) {
         *l.borrow_mut() = Some(LastError {
             message,
             http_status: e.http_status,
+            correlation_id: e.correlation_id.clone(),
         })
     });
 }
@@ -429,26 +434,69 @@ pub unsafe extern "C" fn firecrest_last_error_message(
         "firecrest_last_error_message",
         firecrest_status::Panic,
         || {
-            if buf.is_null() && buf_len > 0 {
-                return firecrest_status::NullArgument;
-            }
             LAST_ERROR.with(|l| {
                 let l = l.borrow();
                 let message = l.as_ref().map(|e| e.message.as_bytes()).unwrap_or(b"");
-                if !len_out.is_null() {
-                    *len_out = message.len();
-                }
-                if buf_len == 0 {
-                    return firecrest_status::BufferTooSmall;
-                }
-                let n = message.len().min(buf_len - 1);
-                std::ptr::copy_nonoverlapping(message.as_ptr(), buf.cast::<u8>(), n);
-                *buf.add(n) = 0;
-                if n < message.len() {
-                    firecrest_status::BufferTooSmall
-                } else {
-                    firecrest_status::Ok
-                }
+                copy_out(message, buf, buf_len, len_out)
+            })
+        },
+    )
+}
+
+/// Copies `text` into the caller's buffer as firecrest_last_error_message() documents.
+///
+/// # Safety
+/// `buf` is NULL or writable for `buf_len` bytes; `len_out` is NULL or writable.
+unsafe fn copy_out(
+    text: &[u8],
+    buf: *mut c_char,
+    buf_len: usize,
+    len_out: *mut usize,
+) -> firecrest_status {
+    if buf.is_null() && buf_len > 0 {
+        return firecrest_status::NullArgument;
+    }
+    if !len_out.is_null() {
+        *len_out = text.len();
+    }
+    if buf_len == 0 {
+        return firecrest_status::BufferTooSmall;
+    }
+    let n = text.len().min(buf_len - 1);
+    std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+    *buf.add(n) = 0;
+    if n < text.len() {
+        firecrest_status::BufferTooSmall
+    } else {
+        firecrest_status::Ok
+    }
+}
+
+/// Copies the `X-Correlation-ID` of the request behind the last failure on the calling thread
+/// into `buf` (NUL-terminated): the id to give the centre's support, who can find the request
+/// in their logs with it. Empty when that failure was not a request's (a NULL or malformed
+/// argument, a local file) or there was none. `buf`, `buf_len` and `len_out` work as in
+/// firecrest_last_error_message(); a 37-byte buffer holds any id the library generates.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_BUFFER_TOO_SMALL, or
+/// FIRECREST_STATUS_NULL_ARGUMENT (`buf` NULL with `buf_len` > 0).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_last_error_correlation_id(
+    buf: *mut c_char,
+    buf_len: usize,
+    len_out: *mut usize,
+) -> firecrest_status {
+    boundary_or(
+        "firecrest_last_error_correlation_id",
+        firecrest_status::Panic,
+        || {
+            LAST_ERROR.with(|l| {
+                let l = l.borrow();
+                let id = l
+                    .as_ref()
+                    .and_then(|e| e.correlation_id.as_deref())
+                    .unwrap_or("");
+                copy_out(id.as_bytes(), buf, buf_len, len_out)
             })
         },
     )

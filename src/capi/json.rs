@@ -2,29 +2,45 @@
 
 use super::boundary::{arg_str, boundary, firecrest_status, Out};
 use super::boundary::{CError, CResult};
-use super::strings::c_string;
-use serde_json::Value;
+use super::jsondoc::Node;
+use super::strings::{c_string, handed_json};
 use std::ffi::c_char;
 
 fn json_error(message: String) -> CError {
     CError::new(firecrest_status::Json, message)
 }
 
-/// Parses `json` and runs `f` on the value `pointer` designates.
+/// Parses `json` and runs `f` on the value `pointer` designates. A JSON text this library
+/// returned is parsed once, on the first get, and shared by the later ones.
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
-    f: impl FnOnce(&Value, &str) -> CResult<T>,
+    f: impl FnOnce(&Node<'_>, &str) -> CResult<T>,
 ) -> CResult<T> {
-    let text = arg_str(json, "json")?;
+    let handed = handed_json(json);
+    let text = match handed {
+        Some(_) => None,
+        None => Some(arg_str(json, "json")?),
+    };
     let pointer = arg_str(pointer, "pointer")?;
     if !pointer.is_empty() && !pointer.starts_with('/') {
         return Err(CError::invalid_argument(format!(
             "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
         )));
     }
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
+    let parsed: Node<'_>;
+    let shared;
+    let doc: &Node<'_> = match (handed, text) {
+        (Some(doc), _) => {
+            shared = doc?;
+            &shared
+        }
+        (None, text) => {
+            parsed = serde_json::from_str(text.unwrap_or_default())
+                .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
+            &parsed
+        }
+    };
     let value = doc.pointer(pointer).ok_or_else(|| {
         CError::invalid_argument(format!(
             "argument `pointer` (\"{pointer}\") matches nothing in the JSON"
@@ -33,20 +49,29 @@ unsafe fn at_pointer<T>(
     f(value, pointer)
 }
 
-fn type_name(v: &Value) -> &'static str {
+fn type_name(v: &Node<'_>) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Node::Null => "null",
+        Node::Bool(_) => "a boolean",
+        Node::Number(_) => "a number",
+        Node::Str(_) => "a string",
+        Node::Array(_) => "an array",
+        Node::Object(_) => "an object",
     }
+}
+
+/// Compact JSON text of a value (serialising a parsed document cannot fail).
+fn json_text(v: &Node<'_>) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON
 /// text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
 /// object as compact JSON text.
+///
+/// A JSON text this library returned (and not yet freed) is parsed once, at the first get, and
+/// the later gets on it share that: reading every entry of a large listing costs one parse. Such
+/// a text must not be changed in place; copy it first.
 ///
 /// On success `*value_out` receives the text, freed with firecrest_string_free().
 ///
@@ -64,12 +89,12 @@ pub unsafe extern "C" fn firecrest_json_get_string(
         let text = at_pointer(json, pointer, |v, pointer| {
             match v {
             // The documented status for a string that no C string can hold.
-            Value::String(s) if s.contains('\0') => Err(json_error(format!(
+            Node::Str(s) if s.contains('\0') => Err(json_error(format!(
                 "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
             ))),
-            Value::String(s) => Ok(s.clone()),
-            Value::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
-            other => Ok(other.to_string()),
+            Node::Str(s) => Ok(s.to_string()),
+            Node::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
+            other => Ok(json_text(other)),
         }
         })?;
         out.write(c_string(text, "the value")?);
@@ -95,14 +120,14 @@ pub unsafe extern "C" fn firecrest_json_get_int(
         let out = Out::new(value_out, "value_out")?;
         let n = at_pointer(json, pointer, |v, pointer| {
             let n = match v {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.trim().parse::<i64>().ok(),
+                Node::Number(n) => n.as_i64(),
+                Node::Str(s) => s.trim().parse::<i64>().ok(),
                 _ => None,
             };
             // A number or boolean is shown; a string or container may be a presigned URL or
             // a whole answer, which does not belong in an error message.
             let shown = match v {
-                Value::Number(_) | Value::Bool(_) => format!(" ({v})"),
+                Node::Number(_) | Node::Bool(_) => format!(" ({})", json_text(v)),
                 _ => String::new(),
             };
             n.ok_or_else(|| {
@@ -134,7 +159,7 @@ pub unsafe extern "C" fn firecrest_json_array_len(
     boundary("firecrest_json_array_len", || {
         let out = Out::new(len_out, "len_out")?;
         let n = at_pointer(json, pointer, |v, pointer| match v {
-            Value::Array(a) => Ok(a.len()),
+            Node::Array(a) => Ok(a.len()),
             other => Err(json_error(format!(
                 "the value at \"{pointer}\" is {}, not an array",
                 type_name(other)
@@ -184,6 +209,33 @@ mod tests {
         let mut out = -1i64;
         let s = unsafe { firecrest_json_get_int(j.as_ptr(), p.as_ptr(), &mut out) };
         (s, out)
+    }
+
+    #[test]
+    fn a_text_the_library_handed_out_is_parsed_once_and_forgotten_when_freed() {
+        let entries: Vec<serde_json::Value> = (0..50)
+            .map(|i| serde_json::json!({"name": format!("f{i}"), "size": i}))
+            .collect();
+        let p = crate::capi::strings::c_json(&entries).unwrap();
+        let doc = unsafe { handed_json(p) }.expect("registered").unwrap();
+        for i in 0..50 {
+            let ptr = CString::new(format!("/{i}/name")).unwrap();
+            let mut out: *mut c_char = std::ptr::null_mut();
+            let s = unsafe { firecrest_json_get_string(p, ptr.as_ptr(), &mut out) };
+            assert_eq!(s, firecrest_status::Ok);
+            let got = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+            unsafe { crate::capi::strings::firecrest_string_free(out) };
+            assert_eq!(got, format!("f{i}"));
+            let mut n = -1i64;
+            let ptr = CString::new(format!("/{i}/size")).unwrap();
+            let s = unsafe { firecrest_json_get_int(p, ptr.as_ptr(), &mut n) };
+            assert_eq!((s, n), (firecrest_status::Ok, i));
+        }
+        // Every get used the one parsed document.
+        let again = unsafe { handed_json(p) }.unwrap().unwrap();
+        assert!(std::sync::Arc::ptr_eq(&doc, &again));
+        unsafe { crate::capi::strings::firecrest_string_free(p) };
+        assert!(unsafe { handed_json(p) }.is_none());
     }
 
     #[test]
@@ -269,7 +321,7 @@ mod tests {
                 keys in prop::collection::vec("[a-z~/]{0,6}", 1..4),
                 value in "[a-zA-Z0-9 ]{0,12}",
             ) {
-                let mut doc = Value::from(value.clone());
+                let mut doc = serde_json::Value::from(value.clone());
                 for key in keys.iter().rev() {
                     doc = serde_json::json!({ key.as_str(): doc });
                 }

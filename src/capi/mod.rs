@@ -14,10 +14,12 @@
 pub mod auth;
 pub mod boundary;
 pub mod client;
+pub mod debug;
 pub mod dirs;
 pub mod files;
 pub mod jobs;
 pub mod json;
+mod jsondoc;
 pub mod options;
 pub mod stream;
 pub mod strings;

@@ -227,8 +227,10 @@ pub unsafe extern "C" fn firecrest_options_set_token_refresh_margin_s(
     })
 }
 
-/// The polling backoff of firecrest_transfer_wait(): the first delay, doubling up to the longest.
-/// Defaults 100 ms and 5000 ms.
+/// The polling of firecrest_transfer_wait() and firecrest_job_wait(): `initial_ms` first,
+/// doubling up to half a second, then a tenth of the time waited so far, at most `max_ms`; an
+/// end is so noticed at most 10 % of the wait (or half a second) late. Defaults 100 ms and
+/// 5000 ms.
 ///
 /// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
 /// (0, or `initial_ms` > `max_ms`).
@@ -326,6 +328,28 @@ pub unsafe extern "C" fn firecrest_options_set_max_answer_bytes(
             ));
         }
         opts.max_answer_bytes = bytes;
+        Ok(())
+    })
+}
+
+/// The `X-Correlation-ID` of every request of clients made with these options: a UUID (e.g.
+/// "2b1c7e4c-5a0e-4d38-9d0c-6f7e3f1b9a11"), since FirecREST v2 refuses any other. NULL (the
+/// default): a fresh random id for each call. firecrest_set_correlation_id() overrides it on
+/// one thread. After a failure, firecrest_last_error_correlation_id() gives the id that failed.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT (`o`),
+/// FIRECREST_STATUS_INVALID_ARGUMENT (not UTF-8, not a UUID).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_options_set_correlation_id(
+    o: *mut firecrest_options,
+    correlation_id: *const c_char,
+) -> firecrest_status {
+    update("firecrest_options_set_correlation_id", o, |opts| {
+        let id = super::boundary::opt_str(correlation_id, "correlation_id")?;
+        if let Some(id) = id {
+            crate::transport::correlation::check("argument `correlation_id`", id)?;
+        }
+        opts.correlation_id = id.map(str::to_string);
         Ok(())
     })
 }

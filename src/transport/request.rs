@@ -169,8 +169,9 @@ pub(crate) struct Request<'a> {
     pub(super) classifier: Classifier,
     pub(super) idempotent: bool,
     pub(super) progress: Option<ProgressFnRef<'a>>,
-    /// The access token sent as `Authorization: Bearer`, set by the session.
-    pub(super) bearer: Option<String>,
+    /// The header that authorizes the request (`Authorization: Bearer …`, an API key), set by
+    /// the session: (name, value).
+    pub(super) credential: Option<(String, String)>,
     /// Moves a file's data (a streamed body either way): held to the low-speed limit rather
     /// than to the whole-call deadline.
     pub(super) transfer: bool,
@@ -191,7 +192,7 @@ impl<'a> Request<'a> {
             classifier: classify_default,
             idempotent: method == Method::Get,
             progress: None,
-            bearer: None,
+            credential: None,
             transfer: false,
         }
     }
@@ -229,13 +230,23 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// The token to send (replacing one sent before).
-    pub(crate) fn set_bearer(&mut self, token: &str) {
-        self.bearer = Some(token.to_string());
+    /// The header that authorizes the request (replacing one sent before).
+    pub(crate) fn set_credential(&mut self, name: &str, value: String) {
+        self.credential = Some((name.to_string(), value));
     }
 
-    pub(crate) fn has_bearer(&self) -> bool {
-        self.bearer.is_some()
+    pub(crate) fn has_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
+    /// The method, as the log names it.
+    pub(crate) fn method_name(&self) -> &'static str {
+        match self.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
     }
 
     /// Whether the body can be sent again (in memory, or a file range reopened).

@@ -53,9 +53,26 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }
 
-/// The polling schedule of waits: `initial`, doubling, capped at `max`.
-pub(crate) fn poll_delay(initial: Duration, max: Duration, round: u32) -> Duration {
-    initial.saturating_mul(1u32 << round.min(16)).min(max)
+/// Up to this, the delays between looks double from the first; beyond it they follow the time
+/// waited. A short wait is then noticed at most this late.
+const POLL_SHORT_CAP: Duration = Duration::from_millis(500);
+
+/// The delay before look number `round + 1` (0-based) of a wait that has lasted `elapsed`:
+/// `first`, doubling up to half a second (quick operations are seen quickly, with few looks),
+/// then a tenth of the time waited so far, never more than `longest`. Whatever ends is so seen
+/// at most 10 % of the wait (or half a second) late, and the looks grow only with the
+/// logarithm of the wait (about 24 more per tenfold). A pure doubling makes fewer looks but
+/// notices an end up to a whole wait late.
+pub(crate) fn poll_delay(
+    first: Duration,
+    longest: Duration,
+    round: u32,
+    elapsed: Duration,
+) -> Duration {
+    let doubling = first
+        .saturating_mul(1u32 << round.min(16))
+        .min(POLL_SHORT_CAP.max(first));
+    doubling.max(elapsed / 10).min(longest.max(first))
 }
 
 /// Says in the message that the failure survived `retries` repetitions.
@@ -96,17 +113,19 @@ mod tests {
         assert!(d0 >= Duration::from_millis(250) && d0 <= Duration::from_millis(313));
         assert!(backoff(2) >= Duration::from_secs(1));
         assert!(backoff(30) <= MAX_BACKOFF + MAX_BACKOFF / 4);
+        let (first, long) = (Duration::from_millis(100), Duration::from_secs(5));
+        let ms = Duration::from_millis;
+        assert_eq!(poll_delay(first, long, 0, Duration::ZERO), first);
+        assert_eq!(poll_delay(first, long, 2, ms(300)), ms(400));
+        assert_eq!(poll_delay(first, long, 5, ms(1500)), ms(500));
+        assert_eq!(poll_delay(first, long, 12, Duration::from_secs(8)), ms(800));
+        assert_eq!(poll_delay(first, long, 40, Duration::from_secs(600)), long);
+        // A first delay beyond the cap of the doubling is kept; a longest below it does not
+        // shorten it.
+        assert_eq!(poll_delay(ms(900), long, 0, Duration::ZERO), ms(900));
         assert_eq!(
-            poll_delay(Duration::from_millis(100), Duration::from_secs(1), 0),
-            Duration::from_millis(100)
-        );
-        assert_eq!(
-            poll_delay(Duration::from_millis(100), Duration::from_secs(1), 3),
-            Duration::from_millis(800)
-        );
-        assert_eq!(
-            poll_delay(Duration::from_millis(100), Duration::from_secs(1), 10),
-            Duration::from_secs(1)
+            poll_delay(first, Duration::ZERO, 3, Duration::from_secs(9)),
+            first
         );
     }
 }

@@ -46,6 +46,41 @@ pub(crate) fn redact_query(url: &str) -> String {
     }
 }
 
+/// A URL as the log shows it: the query stays (FirecREST's parameters, a presigned URL's date
+/// and lifetime help debugging) but the value of every parameter that signs or authorizes (S3's
+/// `X-Amz-Signature` and `X-Amz-Credential`, `Signature`, `AWSAccessKeyId`, a key, a token) is
+/// replaced.
+pub(crate) fn loggable_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(k, _)| k);
+            if is_credential_parameter(name) {
+                format!("{name}=<redacted>")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+fn is_credential_parameter(name: &str) -> bool {
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
+    ["sig", "awsaccesskeyid", "policy"].contains(&name.as_str())
+        || name.contains("signature")
+        || name.contains("credential")
+        || name.contains("token")
+        || name.contains("key")
+        || name.contains("secret")
+        || name.contains("password")
+}
+
 /// A request the HTTP layer refuses to build (a URL it cannot parse). Presigned URLs carry their
 /// signature in the query, so only the redacted URL is named.
 pub(super) fn bad_request(url: &str, e: http::Error) -> Error {
@@ -109,5 +144,15 @@ mod tests {
             ]
         );
         assert!(query_secrets("http://h/a").is_empty());
+        assert_eq!(
+            loggable_url(
+                "http://s3/b/k?X-Amz-Credential=AK%2F1&X-Amz-Date=20261206T000000Z&X-Amz-Signature=s1g&X-Amz-Security-Token=t&partNumber=2&Signature=s2&AWSAccessKeyId=AK&uploadId=u&X-Goog-Signature=g"
+            ),
+            "http://s3/b/k?X-Amz-Credential=<redacted>&X-Amz-Date=20261206T000000Z&X-Amz-Signature=<redacted>&X-Amz-Security-Token=<redacted>&partNumber=2&Signature=<redacted>&AWSAccessKeyId=<redacted>&uploadId=u&X-Goog-Signature=<redacted>"
+        );
+        assert_eq!(
+            loggable_url("http://h/a?targetPath=%2Fx"),
+            "http://h/a?targetPath=%2Fx"
+        );
     }
 }

@@ -127,6 +127,16 @@ fn wait_or_kill(child: &mut Child) -> Option<ExitStatus> {
 /// Runs tests/py/<script> with the emulator's coordinates in the environment, as a user of
 /// pyfirecrest would set them.
 pub fn run_script(python: &Path, script: &str, emu: &Emulator) -> Run {
+    run_script_with(python, script, emu, &[])
+}
+
+/// `run_script` with more variables in the environment.
+pub fn run_script_with(
+    python: &Path,
+    script: &str,
+    emu: &Emulator,
+    extra: &[(&str, String)],
+) -> Run {
     let script_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/py")
         .join(script);
@@ -140,6 +150,7 @@ pub fn run_script(python: &Path, script: &str, emu: &Emulator) -> Run {
         .env("PYTHONUNBUFFERED", "1")
         // No __pycache__ inside tests/py.
         .env("PYTHONDONTWRITEBYTECODE", "1")
+        .envs(extra.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -141,14 +141,19 @@ impl Api for V1 {
         if !["status", "utilities", "tasks", "storage", "compute"].contains(&service) {
             return None;
         }
-        let Some(token) = bearer(req) else {
-            return Some(unauthorized("No Auth Header given"));
+        let user = match super::tokens::api_key_user(state, req) {
+            Some(Ok(user)) => user,
+            Some(Err(text)) => return Some(Resp::json(401, json!({ "message": text }))),
+            None => {
+                let Some(token) = bearer(req) else {
+                    return Some(unauthorized("No Auth Header given"));
+                };
+                match state.tokens.verify(&token) {
+                    Ok(claims) => Tokens::username(&claims),
+                    Err(e) => return Some(unauthorized(e.v1_text())),
+                }
+            }
         };
-        let claims = match state.tokens.verify(&token) {
-            Ok(c) => c,
-            Err(e) => return Some(unauthorized(e.v1_text())),
-        };
-        let user = Tokens::username(&claims);
         let is_upload = path == "/utilities/upload" || path == "/compute/jobs/upload";
         let params = if req.method == "GET"
             || is_upload

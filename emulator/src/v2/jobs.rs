@@ -316,9 +316,15 @@ impl Scheduler {
                 }
                 let (bucket, key) = object.split_once('/').unwrap_or((object, ""));
                 let put = fs::File::open(src.target.obj()).and_then(|f| {
+                    // The bytes are hashed once, per part; the object's ETag is S3's multipart
+                    // one, made from the parts' MD5s.
                     let mut parts = PartMd5s::new(f, self.multipart.part_size);
-                    st.store.put_file(bucket, key, &mut parts)?;
-                    Ok(parts.finish())
+                    let mut md5s = Vec::new();
+                    st.store.put_file_tagged(bucket, key, &mut parts, |parts| {
+                        md5s = parts.finish();
+                        multipart_etag(&md5s)
+                    })?;
+                    Ok(md5s)
                 });
                 let md5s = match put {
                     Ok(m) => m,
@@ -402,13 +408,25 @@ impl<R: io::Read> PartMd5s<R> {
         }
     }
 
-    fn finish(mut self) -> Vec<String> {
+    /// The parts' MD5s, hex, once everything is read.
+    fn finish(&mut self) -> Vec<String> {
         if self.in_part > 0 || self.done.is_empty() {
             let md5 = std::mem::take(&mut self.md5).finalize();
             self.done.push(hex::encode(md5));
+            self.in_part = 0;
         }
-        self.done
+        std::mem::take(&mut self.done)
     }
+}
+
+/// S3's ETag of an object uploaded in parts: the MD5 of the parts' MD5s, then `-` and their
+/// count.
+fn multipart_etag(part_md5s: &[String]) -> String {
+    let mut md5 = md5::Md5::new();
+    for m in part_md5s {
+        md5.update(hex::decode(m).unwrap_or_default());
+    }
+    format!("{}-{}", hex::encode(md5.finalize()), part_md5s.len())
 }
 
 impl<R: io::Read> io::Read for PartMd5s<R> {

@@ -118,6 +118,18 @@ impl Api for V2 {
         if req.path.starts_with(s3::PREFIX) {
             return Some(self.multipart.handle(state, req));
         }
+        // A wrong API key is the gateway's answer, before FirecREST sees the request.
+        if let Some(Err(text)) = super::tokens::api_key_user(state, req) {
+            return Some(Resp::json(401, json!({ "message": text })));
+        }
+        // FirecREST's outermost middleware refuses an X-Request-ID or X-Correlation-ID that is not a
+        // UUID: a bare 400, before routing and without FirecREST's headers.
+        if ["x-request-id", "x-correlation-id"]
+            .iter()
+            .any(|h| req.header(h).is_some_and(|v| !is_uuid(&v)))
+        {
+            return Some(Resp::new(400));
+        }
         let mut user = None;
         let (resp, unhandled) = match self.route(state, req, &mut user) {
             Ok(r) => (r, false),
@@ -142,20 +154,31 @@ fn decorate(resp: Resp, req: &Req, unhandled: bool, app_version: &str) -> Resp {
         )
         .header("f7t-appversion", app_version);
     if !unhandled {
+        // Echoed as sent (checked above), or a fresh one as 32 hex digits.
         for name in ["x-request-id", "x-correlation-id"] {
-            let id = req
-                .header(name)
-                .map(|v| v.replace('-', ""))
-                .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()))
-                .unwrap_or_else(|| random_hex(16));
+            let id = req.header(name).unwrap_or_else(|| random_hex(16));
             resp = resp.header(name, id);
         }
     }
     resp
 }
 
-/// Authenticates as FirecREST v2 does; returns the user name.
+/// Whether `v` is a UUID as Python's `uuid.UUID` reads one: 32 hex digits, with or without
+/// hyphens, braces or a `urn:uuid:` prefix.
+fn is_uuid(v: &str) -> bool {
+    let s = v.strip_prefix("urn:").unwrap_or(v);
+    let s = s.strip_prefix("uuid:").unwrap_or(s);
+    let s = s.trim_start_matches('{').trim_end_matches('}');
+    let digits: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
+    digits.len() == 32 && digits.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// Authenticates as FirecREST v2 does; returns the user name. An API key is checked first, as
+/// the gateway in front of FirecREST would.
 fn authenticate(state: &State, req: &Req) -> Result<String, ApiError> {
+    if let Some(Ok(user)) = super::tokens::api_key_user(state, req) {
+        return Ok(user);
+    }
     let Some(token) = bearer(req) else {
         return Err(
             ApiError::new(401, "Not authenticated").with_header("www-authenticate", "Bearer")

@@ -12,7 +12,7 @@ use crate::util::{
 use crate::State;
 use md5::{Digest, Md5};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -404,20 +404,21 @@ impl Multipart {
         drop(uploads);
         let chosen: Vec<&Part> = listed.iter().map(|(n, _)| &up.parts[n]).collect();
         let (bucket, key) = split_object(object);
-        let stored =
-            PartsReader::open(&chosen).and_then(|mut r| st.store.put_file(bucket, key, &mut r));
+        // S3's multipart ETag: the MD5 of the parts' MD5s, and their count. The object is its
+        // parts, moved into the store, not a copy of them.
         let mut md5 = Md5::new();
         for p in &chosen {
             md5.update(p.md5);
         }
-        let count = chosen.len();
-        if let Err(e) = stored {
+        let etag = format!("{}-{}", hex::encode(md5.finalize()), chosen.len());
+        let paths: Vec<&std::path::Path> = chosen.iter().map(|p| p.path.as_path()).collect();
+        if let Err(e) = st.store.adopt_parts(bucket, key, &paths, etag.clone()) {
             // Put the upload back: the client may complete it again.
             self.lock().uploads.insert(id.to_string(), up);
             return s3_error(500, "InternalError", &e.to_string(), object);
         }
         let _ = fs::remove_dir_all(&up.dir);
-        let etag = format!("\"{}-{count}\"", hex::encode(md5.finalize()));
+        let etag = format!("\"{etag}\"");
         xml_reply(
             200,
             format!(
@@ -448,43 +449,6 @@ fn no_such_upload(object: &str) -> Resp {
         "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
         object,
     )
-}
-
-/// The parts' files read one after the other, as the completed object.
-struct PartsReader {
-    files: std::vec::IntoIter<File>,
-    current: Option<File>,
-}
-
-impl PartsReader {
-    fn open(parts: &[&Part]) -> io::Result<PartsReader> {
-        let files = parts
-            .iter()
-            .map(|p| File::open(&p.path))
-            .collect::<io::Result<Vec<_>>>()?;
-        Ok(PartsReader {
-            files: files.into_iter(),
-            current: None,
-        })
-    }
-}
-
-impl Read for PartsReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.current.is_none() {
-                match self.files.next() {
-                    Some(f) => self.current = Some(f),
-                    None => return Ok(0),
-                }
-            }
-            let n = self.current.as_mut().map_or(Ok(0), |f| f.read(buf))?;
-            if n > 0 || buf.is_empty() {
-                return Ok(n);
-            }
-            self.current = None;
-        }
-    }
 }
 
 /// `(part number, ETag)` pairs of a `CompleteMultipartUpload` document, in document order.
