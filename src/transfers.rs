@@ -533,6 +533,12 @@ pub(crate) fn resumable_get(
             let msg = prefixed(format!("{}{note}", failure.message()));
             return Err(failure.with_message(msg));
         }
+        // As the transport logs its own retries: why, how long, how many are left (no URL:
+        // a presigned one carries its signature).
+        log::info!(target: crate::logging::TARGET,
+            "{}: {}; retry {} of {max_retries} in {} ms, from byte {done}",
+            if context.is_empty() { "download" } else { context },
+            failure.message(), failures + 1, wait.as_millis());
         failures += 1;
         std::thread::sleep(wait);
     }
