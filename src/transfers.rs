@@ -769,6 +769,37 @@ mod tests {
     }
 
     #[test]
+    fn a_simple_download_below_the_low_speed_limit_is_not_sent_again() {
+        // Two dripping answers: a retry would wait for the second as long again.
+        let url = crate::transport::wire::drip(1000, Duration::from_millis(50), 2);
+        let options = crate::options::Options {
+            low_speed_limit: 100,
+            low_speed_time: Duration::from_secs(1),
+            ..Default::default()
+        };
+        let session = Session::new(&url, crate::auth::Auth::static_token("t"), options).unwrap();
+        let url = format!("{url}/f");
+        let started = Instant::now();
+        let e = resumable_get(
+            &session,
+            &|| Request::absolute(Method::Get, &url),
+            "",
+            &mut Vec::new(),
+            &mut |_, _| true,
+            Retries::PerCall,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+        assert!(e.message().contains("low-speed limit"), "{e}");
+        assert!(!e.message().contains("retr"), "{e}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1800),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
     fn atomic_write_leaves_nothing_on_failure() {
         let dir = std::env::temp_dir().join(format!("fc-atomic-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
