@@ -18,6 +18,7 @@ on_both_versions!(
     task_creating_post_is_not_repeated_after_a_gateway_error,
     a_simple_download_cut_once_resumes_or_starts_over,
     a_simple_download_cut_every_time_fails_in_bounded_time_and_leaves_no_file,
+    a_download_whose_destination_fails_is_not_sent_again,
     a_failing_token_endpoint_is_retried_and_not_a_wrong_secret,
     an_upload_from_a_path_is_repeated_after_a_503,
 );
@@ -214,6 +215,42 @@ fn a_simple_download_cut_once_resumes_or_starts_over(api: ApiVersion) {
     }
     assert_eq!(emu.counter(&counter), 4);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A destination that fails as a full disk does, after `room` bytes.
+struct FullDisk {
+    room: usize,
+}
+
+impl std::io::Write for FullDisk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::Error::other("No space left on device"));
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn a_download_whose_destination_fails_is_not_sent_again(api: ApiVersion) {
+    let (emu, c, _) = detected(api);
+    put_remote(&emu, &remote(&emu, "full.bin"), &pattern(1 << 20, 7));
+    let e = c
+        .simple_download_to(
+            "cluster",
+            &remote(&emu, "full.bin"),
+            &mut FullDisk { room: 200_000 },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e:?}");
+    assert!(e.message().contains("No space left"), "{e}");
+    assert!(!e.message().contains("retr"), "{e}");
+    assert_eq!(emu.counter(&download_counter(api)), 1);
 }
 
 fn a_simple_download_cut_every_time_fails_in_bounded_time_and_leaves_no_file(api: ApiVersion) {
