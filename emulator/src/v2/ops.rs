@@ -709,29 +709,30 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
         &dst.target,
         &format!("tar: cannot open '{}'", dst.remote),
     )?;
-    // The source's name inside its pinned parent directory (held by `src.local`).
-    let entry = src.local.entry();
-    let parent = entry.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let name = entry.file_name().unwrap_or_default().to_os_string();
     let mode = format!("-c{flag}f");
     let pattern = field_str(body, &["matchPattern", "match_pattern"]).filter(|p| !p.is_empty());
     let dereference = field(body, &["dereference"])
         .and_then(Value::as_bool)
         .unwrap_or(false);
     // tar writes the archive to stdout; the emulator puts it in place (Tar::archive).
-    let mut args = vec![mode.into(), "-".into()];
-    if pattern.is_none() {
-        args.extend(["-C".into(), parent.clone().into_os_string(), name]);
-    }
+    let args = vec![mode.into(), "-".into()];
     let mut cmd = Tar::new(ctx.sandbox, args, vec![src.local.clone()], None).archive(dst.target);
-    if let Some(pattern) = pattern {
+    cmd = match pattern {
         // As the server: `cd dirname(path); find . -type f -regex PATTERN | tar --files-from -`.
-        cmd = cmd.matching(parent, pattern);
-    }
-    if dereference {
-        cmd = cmd.dereference(src.local);
-    }
-    Ok(cmd)
+        Some(pattern) => {
+            let parent = match src.local.remote().rsplit_once('/') {
+                Some(("", _)) | None => "/",
+                Some((parent, _)) => parent,
+            };
+            let (_, dir) = ctx
+                .sandbox
+                .resolve(parent, true)
+                .map_err(|e| remote_failure(1, &format!("cd: {parent}"), &e))?;
+            cmd.matching(dir, pattern)
+        }
+        None => cmd.named(src.local),
+    };
+    Ok(if dereference { cmd.dereference() } else { cmd })
 }
 
 /// `extract`: `tar -x` of `path` into the directory `targetPath`.
