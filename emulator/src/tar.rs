@@ -481,9 +481,16 @@ impl Stage<'_> {
 /// find makes of it. Returns the `./…` paths found, NUL-separated.
 fn find(sb: &Sandbox, dir: &Local, pattern: &str, notes: &mut String) -> io::Result<Vec<u8>> {
     let shadow = tempfile::Builder::new().prefix(TMP_PREFIX).tempdir()?;
-    match PinnedDir::at(dir.obj()) {
+    // The server's `cd` into a directory the user may not enter fails, and find then finds
+    // nothing of it.
+    let enter = dir
+        .metadata()
+        .and_then(|m| perm::must(&m, perm::R | perm::X))
+        .and_then(|_| sb.check_enter(dir.remote()))
+        .and_then(|_| PinnedDir::at(dir.obj()));
+    match enter {
         Ok(top) => shadow_tree(sb, &top, dir.remote(), ".", shadow.path(), notes),
-        Err(e) => notes.push_str(&format!("find: '.': {}\n", errtext(&e))),
+        Err(e) => notes.push_str(&format!("cd: {}: {}\n", dir.remote(), errtext(&e))),
     }
     let out = std::process::Command::new("find")
         .current_dir(shadow.path())

@@ -437,6 +437,17 @@ fn compress_with_a_pattern_skips_what_the_user_may_not_read() {
     let got = listing(&v2.emu.local_path("/home/testuser/all.tgz"));
     assert!(got.contains("./home/testuser/mine.txt"), "{got}");
     assert!(!got.contains("private"), "{got}");
+    // Nor through a link to /root itself: the server's `cd` there fails.
+    let to_root = v2.emu.local_path("/home/testuser/r");
+    std::os::unix::fs::symlink(v2.emu.local_path("/root"), to_root).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/r/x", "targetPath": "/home/testuser/r.tgz", "matchPattern": ".*"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    let got = listing(&v2.emu.local_path("/home/testuser/r.tgz"));
+    assert!(!got.contains("private"), "{got}");
     // A file the user may not read, in a directory it may: tar fails on it, and says so.
     let hidden = v2.emu.local_path("/home/testuser/hidden.txt");
     std::fs::write(&hidden, b"hidden").unwrap();
