@@ -450,6 +450,15 @@ fn race(api: ApiVersion) -> (usize, usize, Setup, Vec<(String, u32, Vec<u8>)>) {
     stop.store(true, Ordering::Relaxed);
     let swaps = swapper.join().unwrap();
     assert!(swaps > 100, "the swapper hardly ran ({swaps} swaps)");
+    // The mix once more with the swaps over: under them, most archives of the tree fail (a
+    // link met while `d` is away is refused), and this one of each kind gives the archive
+    // checks something to check however few went through before.
+    let a = agent();
+    for req in requests(&s.emu, api, &made) {
+        if req(&a, 1_000_000) {
+            escapes.fetch_add(1, Ordering::SeqCst);
+        }
+    }
     std::thread::sleep(Duration::from_millis(500));
     let made = made.load(Ordering::SeqCst);
     (escapes.load(Ordering::SeqCst), made, s, before)
