@@ -21,6 +21,7 @@ on_both_versions!(
     simple_file_round_trip,
     names_arrive_as_utf8,
     listing_numeric_ids_and_dereferenced,
+    recursive_listing_follows_linked_directories,
     scheduler_view,
 );
 
@@ -106,6 +107,50 @@ fn listing_numeric_ids_and_dereferenced(api: ApiVersion) {
     let link = followed.iter().find(|e| e.name == "link").unwrap();
     assert_eq!((link.kind.as_str(), link.size), ("-", 5), "{link:?}");
     assert_eq!(link.link_target, None);
+}
+
+/// `ls -RL`: a link to a directory is listed as the directory and descended into, beneath the
+/// root; a link back to a directory being listed is a loop ls refuses, failing the call.
+fn recursive_listing_follows_linked_directories(api: ApiVersion) {
+    let emu = emulator(api, |_| {});
+    let c = client(&emu);
+    let dir = remote(&emu, "rl");
+    put_remote(&emu, &format!("{dir}/a/f.txt"), b"f");
+    put_remote(&emu, &format!("{dir}-other/g.txt"), b"gg");
+    std::os::unix::fs::symlink("../rl-other", emu.local_path(&format!("{dir}/link"))).unwrap();
+    let list = |dereference| {
+        c.list_files(
+            "cluster",
+            &dir,
+            ListOptions {
+                recursive: true,
+                dereference,
+                ..Default::default()
+            },
+        )
+    };
+    let names = |entries: &[firecrest::FileEntry]| {
+        let mut v: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+        v.sort();
+        v
+    };
+    let plain = list(false).unwrap();
+    assert_eq!(names(&plain), ["a", "a/f.txt", "link"]);
+    let followed = list(true).unwrap();
+    assert_eq!(names(&followed), ["a", "a/f.txt", "link", "link/g.txt"]);
+    let g = followed.iter().find(|e| e.name == "link/g.txt").unwrap();
+    assert_eq!((g.kind.as_str(), g.size), ("-", 2), "{g:?}");
+    let link = followed.iter().find(|e| e.name == "link").unwrap();
+    assert_eq!(link.kind, "d", "{link:?}");
+
+    std::os::unix::fs::symlink(".", emu.local_path(&format!("{dir}/a/loop"))).unwrap();
+    let e = list(true).unwrap_err();
+    assert!(
+        e.message().contains("not listing already-listed directory"),
+        "{e}"
+    );
+    // Without dereference the loop is a link like any other.
+    assert!(names(&list(false).unwrap()).contains(&"a/loop".to_string()));
 }
 
 /// Nodes, partitions and reservations: one shape on both versions (v1 through a compute task,

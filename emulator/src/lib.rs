@@ -29,8 +29,9 @@
 //! - Timestamps are UTC; the system's users are `testuser` (uid 1001) and `root`; `/root` is
 //!   unreadable, and only the home and `/tmp` are writable; xfer-internal is not emulated;
 //!   nodes, partitions and reservations are the one of each in `slurm::cluster`, not the
-//!   recorded server's; compress with `dereference` follows only links that resolve inside the
-//!   root (another fails as unreadable).
+//!   recorded server's; compress with `dereference` follows links resolved inside the root
+//!   (one the host would resolve outside fails as unreadable), archiving a copy made through
+//!   the sandbox (see `tar`).
 //! - Compute jobs (`slurm`) run the user's scripts for real, as local processes of the user
 //!   running the emulator, with a working directory inside the root; see `slurm` for what of
 //!   Slurm is honoured.

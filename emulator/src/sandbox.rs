@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 const MAX_LINK_HOPS: usize = 40;
 
+#[derive(Clone)]
 pub(crate) struct Sandbox {
     root: PathBuf,
     home: String,

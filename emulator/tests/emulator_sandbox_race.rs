@@ -4,6 +4,9 @@
 //! request resolved, nothing outside the root may be read, written, changed or removed, on
 //! either API version.
 //!
+//! Archives are checked too: compressions of the tree holding the swapped directory, with
+//! `dereference` and (v2) `matchPattern`, must never hold a byte of a file outside the root.
+//!
 //! The run lasts `FIRECREST_RACE_SECS` seconds per version (default 3).
 
 mod support;
@@ -20,6 +23,8 @@ const SECRET: &[u8] = b"OUTSIDE-THE-ROOT\n";
 /// A name only the outside directory has: a listing showing it listed outside the root.
 const OUTSIDE_ONLY: &str = "only-outside";
 const RACE: &str = "/home/testuser/race";
+/// Where the archives of `RACE` are made (outside the tree they archive).
+const ARCS: &str = "/home/testuser/arcs";
 
 /// A started emulator whose root has a sibling directory `outside` the requests must never
 /// reach.
@@ -47,6 +52,7 @@ fn setup(api: ApiVersion) -> Setup {
     .unwrap();
     let d = emu.local_path(&format!("{RACE}/d"));
     std::fs::create_dir_all(&d).unwrap();
+    std::fs::create_dir_all(emu.local_path(ARCS)).unwrap();
     std::fs::write(d.join("secret"), b"inside\n").unwrap();
     std::fs::write(d.join("victim"), b"inside\n").unwrap();
     // An archive beside `d` whose member an extraction into `d` writes.
@@ -95,14 +101,39 @@ fn snapshot(outside: &Path) -> Vec<(String, u32, Vec<u8>)> {
 /// One request of the mix, numbered `n`; true when its answer shows a file from outside.
 type Request = dyn Fn(&ureq::Agent, usize) -> bool + Send + Sync;
 
-fn requests(emu: &Emulator, api: ApiVersion) -> Vec<Arc<Request>> {
+/// Whether `body` holds the outside files' content.
+fn leaked(body: &[u8]) -> bool {
+    body.windows(SECRET.len() - 1)
+        .any(|w| w == &SECRET[..SECRET.len() - 1])
+}
+
+/// Whether the archive the emulator made at `local` (if any) holds a byte from outside, or a
+/// name only the outside directory has: its members are extracted to stdout and listed. The
+/// archive is removed after; `made` counts the archives checked.
+fn archive_leaked(local: &Path, made: &AtomicUsize) -> bool {
+    if !local.exists() {
+        return false;
+    }
+    made.fetch_add(1, Ordering::SeqCst);
+    let tar = |mode: &str| {
+        std::process::Command::new("tar")
+            .arg(mode)
+            .arg(local)
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default()
+    };
+    let (contents, listing) = (tar("-xOf"), tar("-tf"));
+    let _ = std::fs::remove_file(local);
+    leaked(&contents) || String::from_utf8_lossy(&listing).contains(OUTSIDE_ONLY)
+}
+
+/// The request mix; `made` counts the archives of `RACE` made and checked.
+fn requests(emu: &Emulator, api: ApiVersion, made: &Arc<AtomicUsize>) -> Vec<Arc<Request>> {
     let base = emu.url();
     let auth = format!("Bearer {}", token(emu));
     let file = format!("{RACE}/d/secret");
-    let leaked = |body: &[u8]| {
-        body.windows(SECRET.len() - 1)
-            .any(|w| w == &SECRET[..SECRET.len() - 1])
-    };
+    let arcs = emu.local_path(ARCS);
     let mut out: Vec<Arc<Request>> = Vec::new();
     match api {
         ApiVersion::V2 => {
@@ -149,6 +180,21 @@ fn requests(emu: &Emulator, api: ApiVersion) -> Vec<Arc<Request>> {
                     json(a, "POST", "compress", serde_json::json!({"path": format!("{RACE}/d/secret"), "targetPath": format!("{RACE}/d/arc-{n}.tar.gz")}));
                     json(a, "POST", "extract", serde_json::json!({"path": arc, "targetPath": format!("{RACE}/d")}));
                     false
+                }));
+            }
+            {
+                // The tree above the swapped directory, archived with its links followed or
+                // its files picked by a pattern (which walks the path's parent, here `RACE`).
+                let (json, arcs, made) = (json.clone(), arcs.clone(), made.clone());
+                out.push(Arc::new(move |a: &ureq::Agent, n| {
+                    let target = format!("{ARCS}/deref-{n}.tar.gz");
+                    json(a, "POST", "compress", serde_json::json!({"path": RACE, "targetPath": target, "dereference": true}));
+                    let mut leak = archive_leaked(&arcs.join(format!("deref-{n}.tar.gz")), &made);
+                    let target = format!("{ARCS}/pattern-{n}.tar.gz");
+                    let body = serde_json::json!({"path": format!("{RACE}/d"), "targetPath": target, "matchPattern": ".*secret", "dereference": n % 2 == 0});
+                    json(a, "POST", "compress", body);
+                    leak |= archive_leaked(&arcs.join(format!("pattern-{n}.tar.gz")), &made);
+                    leak
                 }));
             }
             {
@@ -277,6 +323,20 @@ fn requests(emu: &Emulator, api: ApiVersion) -> Vec<Arc<Request>> {
                 }));
             }
             {
+                // The tree above the swapped directory, archived with its links followed.
+                let (send, arcs, made) = (send.clone(), arcs.clone(), made.clone());
+                out.push(Arc::new(move |a: &ureq::Agent, n| {
+                    let target = format!("{ARCS}/deref-{n}.tar.gz");
+                    let fields = [
+                        ("sourcePath", RACE),
+                        ("targetPath", &target),
+                        ("dereference", "true"),
+                    ];
+                    send(a, "POST", "compress", &fields);
+                    archive_leaked(&arcs.join(format!("deref-{n}.tar.gz")), &made)
+                }));
+            }
+            {
                 let (base, h) = (base.clone(), h.clone());
                 out.push(Arc::new(move |a: &ureq::Agent, _| {
                     let url = format!(
@@ -333,9 +393,9 @@ fn requests(emu: &Emulator, api: ApiVersion) -> Vec<Arc<Request>> {
 }
 
 /// Races the request mix against the swapper for the configured time; returns how many
-/// answers showed a file from outside the root.
+/// answers showed a file from outside the root and how many archives of `RACE` were checked.
 #[allow(clippy::type_complexity)]
-fn race(api: ApiVersion) -> (usize, Setup, Vec<(String, u32, Vec<u8>)>) {
+fn race(api: ApiVersion) -> (usize, usize, Setup, Vec<(String, u32, Vec<u8>)>) {
     let s = setup(api);
     let before = snapshot(&s.outside);
     let secs: u64 = std::env::var("FIRECREST_RACE_SECS")
@@ -365,7 +425,8 @@ fn race(api: ApiVersion) -> (usize, Setup, Vec<(String, u32, Vec<u8>)>) {
     };
     let escapes = Arc::new(AtomicUsize::new(0));
     let until = Instant::now() + Duration::from_secs(secs);
-    let workers: Vec<_> = requests(&s.emu, api)
+    let made = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = requests(&s.emu, api, &made)
         .into_iter()
         .map(|req| {
             let escapes = escapes.clone();
@@ -389,12 +450,22 @@ fn race(api: ApiVersion) -> (usize, Setup, Vec<(String, u32, Vec<u8>)>) {
     stop.store(true, Ordering::Relaxed);
     let swaps = swapper.join().unwrap();
     assert!(swaps > 100, "the swapper hardly ran ({swaps} swaps)");
+    // The mix once more with the swaps over: under them, most archives of the tree fail (a
+    // link met while `d` is away is refused), and this one of each kind gives the archive
+    // checks something to check however few went through before.
+    let a = agent();
+    for req in requests(&s.emu, api, &made) {
+        if req(&a, 1_000_000) {
+            escapes.fetch_add(1, Ordering::SeqCst);
+        }
+    }
     std::thread::sleep(Duration::from_millis(500));
-    (escapes.load(Ordering::SeqCst), s, before)
+    let made = made.load(Ordering::SeqCst);
+    (escapes.load(Ordering::SeqCst), made, s, before)
 }
 
 fn check(api: ApiVersion) {
-    let (read_escapes, s, before) = race(api);
+    let (read_escapes, archives, s, before) = race(api);
     // The mix did its work, inside: each kind of write left something in `d`.
     let inside: Vec<String> = std::fs::read_dir(s.emu.local_path(&format!("{RACE}/d")))
         .unwrap()
@@ -412,11 +483,13 @@ fn check(api: ApiVersion) {
         );
     }
     let after = snapshot(&s.outside);
+    assert!(archives > 0, "{api:?}: no archive of {RACE} was made");
     let changed = after.iter().filter(|e| !before.contains(e)).count()
         + before.iter().filter(|e| !after.contains(e)).count();
     eprintln!(
         "{api:?}: {read_escapes} answers showed a file outside the root; \
-         {changed} entries outside were created, changed or removed"
+         {changed} entries outside were created, changed or removed; \
+         {archives} archives of the tree were checked"
     );
     assert_eq!(
         (read_escapes, changed),

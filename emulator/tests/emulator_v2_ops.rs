@@ -337,6 +337,135 @@ fn copy_and_move_into_home_itself() {
     assert!(!local("d/b").exists());
 }
 
+/// `tar -tvzf` of an archive: one line per member (mode, owner, size, time, name).
+fn listing(archive: &std::path::Path) -> String {
+    let out = std::process::Command::new("tar")
+        .arg("-tvzf")
+        .arg(archive)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+#[test]
+fn compress_with_dereference_archives_what_tar_h_does() {
+    use std::os::unix::fs::PermissionsExt;
+    let v2 = emulator();
+    let local = |p: &str| v2.emu.local_path(&format!("/home/testuser/{p}"));
+    std::fs::create_dir_all(local("deref/sub")).unwrap();
+    std::fs::create_dir_all(local("elsewhere/inner")).unwrap();
+    std::fs::write(local("deref/plain.txt"), b"plain").unwrap();
+    std::fs::write(local("deref/sub/run.sh"), b"#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(local("deref/sub/run.sh"), PermissionsExt::from_mode(0o750)).unwrap();
+    std::fs::write(local("elsewhere/inner/far.txt"), b"far away").unwrap();
+    std::fs::set_permissions(local("elsewhere/inner"), PermissionsExt::from_mode(0o701)).unwrap();
+    std::fs::write(local("lonely.txt"), b"lonely").unwrap();
+    std::os::unix::fs::symlink("../lonely.txt", local("deref/to-file")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere", local("deref/to-dir")).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/deref", "targetPath": "/home/testuser/d.tgz", "dereference": true}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    // The host's tar -h on the same tree (all of it inside the root) is the reference.
+    let reference = local("reference.tgz");
+    let made = std::process::Command::new("tar")
+        .arg("-czhf")
+        .arg(&reference)
+        .arg("-C")
+        .arg(local(""))
+        .arg("deref")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let got = listing(&local("d.tgz"));
+    assert_eq!(got, listing(&reference));
+    assert!(got.contains("deref/to-dir/inner/far.txt"), "{got}");
+    assert!(got.contains("-rwxr-x---"), "{got}");
+    let out = std::process::Command::new("tar")
+        .arg("-xOzf")
+        .arg(local("d.tgz"))
+        .arg("deref/to-dir/inner/far.txt")
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"far away");
+    // A file reached twice is archived once, then as a hard link to it, as tar -h does.
+    std::os::unix::fs::symlink("plain.txt", local("deref/again")).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/deref", "targetPath": "/home/testuser/d2.tgz", "dereference": true}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    let got = listing(&local("d2.tgz"));
+    let kinds: Vec<char> = got
+        .lines()
+        .filter(|l| l.contains("deref/plain.txt") || l.contains("deref/again"))
+        .map(|l| l.chars().next().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{got}");
+    assert!(kinds.contains(&'h') && kinds.contains(&'-'), "{got}");
+}
+
+#[test]
+fn compress_with_a_pattern_skips_what_the_user_may_not_read() {
+    let v2 = emulator();
+    let root_file = v2.emu.local_path("/root/private.txt");
+    std::fs::write(&root_file, b"root's own").unwrap();
+    std::fs::write(v2.emu.local_path("/home/testuser/mine.txt"), b"mine").unwrap();
+    let top = v2.emu.local_path("/home/testuser/top");
+    std::os::unix::fs::symlink(v2.emu.root(), top).unwrap();
+    // The pattern walks the source's parent, here the whole root, as the user's find would:
+    // /root is skipped (find complains, the server's pipeline reports tar's success).
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/top/x", "targetPath": "/home/testuser/all.tgz", "matchPattern": ".*\\.txt"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    let got = listing(&v2.emu.local_path("/home/testuser/all.tgz"));
+    assert!(got.contains("./home/testuser/mine.txt"), "{got}");
+    assert!(!got.contains("private"), "{got}");
+    // Nor through a link to /root itself: the server's `cd` there fails.
+    let to_root = v2.emu.local_path("/home/testuser/r");
+    std::os::unix::fs::symlink(v2.emu.local_path("/root"), to_root).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/r/x", "targetPath": "/home/testuser/r.tgz", "matchPattern": ".*"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    let got = listing(&v2.emu.local_path("/home/testuser/r.tgz"));
+    assert!(!got.contains("private"), "{got}");
+    // A file the user may not read, in a directory it may: tar fails on it, and says so.
+    let hidden = v2.emu.local_path("/home/testuser/hidden.txt");
+    std::fs::write(&hidden, b"hidden").unwrap();
+    std::fs::set_permissions(&hidden, std::os::unix::fs::PermissionsExt::from_mode(0o200)).unwrap();
+    let r = v2.send_json(
+        "POST",
+        "/filesystem/cluster/ops/compress",
+        &json!({"path": "/home/testuser/x", "targetPath": "/home/testuser/h.tgz", "matchPattern": ".*hidden.*"}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("./hidden.txt: Cannot open: Permission denied"),
+        "{}",
+        r.text()
+    );
+}
+
 /// The server's download route answers with a plain `Response(content=…)`, which does not look
 /// at `Range`: a client resuming a cut download gets the whole file again with 200.
 #[test]

@@ -6,7 +6,6 @@ use crate::sandbox::{Local, Sandbox};
 use crate::tar::Tar;
 use crate::util::errtext;
 use std::ffi::OsString;
-use std::path::Path;
 
 /// Paths resolved inside the sandbox, with tar's wording for a refusal.
 fn resolve(
@@ -47,24 +46,12 @@ pub(crate) fn compress(
     let (dst_remote, dst_local) = resolve(sb, dst, true, "Cannot open")?;
     sb.check_write(&dst_remote)
         .map_err(|e| format!("tar (child): {dst}: Cannot open: {}", errtext(&e)))?;
-    // The source's name inside its pinned parent directory; tar writes the archive to stdout
-    // and the emulator puts it in place (Tar::archive).
-    let entry = src_local.entry();
-    let parent = entry.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let name = entry.file_name().unwrap_or_default().to_os_string();
-    let args: Vec<OsString> = vec![
-        "-czf".into(),
-        "-".into(),
-        "-C".into(),
-        parent.into_os_string(),
-        name,
-    ];
-    let tar = Tar::new(sb, args, vec![src_local.clone()], None).archive(dst_local);
-    run(if dereference {
-        tar.dereference(src_local)
-    } else {
-        tar
-    })
+    // tar writes the archive to stdout and the emulator puts it in place (Tar::archive).
+    let args: Vec<OsString> = vec!["-czf".into(), "-".into()];
+    let tar = Tar::new(sb, args, vec![src_local.clone()], None)
+        .archive(dst_local)
+        .named(src_local);
+    run(if dereference { tar.dereference() } else { tar })
 }
 
 /// `tar -xf source -C target` (tar recognises the compression itself, as the server's

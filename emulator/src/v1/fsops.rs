@@ -99,10 +99,39 @@ pub(crate) fn ls(
     let mut out = Vec::new();
     let top = PinnedDir::at(local.obj())
         .map_err(|e| format!("ls: cannot open directory '{path}': {}", errtext(&e)))?;
-    let mut dirs = vec![(String::new(), remote.clone(), top)];
+    let mut dirs = vec![(String::new(), remote.clone(), top, Vec::new())];
+    // A loop of links ls -RL refuses to list, or a subdirectory the user may not read: ls
+    // goes on, and fails.
+    let mut failed = None;
     // ls -R lists a directory, then each of its subdirectories in order (depth first). Each
-    // subdirectory is pinned without following a symlink: one swapped in meanwhile is skipped.
-    while let Some((prefix, dir_remote, dir)) = dirs.pop() {
+    // subdirectory is pinned without following a symlink (one swapped in meanwhile is
+    // skipped), except a link -L follows, resolved and pinned beneath the root; each carries
+    // the (device, inode) of the directories above it, to tell a loop.
+    while let Some((prefix, dir_remote, dir, mut ancestors)) = dirs.pop() {
+        if let Ok(m) = fs::metadata(dir.path()) {
+            let id = (m.dev(), m.ino());
+            if ancestors.contains(&id) {
+                let shown = format!(
+                    "{}/{}",
+                    path.trim_end_matches('/'),
+                    prefix.trim_end_matches('/')
+                );
+                failed.get_or_insert(format!("ls: {shown}: not listing already-listed directory"));
+                continue;
+            }
+            ancestors.push(id);
+        }
+        if !prefix.is_empty() && sb.check_enter(&dir_remote).is_err() {
+            let shown = format!(
+                "{}/{}",
+                path.trim_end_matches('/'),
+                prefix.trim_end_matches('/')
+            );
+            failed.get_or_insert(format!(
+                "ls: cannot open directory '{shown}': Permission denied"
+            ));
+            continue;
+        }
         let names = sorted_children(dir.path(), hidden)
             .map_err(|e| format!("ls: cannot open directory '{path}': {}", errtext(&e)))?;
         let mut subdirs = Vec::new();
@@ -115,24 +144,34 @@ pub(crate) fn ls(
                 sb.resolve(&child_remote, true)
                     .ok()
                     .filter(|(_, l)| l.pinned())
-                    .and_then(|(_, l)| l.metadata().ok())
+                    .and_then(|(r, l)| l.metadata().ok().map(|m| (m, Some((r, l)))))
             } else {
                 None
             };
-            let Some(m) = followed.or_else(|| fs::symlink_metadata(&child).ok()) else {
+            let Some((m, via)) =
+                followed.or_else(|| fs::symlink_metadata(&child).ok().map(|m| (m, None)))
+            else {
                 continue;
             };
             let shown = format!("{prefix}{n}");
             out.push(ls_entry(sb, &shown, &child_remote, &child, &m));
             if recursive && m.is_dir() {
-                if let Ok(pinned) = PinnedDir::open(&child) {
-                    subdirs.push((format!("{shown}/"), child_remote, pinned));
+                let pinned = match &via {
+                    Some((_, l)) => PinnedDir::at(l.obj()),
+                    None => PinnedDir::open(&child),
+                };
+                if let Ok(pinned) = pinned {
+                    let sub_remote = via.map_or(child_remote, |(r, _)| r);
+                    subdirs.push((format!("{shown}/"), sub_remote, pinned, ancestors.clone()));
                 }
             }
         }
         dirs.extend(subdirs.into_iter().rev());
     }
-    Ok(Value::Array(out))
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(Value::Array(out)),
+    }
 }
 
 /// `mkdir [-p]`.

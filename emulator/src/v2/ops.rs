@@ -162,7 +162,9 @@ fn ls(ctx: &Ctx, req: &Req) -> Result<Resp, ApiError> {
     };
     let top = PinnedDir::at(p.target.obj())
         .map_err(|e| remote_failure(2, &format!("ls: cannot access '{}'", p.remote), &e))?;
-    list_dir(ctx, &p, (p.target.remote(), &top), "", &opts, &mut out)?;
+    let mut ancestors = Vec::new();
+    let dir = (p.target.remote(), &top);
+    list_dir(ctx, &p, dir, "", &opts, &mut ancestors, &mut out)?;
     output(200, Value::Array(out))
 }
 
@@ -175,13 +177,17 @@ struct ListOpts {
 
 /// `ls -l [-R]` of one directory (its canonical remote path, pinned): its entries, then
 /// (recursive) each subdirectory's, names relative to the listed path. Subdirectories are
-/// pinned without following a symlink; one swapped in meanwhile is skipped.
+/// pinned without following a symlink (one swapped in meanwhile is skipped), except links
+/// followed with `dereference`, resolved beneath the root as `ls -RL` follows them;
+/// `ancestors` (device, inode) are the directories being listed above, a link back to one
+/// being a loop ls refuses to list.
 fn list_dir(
     ctx: &Ctx,
     top: &RemotePath,
     (dir_remote, dir): (&str, &PinnedDir),
     prefix: &str,
     o: &ListOpts,
+    ancestors: &mut Vec<(u64, u64)>,
     out: &mut Vec<Value>,
 ) -> Result<(), ApiError> {
     let shown = format!(
@@ -225,17 +231,25 @@ fn list_dir(
                 .resolve(&remote, true)
                 .ok()
                 .filter(|(_, l)| l.pinned())
-                .and_then(|(_, l)| l.metadata().ok())
+                .and_then(|(r, l)| l.metadata().ok().map(|m| (m, Some((r, l)))))
         } else {
             None
         };
-        let Some(meta) = followed.or_else(|| fs::symlink_metadata(&local).ok()) else {
+        let Some((meta, via)) =
+            followed.or_else(|| fs::symlink_metadata(&local).ok().map(|m| (m, None)))
+        else {
             continue;
         };
         let shown_name = format!("{prefix}{name}");
         out.push(entry(ctx.sandbox, &shown_name, &local, &meta, o.numeric));
         if o.recursive && meta.is_dir() {
-            if let Ok(pinned) = PinnedDir::open(&local) {
+            // A directory reached through a link is the one the sandbox resolved and pinned.
+            let pinned = match &via {
+                Some((_, l)) => PinnedDir::at(l.obj()),
+                None => PinnedDir::open(&local),
+            };
+            if let Ok(pinned) = pinned {
+                let remote = via.map_or(remote, |(r, _)| r);
                 subdirs.push((remote, pinned, format!("{shown_name}/")));
             }
         }
@@ -243,10 +257,28 @@ fn list_dir(
     // ls -R reports an unreadable subdirectory on stderr, goes on and exits with 1, which
     // FirecREST answers with that complaint (403) instead of the listing.
     let mut failed = None;
+    let here = fs::metadata(dir.path()).map(|m| (m.dev(), m.ino()));
+    if let Ok(id) = here {
+        ancestors.push(id);
+    }
     for (remote, pinned, prefix) in subdirs {
-        if let Err(e) = list_dir(ctx, top, (&remote, &pinned), &prefix, o, out) {
+        let listed = match fs::metadata(pinned.path()) {
+            Ok(m) if ancestors.contains(&(m.dev(), m.ino())) => Err(remote_text(
+                2,
+                &format!(
+                    "ls: {}/{}: not listing already-listed directory",
+                    top.remote.trim_end_matches('/'),
+                    prefix.trim_end_matches('/')
+                ),
+            )),
+            _ => list_dir(ctx, top, (&remote, &pinned), &prefix, o, ancestors, out),
+        };
+        if let Err(e) = listed {
             failed.get_or_insert(e);
         }
+    }
+    if here.is_ok() {
+        ancestors.pop();
     }
     if let Some(e) = failed {
         return Err(e);
@@ -709,29 +741,30 @@ pub(crate) fn compress_cmd(ctx: &Ctx, body: &Value) -> Result<Tar, ApiError> {
         &dst.target,
         &format!("tar: cannot open '{}'", dst.remote),
     )?;
-    // The source's name inside its pinned parent directory (held by `src.local`).
-    let entry = src.local.entry();
-    let parent = entry.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let name = entry.file_name().unwrap_or_default().to_os_string();
     let mode = format!("-c{flag}f");
     let pattern = field_str(body, &["matchPattern", "match_pattern"]).filter(|p| !p.is_empty());
     let dereference = field(body, &["dereference"])
         .and_then(Value::as_bool)
         .unwrap_or(false);
     // tar writes the archive to stdout; the emulator puts it in place (Tar::archive).
-    let mut args = vec![mode.into(), "-".into()];
-    if pattern.is_none() {
-        args.extend(["-C".into(), parent.clone().into_os_string(), name]);
-    }
+    let args = vec![mode.into(), "-".into()];
     let mut cmd = Tar::new(ctx.sandbox, args, vec![src.local.clone()], None).archive(dst.target);
-    if let Some(pattern) = pattern {
+    cmd = match pattern {
         // As the server: `cd dirname(path); find . -type f -regex PATTERN | tar --files-from -`.
-        cmd = cmd.matching(parent, pattern);
-    }
-    if dereference {
-        cmd = cmd.dereference(src.local);
-    }
-    Ok(cmd)
+        Some(pattern) => {
+            let parent = match src.local.remote().rsplit_once('/') {
+                Some(("", _)) | None => "/",
+                Some((parent, _)) => parent,
+            };
+            let (_, dir) = ctx
+                .sandbox
+                .resolve(parent, true)
+                .map_err(|e| remote_failure(1, &format!("cd: {parent}"), &e))?;
+            cmd.matching(dir, pattern)
+        }
+        None => cmd.named(src.local),
+    };
+    Ok(if dereference { cmd.dereference() } else { cmd })
 }
 
 /// `extract`: `tar -x` of `path` into the directory `targetPath`.
