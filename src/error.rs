@@ -2,7 +2,7 @@
 //! of the C status (`firecrest_status`) it becomes at the C boundary; the statuses only C can
 //! produce (a NULL argument, a buffer too small, a caught panic) belong to the C layer.
 
-use crate::types::TransferState;
+use crate::types::{TransferState, UnknownTimeWindow};
 use std::fmt;
 use std::sync::Arc;
 
@@ -221,6 +221,12 @@ impl From<serde_json::Error> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<UnknownTimeWindow> for Error {
+    fn from(e: UnknownTimeWindow) -> Error {
+        Error::invalid_argument(e.to_string())
+    }
+}
 
 #[cfg(test)]
 mod tests {

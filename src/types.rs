@@ -576,11 +576,11 @@ impl TimeWindow {
 }
 
 /// From the server's spelling (`1h`, `8h`, `24h`, `3d`, `7d`); anything else is an
-/// `InvalidArgument` that lists them.
+/// [`UnknownTimeWindow`] that lists them (an `InvalidArgument` as a crate `Error`).
 impl std::str::FromStr for TimeWindow {
-    type Err = crate::error::Error;
+    type Err = UnknownTimeWindow;
 
-    fn from_str(text: &str) -> crate::error::Result<TimeWindow> {
+    fn from_str(text: &str) -> std::result::Result<TimeWindow, UnknownTimeWindow> {
         [
             TimeWindow::Hour,
             TimeWindow::EightHours,
@@ -590,13 +590,25 @@ impl std::str::FromStr for TimeWindow {
         ]
         .into_iter()
         .find(|w| w.as_str() == text)
-        .ok_or_else(|| {
-            crate::error::Error::invalid_argument(format!(
-                "time_window {text:?} is not one of 1h, 8h, 24h, 3d, 7d"
-            ))
-        })
+        .ok_or_else(|| UnknownTimeWindow(text.to_string()))
     }
 }
+
+/// A time window the server does not know; its message lists the five it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownTimeWindow(pub String);
+
+impl std::fmt::Display for UnknownTimeWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "time_window {:?} is not one of 1h, 8h, 24h, 3d, 7d",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownTimeWindow {}
 
 /// Which of the user's jobs `Client::jobs_filtered` lists: `None` fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -115,7 +115,7 @@ pub fn run(command: &Command, name: &str, g: &Global) -> Result<(), Failure> {
                 None => None,
                 Some(text) => Some(
                     text.parse::<TimeWindow>()
-                        .map_err(|e| Failure::Usage(format!("--time-window: {}", e.message())))?,
+                        .map_err(|e| Failure::Usage(format!("--time-window: {e}")))?,
                 ),
             };
             let filter = JobFilter {

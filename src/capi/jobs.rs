@@ -407,7 +407,7 @@ pub unsafe extern "C" fn firecrest_jobs_filtered(
         let system = arg_str(system, "system")?;
         let time_window = match opt_str(time_window, "time_window")? {
             None => None,
-            Some(text) => Some(text.parse::<TimeWindow>()?),
+            Some(text) => Some(text.parse::<TimeWindow>().map_err(crate::Error::from)?),
         };
         let filter = JobFilter {
             name: opt_str(name, "name")?.map(str::to_string),
