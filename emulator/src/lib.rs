@@ -40,7 +40,9 @@
 
 mod atomic;
 mod copy;
+mod exchange;
 mod faults;
+mod incoming;
 mod ls;
 mod multipart;
 mod perm;

@@ -2,7 +2,7 @@
 //! the synchronous handlers wait on the server's runtime for each field and chunk. File parts
 //! are handed over chunk by chunk, so nothing is held in memory whole.
 
-use super::server::Req;
+use super::incoming::BodyStream;
 use bytes::Bytes;
 use std::io::{self, Write};
 use tokio::runtime::Handle;
@@ -71,13 +71,12 @@ impl Part<'_> {
 /// Calls `f` for each part of the multipart body of `req`, in wire order, until it returns
 /// `Flow::Stop` or the body ends. More than `limit` body bytes fail with `FileTooLarge`.
 pub(crate) fn for_each_field(
-    req: &mut Req,
+    stream: &mut BodyStream,
     content_type: &str,
     limit: u64,
     mut f: impl FnMut(&mut Part<'_>) -> io::Result<Flow>,
 ) -> io::Result<()> {
     let boundary = multer::parse_boundary(content_type).map_err(to_io)?;
-    let stream = req.body_stream();
     let rt = stream.runtime();
     let constraints =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limit));

@@ -1,6 +1,6 @@
 //! HTTP plumbing shared by the v1 and v2 emulators: hyper's HTTP/1 connections on a tokio
-//! runtime with our own accept loop, a request wrapper whose body synchronous handlers read,
-//! responses streamed from files, fault injection and counters. The API versions plug in through
+//! runtime with our own accept loop, handing each request to a handler as an `exchange::Req`
+//! and streaming its `Resp` back (from files where it can), fault injection and counters. The API versions plug in through
 //! [`Api`]; the token endpoint and the staging object store are served here for both.
 //!
 //! Handlers are synchronous and run on tokio's blocking pool, one per request being served; an
@@ -8,21 +8,17 @@
 //! handler pulls them chunk by chunk from the connection, and response bodies stream from their
 //! files.
 
-use super::multipart;
+use super::exchange::{Body, Req, Resp};
 use super::State;
-use crate::util::{parse_urlencoded, percent_decode_path};
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
-use http_body::Body as _;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
-use hyper::{HeaderMap, Request, Response};
+use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
-use std::fs::File;
 use std::future::Future;
-use std::io::{self, Read};
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -52,251 +48,6 @@ const FILE_CHUNK: usize = 256 * 1024;
 pub(crate) trait Api: Send + Sync {
     /// Serves one request; `None` means "no such route" (the server answers 404).
     fn handle(&self, state: &Arc<State>, req: &mut Req) -> Option<Resp>;
-}
-
-/// A request body as the connection delivers it, chunk by chunk: a `Stream` for multer and a
-/// blocking `Read` for handlers (which run outside the runtime and wait on it).
-pub(crate) struct BodyStream {
-    body: Incoming,
-    rt: Handle,
-    /// The part of the last chunk that `read` has not handed out yet.
-    left: Bytes,
-    /// Set after a chunk is returned: the next poll is `Pending` once (waking itself at once).
-    /// multer's buffer pulls from its stream until it is pending, so a stream that is always
-    /// ready would be read whole into memory before the first field is handed out.
-    just_yielded: bool,
-    done: bool,
-}
-
-impl BodyStream {
-    fn new(body: Incoming, rt: Handle) -> BodyStream {
-        BodyStream {
-            body,
-            rt,
-            left: Bytes::new(),
-            just_yielded: false,
-            done: false,
-        }
-    }
-
-    /// The runtime the connection runs on (multipart parsing waits on it too).
-    pub(crate) fn runtime(&self) -> Handle {
-        self.rt.clone()
-    }
-
-    /// Reads and throws away at least `limit` bytes (whole chunks); true when the body ended.
-    async fn discard(&mut self, limit: u64) -> bool {
-        let mut seen = 0;
-        while seen < limit {
-            match self.next().await {
-                Some(Ok(chunk)) => seen += chunk.len() as u64,
-                Some(Err(_)) => return false,
-                None => return true,
-            }
-        }
-        false
-    }
-
-    fn finished(&self) -> bool {
-        self.done || (self.left.is_empty() && http_body::Body::is_end_stream(&self.body))
-    }
-}
-
-impl futures_util::Stream for BodyStream {
-    type Item = io::Result<Bytes>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        let this = self.get_mut();
-        if !this.left.is_empty() {
-            return Poll::Ready(Some(Ok(std::mem::take(&mut this.left))));
-        }
-        if this.done {
-            return Poll::Ready(None);
-        }
-        if this.just_yielded {
-            this.just_yielded = false;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        loop {
-            match Pin::new(&mut this.body).poll_frame(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => {
-                    this.done = true;
-                    return Poll::Ready(None);
-                }
-                Poll::Ready(Some(Err(e))) => {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(io::Error::other(e))));
-                }
-                // Trailers and empty chunks carry no body bytes.
-                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) if !data.is_empty() => {
-                        this.just_yielded = true;
-                        return Poll::Ready(Some(Ok(data)));
-                    }
-                    _ => continue,
-                },
-            }
-        }
-    }
-}
-
-impl Read for BodyStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left.is_empty() {
-            let rt = self.rt.clone();
-            match rt.block_on(self.next()) {
-                Some(chunk) => self.left = chunk?,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.left.len());
-        buf[..n].copy_from_slice(&self.left.split_to(n));
-        Ok(n)
-    }
-}
-
-/// An incoming request with its path and query decoded once.
-pub(crate) struct Req {
-    pub method: String,
-    /// Percent-decoded path without the query string.
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    headers: HeaderMap,
-    body: BodyStream,
-    /// Set by a `FailTransfer` fault: the transfer this request creates must fail.
-    pub fail_transfer: bool,
-}
-
-impl Req {
-    fn new(request: Request<Incoming>, rt: Handle) -> Req {
-        let (parts, body) = request.into_parts();
-        Req {
-            method: parts.method.as_str().to_ascii_uppercase(),
-            path: percent_decode_path(parts.uri.path()),
-            query: parts.uri.query().map(parse_urlencoded).unwrap_or_default(),
-            headers: parts.headers,
-            body: BodyStream::new(body, rt),
-            fail_transfer: false,
-        }
-    }
-
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    }
-
-    /// The first query parameter of that name.
-    pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn content_length(&self) -> Option<u64> {
-        http_body::Body::size_hint(&self.body.body).exact()
-    }
-
-    pub fn content_type(&self) -> String {
-        self.header("Content-Type").unwrap_or_default()
-    }
-
-    pub fn body(&mut self) -> &mut dyn Read {
-        &mut self.body
-    }
-
-    pub(crate) fn body_stream(&mut self) -> &mut BodyStream {
-        &mut self.body
-    }
-
-    /// The text fields of a urlencoded or multipart body (files in a multipart body are read
-    /// and dropped; routes that take files parse the multipart body themselves). At most
-    /// `limit` bytes are read.
-    pub fn form(&mut self, limit: u64) -> io::Result<Vec<(String, String)>> {
-        let ct = self.content_type();
-        if ct.to_ascii_lowercase().starts_with("multipart/form-data") {
-            let mut fields = Vec::new();
-            multipart::for_each_field(self, &ct, limit, |part| {
-                if part.file_name.is_none() {
-                    fields.push((part.name.clone(), part.text()?));
-                } else {
-                    part.discard()?;
-                }
-                Ok(multipart::Flow::Continue)
-            })?;
-            return Ok(fields);
-        }
-        let mut body = Vec::new();
-        self.body().take(limit).read_to_end(&mut body)?;
-        Ok(parse_urlencoded(&String::from_utf8_lossy(&body)))
-    }
-}
-
-/// The body of a response.
-pub(crate) enum Body {
-    Empty,
-    Bytes(Vec<u8>),
-    /// Streamed from an open file: `len` bytes from its current position.
-    File(File, u64),
-}
-
-pub(crate) struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Body,
-}
-
-impl Resp {
-    pub fn new(status: u16) -> Resp {
-        Resp {
-            status,
-            headers: Vec::new(),
-            body: Body::Empty,
-        }
-    }
-
-    /// A JSON answer serialised the way Flask does (compact, keys sorted by serde_json's map).
-    pub fn json(status: u16, value: Value) -> Resp {
-        let mut body = serde_json::to_vec(&value).unwrap_or_default();
-        body.push(b'\n');
-        Resp::new(status)
-            .header("Content-Type", "application/json")
-            .bytes(body)
-    }
-
-    pub fn bytes(mut self, body: Vec<u8>) -> Resp {
-        self.body = Body::Bytes(body);
-        self
-    }
-
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Resp {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-
-    /// Werkzeug's page for a `Range` beyond the end of the file sent.
-    pub fn flask_416(size: u64) -> Resp {
-        Resp::new(416)
-            .header("Content-Type", "text/html; charset=utf-8")
-            .header("Content-Range", format!("bytes */{size}"))
-            .bytes(
-                b"<!doctype html>\n<html lang=en>\n<title>416 Requested Range Not Satisfiable</title>\n<h1>Requested Range Not Satisfiable</h1>\n<p>The server cannot provide the requested range.</p>\n"
-                    .to_vec(),
-            )
-    }
-
-    /// Flask's page for an unhandled exception.
-    pub fn flask_500() -> Resp {
-        Resp::new(500)
-            .header("Content-Type", "text/html; charset=utf-8")
-            .bytes(
-                b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.</p>\n"
-                    .to_vec(),
-            )
-    }
 }
 
 /// A running server: the accept loop and its connections on a runtime of their own thread.

@@ -13,8 +13,8 @@
 //!   configured age.
 
 use super::atomic::AtomicFile;
+use super::exchange::{Body, Req, Resp};
 use super::multipart::{self, Flow};
-use super::server::{Body, Req, Resp};
 use super::util::{
     amz_day, amz_time, hmac_sha256, iso_time, now_secs, parse_amz_time, percent_encode,
     random_bytes, random_hex, same_bytes,
@@ -610,7 +610,7 @@ fn post_object(state: &State, req: &mut Req, bucket: &str) -> Resp {
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut outcome: Option<Resp> = None;
     let fail_transfer = req.fail_transfer;
-    let result = multipart::for_each_field(req, &ct, limit, |part| {
+    let result = multipart::for_each_field(req.body_stream(), &ct, limit, |part| {
         if part.name != "file" {
             fields.push((part.name.clone(), part.text()?));
             return Ok(Flow::Continue);

@@ -4,7 +4,7 @@
 //! key drawn at random on every start, so clients can read the claims without verifying them,
 //! and only this emulator instance accepts them.
 
-use super::server::{Req, Resp};
+use super::exchange::{Req, Resp};
 use super::util::{hmac_sha256, now_secs, random_bytes, random_hex, same_bytes};
 use super::State;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

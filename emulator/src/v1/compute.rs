@@ -11,8 +11,8 @@ use super::errors::bad_request;
 use super::storage::task_created;
 use super::tasks::Tasks;
 use super::{check_machine, optional, required, Call, Service};
+use crate::exchange::Resp;
 use crate::multipart::{self, Flow};
-use crate::server::Resp;
 use crate::slurm::{
     cluster, no_command, resolve_checked, Access, Batch, Job, JobState, NO_SBATCH, PARTITION,
 };
@@ -179,7 +179,7 @@ fn upload(tasks: &Arc<Tasks>, call: &mut Call) -> Result<Resp, Resp> {
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     let parsed = if ct.to_ascii_lowercase().starts_with("multipart/form-data") {
-        multipart::for_each_field(call.req, &ct, SCRIPT_LIMIT, |part| {
+        multipart::for_each_field(call.req.body_stream(), &ct, SCRIPT_LIMIT, |part| {
             if part.name == "file" && part.file_name.is_some() {
                 let name = part.file_name.clone().unwrap_or_default();
                 let mut data = Vec::new();

@@ -4,7 +4,7 @@
 //! recorded transcripts show. The emulator's file operations produce the same stderr texts the
 //! real commands print, and go through the same rules.
 
-use crate::server::Resp;
+use crate::exchange::Resp;
 use serde_json::json;
 
 pub(crate) const PERMISSION_TEXT: &str = "User does not have permissions to access path";

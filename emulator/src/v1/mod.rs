@@ -10,7 +10,8 @@ mod storage;
 mod tasks;
 mod utilities;
 
-use super::server::{Api, Req, Resp};
+use super::exchange::{Req, Resp};
+use super::server::Api;
 use super::tokens::{bearer, Tokens};
 use super::{State, OFFLINE_SYSTEM, SYSTEM};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! `/status/*`: services, systems, parameters, filesystems.
 
 use super::{Call, UTILITIES_MAX_MB};
-use crate::server::Resp;
+use crate::exchange::Resp;
 use crate::{OFFLINE_SYSTEM, SYSTEM};
 use serde_json::{json, Value};
 

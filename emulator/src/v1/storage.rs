@@ -12,7 +12,7 @@ use super::errors::storage_header;
 use super::tasks::Tasks;
 use super::{check_machine, required, Call, Service};
 use crate::atomic::AtomicFile;
-use crate::server::Resp;
+use crate::exchange::Resp;
 use crate::util::errtext;
 use crate::{State, SYSTEM};
 use serde_json::{json, Map, Value};

@@ -6,7 +6,7 @@
 //! list form keeps the stored record until it expires 300 s later.
 
 use super::{has_forbidden_char, Call};
-use crate::server::Resp;
+use crate::exchange::Resp;
 use crate::util::{iso_time, now_secs, random_hex};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};

@@ -5,9 +5,9 @@ use super::errors::{bad_request, command_failed};
 use super::fsops::{self, Portion, USER_ID};
 use super::{check_machine, optional, required, Call, Service, UTILITIES_MAX_BYTES};
 use crate::atomic::AtomicFile;
+use crate::exchange::{Body, Resp};
 use crate::multipart::{self, Flow};
 use crate::sandbox::Local;
-use crate::server::{Body, Resp};
 use crate::store;
 use crate::USER;
 use serde_json::{json, Value};
@@ -365,36 +365,37 @@ fn upload(call: &mut Call) -> Result<Resp, Resp> {
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut file: Option<(String, Sink)> = None;
     let mut early: Option<Resp> = None;
-    let result = multipart::for_each_field(call.req, &ct, UTILITIES_MAX_BYTES, |part| {
-        if part.name != "file" || part.file_name.is_none() {
-            fields.push((part.name.clone(), part.text()?));
-            return Ok(Flow::Continue);
-        }
-        let name = part.file_name.clone().unwrap_or_default();
-        let name = name.rsplit('/').next().unwrap_or("").to_string();
-        let target = fields
-            .iter()
-            .find(|(k, _)| k == "targetPath")
-            .map(|(_, v)| v.clone());
-        let mut sink = match target {
-            Some(t) if !super::has_forbidden_char(&t) && !super::has_forbidden_char(&name) => {
-                match fsops::upload_target(sb, &t, &name) {
-                    Ok(local) => Sink::File(AtomicFile::create_in(&local)?),
-                    Err(e) => {
-                        early = Some(command_failed(OP, &e));
-                        return Ok(Flow::Stop);
+    let result =
+        multipart::for_each_field(call.req.body_stream(), &ct, UTILITIES_MAX_BYTES, |part| {
+            if part.name != "file" || part.file_name.is_none() {
+                fields.push((part.name.clone(), part.text()?));
+                return Ok(Flow::Continue);
+            }
+            let name = part.file_name.clone().unwrap_or_default();
+            let name = name.rsplit('/').next().unwrap_or("").to_string();
+            let target = fields
+                .iter()
+                .find(|(k, _)| k == "targetPath")
+                .map(|(_, v)| v.clone());
+            let mut sink = match target {
+                Some(t) if !super::has_forbidden_char(&t) && !super::has_forbidden_char(&name) => {
+                    match fsops::upload_target(sb, &t, &name) {
+                        Ok(local) => Sink::File(AtomicFile::create_in(&local)?),
+                        Err(e) => {
+                            early = Some(command_failed(OP, &e));
+                            return Ok(Flow::Stop);
+                        }
                     }
                 }
-            }
-            _ => Sink::Spool(Spool::new()?),
-        };
-        match &mut sink {
-            Sink::File(f) => part.copy_to(f)?,
-            Sink::Spool(f) => part.copy_to(&mut f.0)?,
-        };
-        file = Some((name, sink));
-        Ok(Flow::Continue)
-    });
+                _ => Sink::Spool(Spool::new()?),
+            };
+            match &mut sink {
+                Sink::File(f) => part.copy_to(f)?,
+                Sink::Spool(f) => part.copy_to(&mut f.0)?,
+            };
+            file = Some((name, sink));
+            Ok(Flow::Continue)
+        });
     if let Some(r) = early {
         return Err(r);
     }

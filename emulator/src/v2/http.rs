@@ -1,7 +1,7 @@
 //! v2 emulator: FirecREST v2's error body (`ApiResponseError`) and the small request helpers
 //! the v2 routes share.
 
-use crate::server::Resp;
+use crate::exchange::Resp;
 use crate::util::random_hex;
 use serde_json::{json, Value};
 

@@ -6,12 +6,12 @@ use super::fs::{
 };
 use super::http::{field, field_str, json_resp, no_content, ApiError};
 use crate::atomic::AtomicFile;
+use crate::exchange::{Body, Req, Resp};
 use crate::ls::type_char;
 use crate::multipart;
 use crate::perm::{may, must, R, W, X};
 use crate::portion::{self, Count};
 use crate::sandbox::{Local, NewEntry, PinnedDir, Sandbox};
-use crate::server::{Body, Req, Resp};
 use crate::sniff;
 pub(crate) use crate::tar::Tar;
 use crate::util::{errtext, sha256_hex};
@@ -655,7 +655,7 @@ fn upload(ctx: &Ctx, req: &mut Req) -> Result<Resp, ApiError> {
     {
         return Err(ApiError::new(413, "File to upload is too large."));
     }
-    let parsed = multipart::for_each_field(req, &ct, u64::MAX, |part| {
+    let parsed = multipart::for_each_field(req.body_stream(), &ct, u64::MAX, |part| {
         if part.name != "file" || result.is_some() {
             part.discard()?;
             return Ok(multipart::Flow::Continue);

@@ -4,7 +4,7 @@
 //! files; bodies are streamed, never held whole.
 
 use crate::atomic::AtomicFile;
-use crate::server::{Req, Resp};
+use crate::exchange::{Req, Resp};
 use crate::util::{
     amz_day, amz_time, hmac_sha256, now_secs, parse_amz_time, percent_encode, random_bytes,
     random_hex, same_bytes,
