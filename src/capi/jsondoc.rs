@@ -43,6 +43,55 @@ impl<'a> Node<'a> {
     }
 }
 
+impl Node<'_> {
+    /// Appends the compact JSON text of this value to `out`: the text serde_json writes for it
+    /// (fields in document order), with a string that needs no escape copied whole rather than
+    /// looked at byte by byte.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Node::Null => out.extend_from_slice(b"null"),
+            Node::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            // Writing into a Vec cannot fail.
+            Node::Number(n) => serde_json::to_writer(&mut *out, n).unwrap_or(()),
+            Node::Str(s) => write_json_str(s, out),
+            Node::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(b']');
+            }
+            Node::Object(fields) => {
+                out.push(b'{');
+                for (i, (k, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_json_str(k, out);
+                    out.push(b':');
+                    v.write_json(out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+}
+
+/// A JSON string: serde_json's escapes (control characters, `"` and `\`) when one is needed.
+fn write_json_str(s: &str, out: &mut Vec<u8>) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        serde_json::to_writer(&mut *out, s).unwrap_or(());
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
 /// An array index as RFC 6901 writes it: decimal digits, no leading zero but "0" itself.
 fn array_index(token: &str) -> Option<usize> {
     let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
@@ -197,6 +246,9 @@ mod tests {
             assert_eq!(ours.as_ref(), value.pointer(p), "pointer {p:?}");
         }
         assert!(matches!(node.pointer("/a/0/x"), Some(Node::Number(_))));
+        let mut written = Vec::new();
+        node.write_json(&mut written);
+        assert_eq!(written, serde_json::to_vec(&node).unwrap());
         // Strings without escapes are not copied.
         assert!(matches!(node.pointer("/a~1b"), Some(Node::Object(_))));
         let plain: Node = serde_json::from_str(r#"["plain"]"#).unwrap();
