@@ -82,7 +82,7 @@ impl Node<'_> {
 
 /// A JSON string: serde_json's escapes (control characters, `"` and `\`) when one is needed.
 fn write_json_str(s: &str, out: &mut Vec<u8>) {
-    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if needs_escape(s.as_bytes()) {
         serde_json::to_writer(&mut *out, s).unwrap_or(());
     } else {
         out.reserve(s.len() + 2);
@@ -90,6 +90,33 @@ fn write_json_str(s: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
     }
+}
+
+/// Whether `s` holds a byte JSON escapes (below 0x20, `"` or `\\`), looked for eight bytes at a
+/// time: most strings of a listing have none and are copied whole.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of a byte lane is set for some lane below `n` (exact as to whether any is,
+    // for n <= 0x80); a byte of 0x80 or more never counts.
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(lanes);
+        if below(v, 0x20)
+            | below(v ^ (ONES * u64::from(b'"')), 1)
+            | below(v ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// An array index as RFC 6901 writes it: decimal digits, no leading zero but "0" itself.
@@ -218,6 +245,24 @@ impl Serialize for Node<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_needing_an_escape_are_found_at_any_place() {
+        let special: Vec<u8> = (0u8..0x20).chain([b'"', b'\\']).collect();
+        for len in 1..20 {
+            let plain: Vec<u8> = (0..len)
+                .map(|i| [b'a', 0x7f, 0x20, 0x80, 0xff][i % 5])
+                .collect();
+            assert!(!needs_escape(&plain), "{plain:?}");
+            for at in 0..len {
+                for &b in &special {
+                    let mut bytes = plain.clone();
+                    bytes[at] = b;
+                    assert!(needs_escape(&bytes), "{bytes:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn pointers_find_what_serde_json_finds() {
