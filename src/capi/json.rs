@@ -33,7 +33,7 @@ unsafe fn at_pointer<T>(
     let doc: &Node<'_> = match (handed, text) {
         (Some(doc), _) => {
             shared = doc;
-            &shared
+            shared.root()
         }
         (None, text) => {
             parsed = serde_json::from_str(text.unwrap_or_default())

@@ -1,8 +1,7 @@
 //! Strings the library hands to C: allocated here, freed only by firecrest_string_free().
 
 use super::boundary::{firecrest_status, CError, CResult};
-use super::jsonbuild::to_node;
-use super::jsondoc::Node;
+use super::jsonbuild::{self, to_node};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
@@ -13,7 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 /// the typed value as the text was written: a C program reading many values out of one listing
 /// never parses it (parsing it once per value made reading a large listing quadratic; parsing it
 /// once still cost as much as writing it).
-type Doc = Arc<Node<'static>>;
+type Doc = Arc<jsonbuild::Doc>;
 
 /// Hashes a text's address: addresses are distinct already, so one multiplication spreads them
 /// (SipHash's resistance to chosen keys buys nothing here, and costs on every get).
@@ -83,7 +82,7 @@ pub(crate) fn c_json<T: Serialize + ?Sized>(value: &T) -> CResult<*mut c_char> {
     let doc = to_node(value)
         .map_err(|e| CError::new(firecrest_status::Internal, format!("serialising JSON: {e}")))?;
     let mut text = Vec::with_capacity(4096);
-    doc.write_json(&mut text);
+    doc.root().write_json(&mut text);
     // Room for the NUL, so that CString::new does not grow the buffer.
     text.reserve_exact(1);
     let p = c_string_bytes(text, "the JSON text")?;
