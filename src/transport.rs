@@ -98,22 +98,27 @@ impl Response {
     /// Reads the whole body (bounded by the answer limit).
     fn read_body(&mut self) -> Result<Vec<u8>> {
         let (context, limit) = (&self.context, self.limit);
-        self.inner
-            .body_mut()
-            .with_config()
-            .limit(limit)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => Error::new(
-                    ErrorKind::Http,
-                    format!(
-                        "the answer is larger than {limit} bytes, the limit of JSON and text \
+        // Sized once from the announced length (bounded by the limit): a large listing is then
+        // read without the doublings and copies of a growing buffer.
+        let announced = self.content_length().unwrap_or(0).min(limit);
+        let mut data = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        io::Read::read_to_end(
+            &mut self.inner.body_mut().with_config().limit(limit).reader(),
+            &mut data,
+        )
+        .map(|_| data)
+        .map_err(ureq::Error::from)
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => Error::new(
+                ErrorKind::Http,
+                format!(
+                    "the answer is larger than {limit} bytes, the limit of JSON and text \
                          answers (Options::max_answer_bytes)"
-                    ),
                 ),
-                e => map_ureq_error(e),
-            })
-            .map_err(|e| e.context(context))
+            ),
+            e => map_ureq_error(e),
+        })
+        .map_err(|e| e.context(context))
     }
 
     pub(crate) fn text(self) -> Result<String> {
@@ -126,7 +131,12 @@ impl Response {
     pub(crate) fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
         let context = self.context.clone();
         let data = self.bytes()?;
-        serde_json::from_slice(&data).map_err(|e| Error::from(e).context(&context))
+        // UTF-8 checked once for the whole answer: read from bytes, serde_json checks every
+        // string on its own, which costs more for the many short strings of a listing.
+        let text = std::str::from_utf8(&data).map_err(|_| {
+            Error::new(ErrorKind::Json, "the answer is not UTF-8 text").context(&context)
+        })?;
+        serde_json::from_str(text).map_err(|e| Error::from(e).context(&context))
     }
 
     /// The body as a stream (downloads); errors surface as `io::Error` (see [`io_error`]).

@@ -3,7 +3,7 @@
 use super::boundary::{arg_str, boundary, firecrest_status, Out};
 use super::boundary::{CError, CResult};
 use super::jsondoc::Node;
-use super::strings::{c_string, handed_json};
+use super::strings::{c_str, c_string, handed_json};
 use std::ffi::c_char;
 
 fn json_error(message: String) -> CError {
@@ -11,7 +11,7 @@ fn json_error(message: String) -> CError {
 }
 
 /// Parses `json` and runs `f` on the value `pointer` designates. A JSON text this library
-/// returned is parsed once, on the first get, and shared by the later ones.
+/// returned is not parsed: the document built when it was written is read.
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
@@ -32,8 +32,8 @@ unsafe fn at_pointer<T>(
     let shared;
     let doc: &Node<'_> = match (handed, text) {
         (Some(doc), _) => {
-            shared = doc?;
-            &shared
+            shared = doc;
+            shared.root()
         }
         (None, text) => {
             parsed = serde_json::from_str(text.unwrap_or_default())
@@ -69,9 +69,10 @@ fn json_text(v: &Node<'_>) -> String {
 /// text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
 /// object as compact JSON text.
 ///
-/// A JSON text this library returned (and not yet freed) is parsed once, at the first get, and
-/// the later gets on it share that: reading every entry of a large listing costs one parse. Such
-/// a text must not be changed in place; copy it first.
+/// A JSON text this library returned (and not yet freed) is never parsed: the library kept its
+/// parsed form when it wrote it, and every get reads that, so reading every entry of a large
+/// listing costs no parse at all. Such a text must not be changed in place (the getters would
+/// still read what the library wrote); copy it first.
 ///
 /// On success `*value_out` receives the text, freed with firecrest_string_free().
 ///
@@ -92,12 +93,12 @@ pub unsafe extern "C" fn firecrest_json_get_string(
             Node::Str(s) if s.contains('\0') => Err(json_error(format!(
                 "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
             ))),
-            Node::Str(s) => Ok(s.to_string()),
+            Node::Str(s) => c_str(s, "the value"),
             Node::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
-            other => Ok(json_text(other)),
+            other => c_string(json_text(other), "the value"),
         }
         })?;
-        out.write(c_string(text, "the value")?);
+        out.write(text);
         Ok(())
     })
 }
@@ -124,13 +125,13 @@ pub unsafe extern "C" fn firecrest_json_get_int(
                 Node::Str(s) => s.trim().parse::<i64>().ok(),
                 _ => None,
             };
-            // A number or boolean is shown; a string or container may be a presigned URL or
-            // a whole answer, which does not belong in an error message.
-            let shown = match v {
-                Node::Number(_) | Node::Bool(_) => format!(" ({})", json_text(v)),
-                _ => String::new(),
-            };
             n.ok_or_else(|| {
+                // A number or boolean is shown; a string or container may be a presigned URL
+                // or a whole answer, which does not belong in an error message.
+                let shown = match v {
+                    Node::Number(_) | Node::Bool(_) => format!(" ({})", json_text(v)),
+                    _ => String::new(),
+                };
                 json_error(format!(
                     "the value at \"{pointer}\" is {}{shown}, not an integer that fits int64_t",
                     type_name(v)
@@ -212,12 +213,12 @@ mod tests {
     }
 
     #[test]
-    fn a_text_the_library_handed_out_is_parsed_once_and_forgotten_when_freed() {
+    fn a_text_the_library_handed_out_is_read_from_its_document_and_forgotten_when_freed() {
         let entries: Vec<serde_json::Value> = (0..50)
             .map(|i| serde_json::json!({"name": format!("f{i}"), "size": i}))
             .collect();
         let p = crate::capi::strings::c_json(&entries).unwrap();
-        let doc = unsafe { handed_json(p) }.expect("registered").unwrap();
+        let doc = handed_json(p).expect("registered");
         for i in 0..50 {
             let ptr = CString::new(format!("/{i}/name")).unwrap();
             let mut out: *mut c_char = std::ptr::null_mut();
@@ -232,10 +233,10 @@ mod tests {
             assert_eq!((s, n), (firecrest_status::Ok, i));
         }
         // Every get used the one parsed document.
-        let again = unsafe { handed_json(p) }.unwrap().unwrap();
+        let again = handed_json(p).unwrap();
         assert!(std::sync::Arc::ptr_eq(&doc, &again));
         unsafe { crate::capi::strings::firecrest_string_free(p) };
-        assert!(unsafe { handed_json(p) }.is_none());
+        assert!(handed_json(p).is_none());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod dirs;
 pub mod files;
 pub mod jobs;
 pub mod json;
+mod jsonbuild;
 mod jsondoc;
 pub mod options;
 pub mod stream;

@@ -1,67 +1,71 @@
 //! Strings the library hands to C: allocated here, freed only by firecrest_string_free().
 
 use super::boundary::{firecrest_status, CError, CResult};
-use super::jsondoc::Node;
+use super::jsonbuild::{self, to_node};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, LazyLock, Mutex};
 
-/// A JSON text this library handed out and C has not freed yet, and its parsed form once a
-/// getter asked for it: a C program reading many values out of one listing parses it once,
-/// not once per value (which made reading a large listing quadratic).
-struct Handed {
-    len: usize,
-    /// Borrows from the text, which outlives it: the entry goes before the text is freed.
-    doc: Option<Arc<Node<'static>>>,
+/// The parsed form of a JSON text this library handed out and C has not freed yet, built from
+/// the typed value as the text was written: a C program reading many values out of one listing
+/// never parses it (parsing it once per value made reading a large listing quadratic; parsing it
+/// once still cost as much as writing it).
+type Doc = Arc<jsonbuild::Doc>;
+
+/// Hashes a text's address: addresses are distinct already, so one multiplication spreads them
+/// (SipHash's resistance to chosen keys buys nothing here, and costs on every get).
+#[derive(Default, Clone, Copy)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
 }
 
 /// Keyed by the text's address; an entry is removed by firecrest_string_free() before the
 /// memory can be reused.
-static HANDED: LazyLock<Mutex<HashMap<usize, Handed>>> = LazyLock::new(Default::default);
+static HANDED: LazyLock<Mutex<HashMap<usize, Doc, BuildHasherDefault<AddressHasher>>>> =
+    LazyLock::new(Default::default);
 
-fn handed() -> std::sync::MutexGuard<'static, HashMap<usize, Handed>> {
+fn handed() -> std::sync::MutexGuard<'static, HashMap<usize, Doc, BuildHasherDefault<AddressHasher>>>
+{
     HANDED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The parsed document of `p`, when `p` is a JSON text this library handed out (parsed on the
-/// first call, shared afterwards); None for any other text.
-///
-/// # Safety
-/// `p` is NULL or a valid NUL-terminated string.
-pub(crate) unsafe fn handed_json(p: *const c_char) -> Option<CResult<Arc<Node<'static>>>> {
-    let len = {
-        let map = handed();
-        let h = map.get(&(p as usize))?;
-        if let Some(doc) = &h.doc {
-            return Some(Ok(doc.clone()));
-        }
-        h.len
-    };
-    // Parsed outside the lock: other threads' getters on other texts go on meanwhile.
-    // SAFETY: the library allocated `len` bytes and a NUL at `p`, and C has not freed them
-    // (firecrest_string_free removes the entry first).
-    let bytes: &'static [u8] = std::slice::from_raw_parts(p.cast::<u8>(), len);
-    let doc = match serde_json::from_slice::<Node<'static>>(bytes) {
-        Ok(v) => Arc::new(v),
-        // Changed in place by the caller: not the text handed out any more.
-        Err(e) => {
-            return Some(Err(CError::new(
-                firecrest_status::Json,
-                format!("argument `json` is not valid JSON: {e}"),
-            )))
-        }
-    };
-    if let Some(h) = handed().get_mut(&(p as usize)) {
-        h.doc = Some(doc.clone());
-    }
-    Some(Ok(doc))
+/// The parsed document of `p`, when `p` is a JSON text this library handed out; None for any
+/// other text.
+pub(crate) fn handed_json(p: *const c_char) -> Option<Doc> {
+    handed().get(&(p as usize)).cloned()
 }
 
 /// A library-allocated C string. Text with a NUL byte inside cannot be a C string, so it is an
 /// error naming what it was rather than a silently shortened value.
 pub(crate) fn c_string(s: String, what: &str) -> CResult<*mut c_char> {
-    CString::new(s).map(CString::into_raw).map_err(|e| {
+    c_string_bytes(s.into_bytes(), what)
+}
+
+/// A library-allocated C string holding a copy of `s`, allocated once at its final size.
+pub(crate) fn c_str(s: &str, what: &str) -> CResult<*mut c_char> {
+    let mut bytes = Vec::with_capacity(s.len() + 1);
+    bytes.extend_from_slice(s.as_bytes());
+    c_string_bytes(bytes, what)
+}
+
+fn c_string_bytes(bytes: Vec<u8>, what: &str) -> CResult<*mut c_char> {
+    CString::new(bytes).map(CString::into_raw).map_err(|e| {
         CError::new(
             firecrest_status::InvalidState,
             format!(
@@ -72,13 +76,17 @@ pub(crate) fn c_string(s: String, what: &str) -> CResult<*mut c_char> {
     })
 }
 
-/// The JSON text of a `src/types.rs` value (serde_json escapes NUL, so this cannot fail on it).
+/// The JSON text of a `src/types.rs` value (serde_json escapes NUL, so this cannot fail on it),
+/// registered with its document for the getters.
 pub(crate) fn c_json<T: Serialize + ?Sized>(value: &T) -> CResult<*mut c_char> {
-    let text = serde_json::to_string(value)
+    let doc = to_node(value)
         .map_err(|e| CError::new(firecrest_status::Internal, format!("serialising JSON: {e}")))?;
-    let len = text.len();
-    let p = c_string(text, "the JSON text")?;
-    handed().insert(p as usize, Handed { len, doc: None });
+    let mut text = Vec::with_capacity(4096);
+    doc.root().write_json(&mut text);
+    // Room for the NUL, so that CString::new does not grow the buffer.
+    text.reserve_exact(1);
+    let p = c_string_bytes(text, "the JSON text")?;
+    handed().insert(p as usize, Arc::new(doc));
     Ok(p)
 }
 
@@ -88,8 +96,11 @@ pub(crate) fn c_json<T: Serialize + ?Sized>(value: &T) -> CResult<*mut c_char> {
 pub unsafe extern "C" fn firecrest_string_free(s: *mut c_char) {
     if !s.is_null() {
         super::boundary::boundary_or("firecrest_string_free", (), || {
-            handed().remove(&(s as usize));
-            drop(CString::from_raw(s))
+            // Out of the map before the text is freed; the document is dropped after the lock
+            // is released, so other threads' getters do not wait on a large listing's drop.
+            let doc = handed().remove(&(s as usize));
+            drop(CString::from_raw(s));
+            drop(doc)
         });
     }
 }
