@@ -250,7 +250,9 @@ impl Transport {
 
     fn send_with_id(&self, req: &mut Request<'_>, id: &str) -> Result<Response> {
         let mut attempt: u32 = 0;
-        let shown = loggable_url(&append_query(&req.url, &req.query));
+        // The URL as the log shows it costs as much as a small request's own work: it is made
+        // only when a record is written.
+        let shown_cell = std::cell::OnceCell::new();
         let method = req.method_name();
         loop {
             let started = Instant::now();
@@ -260,13 +262,13 @@ impl Transport {
             match result {
                 Err(e) => {
                     log::debug!(target: crate::logging::TARGET,
-                        "{method} {shown}: no answer ({:?}) after {} ms [{CORRELATION_HEADER}: {id}]",
-                        e.kind(), took.as_millis());
+                        "{method} {}: no answer ({:?}) after {} ms [{CORRELATION_HEADER}: {id}]",
+                        shown(&shown_cell, req), e.kind(), took.as_millis());
                     if can_repeat && req.idempotent && e.kind().is_transient_transport() {
                         let wait = backoff(attempt);
                         log_retry(
                             method,
-                            &shown,
+                            shown(&shown_cell, req),
                             &format!("{:?}", e.kind()),
                             wait,
                             attempt,
@@ -281,8 +283,8 @@ impl Transport {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     log::debug!(target: crate::logging::TARGET,
-                        "{method} {shown} -> {status} in {} ms [{CORRELATION_HEADER}: {id}]",
-                        took.as_millis());
+                        "{method} {} -> {status} in {} ms [{CORRELATION_HEADER}: {id}]",
+                        shown(&shown_cell, req), took.as_millis());
                     let wait = match status {
                         429 | 503 => Some(
                             retry_after(resp.headers(), SystemTime::now())
@@ -296,7 +298,7 @@ impl Transport {
                             discard(resp);
                             log_retry(
                                 method,
-                                &shown,
+                                shown(&shown_cell, req),
                                 &format!("HTTP {status}"),
                                 wait,
                                 attempt,
@@ -307,8 +309,8 @@ impl Transport {
                             continue;
                         }
                         log::info!(target: crate::logging::TARGET,
-                            "{method} {shown}: HTTP {status} not retried (wait {} ms, {attempt} of {} retries used)",
-                            wait.as_millis(), self.max_retries);
+                            "{method} {}: HTTP {status} not retried (wait {} ms, {attempt} of {} retries used)",
+                            shown(&shown_cell, req), wait.as_millis(), self.max_retries);
                     }
                     let mut resp = self.check(resp, req, attempt)?;
                     // An answer read whole is read here, so that a GET whose body breaks off
@@ -321,7 +323,7 @@ impl Transport {
                                 let wait = backoff(attempt);
                                 log_retry(
                                     method,
-                                    &shown,
+                                    shown(&shown_cell, req),
                                     "the answer broke off",
                                     wait,
                                     attempt,
@@ -500,6 +502,11 @@ impl Transport {
 }
 
 /// Says why a request is sent again, after how long, and how many retries are left.
+/// `req`'s URL with its query, credentials redacted, made once per call and only for the log.
+fn shown<'c>(cell: &'c std::cell::OnceCell<String>, req: &Request<'_>) -> &'c str {
+    cell.get_or_init(|| loggable_url(&append_query(&req.url, &req.query)))
+}
+
 fn log_retry(method: &str, url: &str, why: &str, wait: Duration, attempt: u32, max: u32) {
     log::info!(target: crate::logging::TARGET,
         "{method} {url}: {why}, retry {} of {max} in {} ms", attempt + 1, wait.as_millis());

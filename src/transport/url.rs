@@ -17,16 +17,34 @@ pub(super) fn append_query(url: &str, query: &[(String, String)]) -> String {
     if query.is_empty() {
         return url.to_string();
     }
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}{}", form_urlencode(query))
+    let mut out = String::with_capacity(url.len() + 1 + encoded_len_hint(query));
+    out.push_str(url);
+    out.push(if url.contains('?') { '&' } else { '?' });
+    push_form(&mut out, query);
+    out
 }
 
 pub(crate) fn form_urlencode(fields: &[(String, String)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut out = String::with_capacity(encoded_len_hint(fields));
+    push_form(&mut out, fields);
+    out
+}
+
+/// Every request builds its URL this way: one buffer, no string per field.
+fn push_form(out: &mut String, fields: &[(String, String)]) {
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.extend(utf8_percent_encode(k, ENCODED));
+        out.push('=');
+        out.extend(utf8_percent_encode(v, ENCODED));
+    }
+}
+
+/// Room for the fields unencoded; a path with many encoded characters grows it once.
+fn encoded_len_hint(fields: &[(String, String)]) -> usize {
+    fields.iter().map(|(k, v)| k.len() + v.len() + 2).sum()
 }
 
 pub(crate) fn percent_encode(s: &str) -> String {
