@@ -7,6 +7,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 use std::path::Path;
+use std::sync::Mutex;
 use ureq::tls::{Certificate, RootCerts};
 
 /// The roots to verify servers against, and how to name them in a certificate error.
@@ -42,9 +43,32 @@ pub(super) fn trust(options: &Options) -> Result<Trust> {
     })
 }
 
+/// The system's store as read by the last client made with the same `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR`: reading and decoding a distribution's bundle costs milliseconds, more than
+/// the calls of a short-lived client, and a program may make a client per thread.
+type StoreKey = [Option<std::ffi::OsString>; 2];
+static SYSTEM_ROOTS: Mutex<Option<(StoreKey, Vec<Certificate<'static>>, String)>> =
+    Mutex::new(None);
+
+fn system_roots() -> (Vec<Certificate<'static>>, String) {
+    let key: StoreKey = [
+        std::env::var_os("SSL_CERT_FILE"),
+        std::env::var_os("SSL_CERT_DIR"),
+    ];
+    let mut cached = SYSTEM_ROOTS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((k, roots, described)) = cached.as_ref() {
+        if *k == key {
+            return (roots.clone(), described.clone());
+        }
+    }
+    let (roots, described) = read_system_roots();
+    *cached = Some((key, roots.clone(), described.clone()));
+    (roots, described)
+}
+
 /// The system's store, or the built-in Mozilla roots where the system has none. Certificates
 /// the store holds but cannot parse are skipped (curl does the same with a bundle's bad entry).
-fn system_roots() -> (Vec<Certificate<'static>>, String) {
+fn read_system_roots() -> (Vec<Certificate<'static>>, String) {
     let found = rustls_native_certs::load_native_certs();
     let from_env = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
         .iter()
