@@ -132,8 +132,9 @@ fn runs(dir: &std::path::Path) -> usize {
 }
 
 fn token_command_tokens_are_cached_until_they_expire(api: ApiVersion) {
-    // 31 s tokens: reused for 1 s (v2 refuses tokens with less than 30 s left).
-    let emu = emulator(api, |c| c.token_ttl = Duration::from_secs(31));
+    // 33 s tokens: reused for 2 to 3 s (v2 refuses tokens with less than 30 s left; `exp` is
+    // in whole seconds), long enough for three calls on a loaded machine, short enough to wait.
+    let emu = emulator(api, |c| c.token_ttl = Duration::from_secs(33));
     let dir = Scratch::new("token-command");
     std::fs::write(
         dir.path().join("token"),
@@ -152,7 +153,7 @@ fn token_command_tokens_are_cached_until_they_expire(api: ApiVersion) {
         "a JWT is reused until shortly before it expires"
     );
     assert_eq!(c.whoami(None).unwrap(), "testuser");
-    std::thread::sleep(Duration::from_millis(1200));
+    std::thread::sleep(Duration::from_millis(3200));
     std::fs::write(dir.path().join("token"), emu.access_token()).unwrap();
     c.list_files("cluster", &emu.home(), ListOptions::default())
         .unwrap();
@@ -160,7 +161,7 @@ fn token_command_tokens_are_cached_until_they_expire(api: ApiVersion) {
 
     // A token the server refuses (401) is asked for once more.
     std::fs::write(dir.path().join("token"), "not-a-valid-token").unwrap();
-    std::thread::sleep(Duration::from_millis(1200));
+    std::thread::sleep(Duration::from_millis(3200));
     let e = c
         .list_files("cluster", &emu.home(), ListOptions::default())
         .unwrap_err();
