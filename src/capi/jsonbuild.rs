@@ -258,49 +258,28 @@ impl Seq<'_> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_> {
-    type Ok = Owned;
-    type Error = BuildError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Owned, BuildError> {
-        self.finish()
-    }
+/// serde asks for one trait per sequence form; all four are a `Seq`'s `push` and `finish`.
+macro_rules! seq_forms {
+    ($($form:ident :: $add:ident),*) => {$(
+        impl ser::$form for Seq<'_> {
+            type Ok = Owned;
+            type Error = BuildError;
+            fn $add<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
+                self.push(v)
+            }
+            fn end(self) -> Result<Owned, BuildError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Seq<'_> {
-    type Ok = Owned;
-    type Error = BuildError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Owned, BuildError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq<'_> {
-    type Ok = Owned;
-    type Error = BuildError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Owned, BuildError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq<'_> {
-    type Ok = Owned;
-    type Error = BuildError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Owned, BuildError> {
-        self.finish()
-    }
-}
+seq_forms!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 struct Map<'a> {
     strings: &'a mut Strings,
