@@ -31,6 +31,7 @@ mod classify;
 pub(crate) mod correlation;
 mod multipart;
 mod request;
+mod resolve;
 mod retry;
 mod trust;
 mod url;
@@ -223,7 +224,11 @@ impl Transport {
         );
         Ok(Transport {
             trusted: trust.described,
-            agent: config.build().into(),
+            agent: ureq::Agent::with_parts(
+                config.build(),
+                ureq::unversioned::transport::DefaultConnector::default(),
+                resolve::CachingResolver::default(),
+            ),
             max_retries: options.max_retries,
             max_answer_bytes: options.max_answer_bytes,
             call_timeout: options.call_timeout,
