@@ -110,13 +110,24 @@ const INFORMATIONAL_X_HEADERS: &[&str] = &[
     "x-kong-request-id",
 ];
 
-/// The FirecREST error header of an answer, with its canonical name ("X-Invalid-Path").
+/// The FirecREST error header of an answer, with its canonical name ("X-Invalid-Path"); where
+/// an answer has several, the one listed first above.
+///
+/// Every answer is checked, so this is one pass over its few headers: `HeaderMap::get` parses
+/// the name it is given each time, and asking for each known name cost more than the rest of
+/// a small call's own work.
 pub(crate) fn firecrest_error_header(headers: &HeaderMap) -> Option<(String, String)> {
-    FIRECREST_ERROR_HEADERS.iter().find_map(|name| {
-        headers
-            .get(*name)
-            .map(|v| (canonical_header_name(name), header_value(v)))
-    })
+    headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("x-"))
+        .filter_map(|(name, v)| {
+            let rank = FIRECREST_ERROR_HEADERS
+                .iter()
+                .position(|known| *known == name.as_str())?;
+            Some((rank, name, v))
+        })
+        .min_by_key(|(rank, _, _)| *rank)
+        .map(|(_, name, v)| (canonical_header_name(name.as_str()), header_value(v)))
 }
 
 /// Any other `X-*` header of an error answer that is not known to be informational: FirecREST
@@ -285,6 +296,28 @@ mod tests {
             h.insert(*k, http::HeaderValue::from_static(v));
         }
         h
+    }
+
+    #[test]
+    fn the_error_header_listed_first_wins_whatever_the_answer_order() {
+        // HeaderMap keeps insertion order: the generic header comes first in the answer.
+        let h = headers(&[
+            ("x-request-id", "abc"),
+            ("x-error", "generic"),
+            ("x-permission-denied", "/home/x: permission denied"),
+        ]);
+        assert_eq!(
+            firecrest_error_header(&h),
+            Some((
+                "X-Permission-Denied".into(),
+                "/home/x: permission denied".into()
+            ))
+        );
+        let h = headers(&[
+            ("x-request-id", "abc"),
+            ("content-type", "application/json"),
+        ]);
+        assert_eq!(firecrest_error_header(&h), None);
     }
 
     #[test]
