@@ -3,7 +3,14 @@
 //! ```text
 //! bench/run [--api v1,v2] [--only listings,transfers,waiting,small-files]
 //!           [--sizes-mib 64,1024] [--waits-s 2,8] [--files 500] [--rounds 5] [--python PATH]
+//!           [--dir WORK_DIR]
 //! ```
+//!
+//! `--dir` (default: a new directory in the system's temporary directory) holds the local files
+//! and the emulators' roots. Making a file is where small-file runs spend most of their time on
+//! a busy ext4 (hundreds of microseconds of kernel CPU per file, varying with what the machine
+//! deleted lately); a tmpfs directory (`--dir /dev/shm/fc-bench`) measures the clients and the
+//! server instead.
 //!
 //! Each section starts its own emulator, runs the same work with this library and, when they
 //! are installed, with pyfirecrest (`--python`, default `.venv/bin/python`, else `python3`)
