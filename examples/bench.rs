@@ -2,8 +2,15 @@
 //!
 //! ```text
 //! bench/run [--api v1,v2] [--only listings,transfers,waiting,small-files]
-//!           [--sizes-mib 64,1024] [--waits-s 2,8] [--files 200] [--python PATH]
+//!           [--sizes-mib 64,1024] [--waits-s 2,8] [--files 500] [--rounds 5] [--python PATH]
+//!           [--dir WORK_DIR]
 //! ```
+//!
+//! `--dir` (default: a new directory in the system's temporary directory) holds the local files
+//! and the emulators' roots. Making a file is where small-file runs spend most of their time on
+//! a busy ext4 (hundreds of microseconds of kernel CPU per file, varying with what the machine
+//! deleted lately); a tmpfs directory (`--dir /dev/shm/fc-bench`) measures the clients and the
+//! server instead.
 //!
 //! Each section starts its own emulator, runs the same work with this library and, when they
 //! are installed, with pyfirecrest (`--python`, default `.venv/bin/python`, else `python3`)
@@ -13,14 +20,22 @@
 //!   every entry's name, type and size with the JSON getters (`bench/listing.c`), against
 //!   pyfirecrest reading the same fields (`bench/listing.py`); getrusage, first call left out.
 //! * transfers: external uploads and downloads; the data phase (the bytes to or from the
-//!   presigned URL) of this library against curl on the same presigned URL, and the client's
-//!   peak RSS (VmHWM, reset per phase) against curl's (`/usr/bin/time`); the emulator runs as a
-//!   process of its own, so only the client is measured.
+//!   presigned URLs) of this library against curl on the same server and file: each
+//!   upload run gets a staging target of its own (v2: curl sends the parts 4 at a time and then
+//!   the completion, as the client does), each download run fetches the same staged object's
+//!   URL. The two take turns (`--rounds` of each, who goes first alternating), the page cache is
+//!   written back before every run and each run's server-side work is finished before the next
+//!   starts; medians with min-max, the ratio paired within a round, the CPU of each side
+//!   (getrusage; `/usr/bin/time` for curl), the client's peak RSS (VmHWM, reset per run)
+//!   against curl's, and the emulator's CPU during each side's runs (it serves both, on the
+//!   same CPUs).
 //! * waiting: a job of a few seconds waited for with the default schedule: how late its end is
 //!   noticed and how many requests that took (the emulator's counters), against pyfirecrest's
 //!   schedule for the same wait (its sleeps 0.2 s, 0.5 s, then doubling).
 //! * small files: N files of 4 KiB uploaded then downloaded by 8 threads sharing one client,
-//!   against pyfirecrest doing the same one after the other.
+//!   against pyfirecrest doing the same one after the other, taking turns `--rounds` times,
+//!   each run into directories of its own on both ends; files/s, CPU per file of each client
+//!   and of the emulator.
 //!
 //! Timings are printed, never asserted; ratios are from one run on one machine.
 
@@ -41,6 +56,8 @@ struct Args {
     sizes_mib: Vec<u64>,
     waits_s: Vec<f64>,
     files: usize,
+    /// Runs of each side per figure, taking turns; medians are reported.
+    rounds: usize,
     python: Option<PathBuf>,
     listing_bin: Option<PathBuf>,
     work: PathBuf,
@@ -66,7 +83,8 @@ fn parse_args() -> Args {
         ],
         sizes_mib: vec![64, 1024],
         waits_s: vec![2.0, 8.0],
-        files: 200,
+        files: 500,
+        rounds: 5,
         python: default_python,
         listing_bin: None,
         work: std::env::temp_dir().join(format!("fc-bench-{}", std::process::id())),
@@ -82,6 +100,7 @@ fn parse_args() -> Args {
             }
             "--waits-s" => a.waits_s = list(value()).iter().map(|s| s.parse().unwrap()).collect(),
             "--files" => a.files = value().parse().unwrap(),
+            "--rounds" => a.rounds = value().parse::<usize>().unwrap().max(1),
             "--python" => a.python = Some(PathBuf::from(value())),
             "--listing-bin" => a.listing_bin = Some(PathBuf::from(value())),
             "--dir" => a.work = PathBuf::from(value()),
@@ -337,10 +356,13 @@ fn settle() {
     unsafe { libc::sync() };
 }
 
-/// curl with its wall time and peak RSS (KiB, from /usr/bin/time when there is one).
-fn timed_curl(args: &[String]) -> Option<Curl> {
+/// curl's run (wall time, CPU, peak RSS from /usr/bin/time when there is one) and its
+/// stdout; `settle_first`: the page cache is written back before it starts, as before ours.
+fn timed_curl(args: &[String], settle_first: bool) -> Option<(Run, String)> {
     which("curl")?;
-    settle();
+    if settle_first {
+        settle();
+    }
     let time = Path::new("/usr/bin/time");
     let mut cmd = if time.exists() {
         let mut c = Command::new(time);
@@ -372,18 +394,13 @@ fn timed_curl(args: &[String]) -> Option<Curl> {
             n(1).unwrap_or(0.0) + n(2).unwrap_or(0.0)
         })
         .unwrap_or(0.0);
-    Some(Curl {
+    let run = Run {
         secs,
         rss_kib: rss as u64,
         cpu,
-    })
-}
-
-/// What curl took for one transfer: wall seconds, peak RSS, CPU seconds (user + system).
-struct Curl {
-    secs: f64,
-    rss_kib: u64,
-    cpu: f64,
+        server_cpu: 0.0,
+    };
+    Some((run, String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
 /// CPU seconds (user + system) this process has used so far.
@@ -398,26 +415,99 @@ fn cpu_secs() -> f64 {
     t(u.ru_utime) + t(u.ru_stime)
 }
 
-struct Row {
-    what: String,
-    ours: f64,
-    ours_rss: u64,
-    ours_cpu: f64,
-    curl: Option<Curl>,
+/// One timed run of one side: wall seconds, CPU seconds (user + system), peak RSS in KiB.
+#[derive(Clone, Copy)]
+struct Run {
+    secs: f64,
+    cpu: f64,
+    rss_kib: u64,
+    /// The emulator's CPU seconds meanwhile (0 where not measured).
+    server_cpu: f64,
 }
 
-/// This library's side of a transfer phase, `run`, beside curl's: wall time, peak RSS, CPU.
-fn measure(what: String, curl: Option<Curl>, run: impl FnOnce()) -> Row {
+/// The median, smallest and largest of some figures (all 0 when there are none).
+fn spread(values: &[f64]) -> (f64, f64, f64) {
+    let mut v = values.to_vec();
+    if v.is_empty() {
+        return (0.0, 0.0, 0.0);
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    let median = if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    };
+    (median, v[0], v[v.len() - 1])
+}
+
+/// "median (min–max)" with `digits` decimals; "-" for no figures.
+fn shown_spread(values: &[f64], digits: usize) -> String {
+    if values.is_empty() {
+        return "-".into();
+    }
+    let (m, lo, hi) = spread(values);
+    format!("{m:.digits$} ({lo:.digits$}-{hi:.digits$})")
+}
+
+/// This library's side of a transfer phase, `run`: wall time, CPU and peak RSS of this process
+/// (nothing else runs in it meanwhile; the emulator is a process of its own).
+fn ours(run: impl FnOnce()) -> Run {
     settle();
     reset_peak_rss();
     let (t, cpu) = (Instant::now(), cpu_secs());
     run();
-    Row {
-        what,
-        ours: t.elapsed().as_secs_f64(),
-        ours_rss: peak_rss_kib(),
-        ours_cpu: cpu_secs() - cpu,
-        curl,
+    Run {
+        secs: t.elapsed().as_secs_f64(),
+        cpu: cpu_secs() - cpu,
+        rss_kib: peak_rss_kib(),
+        server_cpu: 0.0,
+    }
+}
+
+/// `run` with the CPU seconds the process `pid` (the emulator) spent meanwhile.
+fn with_server_cpu(pid: u32, run: impl FnOnce() -> Option<Run>) -> Option<Run> {
+    let before = process_cpu_secs(pid);
+    let mut r = run()?;
+    r.server_cpu = process_cpu_secs(pid) - before;
+    Some(r)
+}
+
+/// One row of the transfer table: every round's run of each side, in the order they ran.
+struct Row {
+    what: String,
+    mib: f64,
+    ours: Vec<Run>,
+    curl: Vec<Run>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Ours,
+    Curl,
+}
+
+/// Which side goes first in round `r`: they take turns, so that neither always finds the
+/// machine (page cache, the emulator's threads, the other engineers' jobs) in the same state.
+fn turns(r: usize) -> [Side; 2] {
+    if r % 2 == 0 {
+        [Side::Curl, Side::Ours]
+    } else {
+        [Side::Ours, Side::Curl]
+    }
+}
+
+/// Waits until the server has put `size` bytes at `path` (the emulator writes a transfer's
+/// target under a temporary name and renames it, so a whole file means a finished transfer).
+fn wait_for_file(path: &Path, size: u64) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while std::fs::metadata(path).map(|m| m.len()).ok() != Some(size) {
+        assert!(
+            Instant::now() < deadline,
+            "{} never arrived",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -427,6 +517,7 @@ fn transfers(a: &Args, api: &str) {
     std::fs::create_dir_all(&local).unwrap();
     let part = (64 * MIB).to_string();
     let emu = Emulator::start(api, &root, &["--max-part-size", &part]);
+    let emu_pid = emu.child.id();
     let options = Options {
         poll_initial: Duration::from_millis(20),
         poll_max: Duration::from_millis(200),
@@ -434,23 +525,56 @@ fn transfers(a: &Args, api: &str) {
     };
     let client = emu.client(options);
     let (system, home) = (emu.var("FIRECREST_SYSTEM"), emu.var("FIRECREST_HOME"));
+    let on_server = |remote: &str| root.join(remote.trim_start_matches('/'));
+    let have_curl = which("curl").is_some();
     let mut rows = Vec::new();
     let mut py_uploads = Vec::new();
     for &mib in &a.sizes_mib {
         let size = mib * MIB;
         let src = local.join(format!("up-{mib}.bin"));
         write_test_file(&src, size);
-        let remote = format!("{home}/bench-{mib}.bin");
+        // curl sends v2 parts from files of their own, cut once here (not timed).
+        let parts = if api == "v2" && have_curl {
+            cut_parts(&src, 64 * MIB, &local)
+        } else {
+            Vec::new()
+        };
 
-        // Upload: curl first on the transfer's own presigned target, then this library's data
-        // phase on the same, then the server's side (not timed).
-        let mut up = client.external_upload(&system, &src, &remote).unwrap();
-        let data = up.object_storage_data().unwrap();
-        let curl = curl_upload(api, &data, &src, &local);
-        rows.push(measure(format!("upload {mib} MiB"), curl, || {
-            up.finish_upload().unwrap()
-        }));
-        assert_eq!(up.wait(UploadDone, LONG).unwrap(), UploadDone);
+        // Uploads: every run gets a transfer of its own (a staging target takes one upload),
+        // from the same server and file; each run is waited for on the server's side before
+        // the next starts, so no run pays for the one before.
+        let mut up = Row {
+            what: format!("upload {mib} MiB"),
+            mib: mib as f64,
+            ours: Vec::new(),
+            curl: Vec::new(),
+        };
+        for r in 0..a.rounds {
+            for side in turns(r) {
+                if side == Side::Curl && !have_curl {
+                    continue;
+                }
+                let remote = format!("{home}/bench-{mib}-{r}-{}.bin", side as u8);
+                let mut t = client.external_upload(&system, &src, &remote).unwrap();
+                let data = t.object_storage_data().unwrap();
+                if side == Side::Ours {
+                    let run =
+                        with_server_cpu(emu_pid, || Some(ours(|| t.finish_upload().unwrap())));
+                    up.ours.extend(run);
+                    assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone);
+                } else if let Some(run) =
+                    with_server_cpu(emu_pid, || curl_upload(api, &data, &src, &parts, &local))
+                {
+                    up.curl.push(run);
+                    wait_for_file(&on_server(&remote), size);
+                }
+                std::fs::remove_file(on_server(&remote)).ok();
+            }
+        }
+        rows.push(up);
+        for p in parts {
+            std::fs::remove_file(p).ok();
+        }
         if api == "v2" {
             // pyfirecrest's own v2 upload of the same file: it gives up on a completion that
             // takes the server more than 5 s.
@@ -467,61 +591,100 @@ fn transfers(a: &Args, api: &str) {
                     None => py_uploads.push(format!("{mib} MiB: FAILED")),
                 }
             }
-            std::fs::remove_file(
-                root.join(home.trim_start_matches('/'))
-                    .join(format!("py-{mib}.bin")),
-            )
-            .ok();
+            std::fs::remove_file(on_server(&format!("{home}/{name}"))).ok();
         }
 
+        // Downloads: one staged object, its one presigned URL fetched by each side in turn.
+        let remote = format!("{home}/bench-{mib}.bin");
+        std::fs::copy(&src, on_server(&remote)).unwrap();
+        let mut t = client.external_download(&system, &remote).unwrap();
+        assert_eq!(t.wait(DownloadReady, LONG).unwrap(), DownloadReady);
+        let url = t.object_storage_link().unwrap();
+        let mut down = Row {
+            what: format!("download {mib} MiB"),
+            mib: mib as f64,
+            ours: Vec::new(),
+            curl: Vec::new(),
+        };
         let dst = local.join(format!("down-{mib}.bin"));
-        let mut down = client.external_download(&system, &remote).unwrap();
-        assert_eq!(down.wait(DownloadReady, LONG).unwrap(), DownloadReady);
-        let url = down.object_storage_link().unwrap();
-        let curl_dst = local.join("curl-down.bin");
-        let curl = timed_curl(&["-o".into(), curl_dst.display().to_string(), url]);
-        rows.push(measure(format!("download {mib} MiB"), curl, || {
-            down.finish_download(&dst).unwrap()
-        }));
-        down.invalidate_object_storage_link().ok();
-        assert!(
-            same_content(&src, &dst),
-            "{mib} MiB: the round trip differs"
-        );
-        for f in [&src, &dst, &curl_dst] {
+        for r in 0..a.rounds {
+            for side in turns(r) {
+                // The last run's file is gone before the next: each writes a new file.
+                std::fs::remove_file(&dst).ok();
+                if side == Side::Ours {
+                    let run = with_server_cpu(emu_pid, || {
+                        Some(ours(|| t.finish_download(&dst).unwrap()))
+                    });
+                    down.ours.extend(run);
+                } else if let Some(run) = with_server_cpu(emu_pid, || {
+                    let args = ["-o".into(), dst.display().to_string(), url.clone()];
+                    timed_curl(&args, true).map(|(run, _)| run)
+                }) {
+                    down.curl.push(run);
+                } else {
+                    continue;
+                }
+                assert!(
+                    same_content(&src, &dst),
+                    "{mib} MiB: the round trip differs"
+                );
+            }
+        }
+        rows.push(down);
+        t.invalidate_object_storage_link().ok();
+        for f in [&src, &dst] {
             std::fs::remove_file(f).ok();
         }
-        std::fs::remove_file(root.join(remote.trim_start_matches('/'))).ok();
+        std::fs::remove_file(on_server(&remote)).ok();
     }
-    println!("\n## transfers, {api}: data phase against curl on the same presigned URL");
     println!(
-        "{:<20} {:>9} {:>9} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "\n## transfers, {api}: data phase against curl on the same presigned URLs, \
+         {} alternating runs each: median (min-max)",
+        a.rounds
+    );
+    println!(
+        "{:<18} {:>20} {:>20} {:>20} {:>18} {:>18} {:>9} {:>9} {:>12} {:>12}",
         "transfer",
         "ours MiB/s",
         "curl MiB/s",
-        "ours/curl",
+        "ours/curl (paired)",
+        "ours CPU s",
+        "curl CPU s",
         "ours RSS",
         "curl RSS",
-        "ours CPU",
-        "curl CPU"
+        "emu CPU s",
+        "(for curl)"
     );
     for r in &rows {
-        let mib: f64 = r.what.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let (curl_speed, curl_rss, curl_cpu) = match &r.curl {
-            Some(c) => (mib / c.secs, c.rss_kib as f64 / 1024.0, c.cpu),
-            None => (0.0, 0.0, 0.0),
+        let speeds = |runs: &[Run]| runs.iter().map(|x| r.mib / x.secs).collect::<Vec<_>>();
+        let cpu = |runs: &[Run]| runs.iter().map(|x| x.cpu).collect::<Vec<_>>();
+        let rss = |runs: &[Run]| {
+            let peak = runs.iter().map(|x| x.rss_kib).max().unwrap_or(0);
+            format!("{:.1}M", peak as f64 / 1024.0)
         };
-        let ours_speed = mib / r.ours;
+        // Each round's ratio from its own two runs, which ran back to back.
+        let paired: Vec<f64> = r
+            .ours
+            .iter()
+            .zip(&r.curl)
+            .map(|(o, c)| c.secs / o.secs)
+            .collect();
+        let server = |runs: &[Run]| {
+            let v: Vec<f64> = runs.iter().map(|x| x.server_cpu).collect();
+            format!("{:.2}", spread(&v).0)
+        };
         println!(
-            "{:<20} {:>9.0} {:>9.0} {:>10} {:>9.1}M {:>9.1}M {:>8.2}s {:>8.2}s",
+            "{:<18} {:>20} {:>20} {:>20} {:>18} {:>18} {:>9} {:>9} {:>12} {:>12}",
             r.what,
-            ours_speed,
-            curl_speed,
-            ratio(curl_speed, ours_speed),
-            r.ours_rss as f64 / 1024.0,
-            curl_rss,
-            r.ours_cpu,
-            curl_cpu
+            shown_spread(&speeds(&r.ours), 0),
+            shown_spread(&speeds(&r.curl), 0),
+            shown_spread(&paired, 2),
+            shown_spread(&cpu(&r.ours), 2),
+            shown_spread(&cpu(&r.curl), 2),
+            rss(&r.ours),
+            rss(&r.curl),
+            server(&r.ours),
+            server(&r.curl),
         );
     }
     for line in py_uploads {
@@ -532,9 +695,30 @@ fn transfers(a: &Args, api: &str) {
     std::fs::remove_dir_all(&root).ok();
 }
 
-/// curl sending `src` where the staging instructions `data` say: v1's presigned form, or v2's
-/// part URLs (parts cut beforehand, not timed; sent 4 at a time, as the client does).
-fn curl_upload(api: &str, data: &serde_json::Value, src: &Path, local: &Path) -> Option<Curl> {
+/// `src` cut into files of `part_size` bytes (curl sends each part from a file of its own).
+fn cut_parts(src: &Path, part_size: u64, dir: &Path) -> Vec<PathBuf> {
+    let mut file = std::fs::File::open(src).unwrap();
+    let size = file.metadata().unwrap().len();
+    (0..size.div_ceil(part_size))
+        .map(|i| {
+            let p = dir.join(format!("part-{i}"));
+            let mut out = std::fs::File::create(&p).unwrap();
+            std::io::copy(&mut (&mut file).take(part_size), &mut out).unwrap();
+            p
+        })
+        .collect()
+}
+
+/// curl sending `src` where the staging instructions `data` say: v1's presigned form; or v2's
+/// part URLs (from the part files `parts`, 4 at a time, as the client sends them) and then the
+/// completion with the ETags the parts got, as the client does; the two curl runs add up.
+fn curl_upload(
+    api: &str,
+    data: &serde_json::Value,
+    src: &Path,
+    parts: &[PathBuf],
+    local: &Path,
+) -> Option<Run> {
     if api == "v1" {
         let url = data["url"].as_str()?.to_string();
         let mut args = Vec::new();
@@ -543,29 +727,77 @@ fn curl_upload(api: &str, data: &serde_json::Value, src: &Path, local: &Path) ->
             args.push(format!("{k}={}", v.as_str()?));
         }
         args.extend(["-F".into(), format!("file=@{}", src.display()), url]);
-        return timed_curl(&args);
+        return timed_curl(&args, true).map(|(run, _)| run);
     }
     let urls: Vec<String> = data["partsUploadUrls"]
         .as_array()?
         .iter()
         .filter_map(|u| u.as_str().map(str::to_string))
         .collect();
-    let part_size = data["maxPartSize"].as_u64()?;
-    let mut file = std::fs::File::open(src).ok()?;
-    let mut args: Vec<String> = vec!["-Z".into(), "--parallel-max".into(), "4".into()];
-    let mut parts = Vec::new();
-    for (i, url) in urls.iter().enumerate() {
-        let p = local.join(format!("part-{i}"));
-        let mut out = std::fs::File::create(&p).ok()?;
-        std::io::copy(&mut (&mut file).take(part_size), &mut out).ok()?;
+    if urls.len() != parts.len() {
+        eprintln!(
+            "  (curl: {} part URLs for {} parts)",
+            urls.len(),
+            parts.len()
+        );
+        return None;
+    }
+    let mut args: Vec<String> = vec![
+        "-Z".into(),
+        "--parallel-max".into(),
+        "4".into(),
+        "-w".into(),
+        "ETAG %{url_effective} %header{etag}\\n".into(),
+    ];
+    for (p, url) in parts.iter().zip(&urls) {
         args.extend(["-T".into(), p.display().to_string(), url.clone()]);
-        parts.push(p);
     }
-    let r = timed_curl(&args);
-    for p in parts {
-        std::fs::remove_file(p).ok();
+    let (sent, out) = timed_curl(&args, true)?;
+    // Each part's ETag, by the part number in its URL (parallel parts end in any order).
+    let mut etags = vec![String::new(); urls.len()];
+    for line in out.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() != Some("ETAG") {
+            continue;
+        }
+        let (url, etag) = (words.next()?, words.next()?);
+        let n: usize = url
+            .split(['?', '&'])
+            .find_map(|kv| kv.strip_prefix("partNumber="))?
+            .parse()
+            .ok()?;
+        *etags.get_mut(n.checked_sub(1)?)? = etag.to_string();
     }
-    r
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    for (i, etag) in etags.iter().enumerate() {
+        xml.push_str(&format!(
+            "<Part><ETag>{etag}</ETag><PartNumber>{}</PartNumber></Part>",
+            i + 1
+        ));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    let body = local.join("complete.xml");
+    std::fs::write(&body, xml).ok()?;
+    let args = [
+        "-X".into(),
+        "POST".into(),
+        "-H".into(),
+        "Content-Type: application/xml".into(),
+        "--data-binary".into(),
+        format!("@{}", body.display()),
+        data["completeUploadUrl"].as_str()?.to_string(),
+    ];
+    let (completed, out) = timed_curl(&args, false)?;
+    if out.contains("<Error>") {
+        eprintln!("  (curl's completion failed: {out})");
+        return None;
+    }
+    Some(Run {
+        secs: sent.secs + completed.secs,
+        cpu: sent.cpu + completed.cpu,
+        rss_kib: sent.rss_kib.max(completed.rss_kib),
+        server_cpu: 0.0,
+    })
 }
 
 /// pyfirecrest's wait for a job (v2 `sleep_generator`: 0.2 s, 0.5 s, then doubling to 60 s
@@ -639,11 +871,39 @@ fn waiting(a: &Args, api: &str) {
     }
 }
 
+/// CPU seconds (user + system) the process `pid` and its ended threads have used so far
+/// (/proc/PID/stat, in clock ticks).
+fn process_cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / hz
+}
+
+/// One phase of the small-files work: wall seconds, the client's CPU seconds, the emulator's.
+#[derive(Default, Clone, Copy)]
+struct Phase {
+    secs: f64,
+    cpu: f64,
+    server_cpu: f64,
+}
+
 fn small_files(a: &Args, api: &str) {
     let root = a.work.join(format!("root-small-{api}"));
     let local = a.work.join(format!("small-{api}"));
-    std::fs::create_dir_all(local.join("back")).unwrap();
+    std::fs::create_dir_all(&local).unwrap();
     let emu = Emulator::start(api, &root, &[]);
+    let emu_pid = emu.child.id();
     let client = Arc::new(emu.client(Options::default()));
     let (system, home) = (emu.var("FIRECREST_SYSTEM"), emu.var("FIRECREST_HOME"));
     let n = a.files;
@@ -654,14 +914,14 @@ fn small_files(a: &Args, api: &str) {
         )
         .unwrap();
     }
-    let ours_dir = format!("{home}/small-ours");
-    client.mkdir(&system, &ours_dir, true).unwrap();
     let threads = 8;
-    let run = |upload: bool| {
-        let t = Instant::now();
+    // Downloads go to a new directory in every run, so that both sides create their files
+    // (replacing an existing file costs the file system less than making one).
+    let run = |upload: bool, dir: &str, back: &Path| {
+        let (t, cpu, server_cpu) = (Instant::now(), cpu_secs(), process_cpu_secs(emu_pid));
         std::thread::scope(|s| {
             for k in 0..threads {
-                let (client, system, local, dir) = (&client, &system, &local, &ours_dir);
+                let (client, system, local) = (&client, &system, &local);
                 s.spawn(move || {
                     for i in (k..n).step_by(threads) {
                         let name = format!("f{i}");
@@ -669,7 +929,7 @@ fn small_files(a: &Args, api: &str) {
                             let src = local.join(&name);
                             client.simple_upload(system, &src, dir, None).unwrap();
                         } else {
-                            let dst = local.join("back").join(&name);
+                            let dst = back.join(&name);
                             client
                                 .simple_download(system, &format!("{dir}/{name}"), &dst)
                                 .unwrap();
@@ -678,35 +938,102 @@ fn small_files(a: &Args, api: &str) {
                 });
             }
         });
-        t.elapsed().as_secs_f64()
+        Phase {
+            secs: t.elapsed().as_secs_f64(),
+            cpu: cpu_secs() - cpu,
+            server_cpu: process_cpu_secs(emu_pid) - server_cpu,
+        }
     };
-    let (up, down) = (run(true), run(false));
-    let py_dir = format!("{home}/small-py");
-    client.mkdir(&system, &py_dir, true).unwrap();
+    // [upload, download] of every round, for each side.
+    let (mut ours, mut py): (Vec<[Phase; 2]>, Vec<[Phase; 2]>) = (Vec::new(), Vec::new());
     let count = n.to_string();
-    let args: [&std::ffi::OsStr; 4] = [
-        local.as_ref(),
-        py_dir.as_ref(),
-        count.as_ref(),
-        api.as_ref(),
-    ];
-    let py = run_python(a, &emu, "small_files.py", &args).flatten();
-    let py_up = py
-        .as_deref()
-        .and_then(|o| field(o, "upload_s"))
-        .unwrap_or(0.0);
-    let py_down = py
-        .as_deref()
-        .and_then(|o| field(o, "download_s"))
-        .unwrap_or(0.0);
-    println!("\n## small files, {api}: {n} files of 4 KiB, 8 threads on one client vs pyfirecrest in sequence");
+    for r in 0..a.rounds {
+        for side in turns(r) {
+            if side == Side::Ours {
+                let dir = format!("{home}/small-ours-{r}");
+                client.mkdir(&system, &dir, true).unwrap();
+                let back = local.join(format!("back-ours-{r}"));
+                std::fs::create_dir_all(&back).unwrap();
+                ours.push([run(true, &dir, &back), run(false, &dir, &back)]);
+                continue;
+            }
+            let dir = format!("{home}/small-py-{r}");
+            client.mkdir(&system, &dir, true).unwrap();
+            let back = local.join(format!("back-py-{r}"));
+            let args: [&std::ffi::OsStr; 5] = [
+                local.as_ref(),
+                dir.as_ref(),
+                count.as_ref(),
+                api.as_ref(),
+                back.as_ref(),
+            ];
+            let server_cpu = process_cpu_secs(emu_pid);
+            let Some(out) = run_python(a, &emu, "small_files.py", &args).flatten() else {
+                continue;
+            };
+            let server_cpu = process_cpu_secs(emu_pid) - server_cpu;
+            let f = |k: &str| field(&out, k).unwrap_or(0.0);
+            let (up_s, down_s) = (f("upload_s"), f("download_s"));
+            // The emulator's CPU for the script's run (its start and token too), split between
+            // the phases by their wall time.
+            let share = |s: f64| server_cpu * s / (up_s + down_s).max(1e-9);
+            py.push([
+                Phase {
+                    secs: up_s,
+                    cpu: f("upload_cpu_s"),
+                    server_cpu: share(up_s),
+                },
+                Phase {
+                    secs: down_s,
+                    cpu: f("download_cpu_s"),
+                    server_cpu: share(down_s),
+                },
+            ]);
+        }
+    }
     println!(
-        "{:<10} {:>14} {:>18} {:>14}",
-        "", "ours files/s", "pyfirecrest files/s", "ours/pyfc"
+        "\n## small files, {api}: {n} files of 4 KiB, 8 threads on one client vs pyfirecrest in \
+         sequence, {} alternating runs: median (min-max)",
+        a.rounds
     );
-    for (what, ours, py) in [("upload", up, py_up), ("download", down, py_down)] {
-        let (o, p) = (n as f64 / ours, if py > 0.0 { n as f64 / py } else { 0.0 });
-        println!("{what:<10} {o:>14.0} {p:>18.0} {:>14}", ratio(p, o));
+    println!(
+        "{:<9} {:>18} {:>18} {:>18} {:>14} {:>14} {:>14} {:>14}",
+        "",
+        "ours files/s",
+        "pyfc files/s",
+        "ours/pyfc",
+        "ours CPU/file",
+        "pyfc CPU/file",
+        "emu CPU/file",
+        "emu (pyfc)"
+    );
+    for (k, what) in ["upload", "download"].into_iter().enumerate() {
+        let of = |runs: &[[Phase; 2]], f: &dyn Fn(&Phase) -> f64| {
+            runs.iter().map(|p| f(&p[k])).collect::<Vec<_>>()
+        };
+        let rate = |p: &Phase| n as f64 / p.secs;
+        let micros = |v: Vec<f64>| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.0} us", spread(&v).0)
+            }
+        };
+        let paired: Vec<f64> = ours
+            .iter()
+            .zip(&py)
+            .map(|(o, p)| p[k].secs / o[k].secs)
+            .collect();
+        println!(
+            "{what:<9} {:>18} {:>18} {:>18} {:>14} {:>14} {:>14} {:>14}",
+            shown_spread(&of(&ours, &rate), 0),
+            shown_spread(&of(&py, &rate), 0),
+            shown_spread(&paired, 2),
+            micros(of(&ours, &|p| p.cpu * 1e6 / n as f64)),
+            micros(of(&py, &|p| p.cpu * 1e6 / n as f64)),
+            micros(of(&ours, &|p| p.server_cpu * 1e6 / n as f64)),
+            micros(of(&py, &|p| p.server_cpu * 1e6 / n as f64)),
+        );
     }
     drop(emu);
     std::fs::remove_dir_all(&local).ok();

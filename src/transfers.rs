@@ -24,6 +24,9 @@ const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 /// Read/write buffer of streamed transfers: memory use does not depend on the file size.
 const CHUNK: usize = 256 * 1024;
 
+/// The smallest download buffer, for bodies shorter than that or longer than they said.
+const MIN_CHUNK: usize = 16 * 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Upload,
@@ -432,7 +435,10 @@ pub(crate) fn resumable_get(
     let mut done: u64 = 0;
     let mut reported: u64 = 0;
     let mut failures: u32 = 0;
-    let mut buf = vec![0u8; CHUNK];
+    // Sized from the first answer's length: a small file's download neither zeroes nor maps
+    // a quarter MiB (a block that large is mmap'd and munmap'd by malloc every call, and with
+    // threads each munmap interrupts every CPU to flush its TLB).
+    let mut buf = Vec::new();
     loop {
         // identity: a compressed answer would make byte offsets meaningless for Range.
         let mut req = request().header("Accept-Encoding", "identity").download();
@@ -469,6 +475,11 @@ pub(crate) fn resumable_get(
                 resp.content_length()
             }
         };
+        let want = total.map_or(CHUNK as u64, |t| t.saturating_sub(done));
+        let want = want.clamp(MIN_CHUNK as u64, CHUNK as u64) as usize;
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
         let mut speed = resp.low_speed();
         let mut body = resp.into_reader();
         let outcome = loop {
