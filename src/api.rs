@@ -27,7 +27,15 @@ pub(crate) trait Api: Send + Sync {
     fn reservations(&self, system: &str) -> Result<Vec<Reservation>>;
 
     // ---- files on a system
-    fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>>;
+    /// The entries are handed to `read` while they still borrow from the server's answer,
+    /// so that each caller makes only what it needs from them (owned entries, or C's JSON).
+    fn list_files(
+        &self,
+        system: &str,
+        path: &str,
+        options: ListOptions,
+        read: &mut dyn FnMut(Vec<FileEntryRef<'_>>),
+    ) -> Result<()>;
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()>;
     fn mv(&self, system: &str, source: &str, target: &str) -> Result<()>;
     fn copy(&self, system: &str, source: &str, target: &str) -> Result<()>;

@@ -302,8 +302,24 @@ impl Client {
         path: &str,
         options: ListOptions,
     ) -> Result<Vec<FileEntry>> {
+        let mut entries = Vec::new();
+        self.list_files_with(system, path, options, &mut |read| {
+            entries = read.into_iter().map(FileEntryRef::into_owned).collect();
+        })?;
+        Ok(entries)
+    }
+
+    /// `list_files` with the entries handed to `read` while they borrow from the server's
+    /// answer (the C layer writes its JSON from them without owning their strings).
+    pub(crate) fn list_files_with(
+        &self,
+        system: &str,
+        path: &str,
+        options: ListOptions,
+        read: &mut dyn FnMut(Vec<FileEntryRef<'_>>),
+    ) -> Result<()> {
         self.on_path("list_files", system, path, |a| {
-            a.list_files(system, path, options)
+            a.list_files(system, path, options, read)
         })
     }
     pub fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {

@@ -130,14 +130,19 @@ impl Response {
     }
 
     pub(crate) fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        self.json_text()?.parse()
+    }
+
+    /// The whole body as text, for values that borrow their strings from it
+    /// ([`JsonText::parse`]).
+    pub(crate) fn json_text(self) -> Result<JsonText> {
         let context = self.context.clone();
-        let data = self.bytes()?;
         // UTF-8 checked once for the whole answer: read from bytes, serde_json checks every
         // string on its own, which costs more for the many short strings of a listing.
-        let text = std::str::from_utf8(&data).map_err(|_| {
+        let text = String::from_utf8(self.bytes()?).map_err(|_| {
             Error::new(ErrorKind::Json, "the answer is not UTF-8 text").context(&context)
         })?;
-        serde_json::from_str(text).map_err(|e| Error::from(e).context(&context))
+        Ok(JsonText { text, context })
     }
 
     /// The body as a stream (downloads); errors surface as `io::Error` (see [`io_error`]).
@@ -192,6 +197,20 @@ impl Response {
 
     pub(crate) fn discard(self) {
         discard(self.inner);
+    }
+}
+
+/// A JSON answer read whole, with what was being done (for its errors).
+pub(crate) struct JsonText {
+    text: String,
+    context: String,
+}
+
+impl JsonText {
+    /// The answer as `T`, whose strings may borrow from the text: a string without escapes is
+    /// then never copied.
+    pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
+        serde_json::from_str(&self.text).map_err(|e| Error::from(e).context(&self.context))
     }
 }
 

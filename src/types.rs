@@ -3,6 +3,7 @@
 //! a C or Fortran program sees is exactly these structs.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// FirecREST API generation.
@@ -92,6 +93,38 @@ pub struct FileEntry {
     pub size: u64,
 }
 
+/// A [`FileEntry`] as read from the server's answer: each string borrowed from the answer
+/// unless it had to be unescaped. A large listing is read without one allocation per string;
+/// the typed API makes its owned entries from these, and the C layer writes its JSON from them
+/// without owning any. Serialises exactly as [`FileEntry`] does.
+#[derive(Debug, Serialize)]
+pub(crate) struct FileEntryRef<'a> {
+    pub name: Cow<'a, str>,
+    #[serde(rename = "type")]
+    pub kind: Cow<'a, str>,
+    pub link_target: Option<Cow<'a, str>>,
+    pub user: Cow<'a, str>,
+    pub group: Cow<'a, str>,
+    pub permissions: Cow<'a, str>,
+    pub last_modified: Cow<'a, str>,
+    pub size: u64,
+}
+
+impl FileEntryRef<'_> {
+    pub(crate) fn into_owned(self) -> FileEntry {
+        FileEntry {
+            name: self.name.into_owned(),
+            kind: self.kind.into_owned(),
+            link_target: self.link_target.map(Cow::into_owned),
+            user: self.user.into_owned(),
+            group: self.group.into_owned(),
+            permissions: self.permissions.into_owned(),
+            last_modified: self.last_modified.into_owned(),
+            size: self.size,
+        }
+    }
+}
+
 /// A size that servers send as a decimal string (v1, v2) or a number: read straight from the
 /// answer, without building a JSON value first.
 pub(crate) fn size_from_text_or_number<'de, D: serde::Deserializer<'de>>(
@@ -166,7 +199,7 @@ pub struct Task {
 /// escapes (every non-ASCII byte, so `\303\274` for `ü`) put back. The server unquotes the
 /// name but not these escapes. Only octal escapes are decoded, and only when the bytes form
 /// UTF-8: anything else keeps the server's text, so a name is never made up.
-pub(crate) fn ls_name(name: String) -> String {
+pub(crate) fn ls_name(name: Cow<'_, str>) -> Cow<'_, str> {
     if !name.contains('\\') {
         return name;
     }
@@ -188,7 +221,7 @@ pub(crate) fn ls_name(name: String) -> String {
             }
         }
     }
-    String::from_utf8(bytes).unwrap_or(name)
+    String::from_utf8(bytes).map_or(name, Cow::Owned)
 }
 
 /// Options of `list_files`.
@@ -654,16 +687,44 @@ impl JobInfo {
 #[cfg(test)]
 mod name_tests {
     use super::ls_name;
+    use std::borrow::Cow;
 
     #[test]
     fn octal_escapes_become_utf8() {
-        assert_eq!(ls_name(r"\303\274nicode.txt".into()), "ünicode.txt");
-        assert_eq!(ls_name(r"a\342\202\254b".into()), "a€b");
-        assert_eq!(ls_name("plain".into()), "plain");
+        assert_eq!(ls_name(Cow::Borrowed(r"\303\274nicode.txt")), "ünicode.txt");
+        assert_eq!(ls_name(Cow::Borrowed(r"a\342\202\254b")), "a€b");
+        assert_eq!(ls_name(Cow::Borrowed("plain")), "plain");
         // Not UTF-8 once decoded, or not an escape: the server's text stays.
-        assert_eq!(ls_name(r"x\377".into()), r"x\377");
-        assert_eq!(ls_name(r"back\slash".into()), r"back\slash");
-        assert_eq!(ls_name(r"end\30".into()), r"end\30");
-        assert_eq!(ls_name(r"tab\011".into()), "tab\t");
+        assert_eq!(ls_name(Cow::Borrowed(r"x\377")), r"x\377");
+        assert_eq!(ls_name(Cow::Borrowed(r"back\slash")), r"back\slash");
+        assert_eq!(ls_name(Cow::Borrowed(r"end\30")), r"end\30");
+        assert_eq!(ls_name(Cow::Borrowed(r"tab\011")), "tab\t");
+    }
+}
+
+#[cfg(test)]
+mod entry_tests {
+    use super::{FileEntry, FileEntryRef};
+    use std::borrow::Cow;
+
+    /// C's JSON is written from the borrowed form, Rust's values are the owned one: the two
+    /// must be the same JSON.
+    #[test]
+    fn a_borrowed_entry_is_written_as_its_owned_form() {
+        for link in [None, Some(Cow::Owned("/t\"x".to_string()))] {
+            let entry = FileEntryRef {
+                name: Cow::Borrowed("a b"),
+                kind: Cow::Borrowed("l"),
+                link_target: link,
+                user: Cow::Owned("ü".into()),
+                group: Cow::Borrowed("g"),
+                permissions: Cow::Borrowed("rwxr-xr-x"),
+                last_modified: Cow::Borrowed("2026-11-26T17:50:29"),
+                size: u64::MAX,
+            };
+            let written = serde_json::to_string(&entry).unwrap();
+            let owned: FileEntry = entry.into_owned();
+            assert_eq!(written, serde_json::to_string(&owned).unwrap());
+        }
     }
 }

@@ -26,6 +26,7 @@ use crate::transfers::{DownloadSink, Transfer};
 use crate::transport::{Method, Stream};
 use crate::types::*;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -292,7 +293,13 @@ impl Api for V2 {
             .collect())
     }
 
-    fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
+    fn list_files(
+        &self,
+        system: &str,
+        path: &str,
+        options: ListOptions,
+        read: &mut dyn FnMut(Vec<FileEntryRef<'_>>),
+    ) -> Result<()> {
         check_path(path)?;
         let query = [
             ("path", path.to_string()),
@@ -302,8 +309,10 @@ impl Api for V2 {
             ("dereference", options.dereference.to_string()),
         ];
         // Read straight into entries: a listing can hold many thousands.
-        let answer: LsAnswer = http::get_json(&self.session, &ops_path(system, "ls")?, &query)?;
-        Ok(answer.output.into_iter().map(V2Entry::into_entry).collect())
+        let text = http::get_json_text(&self.session, &ops_path(system, "ls")?, &query)?;
+        let answer: LsAnswer = text.parse()?;
+        read(answer.output.into_iter().map(V2Entry::into_entry).collect());
+        Ok(())
     }
 
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {
@@ -972,36 +981,37 @@ fn output_string(v: Value, what: &str) -> Result<String> {
 
 /// `ops/ls`'s answer.
 #[derive(serde::Deserialize)]
-struct LsAnswer {
-    output: Vec<V2Entry>,
+struct LsAnswer<'a> {
+    #[serde(borrow)]
+    output: Vec<V2Entry<'a>>,
 }
 
 /// A v2 `File`: `size` arrives as a string, `linkTarget` null for non-links.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct V2Entry {
-    #[serde(default)]
-    name: String,
-    #[serde(default, rename = "type")]
-    kind: String,
-    #[serde(default)]
-    link_target: Option<String>,
-    #[serde(default)]
-    user: String,
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    permissions: String,
-    #[serde(default)]
-    last_modified: String,
+struct V2Entry<'a> {
+    #[serde(default, borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow, rename = "type")]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    link_target: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    user: Cow<'a, str>,
+    #[serde(default, borrow)]
+    group: Cow<'a, str>,
+    #[serde(default, borrow)]
+    permissions: Cow<'a, str>,
+    #[serde(default, borrow)]
+    last_modified: Cow<'a, str>,
     #[serde(deserialize_with = "size_from_text_or_number")]
     size: u64,
 }
 
-impl V2Entry {
+impl<'a> V2Entry<'a> {
     /// As v1's entry.
-    fn into_entry(self) -> FileEntry {
-        FileEntry {
+    fn into_entry(self) -> FileEntryRef<'a> {
+        FileEntryRef {
             name: ls_name(self.name),
             kind: self.kind,
             link_target: self.link_target.filter(|s| !s.is_empty()).map(ls_name),
@@ -1038,7 +1048,10 @@ mod tests {
 
     #[test]
     fn file_entry_from_v2() {
-        let entry = |v: Value| serde_json::from_value::<V2Entry>(v).map(V2Entry::into_entry);
+        let entry = |v: Value| {
+            let text = v.to_string();
+            serde_json::from_str::<V2Entry>(&text).map(|e| e.into_entry().into_owned())
+        };
         let v = json!({"name":"l","type":"l","linkTarget":"/x","user":"u","group":"g",
                        "permissions":"rwxrwxrwx","lastModified":"2026-11-26T17:50:29","size":"50"});
         let e = entry(v).unwrap();
