@@ -2,23 +2,25 @@
 
 use super::boundary::{arg_str, boundary, firecrest_status, Out};
 use super::boundary::{CError, CResult};
+use super::jsonbuild::{self, Doc, Found, Kind};
 use super::jsondoc::Node;
-use super::strings::{c_str, c_string, handed_json};
+use super::strings::{c_bytes, handed_json};
 use std::ffi::c_char;
 
 fn json_error(message: String) -> CError {
     CError::new(firecrest_status::Json, message)
 }
 
-/// Parses `json` and runs `f` on the value `pointer` designates. A JSON text this library
-/// returned is not parsed: the document built when it was written is read.
+/// Runs `f` on the value `pointer` designates in `json`. A JSON text this library returned is
+/// read through the index written with it, without parsing; any other text is parsed and
+/// written again with an index, so that both are read the same way.
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
-    f: impl FnOnce(&Node<'_>, &str) -> CResult<T>,
+    f: impl FnOnce(Found<'_>, &str) -> CResult<T>,
 ) -> CResult<T> {
     let handed = handed_json(json);
-    let text = match handed {
+    let given = match handed {
         Some(_) => None,
         None => Some(arg_str(json, "json")?),
     };
@@ -28,20 +30,25 @@ unsafe fn at_pointer<T>(
             "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
         )));
     }
-    let parsed: Node<'_>;
-    let shared;
-    let doc: &Node<'_> = match (handed, text) {
-        (Some(doc), _) => {
-            shared = doc;
-            shared.root()
-        }
-        (None, text) => {
-            parsed = serde_json::from_str(text.unwrap_or_default())
+    let foreign: (Vec<u8>, Doc);
+    let (text, doc): (&[u8], &Doc) = match (&handed, given) {
+        // SAFETY: `json` is the text this document was written with (the library's own, not
+        // freed, since it is still registered), `text_len` bytes long.
+        (Some(doc), _) => (
+            std::slice::from_raw_parts(json.cast::<u8>(), doc.text_len()),
+            doc,
+        ),
+        (None, given) => {
+            let node: Node<'_> = serde_json::from_str(given.unwrap_or_default())
                 .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
-            &parsed
+            let (mut text, mut doc) = (Vec::new(), Doc::default());
+            jsonbuild::write(&node, &mut text, &mut doc)
+                .map_err(|e| json_error(format!("argument `json`: {e}")))?;
+            foreign = (text, doc);
+            (&foreign.0, &foreign.1)
         }
     };
-    let value = doc.pointer(pointer).ok_or_else(|| {
+    let value = doc.pointer(text, pointer).ok_or_else(|| {
         CError::invalid_argument(format!(
             "argument `pointer` (\"{pointer}\") matches nothing in the JSON"
         ))
@@ -49,20 +56,25 @@ unsafe fn at_pointer<T>(
     f(value, pointer)
 }
 
-fn type_name(v: &Node<'_>) -> &'static str {
-    match v {
-        Node::Null => "null",
-        Node::Bool(_) => "a boolean",
-        Node::Number(_) => "a number",
-        Node::Str(_) => "a string",
-        Node::Array(_) => "an array",
-        Node::Object(_) => "an object",
+fn type_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Null => "null",
+        Kind::Bool => "a boolean",
+        Kind::Number => "a number",
+        Kind::Str => "a string",
+        Kind::Array => "an array",
+        Kind::Object => "an object",
     }
 }
 
-/// Compact JSON text of a value (serialising a parsed document cannot fail).
-fn json_text(v: &Node<'_>) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+/// A string value's characters (the index of a text the library wrote always has them).
+fn string_of<'a>(v: &Found<'a>) -> CResult<std::borrow::Cow<'a, [u8]>> {
+    v.string().ok_or_else(|| {
+        CError::new(
+            firecrest_status::Internal,
+            "a string of the JSON text cannot be read back",
+        )
+    })
 }
 
 /// The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON
@@ -87,16 +99,20 @@ pub unsafe extern "C" fn firecrest_json_get_string(
 ) -> firecrest_status {
     boundary("firecrest_json_get_string", || {
         let out = Out::new(value_out, "value_out")?;
-        let text = at_pointer(json, pointer, |v, pointer| {
-            match v {
-            // The documented status for a string that no C string can hold.
-            Node::Str(s) if s.contains('\0') => Err(json_error(format!(
-                "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
-            ))),
-            Node::Str(s) => c_str(s, "the value"),
-            Node::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
-            other => c_string(json_text(other), "the value"),
-        }
+        let text = at_pointer(json, pointer, |v, pointer| match v.kind() {
+            Kind::Str => {
+                let s = string_of(&v)?;
+                // The documented status for a string that no C string can hold.
+                if s.contains(&0) {
+                    return Err(json_error(format!(
+                        "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
+                    )));
+                }
+                c_bytes(&s, "the value")
+            }
+            Kind::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
+            // A number, boolean, array or object: its compact text, as written.
+            _ => c_bytes(v.raw(), "the value"),
         })?;
         out.write(text);
         Ok(())
@@ -120,21 +136,27 @@ pub unsafe extern "C" fn firecrest_json_get_int(
     boundary("firecrest_json_get_int", || {
         let out = Out::new(value_out, "value_out")?;
         let n = at_pointer(json, pointer, |v, pointer| {
-            let n = match v {
-                Node::Number(n) => n.as_i64(),
-                Node::Str(s) => s.trim().parse::<i64>().ok(),
+            let n = match v.kind() {
+                Kind::Number => std::str::from_utf8(v.raw())
+                    .ok()
+                    .and_then(|t| t.parse().ok()),
+                Kind::Str => std::str::from_utf8(&string_of(&v)?)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<i64>().ok()),
                 _ => None,
             };
             n.ok_or_else(|| {
                 // A number or boolean is shown; a string or container may be a presigned URL
                 // or a whole answer, which does not belong in an error message.
-                let shown = match v {
-                    Node::Number(_) | Node::Bool(_) => format!(" ({})", json_text(v)),
+                let shown = match v.kind() {
+                    Kind::Number | Kind::Bool => {
+                        format!(" ({})", String::from_utf8_lossy(v.raw()))
+                    }
                     _ => String::new(),
                 };
                 json_error(format!(
                     "the value at \"{pointer}\" is {}{shown}, not an integer that fits int64_t",
-                    type_name(v)
+                    type_name(v.kind())
                 ))
             })
         })?;
@@ -159,12 +181,13 @@ pub unsafe extern "C" fn firecrest_json_array_len(
 ) -> firecrest_status {
     boundary("firecrest_json_array_len", || {
         let out = Out::new(len_out, "len_out")?;
-        let n = at_pointer(json, pointer, |v, pointer| match v {
-            Node::Array(a) => Ok(a.len()),
-            other => Err(json_error(format!(
-                "the value at \"{pointer}\" is {}, not an array",
-                type_name(other)
-            ))),
+        let n = at_pointer(json, pointer, |v, pointer| {
+            v.array_len().ok_or_else(|| {
+                json_error(format!(
+                    "the value at \"{pointer}\" is {}, not an array",
+                    type_name(v.kind())
+                ))
+            })
         })?;
         out.write(n);
         Ok(())

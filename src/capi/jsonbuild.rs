@@ -1,11 +1,13 @@
-//! A typed value turned straight into the getters' document ([`Node`]), so that a JSON text the
-//! library hands to C comes with its parsed form already built: the C getters never parse what
-//! the library itself wrote. The text is then written from the document, and is the text
-//! `serde_json::to_string` gives for the value (same field order, numbers and escapes).
+//! A typed value written as the JSON text the library hands to C, together with the index the
+//! C getters read it by (a [`Doc`]): the getters never parse what the library itself wrote.
+//!
+//! The text is the one `serde_json::to_string` gives for the value (same field order, numbers
+//! and escapes). The index is one [`Slot`] per value, in document order, holding where the value
+//! (and its field name) sit in the text: a string without escapes is read from the text itself,
+//! so it is written once and stored nowhere else, and building the index allocates nothing per
+//! value.
 
-use super::jsondoc::Node;
 use serde::ser::{self, Serialize};
-use serde_json::Number;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -26,153 +28,538 @@ impl ser::Error for BuildError {
     }
 }
 
-type Owned = Node<'static>;
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Null,
+    Bool,
+    Number,
+    Str,
+    Array,
+    Object,
+}
 
-/// A document and the block of text its strings borrow from.
+/// One value of the text. Offsets are `u32` to keep the index small; a text of 4 GiB or more
+/// is refused when written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    /// A string's characters between its quotes; any other value's whole text.
+    start: u32,
+    len: u32,
+    /// The field name's characters between its quotes, when the value is an object's field.
+    key_start: u32,
+    key_len: u32,
+    /// One past this value's last slot: a container's contents follow it.
+    end: u32,
+    /// An array: where its element count, then its elements' slots, are in `Doc::elements`.
+    elements: u32,
+    kind: Kind,
+    /// The string's characters (or the field name's) hold escapes: read them unescaped.
+    escaped: bool,
+    key_escaped: bool,
+    /// An object whose field names are known to be distinct (a struct's: serde's derive names
+    /// each field once), so that a lookup may stop at the first name that matches.
+    distinct_keys: bool,
+}
+
+impl Slot {
+    fn new(kind: Kind, start: usize) -> Slot {
+        Slot {
+            start: start as u32,
+            len: 0,
+            key_start: 0,
+            key_len: 0,
+            end: 0,
+            elements: 0,
+            kind,
+            escaped: false,
+            key_escaped: false,
+            distinct_keys: false,
+        }
+    }
+}
+
+/// The index of one JSON text (which it does not hold: the getters are given the text).
+#[derive(Default)]
 pub(crate) struct Doc {
-    /// Borrows from `strings`; read only through `&self`, so no borrow outlives the document.
-    root: Owned,
-    _strings: Strings,
+    slots: Vec<Slot>,
+    elements: Vec<u32>,
+    /// The length of the text, without its NUL.
+    text_len: usize,
+}
+
+/// A value found in a text through its [`Doc`].
+#[derive(Clone, Copy)]
+pub(crate) struct Found<'a> {
+    slot: &'a Slot,
+    doc: &'a Doc,
+    text: &'a [u8],
+}
+
+impl<'a> Found<'a> {
+    pub(crate) fn kind(&self) -> Kind {
+        self.slot.kind
+    }
+
+    /// The value's own bytes in the text: a string's characters as written (escaped), any
+    /// other value's compact JSON text.
+    pub(crate) fn raw(&self) -> &'a [u8] {
+        let start = self.slot.start as usize;
+        &self.text[start..start + self.slot.len as usize]
+    }
+
+    /// A string's characters, unescaped (None for any other value). A string without escapes
+    /// is its bytes in the text, which came from a `&str`: UTF-8 already.
+    pub(crate) fn string(&self) -> Option<Cow<'a, [u8]>> {
+        if self.slot.kind != Kind::Str {
+            return None;
+        }
+        if self.slot.escaped {
+            unescape(quoted(self.text, self.slot.start, self.slot.len))
+                .map(|s| Cow::Owned(s.into_bytes()))
+        } else {
+            Some(Cow::Borrowed(self.raw()))
+        }
+    }
+
+    /// An array's length (None for any other value).
+    pub(crate) fn array_len(&self) -> Option<usize> {
+        (self.slot.kind == Kind::Array)
+            .then(|| self.doc.elements[self.slot.elements as usize] as usize)
+    }
+}
+
+/// A string or key with its quotes, as written.
+fn quoted(text: &[u8], start: u32, len: u32) -> &[u8] {
+    &text[start as usize - 1..(start + len) as usize + 1]
+}
+
+fn unescape(quoted: &[u8]) -> Option<String> {
+    serde_json::from_slice(quoted).ok()
 }
 
 impl Doc {
-    pub(crate) fn root(&self) -> &Node<'_> {
-        &self.root
+    /// The length of the text this document indexes.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text_len
+    }
+
+    /// The value at the RFC 6901 `pointer` ("" is the whole document) of `text`, the text this
+    /// document was written with. A repeated field name finds its last value, as with
+    /// `serde_json::Value`.
+    pub(crate) fn pointer<'a>(&'a self, text: &'a [u8], pointer: &str) -> Option<Found<'a>> {
+        let mut here = 0usize;
+        let mut rest = pointer.as_bytes();
+        if let Some((&first, after)) = rest.split_first() {
+            if first != b'/' {
+                return None;
+            }
+            rest = after;
+            loop {
+                // One reference token, up to the next '/': scanned once, for its end and for
+                // whether it holds an escape.
+                let (mut end, mut tilde) = (0, false);
+                while end < rest.len() && rest[end] != b'/' {
+                    tilde |= rest[end] == b'~';
+                    end += 1;
+                }
+                let token: Cow<[u8]> = if tilde {
+                    let t = String::from_utf8_lossy(&rest[..end]);
+                    Cow::Owned(t.replace("~1", "/").replace("~0", "~").into_bytes())
+                } else {
+                    Cow::Borrowed(&rest[..end])
+                };
+                let slot = self.slots.get(here)?;
+                here = match slot.kind {
+                    Kind::Object => self.field(text, here, &token)?,
+                    Kind::Array => {
+                        let at = slot.elements as usize;
+                        let count = self.elements[at] as usize;
+                        let i = array_index(&token).filter(|&i| i < count)?;
+                        self.elements[at + 1 + i] as usize
+                    }
+                    _ => return None,
+                };
+                if end == rest.len() {
+                    break;
+                }
+                rest = &rest[end + 1..];
+            }
+        }
+        Some(Found {
+            slot: self.slots.get(here)?,
+            doc: self,
+            text,
+        })
+    }
+
+    /// The slot of the last field named `name` of the object at `object` (the first, when
+    /// its names are distinct).
+    fn field(&self, text: &[u8], object: usize, name: &[u8]) -> Option<usize> {
+        let (end, distinct) = (
+            self.slots[object].end as usize,
+            self.slots[object].distinct_keys,
+        );
+        let (mut i, mut found) = (object + 1, None);
+        while i < end {
+            let slot = &self.slots[i];
+            let start = slot.key_start as usize;
+            let same = if slot.key_escaped {
+                unescape(quoted(text, slot.key_start, slot.key_len))
+                    .is_some_and(|k| k.as_bytes() == name)
+            } else {
+                slot.key_len as usize == name.len() && &text[start..start + name.len()] == name
+            };
+            if same {
+                found = Some(i);
+                if distinct {
+                    break;
+                }
+            }
+            i = slot.end as usize;
+        }
+        found
     }
 }
 
-/// The strings of one document, copied into a few large blocks rather than one allocation
-/// each: a 5,000-entry listing has 40,000 strings, and as many allocations and frees made the
-/// allocator give its heap back and take it again on every call.
-struct Strings {
-    blocks: Vec<String>,
-}
-
-const BLOCK: usize = 16 * 1024;
-
-impl Strings {
-    fn add(&mut self, s: &str) -> &'static str {
-        if s.is_empty() {
-            return "";
-        }
-        let room = self.blocks.last().map_or(0, |b| b.capacity() - b.len());
-        if room < s.len() {
-            self.blocks.push(String::with_capacity(s.len().max(BLOCK)));
-        }
-        let Some(block) = self.blocks.last_mut() else {
-            unreachable!("a block was just added")
-        };
-        let start = block.len();
-        block.push_str(s);
-        let added: *const str = &block[start..];
-        // SAFETY: `push_str` within the capacity never moves a block's buffer, blocks are never
-        // shrunk or removed, and moving a `String` does not move its buffer; the `Doc` holding
-        // these blocks is the only owner of nodes borrowing from them and hands them out only
-        // borrowed from itself.
-        unsafe { &*added }
+/// An array index as RFC 6901 writes it: decimal digits, no leading zero but "0" itself.
+fn array_index(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
+        return None;
     }
-}
-
-/// The document of `value`, as serde_json would write it.
-pub(crate) fn to_node<T: Serialize + ?Sized>(value: &T) -> Result<Doc, BuildError> {
-    let mut strings = Strings { blocks: Vec::new() };
-    let root = value.serialize(NodeSerializer(&mut strings))?;
-    Ok(Doc {
-        root,
-        _strings: strings,
+    digits.iter().try_fold(0usize, |n, &d| {
+        let d = d.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(usize::from(d))
     })
 }
 
-/// `{"variant": value}`, serde_json's form of a non-unit enum variant.
-fn tagged(variant: &'static str, value: Owned) -> Owned {
-    Node::Object(vec![(Cow::Borrowed(variant), value)])
+/// Whether `s` holds a byte JSON escapes (below 0x20, `"` or `\\`), looked for eight bytes at a
+/// time: most strings of a listing have none and are copied whole.
+pub(crate) fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of a byte lane is set for some lane below `n` (exact as to whether any is,
+    // for n <= 0x80); a byte of 0x80 or more never counts.
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(lanes);
+        if below(v, 0x20)
+            | below(v ^ (ONES * u64::from(b'"')), 1)
+            | below(v ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+        {
+            return true;
+        }
+    }
+    // The last bytes, in a word filled up with spaces (which need no escape).
+    let tail = chunks.remainder();
+    let mut lanes = [b' '; 8];
+    lanes[..tail.len()].copy_from_slice(tail);
+    let v = u64::from_le_bytes(lanes);
+    below(v, 0x20)
+        | below(v ^ (ONES * u64::from(b'"')), 1)
+        | below(v ^ (ONES * u64::from(b'\\')), 1)
+        != 0
 }
 
-struct NodeSerializer<'a>(&'a mut Strings);
+/// Writes `value`'s JSON text into `text` (emptied first) and its index into `doc` (emptied
+/// first): both may be buffers of an earlier text, reused.
+pub(crate) fn write<T: Serialize + ?Sized>(
+    value: &T,
+    text: &mut Vec<u8>,
+    doc: &mut Doc,
+) -> Result<(), BuildError> {
+    text.clear();
+    doc.slots.clear();
+    doc.elements.clear();
+    let mut w = Writer {
+        text,
+        doc,
+        key: None,
+    };
+    value.serialize(&mut w)?;
+    if u32::try_from(w.text.len()).is_err() {
+        return Err(BuildError("the JSON text is 4 GiB or more".into()));
+    }
+    w.doc.text_len = w.text.len();
+    Ok(())
+}
 
-impl<'a> ser::Serializer for NodeSerializer<'a> {
-    type Ok = Owned;
+/// A field name's place in the text, waiting for its value's slot.
+#[derive(Clone, Copy)]
+struct Key {
+    start: u32,
+    len: u32,
+    escaped: bool,
+}
+
+struct Writer<'a> {
+    text: &'a mut Vec<u8>,
+    doc: &'a mut Doc,
+    key: Option<Key>,
+}
+
+impl<'a> Writer<'a> {
+    /// Starts a value's slot (at the current end of the text); its index.
+    fn open(&mut self, kind: Kind) -> usize {
+        let mut slot = Slot::new(kind, self.text.len());
+        if let Some(key) = self.key.take() {
+            slot.key_start = key.start;
+            slot.key_len = key.len;
+            slot.key_escaped = key.escaped;
+        }
+        self.doc.slots.push(slot);
+        self.doc.slots.len() - 1
+    }
+
+    /// Ends the value of slot `i` at the current end of the text.
+    fn close(&mut self, i: usize) {
+        let end = self.doc.slots.len() as u32;
+        let len = self.text.len() as u32;
+        let slot = &mut self.doc.slots[i];
+        slot.len = len.wrapping_sub(slot.start);
+        slot.end = end;
+    }
+
+    fn scalar(&mut self, kind: Kind, write: impl FnOnce(&mut Vec<u8>)) {
+        let i = self.open(kind);
+        write(self.text);
+        self.close(i);
+    }
+
+    /// A number as serde_json writes it (a non-finite float is `null`).
+    fn number<N: Serialize>(&mut self, n: N) {
+        let i = self.open(Kind::Number);
+        // Writing into a Vec cannot fail.
+        serde_json::to_writer(&mut *self.text, &n).unwrap_or(());
+        if self.text[self.doc.slots[i].start as usize..] == *b"null" {
+            self.doc.slots[i].kind = Kind::Null;
+        }
+        self.close(i);
+    }
+
+    /// A JSON string; where its characters are, and whether they hold escapes.
+    fn string(&mut self, s: &str) -> (u32, u32, bool) {
+        let escaped = needs_escape(s.as_bytes());
+        let open = self.text.len() as u32;
+        if escaped {
+            serde_json::to_writer(&mut *self.text, s).unwrap_or(());
+        } else {
+            self.text.reserve(s.len() + 2);
+            self.text.push(b'"');
+            self.text.extend_from_slice(s.as_bytes());
+            self.text.push(b'"');
+        }
+        // Between the opening quote and the closing one.
+        let len = self.text.len() as u32 - open - 2;
+        (open + 1, len, escaped)
+    }
+
+    fn str_value(&mut self, s: &str) {
+        let i = self.open(Kind::Str);
+        let (start, len, escaped) = self.string(s);
+        let slot = &mut self.doc.slots[i];
+        slot.start = start;
+        slot.len = len;
+        slot.escaped = escaped;
+        slot.end = i as u32 + 1;
+    }
+
+    /// A field name, then the `:`; its value's slot takes it.
+    fn key(&mut self, name: &str) {
+        let (start, len, escaped) = self.string(name);
+        self.text.push(b':');
+        self.key = Some(Key {
+            start,
+            len,
+            escaped,
+        });
+    }
+
+    fn compound<'w>(&'w mut self, kind: Kind, variant: Option<&'static str>) -> Compound<'w, 'a> {
+        let outer = variant.map(|v| {
+            let i = self.open(Kind::Object);
+            self.text.push(b'{');
+            self.key(v);
+            i
+        });
+        let slot = self.open(kind);
+        self.text
+            .push(if kind == Kind::Array { b'[' } else { b'{' });
+        Compound {
+            w: self,
+            slot,
+            outer,
+            first: true,
+        }
+    }
+}
+
+impl<'a> Writer<'a> {
+    /// A struct's object: its field names are distinct.
+    fn structure<'w>(&'w mut self, variant: Option<&'static str>) -> Compound<'w, 'a> {
+        let c = self.compound(Kind::Object, variant);
+        c.w.doc.slots[c.slot].distinct_keys = true;
+        c
+    }
+}
+
+/// An array or object being written; `outer`, the `{"variant": …}` around it.
+struct Compound<'w, 'a> {
+    w: &'w mut Writer<'a>,
+    slot: usize,
+    outer: Option<usize>,
+    first: bool,
+}
+
+impl Compound<'_, '_> {
+    fn comma(&mut self) {
+        if !self.first {
+            self.w.text.push(b',');
+        }
+        self.first = false;
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
+        self.comma();
+        v.serialize(&mut *self.w)
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, name: &str, v: &T) -> Result<(), BuildError> {
+        self.comma();
+        self.w.key(name);
+        v.serialize(&mut *self.w)
+    }
+
+    fn finish(self) -> Result<(), BuildError> {
+        let w = self.w;
+        let kind = w.doc.slots[self.slot].kind;
+        w.text.push(if kind == Kind::Array { b']' } else { b'}' });
+        w.close(self.slot);
+        if kind == Kind::Array {
+            // The elements are the slots from here to the end, each one's `end` leading to the
+            // next: listed once, so that the getters find any of them without walking.
+            let at = w.doc.elements.len();
+            w.doc.elements.push(0);
+            let (mut i, end) = (self.slot + 1, w.doc.slots[self.slot].end as usize);
+            while i < end {
+                w.doc.elements.push(i as u32);
+                i = w.doc.slots[i].end as usize;
+            }
+            w.doc.elements[at] = (w.doc.elements.len() - at - 1) as u32;
+            w.doc.slots[self.slot].elements = at as u32;
+        }
+        if let Some(outer) = self.outer {
+            w.text.push(b'}');
+            w.close(outer);
+        }
+        Ok(())
+    }
+}
+
+/// A map key as serde_json accepts one: a string, or a number or boolean written as text.
+fn key_text<T: Serialize + ?Sized>(key: &T) -> Result<String, BuildError> {
+    let text = serde_json::to_string(key).map_err(|e| BuildError(e.to_string()))?;
+    match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str(&text).map_err(|e| BuildError(e.to_string())),
+        Some(b'0'..=b'9' | b'-' | b't' | b'f') => Ok(text),
+        _ => Err(BuildError("key must be a string".into())),
+    }
+}
+
+impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
+    type Ok = ();
     type Error = BuildError;
-    type SerializeSeq = Seq<'a>;
-    type SerializeTuple = Seq<'a>;
-    type SerializeTupleStruct = Seq<'a>;
-    type SerializeTupleVariant = Seq<'a>;
-    type SerializeMap = Map<'a>;
-    type SerializeStruct = Map<'a>;
-    type SerializeStructVariant = Map<'a>;
+    type SerializeSeq = Compound<'w, 'a>;
+    type SerializeTuple = Compound<'w, 'a>;
+    type SerializeTupleStruct = Compound<'w, 'a>;
+    type SerializeTupleVariant = Compound<'w, 'a>;
+    type SerializeMap = Compound<'w, 'a>;
+    type SerializeStruct = Compound<'w, 'a>;
+    type SerializeStructVariant = Compound<'w, 'a>;
 
-    fn serialize_bool(self, v: bool) -> Result<Owned, BuildError> {
-        Ok(Node::Bool(v))
+    fn serialize_bool(self, v: bool) -> Result<(), BuildError> {
+        self.scalar(Kind::Bool, |t| {
+            t.extend_from_slice(if v { b"true" } else { b"false" })
+        });
+        Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<Owned, BuildError> {
+    fn serialize_i8(self, v: i8) -> Result<(), BuildError> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i16(self, v: i16) -> Result<Owned, BuildError> {
+    fn serialize_i16(self, v: i16) -> Result<(), BuildError> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i32(self, v: i32) -> Result<Owned, BuildError> {
+    fn serialize_i32(self, v: i32) -> Result<(), BuildError> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i64(self, v: i64) -> Result<Owned, BuildError> {
-        Ok(Node::Number(v.into()))
+    fn serialize_i64(self, v: i64) -> Result<(), BuildError> {
+        self.number(v);
+        Ok(())
     }
-    fn serialize_u8(self, v: u8) -> Result<Owned, BuildError> {
+    fn serialize_u8(self, v: u8) -> Result<(), BuildError> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u16(self, v: u16) -> Result<Owned, BuildError> {
+    fn serialize_u16(self, v: u16) -> Result<(), BuildError> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u32(self, v: u32) -> Result<Owned, BuildError> {
+    fn serialize_u32(self, v: u32) -> Result<(), BuildError> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u64(self, v: u64) -> Result<Owned, BuildError> {
-        Ok(Node::Number(v.into()))
+    fn serialize_u64(self, v: u64) -> Result<(), BuildError> {
+        self.number(v);
+        Ok(())
     }
-    fn serialize_f32(self, v: f32) -> Result<Owned, BuildError> {
-        // Through its shortest decimal text, as serde_json writes an f32 (0.1, not 0.100000001…).
-        let shortest: f64 = v.to_string().parse().unwrap_or(f64::NAN);
-        self.serialize_f64(if v.is_finite() { shortest } else { f64::NAN })
+    fn serialize_f32(self, v: f32) -> Result<(), BuildError> {
+        self.number(v);
+        Ok(())
     }
-    fn serialize_f64(self, v: f64) -> Result<Owned, BuildError> {
-        // serde_json writes a non-finite number as null.
-        Ok(Number::from_f64(v).map_or(Node::Null, Node::Number))
+    fn serialize_f64(self, v: f64) -> Result<(), BuildError> {
+        self.number(v);
+        Ok(())
     }
-    fn serialize_char(self, v: char) -> Result<Owned, BuildError> {
+    fn serialize_char(self, v: char) -> Result<(), BuildError> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
-    fn serialize_str(self, v: &str) -> Result<Owned, BuildError> {
-        Ok(Node::Str(Cow::Borrowed(self.0.add(v))))
+    fn serialize_str(self, v: &str) -> Result<(), BuildError> {
+        self.str_value(v);
+        Ok(())
     }
-    fn serialize_bytes(self, v: &[u8]) -> Result<Owned, BuildError> {
-        Ok(Node::Array(
-            v.iter().map(|b| Node::Number((*b).into())).collect(),
-        ))
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), BuildError> {
+        let mut seq = self.compound(Kind::Array, None);
+        for b in v {
+            seq.element(b)?;
+        }
+        seq.finish()
     }
-    fn serialize_none(self) -> Result<Owned, BuildError> {
-        Ok(Node::Null)
+    fn serialize_none(self) -> Result<(), BuildError> {
+        self.serialize_unit()
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Owned, BuildError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), BuildError> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<Owned, BuildError> {
-        Ok(Node::Null)
+    fn serialize_unit(self) -> Result<(), BuildError> {
+        self.scalar(Kind::Null, |t| t.extend_from_slice(b"null"));
+        Ok(())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Owned, BuildError> {
-        Ok(Node::Null)
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), BuildError> {
+        self.serialize_unit()
     }
     fn serialize_unit_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<Owned, BuildError> {
-        Ok(Node::Str(Cow::Borrowed(variant)))
+    ) -> Result<(), BuildError> {
+        self.serialize_str(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<Owned, BuildError> {
+    ) -> Result<(), BuildError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -181,93 +568,65 @@ impl<'a> ser::Serializer for NodeSerializer<'a> {
         _: u32,
         variant: &'static str,
         value: &T,
-    ) -> Result<Owned, BuildError> {
-        Ok(tagged(variant, value.serialize(self)?))
+    ) -> Result<(), BuildError> {
+        let outer = self.open(Kind::Object);
+        self.text.push(b'{');
+        self.key(variant);
+        value.serialize(&mut *self)?;
+        self.text.push(b'}');
+        self.close(outer);
+        Ok(())
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'a>, BuildError> {
-        Ok(Seq {
-            strings: self.0,
-            items: Vec::with_capacity(len.unwrap_or(0)),
-            variant: None,
-        })
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(Kind::Array, None))
     }
-    fn serialize_tuple(self, len: usize) -> Result<Seq<'a>, BuildError> {
-        self.serialize_seq(Some(len))
+    fn serialize_tuple(self, _: usize) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(Kind::Array, None))
     }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Seq<'a>, BuildError> {
-        self.serialize_seq(Some(len))
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(Kind::Array, None))
     }
     fn serialize_tuple_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-        len: usize,
-    ) -> Result<Seq<'a>, BuildError> {
-        Ok(Seq {
-            strings: self.0,
-            items: Vec::with_capacity(len),
-            variant: Some(variant),
-        })
+        _: usize,
+    ) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(Kind::Array, Some(variant)))
     }
-    fn serialize_map(self, len: Option<usize>) -> Result<Map<'a>, BuildError> {
-        Ok(Map {
-            strings: self.0,
-            fields: Vec::with_capacity(len.unwrap_or(0)),
-            key: None,
-            variant: None,
-        })
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(Kind::Object, None))
     }
-    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Map<'a>, BuildError> {
-        self.serialize_map(Some(len))
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.structure(None))
     }
     fn serialize_struct_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-        len: usize,
-    ) -> Result<Map<'a>, BuildError> {
-        Ok(Map {
-            strings: self.0,
-            fields: Vec::with_capacity(len),
-            key: None,
-            variant: Some(variant),
-        })
+        _: usize,
+    ) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.structure(Some(variant)))
     }
 }
 
-struct Seq<'a> {
-    strings: &'a mut Strings,
-    items: Vec<Owned>,
-    variant: Option<&'static str>,
-}
-
-impl Seq<'_> {
-    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), BuildError> {
-        self.items
-            .push(value.serialize(NodeSerializer(self.strings))?);
-        Ok(())
-    }
-    fn finish(self) -> Result<Owned, BuildError> {
-        let array = Node::Array(self.items);
-        Ok(match self.variant {
-            Some(v) => tagged(v, array),
-            None => array,
-        })
-    }
-}
-
-/// serde asks for one trait per sequence form; all four are a `Seq`'s `push` and `finish`.
+/// serde asks for one trait per sequence form; all four are a `Compound`'s `element` and
+/// `finish`.
 macro_rules! seq_forms {
     ($($form:ident :: $add:ident),*) => {$(
-        impl ser::$form for Seq<'_> {
-            type Ok = Owned;
+        impl ser::$form for Compound<'_, '_> {
+            type Ok = ();
             type Error = BuildError;
             fn $add<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-                self.push(v)
+                self.element(v)
             }
-            fn end(self) -> Result<Owned, BuildError> {
+            fn end(self) -> Result<(), BuildError> {
                 self.finish()
             }
         }
@@ -281,95 +640,54 @@ seq_forms!(
     SerializeTupleVariant::serialize_field
 );
 
-struct Map<'a> {
-    strings: &'a mut Strings,
-    fields: Vec<(Cow<'static, str>, Owned)>,
-    key: Option<Cow<'static, str>>,
-    variant: Option<&'static str>,
-}
-
-impl Map<'_> {
-    fn finish(self) -> Result<Owned, BuildError> {
-        let object = Node::Object(self.fields);
-        Ok(match self.variant {
-            Some(v) => tagged(v, object),
-            None => object,
-        })
-    }
-}
-
-/// A map key as serde_json accepts one: a string, or a number, boolean or char written as text.
-fn key_text<T: Serialize + ?Sized>(
-    key: &T,
-    strings: &mut Strings,
-) -> Result<Cow<'static, str>, BuildError> {
-    match key.serialize(NodeSerializer(strings))? {
-        Node::Str(s) => Ok(s),
-        Node::Number(n) => Ok(Cow::Owned(n.to_string())),
-        Node::Bool(b) => Ok(Cow::Borrowed(if b { "true" } else { "false" })),
-        _ => Err(BuildError("key must be a string".into())),
-    }
-}
-
-impl ser::SerializeMap for Map<'_> {
-    type Ok = Owned;
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
     type Error = BuildError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), BuildError> {
-        self.key = Some(key_text(key, self.strings)?);
+        let name = key_text(key)?;
+        self.comma();
+        self.w.key(&name);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-        let key = self
-            .key
-            .take()
-            .ok_or_else(|| BuildError("a map value without its key".into()))?;
-        self.fields
-            .push((key, v.serialize(NodeSerializer(self.strings))?));
-        Ok(())
+        if self.w.key.is_none() {
+            return Err(BuildError("a map value without its key".into()));
+        }
+        v.serialize(&mut *self.w)
     }
-    fn end(self) -> Result<Owned, BuildError> {
+    fn end(self) -> Result<(), BuildError> {
         self.finish()
     }
 }
 
-impl ser::SerializeStruct for Map<'_> {
-    type Ok = Owned;
-    type Error = BuildError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), BuildError> {
-        self.fields.push((
-            Cow::Borrowed(key),
-            v.serialize(NodeSerializer(self.strings))?,
-        ));
-        Ok(())
-    }
-    fn end(self) -> Result<Owned, BuildError> {
-        self.finish()
-    }
+/// serde asks for one trait per struct form; both are a `Compound`'s `field` and `finish`.
+macro_rules! struct_forms {
+    ($($form:ident),*) => {$(
+        impl ser::$form for Compound<'_, '_> {
+            type Ok = ();
+            type Error = BuildError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                name: &'static str,
+                v: &T,
+            ) -> Result<(), BuildError> {
+                self.field(name, v)
+            }
+            fn end(self) -> Result<(), BuildError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Map<'_> {
-    type Ok = Owned;
-    type Error = BuildError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), BuildError> {
-        ser::SerializeStruct::serialize_field(self, key, v)
-    }
-    fn end(self) -> Result<Owned, BuildError> {
-        self.finish()
-    }
-}
+struct_forms!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capi::jsondoc::Node;
     use serde::Serialize;
+    use serde_json::Value;
     use std::collections::BTreeMap;
 
     #[derive(Serialize)]
@@ -408,8 +726,51 @@ mod tests {
         }
     }
 
+    fn written<T: Serialize + ?Sized>(value: &T) -> (Vec<u8>, Doc) {
+        let (mut text, mut doc) = (b"left over".to_vec(), Doc::default());
+        write(value, &mut text, &mut doc).unwrap();
+        (text, doc)
+    }
+
+    /// What the index finds at `pointer`, read back as a value.
+    fn found(text: &[u8], doc: &Doc, pointer: &str) -> Option<Value> {
+        let v = doc.pointer(text, pointer)?;
+        Some(match v.kind() {
+            Kind::Str => {
+                Value::String(String::from_utf8(v.string().unwrap().into_owned()).unwrap())
+            }
+            _ => serde_json::from_slice(v.raw()).unwrap(),
+        })
+    }
+
+    /// What serde_json finds at `pointer`, written and read back the same way (reading a float
+    /// back is not exact without serde_json's `float_roundtrip`, so both sides read its text).
+    fn expected(value: &Value, pointer: &str) -> Option<Value> {
+        let v = value.pointer(pointer)?;
+        Some(serde_json::from_str(&v.to_string()).unwrap())
+    }
+
+    /// Every pointer of `v` that designates something, escaped as RFC 6901 says.
+    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    pointers(item, format!("{at}/{i}"), out);
+                }
+            }
+            Value::Object(fields) => {
+                for (k, item) in fields {
+                    let k = k.replace('~', "~0").replace('/', "~1");
+                    pointers(item, format!("{at}/{k}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+
     #[test]
-    fn the_text_written_from_the_document_is_serde_jsons() {
+    fn the_text_written_is_serde_jsons_and_its_index_finds_every_value() {
         let sample = Sample {
             name: "plain",
             escaped: "quote \" back \\ nul \0 tab \t é".into(),
@@ -433,41 +794,120 @@ mod tests {
             raw: vec![0, 255],
             skipped: None,
         };
-        let doc = to_node(&sample).unwrap();
-        let node = doc.root();
-        let mut written = Vec::new();
-        node.write_json(&mut written);
+        let (text, doc) = written(&sample);
         assert_eq!(
-            String::from_utf8(written).unwrap(),
+            String::from_utf8(text.clone()).unwrap(),
             serde_json::to_string(&sample).unwrap()
         );
-        assert!(matches!(node.pointer("/name"), Some(Node::Str(s)) if s == "plain"));
-        assert!(matches!(
-            node.pointer("/shapes/3/Named/w"),
-            Some(Node::Number(_))
-        ));
+        let value: Value = serde_json::from_slice(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&value, String::new(), &mut all);
+        for p in &all {
+            assert_eq!(found(&text, &doc, p), expected(&value, p), "{p}");
+        }
+        assert_eq!(doc.pointer(&text, "/nan").unwrap().kind(), Kind::Null);
+        assert_eq!(doc.pointer(&text, "/shapes").unwrap().array_len(), Some(4));
+        assert_eq!(doc.pointer(&text, "/shapes/4").map(|v| v.kind()), None);
     }
 
     #[test]
-    fn strings_of_any_length_keep_their_text_across_blocks() {
-        let long = "x".repeat(BLOCK + 3);
-        let values: Vec<String> = ["", "a", &long, "", "tail"]
+    fn pointers_find_what_serde_json_finds() {
+        let text = r#"{"a":[{"x":1},{"y":"t\"u"}],"a/b":{"m~n":true},"d":2,"d":3,"":0,"z":null}"#;
+        let node: Node = serde_json::from_str(text).unwrap();
+        let (written, doc) = written(&node);
+        let value: Value = serde_json::from_str(text).unwrap();
+        for p in [
+            "",
+            "/a",
+            "/a/0",
+            "/a/0/x",
+            "/a/1/y",
+            "/a~1b/m~0n",
+            "/d",
+            "/",
+            "/z",
+            "/a/01",
+            "/a/+1",
+            "/a/2",
+            "/a/-",
+            "/a/99999999999999999999999",
+            "/nope",
+            "/a/0/x/deeper",
+            "a",
+        ] {
+            // serde_json keeps the last of a repeated key; so does the index.
+            assert_eq!(
+                found(&written, &doc, p),
+                expected(&value, p),
+                "pointer {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_needing_an_escape_are_found_at_any_place() {
+        let special: Vec<u8> = (0u8..0x20).chain([b'"', b'\\']).collect();
+        for len in 1..20 {
+            let plain: Vec<u8> = (0..len)
+                .map(|i| [b'a', 0x7f, 0x20, 0x80, 0xff][i % 5])
+                .collect();
+            assert!(!needs_escape(&plain), "{plain:?}");
+            for at in 0..len {
+                for &b in &special {
+                    let mut bytes = plain.clone();
+                    bytes[at] = b;
+                    assert!(needs_escape(&bytes), "{bytes:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_array_is_indexed_element_by_element() {
+        let long = "x".repeat(70_000);
+        let values: Vec<String> = ["", "a", &long, "", "tail\n"]
             .iter()
             .map(|s| s.to_string())
             .chain((0..3000).map(|i| format!("entry-{i:05}")))
             .collect();
-        let doc = to_node(&values).unwrap();
-        let mut written = Vec::new();
-        doc.root().write_json(&mut written);
-        assert_eq!(written, serde_json::to_vec(&values).unwrap());
-        assert!(matches!(doc.root().pointer("/2"), Some(Node::Str(s)) if *s == long));
-        assert!(matches!(doc.root().pointer("/0"), Some(Node::Str(s)) if s.is_empty()));
+        let (text, doc) = written(&values);
+        assert_eq!(text, serde_json::to_vec(&values).unwrap());
+        let root = doc.pointer(&text, "").unwrap();
+        assert_eq!(root.array_len(), Some(values.len()));
+        for (i, v) in values.iter().enumerate() {
+            let got = doc.pointer(&text, &format!("/{i}")).unwrap();
+            assert_eq!(got.string().unwrap(), v.as_bytes());
+        }
     }
 
     #[test]
     fn a_key_that_is_no_text_is_an_error_as_in_serde_json() {
         let map: BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
-        assert!(to_node(&map).is_err());
+        let (mut text, mut doc) = (Vec::new(), Doc::default());
+        assert!(write(&map, &mut text, &mut doc).is_err());
         assert!(serde_json::to_string(&map).is_err());
+    }
+
+    mod properties {
+        use super::*;
+        use crate::properties::{any_json, config};
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Any value is written as serde_json writes it, and every value inside it is
+            /// found at its pointer, the same as serde_json finds it.
+            #[test]
+            fn any_value_is_written_as_serde_json_and_found_everywhere(value in any_json()) {
+                let (text, doc) = written(&value);
+                prop_assert_eq!(&text, &serde_json::to_vec(&value).unwrap());
+                let mut all = Vec::new();
+                pointers(&value, String::new(), &mut all);
+                for p in &all {
+                    prop_assert_eq!(found(&text, &doc, p), expected(&value, p), "{}", p);
+                }
+            }
+        }
     }
 }

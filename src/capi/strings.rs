@@ -1,17 +1,17 @@
 //! Strings the library hands to C: allocated here, freed only by firecrest_string_free().
 
 use super::boundary::{firecrest_status, CError, CResult};
-use super::jsonbuild::{self, to_node};
+use super::jsonbuild;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, LazyLock, Mutex};
 
-/// The parsed form of a JSON text this library handed out and C has not freed yet, built from
-/// the typed value as the text was written: a C program reading many values out of one listing
-/// never parses it (parsing it once per value made reading a large listing quadratic; parsing it
-/// once still cost as much as writing it).
+/// The index of a JSON text this library handed out and C has not freed yet, written with the
+/// text: a C program reading many values out of one listing never parses it (parsing it once
+/// per value made reading a large listing quadratic; parsing it once still cost as much as
+/// writing it).
 type Doc = Arc<jsonbuild::Doc>;
 
 /// Hashes a text's address: addresses are distinct already, so one multiplication spreads them
@@ -45,8 +45,8 @@ fn handed() -> std::sync::MutexGuard<'static, HashMap<usize, Doc, BuildHasherDef
     HANDED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The parsed document of `p`, when `p` is a JSON text this library handed out; None for any
-/// other text.
+/// The index of `p`, when `p` is a JSON text this library handed out; None for any other
+/// text.
 pub(crate) fn handed_json(p: *const c_char) -> Option<Doc> {
     handed().get(&(p as usize)).cloned()
 }
@@ -58,9 +58,9 @@ pub(crate) fn c_string(s: String, what: &str) -> CResult<*mut c_char> {
 }
 
 /// A library-allocated C string holding a copy of `s`, allocated once at its final size.
-pub(crate) fn c_str(s: &str, what: &str) -> CResult<*mut c_char> {
+pub(crate) fn c_bytes(s: &[u8], what: &str) -> CResult<*mut c_char> {
     let mut bytes = Vec::with_capacity(s.len() + 1);
-    bytes.extend_from_slice(s.as_bytes());
+    bytes.extend_from_slice(s);
     c_string_bytes(bytes, what)
 }
 
@@ -77,12 +77,11 @@ fn c_string_bytes(bytes: Vec<u8>, what: &str) -> CResult<*mut c_char> {
 }
 
 /// The JSON text of a `src/types.rs` value (serde_json escapes NUL, so this cannot fail on it),
-/// registered with its document for the getters.
+/// registered with its index for the getters.
 pub(crate) fn c_json<T: Serialize + ?Sized>(value: &T) -> CResult<*mut c_char> {
-    let doc = to_node(value)
+    let (mut text, mut doc) = (Vec::with_capacity(4096), jsonbuild::Doc::default());
+    jsonbuild::write(value, &mut text, &mut doc)
         .map_err(|e| CError::new(firecrest_status::Internal, format!("serialising JSON: {e}")))?;
-    let mut text = Vec::with_capacity(4096);
-    doc.root().write_json(&mut text);
     // Room for the NUL, so that CString::new does not grow the buffer.
     text.reserve_exact(1);
     let p = c_string_bytes(text, "the JSON text")?;
