@@ -1605,6 +1605,10 @@ void firecrest_options_free(struct firecrest_options *o);
 /**
  * Frees a string returned by this library (a `char **..._out`). NULL is a no-op. Never pass a
  * string from anywhere else, and never free a library string with free().
+ *
+ * The memory of a freed JSON text (and of what the getters read it by) is kept for the next
+ * JSON text the library writes, so that listing a large directory again and again does not
+ * allocate it afresh each time: at most two such sets of buffers, none over 64 MiB.
  */
 void firecrest_string_free(char *s);
 

@@ -138,6 +138,11 @@ fn unescape(quoted: &[u8]) -> Option<String> {
 }
 
 impl Doc {
+    /// The bytes the index holds allocated.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>() + self.elements.capacity() * 4
+    }
+
     /// The length of the text this document indexes.
     pub(crate) fn text_len(&self) -> usize {
         self.text_len

@@ -14,6 +14,35 @@ use std::sync::{Arc, LazyLock, Mutex};
 /// writing it).
 type Doc = Arc<jsonbuild::Doc>;
 
+/// A JSON text handed out: its index, and the capacity of the buffer it was written in (the
+/// buffer is taken back whole when C frees the text).
+struct Handed {
+    doc: Doc,
+    capacity: usize,
+}
+
+/// The buffers of a JSON text and its index, kept after C freed them for the next text. A
+/// large listing's text and index are megabytes: allocated afresh for every call, the allocator
+/// gave them back to the kernel and took them again each time, page by page (hundreds of page
+/// faults per call, as much CPU as writing them).
+#[derive(Default)]
+struct Spare {
+    text: Vec<u8>,
+    doc: jsonbuild::Doc,
+}
+
+/// At most this many sets of buffers are kept (threads listing at the same time each need
+/// one), and none larger than `SPARE_BYTES`: what stays allocated after the last text is freed
+/// is bounded.
+const SPARES: usize = 2;
+const SPARE_BYTES: usize = 64 << 20;
+
+static SPARE: Mutex<Vec<Spare>> = Mutex::new(Vec::new());
+
+fn spares() -> std::sync::MutexGuard<'static, Vec<Spare>> {
+    SPARE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Hashes a text's address: addresses are distinct already, so one multiplication spreads them
 /// (SipHash's resistance to chosen keys buys nothing here, and costs on every get).
 #[derive(Default, Clone, Copy)]
@@ -37,18 +66,18 @@ impl Hasher for AddressHasher {
 
 /// Keyed by the text's address; an entry is removed by firecrest_string_free() before the
 /// memory can be reused.
-static HANDED: LazyLock<Mutex<HashMap<usize, Doc, BuildHasherDefault<AddressHasher>>>> =
-    LazyLock::new(Default::default);
+type HandedMap = HashMap<usize, Handed, BuildHasherDefault<AddressHasher>>;
 
-fn handed() -> std::sync::MutexGuard<'static, HashMap<usize, Doc, BuildHasherDefault<AddressHasher>>>
-{
+static HANDED: LazyLock<Mutex<HandedMap>> = LazyLock::new(Default::default);
+
+fn handed() -> std::sync::MutexGuard<'static, HandedMap> {
     HANDED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The index of `p`, when `p` is a JSON text this library handed out; None for any other
 /// text.
 pub(crate) fn handed_json(p: *const c_char) -> Option<Doc> {
-    handed().get(&(p as usize)).cloned()
+    handed().get(&(p as usize)).map(|h| h.doc.clone())
 }
 
 /// A library-allocated C string. Text with a NUL byte inside cannot be a C string, so it is an
@@ -79,27 +108,60 @@ fn c_string_bytes(bytes: Vec<u8>, what: &str) -> CResult<*mut c_char> {
 /// The JSON text of a `src/types.rs` value (serde_json escapes NUL, so this cannot fail on it),
 /// registered with its index for the getters.
 pub(crate) fn c_json<T: Serialize + ?Sized>(value: &T) -> CResult<*mut c_char> {
-    let (mut text, mut doc) = (Vec::with_capacity(4096), jsonbuild::Doc::default());
+    let Spare { mut text, mut doc } = spares().pop().unwrap_or_default();
     jsonbuild::write(value, &mut text, &mut doc)
         .map_err(|e| CError::new(firecrest_status::Internal, format!("serialising JSON: {e}")))?;
-    // Room for the NUL, so that CString::new does not grow the buffer.
-    text.reserve_exact(1);
-    let p = c_string_bytes(text, "the JSON text")?;
-    handed().insert(p as usize, Arc::new(doc));
-    Ok(p)
+    // No NUL inside: JSON's own characters are printable, and the writer escapes every control
+    // character of a string or a field name (as `\u0000` for NUL).
+    debug_assert!(!text.contains(&0));
+    text.push(0);
+    // Handed to C as it is, capacity and all, and taken back whole by firecrest_string_free().
+    let mut text = std::mem::ManuallyDrop::new(text);
+    let (p, capacity) = (text.as_mut_ptr(), text.capacity());
+    let doc = Arc::new(doc);
+    handed().insert(p as usize, Handed { doc, capacity });
+    Ok(p.cast::<c_char>())
+}
+
+/// Takes back the buffers of a JSON text C freed, keeping them for the next one when there is
+/// room.
+///
+/// # Safety
+/// `p` is the text `handed` was registered for by [`c_json`], now out of the registry.
+unsafe fn take_back(p: *mut c_char, handed: Handed) {
+    let len = handed.doc.text_len() + 1;
+    // SAFETY: c_json made `p` from a Vec<u8> of this length (the text and its NUL) and capacity
+    // and forgot it; C hands a text back once.
+    let mut text = Vec::from_raw_parts(p.cast::<u8>(), len, handed.capacity);
+    // A getter still holding the index (another thread reading a text being freed, which the
+    // C contract forbids) keeps it; only an index no one else holds is reused.
+    if let Ok(doc) = Arc::try_unwrap(handed.doc) {
+        if text.capacity() + doc.capacity_bytes() <= SPARE_BYTES {
+            let mut spares = spares();
+            if spares.len() < SPARES {
+                text.clear();
+                spares.push(Spare { text, doc });
+            }
+        }
+    }
 }
 
 /// Frees a string returned by this library (a `char **..._out`). NULL is a no-op. Never pass a
 /// string from anywhere else, and never free a library string with free().
+///
+/// The memory of a freed JSON text (and of what the getters read it by) is kept for the next
+/// JSON text the library writes, so that listing a large directory again and again does not
+/// allocate it afresh each time: at most two such sets of buffers, none over 64 MiB.
 #[no_mangle]
 pub unsafe extern "C" fn firecrest_string_free(s: *mut c_char) {
     if !s.is_null() {
         super::boundary::boundary_or("firecrest_string_free", (), || {
-            // Out of the map before the text is freed; the document is dropped after the lock
-            // is released, so other threads' getters do not wait on a large listing's drop.
-            let doc = handed().remove(&(s as usize));
-            drop(CString::from_raw(s));
-            drop(doc)
+            // Out of the map before the text is freed or reused.
+            let handed = handed().remove(&(s as usize));
+            match handed {
+                Some(handed) => take_back(s, handed),
+                None => drop(CString::from_raw(s)),
+            }
         });
     }
 }
