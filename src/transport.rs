@@ -102,7 +102,13 @@ impl Response {
         // Sized once from the announced length (bounded by the limit): a large listing is then
         // read without the doublings and copies of a growing buffer.
         let announced = self.content_length().unwrap_or(0).min(limit);
-        let mut data = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        let announced = usize::try_from(announced).unwrap_or(0);
+        let mut data = if announced >= KEEP_FROM {
+            spare_body()
+        } else {
+            Vec::new()
+        };
+        data.reserve(announced);
         io::Read::read_to_end(
             &mut self.inner.body_mut().with_config().limit(limit).reader(),
             &mut data,
@@ -200,10 +206,41 @@ impl Response {
     }
 }
 
-/// A JSON answer read whole, with what was being done (for its errors).
+/// A JSON answer read whole, with what was being done (for its errors). Its buffer is kept for
+/// the next answer when it is dropped.
 pub(crate) struct JsonText {
     text: String,
     context: String,
+}
+
+impl Drop for JsonText {
+    fn drop(&mut self) {
+        keep_body(std::mem::take(&mut self.text).into_bytes());
+    }
+}
+
+/// The buffer of a large answer read whole, kept for the next: a large listing's megabyte,
+/// allocated afresh for every call, went back to the kernel and was faulted in again page by
+/// page each time. One buffer, at most the largest answer allowed by default, is kept.
+static SPARE_BODY: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// Buffers smaller than this are not worth keeping: the allocator reuses them by itself.
+const KEEP_FROM: usize = 64 << 10;
+const KEEP_UP_TO: usize = 64 << 20;
+
+fn spare_body() -> Vec<u8> {
+    let mut spare = SPARE_BODY.lock().unwrap_or_else(|e| e.into_inner());
+    std::mem::take(&mut *spare)
+}
+
+fn keep_body(mut body: Vec<u8>) {
+    if (KEEP_FROM..=KEEP_UP_TO).contains(&body.capacity()) {
+        let mut spare = SPARE_BODY.lock().unwrap_or_else(|e| e.into_inner());
+        if spare.capacity() < body.capacity() {
+            body.clear();
+            *spare = body;
+        }
+    }
 }
 
 impl JsonText {

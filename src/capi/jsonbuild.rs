@@ -2,10 +2,11 @@
 //! C getters read it by (a [`Doc`]): the getters never parse what the library itself wrote.
 //!
 //! The text is the one `serde_json::to_string` gives for the value (same field order, numbers
-//! and escapes). The index is one [`Slot`] per value, in document order, holding where the value
-//! (and its field name) sit in the text: a string without escapes is read from the text itself,
-//! so it is written once and stored nowhere else, and building the index allocates nothing per
-//! value.
+//! and escapes). The index is one 16-byte [`Slot`] per value, in document order, holding where
+//! the value sits in the text (its field name is just before it): a string without escapes is
+//! read from the text itself, so it is written once and stored nowhere else, and building the
+//! index allocates nothing per value. A large listing's index is read and written while the
+//! text is, so its size is what the caches hold: it is kept small.
 
 use serde::ser::{self, Serialize};
 use std::borrow::Cow;
@@ -38,44 +39,26 @@ pub(crate) enum Kind {
     Object,
 }
 
-/// One value of the text. Offsets are `u32` to keep the index small; a text of 4 GiB or more
-/// is refused when written.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Slot {
-    /// A string's characters between its quotes; any other value's whole text.
-    start: u32,
-    len: u32,
-    /// The field name's characters between its quotes, when the value is an object's field.
-    key_start: u32,
-    key_len: u32,
-    /// One past this value's last slot: a container's contents follow it.
-    end: u32,
-    /// An array: where its element count, then its elements' slots, are in `Doc::elements`.
-    elements: u32,
-    kind: Kind,
-    /// The string's characters (or the field name's) hold escapes: read them unescaped.
-    escaped: bool,
-    key_escaped: bool,
-    /// An object whose field names are known to be distinct (a struct's: serde's derive names
-    /// each field once), so that a lookup may stop at the first name that matches.
-    distinct_keys: bool,
-}
+/// The largest text written: offsets, lengths and slot numbers then fit in 31 bits, leaving
+/// the top bit of a `u32` for a flag.
+const MAX_TEXT: usize = (1 << 31) - 1;
+const FLAG: u32 = 1 << 31;
 
-impl Slot {
-    fn new(kind: Kind, start: usize) -> Slot {
-        Slot {
-            start: start as u32,
-            len: 0,
-            key_start: 0,
-            key_len: 0,
-            end: 0,
-            elements: 0,
-            kind,
-            escaped: false,
-            key_escaped: false,
-            distinct_keys: false,
-        }
-    }
+/// One value of the text. Its kind is its first byte's (`"`, `{`, `[`, `n`, `t`/`f`, else a
+/// number); an object's field name is the string just before the value and its `:`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Slot {
+    /// Where the value's text starts (a string's opening quote), and its length.
+    open: u32,
+    len: u32,
+    /// The length of the field name's characters, when the value is an object's field; `FLAG`
+    /// set when they hold escapes.
+    key: u32,
+    /// An object: one past its last slot, `FLAG` set when its field names are known distinct
+    /// (a struct's: serde's derive names each field once), so a lookup may stop at the first
+    /// match. An array: where its element count, its end slot and its elements' slots are in
+    /// `Doc::elements`. A string: `FLAG` when its characters hold escapes.
+    aux: u32,
 }
 
 /// The index of one JSON text (which it does not hold: the getters are given the text).
@@ -83,6 +66,8 @@ impl Slot {
 pub(crate) struct Doc {
     slots: Vec<Slot>,
     elements: Vec<u32>,
+    /// The slots of the elements of the arrays being written (kept only to reuse its memory).
+    pending: Vec<u32>,
     /// The length of the text, without its NUL.
     text_len: usize,
 }
@@ -95,27 +80,42 @@ pub(crate) struct Found<'a> {
     text: &'a [u8],
 }
 
+fn kind_of(first: u8) -> Kind {
+    match first {
+        b'"' => Kind::Str,
+        b'{' => Kind::Object,
+        b'[' => Kind::Array,
+        b'n' => Kind::Null,
+        b't' | b'f' => Kind::Bool,
+        _ => Kind::Number,
+    }
+}
+
 impl<'a> Found<'a> {
     pub(crate) fn kind(&self) -> Kind {
-        self.slot.kind
+        kind_of(self.text[self.slot.open as usize])
     }
 
     /// The value's own bytes in the text: a string's characters as written (escaped), any
     /// other value's compact JSON text.
     pub(crate) fn raw(&self) -> &'a [u8] {
-        let start = self.slot.start as usize;
-        &self.text[start..start + self.slot.len as usize]
+        let (open, len) = (self.slot.open as usize, self.slot.len as usize);
+        if self.kind() == Kind::Str {
+            &self.text[open + 1..open + len - 1]
+        } else {
+            &self.text[open..open + len]
+        }
     }
 
     /// A string's characters, unescaped (None for any other value). A string without escapes
     /// is its bytes in the text, which came from a `&str`: UTF-8 already.
     pub(crate) fn string(&self) -> Option<Cow<'a, [u8]>> {
-        if self.slot.kind != Kind::Str {
+        if self.kind() != Kind::Str {
             return None;
         }
-        if self.slot.escaped {
-            unescape(quoted(self.text, self.slot.start, self.slot.len))
-                .map(|s| Cow::Owned(s.into_bytes()))
+        if self.slot.aux & FLAG != 0 {
+            let (open, len) = (self.slot.open as usize, self.slot.len as usize);
+            unescape(&self.text[open..open + len]).map(|s| Cow::Owned(s.into_bytes()))
         } else {
             Some(Cow::Borrowed(self.raw()))
         }
@@ -123,14 +123,8 @@ impl<'a> Found<'a> {
 
     /// An array's length (None for any other value).
     pub(crate) fn array_len(&self) -> Option<usize> {
-        (self.slot.kind == Kind::Array)
-            .then(|| self.doc.elements[self.slot.elements as usize] as usize)
+        (self.kind() == Kind::Array).then(|| self.doc.elements[self.slot.aux as usize] as usize)
     }
-}
-
-/// A string or key with its quotes, as written.
-fn quoted(text: &[u8], start: u32, len: u32) -> &[u8] {
-    &text[start as usize - 1..(start + len) as usize + 1]
 }
 
 fn unescape(quoted: &[u8]) -> Option<String> {
@@ -140,12 +134,23 @@ fn unescape(quoted: &[u8]) -> Option<String> {
 impl Doc {
     /// The bytes the index holds allocated.
     pub(crate) fn capacity_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Slot>() + self.elements.capacity() * 4
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + (self.elements.capacity() + self.pending.capacity()) * 4
     }
 
     /// The length of the text this document indexes.
     pub(crate) fn text_len(&self) -> usize {
         self.text_len
+    }
+
+    /// One past the last slot of the value at slot `i`.
+    fn end(&self, text: &[u8], i: usize) -> usize {
+        let slot = &self.slots[i];
+        match text[slot.open as usize] {
+            b'{' => (slot.aux & !FLAG) as usize,
+            b'[' => self.elements[slot.aux as usize + 1] as usize,
+            _ => i + 1,
+        }
     }
 
     /// The value at the RFC 6901 `pointer` ("" is the whole document) of `text`, the text this
@@ -174,13 +179,13 @@ impl Doc {
                     Cow::Borrowed(&rest[..end])
                 };
                 let slot = self.slots.get(here)?;
-                here = match slot.kind {
-                    Kind::Object => self.field(text, here, &token)?,
-                    Kind::Array => {
-                        let at = slot.elements as usize;
+                here = match text[slot.open as usize] {
+                    b'{' => self.field(text, here, &token)?,
+                    b'[' => {
+                        let at = slot.aux as usize;
                         let count = self.elements[at] as usize;
                         let i = array_index(&token).filter(|&i| i < count)?;
-                        self.elements[at + 1 + i] as usize
+                        self.elements[at + 2 + i] as usize
                     }
                     _ => return None,
                 };
@@ -200,19 +205,18 @@ impl Doc {
     /// The slot of the last field named `name` of the object at `object` (the first, when
     /// its names are distinct).
     fn field(&self, text: &[u8], object: usize, name: &[u8]) -> Option<usize> {
-        let (end, distinct) = (
-            self.slots[object].end as usize,
-            self.slots[object].distinct_keys,
-        );
+        let aux = self.slots[object].aux;
+        let (end, distinct) = ((aux & !FLAG) as usize, aux & FLAG != 0);
         let (mut i, mut found) = (object + 1, None);
         while i < end {
             let slot = &self.slots[i];
-            let start = slot.key_start as usize;
-            let same = if slot.key_escaped {
-                unescape(quoted(text, slot.key_start, slot.key_len))
+            // The name's characters end two bytes before the value (its quote and the `:`).
+            let (key_end, key_len) = (slot.open as usize - 2, (slot.key & !FLAG) as usize);
+            let same = if slot.key & FLAG != 0 {
+                unescape(&text[key_end - key_len - 1..=key_end])
                     .is_some_and(|k| k.as_bytes() == name)
             } else {
-                slot.key_len as usize == name.len() && &text[start..start + name.len()] == name
+                key_len == name.len() && &text[key_end - key_len..key_end] == name
             };
             if same {
                 found = Some(i);
@@ -220,7 +224,7 @@ impl Doc {
                     break;
                 }
             }
-            i = slot.end as usize;
+            i = self.end(text, i);
         }
         found
     }
@@ -245,16 +249,17 @@ pub(crate) fn needs_escape(s: &[u8]) -> bool {
     // The high bit of a byte lane is set for some lane below `n` (exact as to whether any is,
     // for n <= 0x80); a byte of 0x80 or more never counts.
     let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
+    let special = |v: u64| {
+        below(v, 0x20)
+            | below(v ^ (ONES * u64::from(b'"')), 1)
+            | below(v ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+    };
     let mut chunks = s.chunks_exact(8);
     for chunk in &mut chunks {
         let mut lanes = [0u8; 8];
         lanes.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(lanes);
-        if below(v, 0x20)
-            | below(v ^ (ONES * u64::from(b'"')), 1)
-            | below(v ^ (ONES * u64::from(b'\\')), 1)
-            != 0
-        {
+        if special(u64::from_le_bytes(lanes)) {
             return true;
         }
     }
@@ -262,11 +267,7 @@ pub(crate) fn needs_escape(s: &[u8]) -> bool {
     let tail = chunks.remainder();
     let mut lanes = [b' '; 8];
     lanes[..tail.len()].copy_from_slice(tail);
-    let v = u64::from_le_bytes(lanes);
-    below(v, 0x20)
-        | below(v ^ (ONES * u64::from(b'"')), 1)
-        | below(v ^ (ONES * u64::from(b'\\')), 1)
-        != 0
+    special(u64::from_le_bytes(lanes))
 }
 
 /// Writes `value`'s JSON text into `text` (emptied first) and its index into `doc` (emptied
@@ -279,76 +280,57 @@ pub(crate) fn write<T: Serialize + ?Sized>(
     text.clear();
     doc.slots.clear();
     doc.elements.clear();
-    let mut w = Writer {
-        text,
-        doc,
-        key: None,
-    };
+    doc.pending.clear();
+    let mut w = Writer { text, doc, key: 0 };
     value.serialize(&mut w)?;
-    if u32::try_from(w.text.len()).is_err() {
-        return Err(BuildError("the JSON text is 4 GiB or more".into()));
+    if w.text.len() > MAX_TEXT {
+        return Err(BuildError("the JSON text is 2 GiB or more".into()));
     }
     w.doc.text_len = w.text.len();
     Ok(())
 }
 
-/// A field name's place in the text, waiting for its value's slot.
-#[derive(Clone, Copy)]
-struct Key {
-    start: u32,
-    len: u32,
-    escaped: bool,
-}
-
 struct Writer<'a> {
     text: &'a mut Vec<u8>,
     doc: &'a mut Doc,
-    key: Option<Key>,
+    /// The field name just written, for the value's slot (its `Slot::key`).
+    key: u32,
 }
 
 impl<'a> Writer<'a> {
-    /// Starts a value's slot (at the current end of the text); its index.
-    fn open(&mut self, kind: Kind) -> usize {
-        let mut slot = Slot::new(kind, self.text.len());
-        if let Some(key) = self.key.take() {
-            slot.key_start = key.start;
-            slot.key_len = key.len;
-            slot.key_escaped = key.escaped;
-        }
-        self.doc.slots.push(slot);
+    /// Starts a value's slot at the current end of the text; its number.
+    fn open(&mut self) -> usize {
+        let key = std::mem::take(&mut self.key);
+        self.doc.slots.push(Slot {
+            open: self.text.len() as u32,
+            key,
+            ..Slot::default()
+        });
         self.doc.slots.len() - 1
     }
 
     /// Ends the value of slot `i` at the current end of the text.
     fn close(&mut self, i: usize) {
-        let end = self.doc.slots.len() as u32;
         let len = self.text.len() as u32;
         let slot = &mut self.doc.slots[i];
-        slot.len = len.wrapping_sub(slot.start);
-        slot.end = end;
+        slot.len = len.wrapping_sub(slot.open);
     }
 
-    fn scalar(&mut self, kind: Kind, write: impl FnOnce(&mut Vec<u8>)) {
-        let i = self.open(kind);
+    fn scalar(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let i = self.open();
         write(self.text);
         self.close(i);
     }
 
     /// A number as serde_json writes it (a non-finite float is `null`).
     fn number<N: Serialize>(&mut self, n: N) {
-        let i = self.open(Kind::Number);
         // Writing into a Vec cannot fail.
-        serde_json::to_writer(&mut *self.text, &n).unwrap_or(());
-        if self.text[self.doc.slots[i].start as usize..] == *b"null" {
-            self.doc.slots[i].kind = Kind::Null;
-        }
-        self.close(i);
+        self.scalar(|t| serde_json::to_writer(t, &n).unwrap_or(()));
     }
 
-    /// A JSON string; where its characters are, and whether they hold escapes.
-    fn string(&mut self, s: &str) -> (u32, u32, bool) {
+    /// A JSON string; whether it holds escapes.
+    fn string(&mut self, s: &str) -> bool {
         let escaped = needs_escape(s.as_bytes());
-        let open = self.text.len() as u32;
         if escaped {
             serde_json::to_writer(&mut *self.text, s).unwrap_or(());
         } else {
@@ -357,66 +339,67 @@ impl<'a> Writer<'a> {
             self.text.extend_from_slice(s.as_bytes());
             self.text.push(b'"');
         }
-        // Between the opening quote and the closing one.
-        let len = self.text.len() as u32 - open - 2;
-        (open + 1, len, escaped)
+        escaped
     }
 
     fn str_value(&mut self, s: &str) {
-        let i = self.open(Kind::Str);
-        let (start, len, escaped) = self.string(s);
-        let slot = &mut self.doc.slots[i];
-        slot.start = start;
-        slot.len = len;
-        slot.escaped = escaped;
-        slot.end = i as u32 + 1;
+        let i = self.open();
+        let escaped = self.string(s);
+        self.close(i);
+        if escaped {
+            self.doc.slots[i].aux = FLAG;
+        }
     }
 
-    /// A field name, then the `:`; its value's slot takes it.
+    /// A field name, then the `:`; the value's slot takes its length.
     fn key(&mut self, name: &str) {
-        let (start, len, escaped) = self.string(name);
+        let start = self.text.len();
+        let escaped = self.string(name);
         self.text.push(b':');
-        self.key = Some(Key {
-            start,
-            len,
-            escaped,
-        });
+        let len = (self.text.len() - start - 3) as u32;
+        self.key = if escaped { len | FLAG } else { len };
     }
 
-    fn compound<'w>(&'w mut self, kind: Kind, variant: Option<&'static str>) -> Compound<'w, 'a> {
+    fn compound<'w>(&'w mut self, array: bool, variant: Option<&'static str>) -> Compound<'w, 'a> {
         let outer = variant.map(|v| {
-            let i = self.open(Kind::Object);
+            let i = self.open();
             self.text.push(b'{');
             self.key(v);
             i
         });
-        let slot = self.open(kind);
-        self.text
-            .push(if kind == Kind::Array { b'[' } else { b'{' });
+        let slot = self.open();
+        self.text.push(if array { b'[' } else { b'{' });
+        let pending = self.doc.pending.len();
         Compound {
             w: self,
             slot,
             outer,
             first: true,
+            pending,
+            distinct: false,
+            keyed: false,
         }
     }
-}
 
-impl<'a> Writer<'a> {
     /// A struct's object: its field names are distinct.
     fn structure<'w>(&'w mut self, variant: Option<&'static str>) -> Compound<'w, 'a> {
-        let c = self.compound(Kind::Object, variant);
-        c.w.doc.slots[c.slot].distinct_keys = true;
+        let mut c = self.compound(false, variant);
+        c.distinct = true;
         c
     }
 }
 
-/// An array or object being written; `outer`, the `{"variant": …}` around it.
+/// An array or object being written; `outer`, the `{"variant": …}` around it; `pending`, where
+/// its elements' slots start in `Doc::pending`.
 struct Compound<'w, 'a> {
     w: &'w mut Writer<'a>,
     slot: usize,
     outer: Option<usize>,
     first: bool,
+    pending: usize,
+    distinct: bool,
+    /// A map's key is written and waits for its value.
+    keyed: bool,
 }
 
 impl Compound<'_, '_> {
@@ -429,6 +412,8 @@ impl Compound<'_, '_> {
 
     fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
         self.comma();
+        let next = self.w.doc.slots.len() as u32;
+        self.w.doc.pending.push(next);
         v.serialize(&mut *self.w)
     }
 
@@ -440,25 +425,25 @@ impl Compound<'_, '_> {
 
     fn finish(self) -> Result<(), BuildError> {
         let w = self.w;
-        let kind = w.doc.slots[self.slot].kind;
-        w.text.push(if kind == Kind::Array { b']' } else { b'}' });
-        w.close(self.slot);
-        if kind == Kind::Array {
-            // The elements are the slots from here to the end, each one's `end` leading to the
-            // next: listed once, so that the getters find any of them without walking.
-            let at = w.doc.elements.len();
-            w.doc.elements.push(0);
-            let (mut i, end) = (self.slot + 1, w.doc.slots[self.slot].end as usize);
-            while i < end {
-                w.doc.elements.push(i as u32);
-                i = w.doc.slots[i].end as usize;
-            }
-            w.doc.elements[at] = (w.doc.elements.len() - at - 1) as u32;
-            w.doc.slots[self.slot].elements = at as u32;
+        let end = w.doc.slots.len() as u32;
+        let array = w.text[w.doc.slots[self.slot].open as usize] == b'[';
+        if array {
+            w.text.push(b']');
+            // Count, end, then every element's slot: a getter finds any element at once.
+            let at = w.doc.elements.len() as u32;
+            let count = (w.doc.pending.len() - self.pending) as u32;
+            w.doc.elements.extend([count, end]);
+            w.doc.elements.extend(w.doc.pending.drain(self.pending..));
+            w.doc.slots[self.slot].aux = at;
+        } else {
+            w.text.push(b'}');
+            w.doc.slots[self.slot].aux = if self.distinct { end | FLAG } else { end };
         }
+        w.close(self.slot);
         if let Some(outer) = self.outer {
             w.text.push(b'}');
             w.close(outer);
+            w.doc.slots[outer].aux = end | FLAG;
         }
         Ok(())
     }
@@ -486,9 +471,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
     type SerializeStructVariant = Compound<'w, 'a>;
 
     fn serialize_bool(self, v: bool) -> Result<(), BuildError> {
-        self.scalar(Kind::Bool, |t| {
-            t.extend_from_slice(if v { b"true" } else { b"false" })
-        });
+        self.scalar(|t| t.extend_from_slice(if v { b"true" } else { b"false" }));
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result<(), BuildError> {
@@ -533,7 +516,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), BuildError> {
-        let mut seq = self.compound(Kind::Array, None);
+        let mut seq = self.compound(true, None);
         for b in v {
             seq.element(b)?;
         }
@@ -546,7 +529,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), BuildError> {
-        self.scalar(Kind::Null, |t| t.extend_from_slice(b"null"));
+        self.scalar(|t| t.extend_from_slice(b"null"));
         Ok(())
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), BuildError> {
@@ -574,26 +557,27 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), BuildError> {
-        let outer = self.open(Kind::Object);
+        let outer = self.open();
         self.text.push(b'{');
         self.key(variant);
         value.serialize(&mut *self)?;
         self.text.push(b'}');
         self.close(outer);
+        self.doc.slots[outer].aux = self.doc.slots.len() as u32 | FLAG;
         Ok(())
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w, 'a>, BuildError> {
-        Ok(self.compound(Kind::Array, None))
+        Ok(self.compound(true, None))
     }
     fn serialize_tuple(self, _: usize) -> Result<Compound<'w, 'a>, BuildError> {
-        Ok(self.compound(Kind::Array, None))
+        Ok(self.compound(true, None))
     }
     fn serialize_tuple_struct(
         self,
         _: &'static str,
         _: usize,
     ) -> Result<Compound<'w, 'a>, BuildError> {
-        Ok(self.compound(Kind::Array, None))
+        Ok(self.compound(true, None))
     }
     fn serialize_tuple_variant(
         self,
@@ -602,10 +586,10 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'w, 'a>, BuildError> {
-        Ok(self.compound(Kind::Array, Some(variant)))
+        Ok(self.compound(true, Some(variant)))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w, 'a>, BuildError> {
-        Ok(self.compound(Kind::Object, None))
+        Ok(self.compound(false, None))
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'a>, BuildError> {
         Ok(self.structure(None))
@@ -652,10 +636,11 @@ impl ser::SerializeMap for Compound<'_, '_> {
         let name = key_text(key)?;
         self.comma();
         self.w.key(&name);
+        self.keyed = true;
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-        if self.w.key.is_none() {
+        if !std::mem::take(&mut self.keyed) {
             return Err(BuildError("a map value without its key".into()));
         }
         v.serialize(&mut *self.w)
@@ -817,7 +802,7 @@ mod tests {
 
     #[test]
     fn pointers_find_what_serde_json_finds() {
-        let text = r#"{"a":[{"x":1},{"y":"t\"u"}],"a/b":{"m~n":true},"d":2,"d":3,"":0,"z":null}"#;
+        let text = r#"{"a":[{"x":1},{"y":"t\"u"}],"a/b":{"m~n":true},"d":2,"d":3,"":0,"z":null,"q\"k":{"n\nl":[],"d\u0000":{}}}"#;
         let node: Node = serde_json::from_str(text).unwrap();
         let (written, doc) = written(&node);
         let value: Value = serde_json::from_str(text).unwrap();
@@ -839,6 +824,11 @@ mod tests {
             "/nope",
             "/a/0/x/deeper",
             "a",
+            "/q\"k",
+            "/q\"k/n\nl",
+            "/q\"k/n\nl/0",
+            "/q\"k/d\u{0}",
+            "/q\"k/d",
         ] {
             // serde_json keeps the last of a repeated key; so does the index.
             assert_eq!(
