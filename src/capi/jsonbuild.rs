@@ -255,19 +255,21 @@ pub(crate) fn needs_escape(s: &[u8]) -> bool {
             | below(v ^ (ONES * u64::from(b'\\')), 1)
             != 0
     };
-    let mut chunks = s.chunks_exact(8);
-    for chunk in &mut chunks {
+    let word = |chunk: &[u8]| {
         let mut lanes = [0u8; 8];
         lanes.copy_from_slice(chunk);
-        if special(u64::from_le_bytes(lanes)) {
-            return true;
-        }
+        u64::from_le_bytes(lanes)
+    };
+    if s.len() < 8 {
+        return s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
     }
-    // The last bytes, in a word filled up with spaces (which need no escape).
-    let tail = chunks.remainder();
-    let mut lanes = [b' '; 8];
-    lanes[..tail.len()].copy_from_slice(tail);
-    special(u64::from_le_bytes(lanes))
+    let mut chunks = s.chunks_exact(8);
+    if chunks.any(|chunk| special(word(chunk))) {
+        return true;
+    }
+    // The last bytes, as the last eight (some looked at twice): one word, not a byte loop or
+    // a short copy (whose word read back stalls on the bytes just stored).
+    special(word(&s[s.len() - 8..]))
 }
 
 /// Writes `value`'s JSON text into `text` (emptied first) and its index into `doc` (emptied
