@@ -303,20 +303,21 @@ impl Client {
         options: ListOptions,
     ) -> Result<Vec<FileEntry>> {
         let mut entries = Vec::new();
-        self.list_files_with(system, path, options, &mut |read| {
-            entries = read.into_iter().map(FileEntryRef::into_owned).collect();
+        self.list_files_with(system, path, options, &mut |entry| {
+            entries.push(entry.into_owned())
         })?;
         Ok(entries)
     }
 
-    /// `list_files` with the entries handed to `read` while they borrow from the server's
-    /// answer (the C layer writes its JSON from them without owning their strings).
+    /// `list_files` with each entry handed to `read` as it is read, while it borrows from the
+    /// server's answer (the C layer writes its JSON from them without owning their strings or
+    /// holding the listing whole).
     pub(crate) fn list_files_with(
         &self,
         system: &str,
         path: &str,
         options: ListOptions,
-        read: &mut dyn FnMut(Vec<FileEntryRef<'_>>),
+        read: &mut dyn FnMut(FileEntryRef<'_>),
     ) -> Result<()> {
         self.on_path("list_files", system, path, |a| {
             a.list_files(system, path, options, read)

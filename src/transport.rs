@@ -249,6 +249,18 @@ impl JsonText {
     pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
         serde_json::from_str(&self.text).map_err(|e| Error::from(e).context(&self.context))
     }
+
+    /// The answer read by `seed` (one that hands what it reads on as it goes), borrowing as
+    /// [`JsonText::parse`] does; nothing may follow the JSON value.
+    pub(crate) fn parse_seed<'a, S: serde::de::DeserializeSeed<'a>>(
+        &'a self,
+        seed: S,
+    ) -> Result<S::Value> {
+        let mut de = serde_json::Deserializer::from_str(&self.text);
+        seed.deserialize(&mut de)
+            .and_then(|v| de.end().map(|()| v))
+            .map_err(|e| Error::from(e).context(&self.context))
+    }
 }
 
 /// The HTTP side of a client: one ureq agent (one connection pool) and the retry bound.

@@ -110,6 +110,110 @@ pub(crate) struct FileEntryRef<'a> {
     pub size: u64,
 }
 
+/// A version's own form of a listed entry, read from its answer and made into a
+/// [`FileEntryRef`] borrowing from the same answer.
+pub(crate) trait ListedEntry<'de>: Deserialize<'de> {
+    fn into_entry(self) -> FileEntryRef<'de>;
+}
+
+/// Reads an answer whose `output` member is a list of entries (`ls` on both versions), handing
+/// each entry to `read` as soon as it is read: a listing is never held whole, only the entry
+/// being read and what the caller makes of it.
+pub(crate) struct OutputEntries<'r, E> {
+    read: &'r mut dyn FnMut(FileEntryRef<'_>),
+    entry: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<'r, E> OutputEntries<'r, E> {
+    pub(crate) fn new(read: &'r mut dyn FnMut(FileEntryRef<'_>)) -> Self {
+        OutputEntries {
+            read,
+            entry: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'de, E: ListedEntry<'de>> serde::de::DeserializeSeed<'de> for OutputEntries<'_, E> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, E: ListedEntry<'de>> serde::de::Visitor<'de> for OutputEntries<'_, E> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an answer with an `output` list")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use serde::de::{Error, IgnoredAny};
+        let mut seen = false;
+        while let Some(output) = map.next_key_seed(IsOutput)? {
+            if !output {
+                map.next_value::<IgnoredAny>()?;
+            } else if std::mem::replace(&mut seen, true) {
+                return Err(A::Error::duplicate_field("output"));
+            } else {
+                map.next_value_seed(OutputEntries::<E>::new(&mut *self.read).list())?;
+            }
+        }
+        if seen {
+            Ok(())
+        } else {
+            Err(A::Error::missing_field("output"))
+        }
+    }
+}
+
+impl<'r, E> OutputEntries<'r, E> {
+    fn list(self) -> EntryList<'r, E> {
+        EntryList(self)
+    }
+}
+
+/// The `output` list itself.
+struct EntryList<'r, E>(OutputEntries<'r, E>);
+
+impl<'de, E: ListedEntry<'de>> serde::de::DeserializeSeed<'de> for EntryList<'_, E> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, E: ListedEntry<'de>> serde::de::Visitor<'de> for EntryList<'_, E> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of entries")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(entry) = seq.next_element::<E>()? {
+            (self.0.read)(entry.into_entry());
+        }
+        Ok(())
+    }
+}
+
+/// Whether a field name is `output`, without keeping it.
+struct IsOutput;
+
+impl<'de> serde::de::DeserializeSeed<'de> for IsOutput {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for IsOutput {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(v == "output")
+    }
+}
+
 impl FileEntryRef<'_> {
     pub(crate) fn into_owned(self) -> FileEntry {
         FileEntry {

@@ -120,7 +120,7 @@ struct RawEntry<'a> {
     size: u64,
 }
 
-impl<'a> RawEntry<'a> {
+impl<'a> ListedEntry<'a> for RawEntry<'a> {
     fn into_entry(self) -> FileEntryRef<'a> {
         FileEntryRef {
             name: ls_name(self.name),
@@ -133,12 +133,6 @@ impl<'a> RawEntry<'a> {
             size: self.size,
         }
     }
-}
-
-/// An answer whose payload is its `output` member, deserialised without an intermediate value.
-#[derive(serde::Deserialize)]
-struct Output<T> {
-    output: T,
 }
 
 impl Api for V1 {
@@ -232,7 +226,7 @@ impl Api for V1 {
         system: &str,
         path: &str,
         options: ListOptions,
-        read: &mut dyn FnMut(Vec<FileEntryRef<'_>>),
+        read: &mut dyn FnMut(FileEntryRef<'_>),
     ) -> Result<()> {
         let mut req = on_system(Method::Get, "/utilities/ls", system).query("targetPath", path);
         if options.show_hidden {
@@ -248,15 +242,7 @@ impl Api for V1 {
             req = req.query("followLinks", "true");
         }
         let text = self.session.send(req)?.json_text()?;
-        let answer: Output<Vec<RawEntry>> = text.parse()?;
-        read(
-            answer
-                .output
-                .into_iter()
-                .map(RawEntry::into_entry)
-                .collect(),
-        );
-        Ok(())
+        text.parse_seed(OutputEntries::<RawEntry>::new(read))
     }
 
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {

@@ -298,7 +298,7 @@ impl Api for V2 {
         system: &str,
         path: &str,
         options: ListOptions,
-        read: &mut dyn FnMut(Vec<FileEntryRef<'_>>),
+        read: &mut dyn FnMut(FileEntryRef<'_>),
     ) -> Result<()> {
         check_path(path)?;
         let query = [
@@ -310,9 +310,7 @@ impl Api for V2 {
         ];
         // Read straight into entries: a listing can hold many thousands.
         let text = http::get_json_text(&self.session, &ops_path(system, "ls")?, &query)?;
-        let answer: LsAnswer = text.parse()?;
-        read(answer.output.into_iter().map(V2Entry::into_entry).collect());
-        Ok(())
+        text.parse_seed(OutputEntries::<V2Entry>::new(read))
     }
 
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {
@@ -979,13 +977,6 @@ fn output_string(v: Value, what: &str) -> Result<String> {
     }
 }
 
-/// `ops/ls`'s answer.
-#[derive(serde::Deserialize)]
-struct LsAnswer<'a> {
-    #[serde(borrow)]
-    output: Vec<V2Entry<'a>>,
-}
-
 /// A v2 `File`: `size` arrives as a string, `linkTarget` null for non-links.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -1008,7 +999,7 @@ struct V2Entry<'a> {
     size: u64,
 }
 
-impl<'a> V2Entry<'a> {
+impl<'a> ListedEntry<'a> for V2Entry<'a> {
     /// As v1's entry.
     fn into_entry(self) -> FileEntryRef<'a> {
         FileEntryRef {
@@ -1063,6 +1054,36 @@ mod tests {
         assert!(entry(v).is_err());
         let v = json!({"name":"f","type":"-","user":"u","group":"g","size":7});
         assert_eq!(entry(v).unwrap().size, 7);
+    }
+
+    #[test]
+    fn an_ls_answer_is_read_entry_by_entry() {
+        let read = |answer: &str| {
+            let mut names = Vec::new();
+            let mut de = serde_json::Deserializer::from_str(answer);
+            let mut each = |e: FileEntryRef<'_>| names.push(e.name.into_owned());
+            let seed = OutputEntries::<V2Entry>::new(&mut each);
+            let read = serde::de::DeserializeSeed::deserialize(seed, &mut de);
+            read.map(|()| names)
+        };
+        let e = |name: &str| format!(r#"{{"name":"{name}","type":"-","size":"1"}}"#);
+        let answer = format!(
+            r#"{{"before":[1,{{}}],"output":[{},{}],"after":null}}"#,
+            e("a"),
+            e(r"bü")
+        );
+        assert_eq!(read(&answer).unwrap(), ["a", "bü"]);
+        assert_eq!(read(r#"{"output":[]}"#).unwrap(), Vec::<String>::new());
+        let missing = read(r#"{"outputs":[]}"#).unwrap_err().to_string();
+        assert!(missing.contains("missing field `output`"), "{missing}");
+        let twice = format!(r#"{{"output":[],"output":[{}]}}"#, e("a"));
+        assert!(read(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate field"));
+        let bad = r#"{"output":[{"name":"a","size":"lots"}]}"#;
+        assert!(read(bad).is_err());
+        assert!(read(r#"{"output":{}}"#).is_err());
     }
 
     #[test]

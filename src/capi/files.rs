@@ -6,7 +6,7 @@ use super::boundary::{
 };
 use super::client::{firecrest_client, json_call, text_call, with_client};
 use super::stream::{arg_bytes, firecrest_write_cb, CallbackWriter};
-use super::strings::c_json;
+use super::strings::c_json_array;
 use crate::types::{HeadTailOptions, ListOptions};
 use std::ffi::{c_char, c_void};
 
@@ -100,14 +100,11 @@ unsafe fn list_files(
             numeric_uid: flags & FIRECREST_LIST_NUMERIC_IDS != 0,
             dereference: flags & FIRECREST_LIST_DEREFERENCE != 0,
         };
-        // The JSON is written from the entries while they borrow from the server's answer.
-        let mut json = None;
-        client.list_files_with(system, path, options, &mut |entries| {
-            json = Some(c_json(&entries));
+        // The JSON is written entry by entry as the answer is read, each entry borrowing
+        // from the answer: the listing is never held whole.
+        let json = c_json_array(|array| {
+            Ok(client.list_files_with(system, path, options, &mut |entry| array.push(&entry))?)
         })?;
-        let json = json.ok_or_else(|| {
-            CError::new(firecrest_status::Internal, "the listing was never read")
-        })??;
         out.write(json);
         Ok(())
     })

@@ -279,17 +279,46 @@ pub(crate) fn write<T: Serialize + ?Sized>(
     text: &mut Vec<u8>,
     doc: &mut Doc,
 ) -> Result<(), BuildError> {
-    text.clear();
-    doc.slots.clear();
-    doc.elements.clear();
-    doc.pending.clear();
-    let mut w = Writer { text, doc, key: 0 };
+    let mut w = Writer::new(text, doc);
     value.serialize(&mut w)?;
-    if w.text.len() > MAX_TEXT {
-        return Err(BuildError("the JSON text is 2 GiB or more".into()));
+    w.done()
+}
+
+/// An array being written element by element, as its elements come (see [`write_array`]).
+pub(crate) struct ArrayWriter<'w, 'a> {
+    array: Compound<'w, 'a>,
+    failed: Option<BuildError>,
+}
+
+impl ArrayWriter<'_, '_> {
+    /// Appends one element (after a failure, nothing: the failure is what `write_array` returns).
+    pub(crate) fn push<T: Serialize + ?Sized>(&mut self, v: &T) {
+        if self.failed.is_none() {
+            self.failed = self.array.element(v).err();
+        }
     }
-    w.doc.text_len = w.text.len();
-    Ok(())
+}
+
+/// As [`write`], for an array whose elements `fill` pushes as it comes by them (a listing read
+/// entry by entry is never held whole); `fill`'s own result is returned.
+pub(crate) fn write_array<R>(
+    text: &mut Vec<u8>,
+    doc: &mut Doc,
+    fill: impl FnOnce(&mut ArrayWriter<'_, '_>) -> R,
+) -> Result<R, BuildError> {
+    let mut w = Writer::new(text, doc);
+    let mut array = ArrayWriter {
+        array: w.compound(true, None),
+        failed: None,
+    };
+    let filled = fill(&mut array);
+    let ArrayWriter { array, failed } = array;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    array.finish()?;
+    w.done()?;
+    Ok(filled)
 }
 
 struct Writer<'a> {
@@ -300,6 +329,24 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
+    /// A writer of a new text into `text` and `doc`, emptied first.
+    fn new(text: &'a mut Vec<u8>, doc: &'a mut Doc) -> Writer<'a> {
+        text.clear();
+        doc.slots.clear();
+        doc.elements.clear();
+        doc.pending.clear();
+        Writer { text, doc, key: 0 }
+    }
+
+    /// Checks the text's size, and notes it in the index.
+    fn done(self) -> Result<(), BuildError> {
+        if self.text.len() > MAX_TEXT {
+            return Err(BuildError("the JSON text is 2 GiB or more".into()));
+        }
+        self.doc.text_len = self.text.len();
+        Ok(())
+    }
+
     /// Starts a value's slot at the current end of the text; its number.
     fn open(&mut self) -> usize {
         let key = std::mem::take(&mut self.key);

@@ -108,9 +108,27 @@ fn c_string_bytes(bytes: Vec<u8>, what: &str) -> CResult<*mut c_char> {
 /// The JSON text of a `src/types.rs` value (serde_json escapes NUL, so this cannot fail on it),
 /// registered with its index for the getters.
 pub(crate) fn c_json<T: Serialize + ?Sized>(value: &T) -> CResult<*mut c_char> {
+    hand_out(|text, doc| jsonbuild::write(value, text, doc).map_err(serialising))
+}
+
+/// As [`c_json`], for an array whose elements `fill` pushes one by one as it reads them.
+pub(crate) fn c_json_array(
+    fill: impl FnOnce(&mut jsonbuild::ArrayWriter<'_, '_>) -> CResult<()>,
+) -> CResult<*mut c_char> {
+    hand_out(|text, doc| jsonbuild::write_array(text, doc, fill).map_err(serialising)?)
+}
+
+fn serialising(e: jsonbuild::BuildError) -> CError {
+    CError::new(firecrest_status::Internal, format!("serialising JSON: {e}"))
+}
+
+/// A JSON text `write` writes (into buffers kept from an earlier text, when there are some),
+/// handed out and registered with its index for the getters.
+fn hand_out(
+    write: impl FnOnce(&mut Vec<u8>, &mut jsonbuild::Doc) -> CResult<()>,
+) -> CResult<*mut c_char> {
     let Spare { mut text, mut doc } = spares().pop().unwrap_or_default();
-    jsonbuild::write(value, &mut text, &mut doc)
-        .map_err(|e| CError::new(firecrest_status::Internal, format!("serialising JSON: {e}")))?;
+    write(&mut text, &mut doc)?;
     // No NUL inside: JSON's own characters are printable, and the writer escapes every control
     // character of a string or a field name (as `\u0000` for NUL).
     debug_assert!(!text.contains(&0));
