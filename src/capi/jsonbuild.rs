@@ -156,9 +156,9 @@ impl Doc {
     /// The value at the RFC 6901 `pointer` ("" is the whole document) of `text`, the text this
     /// document was written with. A repeated field name finds its last value, as with
     /// `serde_json::Value`.
-    pub(crate) fn pointer<'a>(&'a self, text: &'a [u8], pointer: &str) -> Option<Found<'a>> {
+    pub(crate) fn pointer<'a>(&'a self, text: &'a [u8], pointer: &[u8]) -> Option<Found<'a>> {
         let mut here = 0usize;
-        let mut rest = pointer.as_bytes();
+        let mut rest = pointer;
         if let Some((&first, after)) = rest.split_first() {
             if first != b'/' {
                 return None;
@@ -173,7 +173,8 @@ impl Doc {
                     end += 1;
                 }
                 let token: Cow<[u8]> = if tilde {
-                    let t = String::from_utf8_lossy(&rest[..end]);
+                    // Not UTF-8: it names no field (and is refused as such by the caller).
+                    let t = std::str::from_utf8(&rest[..end]).ok()?;
                     Cow::Owned(t.replace("~1", "/").replace("~0", "~").into_bytes())
                 } else {
                     Cow::Borrowed(&rest[..end])
@@ -773,7 +774,7 @@ mod tests {
 
     /// What the index finds at `pointer`, read back as a value.
     fn found(text: &[u8], doc: &Doc, pointer: &str) -> Option<Value> {
-        let v = doc.pointer(text, pointer)?;
+        let v = doc.pointer(text, pointer.as_bytes())?;
         Some(match v.kind() {
             Kind::Str => {
                 Value::String(String::from_utf8(v.string().unwrap().into_owned()).unwrap())
@@ -844,9 +845,9 @@ mod tests {
         for p in &all {
             assert_eq!(found(&text, &doc, p), expected(&value, p), "{p}");
         }
-        assert_eq!(doc.pointer(&text, "/nan").unwrap().kind(), Kind::Null);
-        assert_eq!(doc.pointer(&text, "/shapes").unwrap().array_len(), Some(4));
-        assert_eq!(doc.pointer(&text, "/shapes/4").map(|v| v.kind()), None);
+        assert_eq!(doc.pointer(&text, b"/nan").unwrap().kind(), Kind::Null);
+        assert_eq!(doc.pointer(&text, b"/shapes").unwrap().array_len(), Some(4));
+        assert_eq!(doc.pointer(&text, b"/shapes/4").map(|v| v.kind()), None);
     }
 
     #[test]
@@ -916,10 +917,10 @@ mod tests {
             .collect();
         let (text, doc) = written(&values);
         assert_eq!(text, serde_json::to_vec(&values).unwrap());
-        let root = doc.pointer(&text, "").unwrap();
+        let root = doc.pointer(&text, b"").unwrap();
         assert_eq!(root.array_len(), Some(values.len()));
         for (i, v) in values.iter().enumerate() {
-            let got = doc.pointer(&text, &format!("/{i}")).unwrap();
+            let got = doc.pointer(&text, format!("/{i}").as_bytes()).unwrap();
             assert_eq!(got.string().unwrap(), v.as_bytes());
         }
     }

@@ -3,9 +3,11 @@
 use super::boundary::{firecrest_status, CError, CResult};
 use super::jsonbuild;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// The index of a JSON text this library handed out and C has not freed yet, written with the
@@ -74,10 +76,34 @@ fn handed() -> std::sync::MutexGuard<'static, HandedMap> {
     HANDED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The index of `p`, when `p` is a JSON text this library handed out; None for any other
-/// text.
-pub(crate) fn handed_json(p: *const c_char) -> Option<Doc> {
-    handed().get(&(p as usize)).map(|h| h.doc.clone())
+/// How many JSON texts were freed so far: a freed text's address may then be another text's,
+/// so a thread's remembered lookup ([`LAST`]) holds only while this has not moved.
+static FREED: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The last JSON text this thread looked up (its address, `FREED` then, its index): a C
+    /// program reading many values out of one text finds it without taking the registry's
+    /// lock, and without counting references, on every get.
+    static LAST: RefCell<Option<(usize, u64, Doc)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the index of `p` when `p` is a JSON text this library handed out (None for
+/// any other text).
+pub(crate) fn with_handed_json<R>(
+    p: *const c_char,
+    f: impl FnOnce(Option<&jsonbuild::Doc>) -> R,
+) -> R {
+    let freed = FREED.load(Ordering::Acquire);
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let known = matches!(&*last, Some((at, then, _)) if *at == p as usize && *then == freed);
+        if !known {
+            *last = handed()
+                .get(&(p as usize))
+                .map(|h| (p as usize, freed, h.doc.clone()));
+        }
+        f(last.as_ref().map(|(_, _, doc)| &**doc))
+    })
 }
 
 /// A library-allocated C string. Text with a NUL byte inside cannot be a C string, so it is an
@@ -86,11 +112,14 @@ pub(crate) fn c_string(s: String, what: &str) -> CResult<*mut c_char> {
     c_string_bytes(s.into_bytes(), what)
 }
 
-/// A library-allocated C string holding a copy of `s`, allocated once at its final size.
-pub(crate) fn c_bytes(s: &[u8], what: &str) -> CResult<*mut c_char> {
+/// A library-allocated C string holding a copy of `s`, which the caller knows holds no NUL (a
+/// value read out of a JSON text this library wrote): not scanned for one again.
+pub(crate) fn c_bytes_without_nul(s: &[u8]) -> *mut c_char {
+    debug_assert!(!s.contains(&0));
     let mut bytes = Vec::with_capacity(s.len() + 1);
     bytes.extend_from_slice(s);
-    c_string_bytes(bytes, what)
+    // SAFETY: no NUL inside, as the caller knows.
+    unsafe { CString::from_vec_unchecked(bytes) }.into_raw()
 }
 
 fn c_string_bytes(bytes: Vec<u8>, what: &str) -> CResult<*mut c_char> {
@@ -174,10 +203,28 @@ unsafe fn take_back(p: *mut c_char, handed: Handed) {
 pub unsafe extern "C" fn firecrest_string_free(s: *mut c_char) {
     if !s.is_null() {
         super::boundary::boundary_or("firecrest_string_free", (), || {
-            // Out of the map before the text is freed or reused.
-            let handed = handed().remove(&(s as usize));
+            // Out of the map before the text is freed or reused, and counted, so that no thread
+            // takes another text at this address for it.
+            let handed = {
+                let mut map = handed();
+                let handed = map.remove(&(s as usize));
+                if handed.is_some() {
+                    FREED.fetch_add(1, Ordering::Release);
+                }
+                handed
+            };
             match handed {
-                Some(handed) => take_back(s, handed),
+                Some(handed) => {
+                    // This thread's remembered lookup lets go of the index, so that it can be
+                    // reused.
+                    LAST.with(|last| {
+                        let mut last = last.borrow_mut();
+                        if matches!(&*last, Some((at, _, _)) if *at == s as usize) {
+                            *last = None;
+                        }
+                    });
+                    take_back(s, handed)
+                }
                 None => drop(CString::from_raw(s)),
             }
         });
