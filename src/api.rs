@@ -35,7 +35,7 @@ pub(crate) trait Api: Send + Sync {
         system: &str,
         path: &str,
         options: ListOptions,
-        read: &mut dyn FnMut(FileEntryRef<'_>),
+        read: &mut dyn FnMut(&FileEntryRef<'_>),
     ) -> Result<()>;
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()>;
     fn mv(&self, system: &str, source: &str, target: &str) -> Result<()>;

@@ -304,7 +304,7 @@ impl Client {
     ) -> Result<Vec<FileEntry>> {
         let mut entries = Vec::new();
         self.list_files_with(system, path, options, &mut |entry| {
-            entries.push(entry.into_owned())
+            entries.push(entry.to_entry())
         })?;
         Ok(entries)
     }
@@ -317,7 +317,7 @@ impl Client {
         system: &str,
         path: &str,
         options: ListOptions,
-        read: &mut dyn FnMut(FileEntryRef<'_>),
+        read: &mut dyn FnMut(&FileEntryRef<'_>),
     ) -> Result<()> {
         self.on_path("list_files", system, path, |a| {
             a.list_files(system, path, options, read)

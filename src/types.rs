@@ -120,12 +120,12 @@ pub(crate) trait ListedEntry<'de>: Deserialize<'de> {
 /// each entry to `read` as soon as it is read: a listing is never held whole, only the entry
 /// being read and what the caller makes of it.
 pub(crate) struct OutputEntries<'r, E> {
-    read: &'r mut dyn FnMut(FileEntryRef<'_>),
+    read: &'r mut dyn FnMut(&FileEntryRef<'_>),
     entry: std::marker::PhantomData<fn() -> E>,
 }
 
 impl<'r, E> OutputEntries<'r, E> {
-    pub(crate) fn new(read: &'r mut dyn FnMut(FileEntryRef<'_>)) -> Self {
+    pub(crate) fn new(read: &'r mut dyn FnMut(&FileEntryRef<'_>)) -> Self {
         OutputEntries {
             read,
             entry: std::marker::PhantomData,
@@ -188,7 +188,7 @@ impl<'de, E: ListedEntry<'de>> serde::de::Visitor<'de> for EntryList<'_, E> {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(entry) = seq.next_element::<E>()? {
-            (self.0.read)(entry.into_entry());
+            (self.0.read)(&entry.into_entry());
         }
         Ok(())
     }
@@ -215,15 +215,15 @@ impl serde::de::Visitor<'_> for IsOutput {
 }
 
 impl FileEntryRef<'_> {
-    pub(crate) fn into_owned(self) -> FileEntry {
+    pub(crate) fn to_entry(&self) -> FileEntry {
         FileEntry {
-            name: self.name.into_owned(),
-            kind: self.kind.into_owned(),
-            link_target: self.link_target.map(Cow::into_owned),
-            user: self.user.into_owned(),
-            group: self.group.into_owned(),
-            permissions: self.permissions.into_owned(),
-            last_modified: self.last_modified.into_owned(),
+            name: self.name.to_string(),
+            kind: self.kind.to_string(),
+            link_target: self.link_target.as_deref().map(str::to_string),
+            user: self.user.to_string(),
+            group: self.group.to_string(),
+            permissions: self.permissions.to_string(),
+            last_modified: self.last_modified.to_string(),
             size: self.size,
         }
     }
@@ -827,7 +827,7 @@ mod entry_tests {
                 size: u64::MAX,
             };
             let written = serde_json::to_string(&entry).unwrap();
-            let owned: FileEntry = entry.into_owned();
+            let owned: FileEntry = entry.to_entry();
             assert_eq!(written, serde_json::to_string(&owned).unwrap());
         }
     }

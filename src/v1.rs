@@ -226,7 +226,7 @@ impl Api for V1 {
         system: &str,
         path: &str,
         options: ListOptions,
-        read: &mut dyn FnMut(FileEntryRef<'_>),
+        read: &mut dyn FnMut(&FileEntryRef<'_>),
     ) -> Result<()> {
         let mut req = on_system(Method::Get, "/utilities/ls", system).query("targetPath", path);
         if options.show_hidden {

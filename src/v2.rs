@@ -298,7 +298,7 @@ impl Api for V2 {
         system: &str,
         path: &str,
         options: ListOptions,
-        read: &mut dyn FnMut(FileEntryRef<'_>),
+        read: &mut dyn FnMut(&FileEntryRef<'_>),
     ) -> Result<()> {
         check_path(path)?;
         let query = [
@@ -1041,7 +1041,7 @@ mod tests {
     fn file_entry_from_v2() {
         let entry = |v: Value| {
             let text = v.to_string();
-            serde_json::from_str::<V2Entry>(&text).map(|e| e.into_entry().into_owned())
+            serde_json::from_str::<V2Entry>(&text).map(|e| e.into_entry().to_entry())
         };
         let v = json!({"name":"l","type":"l","linkTarget":"/x","user":"u","group":"g",
                        "permissions":"rwxrwxrwx","lastModified":"2026-11-26T17:50:29","size":"50"});
@@ -1061,7 +1061,7 @@ mod tests {
         let read = |answer: &str| {
             let mut names = Vec::new();
             let mut de = serde_json::Deserializer::from_str(answer);
-            let mut each = |e: FileEntryRef<'_>| names.push(e.name.into_owned());
+            let mut each = |e: &FileEntryRef<'_>| names.push(e.name.to_string());
             let seed = OutputEntries::<V2Entry>::new(&mut each);
             let read = serde::de::DeserializeSeed::deserialize(seed, &mut de);
             read.map(|()| names)

@@ -103,7 +103,7 @@ unsafe fn list_files(
         // The JSON is written entry by entry as the answer is read, each entry borrowing
         // from the answer: the listing is never held whole.
         let json = c_json_array(|array| {
-            Ok(client.list_files_with(system, path, options, &mut |entry| array.push(&entry))?)
+            Ok(client.list_files_with(system, path, options, &mut |entry| array.push(entry))?)
         })?;
         out.write(json);
         Ok(())

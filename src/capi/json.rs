@@ -18,7 +18,7 @@ fn json_error(message: String) -> CError {
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
-    f: impl FnOnce(Found<'_>, &str) -> CResult<T>,
+    f: impl FnOnce(Found<'_>, Shown<'_>) -> CResult<T>,
 ) -> CResult<T> {
     with_handed_json(json, |handed| {
         let given = match handed {
@@ -56,7 +56,7 @@ unsafe fn at_pointer<T>(
             }
         };
         match doc.pointer(text, bytes) {
-            Some(value) => f(value, std::str::from_utf8(bytes).unwrap_or_default()),
+            Some(value) => f(value, Shown(bytes)),
             None => {
                 let pointer = arg_str(pointer, "pointer")?;
                 Err(CError::invalid_argument(format!(
@@ -65,6 +65,17 @@ unsafe fn at_pointer<T>(
             }
         }
     })
+}
+
+/// A pointer that found something, for messages: UTF-8 (it matched field names and digits),
+/// turned into text only when a message is written.
+#[derive(Clone, Copy)]
+struct Shown<'a>(&'a [u8]);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.0))
+    }
 }
 
 fn type_name(kind: Kind) -> &'static str {
