@@ -925,6 +925,36 @@ mod tests {
         }
     }
 
+    /// Many values of structs with plain, escaped and skipped fields are written as serde_json
+    /// writes them and read back right.
+    #[test]
+    fn many_structs_keep_their_field_names() {
+        #[derive(Serialize)]
+        struct Row {
+            #[serde(rename = "quoted \"name\"")]
+            odd: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            maybe: Option<u8>,
+            plain: String,
+        }
+        let rows: Vec<Row> = (0..40)
+            .map(|i| Row {
+                odd: i,
+                maybe: (i % 3 == 0).then_some(i as u8),
+                plain: format!("p{i}"),
+            })
+            .collect();
+        let (text, doc) = written(&rows);
+        assert_eq!(text, serde_json::to_vec(&rows).unwrap());
+        let value: Value = serde_json::from_slice(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&value, String::new(), &mut all);
+        for p in &all {
+            assert_eq!(found(&text, &doc, p), expected(&value, p), "{p}");
+        }
+        assert!(all.contains(&"/39/quoted \"name\"".to_string()));
+    }
+
     #[test]
     fn a_key_that_is_no_text_is_an_error_as_in_serde_json() {
         let map: BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
