@@ -103,10 +103,11 @@ fn string_of<'a>(v: &Found<'a>) -> CResult<std::borrow::Cow<'a, [u8]>> {
 /// text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
 /// object as compact JSON text.
 ///
-/// A JSON text this library returned (and not yet freed) is never parsed: the library kept its
-/// parsed form when it wrote it, and every get reads that, so reading every entry of a large
-/// listing costs no parse at all. Such a text must not be changed in place (the getters would
-/// still read what the library wrote); copy it first.
+/// A JSON text this library returned (and not yet freed) is never parsed: the library kept an
+/// index of where each value sits in it when it wrote it, and every get goes straight to the
+/// value, so reading every entry of a large listing costs no parse at all. Such a text must not
+/// be changed in place (the getters read it through that index, and would find wrong values or
+/// fail); copy it first.
 ///
 /// On success `*value_out` receives the text, freed with firecrest_string_free().
 ///
