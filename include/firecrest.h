@@ -1609,7 +1609,7 @@ void firecrest_options_free(struct firecrest_options *o);
  *
  * The memory of a freed JSON text (and of what the getters read it by) is kept for the next
  * JSON text the library writes, so that listing a large directory again and again does not
- * allocate it afresh each time: at most two such sets of buffers, none over 64 MiB.
+ * allocate it afresh each time: at most two such sets of buffers, none over 16 MiB.
  */
 void firecrest_string_free(char *s);
 

@@ -221,12 +221,12 @@ impl Drop for JsonText {
 
 /// The buffer of a large answer read whole, kept for the next: a large listing's megabyte,
 /// allocated afresh for every call, went back to the kernel and was faulted in again page by
-/// page each time. One buffer, at most the largest answer allowed by default, is kept.
+/// page each time. One buffer of at most 16 MiB (a listing of about 100,000 entries) is kept.
 static SPARE_BODY: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
 
 /// Buffers smaller than this are not worth keeping: the allocator reuses them by itself.
 const KEEP_FROM: usize = 64 << 10;
-const KEEP_UP_TO: usize = 64 << 20;
+const KEEP_UP_TO: usize = 16 << 20;
 
 fn spare_body() -> Vec<u8> {
     let mut spare = SPARE_BODY.lock().unwrap_or_else(|e| e.into_inner());

@@ -34,10 +34,10 @@ struct Spare {
 }
 
 /// At most this many sets of buffers are kept (threads listing at the same time each need
-/// one), and none larger than `SPARE_BYTES`: what stays allocated after the last text is freed
-/// is bounded.
+/// one), and none larger than `SPARE_BYTES` (a listing of about 100,000 entries): what stays
+/// allocated after the last text is freed is bounded.
 const SPARES: usize = 2;
-const SPARE_BYTES: usize = 64 << 20;
+const SPARE_BYTES: usize = 16 << 20;
 
 static SPARE: Mutex<Vec<Spare>> = Mutex::new(Vec::new());
 
@@ -198,7 +198,7 @@ unsafe fn take_back(p: *mut c_char, handed: Handed) {
 ///
 /// The memory of a freed JSON text (and of what the getters read it by) is kept for the next
 /// JSON text the library writes, so that listing a large directory again and again does not
-/// allocate it afresh each time: at most two such sets of buffers, none over 64 MiB.
+/// allocate it afresh each time: at most two such sets of buffers, none over 16 MiB.
 #[no_mangle]
 pub unsafe extern "C" fn firecrest_string_free(s: *mut c_char) {
     if !s.is_null() {
