@@ -1388,10 +1388,11 @@ void firecrest_job_options_free(struct firecrest_job_options *o);
  * text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
  * object as compact JSON text.
  *
- * A JSON text this library returned (and not yet freed) is never parsed: the library kept its
- * parsed form when it wrote it, and every get reads that, so reading every entry of a large
- * listing costs no parse at all. Such a text must not be changed in place (the getters would
- * still read what the library wrote); copy it first.
+ * A JSON text this library returned (and not yet freed) is never parsed: the library kept an
+ * index of where each value sits in it when it wrote it, and every get goes straight to the
+ * value, so reading every entry of a large listing costs no parse at all. Such a text must not
+ * be changed in place (the getters read it through that index, and would find wrong values or
+ * fail); copy it first.
  *
  * On success `*value_out` receives the text, freed with firecrest_string_free().
  *
@@ -1605,6 +1606,10 @@ void firecrest_options_free(struct firecrest_options *o);
 /**
  * Frees a string returned by this library (a `char **..._out`). NULL is a no-op. Never pass a
  * string from anywhere else, and never free a library string with free().
+ *
+ * The memory of a freed JSON text (and of what the getters read it by) is kept for the next
+ * JSON text the library writes, so that listing a large directory again and again does not
+ * allocate it afresh each time: at most two such sets of buffers, none over 16 MiB.
  */
 void firecrest_string_free(char *s);
 

@@ -27,7 +27,16 @@ pub(crate) trait Api: Send + Sync {
     fn reservations(&self, system: &str) -> Result<Vec<Reservation>>;
 
     // ---- files on a system
-    fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>>;
+    /// Each entry is handed to `read` as soon as it is read, while it still borrows from the
+    /// server's answer, so that each caller makes only what it needs from it (an owned entry,
+    /// or C's JSON). On an error, `read` may have had some entries already.
+    fn list_files(
+        &self,
+        system: &str,
+        path: &str,
+        options: ListOptions,
+        read: &mut dyn FnMut(&FileEntryRef<'_>),
+    ) -> Result<()>;
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()>;
     fn mv(&self, system: &str, source: &str, target: &str) -> Result<()>;
     fn copy(&self, system: &str, source: &str, target: &str) -> Result<()>;

@@ -302,8 +302,25 @@ impl Client {
         path: &str,
         options: ListOptions,
     ) -> Result<Vec<FileEntry>> {
+        let mut entries = Vec::new();
+        self.list_files_with(system, path, options, &mut |entry| {
+            entries.push(entry.to_entry())
+        })?;
+        Ok(entries)
+    }
+
+    /// `list_files` with each entry handed to `read` as it is read, while it borrows from the
+    /// server's answer (the C layer writes its JSON from them without owning their strings or
+    /// holding the listing whole).
+    pub(crate) fn list_files_with(
+        &self,
+        system: &str,
+        path: &str,
+        options: ListOptions,
+        read: &mut dyn FnMut(&FileEntryRef<'_>),
+    ) -> Result<()> {
         self.on_path("list_files", system, path, |a| {
-            a.list_files(system, path, options)
+            a.list_files(system, path, options, read)
         })
     }
     pub fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {

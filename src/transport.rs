@@ -102,7 +102,13 @@ impl Response {
         // Sized once from the announced length (bounded by the limit): a large listing is then
         // read without the doublings and copies of a growing buffer.
         let announced = self.content_length().unwrap_or(0).min(limit);
-        let mut data = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        let announced = usize::try_from(announced).unwrap_or(0);
+        let mut data = if announced >= KEEP_FROM {
+            spare_body()
+        } else {
+            Vec::new()
+        };
+        data.reserve(announced);
         io::Read::read_to_end(
             &mut self.inner.body_mut().with_config().limit(limit).reader(),
             &mut data,
@@ -130,14 +136,19 @@ impl Response {
     }
 
     pub(crate) fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        self.json_text()?.parse()
+    }
+
+    /// The whole body as text, for values that borrow their strings from it
+    /// ([`JsonText::parse`]).
+    pub(crate) fn json_text(self) -> Result<JsonText> {
         let context = self.context.clone();
-        let data = self.bytes()?;
         // UTF-8 checked once for the whole answer: read from bytes, serde_json checks every
         // string on its own, which costs more for the many short strings of a listing.
-        let text = std::str::from_utf8(&data).map_err(|_| {
+        let text = String::from_utf8(self.bytes()?).map_err(|_| {
             Error::new(ErrorKind::Json, "the answer is not UTF-8 text").context(&context)
         })?;
-        serde_json::from_str(text).map_err(|e| Error::from(e).context(&context))
+        Ok(JsonText { text, context })
     }
 
     /// The body as a stream (downloads); errors surface as `io::Error` (see [`io_error`]).
@@ -192,6 +203,63 @@ impl Response {
 
     pub(crate) fn discard(self) {
         discard(self.inner);
+    }
+}
+
+/// A JSON answer read whole, with what was being done (for its errors). Its buffer is kept for
+/// the next answer when it is dropped.
+pub(crate) struct JsonText {
+    text: String,
+    context: String,
+}
+
+impl Drop for JsonText {
+    fn drop(&mut self) {
+        keep_body(std::mem::take(&mut self.text).into_bytes());
+    }
+}
+
+/// The buffer of a large answer read whole, kept for the next: a large listing's megabyte,
+/// allocated afresh for every call, went back to the kernel and was faulted in again page by
+/// page each time. One buffer of at most 16 MiB (a listing of about 100,000 entries) is kept.
+static SPARE_BODY: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// Buffers smaller than this are not worth keeping: the allocator reuses them by itself.
+const KEEP_FROM: usize = 64 << 10;
+const KEEP_UP_TO: usize = 16 << 20;
+
+fn spare_body() -> Vec<u8> {
+    let mut spare = SPARE_BODY.lock().unwrap_or_else(|e| e.into_inner());
+    std::mem::take(&mut *spare)
+}
+
+fn keep_body(mut body: Vec<u8>) {
+    if (KEEP_FROM..=KEEP_UP_TO).contains(&body.capacity()) {
+        let mut spare = SPARE_BODY.lock().unwrap_or_else(|e| e.into_inner());
+        if spare.capacity() < body.capacity() {
+            body.clear();
+            *spare = body;
+        }
+    }
+}
+
+impl JsonText {
+    /// The answer as `T`, whose strings may borrow from the text: a string without escapes is
+    /// then never copied.
+    pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
+        serde_json::from_str(&self.text).map_err(|e| Error::from(e).context(&self.context))
+    }
+
+    /// The answer read by `seed` (one that hands what it reads on as it goes), borrowing as
+    /// [`JsonText::parse`] does; nothing may follow the JSON value.
+    pub(crate) fn parse_seed<'a, S: serde::de::DeserializeSeed<'a>>(
+        &'a self,
+        seed: S,
+    ) -> Result<S::Value> {
+        let mut de = serde_json::Deserializer::from_str(&self.text);
+        seed.deserialize(&mut de)
+            .and_then(|v| de.end().map(|()| v))
+            .map_err(|e| Error::from(e).context(&self.context))
     }
 }
 

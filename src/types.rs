@@ -3,6 +3,7 @@
 //! a C or Fortran program sees is exactly these structs.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// FirecREST API generation.
@@ -92,6 +93,142 @@ pub struct FileEntry {
     pub size: u64,
 }
 
+/// A [`FileEntry`] as read from the server's answer: each string borrowed from the answer
+/// unless it had to be unescaped. A large listing is read without one allocation per string;
+/// the typed API makes its owned entries from these, and the C layer writes its JSON from them
+/// without owning any. Serialises exactly as [`FileEntry`] does.
+#[derive(Debug, Serialize)]
+pub(crate) struct FileEntryRef<'a> {
+    pub name: Cow<'a, str>,
+    #[serde(rename = "type")]
+    pub kind: Cow<'a, str>,
+    pub link_target: Option<Cow<'a, str>>,
+    pub user: Cow<'a, str>,
+    pub group: Cow<'a, str>,
+    pub permissions: Cow<'a, str>,
+    pub last_modified: Cow<'a, str>,
+    pub size: u64,
+}
+
+/// A version's own form of a listed entry, read from its answer and made into a
+/// [`FileEntryRef`] borrowing from the same answer.
+pub(crate) trait ListedEntry<'de>: Deserialize<'de> {
+    fn into_entry(self) -> FileEntryRef<'de>;
+}
+
+/// Reads an answer whose `output` member is a list of entries (`ls` on both versions), handing
+/// each entry to `read` as soon as it is read: a listing is never held whole, only the entry
+/// being read and what the caller makes of it.
+pub(crate) struct OutputEntries<'r, E> {
+    read: &'r mut dyn FnMut(&FileEntryRef<'_>),
+    entry: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<'r, E> OutputEntries<'r, E> {
+    pub(crate) fn new(read: &'r mut dyn FnMut(&FileEntryRef<'_>)) -> Self {
+        OutputEntries {
+            read,
+            entry: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'de, E: ListedEntry<'de>> serde::de::DeserializeSeed<'de> for OutputEntries<'_, E> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, E: ListedEntry<'de>> serde::de::Visitor<'de> for OutputEntries<'_, E> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an answer with an `output` list")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use serde::de::{Error, IgnoredAny};
+        let mut seen = false;
+        while let Some(output) = map.next_key_seed(IsOutput)? {
+            if !output {
+                map.next_value::<IgnoredAny>()?;
+            } else if std::mem::replace(&mut seen, true) {
+                return Err(A::Error::duplicate_field("output"));
+            } else {
+                map.next_value_seed(OutputEntries::<E>::new(&mut *self.read).list())?;
+            }
+        }
+        if seen {
+            Ok(())
+        } else {
+            Err(A::Error::missing_field("output"))
+        }
+    }
+}
+
+impl<'r, E> OutputEntries<'r, E> {
+    fn list(self) -> EntryList<'r, E> {
+        EntryList(self)
+    }
+}
+
+/// The `output` list itself.
+struct EntryList<'r, E>(OutputEntries<'r, E>);
+
+impl<'de, E: ListedEntry<'de>> serde::de::DeserializeSeed<'de> for EntryList<'_, E> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, E: ListedEntry<'de>> serde::de::Visitor<'de> for EntryList<'_, E> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of entries")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(entry) = seq.next_element::<E>()? {
+            (self.0.read)(&entry.into_entry());
+        }
+        Ok(())
+    }
+}
+
+/// Whether a field name is `output`, without keeping it.
+struct IsOutput;
+
+impl<'de> serde::de::DeserializeSeed<'de> for IsOutput {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for IsOutput {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(v == "output")
+    }
+}
+
+impl FileEntryRef<'_> {
+    pub(crate) fn to_entry(&self) -> FileEntry {
+        FileEntry {
+            name: self.name.to_string(),
+            kind: self.kind.to_string(),
+            link_target: self.link_target.as_deref().map(str::to_string),
+            user: self.user.to_string(),
+            group: self.group.to_string(),
+            permissions: self.permissions.to_string(),
+            last_modified: self.last_modified.to_string(),
+            size: self.size,
+        }
+    }
+}
+
 /// A size that servers send as a decimal string (v1, v2) or a number: read straight from the
 /// answer, without building a JSON value first.
 pub(crate) fn size_from_text_or_number<'de, D: serde::Deserializer<'de>>(
@@ -166,7 +303,7 @@ pub struct Task {
 /// escapes (every non-ASCII byte, so `\303\274` for `ü`) put back. The server unquotes the
 /// name but not these escapes. Only octal escapes are decoded, and only when the bytes form
 /// UTF-8: anything else keeps the server's text, so a name is never made up.
-pub(crate) fn ls_name(name: String) -> String {
+pub(crate) fn ls_name(name: Cow<'_, str>) -> Cow<'_, str> {
     if !name.contains('\\') {
         return name;
     }
@@ -188,7 +325,7 @@ pub(crate) fn ls_name(name: String) -> String {
             }
         }
     }
-    String::from_utf8(bytes).unwrap_or(name)
+    String::from_utf8(bytes).map_or(name, Cow::Owned)
 }
 
 /// Options of `list_files`.
@@ -654,16 +791,44 @@ impl JobInfo {
 #[cfg(test)]
 mod name_tests {
     use super::ls_name;
+    use std::borrow::Cow;
 
     #[test]
     fn octal_escapes_become_utf8() {
-        assert_eq!(ls_name(r"\303\274nicode.txt".into()), "ünicode.txt");
-        assert_eq!(ls_name(r"a\342\202\254b".into()), "a€b");
-        assert_eq!(ls_name("plain".into()), "plain");
+        assert_eq!(ls_name(Cow::Borrowed(r"\303\274nicode.txt")), "ünicode.txt");
+        assert_eq!(ls_name(Cow::Borrowed(r"a\342\202\254b")), "a€b");
+        assert_eq!(ls_name(Cow::Borrowed("plain")), "plain");
         // Not UTF-8 once decoded, or not an escape: the server's text stays.
-        assert_eq!(ls_name(r"x\377".into()), r"x\377");
-        assert_eq!(ls_name(r"back\slash".into()), r"back\slash");
-        assert_eq!(ls_name(r"end\30".into()), r"end\30");
-        assert_eq!(ls_name(r"tab\011".into()), "tab\t");
+        assert_eq!(ls_name(Cow::Borrowed(r"x\377")), r"x\377");
+        assert_eq!(ls_name(Cow::Borrowed(r"back\slash")), r"back\slash");
+        assert_eq!(ls_name(Cow::Borrowed(r"end\30")), r"end\30");
+        assert_eq!(ls_name(Cow::Borrowed(r"tab\011")), "tab\t");
+    }
+}
+
+#[cfg(test)]
+mod entry_tests {
+    use super::{FileEntry, FileEntryRef};
+    use std::borrow::Cow;
+
+    /// C's JSON is written from the borrowed form, Rust's values are the owned one: the two
+    /// must be the same JSON.
+    #[test]
+    fn a_borrowed_entry_is_written_as_its_owned_form() {
+        for link in [None, Some(Cow::Owned("/t\"x".to_string()))] {
+            let entry = FileEntryRef {
+                name: Cow::Borrowed("a b"),
+                kind: Cow::Borrowed("l"),
+                link_target: link,
+                user: Cow::Owned("ü".into()),
+                group: Cow::Borrowed("g"),
+                permissions: Cow::Borrowed("rwxr-xr-x"),
+                last_modified: Cow::Borrowed("2026-11-26T17:50:29"),
+                size: u64::MAX,
+            };
+            let written = serde_json::to_string(&entry).unwrap();
+            let owned: FileEntry = entry.to_entry();
+            assert_eq!(written, serde_json::to_string(&owned).unwrap());
+        }
     }
 }

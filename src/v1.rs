@@ -14,6 +14,7 @@ use crate::transport::{path_segment, Method, Request, Stream};
 use crate::types::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -100,23 +101,28 @@ fn member<T: DeserializeOwned>(mut v: Value, key: &str, context: &str) -> Result
 /// v1's ls entry, read straight from the answer: `size` is a string, `link_target` is "" for
 /// non-links.
 #[derive(serde::Deserialize)]
-struct RawEntry {
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    link_target: Option<String>,
-    user: String,
-    group: String,
-    permissions: String,
-    last_modified: String,
+struct RawEntry<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, rename = "type")]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    link_target: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user: Cow<'a, str>,
+    #[serde(borrow)]
+    group: Cow<'a, str>,
+    #[serde(borrow)]
+    permissions: Cow<'a, str>,
+    #[serde(borrow)]
+    last_modified: Cow<'a, str>,
     #[serde(deserialize_with = "size_from_text_or_number")]
     size: u64,
 }
 
-impl RawEntry {
-    fn into_entry(self) -> FileEntry {
-        FileEntry {
+impl<'a> ListedEntry<'a> for RawEntry<'a> {
+    fn into_entry(self) -> FileEntryRef<'a> {
+        FileEntryRef {
             name: ls_name(self.name),
             kind: self.kind,
             link_target: self.link_target.filter(|t| !t.is_empty()).map(ls_name),
@@ -127,12 +133,6 @@ impl RawEntry {
             size: self.size,
         }
     }
-}
-
-/// An answer whose payload is its `output` member, deserialised without an intermediate value.
-#[derive(serde::Deserialize)]
-struct Output<T> {
-    output: T,
 }
 
 impl Api for V1 {
@@ -221,7 +221,13 @@ impl Api for V1 {
             .collect())
     }
 
-    fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
+    fn list_files(
+        &self,
+        system: &str,
+        path: &str,
+        options: ListOptions,
+        read: &mut dyn FnMut(&FileEntryRef<'_>),
+    ) -> Result<()> {
         let mut req = on_system(Method::Get, "/utilities/ls", system).query("targetPath", path);
         if options.show_hidden {
             req = req.query("showhidden", "true");
@@ -235,12 +241,8 @@ impl Api for V1 {
         if options.dereference {
             req = req.query("followLinks", "true");
         }
-        let answer: Output<Vec<RawEntry>> = self.session.send(req)?.json()?;
-        Ok(answer
-            .output
-            .into_iter()
-            .map(RawEntry::into_entry)
-            .collect())
+        let text = self.session.send(req)?.json_text()?;
+        text.parse_seed(OutputEntries::<RawEntry>::new(read))
     }
 
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {

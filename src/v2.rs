@@ -26,6 +26,7 @@ use crate::transfers::{DownloadSink, Transfer};
 use crate::transport::{Method, Stream};
 use crate::types::*;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -292,7 +293,13 @@ impl Api for V2 {
             .collect())
     }
 
-    fn list_files(&self, system: &str, path: &str, options: ListOptions) -> Result<Vec<FileEntry>> {
+    fn list_files(
+        &self,
+        system: &str,
+        path: &str,
+        options: ListOptions,
+        read: &mut dyn FnMut(&FileEntryRef<'_>),
+    ) -> Result<()> {
         check_path(path)?;
         let query = [
             ("path", path.to_string()),
@@ -302,8 +309,8 @@ impl Api for V2 {
             ("dereference", options.dereference.to_string()),
         ];
         // Read straight into entries: a listing can hold many thousands.
-        let answer: LsAnswer = http::get_json(&self.session, &ops_path(system, "ls")?, &query)?;
-        Ok(answer.output.into_iter().map(V2Entry::into_entry).collect())
+        let text = http::get_json_text(&self.session, &ops_path(system, "ls")?, &query)?;
+        text.parse_seed(OutputEntries::<V2Entry>::new(read))
     }
 
     fn mkdir(&self, system: &str, path: &str, parents: bool) -> Result<()> {
@@ -970,38 +977,32 @@ fn output_string(v: Value, what: &str) -> Result<String> {
     }
 }
 
-/// `ops/ls`'s answer.
-#[derive(serde::Deserialize)]
-struct LsAnswer {
-    output: Vec<V2Entry>,
-}
-
 /// A v2 `File`: `size` arrives as a string, `linkTarget` null for non-links.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct V2Entry {
-    #[serde(default)]
-    name: String,
-    #[serde(default, rename = "type")]
-    kind: String,
-    #[serde(default)]
-    link_target: Option<String>,
-    #[serde(default)]
-    user: String,
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    permissions: String,
-    #[serde(default)]
-    last_modified: String,
+struct V2Entry<'a> {
+    #[serde(default, borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow, rename = "type")]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    link_target: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    user: Cow<'a, str>,
+    #[serde(default, borrow)]
+    group: Cow<'a, str>,
+    #[serde(default, borrow)]
+    permissions: Cow<'a, str>,
+    #[serde(default, borrow)]
+    last_modified: Cow<'a, str>,
     #[serde(deserialize_with = "size_from_text_or_number")]
     size: u64,
 }
 
-impl V2Entry {
+impl<'a> ListedEntry<'a> for V2Entry<'a> {
     /// As v1's entry.
-    fn into_entry(self) -> FileEntry {
-        FileEntry {
+    fn into_entry(self) -> FileEntryRef<'a> {
+        FileEntryRef {
             name: ls_name(self.name),
             kind: self.kind,
             link_target: self.link_target.filter(|s| !s.is_empty()).map(ls_name),
@@ -1038,7 +1039,10 @@ mod tests {
 
     #[test]
     fn file_entry_from_v2() {
-        let entry = |v: Value| serde_json::from_value::<V2Entry>(v).map(V2Entry::into_entry);
+        let entry = |v: Value| {
+            let text = v.to_string();
+            serde_json::from_str::<V2Entry>(&text).map(|e| e.into_entry().to_entry())
+        };
         let v = json!({"name":"l","type":"l","linkTarget":"/x","user":"u","group":"g",
                        "permissions":"rwxrwxrwx","lastModified":"2026-11-26T17:50:29","size":"50"});
         let e = entry(v).unwrap();
@@ -1050,6 +1054,36 @@ mod tests {
         assert!(entry(v).is_err());
         let v = json!({"name":"f","type":"-","user":"u","group":"g","size":7});
         assert_eq!(entry(v).unwrap().size, 7);
+    }
+
+    #[test]
+    fn an_ls_answer_is_read_entry_by_entry() {
+        let read = |answer: &str| {
+            let mut names = Vec::new();
+            let mut de = serde_json::Deserializer::from_str(answer);
+            let mut each = |e: &FileEntryRef<'_>| names.push(e.name.to_string());
+            let seed = OutputEntries::<V2Entry>::new(&mut each);
+            let read = serde::de::DeserializeSeed::deserialize(seed, &mut de);
+            read.map(|()| names)
+        };
+        let e = |name: &str| format!(r#"{{"name":"{name}","type":"-","size":"1"}}"#);
+        let answer = format!(
+            r#"{{"before":[1,{{}}],"output":[{},{}],"after":null}}"#,
+            e("a"),
+            e(r"bü")
+        );
+        assert_eq!(read(&answer).unwrap(), ["a", "bü"]);
+        assert_eq!(read(r#"{"output":[]}"#).unwrap(), Vec::<String>::new());
+        let missing = read(r#"{"outputs":[]}"#).unwrap_err().to_string();
+        assert!(missing.contains("missing field `output`"), "{missing}");
+        let twice = format!(r#"{{"output":[],"output":[{}]}}"#, e("a"));
+        assert!(read(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate field"));
+        let bad = r#"{"output":[{"name":"a","size":"lots"}]}"#;
+        assert!(read(bad).is_err());
+        assert!(read(r#"{"output":{}}"#).is_err());
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Files on a system: listing, metadata, small changes, and the small (direct) transfers.
 
 use super::boundary::CResult as Result;
-use super::boundary::{arg_path, arg_str, firecrest_status, flag, opt_str, write_optional, CError};
+use super::boundary::{
+    arg_path, arg_str, firecrest_status, flag, opt_str, write_optional, CError, Out,
+};
 use super::client::{firecrest_client, json_call, text_call, with_client};
 use super::stream::{arg_bytes, firecrest_write_cb, CallbackWriter};
+use super::strings::c_json_array;
 use crate::types::{HeadTailOptions, ListOptions};
 use std::ffi::{c_char, c_void};
 
@@ -78,7 +81,8 @@ unsafe fn list_files(
     json_out: *mut *mut c_char,
 ) -> firecrest_status {
     let args = || system_and_path(system, path);
-    json_call(function, c, json_out, |client| {
+    with_client(function, c, |client| {
+        let out = Out::new(json_out, "json_out")?;
         let (system, path) = args()?;
         let known = FIRECREST_LIST_HIDDEN
             | FIRECREST_LIST_RECURSIVE
@@ -96,7 +100,13 @@ unsafe fn list_files(
             numeric_uid: flags & FIRECREST_LIST_NUMERIC_IDS != 0,
             dereference: flags & FIRECREST_LIST_DEREFERENCE != 0,
         };
-        Ok(client.list_files(system, path, options)?)
+        // The JSON is written entry by entry as the answer is read, each entry borrowing
+        // from the answer: the listing is never held whole.
+        let json = c_json_array(|array| {
+            Ok(client.list_files_with(system, path, options, &mut |entry| array.push(entry))?)
+        })?;
+        out.write(json);
+        Ok(())
     })
 }
 

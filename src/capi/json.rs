@@ -1,78 +1,113 @@
 //! Reading the library's JSON from C or Fortran without a JSON library: RFC 6901 pointers.
 
-use super::boundary::{arg_str, boundary, firecrest_status, Out};
+use super::boundary::{arg_str, boundary, firecrest_status, null_argument, Out};
 use super::boundary::{CError, CResult};
+use super::jsonbuild::{self, Doc, Found, Kind};
 use super::jsondoc::Node;
-use super::strings::{c_str, c_string, handed_json};
-use std::ffi::c_char;
+use super::strings::{c_bytes_without_nul, with_handed_json};
+use std::ffi::{c_char, CStr};
 
 fn json_error(message: String) -> CError {
     CError::new(firecrest_status::Json, message)
 }
 
-/// Parses `json` and runs `f` on the value `pointer` designates. A JSON text this library
-/// returned is not parsed: the document built when it was written is read.
+/// Runs `f` on the value `pointer` designates in `json` (`f` is given the pointer for its
+/// messages). A JSON text this library returned is read through the index written with it,
+/// without parsing; any other text is parsed and written again with an index, so that both are
+/// read the same way.
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
-    f: impl FnOnce(&Node<'_>, &str) -> CResult<T>,
+    f: impl FnOnce(Found<'_>, Shown<'_>) -> CResult<T>,
 ) -> CResult<T> {
-    let handed = handed_json(json);
-    let text = match handed {
-        Some(_) => None,
-        None => Some(arg_str(json, "json")?),
-    };
-    let pointer = arg_str(pointer, "pointer")?;
-    if !pointer.is_empty() && !pointer.starts_with('/') {
-        return Err(CError::invalid_argument(format!(
-            "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
-        )));
-    }
-    let parsed: Node<'_>;
-    let shared;
-    let doc: &Node<'_> = match (handed, text) {
-        (Some(doc), _) => {
-            shared = doc;
-            shared.root()
+    with_handed_json(json, |handed| {
+        let given = match handed {
+            Some(_) => None,
+            None => Some(arg_str(json, "json")?),
+        };
+        if pointer.is_null() {
+            return Err(null_argument("pointer"));
         }
-        (None, text) => {
-            parsed = serde_json::from_str(text.unwrap_or_default())
-                .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
-            &parsed
+        // Looked up as bytes: a pointer that finds something matched UTF-8 field names and
+        // digits only, so it is UTF-8 itself; it is checked when it finds nothing.
+        let bytes = CStr::from_ptr(pointer).to_bytes();
+        if bytes.first().is_some_and(|&b| b != b'/') {
+            let pointer = arg_str(pointer.cast(), "pointer")?;
+            return Err(CError::invalid_argument(format!(
+                "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
+            )));
         }
-    };
-    let value = doc.pointer(pointer).ok_or_else(|| {
-        CError::invalid_argument(format!(
-            "argument `pointer` (\"{pointer}\") matches nothing in the JSON"
-        ))
-    })?;
-    f(value, pointer)
+        let foreign: (Vec<u8>, Doc);
+        let (text, doc): (&[u8], &Doc) = match (handed, given) {
+            // SAFETY: `json` is the text this index was written with (the library's own, not
+            // freed, since it is still registered), `text_len` bytes long.
+            (Some(doc), _) => (
+                std::slice::from_raw_parts(json.cast::<u8>(), doc.text_len()),
+                doc,
+            ),
+            (None, given) => {
+                let node: Node<'_> = serde_json::from_str(given.unwrap_or_default())
+                    .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
+                let (mut text, mut doc) = (Vec::new(), Doc::default());
+                jsonbuild::write(&node, &mut text, &mut doc)
+                    .map_err(|e| json_error(format!("argument `json`: {e}")))?;
+                foreign = (text, doc);
+                (&foreign.0, &foreign.1)
+            }
+        };
+        match doc.pointer(text, bytes) {
+            Some(value) => f(value, Shown(bytes)),
+            None => {
+                let pointer = arg_str(pointer, "pointer")?;
+                Err(CError::invalid_argument(format!(
+                    "argument `pointer` (\"{pointer}\") matches nothing in the JSON"
+                )))
+            }
+        }
+    })
 }
 
-fn type_name(v: &Node<'_>) -> &'static str {
-    match v {
-        Node::Null => "null",
-        Node::Bool(_) => "a boolean",
-        Node::Number(_) => "a number",
-        Node::Str(_) => "a string",
-        Node::Array(_) => "an array",
-        Node::Object(_) => "an object",
+/// A pointer that found something, for messages: UTF-8 (it matched field names and digits),
+/// turned into text only when a message is written.
+#[derive(Clone, Copy)]
+struct Shown<'a>(&'a [u8]);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.0))
     }
 }
 
-/// Compact JSON text of a value (serialising a parsed document cannot fail).
-fn json_text(v: &Node<'_>) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+fn type_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Null => "null",
+        Kind::Bool => "a boolean",
+        Kind::Number => "a number",
+        Kind::Str => "a string",
+        Kind::Array => "an array",
+        Kind::Object => "an object",
+    }
+}
+
+/// A string value's characters (the index of a text the library wrote always has them).
+fn string_of<'a>(v: &Found<'a>) -> CResult<std::borrow::Cow<'a, [u8]>> {
+    v.string().ok_or_else(|| {
+        CError::new(
+            firecrest_status::Internal,
+            "a string of the JSON text cannot be read back",
+        )
+    })
 }
 
 /// The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON
 /// text `json`, as text: a string's own characters (unescaped); a number, boolean, array or
 /// object as compact JSON text.
 ///
-/// A JSON text this library returned (and not yet freed) is never parsed: the library kept its
-/// parsed form when it wrote it, and every get reads that, so reading every entry of a large
-/// listing costs no parse at all. Such a text must not be changed in place (the getters would
-/// still read what the library wrote); copy it first.
+/// A JSON text this library returned (and not yet freed) is never parsed: the library kept an
+/// index of where each value sits in it when it wrote it, and every get goes straight to the
+/// value, so reading every entry of a large listing costs no parse at all. Such a text must not
+/// be changed in place (the getters read it through that index, and would find wrong values or
+/// fail); copy it first.
 ///
 /// On success `*value_out` receives the text, freed with firecrest_string_free().
 ///
@@ -87,16 +122,20 @@ pub unsafe extern "C" fn firecrest_json_get_string(
 ) -> firecrest_status {
     boundary("firecrest_json_get_string", || {
         let out = Out::new(value_out, "value_out")?;
-        let text = at_pointer(json, pointer, |v, pointer| {
-            match v {
-            // The documented status for a string that no C string can hold.
-            Node::Str(s) if s.contains('\0') => Err(json_error(format!(
-                "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
-            ))),
-            Node::Str(s) => c_str(s, "the value"),
-            Node::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
-            other => c_string(json_text(other), "the value"),
-        }
+        let text = at_pointer(json, pointer, |v, pointer| match v.kind() {
+            Kind::Str => {
+                let s = string_of(&v)?;
+                // The documented status for a string that no C string can hold.
+                if s.contains(&0) {
+                    return Err(json_error(format!(
+                        "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
+                    )));
+                }
+                Ok(c_bytes_without_nul(&s))
+            }
+            Kind::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
+            // A number, boolean, array or object: its compact text, as written.
+            _ => Ok(c_bytes_without_nul(v.raw())),
         })?;
         out.write(text);
         Ok(())
@@ -120,21 +159,27 @@ pub unsafe extern "C" fn firecrest_json_get_int(
     boundary("firecrest_json_get_int", || {
         let out = Out::new(value_out, "value_out")?;
         let n = at_pointer(json, pointer, |v, pointer| {
-            let n = match v {
-                Node::Number(n) => n.as_i64(),
-                Node::Str(s) => s.trim().parse::<i64>().ok(),
+            let n = match v.kind() {
+                Kind::Number => std::str::from_utf8(v.raw())
+                    .ok()
+                    .and_then(|t| t.parse().ok()),
+                Kind::Str => std::str::from_utf8(&string_of(&v)?)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<i64>().ok()),
                 _ => None,
             };
             n.ok_or_else(|| {
                 // A number or boolean is shown; a string or container may be a presigned URL
                 // or a whole answer, which does not belong in an error message.
-                let shown = match v {
-                    Node::Number(_) | Node::Bool(_) => format!(" ({})", json_text(v)),
+                let shown = match v.kind() {
+                    Kind::Number | Kind::Bool => {
+                        format!(" ({})", String::from_utf8_lossy(v.raw()))
+                    }
                     _ => String::new(),
                 };
                 json_error(format!(
                     "the value at \"{pointer}\" is {}{shown}, not an integer that fits int64_t",
-                    type_name(v)
+                    type_name(v.kind())
                 ))
             })
         })?;
@@ -159,12 +204,13 @@ pub unsafe extern "C" fn firecrest_json_array_len(
 ) -> firecrest_status {
     boundary("firecrest_json_array_len", || {
         let out = Out::new(len_out, "len_out")?;
-        let n = at_pointer(json, pointer, |v, pointer| match v {
-            Node::Array(a) => Ok(a.len()),
-            other => Err(json_error(format!(
-                "the value at \"{pointer}\" is {}, not an array",
-                type_name(other)
-            ))),
+        let n = at_pointer(json, pointer, |v, pointer| {
+            v.array_len().ok_or_else(|| {
+                json_error(format!(
+                    "the value at \"{pointer}\" is {}, not an array",
+                    type_name(v.kind())
+                ))
+            })
         })?;
         out.write(n);
         Ok(())
@@ -212,31 +258,72 @@ mod tests {
         (s, out)
     }
 
-    #[test]
-    fn a_text_the_library_handed_out_is_read_from_its_document_and_forgotten_when_freed() {
-        let entries: Vec<serde_json::Value> = (0..50)
-            .map(|i| serde_json::json!({"name": format!("f{i}"), "size": i}))
-            .collect();
-        let p = crate::capi::strings::c_json(&entries).unwrap();
-        let doc = handed_json(p).expect("registered");
-        for i in 0..50 {
+    /// The address of the index of `p`, when `p` is a registered JSON text.
+    fn index_of(p: *const c_char) -> Option<usize> {
+        with_handed_json(p, |doc| doc.map(|d| d as *const Doc as usize))
+    }
+
+    /// Every entry's name and size read back from a handed-out listing-like text.
+    fn read_all(p: *const c_char, n: usize, tag: &str) {
+        for i in 0..n {
             let ptr = CString::new(format!("/{i}/name")).unwrap();
             let mut out: *mut c_char = std::ptr::null_mut();
             let s = unsafe { firecrest_json_get_string(p, ptr.as_ptr(), &mut out) };
             assert_eq!(s, firecrest_status::Ok);
             let got = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
             unsafe { crate::capi::strings::firecrest_string_free(out) };
-            assert_eq!(got, format!("f{i}"));
-            let mut n = -1i64;
+            assert_eq!(got, format!("{tag}{i}"));
+            let mut k = -1i64;
             let ptr = CString::new(format!("/{i}/size")).unwrap();
-            let s = unsafe { firecrest_json_get_int(p, ptr.as_ptr(), &mut n) };
-            assert_eq!((s, n), (firecrest_status::Ok, i));
+            let s = unsafe { firecrest_json_get_int(p, ptr.as_ptr(), &mut k) };
+            assert_eq!((s, k), (firecrest_status::Ok, i as i64));
         }
-        // Every get used the one parsed document.
-        let again = handed_json(p).unwrap();
-        assert!(std::sync::Arc::ptr_eq(&doc, &again));
+        let mut len = 0usize;
+        let s = unsafe { firecrest_json_array_len(p, c"".as_ptr(), &mut len) };
+        assert_eq!((s, len), (firecrest_status::Ok, n));
+    }
+
+    fn listing(n: usize, tag: &str) -> *mut c_char {
+        let entries: Vec<serde_json::Value> = (0..n)
+            .map(|i| serde_json::json!({"name": format!("{tag}{i}"), "size": i}))
+            .collect();
+        crate::capi::strings::c_json(&entries).unwrap()
+    }
+
+    #[test]
+    fn a_text_the_library_handed_out_is_read_from_its_document_and_forgotten_when_freed() {
+        let p = listing(50, "f");
+        let doc = index_of(p).expect("registered");
+        read_all(p, 50, "f");
+        // Every get used the one index.
+        assert_eq!(index_of(p), Some(doc));
         unsafe { crate::capi::strings::firecrest_string_free(p) };
-        assert!(handed_json(p).is_none());
+        assert_eq!(index_of(p), None);
+    }
+
+    /// Freed texts' buffers are written again (often at the same address): every text is read
+    /// as its own, by the thread that freed the last one and by another that read it.
+    #[test]
+    fn a_text_written_where_a_freed_one_was_is_read_as_itself_by_every_thread() {
+        let (to_other, other_gets) = std::sync::mpsc::channel::<(usize, usize, String)>();
+        let (done, wait_done) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            for (p, n, tag) in other_gets {
+                read_all(p as *const c_char, n, &tag);
+                done.send(()).unwrap();
+            }
+        });
+        for (round, n) in [300usize, 5, 1000, 0, 40].into_iter().enumerate() {
+            let tag = format!("r{round}-");
+            let p = listing(n, &tag);
+            read_all(p, n, &tag);
+            to_other.send((p as usize, n, tag.clone())).unwrap();
+            wait_done.recv().unwrap();
+            read_all(p, n, &tag);
+            unsafe { crate::capi::strings::firecrest_string_free(p) };
+        }
+        drop(to_other);
+        other.join().unwrap();
     }
 
     #[test]

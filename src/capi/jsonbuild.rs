@@ -1,11 +1,14 @@
-//! A typed value turned straight into the getters' document ([`Node`]), so that a JSON text the
-//! library hands to C comes with its parsed form already built: the C getters never parse what
-//! the library itself wrote. The text is then written from the document, and is the text
-//! `serde_json::to_string` gives for the value (same field order, numbers and escapes).
+//! A typed value written as the JSON text the library hands to C, together with the index the
+//! C getters read it by (a [`Doc`]): the getters never parse what the library itself wrote.
+//!
+//! The text is the one `serde_json::to_string` gives for the value (same field order, numbers
+//! and escapes). The index is one 16-byte [`Slot`] per value, in document order, holding where
+//! the value sits in the text (its field name is just before it): a string without escapes is
+//! read from the text itself, so it is written once and stored nowhere else, and building the
+//! index allocates nothing per value. A large listing's index is read and written while the
+//! text is, so its size is what the caches hold: it is kept small.
 
-use super::jsondoc::Node;
 use serde::ser::{self, Serialize};
-use serde_json::Number;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -26,153 +29,575 @@ impl ser::Error for BuildError {
     }
 }
 
-type Owned = Node<'static>;
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Null,
+    Bool,
+    Number,
+    Str,
+    Array,
+    Object,
+}
 
-/// A document and the block of text its strings borrow from.
+/// The largest text written: offsets, lengths and slot numbers then fit in 31 bits, leaving
+/// the top bit of a `u32` for a flag.
+const MAX_TEXT: usize = (1 << 31) - 1;
+const FLAG: u32 = 1 << 31;
+
+/// One value of the text. Its kind is its first byte's (`"`, `{`, `[`, `n`, `t`/`f`, else a
+/// number); an object's field name is the string just before the value and its `:`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Slot {
+    /// Where the value's text starts (a string's opening quote), and its length.
+    open: u32,
+    len: u32,
+    /// The length of the field name's characters, when the value is an object's field; `FLAG`
+    /// set when they hold escapes.
+    key: u32,
+    /// An object: one past its last slot, `FLAG` set when its field names are known distinct
+    /// (a struct's: serde's derive names each field once), so a lookup may stop at the first
+    /// match. An array: where its element count, its end slot and its elements' slots are in
+    /// `Doc::elements`. A string: `FLAG` when its characters hold escapes.
+    aux: u32,
+}
+
+/// The index of one JSON text (which it does not hold: the getters are given the text).
+#[derive(Default)]
 pub(crate) struct Doc {
-    /// Borrows from `strings`; read only through `&self`, so no borrow outlives the document.
-    root: Owned,
-    _strings: Strings,
+    slots: Vec<Slot>,
+    elements: Vec<u32>,
+    /// The slots of the elements of the arrays being written (kept only to reuse its memory).
+    pending: Vec<u32>,
+    /// The length of the text, without its NUL.
+    text_len: usize,
+}
+
+/// A value found in a text through its [`Doc`].
+#[derive(Clone, Copy)]
+pub(crate) struct Found<'a> {
+    slot: &'a Slot,
+    doc: &'a Doc,
+    text: &'a [u8],
+}
+
+fn kind_of(first: u8) -> Kind {
+    match first {
+        b'"' => Kind::Str,
+        b'{' => Kind::Object,
+        b'[' => Kind::Array,
+        b'n' => Kind::Null,
+        b't' | b'f' => Kind::Bool,
+        _ => Kind::Number,
+    }
+}
+
+impl<'a> Found<'a> {
+    pub(crate) fn kind(&self) -> Kind {
+        kind_of(self.text[self.slot.open as usize])
+    }
+
+    /// The value's own bytes in the text: a string's characters as written (escaped), any
+    /// other value's compact JSON text.
+    pub(crate) fn raw(&self) -> &'a [u8] {
+        let (open, len) = (self.slot.open as usize, self.slot.len as usize);
+        if self.kind() == Kind::Str {
+            &self.text[open + 1..open + len - 1]
+        } else {
+            &self.text[open..open + len]
+        }
+    }
+
+    /// A string's characters, unescaped (None for any other value). A string without escapes
+    /// is its bytes in the text, which came from a `&str`: UTF-8 already.
+    pub(crate) fn string(&self) -> Option<Cow<'a, [u8]>> {
+        if self.kind() != Kind::Str {
+            return None;
+        }
+        if self.slot.aux & FLAG != 0 {
+            let (open, len) = (self.slot.open as usize, self.slot.len as usize);
+            unescape(&self.text[open..open + len]).map(|s| Cow::Owned(s.into_bytes()))
+        } else {
+            Some(Cow::Borrowed(self.raw()))
+        }
+    }
+
+    /// An array's length (None for any other value).
+    pub(crate) fn array_len(&self) -> Option<usize> {
+        (self.kind() == Kind::Array).then(|| self.doc.elements[self.slot.aux as usize] as usize)
+    }
+}
+
+fn unescape(quoted: &[u8]) -> Option<String> {
+    serde_json::from_slice(quoted).ok()
 }
 
 impl Doc {
-    pub(crate) fn root(&self) -> &Node<'_> {
-        &self.root
+    /// The bytes the index holds allocated.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + (self.elements.capacity() + self.pending.capacity()) * 4
+    }
+
+    /// The length of the text this document indexes.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text_len
+    }
+
+    /// One past the last slot of the value at slot `i`.
+    fn end(&self, text: &[u8], i: usize) -> usize {
+        let slot = &self.slots[i];
+        match text[slot.open as usize] {
+            b'{' => (slot.aux & !FLAG) as usize,
+            b'[' => self.elements[slot.aux as usize + 1] as usize,
+            _ => i + 1,
+        }
+    }
+
+    /// The value at the RFC 6901 `pointer` ("" is the whole document) of `text`, the text this
+    /// document was written with. A repeated field name finds its last value, as with
+    /// `serde_json::Value`.
+    pub(crate) fn pointer<'a>(&'a self, text: &'a [u8], pointer: &[u8]) -> Option<Found<'a>> {
+        let mut here = 0usize;
+        let mut rest = pointer;
+        if let Some((&first, after)) = rest.split_first() {
+            if first != b'/' {
+                return None;
+            }
+            rest = after;
+            loop {
+                // One reference token, up to the next '/': scanned once, for its end and for
+                // whether it holds an escape.
+                let (mut end, mut tilde) = (0, false);
+                while end < rest.len() && rest[end] != b'/' {
+                    tilde |= rest[end] == b'~';
+                    end += 1;
+                }
+                let token: Cow<[u8]> = if tilde {
+                    // Not UTF-8: it names no field (and is refused as such by the caller).
+                    let t = std::str::from_utf8(&rest[..end]).ok()?;
+                    Cow::Owned(t.replace("~1", "/").replace("~0", "~").into_bytes())
+                } else {
+                    Cow::Borrowed(&rest[..end])
+                };
+                let slot = self.slots.get(here)?;
+                here = match text[slot.open as usize] {
+                    b'{' => self.field(text, here, &token)?,
+                    b'[' => {
+                        let at = slot.aux as usize;
+                        let count = self.elements[at] as usize;
+                        let i = array_index(&token).filter(|&i| i < count)?;
+                        self.elements[at + 2 + i] as usize
+                    }
+                    _ => return None,
+                };
+                if end == rest.len() {
+                    break;
+                }
+                rest = &rest[end + 1..];
+            }
+        }
+        Some(Found {
+            slot: self.slots.get(here)?,
+            doc: self,
+            text,
+        })
+    }
+
+    /// The slot of the last field named `name` of the object at `object` (the first, when
+    /// its names are distinct).
+    fn field(&self, text: &[u8], object: usize, name: &[u8]) -> Option<usize> {
+        let aux = self.slots[object].aux;
+        let (end, distinct) = ((aux & !FLAG) as usize, aux & FLAG != 0);
+        let (mut i, mut found) = (object + 1, None);
+        while i < end {
+            let slot = &self.slots[i];
+            // The name's characters end two bytes before the value (its quote and the `:`).
+            let (key_end, key_len) = (slot.open as usize - 2, (slot.key & !FLAG) as usize);
+            let same = if slot.key & FLAG != 0 {
+                unescape(&text[key_end - key_len - 1..=key_end])
+                    .is_some_and(|k| k.as_bytes() == name)
+            } else {
+                key_len == name.len() && &text[key_end - key_len..key_end] == name
+            };
+            if same {
+                found = Some(i);
+                if distinct {
+                    break;
+                }
+            }
+            i = self.end(text, i);
+        }
+        found
     }
 }
 
-/// The strings of one document, copied into a few large blocks rather than one allocation
-/// each: a 5,000-entry listing has 40,000 strings, and as many allocations and frees made the
-/// allocator give its heap back and take it again on every call.
-struct Strings {
-    blocks: Vec<String>,
-}
-
-const BLOCK: usize = 16 * 1024;
-
-impl Strings {
-    fn add(&mut self, s: &str) -> &'static str {
-        if s.is_empty() {
-            return "";
-        }
-        let room = self.blocks.last().map_or(0, |b| b.capacity() - b.len());
-        if room < s.len() {
-            self.blocks.push(String::with_capacity(s.len().max(BLOCK)));
-        }
-        let Some(block) = self.blocks.last_mut() else {
-            unreachable!("a block was just added")
-        };
-        let start = block.len();
-        block.push_str(s);
-        let added: *const str = &block[start..];
-        // SAFETY: `push_str` within the capacity never moves a block's buffer, blocks are never
-        // shrunk or removed, and moving a `String` does not move its buffer; the `Doc` holding
-        // these blocks is the only owner of nodes borrowing from them and hands them out only
-        // borrowed from itself.
-        unsafe { &*added }
+/// An array index as RFC 6901 writes it: decimal digits, no leading zero but "0" itself.
+fn array_index(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
+        return None;
     }
-}
-
-/// The document of `value`, as serde_json would write it.
-pub(crate) fn to_node<T: Serialize + ?Sized>(value: &T) -> Result<Doc, BuildError> {
-    let mut strings = Strings { blocks: Vec::new() };
-    let root = value.serialize(NodeSerializer(&mut strings))?;
-    Ok(Doc {
-        root,
-        _strings: strings,
+    digits.iter().try_fold(0usize, |n, &d| {
+        let d = d.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(usize::from(d))
     })
 }
 
-/// `{"variant": value}`, serde_json's form of a non-unit enum variant.
-fn tagged(variant: &'static str, value: Owned) -> Owned {
-    Node::Object(vec![(Cow::Borrowed(variant), value)])
+/// Whether `s` holds a byte JSON escapes (below 0x20, `"` or `\\`), looked for eight bytes at a
+/// time: most strings of a listing have none and are copied whole.
+pub(crate) fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of a byte lane is set for some lane below `n` (exact as to whether any is,
+    // for n <= 0x80); a byte of 0x80 or more never counts.
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
+    let special = |v: u64| {
+        below(v, 0x20)
+            | below(v ^ (ONES * u64::from(b'"')), 1)
+            | below(v ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+    };
+    let word = |chunk: &[u8]| {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(chunk);
+        u64::from_le_bytes(lanes)
+    };
+    if s.len() < 8 {
+        return s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+    }
+    let mut chunks = s.chunks_exact(8);
+    if chunks.any(|chunk| special(word(chunk))) {
+        return true;
+    }
+    // The last bytes, as the last eight (some looked at twice): one word, not a byte loop or
+    // a short copy (whose word read back stalls on the bytes just stored).
+    special(word(&s[s.len() - 8..]))
 }
 
-struct NodeSerializer<'a>(&'a mut Strings);
+/// Writes `value`'s JSON text into `text` (emptied first) and its index into `doc` (emptied
+/// first): both may be buffers of an earlier text, reused.
+pub(crate) fn write<T: Serialize + ?Sized>(
+    value: &T,
+    text: &mut Vec<u8>,
+    doc: &mut Doc,
+) -> Result<(), BuildError> {
+    let mut w = Writer::new(text, doc);
+    value.serialize(&mut w)?;
+    w.done()
+}
 
-impl<'a> ser::Serializer for NodeSerializer<'a> {
-    type Ok = Owned;
+/// An array being written element by element, as its elements come (see [`write_array`]).
+pub(crate) struct ArrayWriter<'w, 'a> {
+    array: Compound<'w, 'a>,
+    failed: Option<BuildError>,
+}
+
+impl ArrayWriter<'_, '_> {
+    /// Appends one element (after a failure, nothing: the failure is what `write_array` returns).
+    pub(crate) fn push<T: Serialize + ?Sized>(&mut self, v: &T) {
+        if self.failed.is_none() {
+            self.failed = self.array.element(v).err();
+        }
+    }
+}
+
+/// As [`write`], for an array whose elements `fill` pushes as it comes by them (a listing read
+/// entry by entry is never held whole); `fill`'s own result is returned.
+pub(crate) fn write_array<R>(
+    text: &mut Vec<u8>,
+    doc: &mut Doc,
+    fill: impl FnOnce(&mut ArrayWriter<'_, '_>) -> R,
+) -> Result<R, BuildError> {
+    let mut w = Writer::new(text, doc);
+    let mut array = ArrayWriter {
+        array: w.compound(true, None),
+        failed: None,
+    };
+    let filled = fill(&mut array);
+    let ArrayWriter { array, failed } = array;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    array.finish()?;
+    w.done()?;
+    Ok(filled)
+}
+
+struct Writer<'a> {
+    text: &'a mut Vec<u8>,
+    doc: &'a mut Doc,
+    /// The field name just written, for the value's slot (its `Slot::key`).
+    key: u32,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer of a new text into `text` and `doc`, emptied first.
+    fn new(text: &'a mut Vec<u8>, doc: &'a mut Doc) -> Writer<'a> {
+        text.clear();
+        doc.slots.clear();
+        doc.elements.clear();
+        doc.pending.clear();
+        Writer { text, doc, key: 0 }
+    }
+
+    /// Checks the text's size, and notes it in the index.
+    fn done(self) -> Result<(), BuildError> {
+        if self.text.len() > MAX_TEXT {
+            return Err(BuildError("the JSON text is 2 GiB or more".into()));
+        }
+        self.doc.text_len = self.text.len();
+        Ok(())
+    }
+
+    /// Starts a value's slot at the current end of the text; its number.
+    fn open(&mut self) -> usize {
+        let key = std::mem::take(&mut self.key);
+        self.doc.slots.push(Slot {
+            open: self.text.len() as u32,
+            key,
+            ..Slot::default()
+        });
+        self.doc.slots.len() - 1
+    }
+
+    /// Ends the value of slot `i` at the current end of the text.
+    fn close(&mut self, i: usize) {
+        let len = self.text.len() as u32;
+        let slot = &mut self.doc.slots[i];
+        slot.len = len.wrapping_sub(slot.open);
+    }
+
+    fn scalar(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let i = self.open();
+        write(self.text);
+        self.close(i);
+    }
+
+    /// A number as serde_json writes it (a non-finite float is `null`).
+    fn number<N: Serialize>(&mut self, n: N) {
+        // Writing into a Vec cannot fail.
+        self.scalar(|t| serde_json::to_writer(t, &n).unwrap_or(()));
+    }
+
+    /// A JSON string; whether it holds escapes.
+    fn string(&mut self, s: &str) -> bool {
+        let escaped = needs_escape(s.as_bytes());
+        if escaped {
+            serde_json::to_writer(&mut *self.text, s).unwrap_or(());
+        } else {
+            self.text.reserve(s.len() + 2);
+            self.text.push(b'"');
+            self.text.extend_from_slice(s.as_bytes());
+            self.text.push(b'"');
+        }
+        escaped
+    }
+
+    fn str_value(&mut self, s: &str) {
+        let i = self.open();
+        let escaped = self.string(s);
+        self.close(i);
+        if escaped {
+            self.doc.slots[i].aux = FLAG;
+        }
+    }
+
+    /// A field name, then the `:`; the value's slot takes its length.
+    fn key(&mut self, name: &str) {
+        let start = self.text.len();
+        let escaped = self.string(name);
+        self.text.push(b':');
+        let len = (self.text.len() - start - 3) as u32;
+        self.key = if escaped { len | FLAG } else { len };
+    }
+
+    fn compound<'w>(&'w mut self, array: bool, variant: Option<&'static str>) -> Compound<'w, 'a> {
+        let outer = variant.map(|v| {
+            let i = self.open();
+            self.text.push(b'{');
+            self.key(v);
+            i
+        });
+        let slot = self.open();
+        self.text.push(if array { b'[' } else { b'{' });
+        let pending = self.doc.pending.len();
+        Compound {
+            w: self,
+            slot,
+            outer,
+            first: true,
+            pending,
+            distinct: false,
+            keyed: false,
+        }
+    }
+
+    /// A struct's object: its field names are distinct.
+    fn structure<'w>(&'w mut self, variant: Option<&'static str>) -> Compound<'w, 'a> {
+        let mut c = self.compound(false, variant);
+        c.distinct = true;
+        c
+    }
+}
+
+/// An array or object being written; `outer`, the `{"variant": …}` around it; `pending`, where
+/// its elements' slots start in `Doc::pending`.
+struct Compound<'w, 'a> {
+    w: &'w mut Writer<'a>,
+    slot: usize,
+    outer: Option<usize>,
+    first: bool,
+    pending: usize,
+    distinct: bool,
+    /// A map's key is written and waits for its value.
+    keyed: bool,
+}
+
+impl Compound<'_, '_> {
+    fn comma(&mut self) {
+        if !self.first {
+            self.w.text.push(b',');
+        }
+        self.first = false;
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
+        self.comma();
+        let next = self.w.doc.slots.len() as u32;
+        self.w.doc.pending.push(next);
+        v.serialize(&mut *self.w)
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, name: &str, v: &T) -> Result<(), BuildError> {
+        self.comma();
+        self.w.key(name);
+        v.serialize(&mut *self.w)
+    }
+
+    fn finish(self) -> Result<(), BuildError> {
+        let w = self.w;
+        let end = w.doc.slots.len() as u32;
+        let array = w.text[w.doc.slots[self.slot].open as usize] == b'[';
+        if array {
+            w.text.push(b']');
+            // Count, end, then every element's slot: a getter finds any element at once.
+            let at = w.doc.elements.len() as u32;
+            let count = (w.doc.pending.len() - self.pending) as u32;
+            w.doc.elements.extend([count, end]);
+            w.doc.elements.extend(w.doc.pending.drain(self.pending..));
+            w.doc.slots[self.slot].aux = at;
+        } else {
+            w.text.push(b'}');
+            w.doc.slots[self.slot].aux = if self.distinct { end | FLAG } else { end };
+        }
+        w.close(self.slot);
+        if let Some(outer) = self.outer {
+            w.text.push(b'}');
+            w.close(outer);
+            w.doc.slots[outer].aux = end | FLAG;
+        }
+        Ok(())
+    }
+}
+
+/// A map key as serde_json accepts one: a string, or a number or boolean written as text.
+fn key_text<T: Serialize + ?Sized>(key: &T) -> Result<String, BuildError> {
+    let text = serde_json::to_string(key).map_err(|e| BuildError(e.to_string()))?;
+    match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str(&text).map_err(|e| BuildError(e.to_string())),
+        Some(b'0'..=b'9' | b'-' | b't' | b'f') => Ok(text),
+        _ => Err(BuildError("key must be a string".into())),
+    }
+}
+
+impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
+    type Ok = ();
     type Error = BuildError;
-    type SerializeSeq = Seq<'a>;
-    type SerializeTuple = Seq<'a>;
-    type SerializeTupleStruct = Seq<'a>;
-    type SerializeTupleVariant = Seq<'a>;
-    type SerializeMap = Map<'a>;
-    type SerializeStruct = Map<'a>;
-    type SerializeStructVariant = Map<'a>;
+    type SerializeSeq = Compound<'w, 'a>;
+    type SerializeTuple = Compound<'w, 'a>;
+    type SerializeTupleStruct = Compound<'w, 'a>;
+    type SerializeTupleVariant = Compound<'w, 'a>;
+    type SerializeMap = Compound<'w, 'a>;
+    type SerializeStruct = Compound<'w, 'a>;
+    type SerializeStructVariant = Compound<'w, 'a>;
 
-    fn serialize_bool(self, v: bool) -> Result<Owned, BuildError> {
-        Ok(Node::Bool(v))
+    fn serialize_bool(self, v: bool) -> Result<(), BuildError> {
+        self.scalar(|t| t.extend_from_slice(if v { b"true" } else { b"false" }));
+        Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<Owned, BuildError> {
+    fn serialize_i8(self, v: i8) -> Result<(), BuildError> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i16(self, v: i16) -> Result<Owned, BuildError> {
+    fn serialize_i16(self, v: i16) -> Result<(), BuildError> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i32(self, v: i32) -> Result<Owned, BuildError> {
+    fn serialize_i32(self, v: i32) -> Result<(), BuildError> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i64(self, v: i64) -> Result<Owned, BuildError> {
-        Ok(Node::Number(v.into()))
+    fn serialize_i64(self, v: i64) -> Result<(), BuildError> {
+        self.number(v);
+        Ok(())
     }
-    fn serialize_u8(self, v: u8) -> Result<Owned, BuildError> {
+    fn serialize_u8(self, v: u8) -> Result<(), BuildError> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u16(self, v: u16) -> Result<Owned, BuildError> {
+    fn serialize_u16(self, v: u16) -> Result<(), BuildError> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u32(self, v: u32) -> Result<Owned, BuildError> {
+    fn serialize_u32(self, v: u32) -> Result<(), BuildError> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u64(self, v: u64) -> Result<Owned, BuildError> {
-        Ok(Node::Number(v.into()))
+    fn serialize_u64(self, v: u64) -> Result<(), BuildError> {
+        self.number(v);
+        Ok(())
     }
-    fn serialize_f32(self, v: f32) -> Result<Owned, BuildError> {
-        // Through its shortest decimal text, as serde_json writes an f32 (0.1, not 0.100000001…).
-        let shortest: f64 = v.to_string().parse().unwrap_or(f64::NAN);
-        self.serialize_f64(if v.is_finite() { shortest } else { f64::NAN })
+    fn serialize_f32(self, v: f32) -> Result<(), BuildError> {
+        self.number(v);
+        Ok(())
     }
-    fn serialize_f64(self, v: f64) -> Result<Owned, BuildError> {
-        // serde_json writes a non-finite number as null.
-        Ok(Number::from_f64(v).map_or(Node::Null, Node::Number))
+    fn serialize_f64(self, v: f64) -> Result<(), BuildError> {
+        self.number(v);
+        Ok(())
     }
-    fn serialize_char(self, v: char) -> Result<Owned, BuildError> {
+    fn serialize_char(self, v: char) -> Result<(), BuildError> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
-    fn serialize_str(self, v: &str) -> Result<Owned, BuildError> {
-        Ok(Node::Str(Cow::Borrowed(self.0.add(v))))
+    fn serialize_str(self, v: &str) -> Result<(), BuildError> {
+        self.str_value(v);
+        Ok(())
     }
-    fn serialize_bytes(self, v: &[u8]) -> Result<Owned, BuildError> {
-        Ok(Node::Array(
-            v.iter().map(|b| Node::Number((*b).into())).collect(),
-        ))
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), BuildError> {
+        let mut seq = self.compound(true, None);
+        for b in v {
+            seq.element(b)?;
+        }
+        seq.finish()
     }
-    fn serialize_none(self) -> Result<Owned, BuildError> {
-        Ok(Node::Null)
+    fn serialize_none(self) -> Result<(), BuildError> {
+        self.serialize_unit()
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Owned, BuildError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), BuildError> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<Owned, BuildError> {
-        Ok(Node::Null)
+    fn serialize_unit(self) -> Result<(), BuildError> {
+        self.scalar(|t| t.extend_from_slice(b"null"));
+        Ok(())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Owned, BuildError> {
-        Ok(Node::Null)
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), BuildError> {
+        self.serialize_unit()
     }
     fn serialize_unit_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<Owned, BuildError> {
-        Ok(Node::Str(Cow::Borrowed(variant)))
+    ) -> Result<(), BuildError> {
+        self.serialize_str(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<Owned, BuildError> {
+    ) -> Result<(), BuildError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -181,93 +606,66 @@ impl<'a> ser::Serializer for NodeSerializer<'a> {
         _: u32,
         variant: &'static str,
         value: &T,
-    ) -> Result<Owned, BuildError> {
-        Ok(tagged(variant, value.serialize(self)?))
+    ) -> Result<(), BuildError> {
+        let outer = self.open();
+        self.text.push(b'{');
+        self.key(variant);
+        value.serialize(&mut *self)?;
+        self.text.push(b'}');
+        self.close(outer);
+        self.doc.slots[outer].aux = self.doc.slots.len() as u32 | FLAG;
+        Ok(())
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'a>, BuildError> {
-        Ok(Seq {
-            strings: self.0,
-            items: Vec::with_capacity(len.unwrap_or(0)),
-            variant: None,
-        })
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(true, None))
     }
-    fn serialize_tuple(self, len: usize) -> Result<Seq<'a>, BuildError> {
-        self.serialize_seq(Some(len))
+    fn serialize_tuple(self, _: usize) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(true, None))
     }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Seq<'a>, BuildError> {
-        self.serialize_seq(Some(len))
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(true, None))
     }
     fn serialize_tuple_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-        len: usize,
-    ) -> Result<Seq<'a>, BuildError> {
-        Ok(Seq {
-            strings: self.0,
-            items: Vec::with_capacity(len),
-            variant: Some(variant),
-        })
+        _: usize,
+    ) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(true, Some(variant)))
     }
-    fn serialize_map(self, len: Option<usize>) -> Result<Map<'a>, BuildError> {
-        Ok(Map {
-            strings: self.0,
-            fields: Vec::with_capacity(len.unwrap_or(0)),
-            key: None,
-            variant: None,
-        })
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.compound(false, None))
     }
-    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Map<'a>, BuildError> {
-        self.serialize_map(Some(len))
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.structure(None))
     }
     fn serialize_struct_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-        len: usize,
-    ) -> Result<Map<'a>, BuildError> {
-        Ok(Map {
-            strings: self.0,
-            fields: Vec::with_capacity(len),
-            key: None,
-            variant: Some(variant),
-        })
+        _: usize,
+    ) -> Result<Compound<'w, 'a>, BuildError> {
+        Ok(self.structure(Some(variant)))
     }
 }
 
-struct Seq<'a> {
-    strings: &'a mut Strings,
-    items: Vec<Owned>,
-    variant: Option<&'static str>,
-}
-
-impl Seq<'_> {
-    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), BuildError> {
-        self.items
-            .push(value.serialize(NodeSerializer(self.strings))?);
-        Ok(())
-    }
-    fn finish(self) -> Result<Owned, BuildError> {
-        let array = Node::Array(self.items);
-        Ok(match self.variant {
-            Some(v) => tagged(v, array),
-            None => array,
-        })
-    }
-}
-
-/// serde asks for one trait per sequence form; all four are a `Seq`'s `push` and `finish`.
+/// serde asks for one trait per sequence form; all four are a `Compound`'s `element` and
+/// `finish`.
 macro_rules! seq_forms {
     ($($form:ident :: $add:ident),*) => {$(
-        impl ser::$form for Seq<'_> {
-            type Ok = Owned;
+        impl ser::$form for Compound<'_, '_> {
+            type Ok = ();
             type Error = BuildError;
             fn $add<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-                self.push(v)
+                self.element(v)
             }
-            fn end(self) -> Result<Owned, BuildError> {
+            fn end(self) -> Result<(), BuildError> {
                 self.finish()
             }
         }
@@ -281,95 +679,55 @@ seq_forms!(
     SerializeTupleVariant::serialize_field
 );
 
-struct Map<'a> {
-    strings: &'a mut Strings,
-    fields: Vec<(Cow<'static, str>, Owned)>,
-    key: Option<Cow<'static, str>>,
-    variant: Option<&'static str>,
-}
-
-impl Map<'_> {
-    fn finish(self) -> Result<Owned, BuildError> {
-        let object = Node::Object(self.fields);
-        Ok(match self.variant {
-            Some(v) => tagged(v, object),
-            None => object,
-        })
-    }
-}
-
-/// A map key as serde_json accepts one: a string, or a number, boolean or char written as text.
-fn key_text<T: Serialize + ?Sized>(
-    key: &T,
-    strings: &mut Strings,
-) -> Result<Cow<'static, str>, BuildError> {
-    match key.serialize(NodeSerializer(strings))? {
-        Node::Str(s) => Ok(s),
-        Node::Number(n) => Ok(Cow::Owned(n.to_string())),
-        Node::Bool(b) => Ok(Cow::Borrowed(if b { "true" } else { "false" })),
-        _ => Err(BuildError("key must be a string".into())),
-    }
-}
-
-impl ser::SerializeMap for Map<'_> {
-    type Ok = Owned;
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
     type Error = BuildError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), BuildError> {
-        self.key = Some(key_text(key, self.strings)?);
+        let name = key_text(key)?;
+        self.comma();
+        self.w.key(&name);
+        self.keyed = true;
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
-        let key = self
-            .key
-            .take()
-            .ok_or_else(|| BuildError("a map value without its key".into()))?;
-        self.fields
-            .push((key, v.serialize(NodeSerializer(self.strings))?));
-        Ok(())
+        if !std::mem::take(&mut self.keyed) {
+            return Err(BuildError("a map value without its key".into()));
+        }
+        v.serialize(&mut *self.w)
     }
-    fn end(self) -> Result<Owned, BuildError> {
+    fn end(self) -> Result<(), BuildError> {
         self.finish()
     }
 }
 
-impl ser::SerializeStruct for Map<'_> {
-    type Ok = Owned;
-    type Error = BuildError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), BuildError> {
-        self.fields.push((
-            Cow::Borrowed(key),
-            v.serialize(NodeSerializer(self.strings))?,
-        ));
-        Ok(())
-    }
-    fn end(self) -> Result<Owned, BuildError> {
-        self.finish()
-    }
+/// serde asks for one trait per struct form; both are a `Compound`'s `field` and `finish`.
+macro_rules! struct_forms {
+    ($($form:ident),*) => {$(
+        impl ser::$form for Compound<'_, '_> {
+            type Ok = ();
+            type Error = BuildError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                name: &'static str,
+                v: &T,
+            ) -> Result<(), BuildError> {
+                self.field(name, v)
+            }
+            fn end(self) -> Result<(), BuildError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Map<'_> {
-    type Ok = Owned;
-    type Error = BuildError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), BuildError> {
-        ser::SerializeStruct::serialize_field(self, key, v)
-    }
-    fn end(self) -> Result<Owned, BuildError> {
-        self.finish()
-    }
-}
+struct_forms!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capi::jsondoc::Node;
     use serde::Serialize;
+    use serde_json::Value;
     use std::collections::BTreeMap;
 
     #[derive(Serialize)]
@@ -408,8 +766,51 @@ mod tests {
         }
     }
 
+    fn written<T: Serialize + ?Sized>(value: &T) -> (Vec<u8>, Doc) {
+        let (mut text, mut doc) = (b"left over".to_vec(), Doc::default());
+        write(value, &mut text, &mut doc).unwrap();
+        (text, doc)
+    }
+
+    /// What the index finds at `pointer`, read back as a value.
+    fn found(text: &[u8], doc: &Doc, pointer: &str) -> Option<Value> {
+        let v = doc.pointer(text, pointer.as_bytes())?;
+        Some(match v.kind() {
+            Kind::Str => {
+                Value::String(String::from_utf8(v.string().unwrap().into_owned()).unwrap())
+            }
+            _ => serde_json::from_slice(v.raw()).unwrap(),
+        })
+    }
+
+    /// What serde_json finds at `pointer`, written and read back the same way (reading a float
+    /// back is not exact without serde_json's `float_roundtrip`, so both sides read its text).
+    fn expected(value: &Value, pointer: &str) -> Option<Value> {
+        let v = value.pointer(pointer)?;
+        Some(serde_json::from_str(&v.to_string()).unwrap())
+    }
+
+    /// Every pointer of `v` that designates something, escaped as RFC 6901 says.
+    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    pointers(item, format!("{at}/{i}"), out);
+                }
+            }
+            Value::Object(fields) => {
+                for (k, item) in fields {
+                    let k = k.replace('~', "~0").replace('/', "~1");
+                    pointers(item, format!("{at}/{k}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+
     #[test]
-    fn the_text_written_from_the_document_is_serde_jsons() {
+    fn the_text_written_is_serde_jsons_and_its_index_finds_every_value() {
         let sample = Sample {
             name: "plain",
             escaped: "quote \" back \\ nul \0 tab \t é".into(),
@@ -433,41 +834,155 @@ mod tests {
             raw: vec![0, 255],
             skipped: None,
         };
-        let doc = to_node(&sample).unwrap();
-        let node = doc.root();
-        let mut written = Vec::new();
-        node.write_json(&mut written);
+        let (text, doc) = written(&sample);
         assert_eq!(
-            String::from_utf8(written).unwrap(),
+            String::from_utf8(text.clone()).unwrap(),
             serde_json::to_string(&sample).unwrap()
         );
-        assert!(matches!(node.pointer("/name"), Some(Node::Str(s)) if s == "plain"));
-        assert!(matches!(
-            node.pointer("/shapes/3/Named/w"),
-            Some(Node::Number(_))
-        ));
+        let value: Value = serde_json::from_slice(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&value, String::new(), &mut all);
+        for p in &all {
+            assert_eq!(found(&text, &doc, p), expected(&value, p), "{p}");
+        }
+        assert_eq!(doc.pointer(&text, b"/nan").unwrap().kind(), Kind::Null);
+        assert_eq!(doc.pointer(&text, b"/shapes").unwrap().array_len(), Some(4));
+        assert_eq!(doc.pointer(&text, b"/shapes/4").map(|v| v.kind()), None);
     }
 
     #[test]
-    fn strings_of_any_length_keep_their_text_across_blocks() {
-        let long = "x".repeat(BLOCK + 3);
-        let values: Vec<String> = ["", "a", &long, "", "tail"]
+    fn pointers_find_what_serde_json_finds() {
+        let text = r#"{"a":[{"x":1},{"y":"t\"u"}],"a/b":{"m~n":true},"d":2,"d":3,"":0,"z":null,"q\"k":{"n\nl":[],"d\u0000":{}}}"#;
+        let node: Node = serde_json::from_str(text).unwrap();
+        let (written, doc) = written(&node);
+        let value: Value = serde_json::from_str(text).unwrap();
+        for p in [
+            "",
+            "/a",
+            "/a/0",
+            "/a/0/x",
+            "/a/1/y",
+            "/a~1b/m~0n",
+            "/d",
+            "/",
+            "/z",
+            "/a/01",
+            "/a/+1",
+            "/a/2",
+            "/a/-",
+            "/a/99999999999999999999999",
+            "/nope",
+            "/a/0/x/deeper",
+            "a",
+            "/q\"k",
+            "/q\"k/n\nl",
+            "/q\"k/n\nl/0",
+            "/q\"k/d\u{0}",
+            "/q\"k/d",
+        ] {
+            // serde_json keeps the last of a repeated key; so does the index.
+            assert_eq!(
+                found(&written, &doc, p),
+                expected(&value, p),
+                "pointer {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_needing_an_escape_are_found_at_any_place() {
+        let special: Vec<u8> = (0u8..0x20).chain([b'"', b'\\']).collect();
+        for len in 1..20 {
+            let plain: Vec<u8> = (0..len)
+                .map(|i| [b'a', 0x7f, 0x20, 0x80, 0xff][i % 5])
+                .collect();
+            assert!(!needs_escape(&plain), "{plain:?}");
+            for at in 0..len {
+                for &b in &special {
+                    let mut bytes = plain.clone();
+                    bytes[at] = b;
+                    assert!(needs_escape(&bytes), "{bytes:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_array_is_indexed_element_by_element() {
+        let long = "x".repeat(70_000);
+        let values: Vec<String> = ["", "a", &long, "", "tail\n"]
             .iter()
             .map(|s| s.to_string())
             .chain((0..3000).map(|i| format!("entry-{i:05}")))
             .collect();
-        let doc = to_node(&values).unwrap();
-        let mut written = Vec::new();
-        doc.root().write_json(&mut written);
-        assert_eq!(written, serde_json::to_vec(&values).unwrap());
-        assert!(matches!(doc.root().pointer("/2"), Some(Node::Str(s)) if *s == long));
-        assert!(matches!(doc.root().pointer("/0"), Some(Node::Str(s)) if s.is_empty()));
+        let (text, doc) = written(&values);
+        assert_eq!(text, serde_json::to_vec(&values).unwrap());
+        let root = doc.pointer(&text, b"").unwrap();
+        assert_eq!(root.array_len(), Some(values.len()));
+        for (i, v) in values.iter().enumerate() {
+            let got = doc.pointer(&text, format!("/{i}").as_bytes()).unwrap();
+            assert_eq!(got.string().unwrap(), v.as_bytes());
+        }
+    }
+
+    /// Many values of structs with plain, escaped and skipped fields are written as serde_json
+    /// writes them and read back right.
+    #[test]
+    fn many_structs_keep_their_field_names() {
+        #[derive(Serialize)]
+        struct Row {
+            #[serde(rename = "quoted \"name\"")]
+            odd: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            maybe: Option<u8>,
+            plain: String,
+        }
+        let rows: Vec<Row> = (0..40)
+            .map(|i| Row {
+                odd: i,
+                maybe: (i % 3 == 0).then_some(i as u8),
+                plain: format!("p{i}"),
+            })
+            .collect();
+        let (text, doc) = written(&rows);
+        assert_eq!(text, serde_json::to_vec(&rows).unwrap());
+        let value: Value = serde_json::from_slice(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&value, String::new(), &mut all);
+        for p in &all {
+            assert_eq!(found(&text, &doc, p), expected(&value, p), "{p}");
+        }
+        assert!(all.contains(&"/39/quoted \"name\"".to_string()));
     }
 
     #[test]
     fn a_key_that_is_no_text_is_an_error_as_in_serde_json() {
         let map: BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
-        assert!(to_node(&map).is_err());
+        let (mut text, mut doc) = (Vec::new(), Doc::default());
+        assert!(write(&map, &mut text, &mut doc).is_err());
         assert!(serde_json::to_string(&map).is_err());
+    }
+
+    mod properties {
+        use super::*;
+        use crate::properties::{any_json, config};
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Any value is written as serde_json writes it, and every value inside it is
+            /// found at its pointer, the same as serde_json finds it.
+            #[test]
+            fn any_value_is_written_as_serde_json_and_found_everywhere(value in any_json()) {
+                let (text, doc) = written(&value);
+                prop_assert_eq!(&text, &serde_json::to_vec(&value).unwrap());
+                let mut all = Vec::new();
+                pointers(&value, String::new(), &mut all);
+                for p in &all {
+                    prop_assert_eq!(found(&text, &doc, p), expected(&value, p), "{}", p);
+                }
+            }
+        }
     }
 }

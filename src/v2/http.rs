@@ -5,7 +5,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
 use crate::transfers::{self, DownloadSink, Retries};
 use crate::transport::xml_field;
-use crate::transport::{body_text, status_kind, ErrorResponse, Method, Request, Response, Stream};
+use crate::transport::{
+    body_text, status_kind, ErrorResponse, JsonText, Method, Request, Response, Stream,
+};
 use serde_json::Value;
 
 /// A successful v2 answer: the JSON body (`Null` for 204) and the server's version header.
@@ -56,13 +58,10 @@ pub(crate) fn get(c: &Session, path: &str, query: &[(&str, String)], what: &str)
     reply(c.send(build(Method::Get, path, query, what))?)
 }
 
-/// GET with the answer read straight into `T` (no intermediate JSON value).
-pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
-    c: &Session,
-    path: &str,
-    query: &[(&str, String)],
-) -> Result<T> {
-    c.send(build(Method::Get, path, query, ""))?.json()
+/// GET, the answer read whole, to be read straight into values that borrow from it (no
+/// intermediate JSON value).
+pub(crate) fn get_json_text(c: &Session, path: &str, query: &[(&str, String)]) -> Result<JsonText> {
+    c.send(build(Method::Get, path, query, ""))?.json_text()
 }
 
 pub(crate) fn delete(
