@@ -28,8 +28,8 @@ pub struct Options {
     pub token_refresh_margin: Duration,
     pub user_agent: String,
     /// First delay between looks in `Transfer::wait` and job waits; it doubles up to half a
-    /// second, then the delay is a tenth of the time waited so far: an end is noticed at most
-    /// 10 % of the wait (or half a second) late.
+    /// second, then the delay is a tenth of the time waited so far (for a transfer, of its age
+    /// since it was created): an end is noticed at most 10 % of the wait (or half a second) late.
     pub poll_initial: Duration,
     /// Longest delay between looks.
     pub poll_max: Duration,

@@ -60,6 +60,9 @@ pub struct Transfer {
     /// The X-Correlation-ID of the call that created the transfer: its polls and staging
     /// requests carry it too, so the centre sees one operation (as pyfirecrest does).
     correlation_id: String,
+    /// When the server's side began (the creating request's answer): the waits' delays grow
+    /// with the transfer's age, not with the time one `wait` has lasted.
+    created: Instant,
 }
 
 /// pyfirecrest's names for the two kinds of handle.
@@ -96,6 +99,7 @@ impl Transfer {
             correlation_id: correlation::current()
                 .or_else(|| session.options().correlation_id.clone())
                 .unwrap_or_else(correlation::fresh),
+            created: Instant::now(),
         }
     }
 
@@ -125,8 +129,11 @@ impl Transfer {
         self.last_status
     }
 
-    /// Polls (`poll_initial` doubling to half a second, then a tenth of the time waited so far,
-    /// at most `poll_max`) until the status is `until`, or a terminal status is reached.
+    /// Polls (`poll_initial` doubling to half a second, then a tenth of the transfer's age, at
+    /// most `poll_max`) until the status is `until`, or a terminal status is reached. The age
+    /// counts from the transfer's creation, when the server's side began: the end of a v2
+    /// upload's job, which started before the parts were sent, is then noticed within a tenth
+    /// of the job's life with fewer looks than if each wait started its schedule afresh.
     /// Success terminal (114, 117, 200) or `until` → Ok(status); failure terminal (115, 118,
     /// 400, 302) → Err(TaskFailed) carrying the task's message; `timeout` → Err(Timeout).
     ///
@@ -164,7 +171,7 @@ impl Transfer {
                 )
                 .with_task_status(s));
             }
-            let delay = transport::poll_delay(initial, max, round, elapsed);
+            let delay = transport::poll_delay(initial, max, round, self.created.elapsed());
             std::thread::sleep(delay.min(timeout - elapsed));
             round = round.saturating_add(1);
         }

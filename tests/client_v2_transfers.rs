@@ -117,6 +117,57 @@ fn upload_part_size_edges() {
     assert_eq!(parts(3 * part + 1, "one-byte-over"), 4);
 }
 
+/// The looks at v2 jobs (`GET /compute/{system}/jobs/{id}`) the emulator has received so far.
+fn job_looks(emu: &Emulator) -> usize {
+    emu.requests_seen()
+        .iter()
+        .filter(|r| {
+            r.method == "GET" && r.path.starts_with("/compute/") && r.path.contains("/jobs/")
+        })
+        .count()
+}
+
+/// A wait's delays follow the transfer's age, not the time the wait itself has lasted: the
+/// parts of this upload go out 8 s after it began (its job waiting for the object all along),
+/// so the wait for the job's end looks about every 0.8 s or more, where a schedule started
+/// afresh would look after 0.1, 0.3, 0.7, 1.2 s, … ; the end is still seen.
+#[test]
+fn an_upload_sent_late_is_waited_for_at_its_age() {
+    // The job looks for the object, and copies it, at this pace.
+    let emu = emulator(ApiVersion::V2, |c| {
+        c.task_delay = Duration::from_millis(500)
+    });
+    let c = client_with(
+        &emu,
+        Options {
+            api_version: Some(ApiVersion::V2),
+            ..Options::default()
+        },
+    );
+    let remote = format!("{}/sent-late", emu.home());
+    let (_dir, mut t) = start_upload(&emu, &c, 1000, &remote);
+    let created = Instant::now();
+    std::thread::sleep(Duration::from_secs(8));
+    t.finish_upload().unwrap();
+    let before = job_looks(&emu);
+    let age_at_start = created.elapsed().as_secs_f64();
+    assert_eq!(t.wait(UploadDone, LONG).unwrap(), UploadDone);
+    let waited = created.elapsed().as_secs_f64() - age_at_start;
+    let looks = job_looks(&emu) - before;
+    // The first look, then one per delay, each at least a tenth of the age the wait began at
+    // (measured here a little after the transfer began, so the bound is a little generous).
+    let allowed = 2 + (waited * 10.0 / age_at_start).floor() as usize;
+    assert!(
+        looks <= allowed,
+        "{looks} looks in a wait of {waited:.2} s begun at an age of {age_at_start:.2} s; \
+         the schedule allows {allowed}"
+    );
+    assert_eq!(
+        std::fs::metadata(emu.local_path(&remote)).unwrap().len(),
+        1000
+    );
+}
+
 #[test]
 fn upload_in_parallel_parts() {
     let emu = emulator(ApiVersion::V2, |_| {});

@@ -228,9 +228,9 @@ pub unsafe extern "C" fn firecrest_options_set_token_refresh_margin_s(
 }
 
 /// The polling of firecrest_transfer_wait() and firecrest_job_wait(): `initial_ms` first,
-/// doubling up to half a second, then a tenth of the time waited so far, at most `max_ms`; an
-/// end is so noticed at most 10 % of the wait (or half a second) late. Defaults 100 ms and
-/// 5000 ms.
+/// doubling up to half a second, then a tenth of the time waited so far (for a transfer, of
+/// its age since it was created), at most `max_ms`; an end is so noticed at most 10 % of the
+/// wait (or half a second) late. Defaults 100 ms and 5000 ms.
 ///
 /// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
 /// (0, or `initial_ms` > `max_ms`).
