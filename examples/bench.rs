@@ -18,7 +18,8 @@
 //!
 //! * listings: CPU per `list_files` call of 10 and 5,000 entries, from a C program that reads
 //!   every entry's name, type and size with the JSON getters (`bench/listing.c`), against
-//!   pyfirecrest reading the same fields (`bench/listing.py`); getrusage, first call left out.
+//!   pyfirecrest reading the same fields (`bench/listing.py`); getrusage, first call left out;
+//!   the two take turns `--rounds` times.
 //! * transfers: external uploads and downloads; the data phase (the bytes to or from the
 //!   presigned URLs) of this library against curl on the same server and file: each
 //!   upload run gets a staging target of its own (v2: curl sends the parts 4 at a time and then
@@ -230,14 +231,6 @@ fn field(out: &str, key: &str) -> Option<f64> {
     words.get(i + 1)?.parse().ok()
 }
 
-fn ratio(ours: f64, theirs: f64) -> String {
-    if ours > 0.0 && theirs > 0.0 {
-        format!("{:.2}", theirs / ours)
-    } else {
-        "-".into()
-    }
-}
-
 /// Runs `bench/<name>` with pyfirecrest's Python and the emulator's environment: None when
 /// there is no such Python, else the script's output (None if it failed).
 fn run_python(
@@ -274,27 +267,66 @@ fn listings(a: &Args, api: &str) {
         }
     }
     let emu = Emulator::start(api, &root, &[]);
-    println!("\n## listings, {api}: CPU per list_files call, every entry's name/type/size read");
     println!(
-        "{:<14} {:>14} {:>16} {:>18}",
+        "\n## listings, {api}: CPU per list_files call, every entry's name/type/size read \
+         ({} rounds taking turns; medians, ratio min-max over the rounds)",
+        a.rounds
+    );
+    println!(
+        "{:<10} {:>10} {:>18} {:>22}",
         "entries", "C (us)", "pyfirecrest (us)", "pyfirecrest / C"
     );
-    for (n, c_repeat, py_repeat) in [(10usize, "300", "100"), (5000, "20", "5")] {
+    // Enough calls per run that CPU accounting by clock ticks (4 ms on many kernels) averages
+    // out: 10-entry calls cost tens of microseconds.
+    for (n, c_repeat, py_repeat) in [(10usize, "2000", "200"), (5000, "30", "6")] {
         let dir = format!("/home/testuser/l{n}");
-        let c = a
-            .listing_bin
-            .as_ref()
-            .and_then(|bin| run_with_env(&emu, Command::new(bin).args([dir.as_str(), c_repeat])));
-        let py = run_python(
-            a,
-            &emu,
-            "listing.py",
-            &[dir.as_ref(), py_repeat.as_ref(), api.as_ref()],
-        )
-        .flatten();
-        let c = c.and_then(|o| field(&o, "cpu_us_per_call")).unwrap_or(0.0);
-        let py = py.and_then(|o| field(&o, "cpu_us_per_call")).unwrap_or(0.0);
-        println!("{n:<14} {c:>14.0} {py:>16.0} {:>18}", ratio(c, py));
+        let (mut cs, mut pys, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for r in 0..a.rounds {
+            let run_c = || {
+                a.listing_bin
+                    .as_ref()
+                    .and_then(|bin| {
+                        run_with_env(&emu, Command::new(bin).args([dir.as_str(), c_repeat]))
+                    })
+                    .and_then(|o| field(&o, "cpu_us_per_call"))
+            };
+            let run_py = || {
+                run_python(
+                    a,
+                    &emu,
+                    "listing.py",
+                    &[dir.as_ref(), py_repeat.as_ref(), api.as_ref()],
+                )
+                .flatten()
+                .and_then(|o| field(&o, "cpu_us_per_call"))
+            };
+            let (c, py) = if r % 2 == 0 {
+                let c = run_c();
+                (c, run_py())
+            } else {
+                let py = run_py();
+                (run_c(), py)
+            };
+            if let Some(c) = c {
+                cs.push(c);
+            }
+            if let Some(py) = py {
+                pys.push(py);
+            }
+            if let (Some(c), Some(py)) = (c, py) {
+                ratios.push(py / c);
+            }
+        }
+        let (c, _, _) = spread(&cs);
+        let (py, _, _) = spread(&pys);
+        println!(
+            "{n:<10} {c:>10.0} {py:>18.0} {:>22}",
+            if ratios.is_empty() {
+                "-".to_string()
+            } else {
+                shown_spread(&ratios, 2)
+            }
+        );
     }
     drop(emu);
     std::fs::remove_dir_all(&root).ok();
