@@ -247,7 +247,7 @@ impl JsonText {
     /// The answer as `T`, whose strings may borrow from the text: a string without escapes is
     /// then never copied.
     pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
-        serde_json::from_str(&self.text).map_err(|e| Error::from(e).context(&self.context))
+        self.parse_seed(std::marker::PhantomData::<T>)
     }
 
     /// The answer read by `seed` (one that hands what it reads on as it goes), borrowing as
