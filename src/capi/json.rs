@@ -125,8 +125,9 @@ pub unsafe extern "C" fn firecrest_json_get_string(
         let text = at_pointer(json, pointer, |v, pointer| match v.kind() {
             Kind::Str => {
                 let s = string_of(&v)?;
-                // The documented status for a string that no C string can hold.
-                if s.contains(&0) {
+                // The documented status for a string that no C string can hold (only an
+                // escaped one can: the text itself holds no NUL, it writes one as `\u0000`).
+                if matches!(s, std::borrow::Cow::Owned(_)) && s.contains(&0) {
                     return Err(json_error(format!(
                         "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
                     )));

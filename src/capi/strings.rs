@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// The index of a JSON text this library handed out and C has not freed yet, written with the
@@ -79,6 +79,10 @@ fn handed() -> std::sync::MutexGuard<'static, HandedMap> {
 /// How many JSON texts were freed so far: a freed text's address may then be another text's,
 /// so a thread's remembered lookup ([`LAST`]) holds only while this has not moved.
 static FREED: AtomicU64 = AtomicU64::new(0);
+
+/// How many JSON texts are handed out and not freed: raised before a text's address is
+/// returned, lowered after `FREED` counts its freeing.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     /// The last JSON text this thread looked up (its address, `FREED` then, its index): a C
@@ -167,6 +171,7 @@ fn hand_out(
     let (p, capacity) = (text.as_mut_ptr(), text.capacity());
     let doc = Arc::new(doc);
     handed().insert(p as usize, Handed { doc, capacity });
+    LIVE.fetch_add(1, Ordering::Release);
     Ok(p.cast::<c_char>())
 }
 
@@ -193,6 +198,28 @@ unsafe fn take_back(p: *mut c_char, handed: Handed) {
     }
 }
 
+/// Whether `s`, a string this library returned and C has not freed, is surely no JSON text
+/// (so freeing it needs no look into the registry, whose lock costs more than the free): no
+/// text is handed out, or only one, which this thread looked up last and which is not `s`.
+/// A C program freeing each value it read out of a listing frees thousands of these.
+fn surely_not_handed(s: *mut c_char) -> bool {
+    // `LIVE` is read before `FREED`: a text freed meanwhile by another thread has raised
+    // `FREED` before lowering `LIVE`, so a count that misses it comes with an epoch that
+    // shows it.
+    match LIVE.load(Ordering::Acquire) {
+        0 => true,
+        1 => {
+            let freed = FREED.load(Ordering::Acquire);
+            // (A thread being torn down has no remembered lookup left: the registry decides.)
+            LAST.try_with(|last| {
+                matches!(&*last.borrow(), Some((at, then, _)) if *then == freed && *at != s as usize)
+            })
+            .unwrap_or(false)
+        }
+        _ => false,
+    }
+}
+
 /// Frees a string returned by this library (a `char **..._out`). NULL is a no-op. Never pass a
 /// string from anywhere else, and never free a library string with free().
 ///
@@ -203,6 +230,10 @@ unsafe fn take_back(p: *mut c_char, handed: Handed) {
 pub unsafe extern "C" fn firecrest_string_free(s: *mut c_char) {
     if !s.is_null() {
         super::boundary::boundary_or("firecrest_string_free", (), || {
+            if surely_not_handed(s) {
+                drop(CString::from_raw(s));
+                return;
+            }
             // Out of the map before the text is freed or reused, and counted, so that no thread
             // takes another text at this address for it.
             let handed = {
@@ -210,6 +241,7 @@ pub unsafe extern "C" fn firecrest_string_free(s: *mut c_char) {
                 let handed = map.remove(&(s as usize));
                 if handed.is_some() {
                     FREED.fetch_add(1, Ordering::Release);
+                    LIVE.fetch_sub(1, Ordering::Release);
                 }
                 handed
             };
