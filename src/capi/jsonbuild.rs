@@ -11,6 +11,7 @@
 use serde::ser::{self, Serialize};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug)]
 pub(crate) struct BuildError(String);
@@ -48,7 +49,8 @@ const FLAG: u32 = 1 << 31;
 /// number); an object's field name is the string just before the value and its `:`.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Slot {
-    /// Where the value's text starts (a string's opening quote), and its length.
+    /// Where the value's text starts (a string's opening quote), and its length; `FLAG` set
+    /// in `len` for a struct whose fields are all scalars (see [`Doc::field`]).
     open: u32,
     len: u32,
     /// The length of the field name's characters, when the value is an object's field; `FLAG`
@@ -70,6 +72,22 @@ pub(crate) struct Doc {
     pending: Vec<u32>,
     /// The length of the text, without its NUL.
     text_len: usize,
+    /// Where among its fields a struct of scalars had the field last found by a name of each
+    /// hash ([`hint_of`]): a C program reading a listing asks for the same few names of every
+    /// entry, and each is then found at once instead of after the fields before it.
+    hints: [AtomicU32; 8],
+}
+
+/// The slot of [`Doc::hints`] a field name's hint is kept in.
+fn hint_of(name: &[u8]) -> usize {
+    (name.len() + usize::from(name.first().copied().unwrap_or(0))) % 8
+}
+
+impl Slot {
+    /// The length of the value's text.
+    fn length(&self) -> usize {
+        (self.len & !FLAG) as usize
+    }
 }
 
 /// A value found in a text through its [`Doc`].
@@ -99,7 +117,7 @@ impl<'a> Found<'a> {
     /// The value's own bytes in the text: a string's characters as written (escaped), any
     /// other value's compact JSON text.
     pub(crate) fn raw(&self) -> &'a [u8] {
-        let (open, len) = (self.slot.open as usize, self.slot.len as usize);
+        let (open, len) = (self.slot.open as usize, self.slot.length());
         if self.kind() == Kind::Str {
             &self.text[open + 1..open + len - 1]
         } else {
@@ -114,7 +132,7 @@ impl<'a> Found<'a> {
             return None;
         }
         if self.slot.aux & FLAG != 0 {
-            let (open, len) = (self.slot.open as usize, self.slot.len as usize);
+            let (open, len) = (self.slot.open as usize, self.slot.length());
             unescape(&self.text[open..open + len]).map(|s| Cow::Owned(s.into_bytes()))
         } else {
             Some(Cow::Borrowed(self.raw()))
@@ -156,45 +174,51 @@ impl Doc {
     /// The value at the RFC 6901 `pointer` ("" is the whole document) of `text`, the text this
     /// document was written with. A repeated field name finds its last value, as with
     /// `serde_json::Value`.
+    ///
+    /// A C program reading a listing calls this once per value, so each reference token is
+    /// read once, as what the value it applies to needs: an array's as the index it is, an
+    /// object's as a field name compared in place (a `~` escape, rare, is the one copy).
     pub(crate) fn pointer<'a>(&'a self, text: &'a [u8], pointer: &[u8]) -> Option<Found<'a>> {
         let mut here = 0usize;
         let mut rest = pointer;
-        if let Some((&first, after)) = rest.split_first() {
-            if first != b'/' {
+        while let Some((&slash, after)) = rest.split_first() {
+            if slash != b'/' {
                 return None;
             }
-            rest = after;
-            loop {
-                // One reference token, up to the next '/': scanned once, for its end and for
-                // whether it holds an escape.
-                let (mut end, mut tilde) = (0, false);
-                while end < rest.len() && rest[end] != b'/' {
-                    tilde |= rest[end] == b'~';
-                    end += 1;
-                }
-                let token: Cow<[u8]> = if tilde {
-                    // Not UTF-8: it names no field (and is refused as such by the caller).
-                    let t = std::str::from_utf8(&rest[..end]).ok()?;
-                    Cow::Owned(t.replace("~1", "/").replace("~0", "~").into_bytes())
-                } else {
-                    Cow::Borrowed(&rest[..end])
-                };
-                let slot = self.slots.get(here)?;
-                here = match text[slot.open as usize] {
-                    b'{' => self.field(text, here, &token)?,
-                    b'[' => {
-                        let at = slot.aux as usize;
-                        let count = self.elements[at] as usize;
-                        let i = array_index(&token).filter(|&i| i < count)?;
-                        self.elements[at + 2 + i] as usize
+            let slot = self.slots.get(here)?;
+            let taken;
+            (here, taken) = match text[slot.open as usize] {
+                b'[' => {
+                    let (index, taken) = array_index(after)?;
+                    let at = slot.aux as usize;
+                    if index >= self.elements[at] as usize {
+                        return None;
                     }
-                    _ => return None,
-                };
-                if end == rest.len() {
-                    break;
+                    (self.elements[at + 2 + index] as usize, taken)
                 }
-                rest = &rest[end + 1..];
-            }
+                b'{' => {
+                    let (mut end, mut tilde) = (0, false);
+                    while let Some(&b) = after.get(end) {
+                        if b == b'/' {
+                            break;
+                        }
+                        tilde |= b == b'~';
+                        end += 1;
+                    }
+                    let token = &after[..end];
+                    let found = if tilde {
+                        // Not UTF-8: it names no field (and is refused as such by the caller).
+                        let t = std::str::from_utf8(token).ok()?;
+                        let name = t.replace("~1", "/").replace("~0", "~");
+                        self.field(text, here, name.as_bytes())
+                    } else {
+                        self.field(text, here, token)
+                    };
+                    (found?, end)
+                }
+                _ => return None,
+            };
+            rest = &after[taken..];
         }
         Some(Found {
             slot: self.slots.get(here)?,
@@ -206,20 +230,26 @@ impl Doc {
     /// The slot of the last field named `name` of the object at `object` (the first, when
     /// its names are distinct).
     fn field(&self, text: &[u8], object: usize, name: &[u8]) -> Option<usize> {
-        let aux = self.slots[object].aux;
-        let (end, distinct) = ((aux & !FLAG) as usize, aux & FLAG != 0);
+        let head = &self.slots[object];
+        let (end, distinct) = ((head.aux & !FLAG) as usize, head.aux & FLAG != 0);
+        // A name of this length without escapes: most fields differ from it in length alone.
+        let plain = u32::try_from(name.len()).ok().filter(|n| n & FLAG == 0);
+        if head.len & FLAG != 0 {
+            // A struct of scalars: every slot up to `end` is one of its fields, each named
+            // once, so the field is wherever a slot of that name is, and first looked for where
+            // it was in the last such struct.
+            let hint = &self.hints[hint_of(name)];
+            let guess = object + 1 + hint.load(Ordering::Relaxed) as usize;
+            if guess < end && self.named(text, guess, name, plain) {
+                return Some(guess);
+            }
+            let found = (object + 1..end).find(|&i| self.named(text, i, name, plain))?;
+            hint.store((found - object - 1) as u32, Ordering::Relaxed);
+            return Some(found);
+        }
         let (mut i, mut found) = (object + 1, None);
         while i < end {
-            let slot = &self.slots[i];
-            // The name's characters end two bytes before the value (its quote and the `:`).
-            let (key_end, key_len) = (slot.open as usize - 2, (slot.key & !FLAG) as usize);
-            let same = if slot.key & FLAG != 0 {
-                unescape(&text[key_end - key_len - 1..=key_end])
-                    .is_some_and(|k| k.as_bytes() == name)
-            } else {
-                key_len == name.len() && &text[key_end - key_len..key_end] == name
-            };
-            if same {
+            if self.named(text, i, name, plain) {
                 found = Some(i);
                 if distinct {
                     break;
@@ -229,17 +259,84 @@ impl Doc {
         }
         found
     }
+
+    /// Whether the field at slot `i` is named `name` (`plain`: its length, when that can be
+    /// a name's length without escapes).
+    fn named(&self, text: &[u8], i: usize, name: &[u8], plain: Option<u32>) -> bool {
+        let slot = &self.slots[i];
+        // The name's characters end two bytes before the value (its quote and the `:`).
+        let key_end = slot.open as usize - 2;
+        if Some(slot.key) == plain {
+            same_bytes(&text[key_end - name.len()..key_end], name)
+        } else if slot.key & FLAG != 0 {
+            let key_len = (slot.key & !FLAG) as usize;
+            unescape(&text[key_end - key_len - 1..=key_end]).is_some_and(|k| k.as_bytes() == name)
+        } else {
+            false
+        }
+    }
 }
 
-/// An array index as RFC 6901 writes it: decimal digits, no leading zero but "0" itself.
-fn array_index(digits: &[u8]) -> Option<usize> {
-    if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
-        return None;
+/// Whether two byte strings of the same length are equal: a field name is a few bytes, which a
+/// loop compares in fewer steps than a call to `memcmp`.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() > 16 {
+        return a == b;
     }
-    digits.iter().try_fold(0usize, |n, &d| {
-        let d = d.checked_sub(b'0').filter(|d| *d <= 9)?;
-        n.checked_mul(10)?.checked_add(usize::from(d))
-    })
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The array index an RFC 6901 reference token at the start of `token` writes (decimal digits,
+/// no leading zero but "0" itself, up to the next `/`), and the token's length.
+fn array_index(token: &[u8]) -> Option<(usize, usize)> {
+    let (mut n, mut len) = (0usize, 0);
+    while let Some(&b) = token.get(len) {
+        if b == b'/' {
+            break;
+        }
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || (len == 1 && n == 0) {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(usize::from(d))?;
+        len += 1;
+    }
+    (len > 0).then_some((n, len))
+}
+
+/// Copies `src` to `dst`: a field name or value of a listing is a few bytes, which one or two
+/// overlapping word moves copy in fewer steps than a call to `memcpy` (the call and its choice
+/// of method cost more than the copy).
+///
+/// # Safety
+/// `dst` has room for `src.len()` bytes and does not overlap `src`.
+#[inline]
+unsafe fn copy_short(src: &[u8], dst: *mut u8) {
+    let (n, s) = (src.len(), src.as_ptr());
+    // Two moves of one width, the second ending where the bytes end (overlapping the first).
+    macro_rules! two {
+        ($t:ty) => {{
+            let w = std::mem::size_of::<$t>();
+            let (a, b) = (
+                s.cast::<$t>().read_unaligned(),
+                s.add(n - w).cast::<$t>().read_unaligned(),
+            );
+            dst.cast::<$t>().write_unaligned(a);
+            dst.add(n - w).cast::<$t>().write_unaligned(b);
+        }};
+    }
+    match n {
+        0 => {}
+        1..=3 => {
+            for i in 0..n {
+                dst.add(i).write(*s.add(i));
+            }
+        }
+        4..=7 => two!(u32),
+        8..=15 => two!(u64),
+        16..=32 => two!(u128),
+        _ => std::ptr::copy_nonoverlapping(s, dst, n),
+    }
 }
 
 /// Whether `s` holds a byte JSON escapes (below 0x20, `"` or `\\`), looked for eight bytes at a
@@ -262,7 +359,18 @@ pub(crate) fn needs_escape(s: &[u8]) -> bool {
         u64::from_le_bytes(lanes)
     };
     if s.len() < 8 {
-        return s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        if s.len() < 4 {
+            return s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        }
+        // Four to seven bytes (most field names): the first four and the last four, as one
+        // word (the lanes of the second four that repeat the first are looked at twice).
+        let four = |chunk: &[u8]| {
+            let mut lanes = [0u8; 4];
+            lanes.copy_from_slice(chunk);
+            u64::from(u32::from_le_bytes(lanes))
+        };
+        let word = four(&s[..4]) | (four(&s[s.len() - 4..]) << 32);
+        return special(word);
     }
     let mut chunks = s.chunks_exact(8);
     if chunks.any(|chunk| special(word(chunk))) {
@@ -349,6 +457,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Starts a value's slot at the current end of the text; its number.
+    #[inline(always)]
     fn open(&mut self) -> usize {
         let key = std::mem::take(&mut self.key);
         self.doc.slots.push(Slot {
@@ -360,6 +469,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Ends the value of slot `i` at the current end of the text.
+    #[inline(always)]
     fn close(&mut self, i: usize) {
         let len = self.text.len() as u32;
         let slot = &mut self.doc.slots[i];
@@ -372,29 +482,54 @@ impl<'a> Writer<'a> {
         self.close(i);
     }
 
-    /// A number as serde_json writes it (a non-finite float is `null`).
+    /// A float as serde_json writes it (a non-finite one is `null`).
     fn number<N: Serialize>(&mut self, n: N) {
         // Writing into a Vec cannot fail.
         self.scalar(|t| serde_json::to_writer(t, &n).unwrap_or(()));
     }
 
-    /// A JSON string; whether it holds escapes.
-    fn string(&mut self, s: &str) -> bool {
-        let escaped = needs_escape(s.as_bytes());
-        if escaped {
-            serde_json::to_writer(&mut *self.text, s).unwrap_or(());
-        } else {
-            self.text.reserve(s.len() + 2);
-            self.text.push(b'"');
-            self.text.extend_from_slice(s.as_bytes());
-            self.text.push(b'"');
-        }
-        escaped
+    /// An integer, in the digits serde_json writes (itoa's, as serde_json's own).
+    fn integer<N: itoa::Integer>(&mut self, n: N) {
+        self.scalar(|t| t.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()));
     }
 
+    /// A JSON string, followed by a `:` when `colon`; whether it holds escapes.
+    #[inline(always)]
+    fn string(&mut self, text: &str, colon: bool) -> bool {
+        let s = text.as_bytes();
+        if needs_escape(s) {
+            // Escaped as serde_json escapes; writing into a Vec cannot fail.
+            serde_json::to_writer(&mut *self.text, text).unwrap_or(());
+            if colon {
+                self.text.push(b':');
+            }
+            return true;
+        }
+        // Most strings of a listing: quotes around the bytes as they are, written in place in
+        // one reservation (pushing byte by byte checked the capacity each time, and copying
+        // each string called `memcpy`: a third of writing a listing).
+        let t = &mut *self.text;
+        t.reserve(s.len() + 3);
+        let at = t.len();
+        // SAFETY: `reserve` made room for the quotes, the bytes and the `:` after `at`; every
+        // byte up to the new length is written before the length is set.
+        unsafe {
+            let p = t.as_mut_ptr().add(at);
+            p.write(b'"');
+            copy_short(s, p.add(1));
+            p.add(1 + s.len()).write(b'"');
+            if colon {
+                p.add(2 + s.len()).write(b':');
+            }
+            t.set_len(at + s.len() + 2 + usize::from(colon));
+        }
+        false
+    }
+
+    #[inline(always)]
     fn str_value(&mut self, s: &str) {
         let i = self.open();
-        let escaped = self.string(s);
+        let escaped = self.string(s, false);
         self.close(i);
         if escaped {
             self.doc.slots[i].aux = FLAG;
@@ -402,10 +537,10 @@ impl<'a> Writer<'a> {
     }
 
     /// A field name, then the `:`; the value's slot takes its length.
+    #[inline(always)]
     fn key(&mut self, name: &str) {
         let start = self.text.len();
-        let escaped = self.string(name);
-        self.text.push(b':');
+        let escaped = self.string(name, true);
         let len = (self.text.len() - start - 3) as u32;
         self.key = if escaped { len | FLAG } else { len };
     }
@@ -425,6 +560,7 @@ impl<'a> Writer<'a> {
             slot,
             outer,
             first: true,
+            members: 0,
             pending,
             distinct: false,
             keyed: false,
@@ -446,6 +582,8 @@ struct Compound<'w, 'a> {
     slot: usize,
     outer: Option<usize>,
     first: bool,
+    /// How many elements or fields were written.
+    members: u32,
     pending: usize,
     distinct: bool,
     /// A map's key is written and waits for its value.
@@ -453,11 +591,13 @@ struct Compound<'w, 'a> {
 }
 
 impl Compound<'_, '_> {
+    #[inline(always)]
     fn comma(&mut self) {
         if !self.first {
             self.w.text.push(b',');
         }
         self.first = false;
+        self.members += 1;
     }
 
     fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
@@ -490,6 +630,11 @@ impl Compound<'_, '_> {
             w.doc.slots[self.slot].aux = if self.distinct { end | FLAG } else { end };
         }
         w.close(self.slot);
+        // A struct whose every field took one slot (a scalar, or an empty array or object):
+        // every slot up to `end` is one of its fields.
+        if !array && self.distinct && end as usize - self.slot - 1 == self.members as usize {
+            w.doc.slots[self.slot].len |= FLAG;
+        }
         if let Some(outer) = self.outer {
             w.text.push(b'}');
             w.close(outer);
@@ -534,7 +679,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         self.serialize_i64(v.into())
     }
     fn serialize_i64(self, v: i64) -> Result<(), BuildError> {
-        self.number(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_u8(self, v: u8) -> Result<(), BuildError> {
@@ -547,7 +692,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         self.serialize_u64(v.into())
     }
     fn serialize_u64(self, v: u64) -> Result<(), BuildError> {
-        self.number(v);
+        self.integer(v);
         Ok(())
     }
     fn serialize_f32(self, v: f32) -> Result<(), BuildError> {
@@ -953,6 +1098,68 @@ mod tests {
             assert_eq!(found(&text, &doc, p), expected(&value, p), "{p}");
         }
         assert!(all.contains(&"/39/quoted \"name\"".to_string()));
+    }
+
+    #[test]
+    fn fields_are_found_wherever_the_last_struct_had_them() {
+        // Structs of scalars whose fields move (skipped ones), with names that share a hint
+        // ("name" and "fame"), among structs that hold one (whose own slots are not all
+        // fields): every field of every element is found, in an order that jumps about.
+        #[derive(Serialize)]
+        struct Flat {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<u8>,
+            name: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            fame: Option<u8>,
+            size: u64,
+            empty: Vec<u8>,
+        }
+        #[derive(Serialize)]
+        struct Holder {
+            fame: u8,
+            inner: Flat,
+            name: String,
+        }
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Row {
+            Flat(Flat),
+            Holder(Holder),
+        }
+        let flat = |i: u64| Flat {
+            a: (i % 2 == 0).then_some(1),
+            name: format!("n{i}"),
+            fame: (i % 3 == 0).then_some(2),
+            size: i,
+            empty: Vec::new(),
+        };
+        let rows: Vec<Row> = (0..30)
+            .map(|i| match i % 5 {
+                4 => Row::Holder(Holder {
+                    fame: 9,
+                    inner: flat(i + 100),
+                    name: format!("h{i}"),
+                }),
+                _ => Row::Flat(flat(i)),
+            })
+            .collect();
+        let (text, doc) = written(&rows);
+        assert_eq!(text, serde_json::to_vec(&rows).unwrap());
+        let value: Value = serde_json::from_slice(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&value, String::new(), &mut all);
+        for i in 0..30 {
+            for name in ["a", "fame", "empty", "inner/name", "inner/fame", "nope"] {
+                all.push(format!("/{i}/{name}"));
+            }
+        }
+        // The same pointers in a scrambled order, twice over.
+        let n = all.len();
+        for k in 0..2 * n {
+            let p = &all[(k * 7919) % n];
+            assert_eq!(found(&text, &doc, p), expected(&value, p), "{p}");
+        }
     }
 
     #[test]
