@@ -435,6 +435,10 @@ struct Writer<'a> {
     doc: &'a mut Doc,
     /// The field name just written, for the value's slot (its `Slot::key`).
     key: u32,
+    /// Struct field names (serde's derive gives each as a `&'static str`, the same one for
+    /// every value of the type) found to need no escape, by a hash of their address: a
+    /// listing writes the same eight names for every entry, and they are looked at once.
+    plain_names: [&'static str; 16],
 }
 
 impl<'a> Writer<'a> {
@@ -444,7 +448,12 @@ impl<'a> Writer<'a> {
         doc.slots.clear();
         doc.elements.clear();
         doc.pending.clear();
-        Writer { text, doc, key: 0 }
+        Writer {
+            text,
+            doc,
+            key: 0,
+            plain_names: [""; 16],
+        }
     }
 
     /// Checks the text's size, and notes it in the index.
@@ -496,8 +505,7 @@ impl<'a> Writer<'a> {
     /// A JSON string, followed by a `:` when `colon`; whether it holds escapes.
     #[inline(always)]
     fn string(&mut self, text: &str, colon: bool) -> bool {
-        let s = text.as_bytes();
-        if needs_escape(s) {
+        if needs_escape(text.as_bytes()) {
             // Escaped as serde_json escapes; writing into a Vec cannot fail.
             serde_json::to_writer(&mut *self.text, text).unwrap_or(());
             if colon {
@@ -505,9 +513,17 @@ impl<'a> Writer<'a> {
             }
             return true;
         }
-        // Most strings of a listing: quotes around the bytes as they are, written in place in
-        // one reservation (pushing byte by byte checked the capacity each time, and copying
-        // each string called `memcpy`: a third of writing a listing).
+        self.plain(text.as_bytes(), colon);
+        false
+    }
+
+    /// A JSON string whose bytes need no escape, followed by a `:` when `colon`.
+    ///
+    /// Most strings of a listing: quotes around the bytes as they are, written in place in
+    /// one reservation (pushing byte by byte checked the capacity each time, and copying each
+    /// string called `memcpy`: a third of writing a listing).
+    #[inline(always)]
+    fn plain(&mut self, s: &[u8], colon: bool) {
         let t = &mut *self.text;
         t.reserve(s.len() + 3);
         let at = t.len();
@@ -523,16 +539,29 @@ impl<'a> Writer<'a> {
             }
             t.set_len(at + s.len() + 2 + usize::from(colon));
         }
-        false
     }
 
-    #[inline(always)]
     fn str_value(&mut self, s: &str) {
         let i = self.open();
         let escaped = self.string(s, false);
         self.close(i);
         if escaped {
             self.doc.slots[i].aux = FLAG;
+        }
+    }
+
+    /// A struct's field name, then the `:`: as [`Writer::key`], looked at once per name.
+    #[inline(always)]
+    fn struct_key(&mut self, name: &'static str) {
+        let known = (name.as_ptr() as usize >> 3) % 16;
+        if std::ptr::eq(self.plain_names[known], name) {
+            self.plain(name.as_bytes(), true);
+            self.key = name.len() as u32;
+            return;
+        }
+        self.key(name);
+        if self.key & FLAG == 0 {
+            self.plain_names[known] = name;
         }
     }
 
@@ -607,9 +636,13 @@ impl Compound<'_, '_> {
         v.serialize(&mut *self.w)
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, name: &str, v: &T) -> Result<(), BuildError> {
+    fn field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        v: &T,
+    ) -> Result<(), BuildError> {
         self.comma();
-        self.w.key(name);
+        self.w.struct_key(name);
         v.serialize(&mut *self.w)
     }
 
