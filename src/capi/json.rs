@@ -327,6 +327,26 @@ mod tests {
         other.join().unwrap();
     }
 
+    /// Freeing a value read out of a text skips the registry only when no other text could be
+    /// the one freed: a text freed by another thread after this one looked it up, and a text
+    /// this thread never looked up, are still taken back through the registry.
+    #[test]
+    fn a_text_is_taken_back_whichever_thread_looked_it_up_last() {
+        let x = listing(20, "x");
+        let y = listing(20, "y");
+        read_all(x, 20, "x");
+        let x_at = x as usize;
+        std::thread::spawn(move || unsafe {
+            crate::capi::strings::firecrest_string_free(x_at as *mut c_char)
+        })
+        .join()
+        .unwrap();
+        // This thread last looked up `x`, now freed, and never `y`: freeing `y` must find it.
+        unsafe { crate::capi::strings::firecrest_string_free(y) };
+        assert_eq!(index_of(y), None);
+        assert_eq!(index_of(x), None);
+    }
+
     #[test]
     fn a_string_holding_nul_is_a_json_status() {
         let (s, out) = get_string(r#"{"name":"a\u0000b"}"#, "/name");
