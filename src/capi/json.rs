@@ -67,6 +67,61 @@ unsafe fn at_pointer<T>(
     })
 }
 
+/// What `f` makes of the value `pointer` designates in `json`, when `json` is a text this
+/// library handed out and `f` can make something of it; None otherwise, and the getter's
+/// whole path ([`at_pointer`]) then says why. A C program reads thousands of values out of
+/// one listing: each is read here without carrying what an error would need.
+unsafe fn quick<T>(
+    json: *const c_char,
+    pointer: *const c_char,
+    f: impl FnOnce(Found<'_>) -> Option<T>,
+) -> Option<T> {
+    if pointer.is_null() {
+        return None;
+    }
+    with_handed_json(json, |doc| {
+        let doc = doc?;
+        // SAFETY: as in `at_pointer`: the library's own text, registered, not freed.
+        let text = std::slice::from_raw_parts(json.cast::<u8>(), doc.text_len());
+        f(doc.pointer(text, CStr::from_ptr(pointer).to_bytes())?)
+    })
+}
+
+/// Why a value is no C string.
+enum NoText {
+    Null,
+    HoldsNul,
+    Unreadable,
+}
+
+/// The value as a library-allocated C string: a string's own characters (unescaped); a
+/// number, boolean, array or object as its compact text.
+fn c_text(v: &Found<'_>) -> Result<*mut c_char, NoText> {
+    match v.kind() {
+        Kind::Str => {
+            let s = v.string().ok_or(NoText::Unreadable)?;
+            // Only an escaped string can hold a NUL: the text itself holds none, it writes one
+            // as `\u0000`.
+            if matches!(s, std::borrow::Cow::Owned(_)) && s.contains(&0) {
+                return Err(NoText::HoldsNul);
+            }
+            Ok(c_bytes_without_nul(&s))
+        }
+        Kind::Null => Err(NoText::Null),
+        // A number, boolean, array or object: its compact text, as written.
+        _ => Ok(c_bytes_without_nul(v.raw())),
+    }
+}
+
+/// The value as an integer: a JSON integer, or a string holding a decimal integer.
+fn integer(v: &Found<'_>) -> Option<i64> {
+    match v.kind() {
+        Kind::Number => std::str::from_utf8(v.raw()).ok()?.parse().ok(),
+        Kind::Str => std::str::from_utf8(&v.string()?).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// A pointer that found something, for messages: UTF-8 (it matched field names and digits),
 /// turned into text only when a message is written.
 #[derive(Clone, Copy)]
@@ -89,14 +144,13 @@ fn type_name(kind: Kind) -> &'static str {
     }
 }
 
-/// A string value's characters (the index of a text the library wrote always has them).
-fn string_of<'a>(v: &Found<'a>) -> CResult<std::borrow::Cow<'a, [u8]>> {
-    v.string().ok_or_else(|| {
-        CError::new(
-            firecrest_status::Internal,
-            "a string of the JSON text cannot be read back",
-        )
-    })
+/// A string value whose characters cannot be read back (the index of a text the library wrote
+/// always has them).
+fn unreadable() -> CError {
+    CError::new(
+        firecrest_status::Internal,
+        "a string of the JSON text cannot be read back",
+    )
 }
 
 /// The value at the RFC 6901 `pointer` (e.g. "/0/system"; "" is the whole document) in the JSON
@@ -122,21 +176,19 @@ pub unsafe extern "C" fn firecrest_json_get_string(
 ) -> firecrest_status {
     boundary("firecrest_json_get_string", || {
         let out = Out::new(value_out, "value_out")?;
-        let text = at_pointer(json, pointer, |v, pointer| match v.kind() {
-            Kind::Str => {
-                let s = string_of(&v)?;
-                // The documented status for a string that no C string can hold (only an
-                // escaped one can: the text itself holds no NUL, it writes one as `\u0000`).
-                if matches!(s, std::borrow::Cow::Owned(_)) && s.contains(&0) {
-                    return Err(json_error(format!(
-                        "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
-                    )));
-                }
-                Ok(c_bytes_without_nul(&s))
-            }
-            Kind::Null => Err(json_error(format!("the value at \"{pointer}\" is null"))),
-            // A number, boolean, array or object: its compact text, as written.
-            _ => Ok(c_bytes_without_nul(v.raw())),
+        if let Some(text) = quick(json, pointer, |v| c_text(&v).ok()) {
+            out.write(text);
+            return Ok(());
+        }
+        let text = at_pointer(json, pointer, |v, pointer| {
+            c_text(&v).map_err(|why| match why {
+                NoText::Null => json_error(format!("the value at \"{pointer}\" is null")),
+                // The documented status for a string that no C string can hold.
+                NoText::HoldsNul => json_error(format!(
+                    "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
+                )),
+                NoText::Unreadable => unreadable(),
+            })
         })?;
         out.write(text);
         Ok(())
@@ -159,17 +211,15 @@ pub unsafe extern "C" fn firecrest_json_get_int(
 ) -> firecrest_status {
     boundary("firecrest_json_get_int", || {
         let out = Out::new(value_out, "value_out")?;
+        if let Some(n) = quick(json, pointer, |v| integer(&v)) {
+            out.write(n);
+            return Ok(());
+        }
         let n = at_pointer(json, pointer, |v, pointer| {
-            let n = match v.kind() {
-                Kind::Number => std::str::from_utf8(v.raw())
-                    .ok()
-                    .and_then(|t| t.parse().ok()),
-                Kind::Str => std::str::from_utf8(&string_of(&v)?)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<i64>().ok()),
-                _ => None,
-            };
-            n.ok_or_else(|| {
+            if v.kind() == Kind::Str && v.string().is_none() {
+                return Err(unreadable());
+            }
+            integer(&v).ok_or_else(|| {
                 // A number or boolean is shown; a string or container may be a presigned URL
                 // or a whole answer, which does not belong in an error message.
                 let shown = match v.kind() {
@@ -345,6 +395,66 @@ mod tests {
         unsafe { crate::capi::strings::firecrest_string_free(y) };
         assert_eq!(index_of(y), None);
         assert_eq!(index_of(x), None);
+    }
+
+    /// A text the library handed out (read through its index, errors told by the whole path)
+    /// and the same text given as any other: every getter answers both alike, values and
+    /// errors with their messages.
+    #[test]
+    fn a_handed_text_and_a_copy_of_it_answer_alike() {
+        let value = serde_json::json!({
+            "null": null, "n": -5, "s": "x\u{0}y", "q": " 42 ", "big": 1e30,
+            "u": u64::MAX, "arr": [1, "2", null, {"k": true}], "t": true, "plain": "text",
+            "esc\"aped": "a\tb", "": 0
+        });
+        let handed = crate::capi::strings::c_json(&value).unwrap();
+        let copy = unsafe { CStr::from_ptr(handed) }.to_owned();
+        let pointers = [
+            "",
+            "/null",
+            "/n",
+            "/s",
+            "/q",
+            "/big",
+            "/u",
+            "/arr",
+            "/arr/1",
+            "/arr/2",
+            "/arr/3",
+            "/arr/3/k",
+            "/arr/9",
+            "/arr/01",
+            "/t",
+            "/plain",
+            "/esc\"aped",
+            "/",
+            "/nope",
+            "nope",
+            "/plain/x",
+        ];
+        for p in pointers {
+            let ptr = CString::new(p).unwrap();
+            let mut answers = Vec::new();
+            for json in [handed.cast_const(), copy.as_ptr()] {
+                let mut text: *mut c_char = std::ptr::null_mut();
+                let s1 = unsafe { firecrest_json_get_string(json, ptr.as_ptr(), &mut text) };
+                let e1 = (s1 != firecrest_status::Ok).then(last_error);
+                let t1 = (!text.is_null()).then(|| {
+                    let t = unsafe { CStr::from_ptr(text) }
+                        .to_str()
+                        .unwrap()
+                        .to_string();
+                    unsafe { crate::capi::strings::firecrest_string_free(text) };
+                    t
+                });
+                let mut n = -1i64;
+                let s2 = unsafe { firecrest_json_get_int(json, ptr.as_ptr(), &mut n) };
+                let e2 = (s2 != firecrest_status::Ok).then(last_error);
+                answers.push((s1, t1, e1, s2, n, e2));
+            }
+            assert_eq!(answers[0], answers[1], "pointer {p:?}");
+        }
+        unsafe { crate::capi::strings::firecrest_string_free(handed) };
     }
 
     #[test]
