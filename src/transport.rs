@@ -103,17 +103,14 @@ impl Response {
         // read without the doublings and copies of a growing buffer.
         let announced = self.content_length().unwrap_or(0).min(limit);
         let announced = usize::try_from(announced).unwrap_or(0);
-        let mut data = if announced >= KEEP_FROM {
-            spare_body()
+        let reader = &mut self.inner.body_mut().with_config().limit(limit).reader();
+        if announced >= KEEP_FROM {
+            let mut data = spare_body();
+            read_over(reader, &mut data, announced).map(|_| data)
         } else {
-            Vec::new()
-        };
-        data.reserve(announced);
-        io::Read::read_to_end(
-            &mut self.inner.body_mut().with_config().limit(limit).reader(),
-            &mut data,
-        )
-        .map(|_| data)
+            let mut data = Vec::with_capacity(announced);
+            io::Read::read_to_end(reader, &mut data).map(|_| data)
+        }
         .map_err(ureq::Error::from)
         .map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(_) => Error::new(
@@ -233,14 +230,36 @@ fn spare_body() -> Vec<u8> {
     std::mem::take(&mut *spare)
 }
 
-fn keep_body(mut body: Vec<u8>) {
+/// Keeps `body` for the next large answer, its bytes as they are: [`read_over`] writes over
+/// them instead of zeroing the buffer first.
+fn keep_body(body: Vec<u8>) {
     if (KEEP_FROM..=KEEP_UP_TO).contains(&body.capacity()) {
         let mut spare = SPARE_BODY.lock().unwrap_or_else(|e| e.into_inner());
         if spare.capacity() < body.capacity() {
-            body.clear();
             *spare = body;
         }
     }
+}
+
+/// Reads `reader` to its end into `data`, writing over the bytes it holds (a kept buffer's,
+/// an earlier answer) and zeroing only the room it adds: `read_to_end` zeroes all the room it
+/// reads into on every call (a large listing's megabyte, each time).
+fn read_over(reader: &mut impl io::Read, data: &mut Vec<u8>, announced: usize) -> io::Result<()> {
+    let mut filled = 0;
+    let result = loop {
+        if filled == data.len() {
+            // The announced rest (a body may send more than it said: 64 KiB more at a time).
+            data.resize(filled + announced.saturating_sub(filled).max(64 << 10), 0);
+        }
+        match reader.read(&mut data[filled..]) {
+            Ok(0) => break Ok(()),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    data.truncate(filled);
+    result
 }
 
 impl JsonText {
