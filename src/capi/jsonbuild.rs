@@ -13,12 +13,24 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// Why a value could not be written. One pointer wide: every step of the writer returns a
+/// `Result<(), BuildError>`, which then comes back in a register (a `String` inside made it
+/// three words, returned through memory, a tenth of writing a listing).
 #[derive(Debug)]
-pub(crate) struct BuildError(String);
+pub(crate) struct BuildError(Box<Message>);
+
+#[derive(Debug)]
+struct Message(String);
+
+impl<T: Into<String>> From<T> for BuildError {
+    fn from(text: T) -> BuildError {
+        BuildError(Box::new(Message(text.into())))
+    }
+}
 
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.0 .0)
     }
 }
 
@@ -26,7 +38,7 @@ impl std::error::Error for BuildError {}
 
 impl ser::Error for BuildError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        BuildError(msg.to_string())
+        BuildError::from(msg.to_string())
     }
 }
 
@@ -459,7 +471,7 @@ impl<'a> Writer<'a> {
     /// Checks the text's size, and notes it in the index.
     fn done(self) -> Result<(), BuildError> {
         if self.text.len() > MAX_TEXT {
-            return Err(BuildError("the JSON text is 2 GiB or more".into()));
+            return Err(BuildError::from("the JSON text is 2 GiB or more"));
         }
         self.doc.text_len = self.text.len();
         Ok(())
@@ -679,11 +691,11 @@ impl Compound<'_, '_> {
 
 /// A map key as serde_json accepts one: a string, or a number or boolean written as text.
 fn key_text<T: Serialize + ?Sized>(key: &T) -> Result<String, BuildError> {
-    let text = serde_json::to_string(key).map_err(|e| BuildError(e.to_string()))?;
+    let text = serde_json::to_string(key).map_err(|e| BuildError::from(e.to_string()))?;
     match text.as_bytes().first() {
-        Some(b'"') => serde_json::from_str(&text).map_err(|e| BuildError(e.to_string())),
+        Some(b'"') => serde_json::from_str(&text).map_err(|e| BuildError::from(e.to_string())),
         Some(b'0'..=b'9' | b'-' | b't' | b'f') => Ok(text),
-        _ => Err(BuildError("key must be a string".into())),
+        _ => Err(BuildError::from("key must be a string")),
     }
 }
 
@@ -869,7 +881,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), BuildError> {
         if !std::mem::take(&mut self.keyed) {
-            return Err(BuildError("a map value without its key".into()));
+            return Err(BuildError::from("a map value without its key"));
         }
         v.serialize(&mut *self.w)
     }
