@@ -219,10 +219,7 @@ impl Doc {
                     }
                     let token = &after[..end];
                     let found = if tilde {
-                        // Not UTF-8: it names no field (and is refused as such by the caller).
-                        let t = std::str::from_utf8(token).ok()?;
-                        let name = t.replace("~1", "/").replace("~0", "~");
-                        self.field(text, here, name.as_bytes())
+                        self.escaped_field(text, here, token)
                     } else {
                         self.field(text, here, token)
                     };
@@ -237,6 +234,17 @@ impl Doc {
             doc: self,
             text,
         })
+    }
+
+    /// As [`Doc::field`], for a reference token holding `~` escapes (rare: kept out of the
+    /// way of the common lookups).
+    #[cold]
+    #[inline(never)]
+    fn escaped_field(&self, text: &[u8], object: usize, token: &[u8]) -> Option<usize> {
+        // Not UTF-8: it names no field (and is refused as such by the caller).
+        let t = std::str::from_utf8(token).ok()?;
+        let name = t.replace("~1", "/").replace("~0", "~");
+        self.field(text, object, name.as_bytes())
     }
 
     /// The slot of the last field named `name` of the object at `object` (the first, when
