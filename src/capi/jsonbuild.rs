@@ -505,21 +505,38 @@ impl<'a> Writer<'a> {
         slot.len = len.wrapping_sub(slot.open);
     }
 
-    fn scalar(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        let i = self.open();
-        write(self.text);
-        self.close(i);
+    /// A value that holds no other, written by `write`: its slot is pushed once, whole, after
+    /// it (`aux` as `write` says).
+    #[inline(always)]
+    fn scalar(&mut self, write: impl FnOnce(&mut Self) -> u32) {
+        let open = self.text.len() as u32;
+        let key = std::mem::take(&mut self.key);
+        let aux = write(self);
+        let len = (self.text.len() as u32).wrapping_sub(open);
+        self.doc.slots.push(Slot {
+            open,
+            len,
+            key,
+            aux,
+        });
     }
 
     /// A float as serde_json writes it (a non-finite one is `null`).
     fn number<N: Serialize>(&mut self, n: N) {
         // Writing into a Vec cannot fail.
-        self.scalar(|t| serde_json::to_writer(t, &n).unwrap_or(()));
+        self.scalar(|w| {
+            serde_json::to_writer(&mut *w.text, &n).unwrap_or(());
+            0
+        });
     }
 
     /// An integer, in the digits serde_json writes (itoa's, as serde_json's own).
     fn integer<N: itoa::Integer>(&mut self, n: N) {
-        self.scalar(|t| t.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()));
+        self.scalar(|w| {
+            w.text
+                .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            0
+        });
     }
 
     /// A JSON string, followed by a `:` when `colon`; whether it holds escapes.
@@ -562,12 +579,7 @@ impl<'a> Writer<'a> {
     }
 
     fn str_value(&mut self, s: &str) {
-        let i = self.open();
-        let escaped = self.string(s, false);
-        self.close(i);
-        if escaped {
-            self.doc.slots[i].aux = FLAG;
-        }
+        self.scalar(|w| if w.string(s, false) { FLAG } else { 0 });
     }
 
     /// A struct's field name, then the `:`: as [`Writer::key`], looked at once per name.
@@ -719,7 +731,10 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
     type SerializeStructVariant = Compound<'w, 'a>;
 
     fn serialize_bool(self, v: bool) -> Result<(), BuildError> {
-        self.scalar(|t| t.extend_from_slice(if v { b"true" } else { b"false" }));
+        self.scalar(|w| {
+            w.text.extend_from_slice(if v { b"true" } else { b"false" });
+            0
+        });
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result<(), BuildError> {
@@ -777,7 +792,10 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), BuildError> {
-        self.scalar(|t| t.extend_from_slice(b"null"));
+        self.scalar(|w| {
+            w.text.extend_from_slice(b"null");
+            0
+        });
         Ok(())
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), BuildError> {
