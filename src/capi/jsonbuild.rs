@@ -190,6 +190,7 @@ impl Doc {
     /// A C program reading a listing calls this once per value, so each reference token is
     /// read once, as what the value it applies to needs: an array's as the index it is, an
     /// object's as a field name compared in place (a `~` escape, rare, is the one copy).
+    #[inline(always)]
     pub(crate) fn pointer<'a>(&'a self, text: &'a [u8], pointer: &[u8]) -> Option<Found<'a>> {
         let mut here = 0usize;
         let mut rest = pointer;
@@ -249,6 +250,7 @@ impl Doc {
 
     /// The slot of the last field named `name` of the object at `object` (the first, when
     /// its names are distinct).
+    #[inline(always)]
     fn field(&self, text: &[u8], object: usize, name: &[u8]) -> Option<usize> {
         let head = &self.slots[object];
         let (end, distinct) = ((head.aux & !FLAG) as usize, head.aux & FLAG != 0);
@@ -282,6 +284,7 @@ impl Doc {
 
     /// Whether the field at slot `i` is named `name` (`plain`: its length, when that can be
     /// a name's length without escapes).
+    #[inline(always)]
     fn named(&self, text: &[u8], i: usize, name: &[u8], plain: Option<u32>) -> bool {
         let slot = &self.slots[i];
         // The name's characters end two bytes before the value (its quote and the `:`).
