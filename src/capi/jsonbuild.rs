@@ -671,17 +671,6 @@ impl Compound<'_, '_> {
         v.serialize(&mut *self.w)
     }
 
-    #[inline(always)]
-    fn field<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        v: &T,
-    ) -> Result<(), BuildError> {
-        self.comma();
-        self.w.struct_key(name);
-        v.serialize(&mut *self.w)
-    }
-
     fn finish(self) -> Result<(), BuildError> {
         let w = self.w;
         let end = w.doc.slots.len() as u32;
@@ -930,7 +919,8 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
 }
 
-/// serde asks for one trait per struct form; both are a `Compound`'s `field` and `finish`.
+/// serde asks for one trait per struct form; both write a field (its comma, its name, its
+/// value) and `finish`.
 macro_rules! struct_forms {
     ($($form:ident),*) => {$(
         impl ser::$form for Compound<'_, '_> {
@@ -942,7 +932,9 @@ macro_rules! struct_forms {
                 name: &'static str,
                 v: &T,
             ) -> Result<(), BuildError> {
-                self.field(name, v)
+                self.comma();
+                self.w.struct_key(name);
+                v.serialize(&mut *self.w)
             }
             fn end(self) -> Result<(), BuildError> {
                 self.finish()
@@ -1001,6 +993,19 @@ mod tests {
         let (mut text, mut doc) = (b"left over".to_vec(), Doc::default());
         write(value, &mut text, &mut doc).unwrap();
         (text, doc)
+    }
+
+    /// `value` written, checked to be serde_json's text, read back as a `Value`, with every
+    /// pointer of it.
+    fn written_with_pointers<T: Serialize + ?Sized>(
+        value: &T,
+    ) -> (Vec<u8>, Doc, Value, Vec<String>) {
+        let (text, doc) = written(value);
+        assert_eq!(text, serde_json::to_vec(value).unwrap());
+        let parsed: Value = serde_json::from_slice(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&parsed, String::new(), &mut all);
+        (text, doc, parsed, all)
     }
 
     /// What the index finds at `pointer`, read back as a value.
@@ -1175,11 +1180,7 @@ mod tests {
                 plain: format!("p{i}"),
             })
             .collect();
-        let (text, doc) = written(&rows);
-        assert_eq!(text, serde_json::to_vec(&rows).unwrap());
-        let value: Value = serde_json::from_slice(&text).unwrap();
-        let mut all = Vec::new();
-        pointers(&value, String::new(), &mut all);
+        let (text, doc, value, all) = written_with_pointers(&rows);
         for p in &all {
             assert_eq!(found(&text, &doc, p), expected(&value, p), "{p}");
         }
@@ -1230,11 +1231,7 @@ mod tests {
                 _ => Row::Flat(flat(i)),
             })
             .collect();
-        let (text, doc) = written(&rows);
-        assert_eq!(text, serde_json::to_vec(&rows).unwrap());
-        let value: Value = serde_json::from_slice(&text).unwrap();
-        let mut all = Vec::new();
-        pointers(&value, String::new(), &mut all);
+        let (text, doc, value, mut all) = written_with_pointers(&rows);
         for i in 0..30 {
             for name in ["a", "fame", "empty", "inner/name", "inner/fame", "nope"] {
                 all.push(format!("/{i}/{name}"));
