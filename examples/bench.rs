@@ -1068,8 +1068,10 @@ fn small_files(a: &Args, api: &str) {
         );
     }
     drop(emu);
-    std::fs::remove_dir_all(&local).ok();
-    std::fs::remove_dir_all(&root).ok();
+    // The files stay until the whole run ends (`main` removes the work directory): on ext4,
+    // the v2 section's emulator spent 140 µs of CPU per upload run alone and 320-580 µs run
+    // after v1's section had removed its ten thousand files; kept, no section makes its files
+    // while the file system is still busy with another's removal.
 }
 
 fn main() {
