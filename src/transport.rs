@@ -775,4 +775,57 @@ mod tests {
         assert!(head.contains("content-length: 100000"), "{head}");
         assert!(!head.contains("transfer-encoding"));
     }
+
+    /// A reader handing out `chunk` bytes at a time, then failing if `fail` says so.
+    struct Chunks<'a> {
+        data: &'a [u8],
+        chunk: usize,
+        fail: bool,
+    }
+
+    impl io::Read for Chunks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.data.is_empty() && self.fail {
+                return Err(io::Error::other("cut"));
+            }
+            let n = self.chunk.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_kept_buffer_is_read_over_to_exactly_the_new_answer() {
+        let old: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let new: Vec<u8> = (0..150_000u32).map(|i| (i % 13) as u8 + b'a').collect();
+        // Shorter than what the buffer held, longer than announced, announced exactly, and a
+        // buffer that held nothing: the bytes are the new answer's, no more.
+        for (held, announced) in [
+            (&old, 150_000),
+            (&old, 70_000),
+            (&new, 150_000),
+            (&vec![], 0),
+        ] {
+            for chunk in [1000, 65_536, 1 << 20] {
+                let mut data = held.clone();
+                let mut reader = Chunks {
+                    data: &new,
+                    chunk,
+                    fail: false,
+                };
+                read_over(&mut reader, &mut data, announced).unwrap();
+                assert!(data == new, "held {}, announced {announced}", held.len());
+            }
+        }
+        // A read that fails mid-way is an error, and the buffer keeps only what was read.
+        let mut data = old.clone();
+        let mut reader = Chunks {
+            data: &new[..1000],
+            chunk: 300,
+            fail: true,
+        };
+        assert!(read_over(&mut reader, &mut data, 150_000).is_err());
+        assert_eq!(data, new[..1000]);
+    }
 }
