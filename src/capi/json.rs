@@ -116,9 +116,36 @@ fn c_text(v: &Found<'_>) -> Result<*mut c_char, NoText> {
 /// The value as an integer: a JSON integer, or a string holding a decimal integer.
 fn integer(v: &Found<'_>) -> Option<i64> {
     match v.kind() {
-        Kind::Number => std::str::from_utf8(v.raw()).ok()?.parse().ok(),
+        Kind::Number => json_integer(v.raw()),
         Kind::Str => std::str::from_utf8(&v.string()?).ok()?.trim().parse().ok(),
         _ => None,
+    }
+}
+
+/// A JSON number's text as an `i64`, when it is an integer that fits: what `str::parse` makes
+/// of it, read straight from the bytes, as a listing's thousands of sizes are.
+fn json_integer(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    // Counted below zero, where i64 reaches one further (i64::MIN has no positive twin).
+    let mut n = 0i64;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_sub(i64::from(d))?;
+    }
+    if negative {
+        Some(n)
+    } else {
+        n.checked_neg()
     }
 }
 
@@ -455,6 +482,33 @@ mod tests {
             assert_eq!(answers[0], answers[1], "pointer {p:?}");
         }
         unsafe { crate::capi::strings::firecrest_string_free(handed) };
+    }
+
+    #[test]
+    fn a_json_integer_is_read_as_str_parse_reads_it() {
+        let cases = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "42",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "1.5",
+            "1e3",
+            "-",
+            "",
+            "1-",
+            "0x10",
+            "00012",
+            "-0012",
+        ];
+        for t in cases {
+            assert_eq!(json_integer(t.as_bytes()), t.parse::<i64>().ok(), "{t:?}");
+        }
     }
 
     #[test]
