@@ -39,12 +39,7 @@ unsafe fn at_pointer<T>(
         }
         let foreign: (Vec<u8>, Doc);
         let (text, doc): (&[u8], &Doc) = match (handed, given) {
-            // SAFETY: `json` is the text this index was written with (the library's own, not
-            // freed, since it is still registered), `text_len` bytes long.
-            (Some(doc), _) => (
-                std::slice::from_raw_parts(json.cast::<u8>(), doc.text_len()),
-                doc,
-            ),
+            (Some(doc), _) => (handed_text(json, doc), doc),
             (None, given) => {
                 let node: Node<'_> = serde_json::from_str(given.unwrap_or_default())
                     .map_err(|e| json_error(format!("argument `json` is not valid JSON: {e}")))?;
@@ -67,6 +62,15 @@ unsafe fn at_pointer<T>(
     })
 }
 
+/// The bytes of `json`, a text this library handed out, whose index `doc` is.
+///
+/// # Safety
+/// `doc` is the index registered for `json` (found by [`with_handed_json`]): `json` is the
+/// library's own text, not freed since it is still registered, `text_len` bytes long.
+unsafe fn handed_text(json: *const c_char, doc: &Doc) -> &[u8] {
+    std::slice::from_raw_parts(json.cast::<u8>(), doc.text_len())
+}
+
 /// What `f` makes of the value `pointer` designates in `json`, when `json` is a text this
 /// library handed out and `f` can make something of it; None otherwise, and the getter's
 /// whole path ([`at_pointer`]) then says why. A C program reads thousands of values out of
@@ -81,9 +85,7 @@ unsafe fn quick<T>(
     }
     with_handed_json(json, |doc| {
         let doc = doc?;
-        // SAFETY: as in `at_pointer`: the library's own text, registered, not freed.
-        let text = std::slice::from_raw_parts(json.cast::<u8>(), doc.text_len());
-        f(doc.pointer(text, CStr::from_ptr(pointer).to_bytes())?)
+        f(doc.pointer(handed_text(json, doc), CStr::from_ptr(pointer).to_bytes())?)
     })
 }
 
