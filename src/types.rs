@@ -214,7 +214,18 @@ impl serde::de::Visitor<'_> for IsOutput {
     }
 }
 
-impl FileEntryRef<'_> {
+impl<'a> FileEntryRef<'a> {
+    /// The entry with ls's text made plain, as both versions' servers send it: the name's and
+    /// the link target's octal escapes put back ([`ls_name`]), an empty link target meaning
+    /// none.
+    pub(crate) fn decoded(self) -> FileEntryRef<'a> {
+        FileEntryRef {
+            name: ls_name(self.name),
+            link_target: self.link_target.filter(|t| !t.is_empty()).map(ls_name),
+            ..self
+        }
+    }
+
     pub(crate) fn to_entry(&self) -> FileEntry {
         FileEntry {
             name: self.name.to_string(),

@@ -123,15 +123,16 @@ struct RawEntry<'a> {
 impl<'a> ListedEntry<'a> for RawEntry<'a> {
     fn into_entry(self) -> FileEntryRef<'a> {
         FileEntryRef {
-            name: ls_name(self.name),
+            name: self.name,
             kind: self.kind,
-            link_target: self.link_target.filter(|t| !t.is_empty()).map(ls_name),
+            link_target: self.link_target,
             user: self.user,
             group: self.group,
             permissions: self.permissions,
             last_modified: self.last_modified,
             size: self.size,
         }
+        .decoded()
     }
 }
 

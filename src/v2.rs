@@ -1003,15 +1003,16 @@ impl<'a> ListedEntry<'a> for V2Entry<'a> {
     /// As v1's entry.
     fn into_entry(self) -> FileEntryRef<'a> {
         FileEntryRef {
-            name: ls_name(self.name),
+            name: self.name,
             kind: self.kind,
-            link_target: self.link_target.filter(|s| !s.is_empty()).map(ls_name),
+            link_target: self.link_target,
             user: self.user,
             group: self.group,
             permissions: self.permissions,
             last_modified: self.last_modified,
             size: self.size,
         }
+        .decoded()
     }
 }
 
