@@ -33,7 +33,7 @@ const PREAMBLE: &str = r#"/*
  *   shared: they may be freed right after it returns.
  * - JSON outputs have one schema whatever the server's API version (v1 field names, null where a
  *   version lacks a field); firecrest_json_get_string/_get_int/_array_len read them with RFC 6901
- *   pointers.
+ *   pointers, firecrest_json_get_string_at/_get_int_at with a pointer from an array's element.
  * - No panic crosses this interface: a bug inside the library comes back as FIRECREST_STATUS_PANIC.
  *
  * Thread safety

@@ -1,13 +1,18 @@
 /* bench/listing.c: CPU time of firecrest_list_files from C, the caller reading every entry's
  * name, type and size with the JSON getters, as a C program would.
  *
- *   listing DIR REPEAT   (pyfirecrest's environment variables name the server)
+ *   listing DIR REPEAT [pointers|at]   (pyfirecrest's environment variables name the server)
+ *
+ * pointers (the default): each value read at a pointer the program writes with snprintf
+ * ("/17/name"); at: each read with the element getters (firecrest_json_get_string_at), which
+ * take the entry's index and "/name" instead.
  *
  * Prints "cpu_us_per_call <µs> entries <n>": user+system CPU of this process (getrusage) per
  * call, the first call (token, version detection) left out. */
 #include <firecrest.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 static double cpu_us(void) {
@@ -24,7 +29,7 @@ static int fail(firecrest_status s) {
 }
 
 /* One listing, every entry read; the number of entries, or -1. */
-static long list_and_read(firecrest_client *c, const char *system, const char *dir) {
+static long list_and_read(firecrest_client *c, const char *system, const char *dir, int at) {
     char *json = NULL;
     firecrest_status s = firecrest_list_files(c, system, dir, 0, &json);
     if (s != FIRECREST_STATUS_OK) return fail(s), -1;
@@ -33,12 +38,18 @@ static long list_and_read(firecrest_client *c, const char *system, const char *d
     for (size_t i = 0; s == FIRECREST_STATUS_OK && i < n; i++) {
         char ptr[64], *name = NULL, *type = NULL;
         int64_t size = 0;
-        snprintf(ptr, sizeof ptr, "/%zu/name", i);
-        s = firecrest_json_get_string(json, ptr, &name);
-        snprintf(ptr, sizeof ptr, "/%zu/type", i);
-        if (s == FIRECREST_STATUS_OK) s = firecrest_json_get_string(json, ptr, &type);
-        snprintf(ptr, sizeof ptr, "/%zu/size", i);
-        if (s == FIRECREST_STATUS_OK) s = firecrest_json_get_int(json, ptr, &size);
+        if (at) {
+            s = firecrest_json_get_string_at(json, "", i, "/name", &name);
+            if (s == FIRECREST_STATUS_OK) s = firecrest_json_get_string_at(json, "", i, "/type", &type);
+            if (s == FIRECREST_STATUS_OK) s = firecrest_json_get_int_at(json, "", i, "/size", &size);
+        } else {
+            snprintf(ptr, sizeof ptr, "/%zu/name", i);
+            s = firecrest_json_get_string(json, ptr, &name);
+            snprintf(ptr, sizeof ptr, "/%zu/type", i);
+            if (s == FIRECREST_STATUS_OK) s = firecrest_json_get_string(json, ptr, &type);
+            snprintf(ptr, sizeof ptr, "/%zu/size", i);
+            if (s == FIRECREST_STATUS_OK) s = firecrest_json_get_int(json, ptr, &size);
+        }
         firecrest_string_free(name);
         firecrest_string_free(type);
     }
@@ -48,18 +59,19 @@ static long list_and_read(firecrest_client *c, const char *system, const char *d
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: listing DIR REPEAT\n");
+    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "at") && strcmp(argv[3], "pointers"))) {
+        fprintf(stderr, "usage: listing DIR REPEAT [pointers|at]\n");
         return 2;
     }
+    int at = argc == 4 && !strcmp(argv[3], "at");
     const char *system = getenv("FIRECREST_SYSTEM");
     int repeat = atoi(argv[2]);
     firecrest_client *c = NULL;
     firecrest_status s = firecrest_client_new_from_env(NULL, &c);
     if (s != FIRECREST_STATUS_OK) return fail(s);
-    long n = list_and_read(c, system, argv[1]);
+    long n = list_and_read(c, system, argv[1], at);
     double start = cpu_us();
-    for (int i = 0; n >= 0 && i < repeat; i++) n = list_and_read(c, system, argv[1]);
+    for (int i = 0; n >= 0 && i < repeat; i++) n = list_and_read(c, system, argv[1], at);
     double per = (cpu_us() - start) / repeat;
     firecrest_client_free(c);
     if (n < 0) return 1;

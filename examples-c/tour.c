@@ -42,33 +42,25 @@ static void ok(void) {
     steps_ok++;
 }
 
-/* A field of a JSON text returned by the library, or "?" (the caller frees the result). */
-static char *field(const char *json, const char *pointer) {
-    char *value = NULL;
-    if (firecrest_json_get_string(json, pointer, &value) != FIRECREST_STATUS_OK) {
-        return NULL;
-    }
-    return value;
-}
-
-static void print_field(const char *label, const char *json, const char *pointer) {
-    char *v = field(json, pointer);
+/* Prints the label, then the string at `member` of element i of the array at `array` in a JSON
+ * text returned by the library ("?" when there is none). */
+static void print_member(const char *label, const char *json, const char *array, size_t i,
+                         const char *member) {
+    char *v = NULL;
+    if (firecrest_json_get_string_at(json, array, i, member, &v) != FIRECREST_STATUS_OK) v = NULL;
     printf("%s%s", label, v ? v : "?");
     firecrest_string_free(v);
 }
 
-/* Prints "<label><key1><sep><key2>" for each element of the array at `array` in `json`, then
- * frees `json` and counts the step as ok. */
-static void rows_ok(char *json, const char *array, const char *label, const char *key1,
-                    const char *sep, const char *key2) {
+/* Prints "<label><member1><sep><member2>" for each element of the array at `array` in `json`,
+ * then frees `json` and counts the step as ok. */
+static void rows_ok(char *json, const char *array, const char *label, const char *member1,
+                    const char *sep, const char *member2) {
     size_t n = 0;
     firecrest_json_array_len(json, array, &n);
     for (size_t i = 0; i < n; i++) {
-        char p[128];
-        snprintf(p, sizeof p, "%s/%zu/%s", array, i, key1);
-        print_field(label, json, p);
-        snprintf(p, sizeof p, "%s/%zu/%s", array, i, key2);
-        print_field(sep, json, p);
+        print_member(label, json, array, i, member1);
+        print_member(sep, json, array, i, member2);
         printf("\n");
     }
     firecrest_string_free(json);
@@ -187,7 +179,7 @@ int main(void) {
     step(1, "the deployment's parameters");
     s = firecrest_parameters(c, &json);
     if (s == FIRECREST_STATUS_OK) {
-        rows_ok(json, "/utilities", "  utilities: ", "name", " = ", "value");
+        rows_ok(json, "/utilities", "  utilities: ", "/name", " = ", "/value");
         json = NULL;
     } else {
         report("firecrest_parameters", s);
@@ -207,7 +199,7 @@ int main(void) {
     step(3, "the services and their status");
     s = firecrest_all_services(c, &json);
     if (s == FIRECREST_STATUS_OK) {
-        rows_ok(json, "", "  service ", "service", ": ", "status");
+        rows_ok(json, "", "  service ", "/service", ": ", "/status");
         json = NULL;
     } else {
         report("firecrest_all_services", s);
@@ -216,7 +208,7 @@ int main(void) {
     step(4, "the systems");
     s = firecrest_all_systems(c, &json);
     if (s == FIRECREST_STATUS_OK) {
-        rows_ok(json, "", "  system ", "system", ": ", "status");
+        rows_ok(json, "", "  system ", "/system", ": ", "/status");
         json = NULL;
     } else {
         report("firecrest_all_systems", s);
@@ -229,17 +221,12 @@ int main(void) {
         firecrest_json_array_len(json, "", &n);
         printf("  %s has %zu entries\n", home, n);
         for (size_t i = 0; i < n && i < 20; i++) {
-            char p[64];
             int64_t size = 0;
-            snprintf(p, sizeof p, "/%zu/type", i);
-            print_field("  ", json, p);
-            snprintf(p, sizeof p, "/%zu/permissions", i);
-            print_field("", json, p);
-            snprintf(p, sizeof p, "/%zu/size", i);
-            firecrest_json_get_int(json, p, &size);
+            print_member("  ", json, "", i, "/type");
+            print_member("", json, "", i, "/permissions");
+            firecrest_json_get_int_at(json, "", i, "/size", &size);
             printf(" %10lld ", (long long)size);
-            snprintf(p, sizeof p, "/%zu/name", i);
-            print_field("", json, p);
+            print_member("", json, "", i, "/name");
             printf("\n");
         }
         firecrest_string_free(json);

@@ -200,7 +200,7 @@ program tour
     call step(1, "the deployment's parameters")
     s = fc_parameters(client, json)
     if (s == FIRECREST_STATUS_OK) then
-        call rows_ok(json, '/utilities', '  utilities: ', 'name', ' = ', 'value')
+        call rows_ok(json, '/utilities', '  utilities: ', '/name', ' = ', '/value')
     else
         call report('fc_parameters', s)
     end if
@@ -217,7 +217,7 @@ program tour
     call step(3, 'the services and their status')
     s = fc_all_services(client, json)
     if (s == FIRECREST_STATUS_OK) then
-        call rows_ok(json, '', '  service ', 'service', ': ', 'status')
+        call rows_ok(json, '', '  service ', '/service', ': ', '/status')
     else
         call report('fc_all_services', s)
     end if
@@ -225,7 +225,7 @@ program tour
     call step(4, 'the systems')
     s = fc_all_systems(client, json)
     if (s == FIRECREST_STATUS_OK) then
-        call rows_ok(json, '', '  system ', 'system', ': ', 'status')
+        call rows_ok(json, '', '  system ', '/system', ': ', '/status')
     else
         call report('fc_all_systems', s)
     end if
@@ -238,10 +238,10 @@ program tour
         write (*, '(a,i0,a)') '  '//home//' has ', n, ' entries'
         do i = 0, min(n, 20) - 1
             size = 0
-            s = fc_json_get_int(json, '/'//fc_int_str(i)//'/size', size)
-            write (*, '(a,i10,a)') '  '//field(json, '/'//fc_int_str(i)//'/type')// &
-                field(json, '/'//fc_int_str(i)//'/permissions'), size, &
-                ' '//field(json, '/'//fc_int_str(i)//'/name')
+            s = fc_json_get_int_at(json, '', i, '/size', size)
+            write (*, '(a,i10,a)') '  '//member(json, '', i, '/type')// &
+                member(json, '', i, '/permissions'), size, &
+                ' '//member(json, '', i, '/name')
         end do
         call ok()
     else
@@ -415,24 +415,24 @@ contains
         end if
     end subroutine report
 
-    !> A string field of a JSON text returned by the library, or '?'.
-    function field(json, pointer) result(value)
-        character(*), intent(in) :: json, pointer
+    !> The string at `pointer` from element k of the array at `array` in a JSON text returned by
+    !> the library, or '?'.
+    function member(json, array, k, pointer) result(value)
+        character(*), intent(in) :: json, array, pointer
+        integer, intent(in) :: k
         character(:), allocatable :: value
-        if (fc_json_get_string(json, pointer, value) /= FIRECREST_STATUS_OK) value = '?'
-    end function field
+        if (fc_json_get_string_at(json, array, k, pointer, value) /= FIRECREST_STATUS_OK) value = '?'
+    end function member
 
-    !> Prints label, key1, sep, key2 of each element of the array at `array`, and counts the
-    !> step as ok.
-    subroutine rows_ok(json, array, label, key1, sep, key2)
-        character(*), intent(in) :: json, array, label, key1, sep, key2
+    !> Prints label, member1, sep, member2 of each element of the array at `array`, and counts
+    !> the step as ok.
+    subroutine rows_ok(json, array, label, member1, sep, member2)
+        character(*), intent(in) :: json, array, label, member1, sep, member2
         integer :: count, k
-        character(:), allocatable :: element
         count = 0
         if (fc_json_array_len(json, array, count) /= FIRECREST_STATUS_OK) count = 0
         do k = 0, count - 1
-            element = array//'/'//fc_int_str(k)//'/'
-            write (*, '(a)') label//field(json, element//key1)//sep//field(json, element//key2)
+            write (*, '(a)') label//member(json, array, k, member1)//sep//member(json, array, k, member2)
         end do
         call ok()
     end subroutine rows_ok

@@ -17,9 +17,10 @@
 //! and curl, and prints each figure beside the other's and their ratio:
 //!
 //! * listings: CPU per `list_files` call of 10 and 5,000 entries, from a C program that reads
-//!   every entry's name, type and size with the JSON getters (`bench/listing.c`), against
+//!   every entry's name, type and size with the JSON getters (`bench/listing.c`): once writing
+//!   a pointer for each value with `snprintf`, once with the element getters; against
 //!   pyfirecrest reading the same fields (`bench/listing.py`); getrusage, first call left out;
-//!   the two take turns `--rounds` times.
+//!   the three take turns `--rounds` times.
 //! * transfers: external uploads and downloads; the data phase (the bytes to or from the
 //!   presigned URLs) of this library against curl on the same server and file: each
 //!   upload run gets a staging target of its own (v2: curl sends the parts 4 at a time and then
@@ -273,59 +274,72 @@ fn listings(a: &Args, api: &str) {
         a.rounds
     );
     println!(
-        "{:<10} {:>10} {:>18} {:>22}",
-        "entries", "C (us)", "pyfirecrest (us)", "pyfirecrest / C"
+        "{:<10} {:>10} {:>10} {:>18} {:>18} {:>18}",
+        "entries",
+        "C (us)",
+        "C _at (us)",
+        "pyfirecrest (us)",
+        "pyfirecrest / C",
+        "pyfirecrest / _at"
     );
     // Enough calls per run that CPU accounting by clock ticks (4 ms on many kernels) averages
     // out: 10-entry calls cost tens of microseconds.
     for (n, c_repeat, py_repeat) in [(10usize, "2000", "200"), (5000, "30", "6")] {
         let dir = format!("/home/testuser/l{n}");
-        let (mut cs, mut pys, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        // Per round: C writing pointers, C with the element getters, pyfirecrest.
+        let mut runs: [Vec<Option<f64>>; 3] = Default::default();
         for r in 0..a.rounds {
-            let run_c = || {
-                a.listing_bin
+            let run = |which: usize| match which {
+                0 | 1 => a
+                    .listing_bin
                     .as_ref()
                     .and_then(|bin| {
-                        run_with_env(&emu, Command::new(bin).args([dir.as_str(), c_repeat]))
+                        let way = if which == 0 { "pointers" } else { "at" };
+                        run_with_env(&emu, Command::new(bin).args([dir.as_str(), c_repeat, way]))
                     })
-                    .and_then(|o| field(&o, "cpu_us_per_call"))
-            };
-            let run_py = || {
-                run_python(
+                    .and_then(|o| field(&o, "cpu_us_per_call")),
+                _ => run_python(
                     a,
                     &emu,
                     "listing.py",
                     &[dir.as_ref(), py_repeat.as_ref(), api.as_ref()],
                 )
                 .flatten()
-                .and_then(|o| field(&o, "cpu_us_per_call"))
+                .and_then(|o| field(&o, "cpu_us_per_call")),
             };
-            let (c, py) = if r % 2 == 0 {
-                let c = run_c();
-                (c, run_py())
-            } else {
-                let py = run_py();
-                (run_c(), py)
-            };
-            if let Some(c) = c {
-                cs.push(c);
+            // Who goes first turns with the round.
+            let mut round = [None; 3];
+            for k in 0..3 {
+                let which = (r + k) % 3;
+                round[which] = run(which);
             }
-            if let Some(py) = py {
-                pys.push(py);
-            }
-            if let (Some(c), Some(py)) = (c, py) {
-                ratios.push(py / c);
+            for (which, v) in round.into_iter().enumerate() {
+                runs[which].push(v);
             }
         }
-        let (c, _, _) = spread(&cs);
-        let (py, _, _) = spread(&pys);
-        println!(
-            "{n:<10} {c:>10.0} {py:>18.0} {:>22}",
-            if ratios.is_empty() {
+        let median = |which: usize| {
+            let v: Vec<f64> = runs[which].iter().flatten().copied().collect();
+            spread(&v).0
+        };
+        let ratio = |which: usize| {
+            let paired: Vec<f64> = runs[which]
+                .iter()
+                .zip(&runs[2])
+                .filter_map(|(c, py)| Some((*py)? / (*c)?))
+                .collect();
+            if paired.is_empty() {
                 "-".to_string()
             } else {
-                shown_spread(&ratios, 2)
+                shown_spread(&paired, 2)
             }
+        };
+        println!(
+            "{n:<10} {:>10.0} {:>10.0} {:>18.0} {:>18} {:>18}",
+            median(0),
+            median(1),
+            median(2),
+            ratio(0),
+            ratio(1)
         );
     }
     drop(emu);

@@ -201,6 +201,7 @@ module firecrest
     public :: firecrest_job_options_free
     ! JSON
     public :: firecrest_json_get_string, firecrest_json_get_int, firecrest_json_array_len
+    public :: firecrest_json_get_string_at, firecrest_json_get_int_at
 
     interface
         ! -- library --
@@ -940,6 +941,25 @@ module firecrest
             integer(c_int32_t) :: st
         end function firecrest_json_array_len
 
+        ! the value at `member`, a pointer from element `index` (from 0) of the array at `array`
+        function firecrest_json_get_string_at(json, array, index, member, value_out) result(st) &
+            bind(c, name='firecrest_json_get_string_at')
+            import :: c_char, c_ptr, c_size_t, c_int32_t
+            character(kind=c_char), intent(in) :: json(*), array(*), member(*)
+            integer(c_size_t), value :: index
+            type(c_ptr), intent(out) :: value_out
+            integer(c_int32_t) :: st
+        end function firecrest_json_get_string_at
+
+        function firecrest_json_get_int_at(json, array, index, member, value_out) result(st) &
+            bind(c, name='firecrest_json_get_int_at')
+            import :: c_char, c_size_t, c_int64_t, c_int32_t
+            character(kind=c_char), intent(in) :: json(*), array(*), member(*)
+            integer(c_size_t), value :: index
+            integer(c_int64_t), intent(out) :: value_out
+            integer(c_int32_t) :: st
+        end function firecrest_json_get_int_at
+
         ! -- batch jobs --
         function firecrest_job_submit(c, system, script, working_dir, job_out) result(st) &
             bind(c, name='firecrest_job_submit')
@@ -1184,6 +1204,7 @@ module firecrest
     public :: fc_transfer_object_storage_data, fc_transfer_set_progress
     public :: fc_transfer_finish_download_cb
     public :: fc_json_get_string, fc_json_get_int, fc_json_array_len
+    public :: fc_json_get_string_at, fc_json_get_int_at
     public :: fc_job_submit, fc_job_submit_path, fc_job_submit_file, fc_job_open, fc_job_id
     public :: fc_job_state, fc_job_wait, fc_job_exit_code, fc_job_info, fc_job_cancel
     public :: fc_job_close, fc_jobs
@@ -2095,6 +2116,31 @@ contains
         st = firecrest_json_array_len(fc_c_string(json), fc_c_string(pointer), length)
         n = int(length)
     end function fc_json_array_len
+
+    !> The string at `member` (a pointer such as '/name') of element `index` (counted from 0, as
+    !> in JSON pointers) of the array at `array` ('' for a listing): what fc_json_get_string
+    !> finds at array//'/'//index//member, without writing that pointer for every element.
+    function fc_json_get_string_at(json, array, index, member, value) result(st)
+        character(*), intent(in) :: json, array, member
+        integer, intent(in) :: index
+        character(:), allocatable, intent(out) :: value
+        integer(c_int32_t) :: st
+        type(c_ptr) :: p
+        st = firecrest_json_get_string_at(fc_c_string(json), fc_c_string(array), &
+                                          int(index, c_size_t), fc_c_string(member), p)
+        value = string_result(st, p)
+    end function fc_json_get_string_at
+
+    !> The integer at `member` of element `index` (from 0) of the array at `array`.
+    function fc_json_get_int_at(json, array, index, member, value) result(st)
+        character(*), intent(in) :: json, array, member
+        integer, intent(in) :: index
+        integer(c_int64_t), intent(out) :: value
+        integer(c_int32_t) :: st
+        value = 0
+        st = firecrest_json_get_int_at(fc_c_string(json), fc_c_string(array), &
+                                       int(index, c_size_t), fc_c_string(member), value)
+    end function fc_json_get_int_at
 
     ! ---- internal -----------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@
  *   shared: they may be freed right after it returns.
  * - JSON outputs have one schema whatever the server's API version (v1 field names, null where a
  *   version lacks a field); firecrest_json_get_string/_get_int/_array_len read them with RFC 6901
- *   pointers.
+ *   pointers, firecrest_json_get_string_at/_get_int_at with a pointer from an array's element.
  * - No panic crosses this interface: a bug inside the library comes back as FIRECREST_STATUS_PANIC.
  *
  * Thread safety
@@ -1413,6 +1413,42 @@ firecrest_status firecrest_json_get_string(const char *json, const char *pointer
  * not JSON, or the value is not an integer that fits int64_t).
  */
 firecrest_status firecrest_json_get_int(const char *json, const char *pointer, int64_t *value_out);
+
+/**
+ * As firecrest_json_get_string, for the value at `member`, an RFC 6901 pointer from element
+ * `index` (from 0) of the array at the pointer `array`: the value firecrest_json_get_string
+ * finds at `array` + "/" + `index` + `member`, e.g. `("", 17, "/name")` for "/17/name".
+ * A program reading every entry of a listing need not write a pointer for each value.
+ *
+ * On success `*value_out` receives the text, freed with firecrest_string_free().
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (not UTF-8, `array` or `member` neither empty nor starting with '/', or nothing there),
+ * FIRECREST_STATUS_JSON (`json` is not JSON, the value is null, or a string holding a NUL
+ * character).
+ */
+firecrest_status firecrest_json_get_string_at(const char *json,
+                                              const char *array,
+                                              size_t index,
+                                              const char *member,
+                                              char **value_out);
+
+/**
+ * As firecrest_json_get_int, for the value at `member`, an RFC 6901 pointer from element
+ * `index` (from 0) of the array at the pointer `array` (see firecrest_json_get_string_at).
+ *
+ * On success `*value_out` receives it.
+ *
+ * Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+ * (not UTF-8, `array` or `member` neither empty nor starting with '/', or nothing there),
+ * FIRECREST_STATUS_JSON (`json` is not JSON, or the value is not an integer that fits
+ * int64_t).
+ */
+firecrest_status firecrest_json_get_int_at(const char *json,
+                                           const char *array,
+                                           size_t index,
+                                           const char *member,
+                                           int64_t *value_out);
 
 /**
  * The number of elements of the array at the RFC 6901 `pointer` in the JSON text `json`

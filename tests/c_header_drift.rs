@@ -94,6 +94,8 @@ fn every_required_function_is_declared() {
         "firecrest_json_get_string",
         "firecrest_json_get_int",
         "firecrest_json_array_len",
+        "firecrest_json_get_string_at",
+        "firecrest_json_get_int_at",
     ] {
         assert!(
             COMMITTED.contains(&format!(" {name}(")) || COMMITTED.contains(&format!("*{name}(")),

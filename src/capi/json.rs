@@ -5,19 +5,21 @@ use super::boundary::{CError, CResult};
 use super::jsonbuild::{self, Doc, Found, Kind};
 use super::jsondoc::Node;
 use super::strings::{c_bytes_without_nul, with_handed_json};
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, CStr, CString};
 
 fn json_error(message: String) -> CError {
     CError::new(firecrest_status::Json, message)
 }
 
 /// Runs `f` on the value `pointer` designates in `json` (`f` is given the pointer for its
-/// messages). A JSON text this library returned is read through the index written with it,
-/// without parsing; any other text is parsed and written again with an index, so that both are
-/// read the same way.
+/// messages; `what` names the pointer in this function's own, e.g. "argument `pointer`"). A
+/// JSON text this library returned is read through the index written with it, without
+/// parsing; any other text is parsed and written again with an index, so that both are read
+/// the same way.
 unsafe fn at_pointer<T>(
     json: *const c_char,
     pointer: *const c_char,
+    what: &str,
     f: impl FnOnce(Found<'_>, Shown<'_>) -> CResult<T>,
 ) -> CResult<T> {
     with_handed_json(json, |handed| {
@@ -55,7 +57,7 @@ unsafe fn at_pointer<T>(
             None => {
                 let pointer = arg_str(pointer, "pointer")?;
                 Err(CError::invalid_argument(format!(
-                    "argument `pointer` (\"{pointer}\") matches nothing in the JSON"
+                    "{what} (\"{pointer}\") matches nothing in the JSON"
                 )))
             }
         }
@@ -71,23 +73,94 @@ unsafe fn handed_text(json: *const c_char, doc: &Doc) -> &[u8] {
     std::slice::from_raw_parts(json.cast::<u8>(), doc.text_len())
 }
 
-/// What `f` makes of the value `pointer` designates in `json`, when `json` is a text this
-/// library handed out and `f` can make something of it; None otherwise, and the getter's
-/// whole path ([`at_pointer`]) then says why. A C program reads thousands of values out of
-/// one listing: each is read here without carrying what an error would need.
+/// Where a getter's value is: at a pointer, or at a pointer from an element of an array.
+enum Place<'p> {
+    Pointer(&'p [u8]),
+    Element {
+        array: &'p [u8],
+        index: usize,
+        member: &'p [u8],
+    },
+}
+
+impl<'p> Place<'p> {
+    /// # Safety
+    /// `pointer` is NULL (no place) or a NUL-terminated string outliving `'p`.
+    unsafe fn pointer(pointer: *const c_char) -> Option<Place<'p>> {
+        (!pointer.is_null()).then(|| Place::Pointer(CStr::from_ptr(pointer).to_bytes()))
+    }
+
+    /// # Safety
+    /// `array` and `member` are NULL (no place) or NUL-terminated strings outliving `'p`.
+    unsafe fn element(
+        array: *const c_char,
+        index: usize,
+        member: *const c_char,
+    ) -> Option<Place<'p>> {
+        if array.is_null() || member.is_null() {
+            return None;
+        }
+        Some(Place::Element {
+            array: CStr::from_ptr(array).to_bytes(),
+            index,
+            member: CStr::from_ptr(member).to_bytes(),
+        })
+    }
+
+    #[inline(always)]
+    fn find<'a>(&self, doc: &'a Doc, text: &'a [u8]) -> Option<Found<'a>> {
+        match *self {
+            Place::Pointer(pointer) => doc.pointer(text, pointer),
+            Place::Element {
+                array,
+                index,
+                member,
+            } => doc.element(text, array, index, member),
+        }
+    }
+}
+
+/// What `f` makes of the value at `place` in `json`, when `json` is a text this library handed
+/// out and `f` can make something of it; None otherwise, and the getter's whole path
+/// ([`at_pointer`]) then says why. A C program reads thousands of values out of one listing:
+/// each is read here without carrying what an error would need.
 unsafe fn quick<T>(
     json: *const c_char,
-    pointer: *const c_char,
+    place: Option<Place<'_>>,
     f: impl FnOnce(Found<'_>) -> Option<T>,
 ) -> Option<T> {
-    if pointer.is_null() {
-        return None;
-    }
+    let place = place?;
     with_handed_json(json, |doc| {
         let doc = doc?;
-        f(doc.pointer(handed_text(json, doc), CStr::from_ptr(pointer).to_bytes())?)
+        f(place.find(doc, handed_text(json, doc))?)
     })
 }
+
+/// The pointer an element getter reads, `array` + "/" + `index` + `member`, for its whole
+/// path: each part checked first, so that an error names the argument at fault (a `member`
+/// without its leading '/' would otherwise run into the index and name another field).
+unsafe fn element_pointer(
+    array: *const c_char,
+    index: usize,
+    member: *const c_char,
+) -> CResult<CString> {
+    let part = |p: *const c_char, name: &str| -> CResult<String> {
+        let text = arg_str(p, name)?;
+        if text.starts_with('/') || text.is_empty() {
+            return Ok(text.to_owned());
+        }
+        Err(CError::invalid_argument(format!(
+            "argument `{name}` (\"{text}\") is not a JSON pointer: it must be empty or start with '/'"
+        )))
+    };
+    let (array, member) = (part(array, "array")?, part(member, "member")?);
+    // Both came from C strings: no NUL inside.
+    Ok(CString::new(format!("{array}/{index}{member}")).expect("no NUL in C strings"))
+}
+
+/// What [`at_pointer`]'s messages call an element getter's pointer.
+const ELEMENT: &str = "the pointer made of `array`, `index` and `member`";
+const POINTER: &str = "argument `pointer`";
 
 /// Why a value is no C string.
 enum NoText {
@@ -205,22 +278,26 @@ pub unsafe extern "C" fn firecrest_json_get_string(
 ) -> firecrest_status {
     boundary("firecrest_json_get_string", || {
         let out = Out::new(value_out, "value_out")?;
-        if let Some(text) = quick(json, pointer, |v| c_text(&v).ok()) {
+        if let Some(text) = quick(json, Place::pointer(pointer), |v| c_text(&v).ok()) {
             out.write(text);
             return Ok(());
         }
-        let text = at_pointer(json, pointer, |v, pointer| {
-            c_text(&v).map_err(|why| match why {
-                NoText::Null => json_error(format!("the value at \"{pointer}\" is null")),
-                // The documented status for a string that no C string can hold.
-                NoText::HoldsNul => json_error(format!(
-                    "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
-                )),
-                NoText::Unreadable => unreadable(),
-            })
-        })?;
-        out.write(text);
+        out.write(text_at(json, pointer, POINTER)?);
         Ok(())
+    })
+}
+
+/// firecrest_json_get_string's whole path, which says why there is no text.
+unsafe fn text_at(json: *const c_char, pointer: *const c_char, what: &str) -> CResult<*mut c_char> {
+    at_pointer(json, pointer, what, |v, pointer| {
+        c_text(&v).map_err(|why| match why {
+            NoText::Null => json_error(format!("the value at \"{pointer}\" is null")),
+            // The documented status for a string that no C string can hold.
+            NoText::HoldsNul => json_error(format!(
+                "the string at \"{pointer}\" holds a NUL character and cannot be returned as a C string"
+            )),
+            NoText::Unreadable => unreadable(),
+        })
     })
 }
 
@@ -240,30 +317,95 @@ pub unsafe extern "C" fn firecrest_json_get_int(
 ) -> firecrest_status {
     boundary("firecrest_json_get_int", || {
         let out = Out::new(value_out, "value_out")?;
-        if let Some(n) = quick(json, pointer, |v| integer(&v)) {
+        if let Some(n) = quick(json, Place::pointer(pointer), |v| integer(&v)) {
             out.write(n);
             return Ok(());
         }
-        let n = at_pointer(json, pointer, |v, pointer| {
-            if v.kind() == Kind::Str && v.string().is_none() {
-                return Err(unreadable());
-            }
-            integer(&v).ok_or_else(|| {
-                // A number or boolean is shown; a string or container may be a presigned URL
-                // or a whole answer, which does not belong in an error message.
-                let shown = match v.kind() {
-                    Kind::Number | Kind::Bool => {
-                        format!(" ({})", String::from_utf8_lossy(v.raw()))
-                    }
-                    _ => String::new(),
-                };
-                json_error(format!(
-                    "the value at \"{pointer}\" is {}{shown}, not an integer that fits int64_t",
-                    type_name(v.kind())
-                ))
-            })
-        })?;
-        out.write(n);
+        out.write(integer_at(json, pointer, POINTER)?);
+        Ok(())
+    })
+}
+
+/// firecrest_json_get_int's whole path, which says why there is no integer.
+unsafe fn integer_at(json: *const c_char, pointer: *const c_char, what: &str) -> CResult<i64> {
+    at_pointer(json, pointer, what, |v, pointer| {
+        if v.kind() == Kind::Str && v.string().is_none() {
+            return Err(unreadable());
+        }
+        integer(&v).ok_or_else(|| {
+            // A number or boolean is shown; a string or container may be a presigned URL
+            // or a whole answer, which does not belong in an error message.
+            let shown = match v.kind() {
+                Kind::Number | Kind::Bool => {
+                    format!(" ({})", String::from_utf8_lossy(v.raw()))
+                }
+                _ => String::new(),
+            };
+            json_error(format!(
+                "the value at \"{pointer}\" is {}{shown}, not an integer that fits int64_t",
+                type_name(v.kind())
+            ))
+        })
+    })
+}
+
+/// As firecrest_json_get_string, for the value at `member`, an RFC 6901 pointer from element
+/// `index` (from 0) of the array at the pointer `array`: the value firecrest_json_get_string
+/// finds at `array` + "/" + `index` + `member`, e.g. `("", 17, "/name")` for "/17/name".
+/// A program reading every entry of a listing need not write a pointer for each value.
+///
+/// On success `*value_out` receives the text, freed with firecrest_string_free().
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, `array` or `member` neither empty nor starting with '/', or nothing there),
+/// FIRECREST_STATUS_JSON (`json` is not JSON, the value is null, or a string holding a NUL
+/// character).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_json_get_string_at(
+    json: *const c_char,
+    array: *const c_char,
+    index: usize,
+    member: *const c_char,
+    value_out: *mut *mut c_char,
+) -> firecrest_status {
+    boundary("firecrest_json_get_string_at", || {
+        let out = Out::new(value_out, "value_out")?;
+        let place = Place::element(array, index, member);
+        if let Some(text) = quick(json, place, |v| c_text(&v).ok()) {
+            out.write(text);
+            return Ok(());
+        }
+        let pointer = element_pointer(array, index, member)?;
+        out.write(text_at(json, pointer.as_ptr(), ELEMENT)?);
+        Ok(())
+    })
+}
+
+/// As firecrest_json_get_int, for the value at `member`, an RFC 6901 pointer from element
+/// `index` (from 0) of the array at the pointer `array` (see firecrest_json_get_string_at).
+///
+/// On success `*value_out` receives it.
+///
+/// Returns FIRECREST_STATUS_OK, FIRECREST_STATUS_NULL_ARGUMENT, FIRECREST_STATUS_INVALID_ARGUMENT
+/// (not UTF-8, `array` or `member` neither empty nor starting with '/', or nothing there),
+/// FIRECREST_STATUS_JSON (`json` is not JSON, or the value is not an integer that fits
+/// int64_t).
+#[no_mangle]
+pub unsafe extern "C" fn firecrest_json_get_int_at(
+    json: *const c_char,
+    array: *const c_char,
+    index: usize,
+    member: *const c_char,
+    value_out: *mut i64,
+) -> firecrest_status {
+    boundary("firecrest_json_get_int_at", || {
+        let out = Out::new(value_out, "value_out")?;
+        if let Some(n) = quick(json, Place::element(array, index, member), |v| integer(&v)) {
+            out.write(n);
+            return Ok(());
+        }
+        let pointer = element_pointer(array, index, member)?;
+        out.write(integer_at(json, pointer.as_ptr(), ELEMENT)?);
         Ok(())
     })
 }
@@ -284,7 +426,7 @@ pub unsafe extern "C" fn firecrest_json_array_len(
 ) -> firecrest_status {
     boundary("firecrest_json_array_len", || {
         let out = Out::new(len_out, "len_out")?;
-        let n = at_pointer(json, pointer, |v, pointer| {
+        let n = at_pointer(json, pointer, POINTER, |v, pointer| {
             v.array_len().ok_or_else(|| {
                 json_error(format!(
                     "the value at \"{pointer}\" is {}, not an array",
@@ -463,25 +605,153 @@ mod tests {
         ];
         for p in pointers {
             let ptr = CString::new(p).unwrap();
-            let mut answers = Vec::new();
-            for json in [handed.cast_const(), copy.as_ptr()] {
-                let mut text: *mut c_char = std::ptr::null_mut();
-                let s1 = unsafe { firecrest_json_get_string(json, ptr.as_ptr(), &mut text) };
-                let e1 = (s1 != firecrest_status::Ok).then(last_error);
-                let t1 = (!text.is_null()).then(|| {
-                    let t = unsafe { CStr::from_ptr(text) }
-                        .to_str()
-                        .unwrap()
-                        .to_string();
-                    unsafe { crate::capi::strings::firecrest_string_free(text) };
-                    t
-                });
-                let mut n = -1i64;
-                let s2 = unsafe { firecrest_json_get_int(json, ptr.as_ptr(), &mut n) };
-                let e2 = (s2 != firecrest_status::Ok).then(last_error);
-                answers.push((s1, t1, e1, s2, n, e2));
+            let [a, b] = [handed.cast_const(), copy.as_ptr()].map(|json| {
+                answers(
+                    |out| unsafe { firecrest_json_get_string(json, ptr.as_ptr(), out) },
+                    |out| unsafe { firecrest_json_get_int(json, ptr.as_ptr(), out) },
+                )
+            });
+            assert_eq!(a, b, "pointer {p:?}");
+        }
+        unsafe { crate::capi::strings::firecrest_string_free(handed) };
+    }
+
+    /// What a string getter and an integer getter answer: status, value and last error.
+    type Answers = (
+        firecrest_status,
+        Option<String>,
+        Option<String>,
+        firecrest_status,
+        i64,
+        Option<String>,
+    );
+
+    fn answers(
+        string: impl FnOnce(*mut *mut c_char) -> firecrest_status,
+        int: impl FnOnce(*mut i64) -> firecrest_status,
+    ) -> Answers {
+        let mut text: *mut c_char = std::ptr::null_mut();
+        let s1 = string(&mut text);
+        let e1 = (s1 != firecrest_status::Ok).then(last_error);
+        let t1 = (!text.is_null()).then(|| {
+            let t = unsafe { CStr::from_ptr(text) }
+                .to_str()
+                .unwrap()
+                .to_string();
+            unsafe { crate::capi::strings::firecrest_string_free(text) };
+            t
+        });
+        let mut n = -1i64;
+        let s2 = int(&mut n);
+        let e2 = (s2 != firecrest_status::Ok).then(last_error);
+        (s1, t1, e1, s2, n, e2)
+    }
+
+    #[test]
+    fn an_element_getter_reads_what_its_whole_pointer_reads() {
+        let value = serde_json::json!({
+            "list": [{"name": "a", "size": 1, "deep": [7, {"a/b": "x"}]},
+                     {"name": null, "size": " 2 ", "deep": []}, 3, "s"],
+            "obj": {"0": "zero", "1": {"name": "one"}}, "": [["inner", 5]]
+        });
+        let handed = crate::capi::strings::c_json(&value).unwrap();
+        let copy = unsafe { CStr::from_ptr(handed) }.to_owned();
+        let arrays = [
+            "",
+            "/list",
+            "/list/0/deep",
+            "/obj",
+            "/",
+            "//0",
+            "/nope",
+            "/list/2",
+        ];
+        let members = [
+            "",
+            "/name",
+            "/size",
+            "/deep",
+            "/deep/1/a~1b",
+            "/0",
+            "/1",
+            "/nope",
+        ];
+        // The messages differ in the function and in what they call the pointer, only.
+        let alike = |e: Option<String>| {
+            e.map(|e| {
+                e.replace("_at:", ":")
+                    .replace(ELEMENT, "argument `pointer`")
+            })
+        };
+        for json in [handed.cast_const(), copy.as_ptr()] {
+            for array in arrays {
+                for index in 0..5 {
+                    for member in members {
+                        let whole = CString::new(format!("{array}/{index}{member}")).unwrap();
+                        let expected = answers(
+                            |out| unsafe { firecrest_json_get_string(json, whole.as_ptr(), out) },
+                            |out| unsafe { firecrest_json_get_int(json, whole.as_ptr(), out) },
+                        );
+                        let (a, m) = (CString::new(array).unwrap(), CString::new(member).unwrap());
+                        let (s1, t1, e1, s2, n, e2) = answers(
+                            |out| unsafe {
+                                firecrest_json_get_string_at(
+                                    json,
+                                    a.as_ptr(),
+                                    index,
+                                    m.as_ptr(),
+                                    out,
+                                )
+                            },
+                            |out| unsafe {
+                                firecrest_json_get_int_at(json, a.as_ptr(), index, m.as_ptr(), out)
+                            },
+                        );
+                        let got = (s1, t1, alike(e1), s2, n, alike(e2));
+                        assert_eq!(got, expected, "{array:?} {index} {member:?}");
+                    }
+                }
             }
-            assert_eq!(answers[0], answers[1], "pointer {p:?}");
+        }
+        // A part that is no pointer, or NULL, is named; the value out is left alone.
+        let (list, name, bare) = (c"/list", c"/name", c"name");
+        let cases = [
+            (
+                bare.as_ptr(),
+                name.as_ptr(),
+                firecrest_status::InvalidArgument,
+                "`array` (\"name\")",
+            ),
+            (
+                list.as_ptr(),
+                bare.as_ptr(),
+                firecrest_status::InvalidArgument,
+                "`member` (\"name\")",
+            ),
+            (
+                std::ptr::null(),
+                name.as_ptr(),
+                firecrest_status::NullArgument,
+                "`array`",
+            ),
+            (
+                list.as_ptr(),
+                std::ptr::null(),
+                firecrest_status::NullArgument,
+                "`member`",
+            ),
+        ];
+        for (array, member, status, named) in cases {
+            for json in [handed.cast_const(), copy.as_ptr()] {
+                let (s1, t1, e1, s2, n, e2) = answers(
+                    |out| unsafe { firecrest_json_get_string_at(json, array, 0, member, out) },
+                    |out| unsafe { firecrest_json_get_int_at(json, array, 0, member, out) },
+                );
+                assert_eq!((s1, t1, s2, n), (status, None, status, -1), "{named}");
+                for e in [e1.unwrap(), e2.unwrap()] {
+                    assert!(e.contains(named), "{e}");
+                }
+            }
         }
         unsafe { crate::capi::strings::firecrest_string_free(handed) };
     }

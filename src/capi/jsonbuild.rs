@@ -186,13 +186,58 @@ impl Doc {
     /// The value at the RFC 6901 `pointer` ("" is the whole document) of `text`, the text this
     /// document was written with. A repeated field name finds its last value, as with
     /// `serde_json::Value`.
+    #[inline(always)]
+    pub(crate) fn pointer<'a>(&'a self, text: &'a [u8], pointer: &[u8]) -> Option<Found<'a>> {
+        let here = self.walk(text, 0, pointer)?;
+        self.found(text, here)
+    }
+
+    /// The value at `member`, a pointer from element `index` of the array at `array`: what
+    /// [`Doc::pointer`] finds at `array` + "/" + `index` + `member`, without a C program
+    /// writing that pointer out for every element it reads.
+    #[inline(always)]
+    pub(crate) fn element<'a>(
+        &'a self,
+        text: &'a [u8],
+        array: &[u8],
+        index: usize,
+        member: &[u8],
+    ) -> Option<Found<'a>> {
+        let at = self.walk(text, 0, array)?;
+        let slot = self.slots.get(at)?;
+        if text[slot.open as usize] != b'[' {
+            return None;
+        }
+        let here = self.walk(text, self.element_slot(slot, index)?, member)?;
+        self.found(text, here)
+    }
+
+    fn found<'a>(&'a self, text: &'a [u8], here: usize) -> Option<Found<'a>> {
+        Some(Found {
+            slot: self.slots.get(here)?,
+            doc: self,
+            text,
+        })
+    }
+
+    /// The slot of element `index` of the array whose slot is `array`.
+    #[inline(always)]
+    fn element_slot(&self, array: &Slot, index: usize) -> Option<usize> {
+        let at = array.aux as usize;
+        if index >= self.elements[at] as usize {
+            return None;
+        }
+        Some(self.elements[at + 2 + index] as usize)
+    }
+
+    /// The slot `pointer` leads to from the value at slot `from`.
     ///
     /// A C program reading a listing calls this once per value, so each reference token is
     /// read once, as what the value it applies to needs: an array's as the index it is, an
     /// object's as a field name compared in place (a `~` escape, rare, is the one copy).
     #[inline(always)]
-    pub(crate) fn pointer<'a>(&'a self, text: &'a [u8], pointer: &[u8]) -> Option<Found<'a>> {
-        let mut here = 0usize;
+    fn walk(&self, text: &[u8], from: usize, pointer: &[u8]) -> Option<usize> {
+        let mut here = from;
         let mut rest = pointer;
         while let Some((&slash, after)) = rest.split_first() {
             if slash != b'/' {
@@ -203,11 +248,7 @@ impl Doc {
             (here, taken) = match text[slot.open as usize] {
                 b'[' => {
                     let (index, taken) = array_index(after)?;
-                    let at = slot.aux as usize;
-                    if index >= self.elements[at] as usize {
-                        return None;
-                    }
-                    (self.elements[at + 2 + index] as usize, taken)
+                    (self.element_slot(slot, index)?, taken)
                 }
                 b'{' => {
                     let (mut end, mut tilde) = (0, false);
@@ -230,11 +271,7 @@ impl Doc {
             };
             rest = &after[taken..];
         }
-        Some(Found {
-            slot: self.slots.get(here)?,
-            doc: self,
-            text,
-        })
+        Some(here)
     }
 
     /// As [`Doc::field`], for a reference token holding `~` escapes (rare: kept out of the

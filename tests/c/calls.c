@@ -305,6 +305,25 @@ int main(void) {
         char *n = names(json);
         check(n && strcmp(n, "a.txt x") == 0, "list_files names are a.txt x");
         free(n);
+        /* The element getters read what the pointers they stand for read. */
+        char *name = NULL, *type = NULL;
+        int64_t size = -1, size_at = -2;
+        check(firecrest_json_get_string_at(json, "", 1, "/name", &name) == FIRECREST_STATUS_OK &&
+                  strcmp(name, "x") == 0,
+              "get_string_at(\"\", 1, \"/name\") is x");
+        check(firecrest_json_get_string_at(json, "", 1, "/type", &type) == FIRECREST_STATUS_OK &&
+                  strcmp(type, "d") == 0,
+              "get_string_at(\"\", 1, \"/type\") is d");
+        check(firecrest_json_get_int(json, "/0/size", &size) == FIRECREST_STATUS_OK &&
+                  firecrest_json_get_int_at(json, "", 0, "/size", &size_at) == FIRECREST_STATUS_OK &&
+                  size == size_at,
+              "get_int_at(\"\", 0, \"/size\") is /0/size");
+        check(firecrest_json_get_int_at(json, "", 2, "/size", &size_at) ==
+                      FIRECREST_STATUS_INVALID_ARGUMENT &&
+                  size_at == size,
+              "get_int_at past the last entry: invalid argument, nothing written");
+        firecrest_string_free(name);
+        firecrest_string_free(type);
         firecrest_string_free(json);
     }
     char *e = entry(c, system, dir, "a.txt");
