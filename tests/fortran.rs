@@ -307,12 +307,24 @@ fn build_and_run(
     link: Link,
     name: &str,
 ) -> Option<(Scratch, Emulator, String)> {
+    build_and_run_with(program, api, link, name, |_| {})
+}
+
+/// As [`build_and_run`], `prepare` given the emulator before the program runs.
+fn build_and_run_with(
+    program: &str,
+    api: ApiVersion,
+    link: Link,
+    name: &str,
+    prepare: impl FnOnce(&Emulator),
+) -> Option<(Scratch, Emulator, String)> {
     if !tool_available("gfortran", "the Fortran module and programs") {
         return None;
     }
     let scratch = Scratch::new(name);
     let exe = build(&scratch.0, program, link);
     let emu = emulator(api, |_| {});
+    prepare(&emu);
     let out = run(
         Command::new(&exe),
         &scratch.0,
@@ -329,11 +341,28 @@ fn build_and_run(
     Some((scratch, emu, stdout))
 }
 
+/// A file the tour finds in the home when it lists it: its size and name.
+const LISTED: (usize, &str) = (4321, "listed.dat");
+
 fn tour(api: ApiVersion, link: Link, name: &str) {
-    let Some((scratch, emu, stdout)) = build_and_run("examples-c/tour.f90", api, link, name) else {
+    let listed = |emu: &Emulator| {
+        let path = emu.local_path(&format!("{}/{}", emu.home(), LISTED.1));
+        std::fs::write(path, vec![b'x'; LISTED.0]).unwrap();
+    };
+    let Some((scratch, emu, stdout)) =
+        build_and_run_with("examples-c/tour.f90", api, link, name, listed)
+    else {
         return;
     };
     check_tour(&stdout, &emu, api);
+    // The listing's row, read with the element getters: type and permissions, size, name.
+    let row = format!("{:>10} {}", LISTED.0, LISTED.1);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("  -rw") && l.ends_with(&row)),
+        "no listing row `{row}`:\n{stdout}"
+    );
     // and locally
     let left: Vec<_> = std::fs::read_dir(&scratch.0)
         .unwrap()
