@@ -124,6 +124,7 @@ impl<'p> Place<'p> {
 /// out and `f` can make something of it; None otherwise, and the getter's whole path
 /// ([`at_pointer`]) then says why. A C program reads thousands of values out of one listing:
 /// each is read here without carrying what an error would need.
+#[inline(always)]
 unsafe fn quick<T>(
     json: *const c_char,
     place: Option<Place<'_>>,
@@ -134,6 +135,21 @@ unsafe fn quick<T>(
         let doc = doc?;
         f(place.find(doc, handed_text(json, doc))?)
     })
+}
+
+/// A getter's value: what `lean` makes of the value at `place` ([`quick`]), or else what the
+/// getter's whole path makes, which says why there is none.
+#[inline(always)]
+unsafe fn read<T>(
+    json: *const c_char,
+    place: Option<Place<'_>>,
+    lean: impl FnOnce(Found<'_>) -> Option<T>,
+    whole: impl FnOnce() -> CResult<T>,
+) -> CResult<T> {
+    match quick(json, place, lean) {
+        Some(value) => Ok(value),
+        None => whole(),
+    }
 }
 
 /// The pointer an element getter reads, `array` + "/" + `index` + `member`, for its whole
@@ -278,11 +294,13 @@ pub unsafe extern "C" fn firecrest_json_get_string(
 ) -> firecrest_status {
     boundary("firecrest_json_get_string", || {
         let out = Out::new(value_out, "value_out")?;
-        if let Some(text) = quick(json, Place::pointer(pointer), |v| c_text(&v).ok()) {
-            out.write(text);
-            return Ok(());
-        }
-        out.write(text_at(json, pointer, POINTER)?);
+        let place = Place::pointer(pointer);
+        out.write(read(
+            json,
+            place,
+            |v| c_text(&v).ok(),
+            || text_at(json, pointer, POINTER),
+        )?);
         Ok(())
     })
 }
@@ -317,11 +335,13 @@ pub unsafe extern "C" fn firecrest_json_get_int(
 ) -> firecrest_status {
     boundary("firecrest_json_get_int", || {
         let out = Out::new(value_out, "value_out")?;
-        if let Some(n) = quick(json, Place::pointer(pointer), |v| integer(&v)) {
-            out.write(n);
-            return Ok(());
-        }
-        out.write(integer_at(json, pointer, POINTER)?);
+        let place = Place::pointer(pointer);
+        out.write(read(
+            json,
+            place,
+            |v| integer(&v),
+            || integer_at(json, pointer, POINTER),
+        )?);
         Ok(())
     })
 }
@@ -371,12 +391,15 @@ pub unsafe extern "C" fn firecrest_json_get_string_at(
     boundary("firecrest_json_get_string_at", || {
         let out = Out::new(value_out, "value_out")?;
         let place = Place::element(array, index, member);
-        if let Some(text) = quick(json, place, |v| c_text(&v).ok()) {
-            out.write(text);
-            return Ok(());
-        }
-        let pointer = element_pointer(array, index, member)?;
-        out.write(text_at(json, pointer.as_ptr(), ELEMENT)?);
+        out.write(read(
+            json,
+            place,
+            |v| c_text(&v).ok(),
+            || {
+                let pointer = element_pointer(array, index, member)?;
+                text_at(json, pointer.as_ptr(), ELEMENT)
+            },
+        )?);
         Ok(())
     })
 }
@@ -400,12 +423,16 @@ pub unsafe extern "C" fn firecrest_json_get_int_at(
 ) -> firecrest_status {
     boundary("firecrest_json_get_int_at", || {
         let out = Out::new(value_out, "value_out")?;
-        if let Some(n) = quick(json, Place::element(array, index, member), |v| integer(&v)) {
-            out.write(n);
-            return Ok(());
-        }
-        let pointer = element_pointer(array, index, member)?;
-        out.write(integer_at(json, pointer.as_ptr(), ELEMENT)?);
+        let place = Place::element(array, index, member);
+        out.write(read(
+            json,
+            place,
+            |v| integer(&v),
+            || {
+                let pointer = element_pointer(array, index, member)?;
+                integer_at(json, pointer.as_ptr(), ELEMENT)
+            },
+        )?);
         Ok(())
     })
 }
