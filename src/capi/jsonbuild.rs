@@ -194,7 +194,9 @@ impl Doc {
 
     /// The value at `member`, a pointer from element `index` of the array at `array`: what
     /// [`Doc::pointer`] finds at `array` + "/" + `index` + `member`, without a C program
-    /// writing that pointer out for every element it reads.
+    /// writing that pointer out for every element it reads. None when `array` is no array
+    /// (where that pointer may still name an object's field "0", "1", …: the getters then
+    /// look it up whole).
     #[inline(always)]
     pub(crate) fn element<'a>(
         &'a self,
