@@ -110,10 +110,21 @@ pub(crate) struct FileEntryRef<'a> {
     pub size: u64,
 }
 
-/// A version's own form of a listed entry, read from its answer and made into a
+/// A version's own form of a listed entry (its field names and forms, declared with serde's
+/// `remote` derive over [`FileEntryRef`]'s fields), read from its answer straight into a
 /// [`FileEntryRef`] borrowing from the same answer.
-pub(crate) trait ListedEntry<'de>: Deserialize<'de> {
-    fn into_entry(self) -> FileEntryRef<'de>;
+pub(crate) trait ListedEntry<'de> {
+    fn read<D: serde::Deserializer<'de>>(d: D) -> Result<FileEntryRef<'de>, D::Error>;
+}
+
+/// One entry of the list, read in the version's form `E`.
+struct Entry<E>(std::marker::PhantomData<fn() -> E>);
+
+impl<'de, E: ListedEntry<'de>> serde::de::DeserializeSeed<'de> for Entry<E> {
+    type Value = FileEntryRef<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        E::read(d)
+    }
 }
 
 /// Reads an answer whose `output` member is a list of entries (`ls` on both versions), handing
@@ -187,8 +198,8 @@ impl<'de, E: ListedEntry<'de>> serde::de::Visitor<'de> for EntryList<'_, E> {
         f.write_str("a list of entries")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(entry) = seq.next_element::<E>()? {
-            (self.0.read)(&entry.into_entry());
+        while let Some(entry) = seq.next_element_seed(Entry::<E>(std::marker::PhantomData))? {
+            (self.0.read)(&entry.decoded());
         }
         Ok(())
     }

@@ -101,6 +101,7 @@ fn member<T: DeserializeOwned>(mut v: Value, key: &str, context: &str) -> Result
 /// v1's ls entry, read straight from the answer: `size` is a string, `link_target` is "" for
 /// non-links.
 #[derive(serde::Deserialize)]
+#[serde(remote = "FileEntryRef")]
 struct RawEntry<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
@@ -121,18 +122,8 @@ struct RawEntry<'a> {
 }
 
 impl<'a> ListedEntry<'a> for RawEntry<'a> {
-    fn into_entry(self) -> FileEntryRef<'a> {
-        FileEntryRef {
-            name: self.name,
-            kind: self.kind,
-            link_target: self.link_target,
-            user: self.user,
-            group: self.group,
-            permissions: self.permissions,
-            last_modified: self.last_modified,
-            size: self.size,
-        }
-        .decoded()
+    fn read<D: serde::Deserializer<'a>>(d: D) -> std::result::Result<FileEntryRef<'a>, D::Error> {
+        RawEntry::deserialize(d)
     }
 }
 

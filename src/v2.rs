@@ -979,7 +979,7 @@ fn output_string(v: Value, what: &str) -> Result<String> {
 
 /// A v2 `File`: `size` arrives as a string, `linkTarget` null for non-links.
 #[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(remote = "FileEntryRef", rename_all = "camelCase")]
 struct V2Entry<'a> {
     #[serde(default, borrow)]
     name: Cow<'a, str>,
@@ -1000,19 +1000,8 @@ struct V2Entry<'a> {
 }
 
 impl<'a> ListedEntry<'a> for V2Entry<'a> {
-    /// As v1's entry.
-    fn into_entry(self) -> FileEntryRef<'a> {
-        FileEntryRef {
-            name: self.name,
-            kind: self.kind,
-            link_target: self.link_target,
-            user: self.user,
-            group: self.group,
-            permissions: self.permissions,
-            last_modified: self.last_modified,
-            size: self.size,
-        }
-        .decoded()
+    fn read<D: serde::Deserializer<'a>>(d: D) -> std::result::Result<FileEntryRef<'a>, D::Error> {
+        V2Entry::deserialize(d)
     }
 }
 
@@ -1042,7 +1031,8 @@ mod tests {
     fn file_entry_from_v2() {
         let entry = |v: Value| {
             let text = v.to_string();
-            serde_json::from_str::<V2Entry>(&text).map(|e| e.into_entry().to_entry())
+            V2Entry::read(&mut serde_json::Deserializer::from_str(&text))
+                .map(|e| e.decoded().to_entry())
         };
         let v = json!({"name":"l","type":"l","linkTarget":"/x","user":"u","group":"g",
                        "permissions":"rwxrwxrwx","lastModified":"2026-11-26T17:50:29","size":"50"});
