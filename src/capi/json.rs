@@ -34,10 +34,10 @@ unsafe fn at_pointer<T>(
         // digits only, so it is UTF-8 itself; it is checked when it finds nothing.
         let bytes = CStr::from_ptr(pointer).to_bytes();
         if bytes.first().is_some_and(|&b| b != b'/') {
-            let pointer = arg_str(pointer.cast(), "pointer")?;
-            return Err(CError::invalid_argument(format!(
-                "argument `pointer` (\"{pointer}\") is not a JSON pointer: it must be empty or start with '/'"
-            )));
+            return Err(not_a_pointer(
+                "pointer",
+                arg_str(pointer.cast(), "pointer")?,
+            ));
         }
         let foreign: (Vec<u8>, Doc);
         let (text, doc): (&[u8], &Doc) = match (handed, given) {
@@ -165,13 +165,18 @@ unsafe fn element_pointer(
         if text.starts_with('/') || text.is_empty() {
             return Ok(text.to_owned());
         }
-        Err(CError::invalid_argument(format!(
-            "argument `{name}` (\"{text}\") is not a JSON pointer: it must be empty or start with '/'"
-        )))
+        Err(not_a_pointer(name, text))
     };
     let (array, member) = (part(array, "array")?, part(member, "member")?);
     // Both came from C strings: no NUL inside.
     Ok(CString::new(format!("{array}/{index}{member}")).expect("no NUL in C strings"))
+}
+
+/// The error of an argument that is no RFC 6901 pointer.
+fn not_a_pointer(name: &str, text: &str) -> CError {
+    CError::invalid_argument(format!(
+        "argument `{name}` (\"{text}\") is not a JSON pointer: it must be empty or start with '/'"
+    ))
 }
 
 /// What [`at_pointer`]'s messages call an element getter's pointer.

@@ -249,7 +249,8 @@ pub unsafe extern "C" fn firecrest_string_free(s: *mut c_char) {
                 Some(handed) => {
                     // This thread's remembered lookup lets go of the index, so that it can be
                     // reused.
-                    LAST.with(|last| {
+                    // (A thread being torn down has no remembered lookup left to let go.)
+                    let _ = LAST.try_with(|last| {
                         let mut last = last.borrow_mut();
                         if matches!(&*last, Some((at, _, _)) if *at == s as usize) {
                             *last = None;
